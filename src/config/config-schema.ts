@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Elevate reads, as environment variables. This is the only place that names them;
+ * `loadConfig` turns them into the typed `Config` the rest of the code receives.
+ */
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const port = (fallback: number) =>
+  z.coerce.number({ error: 'expected a TCP port number' }).int('expected a whole number').min(0).max(65535).default(fallback);
+const positiveSeconds = (fallback: number) =>
+  z.coerce.number({ error: 'expected a number of seconds' }).int('expected a whole number of seconds').positive('expected a positive number of seconds').default(fallback);
+const httpsUrl = z.url({ protocol: /^https$/, error: 'expected an https:// URL' });
+const anyUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+const guid = z.string().regex(GUID, 'expected a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47');
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const envSchema = z.object({
+  ELEVATE_HOST: z.string().min(1).default('127.0.0.1'),
+  ELEVATE_PORT: port(3000),
+  /** The URL a browser uses to reach Elevate; redirect URIs are built from it. */
+  ELEVATE_PUBLIC_URL: anyUrl.optional(),
+  ELEVATE_DB_PATH: z.string().min(1).default('./data/elevate.db'),
+  ELEVATE_POLICIES_DIR: z.string().min(1).default('./policies'),
+  /** Optional `az role definition list` export of the tenant's roles (built-in and custom). */
+  ELEVATE_ROLES_FILE: z.string().min(1).optional(),
+  ELEVATE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Signs session cookies and CSRF tokens; at least 32 characters. Generated per start in sandbox mode. */
+  ELEVATE_SESSION_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  ELEVATE_SESSION_IDLE_SECONDS: positiveSeconds(30 * 60),
+  ELEVATE_SESSION_ABSOLUTE_SECONDS: positiveSeconds(8 * 60 * 60),
+  ELEVATE_REQUEST_TTL_SECONDS: positiveSeconds(60 * 60),
+  ELEVATE_PERMISSION_CACHE_SECONDS: positiveSeconds(5 * 60),
+  ELEVATE_INVENTORY_REFRESH_SECONDS: positiveSeconds(15 * 60),
+  /** Approver sign-in for an elevation must be at most this old (`auth_time`). */
+  ELEVATE_FRESH_AUTH_SECONDS: positiveSeconds(5 * 60),
+  ELEVATE_AUDIT_CHECKPOINT_KEY: z.string().min(1).optional(),
+  ELEVATE_AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().positive().default(1000),
+  ELEVATE_AUDIT_RETENTION_DAYS: z.coerce.number().int().positive().optional(),
+  ELEVATE_AUDIT_ARCHIVE_DIR: z.string().min(1).default('./data/audit-archive'),
+
+  /** Absent: sandbox mode. Present: a real Entra tenant. */
+  AZURE_TENANT_ID: guid.optional(),
+  AZURE_CLIENT_ID: guid.optional(),
+  AZURE_CLIENT_SECRET: z.string().min(1).optional(),
+  AZURE_FEDERATED_TOKEN_FILE: z.string().min(1).optional(),
+  /** How Elevate authenticates as its own app registration in real mode. */
+  ELEVATE_CLIENT_CREDENTIAL: z.enum(['secret', 'workload-identity', 'managed-identity']).optional(),
+  /** Client id of a user-assigned identity federated to the app registration (managed-identity mode). */
+  ELEVATE_MANAGED_IDENTITY_CLIENT_ID: guid.optional(),
+  /** App ID URI agents request tokens for; defaults to api://{AZURE_CLIENT_ID}. */
+  ELEVATE_API_AUDIENCE: z.string().min(1).optional(),
+  AZURE_AUTHORITY_HOST: httpsUrl.default('https://login.microsoftonline.com'),
+  ELEVATE_ARM_ENDPOINT: httpsUrl.default('https://management.azure.com'),
+
+  ELEVATE_SANDBOX_PORT: port(8443),
+  ELEVATE_SANDBOX_HTTP_PORT: port(8080),
+  ELEVATE_SANDBOX_DATA_DIR: z.string().min(1).default('./data/sandbox'),
+  ELEVATE_SANDBOX_SEED: z.string().min(1).optional(),
+  ELEVATE_TRUST_PROXY: bool.default(false),
+});
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,135 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { envSchema, type Env } from './config-schema.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type ClientCredentialKind = 'secret' | 'workload-identity' | 'managed-identity';
+
+export interface Config {
+  mode: 'sandbox' | 'azure';
+  http: { host: string; port: number; publicUrl: string | undefined; trustProxy: boolean };
+  dbPath: string;
+  policiesDir: string;
+  rolesFile: string | undefined;
+  logLevel: Env['ELEVATE_LOG_LEVEL'];
+  session: { secret: string | undefined; idleSeconds: number; absoluteSeconds: number };
+  requests: { ttlSeconds: number; freshAuthSeconds: number };
+  permissionCacheSeconds: number;
+  inventoryRefreshSeconds: number;
+  audit: {
+    checkpointKeyPath: string | undefined;
+    checkpointEvery: number;
+    retentionDays: number | undefined;
+    archiveDir: string;
+  };
+  /** Set in azure mode; in sandbox mode the sandbox fills these in when it starts. */
+  azure: {
+    tenantId: string | undefined;
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    federatedTokenFile: string | undefined;
+    credential: ClientCredentialKind | undefined;
+    managedIdentityClientId: string | undefined;
+    apiAudience: string | undefined;
+    authorityHost: string;
+    armEndpoint: string;
+  };
+  sandbox: { httpsPort: number; httpPort: number; dataDir: string; seedFile: string | undefined };
+}
+
+/** Reads `.env` (if present) under the real environment, which wins. */
+export function readEnvironment(processEnv: NodeJS.ProcessEnv, envFile = resolve('.env')): Record<string, string | undefined> {
+  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
+  return { ...fromFile, ...processEnv };
+}
+
+/**
+ * Validates the environment and builds the typed config. Throws `ConfigError` with a one-line
+ * message that names the offending variable and what it expects.
+ */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings count as unset, as shells and .env files often leave them behind.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`${name}: ${issue.message} (got ${JSON.stringify(cleaned[name] ?? null)})`);
+  }
+  const e = parsed.data;
+  const mode = e.AZURE_TENANT_ID ? 'azure' : 'sandbox';
+  const credential = mode === 'azure' ? checkAzureCredential(e) : undefined;
+
+  return {
+    mode,
+    http: { host: e.ELEVATE_HOST, port: e.ELEVATE_PORT, publicUrl: e.ELEVATE_PUBLIC_URL, trustProxy: e.ELEVATE_TRUST_PROXY },
+    dbPath: e.ELEVATE_DB_PATH,
+    policiesDir: e.ELEVATE_POLICIES_DIR,
+    rolesFile: e.ELEVATE_ROLES_FILE,
+    logLevel: e.ELEVATE_LOG_LEVEL,
+    session: {
+      secret: e.ELEVATE_SESSION_SECRET,
+      idleSeconds: e.ELEVATE_SESSION_IDLE_SECONDS,
+      absoluteSeconds: e.ELEVATE_SESSION_ABSOLUTE_SECONDS,
+    },
+    requests: { ttlSeconds: e.ELEVATE_REQUEST_TTL_SECONDS, freshAuthSeconds: e.ELEVATE_FRESH_AUTH_SECONDS },
+    permissionCacheSeconds: e.ELEVATE_PERMISSION_CACHE_SECONDS,
+    inventoryRefreshSeconds: e.ELEVATE_INVENTORY_REFRESH_SECONDS,
+    audit: {
+      checkpointKeyPath: e.ELEVATE_AUDIT_CHECKPOINT_KEY,
+      checkpointEvery: e.ELEVATE_AUDIT_CHECKPOINT_EVERY,
+      retentionDays: e.ELEVATE_AUDIT_RETENTION_DAYS,
+      archiveDir: e.ELEVATE_AUDIT_ARCHIVE_DIR,
+    },
+    azure: {
+      tenantId: e.AZURE_TENANT_ID,
+      clientId: e.AZURE_CLIENT_ID,
+      clientSecret: e.AZURE_CLIENT_SECRET,
+      federatedTokenFile: e.AZURE_FEDERATED_TOKEN_FILE,
+      credential,
+      managedIdentityClientId: e.ELEVATE_MANAGED_IDENTITY_CLIENT_ID,
+      apiAudience: e.ELEVATE_API_AUDIENCE ?? (e.AZURE_CLIENT_ID ? `api://${e.AZURE_CLIENT_ID}` : undefined),
+      authorityHost: e.AZURE_AUTHORITY_HOST.replace(/\/+$/, ''),
+      armEndpoint: e.ELEVATE_ARM_ENDPOINT.replace(/\/+$/, ''),
+    },
+    sandbox: {
+      httpsPort: e.ELEVATE_SANDBOX_PORT,
+      httpPort: e.ELEVATE_SANDBOX_HTTP_PORT,
+      dataDir: e.ELEVATE_SANDBOX_DATA_DIR,
+      seedFile: e.ELEVATE_SANDBOX_SEED,
+    },
+  };
+}
+
+function checkAzureCredential(e: Env): ClientCredentialKind {
+  if (!e.AZURE_CLIENT_ID) {
+    throw new ConfigError('AZURE_CLIENT_ID: required when AZURE_TENANT_ID is set (the application (client) ID of Elevate\'s app registration)');
+  }
+  if (!e.ELEVATE_SESSION_SECRET) {
+    throw new ConfigError('ELEVATE_SESSION_SECRET: required when AZURE_TENANT_ID is set (at least 32 random characters)');
+  }
+  const kind: ClientCredentialKind =
+    e.ELEVATE_CLIENT_CREDENTIAL ??
+    (e.AZURE_FEDERATED_TOKEN_FILE ? 'workload-identity' : e.ELEVATE_MANAGED_IDENTITY_CLIENT_ID ? 'managed-identity' : 'secret');
+  if (kind === 'secret' && !e.AZURE_CLIENT_SECRET) {
+    throw new ConfigError(
+      'AZURE_CLIENT_SECRET: required when AZURE_TENANT_ID is set and no federated credential is configured (or set AZURE_FEDERATED_TOKEN_FILE / ELEVATE_MANAGED_IDENTITY_CLIENT_ID)',
+    );
+  }
+  if (kind === 'workload-identity' && !e.AZURE_FEDERATED_TOKEN_FILE) {
+    throw new ConfigError('AZURE_FEDERATED_TOKEN_FILE: required when ELEVATE_CLIENT_CREDENTIAL=workload-identity (path to the projected service account token)');
+  }
+  if (kind === 'managed-identity' && !e.ELEVATE_MANAGED_IDENTITY_CLIENT_ID) {
+    throw new ConfigError('ELEVATE_MANAGED_IDENTITY_CLIENT_ID: required when ELEVATE_CLIENT_CREDENTIAL=managed-identity (client id of the federated user-assigned identity)');
+  }
+  return kind;
+}
+
+/** The single reader of `process.env` in the codebase. */
+export function loadConfig(): Config {
+  return parseConfig(readEnvironment(process.env));
+}

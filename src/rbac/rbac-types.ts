@@ -1,0 +1,125 @@
+/**
+ * The data the RBAC evaluator works on, in Azure's own vocabulary. Shapes follow ARM's
+ * `properties` objects (and `az role definition list`), with ids kept as ARM gives them.
+ */
+
+export interface Permission {
+  actions: string[];
+  notActions: string[];
+  dataActions: string[];
+  notDataActions: string[];
+  condition?: string | null;
+  conditionVersion?: string | null;
+}
+
+export interface RoleDefinition {
+  /** Full ARM id, e.g. /providers/Microsoft.Authorization/roleDefinitions/acdd72a7-... (or scoped). */
+  id: string;
+  /** The role definition GUID. */
+  name: string;
+  roleName: string;
+  roleType?: string;
+  description?: string;
+  permissions: Permission[];
+  assignableScopes: string[];
+}
+
+export interface RoleAssignment {
+  id: string;
+  name?: string;
+  scope: string;
+  /** Full ARM id of the role definition, possibly scoped to a subscription; matched by trailing GUID. */
+  roleDefinitionId: string;
+  principalId: string;
+  principalType?: string;
+  description?: string | null;
+  condition?: string | null;
+  conditionVersion?: string | null;
+}
+
+export interface DenyPrincipal {
+  id: string;
+  type?: string;
+}
+
+export interface DenyAssignment {
+  id: string;
+  denyAssignmentName?: string;
+  scope: string;
+  permissions: Permission[];
+  principals: DenyPrincipal[];
+  excludePrincipals?: DenyPrincipal[];
+  doNotApplyToChildScopes?: boolean;
+  isSystemProtected?: boolean;
+}
+
+/** Everything Azure would consult to answer one check. */
+export interface AuthorizationState {
+  roles: RoleDefinition[];
+  assignments: RoleAssignment[];
+  denyAssignments: DenyAssignment[];
+  /** principal id -> ids of the groups it is a (transitive) member of */
+  groups: Record<string, string[]>;
+  /** subscription id -> management group ids above it, nearest first (tenant root group last) */
+  hierarchy: Record<string, string[]>;
+}
+
+export interface CheckRequest {
+  principalId: string;
+  action: string;
+  scope: string;
+  /** true when `action` is a data action (matched against dataActions/notDataActions) */
+  dataAction?: boolean;
+}
+
+export interface GrantExplanation {
+  assignmentId: string;
+  assignmentScope: string;
+  roleDefinitionId: string;
+  roleName: string;
+  /** the principal the assignment is made to: the caller itself or one of its groups */
+  viaPrincipalId: string;
+  viaGroup: boolean;
+  /** the Actions/DataActions entry that matched */
+  matchedPattern: string;
+}
+
+export interface DenyExplanation {
+  denyAssignmentId: string;
+  denyAssignmentName?: string;
+  scope: string;
+  matchedPattern: string;
+}
+
+export interface ConditionalExplanation extends GrantExplanation {
+  condition: string;
+  conditionVersion?: string | null;
+  /** why it was not counted as a grant */
+  note: string;
+}
+
+export interface RoleSuggestion {
+  roleDefinitionId: string;
+  roleName: string;
+  /** number of action + data action patterns the role grants; suggestions are sorted smallest first */
+  size: number;
+}
+
+export type DecisionReason =
+  | 'granted'
+  | 'denied-by-deny-assignment'
+  | 'no-matching-assignment'
+  | 'only-conditional-grants';
+
+export interface Decision {
+  allowed: boolean;
+  reason: DecisionReason;
+  /** human-readable one-line explanation */
+  message: string;
+  grantedBy: GrantExplanation[];
+  deniedBy: DenyExplanation[];
+  /** grants whose ABAC condition the engine cannot evaluate; never counted as allowed */
+  conditionalGrants: ConditionalExplanation[];
+  /** when not allowed: catalog roles that would grant the action at that scope, smallest first */
+  wouldBeGrantedBy: RoleSuggestion[];
+}
