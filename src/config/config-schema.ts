@@ -11,6 +11,8 @@ const port = (fallback: number) =>
   z.coerce.number({ error: 'expected a TCP port number' }).int('expected a whole number').min(0).max(65535).default(fallback);
 const positiveSeconds = (fallback: number) =>
   z.coerce.number({ error: 'expected a number of seconds' }).int('expected a whole number of seconds').positive('expected a positive number of seconds').default(fallback);
+const positiveCount = (expected: string) =>
+  z.coerce.number({ error: expected }).int(expected).positive(expected);
 const httpsUrl = z.url({ protocol: /^https$/, error: 'expected an https:// URL' });
 const anyUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
 const guid = z.string().regex(GUID, 'expected a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47');
@@ -36,8 +38,8 @@ export const envSchema = z.object({
   /** Approver sign-in for an elevation must be at most this old (`auth_time`). */
   ELEVATE_FRESH_AUTH_SECONDS: positiveSeconds(5 * 60),
   ELEVATE_AUDIT_CHECKPOINT_KEY: z.string().min(1).optional(),
-  ELEVATE_AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().positive().default(1000),
-  ELEVATE_AUDIT_RETENTION_DAYS: z.coerce.number().int().positive().optional(),
+  ELEVATE_AUDIT_CHECKPOINT_EVERY: positiveCount('expected a positive whole number of audit records').default(1000),
+  ELEVATE_AUDIT_RETENTION_DAYS: positiveCount('expected a positive whole number of days').optional(),
   ELEVATE_AUDIT_ARCHIVE_DIR: z.string().min(1).default('./data/audit-archive'),
 
   /** Absent: sandbox mode. Present: a real Entra tenant. */
@@ -62,3 +64,6 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** Variables whose values are credentials: an error about them never repeats the value. */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['AZURE_CLIENT_SECRET', 'ELEVATE_SESSION_SECRET']);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { envSchema, type Env } from './config-schema.ts';
+import { SECRET_VARIABLES, envSchema, type Env } from './config-schema.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -58,7 +58,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(`${name}: ${issue.message} (got ${JSON.stringify(cleaned[name] ?? null)})`);
+    throw new ConfigError(`${name}: ${issue.message} (${describeValue(name, cleaned[name])})`);
   }
   const e = parsed.data;
   const mode = e.AZURE_TENANT_ID ? 'azure' : 'sandbox';
@@ -103,6 +103,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       seedFile: e.ELEVATE_SANDBOX_SEED,
     },
   };
+}
+
+/** The offending value, for the error line: hidden for secrets, quoted and cut short otherwise. */
+function describeValue(name: string, value: string | undefined): string {
+  if (value === undefined) return 'not set';
+  if (SECRET_VARIABLES.has(name)) return `value hidden, ${value.length} characters`;
+  const quoted = JSON.stringify(value);
+  return `got ${quoted.length > 80 ? `${quoted.slice(0, 77)}..."` : quoted}`;
 }
 
 function checkAzureCredential(e: Env): ClientCredentialKind {
