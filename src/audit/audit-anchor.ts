@@ -1,0 +1,53 @@
+import type { Queryable } from '../store/database.ts';
+import { GENESIS_HASH } from './audit-hash.ts';
+import type { AuditAnchor } from './audit-types.ts';
+
+interface AnchorRow {
+  through_seq: number;
+  last_hash: string;
+  set_at: string;
+  archive_ref: string | null;
+}
+
+export async function readAnchor(q: Pick<Queryable, 'get'>): Promise<AuditAnchor | undefined> {
+  const row = await q.get<AnchorRow>('SELECT through_seq, last_hash, set_at, archive_ref FROM audit_anchor WHERE id = 1');
+  return row && { throughSeq: row.through_seq, lastHash: row.last_hash, setAt: row.set_at, archiveRef: row.archive_ref };
+}
+
+/** The seq and hash the chain starts after: the anchor's, or 0 and 64 zeros at genesis. */
+export async function chainStart(q: Pick<Queryable, 'get'>): Promise<{ seq: number; hash: string }> {
+  const anchor = await readAnchor(q);
+  return anchor ? { seq: anchor.throughSeq, hash: anchor.lastHash } : { seq: 0, hash: GENESIS_HASH };
+}
+
+/** The last entry's seq and hash: where the next append links. Call inside the write transaction. */
+export async function chainTail(q: Pick<Queryable, 'get'>): Promise<{ seq: number; hash: string }> {
+  const last = await q.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const start = await chainStart(q);
+  return last && last.seq > start.seq ? last : start;
+}
+
+/**
+ * Moves the chain's start to after entry `throughSeq` (which must exist), so entries up to it
+ * may then be deleted once archived. For retention (issue 7): set the anchor, then delete, in
+ * one transaction. A fresh database may also be anchored to an archived chain's last hash
+ * before its first append; `lastHash` is then required.
+ */
+export async function setAnchor(
+  tx: Queryable,
+  anchor: { throughSeq: number; lastHash?: string; archiveRef?: string | null },
+  now: Date,
+): Promise<AuditAnchor> {
+  const lastHash =
+    anchor.lastHash ??
+    (await tx.get<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = ?', [anchor.throughSeq]))?.hash;
+  if (lastHash === undefined) throw new Error(`no audit entry ${anchor.throughSeq} to anchor the chain to`);
+  const row = [anchor.throughSeq, lastHash, now.toISOString(), anchor.archiveRef ?? null];
+  await tx.run(
+    `INSERT INTO audit_anchor (id, through_seq, last_hash, set_at, archive_ref) VALUES (1, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET through_seq = excluded.through_seq, last_hash = excluded.last_hash,
+       set_at = excluded.set_at, archive_ref = excluded.archive_ref`,
+    row,
+  );
+  return { throughSeq: anchor.throughSeq, lastHash, setAt: now.toISOString(), archiveRef: anchor.archiveRef ?? null };
+}

@@ -1,0 +1,90 @@
+import type { Queryable } from '../store/database.ts';
+import { keysetPages } from '../store/keyset-pages.ts';
+import { chainStart } from './audit-anchor.ts';
+import { computeEntryHash, type AuditRow } from './audit-hash.ts';
+import { ROW_COLUMNS } from './audit-rows.ts';
+import type { ChainBreak, VerifyOptions, VerifyResult } from './audit-types.ts';
+
+const PAGE_SIZE = 5000;
+
+/**
+ * Walks the chain in seq order, one page at a time (constant memory), recomputing every hash.
+ * Stops at the first break and names it:
+ * - changed: an entry does not match its hash, or does not link to its predecessor;
+ * - deleted: seq jumps and the link is broken too (entries are missing);
+ * - gap: seq jumps but the chain still links (numbering was altered, nothing is missing);
+ * - inserted: two consecutive entries both link to the same predecessor (an entry was slotted
+ *   in and later ones renumbered); reported at the slotted-in entry;
+ * - reordered: the entry that really follows the last intact one sits elsewhere in the table.
+ * What a hash chain cannot show by itself: entries removed from the end, or forged entries
+ * appended with correct hashes. `lastSeq`/`lastHash` are returned so that an externally kept
+ * (signed) checkpoint can be compared against them.
+ */
+export async function verifyChain(db: Pick<Queryable, 'get' | 'all'>, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const start = await chainStart(db);
+  let running = start.hash;
+  let lastSeq = start.seq;
+  let checked = 0;
+  // The intact entry before the last one, to report an insertion at the right place.
+  let before: { seq: number; hash: string } | undefined;
+  let lastPrevHash: string | undefined;
+
+  const result = (firstBreak?: ChainBreak): VerifyResult =>
+    firstBreak ? { ok: false, entriesChecked: checked, lastSeq, lastHash: running, firstBreak } : { ok: true, entriesChecked: checked, lastSeq, lastHash: running };
+
+  const pages = keysetPages<AuditRow>(db, PAGE_SIZE, (last) => ({
+    sql: `SELECT ${ROW_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ${PAGE_SIZE}`,
+    params: [last?.seq ?? start.seq],
+  }));
+  for await (const page of pages) {
+    for (const row of page) {
+      const expected = lastSeq + 1;
+      const linked = row.prev_hash === running;
+      const selfConsistent = computeEntryHash(row.prev_hash, row) === row.hash;
+      if (row.seq !== expected) {
+        return linked && selfConsistent
+          ? result({ seq: expected, kind: 'gap', message: `sequence jumps from ${lastSeq} to ${row.seq} though entry ${row.seq} links to entry ${lastSeq}` })
+          : result({ seq: expected, kind: 'deleted', message: `entries ${expected}${row.seq - 1 > expected ? `..${row.seq - 1}` : ''} are missing` });
+      }
+      if (linked && selfConsistent) {
+        before = { seq: lastSeq, hash: running };
+        lastPrevHash = row.prev_hash;
+        running = row.hash;
+        lastSeq = row.seq;
+        checked += 1;
+        continue;
+      }
+      if (linked) {
+        return result({ seq: row.seq, kind: 'changed', message: `entry ${row.seq} does not match its hash: a column was changed` });
+      }
+      if (before && lastPrevHash === row.prev_hash) {
+        const inserted = lastSeq;
+        lastSeq = before.seq;
+        running = before.hash;
+        checked -= 1;
+        return result({ seq: inserted, kind: 'inserted', message: `entry ${inserted} was inserted: it and entry ${row.seq} both link to entry ${before.seq}` });
+      }
+      // The one full scan, run only once a break is found: is the true successor elsewhere?
+      const successor = await db.get<{ seq: number }>('SELECT seq FROM audit_log WHERE prev_hash = ? AND seq > ? ORDER BY seq LIMIT 1', [
+        running,
+        start.seq,
+      ]);
+      if (successor && successor.seq !== row.seq) {
+        return result({
+          seq: row.seq,
+          kind: 'reordered',
+          message: `entry ${row.seq} is out of place: the entry that follows ${lastSeq} is at ${successor.seq}`,
+        });
+      }
+      return result({
+        seq: row.seq,
+        kind: 'changed',
+        message: selfConsistent
+          ? `entry ${row.seq} does not link to entry ${lastSeq}: one of them was altered and re-hashed`
+          : `entry ${row.seq} does not match its hash or link to entry ${lastSeq}: it was changed`,
+      });
+    }
+    opts.onProgress?.(checked);
+  }
+  return result();
+}

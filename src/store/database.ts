@@ -1,0 +1,213 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AsyncMutex } from './async-mutex.ts';
+import { SqliteConnection, type Queryable, type RunResult, type SqlParams } from './sqlite-connection.ts';
+import { StoreError } from './store-errors.ts';
+
+export type { Queryable, RunResult, SqlParams, SqlValue } from './sqlite-connection.ts';
+
+export interface OpenDatabaseOptions {
+  /** Open the file read-only: every write fails with SQLITE_READONLY. The file must exist. */
+  readonly?: boolean;
+  /** Create the file (and its directory) when missing. Default true; ignored when readonly. */
+  create?: boolean;
+  /** How long a statement waits on another process's lock before failing with SQLITE_BUSY. */
+  busyTimeoutMs?: number;
+}
+
+export interface Database extends Queryable {
+  readonly path: string;
+  readonly readonly: boolean;
+  /**
+   * Runs `fn` inside BEGIN IMMEDIATE ... COMMIT while holding the write lock; rolls back and
+   * rethrows if `fn` throws. Inside `fn`, use only `tx`: calling the database itself throws
+   * (it would otherwise deadlock on the lock or read around the open transaction).
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Streams a query's rows with constant memory (one thread-pool round trip per row). */
+  iterate<T = Record<string, unknown>>(sql: string, params?: SqlParams): AsyncGenerator<T, void, undefined>;
+  close(): Promise<void>;
+}
+
+/**
+ * Concurrency design. One sqlite3 connection runs the statements of every async flow in the
+ * order they arrive, so a BEGIN from one flow would swallow another flow's statements into its
+ * transaction. Hence:
+ * - one writer connection; every write (`run`, `exec`) and every `transaction` holds an async
+ *   FIFO mutex for its whole duration, so transactions never interleave;
+ * - a separate read-only connection for `get`/`all` outside transactions: in WAL mode readers
+ *   see the last committed state and never wait for (or see half of) an open write transaction;
+ * - `iterate` opens its own read-only connection, because an open statement pins its
+ *   connection's read snapshot, and a long export must not make the shared reader stale;
+ * - `:memory:` and read-only databases have a single connection, so reads take the mutex too.
+ * A transaction uses BEGIN IMMEDIATE so the write lock is taken up front and a concurrent
+ * writer in another process waits (busy_timeout) instead of failing mid-transaction.
+ */
+class SqliteDatabase implements Database {
+  private readonly mutex = new AsyncMutex();
+  private readonly inTransaction = new AsyncLocalStorage<SqliteDatabase>();
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    readonly readonly: boolean,
+    private readonly writer: SqliteConnection,
+    private readonly reader: SqliteConnection | undefined,
+    private readonly busyTimeoutMs: number,
+  ) {}
+
+  run(sql: string, params?: SqlParams): Promise<RunResult> {
+    return this.locked(() => this.writer.run(sql, params));
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.locked(() => this.writer.exec(sql));
+  }
+
+  async get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    const reader = this.readerFor('get');
+    return reader ? reader.get<T>(sql, params) : this.locked(() => this.writer.get<T>(sql, params));
+  }
+
+  async all<T>(sql: string, params?: SqlParams): Promise<T[]> {
+    const reader = this.readerFor('all');
+    return reader ? reader.all<T>(sql, params) : this.locked(() => this.writer.all<T>(sql, params));
+  }
+
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.locked(async () => {
+      await this.writer.exec('BEGIN IMMEDIATE');
+      const tx = new TransactionHandle(this.writer);
+      try {
+        const result = await this.inTransaction.run(this, () => fn(tx));
+        tx.finish();
+        await this.writer.exec('COMMIT');
+        return result;
+      } catch (err) {
+        tx.finish();
+        // A failed COMMIT may already have rolled back (SQLITE_FULL, IOERR); the original error
+        // is the one worth reporting.
+        await this.writer.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async *iterate<T>(sql: string, params?: SqlParams): AsyncGenerator<T, void, undefined> {
+    this.assertUsable('iterate');
+    if (!this.reader) {
+      yield* this.writer.iterate<T>(sql, params);
+      return;
+    }
+    const own = await openConnection(this.path, 'readonly', false, this.busyTimeoutMs);
+    try {
+      yield* own.iterate<T>(sql, params);
+    } finally {
+      await own.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Let in-flight writes finish; later calls fail fast.
+    await this.mutex.runExclusive(async () => {
+      this.closed = true;
+    });
+    await this.reader?.close();
+    await this.writer.close();
+  }
+
+  private readerFor(op: string): SqliteConnection | undefined {
+    this.assertUsable(op);
+    return this.reader;
+  }
+
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      this.assertUsable('write');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.mutex.runExclusive(() => {
+      if (this.closed) throw new StoreError(`database ${this.path} is closed`);
+      return fn();
+    });
+  }
+
+  private assertUsable(op: string): void {
+    if (this.closed) throw new StoreError(`database ${this.path} is closed`);
+    if (this.inTransaction.getStore() === this) {
+      throw new StoreError(`database ${op} called inside a transaction: use the transaction handle`);
+    }
+  }
+}
+
+/** The handle a transaction callback receives; it stops working once the transaction ends. */
+class TransactionHandle implements Queryable {
+  private done = false;
+  constructor(private readonly conn: SqliteConnection) {}
+
+  finish(): void {
+    this.done = true;
+  }
+
+  run(sql: string, params?: SqlParams): Promise<RunResult> {
+    return this.check() ?? this.conn.run(sql, params);
+  }
+  get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    return this.check() ?? this.conn.get<T>(sql, params);
+  }
+  all<T>(sql: string, params?: SqlParams): Promise<T[]> {
+    return this.check() ?? this.conn.all<T>(sql, params);
+  }
+  exec(sql: string): Promise<void> {
+    return this.check() ?? this.conn.exec(sql);
+  }
+
+  private check(): Promise<never> | undefined {
+    return this.done ? Promise.reject(new StoreError('transaction handle used after its transaction ended')) : undefined;
+  }
+}
+
+async function openConnection(path: string, mode: 'readwrite' | 'readonly', create: boolean, busyTimeoutMs: number) {
+  const conn = await SqliteConnection.open(path, mode, create);
+  try {
+    // synchronous=FULL: a commit returns only after the WAL is fsynced, so an audit entry
+    // whose append resolved survives a power cut.
+    await conn.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;`);
+    if (mode === 'readonly') await conn.exec('PRAGMA query_only = ON;');
+    return conn;
+  } catch (err) {
+    await conn.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Promise<Database> {
+  const readonly = opts.readonly ?? false;
+  const create = !readonly && (opts.create ?? true);
+  const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new StoreError(`busyTimeoutMs must be a whole number, got ${busyTimeoutMs}`);
+  const memory = path === ':memory:';
+  if (!memory) {
+    if (!create && !existsSync(path)) throw new StoreError(`database ${path} does not exist`);
+    if (create) mkdirSync(dirname(path), { recursive: true });
+  }
+
+  const writer = await openConnection(path, readonly ? 'readonly' : 'readwrite', create, busyTimeoutMs);
+  let reader: SqliteConnection | undefined;
+  try {
+    if (!readonly && !memory) {
+      const row = await writer.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL');
+      if (row?.journal_mode !== 'wal') {
+        throw new StoreError(`database ${path} could not switch to WAL mode (got ${row?.journal_mode ?? 'nothing'})`);
+      }
+      reader = await openConnection(path, 'readonly', false, busyTimeoutMs);
+    }
+  } catch (err) {
+    await writer.close().catch(() => undefined);
+    throw err;
+  }
+  return new SqliteDatabase(path, readonly, writer, reader, busyTimeoutMs);
+}
