@@ -1,0 +1,163 @@
+import type { Config } from '../config/load-config.ts';
+
+/**
+ * Where Elevate's Azure traffic goes and who it is. The same adapters run against the sandbox and
+ * a real tenant; only these values differ.
+ */
+export interface AzureEndpoints {
+  mode: Config['mode'];
+  /** The login.microsoftonline.com equivalent, no trailing slash. */
+  authorityHost: string;
+  tenantId: string;
+  /** `${authorityHost}/${tenantId}` */
+  authority: string;
+  /** Hosts (host[:port]) MSAL may trust without asking Microsoft's instance-discovery endpoint. */
+  knownAuthorities: string[];
+  /** True when the authority is not Microsoft's, so no SDK may call Microsoft's instance discovery. */
+  disableInstanceDiscovery: boolean;
+  /** Origin a browser is sent to for /authorize; the sandbox serves its sign-in page over plain http. */
+  browserAuthorityHost: string;
+  /** management.azure.com equivalent, no trailing slash. */
+  armEndpoint: string;
+  /** Token scope for ARM; the sandbox issues tokens for the real ARM audience too. */
+  armScope: string;
+  /** Elevate's own app registration. */
+  clientId: string;
+  /** App ID URI agents request tokens for (api://{clientId} by default). */
+  apiAudience: string;
+  /** Audiences accepted on Elevate's API: the client id (v2 tokens) and the App ID URI (v1 tokens). */
+  apiAudiences: string[];
+  /** Accepted `iss` values for tokens issued by this tenant (v2 and v1 forms). */
+  issuers: string[];
+  jwksUri: string;
+  openIdConfigurationUrl: string;
+  /** Set in sandbox mode: the IMDS endpoint ManagedIdentityCredential must call. */
+  imdsEndpoint: string | undefined;
+}
+
+export const ARM_SCOPE = 'https://management.azure.com/.default';
+
+/** What a started sandbox tells the service (a structural subset of `SandboxHandle`). */
+export interface SandboxEndpointSource {
+  origin: string;
+  browserOrigin: string;
+  authorityHost: string;
+  armEndpoint: string;
+  imdsEndpoint: string;
+  tenant: { tenantId: string; elevateApp: { clientId: string; clientSecret: string; apiAudience: string } };
+}
+
+/** How Elevate proves it is its own app registration. */
+export type ServiceCredentialSource =
+  | { kind: 'secret'; clientSecret: string }
+  | { kind: 'workload-identity'; tokenFile: string }
+  | { kind: 'managed-identity'; managedIdentityClientId: string };
+
+export class AzureSetupError extends Error {
+  override name = 'AzureSetupError';
+}
+
+const MICROSOFT_AUTHORITY_HOSTS = new Set([
+  'login.microsoftonline.com',
+  'login.microsoftonline.us',
+  'login.chinacloudapi.cn',
+  'login.partner.microsoftonline.cn',
+]);
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '');
+
+/**
+ * Resolves the endpoints from the config (a real tenant) or from the running sandbox. Throws
+ * `AzureSetupError` when sandbox mode has no sandbox or real mode lacks ids (loadConfig already
+ * enforces those, so this is a guard, not the user-facing check).
+ */
+export function resolveAzureEndpoints(config: Config, sandbox?: SandboxEndpointSource): AzureEndpoints {
+  if (config.mode === 'sandbox') {
+    if (!sandbox) throw new AzureSetupError('sandbox mode needs a running sandbox to resolve Azure endpoints');
+    const authorityHost = trimSlash(sandbox.authorityHost);
+    const app = sandbox.tenant.elevateApp;
+    return build({
+      mode: 'sandbox',
+      authorityHost,
+      tenantId: sandbox.tenant.tenantId,
+      browserAuthorityHost: trimSlash(sandbox.browserOrigin),
+      armEndpoint: trimSlash(sandbox.armEndpoint),
+      clientId: app.clientId,
+      apiAudience: app.apiAudience,
+      imdsEndpoint: sandbox.imdsEndpoint,
+      // The sandbox signs only the v2 form.
+      v1Issuer: false,
+    });
+  }
+  const { tenantId, clientId, apiAudience, authorityHost, armEndpoint } = config.azure;
+  if (!tenantId || !clientId) throw new AzureSetupError('AZURE_TENANT_ID and AZURE_CLIENT_ID are required with a real tenant');
+  return build({
+    mode: 'azure',
+    authorityHost: trimSlash(authorityHost),
+    tenantId,
+    browserAuthorityHost: trimSlash(authorityHost),
+    armEndpoint: trimSlash(armEndpoint),
+    clientId,
+    apiAudience: apiAudience ?? `api://${clientId}`,
+    imdsEndpoint: undefined,
+    v1Issuer: true,
+  });
+}
+
+function build(p: {
+  mode: Config['mode'];
+  authorityHost: string;
+  tenantId: string;
+  browserAuthorityHost: string;
+  armEndpoint: string;
+  clientId: string;
+  apiAudience: string;
+  imdsEndpoint: string | undefined;
+  v1Issuer: boolean;
+}): AzureEndpoints {
+  const authorityUrl = new URL(p.authorityHost);
+  const authority = `${p.authorityHost}/${p.tenantId}`;
+  const issuers = [`${authority}/v2.0`];
+  // Entra issues v1 tokens (iss sts.windows.net) to apps whose manifest keeps accessTokenAcceptedVersion 1.
+  if (p.v1Issuer && MICROSOFT_AUTHORITY_HOSTS.has(authorityUrl.hostname)) issuers.push(`https://sts.windows.net/${p.tenantId}/`);
+  return {
+    mode: p.mode,
+    authorityHost: p.authorityHost,
+    tenantId: p.tenantId,
+    authority,
+    knownAuthorities: [authorityUrl.host],
+    disableInstanceDiscovery: !MICROSOFT_AUTHORITY_HOSTS.has(authorityUrl.hostname),
+    browserAuthorityHost: p.browserAuthorityHost,
+    armEndpoint: p.armEndpoint,
+    armScope: ARM_SCOPE,
+    clientId: p.clientId,
+    apiAudience: p.apiAudience,
+    apiAudiences: [...new Set([p.clientId, p.apiAudience])],
+    issuers,
+    jwksUri: `${authority}/discovery/v2.0/keys`,
+    openIdConfigurationUrl: `${authority}/v2.0/.well-known/openid-configuration`,
+    imdsEndpoint: p.imdsEndpoint,
+  };
+}
+
+/** Elevate's own credential: the sandbox app's secret, or what the real-mode config selects. */
+export function resolveServiceCredentialSource(config: Config, sandbox?: SandboxEndpointSource): ServiceCredentialSource {
+  if (config.mode === 'sandbox') {
+    if (!sandbox) throw new AzureSetupError('sandbox mode needs a running sandbox to resolve the service credential');
+    return { kind: 'secret', clientSecret: sandbox.tenant.elevateApp.clientSecret };
+  }
+  const a = config.azure;
+  switch (a.credential) {
+    case 'secret':
+      if (a.clientSecret) return { kind: 'secret', clientSecret: a.clientSecret };
+      throw new AzureSetupError('AZURE_CLIENT_SECRET: required for ELEVATE_CLIENT_CREDENTIAL=secret');
+    case 'workload-identity':
+      if (a.federatedTokenFile) return { kind: 'workload-identity', tokenFile: a.federatedTokenFile };
+      throw new AzureSetupError('AZURE_FEDERATED_TOKEN_FILE: required for ELEVATE_CLIENT_CREDENTIAL=workload-identity');
+    case 'managed-identity':
+      if (a.managedIdentityClientId) return { kind: 'managed-identity', managedIdentityClientId: a.managedIdentityClientId };
+      throw new AzureSetupError('ELEVATE_MANAGED_IDENTITY_CLIENT_ID: required for ELEVATE_CLIENT_CREDENTIAL=managed-identity');
+    default:
+      throw new AzureSetupError('ELEVATE_CLIENT_CREDENTIAL: not resolved; load the config with loadConfig');
+  }
+}
