@@ -26,8 +26,10 @@ async function publicJwk(pair: KeyPair, kid: string): Promise<JWK> {
 }
 
 beforeAll(async () => {
-  [key1, key2, stranger] = await Promise.all([1, 2, 3].map(() => generateKeyPair('RS256', { extractable: true })));
-  published = [await publicJwk(key1!, 'k1')];
+  key1 = await generateKeyPair('RS256', { extractable: true });
+  key2 = await generateKeyPair('RS256', { extractable: true });
+  stranger = await generateKeyPair('RS256', { extractable: true });
+  published = [await publicJwk(key1, 'k1')];
   server = createServer((req, res) => {
     jwksFetches += 1;
     res.setHeader('content-type', 'application/json');

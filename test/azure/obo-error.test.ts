@@ -30,7 +30,7 @@ describe('mapMsalError', () => {
   });
 
   it('treats interaction_required without an AADSTS number as interaction_required', () => {
-    expect(mapMsalError(new InteractionRequiredAuthError('interaction_required')).code).toBe('interaction_required');
+    expect(mapMsalError(new InteractionRequiredAuthError('interaction_required', 'corr')).code).toBe('interaction_required');
   });
 
   it('maps expired assertions, policy blocks, disabled users, bad client credentials', () => {
