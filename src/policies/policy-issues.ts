@@ -54,21 +54,18 @@ export function issuesFromZod(error: z.ZodError): PolicyIssue[] {
         break;
       case 'invalid_key': {
         const inner = issue.issues[0];
-        out.push({ path, message: inner ? inner.message : issue.message });
+        out.push({ path, message: `${inner ? inner.message : issue.message}, got ${describeValue(issue.input)}` });
         break;
       }
-      case 'invalid_type': {
+      case 'invalid_type':
+      case 'invalid_value':
+      case 'invalid_format': {
+        // YAML has no undefined (an empty value is null), so undefined input means the key is absent.
         const input = (issue as { input?: unknown }).input;
         out.push({
           path,
           message: input === undefined ? `missing; ${issue.message}` : `${issue.message}, got ${describeValue(input)}`,
         });
-        break;
-      }
-      case 'invalid_value':
-      case 'invalid_format': {
-        const input = (issue as { input?: unknown }).input;
-        out.push({ path, message: input === undefined ? issue.message : `${issue.message}, got ${describeValue(input)}` });
         break;
       }
       default:
