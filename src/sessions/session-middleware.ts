@@ -1,0 +1,65 @@
+import type { Request, RequestHandler } from 'express';
+import session from 'express-session';
+import './session-data.ts';
+import { sessionCookieSettings } from './session-cookie.ts';
+import type { SqliteSessionStore } from './sqlite-session-store.ts';
+import { sessionVerdict, type SessionTimeouts, type SessionVerdict } from './session-timeouts.ts';
+
+export interface SessionMiddlewareOptions {
+  store: SqliteSessionStore;
+  secret: string;
+  publicUrl: string;
+  trustProxy: boolean;
+  timeouts: SessionTimeouts;
+  /** Epoch milliseconds. */
+  now: () => number;
+  /** Told when a signed-in session ends by timeout (for logs and metrics). */
+  onExpired?: (verdict: Exclude<SessionVerdict, 'active'>, req: Request) => void;
+}
+
+/**
+ * The browser session: express-session over the SQLite store, then the idle and absolute
+ * timeouts. Mount before any route that reads `req.session`; the agent API does not need it.
+ */
+export function createSessionMiddleware(options: SessionMiddlewareOptions): RequestHandler[] {
+  const cookie = sessionCookieSettings(options.publicUrl, options.trustProxy);
+  const base = session({
+    name: cookie.name,
+    secret: options.secret,
+    store: options.store,
+    resave: false,
+    // No row (and no cookie) until something is stored: an anonymous visitor costs nothing.
+    saveUninitialized: false,
+    // Each response re-issues the cookie, so the browser's copy follows the idle timeout.
+    rolling: true,
+    unset: 'destroy',
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: cookie.secure,
+      path: '/',
+      maxAge: options.timeouts.idleSeconds * 1000,
+    },
+  });
+  return [base, enforceTimeouts(options)];
+}
+
+function enforceTimeouts(options: SessionMiddlewareOptions): RequestHandler {
+  return (req, res, next) => {
+    const user = req.session?.user;
+    if (!user) return next();
+    const now = Math.floor(options.now() / 1000);
+    const verdict = sessionVerdict({ signedInAt: user.signedInAt, lastSeenAt: req.session.lastSeenAt }, now, options.timeouts);
+    if (verdict === 'active') {
+      req.session.lastSeenAt = now;
+      return next();
+    }
+    options.onExpired?.(verdict, req);
+    // A fresh, empty session: the old row is deleted, and the request goes on as anonymous.
+    req.session.regenerate((err) => {
+      if (err) return next(err);
+      res.locals.sessionEnded = verdict;
+      next();
+    });
+  };
+}

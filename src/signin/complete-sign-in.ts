@@ -1,0 +1,147 @@
+import type { Request } from 'express';
+import * as client from 'openid-client';
+import '../sessions/session-data.ts';
+import type { PendingSignIn, SessionUser, SignInBinding } from '../sessions/session-data.ts';
+import { runAccountChecks } from './account-checks/account-check-pipeline.ts';
+import type { AccountRefusal, SignInClaims } from './account-checks/account-check.ts';
+import { PENDING_SIGN_IN_SECONDS } from './begin-sign-in.ts';
+import { classifyCallbackError, protocolFailure, type ProtocolFailure } from './callback-failure.ts';
+import type { ApiTokenValidator } from '../azure/api-token-validator.ts';
+import { ApiTokenError, delegatedApiTokenFrom, type DelegatedApiToken } from './delegated-api-token.ts';
+import type { OidcProvider } from './oidc-provider.ts';
+import { rolesFromClaims } from '../access/roles-from-claims.ts';
+import type { ServiceRolesPolicy } from '../policies/service-roles-schema.ts';
+import { sessionUserFromClaims } from './session-user-from-claims.ts';
+
+export interface CompleteSignInDeps {
+  provider: OidcProvider;
+  /** The service-roles policy: which app roles and groups grant which Elevate role. */
+  policies: { serviceRoles: ServiceRolesPolicy };
+  /** Validates access tokens for Elevate's API (the same validator the API uses). */
+  validateApiToken: ApiTokenValidator;
+  /** Epoch milliseconds. */
+  now: () => number;
+}
+
+/** What a successful callback yields. The session has already been regenerated and holds `user`. */
+export interface CompletedSignIn {
+  user: SessionUser;
+  /** What the sign-in was started for, if it was bound (see `beginSignIn`'s `boundTo`). */
+  boundTo: SignInBinding | undefined;
+  /** Epoch seconds when this flow was started. */
+  startedAt: number;
+  /** `prompt=login` was sent with this flow. */
+  promptedLogin: boolean;
+  /** The tenant authenticated the user during this flow (auth_time not before the flow began). */
+  authenticatedDuringFlow: boolean;
+  /** Only when the flow asked for Elevate's API scope; valid for this callback only. */
+  apiToken: DelegatedApiToken | undefined;
+  returnTo: string;
+}
+
+export type SignInFailure = ProtocolFailure | { kind: 'account'; refusal: AccountRefusal };
+
+export type SignInOutcome =
+  | { ok: true; signIn: CompletedSignIn }
+  | { ok: false; failure: SignInFailure; claims: SignInClaims | undefined };
+
+/** Tolerated difference between our clock and the tenant's when comparing auth_time. */
+const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * Handles `/auth/callback`: exchanges the code (PKCE, state, nonce, max_age all checked by
+ * openid-client), runs the account checks, and on success regenerates the session id before
+ * storing the identity. The pending flow is removed first, so a replayed callback finds nothing.
+ */
+export async function completeSignIn(deps: CompleteSignInDeps, req: Request): Promise<SignInOutcome> {
+  const fail = (failure: SignInFailure, claims?: SignInClaims): SignInOutcome => ({ ok: false, failure, claims });
+  const nowSeconds = Math.floor(deps.now() / 1000);
+  const { settings } = deps.provider;
+
+  const callbackUrl = new URL(settings.redirectUri);
+  callbackUrl.search = new URL(req.originalUrl, 'http://callback.invalid').search;
+  const state = callbackUrl.searchParams.get('state');
+  const pending = takePending(req, state);
+  if (!state || !pending) return fail(protocolFailure('unknown-state'));
+  // Persist the removal before doing anything slow, so a concurrent replay cannot use it too.
+  await saveSession(req);
+  if (nowSeconds - pending.startedAt >= PENDING_SIGN_IN_SECONDS) return fail(protocolFailure('expired-flow'));
+  if (!pending.codeVerifier || !pending.nonce) return fail(protocolFailure('missing-pkce-verifier'));
+
+  let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+  try {
+    tokens = await client.authorizationCodeGrant(deps.provider.configuration, callbackUrl, {
+      pkceCodeVerifier: pending.codeVerifier,
+      expectedState: state,
+      expectedNonce: pending.nonce,
+      idTokenExpected: true,
+      ...(pending.maxAge !== undefined ? { maxAge: pending.maxAge } : {}),
+    });
+  } catch (err) {
+    return fail(classifyCallbackError(err));
+  }
+  const claims = tokens.claims() as SignInClaims | undefined;
+  if (!claims) return fail(protocolFailure('token-validation-failed'));
+
+  // Only `roles` and `groups` are passed: the principal type stays `user`, so app-only roles
+  // (the SIEM reader's) can never be held by a person who signs in.
+  const roles = rolesFromClaims({ roles: claims.roles as string[] | undefined, groups: claims.groups as string[] | undefined }, deps.policies);
+  const refusal = runAccountChecks({
+    claims,
+    tenantId: settings.tenantId,
+    issuer: settings.issuer,
+    roles: roles.map((r) => r.id),
+    roleNames: deps.policies.serviceRoles.roles.filter((r) => r.principalType === 'user').map((r) => r.displayName),
+  });
+  if (refusal) return fail({ kind: 'account', refusal }, claims);
+
+  const user = sessionUserFromClaims(claims, roles.map((r) => r.id), nowSeconds);
+  let apiToken: DelegatedApiToken | undefined;
+  if (pending.apiScopeRequested) {
+    try {
+      apiToken = await delegatedApiTokenFrom(tokens.access_token, deps.validateApiToken, {
+        oid: user.oid,
+        requiredScope: settings.apiScope.slice(settings.apiScope.lastIndexOf('/') + 1),
+      });
+    } catch (err) {
+      if (err instanceof ApiTokenError) return fail(protocolFailure('api-token-invalid'), claims);
+      throw err;
+    }
+  }
+
+  await regenerateSession(req);
+  req.session.user = user;
+  req.session.lastSeenAt = nowSeconds;
+  await saveSession(req);
+
+  return {
+    ok: true,
+    signIn: {
+      user,
+      boundTo: pending.boundTo,
+      startedAt: pending.startedAt,
+      promptedLogin: pending.promptedLogin,
+      authenticatedDuringFlow: user.authTime !== null && user.authTime >= pending.startedAt - CLOCK_SKEW_SECONDS,
+      apiToken,
+      returnTo: pending.returnTo,
+    },
+  };
+}
+
+function takePending(req: Request, state: string | null): PendingSignIn | undefined {
+  const all = req.session?.pendingSignIns;
+  if (!all || !state || !Object.hasOwn(all, state)) return undefined;
+  const pending = all[state];
+  delete all[state];
+  if (Object.keys(all).length === 0) delete req.session.pendingSignIns;
+  return pending;
+}
+
+function saveSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+}
+
+/** A new session id at sign-in: a cookie planted or observed before sign-in is worth nothing after. */
+function regenerateSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+}

@@ -1,0 +1,129 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import * as client from 'openid-client';
+import type { Logger } from '../observability/logger.ts';
+import '../sessions/session-data.ts';
+import type { SessionUser } from '../sessions/session-data.ts';
+import type { BeginSignInOptions } from './begin-sign-in.ts';
+import type { SignInFailure, SignInOutcome } from './complete-sign-in.ts';
+import type { OidcProvider } from './oidc-provider.ts';
+import { safeReturnPath } from './return-path.ts';
+import { completedSignInEntry, refusedSignInEntry, signedOutEntry, type SignInAuditLog } from './sign-in-audit.ts';
+import type { SignInContinuations } from './sign-in-continuations.ts';
+
+export interface SignInRouterDeps {
+  provider: OidcProvider;
+  audit: SignInAuditLog;
+  logger: Logger;
+  continuations: SignInContinuations;
+  begin: (req: Request, res: Response, options?: BeginSignInOptions) => Promise<void>;
+  complete: (req: Request) => Promise<SignInOutcome>;
+  signInLimiter: RequestHandler;
+  csrfProtection: RequestHandler;
+  sessionCookieName: string;
+}
+
+/**
+ * /auth/signin    start a sign-in (GET, so a plain link works; it changes nothing but the session)
+ * /auth/callback  the redirect URI registered on the app registration
+ * /auth/signout   POST with a CSRF token: ends the local session, then the tenant's
+ * /auth/signed-out where the tenant sends the browser afterwards
+ */
+export function createSignInRouter(deps: SignInRouterDeps): Router {
+  const router = Router();
+
+  router.get('/auth/signin', deps.signInLimiter, async (req, res, next) => {
+    try {
+      const returnTo = safeReturnPath(req.query.returnTo);
+      if (req.session.user) return res.redirect(303, returnTo);
+      await deps.begin(req, res, { returnTo });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.get('/auth/callback', deps.signInLimiter, async (req, res, next) => {
+    try {
+      const outcome = await deps.complete(req);
+      if (!outcome.ok) return await refuse(deps, req, res, outcome.failure, outcome.claims);
+      const { signIn } = outcome;
+      try {
+        await deps.audit.append(
+          completedSignInEntry(signIn.user, {
+            promptedLogin: signIn.promptedLogin,
+            ...(signIn.boundTo ? { boundTo: { kind: signIn.boundTo.kind, requestId: signIn.boundTo.requestId } } : {}),
+          }),
+        );
+      } catch (err) {
+        // A sign-in that cannot be audited does not happen.
+        deps.logger.error({ err, oid: signIn.user.oid }, 'sign-in could not be audited; session discarded');
+        await destroySession(req);
+        throw err;
+      }
+      if (!signIn.boundTo) return res.redirect(303, signIn.returnTo);
+      const continuation = deps.continuations.get(signIn.boundTo.kind);
+      if (!continuation) {
+        deps.logger.warn({ kind: signIn.boundTo.kind }, 'sign-in bound to an unknown continuation');
+        return res.redirect(303, '/');
+      }
+      await continuation(req, res, signIn);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.post('/auth/signout', deps.csrfProtection, async (req, res, next) => {
+    try {
+      const user: SessionUser | undefined = req.session.user;
+      if (user) await deps.audit.append(signedOutEntry(user, 'user'));
+      await destroySession(req);
+      res.clearCookie(deps.sessionCookieName, { path: '/' });
+      res.redirect(303, endSessionUrl(deps.provider));
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.get('/auth/signed-out', (_req, res) => {
+    res.render('signin/signed-out.njk');
+  });
+
+  return router;
+}
+
+async function refuse(
+  deps: SignInRouterDeps,
+  req: Request,
+  res: Response,
+  failure: SignInFailure,
+  claims: Parameters<typeof refusedSignInEntry>[1],
+): Promise<void> {
+  const entry = refusedSignInEntry(failure, claims);
+  try {
+    await deps.audit.append(entry);
+  } catch (err) {
+    // The refusal stands either way; the missing audit entry is an operational alarm.
+    deps.logger.error({ err, reason: entry.details?.reason }, 'refused sign-in could not be audited');
+  }
+  deps.logger.info({ reason: entry.details?.reason, actor: entry.actor.id }, 'sign-in refused');
+  const account = failure.kind === 'account' ? failure.refusal : undefined;
+  res.status(account ? 403 : 400).render('signin/refused.njk', {
+    reason: account?.reason ?? failure.kind,
+    explanation: account?.explanation ?? (failure.kind === 'protocol' ? failure.explanation : ''),
+    neededRoles: account?.neededRoles ?? [],
+    accountName: typeof claims?.preferred_username === 'string' ? claims.preferred_username : undefined,
+    canRetry: !account,
+  });
+}
+
+function endSessionUrl(provider: OidcProvider): string {
+  if (!provider.endSessionEndpoint) return '/auth/signed-out';
+  const params: Record<string, string> = {
+    client_id: provider.settings.clientId,
+    post_logout_redirect_uri: provider.settings.postLogoutRedirectUri,
+  };
+  return client.buildEndSessionUrl(provider.configuration, params).href;
+}
+
+function destroySession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+}

@@ -1,0 +1,97 @@
+import type { Request, RequestHandler, Response, Router } from 'express';
+import type { AppAction, AppSubject } from '../access/app-permissions.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ServiceRolesPolicy } from '../policies/service-roles-schema.ts';
+import { csrfProtection } from '../sessions/csrf-protection.ts';
+import { exposeSignedInUser, requireAbility, requireSignIn } from './access-control.ts';
+import { beginSignIn, type BeginSignInOptions } from './begin-sign-in.ts';
+import { completeSignIn } from './complete-sign-in.ts';
+import { createApiTokenValidator, type ApiTokenValidator } from '../azure/api-token-validator.ts';
+import { sendDenial } from './deny-response.ts';
+import type { OidcProvider } from './oidc-provider.ts';
+import { createDecisionRateLimiter, createSignInRateLimiter, type RateLimitSettings } from './rate-limits.ts';
+import type { SignInAuditLog } from './sign-in-audit.ts';
+import { SignInContinuations } from './sign-in-continuations.ts';
+import { createSignInRouter } from './sign-in-router.ts';
+
+export interface SignInDeps {
+  provider: OidcProvider;
+  policies: { serviceRoles: ServiceRolesPolicy };
+  audit: SignInAuditLog;
+  logger: Logger;
+  /** The session cookie's name (from `sessionCookieSettings`), cleared at sign-out. */
+  sessionCookieName: string;
+  /** Epoch milliseconds; defaults to Date.now. */
+  now?: () => number;
+  /** Validator for access tokens to Elevate's API; defaults to one over the tenant's jwks_uri. */
+  validateApiToken?: ApiTokenValidator;
+  rateLimits?: { signIn?: RateLimitSettings; decisions?: RateLimitSettings };
+}
+
+/** Sign-in, sessions' identity and access control, ready to mount. */
+export interface SignIn {
+  /** Mount after the session middleware: /auth/signin, /auth/callback, /auth/signout, /auth/signed-out. */
+  router: Router;
+  /** Mount after the session middleware on every browser and API route: sets res.locals.user/ability. */
+  exposeUser: RequestHandler;
+  requireSignIn: RequestHandler;
+  requireAbility: (action: AppAction, subject: AppSubject) => RequestHandler;
+  /** CSRF check for every form POST (token from `csrfToken` in templates, field `_csrf`). */
+  csrfProtection: RequestHandler;
+  signInLimiter: RequestHandler;
+  decisionLimiter: RequestHandler;
+  /** Starts a sign-in (and responds with the redirect to the tenant). */
+  beginSignIn: (req: Request, res: Response, options?: BeginSignInOptions) => Promise<void>;
+  /** Where bound sign-ins continue; see SignInContinuations. */
+  continuations: SignInContinuations;
+  /** Origins to allow in CSP `form-action` (the tenant's sign-in and sign-out pages). */
+  formActionOrigins: string[];
+}
+
+export function createSignIn(deps: SignInDeps): SignIn {
+  const now = deps.now ?? Date.now;
+  const { settings } = deps.provider;
+  const validateApiToken =
+    deps.validateApiToken ??
+    createApiTokenValidator({
+      issuers: [settings.issuer, `https://sts.windows.net/${settings.tenantId}/`],
+      tenantId: settings.tenantId,
+      audiences: [settings.clientId, settings.apiAudience],
+      jwksUri: deps.provider.jwksUri,
+    });
+  const continuations = new SignInContinuations();
+  const csrf = csrfProtection((req, res) =>
+    sendDenial(req, res, {
+      status: 403,
+      error: 'csrf_token_invalid',
+      message: 'This form has expired or did not come from Elevate. Go back, reload the page and try again.',
+      view: 'errors/csrf-failed.njk',
+    }),
+  );
+  const signInLimiter = createSignInRateLimiter(deps.rateLimits?.signIn);
+  const begin = (req: Request, res: Response, options?: BeginSignInOptions) =>
+    beginSignIn(deps.provider, Math.floor(now() / 1000), req, res, options);
+  const router = createSignInRouter({
+    provider: deps.provider,
+    audit: deps.audit,
+    logger: deps.logger,
+    continuations,
+    begin,
+    complete: (req) => completeSignIn({ provider: deps.provider, policies: deps.policies, validateApiToken, now }, req),
+    signInLimiter,
+    csrfProtection: csrf,
+    sessionCookieName: deps.sessionCookieName,
+  });
+  return {
+    router,
+    exposeUser: exposeSignedInUser(deps.policies),
+    requireSignIn,
+    requireAbility,
+    csrfProtection: csrf,
+    signInLimiter,
+    decisionLimiter: createDecisionRateLimiter(deps.rateLimits?.decisions),
+    beginSignIn: begin,
+    continuations,
+    formActionOrigins: deps.provider.browserOrigins,
+  };
+}
