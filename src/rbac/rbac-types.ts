@@ -82,6 +82,8 @@ export interface GrantExplanation {
   viaGroup: boolean;
   /** the Actions/DataActions entry that matched */
   matchedPattern: string;
+  /** set when an ABAC condition (on the assignment or the role's permission block) was found to hold for this action */
+  conditionNote?: string;
 }
 
 export interface DenyExplanation {
@@ -89,6 +91,8 @@ export interface DenyExplanation {
   denyAssignmentName?: string;
   scope: string;
   matchedPattern: string;
+  /** the principal the deny names: the caller, one of its groups, or the all-principals id */
+  viaPrincipalId: string;
 }
 
 export interface ConditionalExplanation extends GrantExplanation {
@@ -103,6 +107,8 @@ export interface RoleSuggestion {
   roleName: string;
   /** number of action + data action patterns the role grants; suggestions are sorted smallest first */
   size: number;
+  /** built-in roles are listed before custom ones */
+  builtIn: boolean;
 }
 
 export type DecisionReason =
@@ -122,4 +128,17 @@ export interface Decision {
   conditionalGrants: ConditionalExplanation[];
   /** when not allowed: catalog roles that would grant the action at that scope, smallest first */
   wouldBeGrantedBy: RoleSuggestion[];
+}
+
+export interface EvaluatorOptions {
+  /** maximum number of `wouldBeGrantedBy` entries; 0 turns suggestions off (default 10) */
+  suggestionLimit?: number;
+  /** roles to draw suggestions from (default: `state.roles`) */
+  catalog?: RoleDefinition[];
+}
+
+export interface Evaluator {
+  check(req: CheckRequest): Decision;
+  /** problems found while compiling the state that make some data ineffective (e.g. an assignment of an unknown role) */
+  readonly warnings: readonly string[];
 }

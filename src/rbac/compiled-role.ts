@@ -1,0 +1,77 @@
+/**
+ * A role definition compiled for fast checks: its permission blocks, their ABAC conditions
+ * and its assignable scopes, plus what ranking suggestions needs (built-in or not, size).
+ */
+import { compileCondition, type CompiledCondition, type ConditionValue } from './abac-condition.ts';
+import { blockMatch, compileBlock, type CompiledBlock } from './permission-block.ts';
+import { RbacDataError, RbacInputError } from './rbac-errors.ts';
+import type { RoleDefinition } from './rbac-types.ts';
+import { normalizeScope } from './scope-path.ts';
+
+export interface CompiledRole {
+  def: RoleDefinition;
+  /** lower-cased role definition GUID */
+  guid: string;
+  builtIn: boolean;
+  /** number of Actions + DataActions patterns over all blocks */
+  size: number;
+  assignableScopeKeys: string[];
+  blocks: Array<{ block: CompiledBlock; condition?: CompiledCondition }>;
+}
+
+export interface RoleMatch {
+  /** the Actions/DataActions entry that matched */
+  pattern: string;
+  /** set when the matching block carries an ABAC condition */
+  condition?: string;
+  conditionVersion?: string | null;
+  /** true: no condition, or one that holds for this action whatever the attributes; undefined: depends on attributes */
+  conditionValue: ConditionValue;
+}
+
+/** The GUID at the end of a role definition id (`/.../roleDefinitions/<guid>` or a bare GUID), lower-cased. */
+export function roleGuidOf(roleDefinitionId: string): string {
+  const i = roleDefinitionId.lastIndexOf('/');
+  return (i < 0 ? roleDefinitionId : roleDefinitionId.slice(i + 1)).toLowerCase();
+}
+
+export function compileRole(def: RoleDefinition): CompiledRole {
+  const label = `role ${JSON.stringify(def.roleName)} (${def.name})`;
+  try {
+    const blocks = def.permissions.map((p) => {
+      const block = compileBlock(p);
+      return block.condition ? { block, condition: compileCondition(block.condition) } : { block };
+    });
+    const size = def.permissions.reduce((n, p) => n + (p.actions?.length ?? 0) + (p.dataActions?.length ?? 0), 0);
+    return {
+      def,
+      guid: roleGuidOf(def.name || def.id),
+      builtIn: (def.roleType ?? '').toLowerCase() === 'builtinrole',
+      size,
+      assignableScopeKeys: def.assignableScopes.map(normalizeScope),
+      blocks,
+    };
+  } catch (err) {
+    if (err instanceof RbacInputError) throw new RbacDataError(`${label}: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * Whether the role covers the action. A block whose condition is false for this action is
+ * skipped; an unconditional match wins over a conditional one.
+ */
+export function matchRole(role: CompiledRole, actionLower: string, provider: string, data: boolean): RoleMatch | undefined {
+  let conditional: RoleMatch | undefined;
+  for (const { block, condition } of role.blocks) {
+    const pattern = blockMatch(block, actionLower, provider, data);
+    if (pattern === undefined) continue;
+    if (!condition) return { pattern, conditionValue: true };
+    const v = condition.test(actionLower);
+    if (v === false) continue;
+    const m: RoleMatch = { pattern, condition: block.condition!, conditionVersion: block.conditionVersion ?? null, conditionValue: v };
+    if (v === true) return m;
+    conditional ??= m;
+  }
+  return conditional;
+}

@@ -1,0 +1,76 @@
+/**
+ * Role catalogs: role definitions as `az role definition list` prints them (an ARM list body
+ * is accepted too), validated entry by entry and indexed by GUID and by roleName
+ * (case-insensitive). The built-in catalog shipped with Elevate is a verbatim extract of the
+ * real Azure definitions (see builtin-role-names.ts); a tenant's full list can be loaded
+ * from a file.
+ */
+import { readFileSync } from 'node:fs';
+import { parseRoleDefinitionList } from './arm-list-shapes.ts';
+import { roleGuidOf } from './compiled-role.ts';
+import { RbacDataError } from './rbac-errors.ts';
+import type { RoleDefinition } from './rbac-types.ts';
+
+export interface RoleCatalog {
+  readonly roles: readonly RoleDefinition[];
+  /** by GUID or by full role definition id (any scope prefix), case-insensitive */
+  byId(idOrGuid: string): RoleDefinition | undefined;
+  /** by roleName, case-insensitive */
+  byName(roleName: string): RoleDefinition | undefined;
+}
+
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/** Builds a catalog; two entries with the same GUID or the same roleName are an error. */
+export function createRoleCatalog(roles: readonly RoleDefinition[], source = 'role catalog'): RoleCatalog {
+  const ids = new Map<string, RoleDefinition>();
+  const names = new Map<string, RoleDefinition>();
+  roles.forEach((r, i) => {
+    const guid = roleGuidOf(r.name || r.id);
+    if (ids.has(guid)) throw new RbacDataError(`${source}: entry ${i} (${r.roleName}): duplicate role definition id ${guid}`);
+    const name = r.roleName.toLowerCase();
+    if (names.has(name)) throw new RbacDataError(`${source}: entry ${i} (${r.roleName}): duplicate roleName`);
+    ids.set(guid, r);
+    names.set(name, r);
+  });
+  return {
+    roles,
+    byId: (id) => ids.get(roleGuidOf(id)),
+    byName: (n) => names.get(n.toLowerCase()),
+  };
+}
+
+/** Parses catalog JSON text; errors name the source and the entry. */
+export function parseCatalogJson(text: string, source: string): RoleCatalog {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new RbacDataError(`${source}: not valid JSON (${(err as Error).message})`);
+  }
+  return createRoleCatalog(parseRoleDefinitionList(body, source), source);
+}
+
+/** Loads a role catalog file (`az role definition list > roles.json`). */
+export function loadCatalogFile(path: string): RoleCatalog {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RbacDataError(`role catalog ${path}: cannot read file${code ? ` (${code})` : ''}`);
+  }
+  if (text.length > MAX_FILE_BYTES) throw new RbacDataError(`role catalog ${path}: file too large`);
+  return parseCatalogJson(text, `role catalog ${path}`);
+}
+
+let builtin: RoleCatalog | undefined;
+
+/** The built-in roles shipped with Elevate (src/rbac/builtin-role-catalog.json). */
+export function loadBuiltinCatalog(): RoleCatalog {
+  builtin ??= parseCatalogJson(
+    readFileSync(new URL('./builtin-role-catalog.json', import.meta.url), 'utf8'),
+    'built-in role catalog',
+  );
+  return builtin;
+}
