@@ -1,0 +1,117 @@
+/**
+ * What Elevate does with one validated operation of one agent, as a chain of small checks:
+ * deriveAction -> checkGuardrails -> resolveMode -> checkPermission -> outcome. Each step either
+ * settles the decision or hands on; the only I/O is the permission check, which reads a cache.
+ */
+import type { Decision, RoleSuggestion } from '../rbac/rbac-types.ts';
+import { permissionScopeOf } from './arm-path-rules.ts';
+import type { Agent, GuardrailHit, OperationDecision, OperationInput, PermissionSummary, RunMode, TriggerKind } from './operation-types.ts';
+
+/** The foundation functions the pipeline composes, bound to the loaded policies. */
+export interface DecisionDeps {
+  /** RBAC action of an ARM request (armOperationToAction). */
+  deriveAction(method: string, path: string): { action: string; isDataAction: boolean };
+  /** The guardrail rule the action hits, if any (findGuardrail over the loaded policies). */
+  findGuardrail(action: string, isDataAction: boolean): GuardrailHit | undefined;
+  /** The trigger's run mode capped by the agent's ceiling (resolveRunMode). */
+  resolveRunMode(triggerKind: TriggerKind, ceiling: RunMode): RunMode;
+  /** Whether the mode lets the operation run at all (runModeAllows). */
+  runModeAllows(mode: RunMode, isWrite: boolean): boolean;
+  /** The evaluator's answer for the agent's UAMI, from the permission cache. */
+  checkPermission(principalId: string, action: string, scope: string): Promise<Decision>;
+}
+
+/** Suggestions beyond the few smallest are noise to an approver. */
+export const MAX_ROLE_SUGGESTIONS = 5;
+
+interface Derived {
+  action: string;
+  isDataAction: boolean;
+  scope: string;
+  isWrite: boolean;
+}
+
+export function deriveAction(input: Pick<OperationInput, 'method' | 'path'>, deps: Pick<DecisionDeps, 'deriveAction'>): Derived {
+  const { action, isDataAction } = deps.deriveAction(input.method, input.path);
+  return { action, isDataAction, scope: permissionScopeOf(input.path), isWrite: input.method !== 'GET' };
+}
+
+function base(d: Derived, runMode: RunMode): Omit<OperationDecision, 'outcome' | 'reasonCode' | 'explanation'> {
+  return { action: d.action, scope: d.scope, isWrite: d.isWrite, runMode, wouldBeGrantedBy: [] };
+}
+
+export function checkGuardrails(d: Derived, runMode: RunMode, deps: Pick<DecisionDeps, 'findGuardrail'>): OperationDecision | undefined {
+  const hit = deps.findGuardrail(d.action, d.isDataAction);
+  if (!hit) return undefined;
+  return {
+    ...base(d, runMode),
+    outcome: 'forbidden',
+    reasonCode: 'guardrail',
+    explanation: `${d.action} is forbidden by guardrail '${hit.rule}': ${hit.message}`,
+    guardrail: hit,
+  };
+}
+
+export function checkRunMode(d: Derived, runMode: RunMode, deps: Pick<DecisionDeps, 'runModeAllows'>): OperationDecision | undefined {
+  if (deps.runModeAllows(runMode, d.isWrite)) return undefined;
+  return {
+    ...base(d, runMode),
+    outcome: 'forbidden',
+    reasonCode: 'run_mode_read_only',
+    explanation: `run mode ${runMode} does not allow ${d.isWrite ? 'writes' : 'this operation'} (${d.action})`,
+  };
+}
+
+export function summarizePermission(decision: Decision): PermissionSummary {
+  return {
+    allowed: decision.allowed,
+    reason: decision.reason,
+    message: decision.message,
+    grantedBy: decision.grantedBy.map((g) => ({ roleName: g.roleName, scope: g.assignmentScope, viaGroup: g.viaGroup })),
+    deniedBy: decision.deniedBy.map((d) => ({ denyAssignmentId: d.denyAssignmentId, scope: d.scope })),
+  };
+}
+
+export function outcomeFor(d: Derived, runMode: RunMode, permission: Decision): OperationDecision {
+  const summary = summarizePermission(permission);
+  if (!permission.allowed) {
+    const roles: RoleSuggestion[] = permission.wouldBeGrantedBy.slice(0, MAX_ROLE_SUGGESTIONS);
+    const names = roles.map((r) => r.roleName).join(', ');
+    return {
+      ...base(d, runMode),
+      outcome: 'pending_elevation',
+      reasonCode: 'missing_permission',
+      explanation: `the agent's identity lacks ${d.action} at this scope (${permission.message})${names ? `; would be granted by ${names}` : ''}`,
+      permission: summary,
+      missingAction: d.action,
+      wouldBeGrantedBy: roles,
+    };
+  }
+  if (d.isWrite && runMode === 'Review') {
+    return {
+      ...base(d, runMode),
+      outcome: 'pending_consent',
+      reasonCode: 'needs_consent',
+      explanation: `run mode Review: an administrator must consent to ${d.action}`,
+      permission: summary,
+    };
+  }
+  return {
+    ...base(d, runMode),
+    outcome: 'execute',
+    reasonCode: 'allowed',
+    explanation: `allowed: ${permission.message}`,
+    permission: summary,
+  };
+}
+
+/** The whole pipeline; the returned decision is what both /operations and /decisions report. */
+export async function decideOperation(input: OperationInput, agent: Agent, deps: DecisionDeps): Promise<OperationDecision> {
+  const derived = deriveAction(input, deps);
+  const runMode = deps.resolveRunMode(input.trigger.kind, agent.runModeCeiling);
+  return (
+    checkGuardrails(derived, runMode, deps) ??
+    checkRunMode(derived, runMode, deps) ??
+    outcomeFor(derived, runMode, await deps.checkPermission(agent.uamiPrincipalId, derived.action, derived.scope))
+  );
+}
