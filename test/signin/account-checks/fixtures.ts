@@ -1,0 +1,23 @@
+import type { AccountCheckContext, SignInClaims } from '../../../src/signin/account-checks/account-check.ts';
+
+export const TENANT = '26d07dfe-13eb-44c6-bbdf-5d359fd60c0c';
+export const ISSUER = `https://login.example/${TENANT}/v2.0`;
+export const OTHER_TENANT = '6418fbe7-886c-4f64-b8e9-200ab1dfaf1c';
+export const PERSONAL = '9188040d-6c67-4c5b-b112-36a304b66dad';
+
+/** A member of the tenant holding the Administrator app role, as Entra would sign them in. */
+export function memberClaims(overrides: SignInClaims = {}): SignInClaims {
+  return {
+    iss: ISSUER,
+    tid: TENANT,
+    oid: '60ca6263-4c86-46fc-b376-b14ef1e7ff91',
+    preferred_username: 'ada.admin@contoso-sre.onmicrosoft.com',
+    name: 'Ada Admin',
+    roles: ['SREAgent.Administrator'],
+    ...overrides,
+  };
+}
+
+export function context(claims: SignInClaims, roles: string[] = ['administrator']): AccountCheckContext {
+  return { claims, tenantId: TENANT, issuer: ISSUER, roles, roleNames: ['SRE Agent Administrator', 'SRE Agent Reader'] };
+}

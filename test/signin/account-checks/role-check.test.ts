@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { roleCheck } from '../../../src/signin/account-checks/role-check.ts';
+import { context, memberClaims } from './fixtures.ts';
+
+describe('roleCheck', () => {
+  it('passes a user holding an Elevate role', () => {
+    expect(roleCheck(context(memberClaims(), ['reader']))).toBeUndefined();
+  });
+
+  it('refuses a user with no role and names the roles that would let them in', () => {
+    const refusal = roleCheck(context(memberClaims({ roles: [] }), []));
+    expect(refusal?.reason).toBe('no-role');
+    expect(refusal?.neededRoles).toEqual(['SRE Agent Administrator', 'SRE Agent Reader']);
+    expect(refusal?.explanation).toContain('SRE Agent Administrator, SRE Agent Reader');
+  });
+});
