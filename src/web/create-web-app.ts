@@ -1,0 +1,99 @@
+import { fileURLToPath } from 'node:url';
+import express, { type Express, type RequestHandler, type Router } from 'express';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { errorHandler, notFoundHandler } from './error-handlers.ts';
+import { healthRoutes } from './health-routes.ts';
+import { homeRoute, type HomeModel } from './home-route.ts';
+import type { ReadinessCheck } from './readiness.ts';
+import { requestContext } from './request-context.ts';
+import { securityHeaders } from './security-headers.ts';
+import { createViewEngine, DEFAULT_VIEWS_DIR } from './view-engine.ts';
+
+export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+
+export interface NavItem {
+  label: string;
+  href: string;
+}
+
+/** A router a later capability mounts: browser pages under a path, or the agent API under /api. */
+export interface WebRoute {
+  path: string;
+  handlers: Router | RequestHandler | Array<Router | RequestHandler>;
+  /** Shown in the layout's navigation. */
+  nav?: NavItem;
+}
+
+/** What the layout shows when the service runs against the sandbox instead of a real tenant. */
+export interface SandboxBannerInfo {
+  tenantId: string;
+  users: Array<{ upn: string; displayName: string; appRoles: string[] }>;
+}
+
+export interface WebAppDeps {
+  mode: 'sandbox' | 'azure';
+  logger: Logger;
+  metrics: Metrics;
+  trustProxy: boolean;
+  /** Served over https: enables HSTS and upgrade-insecure-requests. */
+  https: boolean;
+  /** Origin browsers are sent to for sign-in (CSP form-action). */
+  authorizeOrigin: string;
+  readiness: readonly ReadinessCheck[];
+  /** Per-check bound for /readyz; a dependency that does not answer in time is not ready. */
+  readinessTimeoutMs?: number;
+  /** Present in sandbox mode: every page shows the "Sandbox tenant" banner. */
+  sandbox?: SandboxBannerInfo;
+  home?: () => Promise<HomeModel> | HomeModel;
+  /** Runs before every page and API route (sessions, authentication, CSRF token provision). */
+  middleware?: RequestHandler[];
+  routes?: WebRoute[];
+  /** Where the layout's sign-in link and sign-out form point, once sign-in exists. */
+  auth?: { signInPath: string; signOutPath: string };
+  viewsDir?: string;
+  publicDir?: string;
+  jsonLimit?: string;
+}
+
+/**
+ * The Express app every capability plugs into. Order matters: request context first (so every
+ * response is logged and carries an id), security headers, static files and probes (no body, no
+ * session), body parsers, the capabilities' middleware, the pages and API, then 404 and errors.
+ */
+export function createWebApp(deps: WebAppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy ? 1 : false);
+  app.set('env', 'production'); // Express must never render its own stack-trace error pages.
+  createViewEngine(app, deps.viewsDir ?? DEFAULT_VIEWS_DIR);
+
+  app.use(requestContext(deps.logger, deps.metrics));
+  app.use(securityHeaders({ authorizeOrigin: deps.authorizeOrigin, https: deps.https }));
+  app.use('/static', express.static(deps.publicDir ?? DEFAULT_PUBLIC_DIR, { index: false, fallthrough: true, maxAge: '1h' }));
+  app.use(healthRoutes({ readiness: deps.readiness, registry: deps.metrics.registry, readinessTimeoutMs: deps.readinessTimeoutMs }));
+
+  const limit = deps.jsonLimit ?? '100kb';
+  app.use(express.json({ limit, strict: true }));
+  app.use(express.urlencoded({ extended: false, limit, parameterLimit: 200 }));
+
+  const nav: NavItem[] = [{ label: 'Home', href: '/' }, ...(deps.routes ?? []).flatMap((r) => (r.nav ? [r.nav] : []))];
+  app.use((_req, res, next) => {
+    res.locals.mode = deps.mode;
+    res.locals.sandbox = deps.sandbox;
+    res.locals.nav = nav;
+    res.locals.auth = deps.auth;
+    next();
+  });
+  for (const m of deps.middleware ?? []) app.use(m);
+
+  app.use(homeRoute(deps.home));
+  for (const route of deps.routes ?? []) {
+    const handlers = Array.isArray(route.handlers) ? route.handlers : [route.handlers];
+    app.use(route.path, ...handlers);
+  }
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+
+/** A caller's request id is kept only when it is short and plain; otherwise we mint one. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** Probes that would flood the log at info level. */
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by requestContext: echoed in X-Request-Id and on every log line of this request. */
+    id: string;
+    log: Logger;
+  }
+}
+
+/**
+ * Request id, a child logger, and one access-log line plus metrics per request. Only the path is
+ * logged, never the query string (an OAuth callback carries the authorization code there) and
+ * never headers.
+ */
+export function requestContext(logger: Logger, metrics: Pick<Metrics, 'httpRequests' | 'httpDuration'>): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get('x-request-id');
+    req.id = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    req.log = logger.child({ reqId: req.id });
+    res.setHeader('X-Request-Id', req.id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeLabel(req);
+      const status = res.statusCode;
+      metrics.httpRequests.inc({ method: req.method, route, status: `${Math.floor(status / 100)}xx` });
+      metrics.httpDuration.observe({ method: req.method, route }, seconds);
+      const entry = { method: req.method, path: req.path, route, status, ms: Math.round(seconds * 1000) };
+      if (status >= 500) req.log.error(entry, 'request');
+      else if (QUIET_PATHS.has(req.path)) req.log.debug(entry, 'request');
+      else req.log.info(entry, 'request');
+    });
+    next();
+  };
+}
+
+/** The matched route pattern (bounded cardinality), or `unmatched`. */
+function routeLabel(req: Request): string {
+  const pattern: unknown = req.route?.path;
+  if (typeof pattern === 'string') return `${req.baseUrl}${pattern}` || '/';
+  return 'unmatched';
+}

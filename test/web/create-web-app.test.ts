@@ -1,0 +1,235 @@
+import { Writable } from 'node:stream';
+import express, { Router } from 'express';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/observability/logger.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
+import { createWebApp, type WebAppDeps } from '../../src/web/create-web-app.ts';
+import { HttpError } from '../../src/web/http-error.ts';
+
+const SANDBOX = {
+  tenantId: 'aaaaaaaa-0000-4000-8000-000000000001',
+  users: [
+    { upn: 'admin@sandbox.test', displayName: 'Ada Admin', appRoles: ['SREAgent.Administrator'] },
+    { upn: 'mallory@sandbox.test', displayName: '<script>alert(1)</script>', appRoles: [] },
+  ],
+};
+
+function build(over: Partial<WebAppDeps> = {}) {
+  const lines: string[] = [];
+  const logger = createLogger('debug', new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) as never);
+  const metrics = createMetrics();
+  const app = createWebApp({
+    mode: 'sandbox',
+    logger,
+    metrics,
+    trustProxy: false,
+    https: false,
+    authorizeOrigin: 'http://127.0.0.1:8080',
+    readiness: [],
+    sandbox: SANDBOX,
+    ...over,
+  });
+  return { app, lines, metrics };
+}
+
+describe('probes', () => {
+  it('/healthz answers while the process lives', async () => {
+    const res = await request(build().app).get('/healthz').expect(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+
+  it('/readyz is 200 when every check passes', async () => {
+    const { app } = build({ readiness: [{ name: 'database', check: () => undefined }, { name: 'policies', check: async () => undefined }] });
+    const res = await request(app).get('/readyz').expect(200);
+    expect(res.body).toEqual({ status: 'ready', checks: [{ name: 'database', ok: true }, { name: 'policies', ok: true }] });
+  });
+
+  it('/readyz is 503 naming the failed check and why', async () => {
+    const { app } = build({
+      readiness: [
+        { name: 'database', check: () => undefined },
+        { name: 'entra-discovery', check: async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:8443\n    at stack line'); } },
+      ],
+    });
+    const res = await request(app).get('/readyz').expect(503);
+    expect(res.body.status).toBe('not_ready');
+    expect(res.body.checks).toEqual([
+      { name: 'database', ok: true },
+      { name: 'entra-discovery', ok: false, error: 'connect ECONNREFUSED 127.0.0.1:8443' },
+    ]);
+  });
+
+  it('/readyz counts a hung dependency as not ready', async () => {
+    const { app } = build({ readiness: [{ name: 'database', check: () => new Promise<void>(() => undefined) }], readinessTimeoutMs: 50 });
+    const res = await request(app).get('/readyz').expect(503);
+    expect(res.body.checks[0]).toMatchObject({ name: 'database', ok: false, error: 'no answer within 50 ms' });
+  });
+
+  it('/metrics exposes Prometheus text including request counts', async () => {
+    const { app } = build();
+    await request(app).get('/healthz');
+    const res = await request(app).get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toMatch(/elevate_http_requests_total\{method="GET",route="\/healthz",status="2xx"\} 1/);
+    expect(res.text).toContain('elevate_process_cpu_user_seconds_total');
+  });
+});
+
+describe('security headers', () => {
+  it('sends a strict CSP and no x-powered-by', async () => {
+    const res = await request(build().app).get('/').expect(200);
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    const csp = res.headers['content-security-policy']!;
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    expect(csp).toContain("form-action 'self' http://127.0.0.1:8080");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toBeUndefined();
+  });
+
+  it('adds HSTS and upgrade-insecure-requests when served over https', async () => {
+    const res = await request(build({ https: true, mode: 'azure', sandbox: undefined, authorizeOrigin: 'https://login.microsoftonline.com' }).app).get('/');
+    expect(res.headers['strict-transport-security']).toContain('max-age=31536000');
+    expect(res.headers['content-security-policy']).toContain('upgrade-insecure-requests');
+    expect(res.headers['content-security-policy']).toContain("form-action 'self' https://login.microsoftonline.com");
+  });
+
+  it('serves the stylesheet from /static under the same headers', async () => {
+    const res = await request(build().app).get('/static/css/elevate.css').expect(200);
+    expect(res.headers['content-type']).toMatch(/text\/css/);
+    expect(res.headers['content-security-policy']).toBeDefined();
+  });
+});
+
+describe('pages and the sandbox banner', () => {
+  it('shows the Sandbox tenant banner and the sandbox users, escaped, in sandbox mode', async () => {
+    const res = await request(build().app).get('/').set('Accept', 'text/html').expect(200);
+    expect(res.text).toContain('Sandbox tenant');
+    expect(res.text).toContain('admin@sandbox.test');
+    expect(res.text).not.toContain('<script>alert(1)</script>');
+    expect(res.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(res.text).not.toMatch(/<script/i);
+  });
+
+  it('shows the banner on error pages too, and never with a real tenant', async () => {
+    const sandbox404 = await request(build().app).get('/nope').set('Accept', 'text/html').expect(404);
+    expect(sandbox404.text).toContain('Sandbox tenant');
+    const real = build({ mode: 'azure', sandbox: undefined, authorizeOrigin: 'https://login.microsoftonline.com' });
+    const home = await request(real.app).get('/').set('Accept', 'text/html').expect(200);
+    expect(home.text).not.toContain('Sandbox tenant');
+    expect(home.text).not.toContain('sandbox-banner');
+  });
+
+  it('mounts capability routes with nav entries, after shared middleware, and fills the user slot', async () => {
+    const pages = Router();
+    pages.get('/', (_req, res) => res.render('home.njk', { home: { title: `Requests for ${String(res.locals.user.name)}` } }));
+    const api = Router();
+    api.get('/ping', (req, res) => res.json({ pong: true, reqId: req.id }));
+    const { app } = build({
+      middleware: [
+        (_req, res, next) => {
+          res.locals.user = { name: 'Ada <Admin>', upn: 'admin@sandbox.test' };
+          res.locals.csrfToken = 'csrf-123';
+          res.locals.csrfField = '_csrf';
+          next();
+        },
+      ],
+      routes: [
+        { path: '/requests', handlers: pages, nav: { label: 'Requests', href: '/requests' } },
+        { path: '/api/v1', handlers: [express.json(), api] },
+      ],
+      auth: { signInPath: '/signin', signOutPath: '/signout' },
+    });
+    const page = await request(app).get('/requests').set('Accept', 'text/html').expect(200);
+    expect(page.text).toContain('<a href="/requests">Requests</a>');
+    expect(page.text).toContain('Requests for Ada &lt;Admin&gt;');
+    expect(page.text).toContain('action="/signout"');
+    expect(page.text).toContain('name="_csrf" value="csrf-123"');
+    const ping = await request(app).get('/api/v1/ping').expect(200);
+    expect(ping.body.pong).toBe(true);
+    expect(ping.body.reqId).toBe(ping.headers['x-request-id']);
+  });
+
+  it('offers sign-in to an anonymous visitor when sign-in exists', async () => {
+    const res = await request(build({ auth: { signInPath: '/signin', signOutPath: '/signout' } }).app).get('/').expect(200);
+    expect(res.text).toContain('href="/signin"');
+    expect(res.text).not.toContain('Sign out');
+  });
+});
+
+describe('errors', () => {
+  function appWithFailures() {
+    const r = Router();
+    r.get('/boom', () => {
+      throw new Error('SQLITE_CORRUPT at /var/lib/secret/path');
+    });
+    r.get('/refused', () => {
+      throw new HttpError(409, 'already_approved', 'this request is already approved');
+    });
+    r.post('/echo', (req, res) => res.json(req.body));
+    return build({ routes: [{ path: '/api', handlers: r }, { path: '/pages', handlers: r }] });
+  }
+
+  it('404 is JSON under /api and for JSON clients, HTML for browsers', async () => {
+    const { app } = build();
+    const api = await request(app).get('/api/nothing').set('Accept', 'text/html').expect(404);
+    expect(api.body).toEqual({ error: { code: 'not_found', message: 'no such API endpoint' } });
+    const json = await request(app).get('/nothing').set('Accept', 'application/json').expect(404);
+    expect(json.body.error.code).toBe('not_found');
+    const html = await request(app).get('/nothing').set('Accept', 'text/html').expect(404);
+    expect(html.headers['content-type']).toMatch(/text\/html/);
+    expect(html.text).toContain('Not found');
+  });
+
+  it('an unexpected error is a generic 500 that leaks nothing, logged with the request id', async () => {
+    const { app, lines } = appWithFailures();
+    const api = await request(app).get('/api/boom').expect(500);
+    expect(api.body).toEqual({ error: { code: 'internal_error', message: 'something went wrong; the error has been logged' } });
+    const page = await request(app).get('/pages/boom').set('Accept', 'text/html').expect(500);
+    expect(page.text).not.toContain('SQLITE_CORRUPT');
+    expect(page.text).not.toMatch(/at .*\.ts:\d+/);
+    expect(page.text).toContain(page.headers['x-request-id']!);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'unhandled error' && l.reqId === page.headers['x-request-id']);
+    expect(JSON.stringify(logged)).toContain('SQLITE_CORRUPT');
+  });
+
+  it('an HttpError keeps its status, code and message', async () => {
+    const res = await request(appWithFailures().app).get('/api/refused').expect(409);
+    expect(res.body).toEqual({ error: { code: 'already_approved', message: 'this request is already approved' } });
+  });
+
+  it('rejects malformed and oversized JSON bodies with a 4xx', async () => {
+    const { app } = appWithFailures();
+    const bad = await request(app).post('/api/echo').set('Content-Type', 'application/json').send('{"a":').expect(400);
+    expect(bad.body.error.code).toBe('invalid_json');
+    const big = await request(app).post('/api/echo').send({ blob: 'x'.repeat(200_000) }).expect(413);
+    expect(big.body.error.code).toBe('body_too_large');
+    await request(app).post('/api/echo').send({ ok: 1 }).expect(200, { ok: 1 });
+  });
+});
+
+describe('request context and logs', () => {
+  it('keeps a plain caller request id and replaces a hostile one', async () => {
+    const { app } = build();
+    expect((await request(app).get('/healthz').set('X-Request-Id', 'abc-123')).headers['x-request-id']).toBe('abc-123');
+    const hostile = (await request(app).get('/healthz').set('X-Request-Id', 'a"b\\c'.repeat(30))).headers['x-request-id'];
+    expect(hostile).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('logs the path but never the query string, cookies or Authorization header', async () => {
+    const { app, lines } = build();
+    await request(app).get('/?code=AUTHCODE-SECRET&state=s').set('Authorization', 'Bearer TOKEN-SECRET').set('Cookie', 'sid=COOKIE-SECRET');
+    const text = lines.join('');
+    expect(text).toContain('"path":"/"');
+    expect(text).not.toContain('AUTHCODE-SECRET');
+    expect(text).not.toContain('TOKEN-SECRET');
+    expect(text).not.toContain('COOKIE-SECRET');
+  });
+});
