@@ -31,9 +31,10 @@ const defaultEvaluator: EvaluatorFactory = (state) => createEvaluator(state, { s
  * policies; the diff against what ARM reported; and drift. No I/O.
  */
 export function planAssignments(input: PlanAssignmentsInput): Plan {
-  const roles = [...input.catalog];
+  const known = new Set(input.catalog.map((r) => r.name.toLowerCase()));
+  const roles = [...input.catalog, ...(input.actual.extraRoles ?? []).filter((r) => !known.has(r.name.toLowerCase()))];
   const byName = new Map<string, RoleDefinition>();
-  for (const r of roles) if (!byName.has(r.roleName.toLowerCase())) byName.set(r.roleName.toLowerCase(), r);
+  for (const r of input.catalog) if (!byName.has(r.roleName.toLowerCase())) byName.set(r.roleName.toLowerCase(), r);
   const inventory =
     input.inventory instanceof Map
       ? (input.inventory as ReadonlyMap<string, ResourceGroupInventory>)

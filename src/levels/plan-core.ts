@@ -22,6 +22,8 @@ export interface ActualState {
   groupIds: string[];
   /** subscription id -> management group ids above it */
   hierarchy: Record<string, string[]>;
+  /** Definitions of roles the catalog lacks (custom roles), read from ARM. */
+  extraRoles?: RoleDefinition[];
 }
 
 export interface PlanCoreInput {
