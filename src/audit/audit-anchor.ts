@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/database.ts';
-import { GENESIS_HASH } from './audit-hash.ts';
+import { GENESIS_HASH, isHashHex } from './audit-hash.ts';
 import type { AuditAnchor } from './audit-types.ts';
 
 interface AnchorRow {
@@ -42,12 +42,12 @@ export async function setAnchor(
     anchor.lastHash ??
     (await tx.get<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = ?', [anchor.throughSeq]))?.hash;
   if (lastHash === undefined) throw new Error(`no audit entry ${anchor.throughSeq} to anchor the chain to`);
-  const row = [anchor.throughSeq, lastHash, now.toISOString(), anchor.archiveRef ?? null];
-  await tx.run(
-    `INSERT INTO audit_anchor (id, through_seq, last_hash, set_at, archive_ref) VALUES (1, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET through_seq = excluded.through_seq, last_hash = excluded.last_hash,
-       set_at = excluded.set_at, archive_ref = excluded.archive_ref`,
-    row,
-  );
+  if (!isHashHex(lastHash)) throw new Error('anchor lastHash must be 64 lower-case hex characters');
+  const values = [anchor.throughSeq, lastHash, now.toISOString(), anchor.archiveRef ?? null];
+  // UPDATE first: an upsert would also fire the insert trigger, whose check is for a first anchor.
+  const updated = await tx.run('UPDATE audit_anchor SET through_seq = ?, last_hash = ?, set_at = ?, archive_ref = ? WHERE id = 1', values);
+  if (updated.changes === 0) {
+    await tx.run('INSERT INTO audit_anchor (id, through_seq, last_hash, set_at, archive_ref) VALUES (1, ?, ?, ?, ?)', values);
+  }
   return { throughSeq: anchor.throughSeq, lastHash, setAt: now.toISOString(), archiveRef: anchor.archiveRef ?? null };
 }

@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import { createAuditLog, type AuditLog, type AuditLogDeps } from '../../src/audit/audit-log.ts';
+import type { AuditInput } from '../../src/audit/audit-types.ts';
+import type { Database } from '../../src/store/database.ts';
+import { openStore } from '../../src/store/migrations.ts';
+
+/** A clock that ticks one millisecond per call from a fixed instant. */
+export function steppingClock(start = Date.parse('2026-03-01T12:00:00.000Z')): () => Date {
+  let t = start;
+  return () => new Date(t++);
+}
+
+export async function openAudit(dir: string, deps: AuditLogDeps = {}): Promise<{ db: Database; audit: AuditLog; path: string }> {
+  const path = join(dir, 'elevate.db');
+  const db = await openStore({ dbPath: path });
+  return { db, audit: createAuditLog(db, { clock: steppingClock(), ...deps }), path };
+}
+
+/** The i-th of a varied set of inputs: every column gets filled by some entries. */
+export function sampleInput(i: number): AuditInput {
+  const kinds = ['agent', 'user', 'service', 'system'] as const;
+  return {
+    actor: { kind: kinds[i % 4]!, id: `actor-${i % 3}`, name: i % 2 ? `Actor ${i % 3}` : null },
+    eventType: ['operation.requested', 'operation.decided', 'approval.granted', 'operation.executed'][i % 4]!,
+    subject: `req-${Math.floor(i / 4)}`,
+    agentId: `agent-${i % 2}`,
+    requestId: `req-${Math.floor(i / 4)}`,
+    action: 'Microsoft.Compute/virtualMachines/restart/action',
+    scope: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-${i % 3}`,
+    outcome: i % 4 === 1 ? 'needs-approval' : 'allowed',
+    actingIdentity: i % 4 === 3 ? 'approver-1' : 'uami-sre',
+    approverId: i % 4 >= 2 ? 'approver-1' : null,
+    details: { i, note: `entry ${i}`, nested: { list: [1, 'two', null, true] } },
+  };
+}
+
+export async function seed(audit: AuditLog, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await audit.append(sampleInput(i));
+}
+
+/** Drops the append-only triggers, as an attacker with write access to the file could. */
+export async function dropGuards(db: Database): Promise<void> {
+  await db.exec('DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;');
+}
