@@ -39,7 +39,9 @@ CREATE TABLE operation_requests (
   arm_async_status TEXT,
   arm_body_json TEXT,
   error_code TEXT,
-  error_message TEXT
+  error_message TEXT,
+  -- the decision made again after ARM answered AuthorizationFailed to an execution the cache allowed
+  redecision_json TEXT
 ) STRICT;
 
 -- One request per (agent, idempotency key), whatever the race.

@@ -4,56 +4,67 @@
  * settles the decision or hands on; the only I/O is the permission check, which reads a cache.
  */
 import type { Decision, RoleSuggestion } from '../rbac/rbac-types.ts';
-import { permissionScopeOf } from './arm-path-rules.ts';
 import type { Agent, GuardrailHit, OperationDecision, OperationInput, PermissionSummary, RunMode, TriggerKind } from './operation-types.ts';
 
 /** The foundation functions the pipeline composes, bound to the loaded policies. */
 export interface DecisionDeps {
-  /** RBAC action of an ARM request (armOperationToAction). */
-  deriveAction(method: string, path: string): { action: string; isDataAction: boolean };
+  /** RBAC action and check scope of an ARM request (armOperationToAction); throws on a shape ARM does not serve. */
+  deriveAction(method: string, path: string): { action: string; scope: string; isDataAction: boolean };
   /** The guardrail rule the action hits, if any (findGuardrail over the loaded policies). */
   findGuardrail(action: string, isDataAction: boolean): GuardrailHit | undefined;
   /** The trigger's run mode capped by the agent's ceiling (resolveRunMode). */
   resolveRunMode(triggerKind: TriggerKind, ceiling: RunMode): RunMode;
-  /** Whether the mode lets the operation run at all (runModeAllows). */
-  runModeAllows(mode: RunMode, isWrite: boolean): boolean;
+  /** What the mode does with the operation (runModeAllows). */
+  runModeAllows(mode: RunMode, isWrite: boolean): 'allow' | 'needs-consent' | 'refuse';
   /** The evaluator's answer for the agent's UAMI, from the permission cache. */
   checkPermission(principalId: string, action: string, scope: string): Promise<Decision>;
 }
 
 /** Suggestions beyond the few smallest are noise to an approver. */
-export const MAX_ROLE_SUGGESTIONS = 5;
+export const MAX_ROLE_SUGGESTIONS = 10;
 
-interface Derived {
+export interface DerivedAction {
   action: string;
   isDataAction: boolean;
   scope: string;
   isWrite: boolean;
 }
 
-export function deriveAction(input: Pick<OperationInput, 'method' | 'path'>, deps: Pick<DecisionDeps, 'deriveAction'>): Derived {
-  const { action, isDataAction } = deps.deriveAction(input.method, input.path);
-  return { action, isDataAction, scope: permissionScopeOf(input.path), isWrite: input.method !== 'GET' };
+/** The path is well-formed but names nothing ARM serves for the method (PUT on a collection...). */
+export class UnsupportedOperationError extends Error {
+  override name = 'UnsupportedOperationError';
 }
 
-function base(d: Derived, runMode: RunMode): Omit<OperationDecision, 'outcome' | 'reasonCode' | 'explanation'> {
+export function deriveAction(input: Pick<OperationInput, 'method' | 'path'>, deps: Pick<DecisionDeps, 'deriveAction'>): DerivedAction {
+  let derived;
+  try {
+    derived = deps.deriveAction(input.method, input.path);
+  } catch (err) {
+    // The foundation's message quotes the path; keep only why it was refused.
+    const why = err instanceof Error ? (/": (.*)$/.exec(err.message)?.[1] ?? err.message) : 'not an ARM operation';
+    throw new UnsupportedOperationError(`is not an ARM operation for ${input.method}: ${why.slice(0, 200)}`);
+  }
+  return { action: derived.action, isDataAction: derived.isDataAction, scope: derived.scope, isWrite: input.method !== 'GET' };
+}
+
+function base(d: DerivedAction, runMode: RunMode): Omit<OperationDecision, 'outcome' | 'reasonCode' | 'explanation'> {
   return { action: d.action, scope: d.scope, isWrite: d.isWrite, runMode, wouldBeGrantedBy: [] };
 }
 
-export function checkGuardrails(d: Derived, runMode: RunMode, deps: Pick<DecisionDeps, 'findGuardrail'>): OperationDecision | undefined {
+export function checkGuardrails(d: DerivedAction, runMode: RunMode, deps: Pick<DecisionDeps, 'findGuardrail'>): OperationDecision | undefined {
   const hit = deps.findGuardrail(d.action, d.isDataAction);
   if (!hit) return undefined;
   return {
     ...base(d, runMode),
     outcome: 'forbidden',
     reasonCode: 'guardrail',
-    explanation: `${d.action} is forbidden by guardrail '${hit.rule}': ${hit.message}`,
+    explanation: `${d.action} is forbidden by guardrail '${hit.rule}': ${hit.reason}`,
     guardrail: hit,
   };
 }
 
-export function checkRunMode(d: Derived, runMode: RunMode, deps: Pick<DecisionDeps, 'runModeAllows'>): OperationDecision | undefined {
-  if (deps.runModeAllows(runMode, d.isWrite)) return undefined;
+export function checkRunMode(d: DerivedAction, runMode: RunMode, deps: Pick<DecisionDeps, 'runModeAllows'>): OperationDecision | undefined {
+  if (deps.runModeAllows(runMode, d.isWrite) !== 'refuse') return undefined;
   return {
     ...base(d, runMode),
     outcome: 'forbidden',
@@ -72,7 +83,7 @@ export function summarizePermission(decision: Decision): PermissionSummary {
   };
 }
 
-export function outcomeFor(d: Derived, runMode: RunMode, permission: Decision): OperationDecision {
+export function outcomeFor(d: DerivedAction, runMode: RunMode, permission: Decision, deps: Pick<DecisionDeps, 'runModeAllows'>): OperationDecision {
   const summary = summarizePermission(permission);
   if (!permission.allowed) {
     const roles: RoleSuggestion[] = permission.wouldBeGrantedBy.slice(0, MAX_ROLE_SUGGESTIONS);
@@ -87,12 +98,12 @@ export function outcomeFor(d: Derived, runMode: RunMode, permission: Decision): 
       wouldBeGrantedBy: roles,
     };
   }
-  if (d.isWrite && runMode === 'Review') {
+  if (deps.runModeAllows(runMode, d.isWrite) === 'needs-consent') {
     return {
       ...base(d, runMode),
       outcome: 'pending_consent',
       reasonCode: 'needs_consent',
-      explanation: `run mode Review: an administrator must consent to ${d.action}`,
+      explanation: `run mode ${runMode}: an administrator must consent to ${d.action}`,
       permission: summary,
     };
   }
@@ -105,13 +116,16 @@ export function outcomeFor(d: Derived, runMode: RunMode, permission: Decision): 
   };
 }
 
-/** The whole pipeline; the returned decision is what both /operations and /decisions report. */
+/**
+ * The whole pipeline; the returned decision is what both /operations and /decisions report.
+ * Throws UnsupportedOperationError (a 400) when the path names no ARM operation for the method.
+ */
 export async function decideOperation(input: OperationInput, agent: Agent, deps: DecisionDeps): Promise<OperationDecision> {
   const derived = deriveAction(input, deps);
   const runMode = deps.resolveRunMode(input.trigger.kind, agent.runModeCeiling);
   return (
     checkGuardrails(derived, runMode, deps) ??
     checkRunMode(derived, runMode, deps) ??
-    outcomeFor(derived, runMode, await deps.checkPermission(agent.uamiPrincipalId, derived.action, derived.scope))
+    outcomeFor(derived, runMode, await deps.checkPermission(agent.uamiPrincipalId, derived.action, derived.scope), deps)
   );
 }

@@ -54,7 +54,7 @@ function decisionDetails(d: OperationDecision): JsonObject {
     runMode: d.runMode,
     isWrite: d.isWrite,
   };
-  if (d.guardrail) out.guardrail = { rule: d.guardrail.rule, pattern: d.guardrail.pattern, message: d.guardrail.message };
+  if (d.guardrail) out.guardrail = { rule: d.guardrail.rule, reason: d.guardrail.reason };
   if (d.permission) out.permission = { allowed: d.permission.allowed, reason: d.permission.reason, message: d.permission.message };
   if (d.missingAction) out.missingAction = d.missingAction;
   if (d.wouldBeGrantedBy.length > 0) out.wouldBeGrantedBy = d.wouldBeGrantedBy.map((r) => r.roleName);

@@ -50,6 +50,7 @@ interface RequestRow {
   arm_body_json: string | null;
   error_code: string | null;
   error_message: string | null;
+  redecision_json: string | null;
 }
 
 /** A request plus the hash of the submission it came from (for idempotent replays). */
@@ -100,7 +101,7 @@ export interface ExecutionRecord {
 const COLUMNS = `id, agent_id, idempotency_key, submission_hash, operation_hash, method, path, api_version, body_json,
   justification, trigger_kind, trigger_ref, trigger_requested_by, action, scope, run_mode, outcome, decision_json,
   state, version, created_at, updated_at, expires_at, acting_identity, state_reason, arm_status, arm_correlation_id,
-  arm_request_id, arm_async_status, arm_body_json, error_code, error_message`;
+  arm_request_id, arm_async_status, arm_body_json, error_code, error_message, redecision_json`;
 
 const canonicalText = (value: JsonValue) => canonicalize(value) ?? 'null';
 
@@ -134,6 +135,7 @@ function toRequest(row: RequestRow): OperationRequest {
     request.arm = arm;
   }
   if (row.error_code !== null) request.error = { code: row.error_code, message: row.error_message ?? '' };
+  if (row.redecision_json !== null) request.redecision = JSON.parse(row.redecision_json) as OperationDecision;
   return request;
 }
 
@@ -275,6 +277,11 @@ export function createOperationRequestStore(db: Database) {
         state,
       ]);
       return result.changes === 1;
+    },
+
+    /** Attaches the decision re-made after an AuthorizationFailed surprise (no state change). */
+    async recordRedecision(id: string, now: string, decision: OperationDecision): Promise<void> {
+      await db.run('UPDATE operation_requests SET redecision_json = ?, updated_at = ? WHERE id = ?', [JSON.stringify(decision), now, id]);
     },
 
     /** The second lock of at-most-once execution: false if the request already has an execution. */

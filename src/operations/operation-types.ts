@@ -61,11 +61,10 @@ export type DecisionReasonCode =
   | 'run_mode_read_only';
 
 export interface GuardrailHit {
-  /** The policy rule's id or name, as the policy file names it. */
+  /** The guardrail rule's id, as guardrails.yaml names it. */
   rule: string;
-  /** The action pattern that matched. */
-  pattern: string;
-  message: string;
+  /** The rule's reason, for the agent and the approver. */
+  reason: string;
 }
 
 export interface PermissionSummary {
@@ -150,4 +149,9 @@ export interface OperationRequest {
   stateReason?: string | undefined;
   arm?: ArmResult | undefined;
   error?: RequestError | undefined;
+  /**
+   * Set when ARM refused the execution with AuthorizationFailed although the permission cache
+   * allowed it: the decision made again on fresh role assignments (e.g. pending_elevation).
+   */
+  redecision?: OperationDecision | undefined;
 }

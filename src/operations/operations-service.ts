@@ -1,0 +1,318 @@
+/**
+ * The agent-side use cases of the operations API. Each function takes the authenticated agent
+ * and the raw input, and returns either a value with its HTTP status or an API error; the route
+ * only renders. Everything an agent does is audited before its effect is released; if the audit
+ * log cannot record, nothing happens and the answer is 503.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TokenCredential } from '@azure/core-auth';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { decideOperation, UnsupportedOperationError, type DecisionDeps } from './decision-pipeline.ts';
+import { agentActor, decisionEntry, redecidedEntry, refusedEntry, requestedEntry } from './operation-audit.ts';
+import { armOperationOf, operationHash, submissionHash } from './operation-hash.ts';
+import type { OperationRequestStore } from './operation-request-store.ts';
+import type { Agent, OperationDecision, OperationInput, OperationRequest, RequestState } from './operation-types.ts';
+import { REQUEST_STATES } from './operation-types.ts';
+import { PermissionStateUnavailableError, type PermissionCache } from './permission-cache.ts';
+import { createKeyedLock } from './keyed-lock.ts';
+import type { RequestExecutor } from './request-execution.ts';
+import { AuditUnavailableError, type AuditSink, type RequestLifecycle } from './request-lifecycle.ts';
+import type { RequestNotifier } from './request-notifier.ts';
+import { initialState, isFinal, WAITING_STATES } from './request-state-machine.ts';
+import { invalidRequest, validateOperationInput, type FieldError } from './validate-operation.ts';
+
+export interface ApiError {
+  code: string;
+  message: string;
+  fields?: FieldError[];
+  /** the decision behind a 403 (guardrail rule, run mode) */
+  decision?: OperationDecision;
+}
+
+export type ServiceResult<T> = { ok: true; status: 200 | 201; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 413 | 429 | 503; error: ApiError };
+
+export interface OperationsServiceDeps {
+  store: OperationRequestStore;
+  lifecycle: RequestLifecycle;
+  executor: Pick<RequestExecutor, 'executeRequest'>;
+  audit: AuditSink;
+  decision: DecisionDeps;
+  permissions: Pick<PermissionCache, 'invalidate'>;
+  notifier: RequestNotifier;
+  /** The agent's own UAMI credential, for operations the pipeline lets run directly. */
+  agentCredential(agent: Agent): TokenCredential;
+  clock: () => Date;
+  ttlSeconds: number;
+  newId?: () => string;
+  metrics?: Pick<Metrics, 'decisions'> | undefined;
+  logger?: Logger | undefined;
+}
+
+export interface ListQuery {
+  limit?: unknown;
+  cursor?: unknown;
+  state?: unknown;
+}
+
+export interface RequestPage {
+  items: OperationRequest[];
+  nextCursor: string | null;
+}
+
+export const MAX_WAIT_SECONDS = 60;
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 200;
+
+const fail = (status: 400 | 403 | 404 | 409 | 413 | 429 | 503, code: string, message: string, extra: Partial<ApiError> = {}) =>
+  ({ ok: false, status, error: { code, message, ...extra } }) as const;
+
+const unavailable = (err: unknown) => {
+  if (err instanceof PermissionStateUnavailableError) return fail(503, 'permission_state_unavailable', err.message);
+  if (err instanceof AuditUnavailableError) return fail(503, 'audit_unavailable', err.message);
+  return fail(503, 'audit_unavailable', 'the audit log is unavailable; nothing was done');
+};
+
+/** Errors that mean "fail closed with 503"; anything else is a bug and propagates (500). */
+function isUnavailable(err: unknown): boolean {
+  return (
+    err instanceof PermissionStateUnavailableError ||
+    err instanceof AuditUnavailableError ||
+    (err instanceof Error && err.name === 'AuditAppendError')
+  );
+}
+
+function encodeCursor(r: OperationRequest): string {
+  return Buffer.from(JSON.stringify([r.createdAt, r.id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } | undefined {
+  if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string' || typeof value[1] !== 'string') return undefined;
+    if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(value[0]) || value[1].length > 64) return undefined;
+    return { createdAt: value[0], id: value[1] };
+  } catch {
+    return undefined;
+  }
+}
+
+export function createOperationsService(deps: OperationsServiceDeps) {
+  const newId = deps.newId ?? randomUUID;
+  const keyLock = createKeyedLock();
+  const now = () => deps.clock().toISOString();
+
+  async function refuse(agent: Agent, status: 400 | 409 | 413, code: string, message: string, fields: FieldError[] = []): Promise<ServiceResult<never>> {
+    try {
+      await deps.audit.append(refusedEntry(agent, code, message, fields));
+    } catch (err) {
+      deps.logger?.error({ err, agentId: agent.id }, 'audit append of a refusal failed');
+      return unavailable(err);
+    }
+    return fail(status, code, message, fields.length > 0 ? { fields } : {});
+  }
+
+  /** The pipeline on validated input; a path ARM does not serve for the method is bad input too. */
+  async function decided(agent: Agent, input: OperationInput): Promise<{ ok: true; decision: OperationDecision } | { ok: false; result: ServiceResult<never> }> {
+    try {
+      return { ok: true, decision: await decideOperation(input, agent, deps.decision) };
+    } catch (err) {
+      if (err instanceof UnsupportedOperationError) {
+        const e = invalidRequest([{ path: 'path', message: err.message }]);
+        return { ok: false, result: await refuse(agent, 400, e.code, e.message, e.fields) };
+      }
+      throw err;
+    }
+  }
+
+  const triggerDetails = (input: OperationInput) => ({ ...input.trigger }) as Record<string, string>;
+
+  async function forbidden(agent: Agent, input: OperationInput, decision: OperationDecision): Promise<ServiceResult<never>> {
+    await deps.audit.append(decisionEntry('forbidden', agent, armOperationOf(input), decision, { justification: input.justification, trigger: triggerDetails(input), idempotencyKey: input.idempotencyKey }));
+    deps.metrics?.decisions.inc({ outcome: 'forbidden' });
+    return fail(403, 'forbidden', decision.explanation, { decision });
+  }
+
+  /** The existing request under the key: the same submission replays it, another one conflicts. */
+  async function replay(agent: Agent, input: OperationInput): Promise<ServiceResult<OperationRequest> | undefined> {
+    const existing = await deps.store.findByIdempotencyKey(agent.id, input.idempotencyKey);
+    if (!existing) return undefined;
+    if (existing.submissionHash !== submissionHash(input)) {
+      return refuse(agent, 409, 'idempotency_conflict', 'this idempotencyKey was already used for a different submission; use a new key for a new operation');
+    }
+    return { ok: true, status: 200, value: await deps.lifecycle.expireIfDue(existing.request) };
+  }
+
+  async function runDirectly(agent: Agent, input: OperationInput, request: OperationRequest): Promise<OperationRequest> {
+    const outcome = await deps.executor.executeRequest(request.id, deps.agentCredential(agent), agent.uamiPrincipalId, { actor: agentActor(agent) });
+    if (!outcome.ok) return outcome.request ?? request;
+    if (!outcome.authorizationFailed) return outcome.request;
+    // ARM contradicted the cache: drop it, decide once more on fresh assignments, and record
+    // what the agent would need now. The failed request itself is never retried.
+    deps.permissions.invalidate(agent.uamiPrincipalId);
+    const redecision = await decideOperation(input, agent, deps.decision);
+    await deps.audit.append(redecidedEntry(agent, outcome.request, redecision));
+    await deps.store.recordRedecision(request.id, now(), redecision);
+    return (await deps.store.get(request.id))?.request ?? outcome.request;
+  }
+
+  async function submit(agent: Agent, raw: unknown): Promise<ServiceResult<OperationRequest>> {
+    const v = validateOperationInput(raw, agent);
+    if (!v.ok) return refuse(agent, 400, v.error.code, v.error.message, v.error.fields);
+    const input = v.value;
+    try {
+      return await keyLock.run(`${agent.id}\u0000${input.idempotencyKey}`, async () => {
+        const replayed = await replay(agent, input);
+        if (replayed) return replayed;
+        const checked = await decided(agent, input);
+        if (!checked.ok) return checked.result;
+        const { decision } = checked;
+        if (decision.outcome === 'forbidden') return forbidden(agent, input, decision);
+
+        const at = now();
+        const state = initialState(decision.outcome);
+        const op = armOperationOf(input);
+        const request: OperationRequest = {
+          id: newId(),
+          agentId: agent.id,
+          idempotencyKey: input.idempotencyKey,
+          state,
+          version: 0,
+          operation: op,
+          operationHash: operationHash(op),
+          trigger: input.trigger,
+          decision,
+          createdAt: at,
+          updatedAt: at,
+          actingIdentity: `agent:${agent.id}`,
+        };
+        if (input.justification !== undefined) request.justification = input.justification;
+        if (WAITING_STATES.includes(state)) request.expiresAt = new Date(deps.clock().getTime() + deps.ttlSeconds * 1000).toISOString();
+
+        await deps.audit.append(requestedEntry(agent, request));
+        if (!(await deps.store.insert({ request, submissionHash: submissionHash(input) }))) {
+          // Another process took the key between our look-up and insert.
+          return (await replay(agent, input)) ?? fail(409, 'idempotency_conflict', 'this idempotencyKey is in use');
+        }
+        deps.metrics?.decisions.inc({ outcome: decision.outcome });
+        const value = decision.outcome === 'execute' ? await runDirectly(agent, input, request) : request;
+        return { ok: true, status: 201, value };
+      });
+    } catch (err) {
+      if (isUnavailable(err)) return unavailable(err);
+      throw err;
+    }
+  }
+
+  async function decide(agent: Agent, raw: unknown): Promise<ServiceResult<OperationDecision>> {
+    try {
+      const v = validateOperationInput(raw, agent);
+      if (!v.ok) return await refuse(agent, 400, v.error.code, v.error.message, v.error.fields);
+      const input = v.value;
+      const checked = await decided(agent, input);
+      if (!checked.ok) return checked.result;
+      const { decision } = checked;
+      await deps.audit.append(decisionEntry('decided', agent, armOperationOf(input), decision, { justification: input.justification, trigger: triggerDetails(input) }));
+      return { ok: true, status: 200, value: decision };
+    } catch (err) {
+      if (isUnavailable(err)) return unavailable(err);
+      throw err;
+    }
+  }
+
+  /** The agent's own request; anyone else's is indistinguishable from a missing one. */
+  async function ownRequest(agent: Agent, id: string): Promise<OperationRequest | undefined> {
+    if (typeof id !== 'string' || id.length > 64 || !/^[A-Za-z0-9-]+$/.test(id)) return undefined;
+    const stored = await deps.store.get(id);
+    return stored && stored.request.agentId === agent.id ? stored.request : undefined;
+  }
+
+  async function get(agent: Agent, id: string, waitSeconds?: unknown, signal?: AbortSignal): Promise<ServiceResult<OperationRequest>> {
+    let wait = 0;
+    if (waitSeconds !== undefined) {
+      const n = typeof waitSeconds === 'string' && /^\d{1,3}$/.test(waitSeconds) ? Number(waitSeconds) : NaN;
+      if (!Number.isInteger(n) || n < 0 || n > MAX_WAIT_SECONDS) {
+        return fail(400, 'invalid_request', `invalid request: wait: expected whole seconds from 0 to ${MAX_WAIT_SECONDS}`, {
+          fields: [{ path: 'wait', message: `expected whole seconds from 0 to ${MAX_WAIT_SECONDS}` }],
+        });
+      }
+      wait = n;
+    }
+    try {
+      const found = await ownRequest(agent, id);
+      if (!found) return fail(404, 'not_found', 'no such operation request');
+      let request = await deps.lifecycle.expireIfDue(found);
+      if (wait === 0 || isFinal(request.state)) return { ok: true, status: 200, value: request };
+
+      // Wake on a change or at the request's own expiry, whichever is sooner.
+      const untilExpiry = request.expiresAt ? Date.parse(request.expiresAt) - deps.clock().getTime() + 5 : Infinity;
+      const waiting = deps.notifier.wait(request.id, Math.min(wait * 1000, Math.max(0, untilExpiry)), signal);
+      if (!waiting) return fail(429, 'too_many_waiters', 'too many requests are being waited on; poll again shortly');
+      // A change between our read and parking the waiter must not be missed.
+      const reread = await ownRequest(agent, id);
+      if (reread && reread.version !== request.version) {
+        deps.notifier.notify(request.id);
+      }
+      await waiting;
+      request = await deps.lifecycle.expireIfDue((await ownRequest(agent, id)) ?? request);
+      return { ok: true, status: 200, value: request };
+    } catch (err) {
+      if (isUnavailable(err)) return unavailable(err);
+      throw err;
+    }
+  }
+
+  async function list(agent: Agent, query: ListQuery): Promise<ServiceResult<RequestPage>> {
+    const fields: FieldError[] = [];
+    let limit = DEFAULT_PAGE;
+    if (query.limit !== undefined) {
+      limit = typeof query.limit === 'string' && /^\d{1,4}$/.test(query.limit) ? Number(query.limit) : NaN;
+      if (!(limit >= 1 && limit <= MAX_PAGE)) fields.push({ path: 'limit', message: `expected a whole number from 1 to ${MAX_PAGE}` });
+    }
+    let after: { createdAt: string; id: string } | undefined;
+    if (query.cursor !== undefined) {
+      after = typeof query.cursor === 'string' ? decodeCursor(query.cursor) : undefined;
+      if (!after) fields.push({ path: 'cursor', message: 'expected a cursor returned by a previous page' });
+    }
+    let state: RequestState | undefined;
+    if (query.state !== undefined) {
+      if (typeof query.state === 'string' && (REQUEST_STATES as readonly string[]).includes(query.state)) state = query.state as RequestState;
+      else fields.push({ path: 'state', message: `expected one of ${REQUEST_STATES.join(', ')}` });
+    }
+    if (fields.length > 0) {
+      const e = invalidRequest(fields);
+      return fail(400, e.code, e.message, { fields });
+    }
+    const rows = await deps.store.listForAgent({ agentId: agent.id, limit: limit + 1, after, state });
+    const items = rows.slice(0, limit);
+    return { ok: true, status: 200, value: { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null } };
+  }
+
+  async function cancel(agent: Agent, id: string): Promise<ServiceResult<OperationRequest>> {
+    try {
+      const found = await ownRequest(agent, id);
+      if (!found) return fail(404, 'not_found', 'no such operation request');
+      const request = await deps.lifecycle.expireIfDue(found);
+      const result = await deps.lifecycle.apply(request, { event: 'cancel', actor: agentActor(agent), reason: 'cancelled by the agent' });
+      if (result.ok) return { ok: true, status: 200, value: result.request };
+      if (result.code === 'not_found') return fail(404, 'not_found', 'no such operation request');
+      return fail(409, 'invalid_state', `cannot cancel: ${result.message}`);
+    } catch (err) {
+      if (isUnavailable(err)) return unavailable(err);
+      throw err;
+    }
+  }
+
+  return {
+    submit,
+    decide,
+    get,
+    list,
+    cancel,
+    /** Audits a refusal that happened before the body reached the service (malformed JSON, too large). */
+    refuse: (agent: Agent, status: 400 | 413, code: string, message: string) => refuse(agent, status, code, message),
+  };
+}
+
+export type OperationsService = ReturnType<typeof createOperationsService>;
