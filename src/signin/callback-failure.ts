@@ -68,6 +68,20 @@ export function classifyCallbackError(err: unknown): ProtocolFailure {
   return protocolFailure('token-validation-failed');
 }
 
+/**
+ * The ID token claims of an exchange that failed only because the token came from another issuer
+ * (a personal account's consumer tenant, say). They came straight from the token endpoint over
+ * TLS, in answer to our authenticated, PKCE-bound request: the same trust as accepted claims.
+ * They are used only to explain and audit a refusal, never to let anyone in.
+ */
+export function claimsOfIssuerMismatch(err: unknown): Record<string, unknown> | undefined {
+  if (!(err instanceof client.ClientError) || err.code !== 'OAUTH_JWT_CLAIM_COMPARISON_FAILED') return undefined;
+  if (claimOf(err.cause) !== 'iss') return undefined;
+  const inner = err.cause instanceof Error ? err.cause.cause : undefined;
+  const claims = inner && typeof inner === 'object' && 'claims' in inner ? (inner as { claims: unknown }).claims : undefined;
+  return claims && typeof claims === 'object' && !Array.isArray(claims) ? (claims as Record<string, unknown>) : undefined;
+}
+
 function claimOf(cause: unknown): string | undefined {
   // ClientError wraps oauth4webapi's OperationProcessingError, whose cause names the claim.
   const inner = cause instanceof Error ? cause.cause : cause;

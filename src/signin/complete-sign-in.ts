@@ -5,7 +5,7 @@ import type { PendingSignIn, SessionUser, SignInBinding } from '../sessions/sess
 import { runAccountChecks } from './account-checks/account-check-pipeline.ts';
 import type { AccountRefusal, SignInClaims } from './account-checks/account-check.ts';
 import { PENDING_SIGN_IN_SECONDS } from './begin-sign-in.ts';
-import { classifyCallbackError, protocolFailure, type ProtocolFailure } from './callback-failure.ts';
+import { claimsOfIssuerMismatch, classifyCallbackError, protocolFailure, type ProtocolFailure } from './callback-failure.ts';
 import type { ApiTokenValidator } from '../azure/api-token-validator.ts';
 import { ApiTokenError, delegatedApiTokenFrom, type DelegatedApiToken } from './delegated-api-token.ts';
 import type { OidcProvider } from './oidc-provider.ts';
@@ -78,21 +78,16 @@ export async function completeSignIn(deps: CompleteSignInDeps, req: Request): Pr
       ...(pending.maxAge !== undefined ? { maxAge: pending.maxAge } : {}),
     });
   } catch (err) {
-    return fail(classifyCallbackError(err));
+    const foreign = claimsOfIssuerMismatch(err);
+    if (!foreign) return fail(classifyCallbackError(err));
+    // Another issuer: always refused, but the account checks say why (personal account, guest).
+    const refusal = checkAccount(deps, foreign).refusal ?? { reason: 'wrong-issuer' as const, explanation: classifyCallbackError(err).explanation };
+    return fail({ kind: 'account', refusal }, foreign);
   }
   const claims = tokens.claims() as SignInClaims | undefined;
   if (!claims) return fail(protocolFailure('token-validation-failed'));
 
-  // Only `roles` and `groups` are passed: the principal type stays `user`, so app-only roles
-  // (the SIEM reader's) can never be held by a person who signs in.
-  const roles = rolesFromClaims({ roles: claims.roles as string[] | undefined, groups: claims.groups as string[] | undefined }, deps.policies);
-  const refusal = runAccountChecks({
-    claims,
-    tenantId: settings.tenantId,
-    issuer: settings.issuer,
-    roles: roles.map((r) => r.id),
-    roleNames: deps.policies.serviceRoles.roles.filter((r) => r.principalType === 'user').map((r) => r.displayName),
-  });
+  const { roles, refusal } = checkAccount(deps, claims);
   if (refusal) return fail({ kind: 'account', refusal }, claims);
 
   const user = sessionUserFromClaims(claims, roles.map((r) => r.id), nowSeconds);
@@ -126,6 +121,20 @@ export async function completeSignIn(deps: CompleteSignInDeps, req: Request): Pr
       returnTo: pending.returnTo,
     },
   };
+}
+
+function checkAccount(deps: CompleteSignInDeps, claims: SignInClaims) {
+  // Only `roles` and `groups` are passed: the principal type stays `user`, so app-only roles
+  // (the SIEM reader's) can never be held by a person who signs in.
+  const roles = rolesFromClaims({ roles: claims.roles as string[] | undefined, groups: claims.groups as string[] | undefined }, deps.policies);
+  const refusal = runAccountChecks({
+    claims,
+    tenantId: deps.provider.settings.tenantId,
+    issuer: deps.provider.settings.issuer,
+    roles: roles.map((r) => r.id),
+    roleNames: deps.policies.serviceRoles.roles.filter((r) => r.principalType === 'user').map((r) => r.displayName),
+  });
+  return { roles, refusal };
 }
 
 function takePending(req: Request, state: string | null): PendingSignIn | undefined {

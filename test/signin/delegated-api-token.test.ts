@@ -10,7 +10,7 @@ const ISSUER = `https://login.example/${TENANT}/v2.0`;
 const ADA = '60ca6263-4c86-46fc-b376-b14ef1e7ff91';
 const GRACE = '5888aaf0-640d-4668-b759-348bd0c5893a';
 
-let privateKey: CryptoKey;
+let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 let validate: ApiTokenValidator;
 
 beforeAll(async () => {
