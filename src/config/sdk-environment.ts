@@ -36,3 +36,9 @@ export function isCaReexecChild(): boolean {
 export function environmentWithCaBundle(bundlePath: string): NodeJS.ProcessEnv {
   return { ...process.env, NODE_EXTRA_CA_CERTS: resolve(bundlePath), [REEXEC_MARKER]: '1' };
 }
+
+/** The extra CA file this process was started with, if any (kept in a rebuilt bundle). */
+export function currentExtraCaFile(): string | undefined {
+  const value = process.env.NODE_EXTRA_CA_CERTS;
+  return value === undefined || value === '' ? undefined : value;
+}

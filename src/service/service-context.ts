@@ -1,0 +1,32 @@
+import type { TokenCredential } from '@azure/core-auth';
+import type { ApiTokenValidator } from '../azure/api-token-validator.ts';
+import type { AzureEndpoints, ServiceCredentialSource } from '../azure/azure-endpoints.ts';
+import type { Config } from '../config/load-config.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Policies } from '../policies/policies.ts';
+import type { RoleCatalog } from '../rbac/role-catalog.ts';
+import type { SandboxHandle } from '../sandbox/start-sandbox.ts';
+import type { Database } from '../store/database.ts';
+
+/**
+ * Everything the composition root built, handed to capabilities when they mount. Built once per
+ * service start; nothing in it reads configuration on its own.
+ */
+export interface ServiceContext {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  endpoints: AzureEndpoints;
+  store: Database;
+  policies: Policies;
+  roleCatalog: RoleCatalog;
+  /** How Elevate authenticates as its own app (the OBO exchange builds its MSAL credential from it). */
+  serviceCredentialSource: ServiceCredentialSource;
+  /** Elevate's governance credential for ARM role-assignment changes. */
+  serviceCredential: TokenCredential;
+  /** Validates bearer tokens presented to Elevate's API. */
+  tokenValidator: ApiTokenValidator;
+  /** The running sandbox in sandbox mode; undefined with a real tenant. */
+  sandbox: SandboxHandle | undefined;
+}

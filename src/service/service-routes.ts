@@ -1,0 +1,14 @@
+import type { WebAppDeps } from '../web/create-web-app.ts';
+import type { ServiceContext } from './service-context.ts';
+
+/** What capabilities add to the web app: their routers, shared middleware, sign-in links, home page. */
+export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 'home'>;
+
+/**
+ * The one place capabilities are mounted into the running service. Each later capability adds its
+ * routers here from the shared context (sessions and sign-in middleware, approval pages, the agent
+ * API under /api). The skeleton itself mounts nothing beyond the built-in pages and probes.
+ */
+export function serviceRoutes(_ctx: ServiceContext): ServiceRoutes {
+  return {};
+}
