@@ -59,7 +59,7 @@ export function armOperationToAction(method: string, path: string): ArmOperation
   const q = p.indexOf('?');
   if (q >= 0) p = p.slice(0, q);
   if (!p.startsWith('/')) fail(path, 'must be an absolute ARM path starting with /subscriptions/ or /providers/');
-  if (BAD_CHARS.test(p)) fail(path, 'percent-encoding, backslashes, wildcards, whitespace and control characters are not accepted');
+  if (BAD_CHARS.test(p)) fail(path, 'percent-encoding, backslashes, wildcards, fragments, whitespace and control characters are not accepted');
   const segs = p.slice(1).split('/');
   for (const s of segs) {
     if (s.length === 0) fail(path, 'empty path segment');
@@ -110,7 +110,10 @@ export function armOperationToAction(method: string, path: string): ArmOperation
   const odd = rest.length % 2 === 1;
   const typeSegs = rest.filter((_, idx) => idx % 2 === 0);
   const restCanonical = canonical.slice(start);
-  for (const t of typeSegs) if (!TYPE.test(t)) fail(path, `malformed resource type segment ${JSON.stringify(t)}`);
+  // for POST the last segment is the action name, checked below
+  for (const t of verb === 'action' && odd ? typeSegs.slice(0, -1) : typeSegs) {
+    if (!TYPE.test(t)) fail(path, `malformed resource type segment ${JSON.stringify(t)}`);
+  }
 
   if (verb === 'action') {
     if (!odd) fail(path, 'POST must end with an action name after a resource id');

@@ -58,7 +58,7 @@ export function loadCatalogFile(path: string): RoleCatalog {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new RbacDataError(`role catalog ${path}: cannot read file${code ? ` (${code})` : ''}`);
+    throw new RbacDataError(`role catalog ${path}: cannot read${code ? ` (${code})` : ''}`);
   }
   if (text.length > MAX_FILE_BYTES) throw new RbacDataError(`role catalog ${path}: file too large`);
   return parseCatalogJson(text, `role catalog ${path}`);
