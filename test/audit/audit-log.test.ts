@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditAppendError } from '../../src/audit/audit-errors.ts';
 import { createAuditLog } from '../../src/audit/audit-log.ts';
-import { GENESIS_HASH, computeEntryHash } from '../../src/audit/audit-hash.ts';
+import { GENESIS_HASH, computeEntryHash, type AuditRow } from '../../src/audit/audit-hash.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { openStore } from '../../src/store/migrations.ts';
@@ -268,7 +268,7 @@ describe('hash covers the stored entry', () => {
     const { db, audit } = await openAudit(tempDir());
     try {
       await seed(audit, 5);
-      const rows = await db.all<Record<string, never>>('SELECT * FROM audit_log ORDER BY seq');
+      const rows = await db.all<AuditRow>('SELECT * FROM audit_log ORDER BY seq');
       let prev = GENESIS_HASH;
       for (const row of rows) {
         expect(computeEntryHash(prev, row)).toBe(row.hash);
