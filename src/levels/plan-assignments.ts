@@ -1,6 +1,7 @@
 import { desiredRolesFor } from '../policies/desired-roles.ts';
 import type { Policies } from '../policies/policies.ts';
 import { createEvaluator } from '../rbac/rbac-evaluator.ts';
+import type { RoleCatalog } from '../rbac/role-catalog.ts';
 import type { RoleDefinition } from '../rbac/rbac-types.ts';
 import type { ProviderOperation } from './candidate-operations.ts';
 import type { EvaluatorFactory } from './drift-analysis.ts';
@@ -15,7 +16,7 @@ export interface PlanAssignmentsInput {
   inventory: ReadonlyMap<string, ResourceGroupInventory> | readonly ResourceGroupInventory[];
   policies: Pick<Policies, 'levels'>;
   /** The role catalog (built-in roles, plus custom roles when a roles file is configured). */
-  catalog: readonly RoleDefinition[];
+  catalog: RoleCatalog | readonly RoleDefinition[];
   actual: ActualState;
   /** Optional provider-operation list: makes the drift report name more operations. */
   providerOperations?: readonly ProviderOperation[];
@@ -31,10 +32,11 @@ const defaultEvaluator: EvaluatorFactory = (state) => createEvaluator(state, { s
  * policies; the diff against what ARM reported; and drift. No I/O.
  */
 export function planAssignments(input: PlanAssignmentsInput): Plan {
-  const known = new Set(input.catalog.map((r) => r.name.toLowerCase()));
-  const roles = [...input.catalog, ...(input.actual.extraRoles ?? []).filter((r) => !known.has(r.name.toLowerCase()))];
+  const catalogRoles: readonly RoleDefinition[] = Array.isArray(input.catalog) ? input.catalog : (input.catalog as RoleCatalog).roles;
+  const known = new Set(catalogRoles.map((r) => r.name.toLowerCase()));
+  const roles = [...catalogRoles, ...(input.actual.extraRoles ?? []).filter((r) => !known.has(r.name.toLowerCase()))];
   const byName = new Map<string, RoleDefinition>();
-  for (const r of input.catalog) if (!byName.has(r.roleName.toLowerCase())) byName.set(r.roleName.toLowerCase(), r);
+  for (const r of catalogRoles) if (!byName.has(r.roleName.toLowerCase())) byName.set(r.roleName.toLowerCase(), r);
   const inventory =
     input.inventory instanceof Map
       ? (input.inventory as ReadonlyMap<string, ResourceGroupInventory>)
