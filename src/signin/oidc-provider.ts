@@ -18,8 +18,8 @@ export interface OidcProvider {
 export interface DiscoverOptions {
   /** Custom fetch for the back-channel (discovery, token, JWKS), e.g. one that trusts a private CA. */
   fetch?: client.CustomFetch;
-  /** Client authentication; defaults to client_secret_post with the configured secret. */
-  clientAuth?: client.ClientAuth;
+  /** How the code exchange authenticates Elevate's app registration (see clientAuthFor). */
+  clientAuth: client.ClientAuth;
 }
 
 /**
@@ -27,12 +27,12 @@ export interface DiscoverOptions {
  * that the document's issuer is exactly the configured one, so a misconfigured authority fails
  * here at start-up and not at someone's first sign-in.
  */
-export async function discoverOidcProvider(settings: OidcSettings, options: DiscoverOptions = {}): Promise<OidcProvider> {
+export async function discoverOidcProvider(settings: OidcSettings, options: DiscoverOptions): Promise<OidcProvider> {
   const configuration = await client.discovery(
     new URL(settings.issuer),
     settings.clientId,
     { id_token_signed_response_alg: 'RS256' },
-    options.clientAuth ?? client.ClientSecretPost(settings.clientSecret),
+    options.clientAuth,
     options.fetch ? { [client.customFetch]: options.fetch } : undefined,
   );
   const metadata = configuration.serverMetadata();
@@ -47,5 +47,20 @@ export async function discoverOidcProvider(settings: OidcSettings, options: Disc
     jwksUri: metadata.jwks_uri,
     endSessionEndpoint: metadata.end_session_endpoint,
     browserOrigins: [...new Set(browserOrigins)],
+  };
+}
+
+/**
+ * Discovery on first use, shared by later callers; a failure is not cached, so the next sign-in
+ * retries (the tenant being unreachable at start-up must not need a restart).
+ */
+export function lazyOidcProvider(settings: OidcSettings, options: DiscoverOptions): () => Promise<OidcProvider> {
+  let pending: Promise<OidcProvider> | undefined;
+  return () => {
+    pending ??= discoverOidcProvider(settings, options).catch((err: unknown) => {
+      pending = undefined;
+      throw err;
+    });
+    return pending;
   };
 }

@@ -7,7 +7,6 @@ export interface OidcSettings {
   /** `${authorityHost}/${tenantId}/v2.0`: the discovery base and the expected `iss`. */
   issuer: string;
   clientId: string;
-  clientSecret: string;
   /** `${publicUrl}/auth/callback`, registered on the app registration. */
   redirectUri: string;
   /** Where the tenant sends the browser after sign-out. */
@@ -22,7 +21,6 @@ export interface OidcSettingsInput {
   authorityHost: string;
   tenantId: string;
   clientId: string;
-  clientSecret: string;
   publicUrl: string;
   apiAudience?: string;
 }
@@ -34,7 +32,6 @@ export function oidcSettings(input: OidcSettingsInput): OidcSettings {
     tenantId: input.tenantId.toLowerCase(),
     issuer: `${input.authorityHost.replace(/\/+$/, '')}/${input.tenantId.toLowerCase()}/v2.0`,
     clientId: input.clientId,
-    clientSecret: input.clientSecret,
     redirectUri: `${publicUrl}/auth/callback`,
     postLogoutRedirectUri: `${publicUrl}/auth/signed-out`,
     apiAudience,

@@ -11,7 +11,7 @@ import { completedSignInEntry, refusedSignInEntry, signedOutEntry, type SignInAu
 import type { SignInContinuations } from './sign-in-continuations.ts';
 
 export interface SignInRouterDeps {
-  provider: OidcProvider;
+  provider: () => Promise<OidcProvider>;
   audit: SignInAuditLog;
   logger: Logger;
   continuations: SignInContinuations;
@@ -77,7 +77,10 @@ export function createSignInRouter(deps: SignInRouterDeps): Router {
       if (user) await deps.audit.append(signedOutEntry(user, 'user'));
       await destroySession(req);
       res.clearCookie(deps.sessionCookieName, { path: '/' });
-      res.redirect(303, endSessionUrl(deps.provider));
+      // The local session is gone whatever happens next; without the tenant's metadata the
+      // browser simply lands on the signed-out page.
+      const provider = await deps.provider().catch(() => undefined);
+      res.redirect(303, provider ? endSessionUrl(provider) : '/auth/signed-out');
     } catch (err) {
       next(err);
     }

@@ -6,7 +6,7 @@ import { csrfProtection } from '../sessions/csrf-protection.ts';
 import { exposeSignedInUser, requireAbility, requireSignIn } from './access-control.ts';
 import { beginSignIn, type BeginSignInOptions } from './begin-sign-in.ts';
 import { completeSignIn } from './complete-sign-in.ts';
-import { createApiTokenValidator, type ApiTokenValidator } from '../azure/api-token-validator.ts';
+import type { ApiTokenValidator } from '../azure/api-token-validator.ts';
 import { sendDenial } from './deny-response.ts';
 import type { OidcProvider } from './oidc-provider.ts';
 import { createDecisionRateLimiter, createSignInRateLimiter, type RateLimitSettings } from './rate-limits.ts';
@@ -15,7 +15,8 @@ import { SignInContinuations } from './sign-in-continuations.ts';
 import { createSignInRouter } from './sign-in-router.ts';
 
 export interface SignInDeps {
-  provider: OidcProvider;
+  /** The tenant, discovered on first use (see lazyOidcProvider). */
+  provider: () => Promise<OidcProvider>;
   policies: { serviceRoles: ServiceRolesPolicy };
   audit: SignInAuditLog;
   logger: Logger;
@@ -23,8 +24,8 @@ export interface SignInDeps {
   sessionCookieName: string;
   /** Epoch milliseconds; defaults to Date.now. */
   now?: () => number;
-  /** Validator for access tokens to Elevate's API; defaults to one over the tenant's jwks_uri. */
-  validateApiToken?: ApiTokenValidator;
+  /** Validator for access tokens to Elevate's API (the service's own, `ServiceContext.tokenValidator`). */
+  validateApiToken: ApiTokenValidator;
   rateLimits?: { signIn?: RateLimitSettings; decisions?: RateLimitSettings };
 }
 
@@ -44,21 +45,10 @@ export interface SignIn {
   beginSignIn: (req: Request, res: Response, options?: BeginSignInOptions) => Promise<void>;
   /** Where bound sign-ins continue; see SignInContinuations. */
   continuations: SignInContinuations;
-  /** Origins to allow in CSP `form-action` (the tenant's sign-in and sign-out pages). */
-  formActionOrigins: string[];
 }
 
 export function createSignIn(deps: SignInDeps): SignIn {
   const now = deps.now ?? Date.now;
-  const { settings } = deps.provider;
-  const validateApiToken =
-    deps.validateApiToken ??
-    createApiTokenValidator({
-      issuers: [settings.issuer, `https://sts.windows.net/${settings.tenantId}/`],
-      tenantId: settings.tenantId,
-      audiences: [settings.clientId, settings.apiAudience],
-      jwksUri: deps.provider.jwksUri,
-    });
   const continuations = new SignInContinuations();
   const csrf = csrfProtection((req, res) =>
     sendDenial(req, res, {
@@ -69,15 +59,15 @@ export function createSignIn(deps: SignInDeps): SignIn {
     }),
   );
   const signInLimiter = createSignInRateLimiter(deps.rateLimits?.signIn);
-  const begin = (req: Request, res: Response, options?: BeginSignInOptions) =>
-    beginSignIn(deps.provider, Math.floor(now() / 1000), req, res, options);
+  const begin = async (req: Request, res: Response, options?: BeginSignInOptions) =>
+    beginSignIn(await deps.provider(), Math.floor(now() / 1000), req, res, options);
   const router = createSignInRouter({
     provider: deps.provider,
     audit: deps.audit,
     logger: deps.logger,
     continuations,
     begin,
-    complete: (req) => completeSignIn({ provider: deps.provider, policies: deps.policies, validateApiToken, now }, req),
+    complete: async (req) => completeSignIn({ provider: await deps.provider(), policies: deps.policies, validateApiToken: deps.validateApiToken, now }, req),
     signInLimiter,
     csrfProtection: csrf,
     sessionCookieName: deps.sessionCookieName,
@@ -92,6 +82,5 @@ export function createSignIn(deps: SignInDeps): SignIn {
     decisionLimiter: createDecisionRateLimiter(deps.rateLimits?.decisions),
     beginSignIn: begin,
     continuations,
-    formActionOrigins: deps.provider.browserOrigins,
   };
 }
