@@ -1,0 +1,27 @@
+/**
+ * Binds the decision pipeline to the foundation: ARM path -> RBAC action (rbac), guardrails and
+ * run modes (policies), and the permission cache (RBAC evaluator over ARM's assignments).
+ */
+import type { Policies } from '../policies/policies.ts';
+import { findGuardrail } from '../policies/find-guardrail.ts';
+import { resolveRunMode, runModeAllows } from '../policies/resolve-run-mode.ts';
+import { armOperationToAction } from '../rbac/arm-operation-action.ts';
+import type { DecisionDeps } from './decision-pipeline.ts';
+import type { PermissionCache } from './permission-cache.ts';
+
+export function createDecisionDeps(policies: Pick<Policies, 'guardrails' | 'runModes'>, permissions: Pick<PermissionCache, 'check'>): DecisionDeps {
+  return {
+    deriveAction(method, path) {
+      const derived = armOperationToAction(method, path);
+      // The API carries ARM (control-plane) operations only.
+      return { action: derived.action, scope: derived.scope, isDataAction: false };
+    },
+    findGuardrail(action, isDataAction) {
+      const rule = findGuardrail(action, isDataAction, policies);
+      return rule ? { rule: rule.id, reason: rule.reason } : undefined;
+    },
+    resolveRunMode: (triggerKind, ceiling) => resolveRunMode(triggerKind, ceiling, policies),
+    runModeAllows,
+    checkPermission: (principalId, action, scope) => permissions.check(principalId, action, scope),
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Wires the operations capability from its narrow parts: the request store, the lifecycle (state
+ * machine + compare-and-set + audit), the executor, the permission cache over ARM, the decision
+ * pipeline over the loaded policies, the long-poll notifier and the expiry sweeper. The approval
+ * flow gets `lifecycle` (approve/deny) and `executor.executeRequest` from here.
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import type { ArmPipelineClient } from '../azure/arm-pipeline-client.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Policies } from '../policies/policies.ts';
+import type { Database } from '../store/database.ts';
+import { createDecisionDeps } from './decision-deps.ts';
+import { startExpirySweeper, type ExpirySweeper } from './expiry-sweeper.ts';
+import { createOperationRequestStore } from './operation-request-store.ts';
+import type { Agent } from './operation-types.ts';
+import { createOperationsService } from './operations-service.ts';
+import type { PermissionCache } from './permission-cache.ts';
+import { createRequestExecutor } from './request-execution.ts';
+import { createRequestLifecycle, type AuditSink } from './request-lifecycle.ts';
+import { createRequestNotifier } from './request-notifier.ts';
+
+export interface OperationsModuleDeps {
+  db: Database;
+  audit: AuditSink;
+  policies: Pick<Policies, 'guardrails' | 'runModes'>;
+  permissions: PermissionCache;
+  /** An ARM client acting as the credential (the UAMI's, or a one-off OBO credential). */
+  armClientFor(credential: TokenCredential): ArmPipelineClient;
+  armEndpoint: string;
+  /** The agent's UAMI credential (createAgentCredential(agent.uamiClientId)). */
+  agentCredential(agent: Agent): TokenCredential;
+  requestTtlSeconds: number;
+  clock?: () => Date;
+  logger?: Logger;
+  metrics?: Pick<Metrics, 'decisions'>;
+  /** Default: a sweep every min(ttl/4, 30 s). 0 disables the timer (sweep on demand). */
+  sweepIntervalMs?: number;
+  /** Bound on parked long-poll readers (default 1000). */
+  maxWaiters?: number;
+  /** How long a submission waits for its ARM operation before answering `executing` (default 20 s). */
+  executionWaitMs?: number;
+  /** Poll interval for long-running operations when ARM sends no Retry-After. */
+  pollIntervalMs?: number;
+}
+
+export function createOperationsModule(deps: OperationsModuleDeps) {
+  const clock = deps.clock ?? (() => new Date());
+  const store = createOperationRequestStore(deps.db);
+  const notifier = createRequestNotifier({ maxWaiters: deps.maxWaiters ?? 1000 });
+  const lifecycle = createRequestLifecycle({ store, audit: deps.audit, notifier, clock, ttlSeconds: deps.requestTtlSeconds, logger: deps.logger });
+  const executor = createRequestExecutor({
+    store,
+    lifecycle,
+    audit: deps.audit,
+    armClientFor: deps.armClientFor,
+    armEndpoint: deps.armEndpoint,
+    clock,
+    logger: deps.logger,
+    ...(deps.executionWaitMs !== undefined ? { waitMs: deps.executionWaitMs } : {}),
+    ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
+  });
+  const decision = createDecisionDeps(deps.policies, deps.permissions);
+  const service = createOperationsService({
+    store,
+    lifecycle,
+    executor,
+    audit: deps.audit,
+    decision,
+    permissions: deps.permissions,
+    notifier,
+    agentCredential: deps.agentCredential,
+    clock,
+    ttlSeconds: deps.requestTtlSeconds,
+    metrics: deps.metrics,
+    logger: deps.logger,
+  });
+  const interval = deps.sweepIntervalMs ?? Math.min((deps.requestTtlSeconds * 1000) / 4, 30_000);
+  const sweeper: ExpirySweeper | undefined = interval > 0 ? startExpirySweeper({ expireDue: () => lifecycle.expireDue(), intervalMs: interval, logger: deps.logger }) : undefined;
+
+  return {
+    service,
+    store,
+    lifecycle,
+    executor,
+    notifier,
+    permissions: deps.permissions,
+    /** Expires due requests now (the sweeper's tick). */
+    sweep: () => lifecycle.expireDue(),
+    async close(): Promise<void> {
+      await sweeper?.stop();
+      notifier.close();
+      await executor.close();
+    },
+  };
+}
+
+export type OperationsModule = ReturnType<typeof createOperationsModule>;
