@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import type { TokenIssuer } from '../entra/token-issuer.ts';
+import type { SigningKeyStore } from '../keys/signing-keys.ts';
+import type { ArmState } from '../state/arm-state.ts';
+import type { Directory } from '../state/directory.ts';
+import type { SandboxStats } from '../state/sandbox-stats.ts';
+import type { ActivityLog } from './activity-log.ts';
+import type { AsyncOperations } from './async-operations.ts';
+
+/** What every ARM handler of the sandbox works with. */
+export interface ArmContext {
+  origin: string;
+  state: ArmState;
+  directory: Directory;
+  keys: SigningKeyStore;
+  issuer: TokenIssuer;
+  stats: SandboxStats;
+  logger: Logger;
+  /** page size of list operations (nextLink paging) */
+  pageSize: number;
+  operations: AsyncOperations;
+  activity: ActivityLog;
+}
+
+/** The authenticated caller of an ARM request, from its verified token. */
+export interface ArmCaller {
+  principalId: string;
+  tenantId: string;
+  /** the client app (appid) */
+  appId: string;
+  isApp: boolean;
+  /** what AuthorizationFailed calls the client: the UPN for users, the object id for apps */
+  clientName: string;
+}

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { listActivityLog } from './activity-log.ts';
+import { authenticateArmRequest } from './arm-authentication.ts';
+import type { ArmCaller, ArmContext } from './arm-context.ts';
+import { ArmError, armErrors } from './arm-errors.ts';
+import { queryParam } from './arm-paging.ts';
+import { classifyArmPath, type ArmRoute } from './arm-route.ts';
+import { getDenyAssignment, listDenyAssignments } from './deny-assignments.ts';
+import { getManagementGroup, listDescendants, listManagementGroups } from './management-groups.ts';
+import { getOperationStatus } from './operation-status.ts';
+import { listPermissions } from './permissions.ts';
+import { handleResource, listResourcesInGroup, listResourcesInSubscription, operationAction } from './resources.ts';
+import { createRoleAssignment, deleteRoleAssignment, getRoleAssignment, listRoleAssignments } from './role-assignments.ts';
+import { getRoleDefinition, listRoleDefinitions } from './role-definitions.ts';
+import { getResourceGroup, getSubscription, listResourceGroups, listSubscriptions } from './subscriptions.ts';
+
+/**
+ * The sandbox's Azure Resource Manager on the https origin. Every request gets ARM's request and
+ * correlation id headers, must carry `api-version` and a valid bearer token for ARM, and is
+ * counted per route kind. Writes and actions are written to the activity log, refused or not.
+ */
+
+const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha)?$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function routeKind(route: ArmRoute, method: string): string {
+  if (route.kind !== 'authorization' && route.kind !== 'resource') return route.kind;
+  if (route.kind === 'resource') return method === 'GET' ? 'resources.get' : method === 'POST' ? 'resources.action' : 'resources.update';
+  const c = route.collection.toLowerCase();
+  const family = c === 'roleassignments' ? 'roleAssignments' : c === 'roledefinitions' ? 'roleDefinitions' : c === 'denyassignments' ? 'denyAssignments' : c;
+  if (family === 'permissions') return 'permissions.list';
+  const verb = method === 'PUT' ? 'create' : method === 'DELETE' ? 'delete' : route.name ? 'get' : 'list';
+  return `${family}.${verb}`;
+}
+
+function dispatch(req: Request, res: Response, route: ArmRoute, caller: ArmCaller, ctx: ArmContext, path: string): void {
+  const method = req.method.toUpperCase();
+  const readOnly = () => {
+    if (method !== 'GET' && method !== 'HEAD') throw armErrors.operationNotSupported(method, route.kind);
+  };
+  switch (route.kind) {
+    case 'subscriptions.list':
+      readOnly();
+      return listSubscriptions(req, res, caller, ctx);
+    case 'subscriptions.get':
+      readOnly();
+      return getSubscription(req, res, caller, ctx, route.subscriptionId);
+    case 'resourceGroups.list':
+      readOnly();
+      return listResourceGroups(req, res, caller, ctx, route.subscriptionId, path);
+    case 'resourceGroups.get':
+      readOnly();
+      return getResourceGroup(req, res, caller, ctx, route.subscriptionId, route.resourceGroup);
+    case 'resources.listByResourceGroup':
+      readOnly();
+      return listResourcesInGroup(req, res, caller, ctx, route.subscriptionId, route.resourceGroup, path);
+    case 'resources.listBySubscription':
+      readOnly();
+      return listResourcesInSubscription(req, res, caller, ctx, route.subscriptionId, path);
+    case 'resource':
+      return handleResource(req, res, caller, ctx, route.subscriptionId, route.resourceGroup, path);
+    case 'managementGroups.list':
+      readOnly();
+      return listManagementGroups(req, res, caller, ctx);
+    case 'managementGroups.get':
+      readOnly();
+      return getManagementGroup(req, res, caller, ctx, route.id);
+    case 'managementGroups.descendants':
+      readOnly();
+      return listDescendants(req, res, caller, ctx, route.id);
+    case 'operations.status':
+      readOnly();
+      return getOperationStatus(req, res, caller, ctx, route);
+    case 'activityLog.list':
+      readOnly();
+      return listActivityLog(req, res, caller, ctx, route.subscriptionId, path);
+    case 'authorization': {
+      const c = route.collection.toLowerCase();
+      if (c === 'roleassignments') {
+        if (!route.name) return (readOnly(), listRoleAssignments(req, res, caller, ctx, route.scope, path));
+        if (method === 'GET') return getRoleAssignment(req, res, caller, ctx, route.scope, route.name);
+        if (method === 'PUT') return createRoleAssignment(req, res, caller, ctx, route.scope, route.name);
+        if (method === 'DELETE') return deleteRoleAssignment(req, res, caller, ctx, route.scope, route.name);
+        throw armErrors.operationNotSupported(method, 'Microsoft.Authorization/roleAssignments');
+      }
+      readOnly();
+      if (c === 'roledefinitions') return route.name ? getRoleDefinition(req, res, caller, ctx, route.scope, route.name) : listRoleDefinitions(req, res, caller, ctx, route.scope);
+      if (c === 'denyassignments') return route.name ? getDenyAssignment(req, res, caller, ctx, route.scope, route.name) : listDenyAssignments(req, res, caller, ctx, route.scope, path);
+      if (c === 'permissions' && !route.name) return listPermissions(req, res, caller, ctx, route.scope, path);
+      throw armErrors.invalidResourceType(route.collection, 'Microsoft.Authorization', String(req.query['api-version']));
+    }
+    case 'unknown':
+      throw armErrors.invalidPath(`The path '${path.slice(0, 300)}' is not an operation the sandbox's Azure Resource Manager implements.`);
+  }
+}
+
+function recordActivity(req: Request, res: Response, ctx: ArmContext, caller: ArmCaller, path: string, correlationId: string): void {
+  const method = req.method.toUpperCase();
+  if (method === 'GET' || method === 'HEAD') return;
+  let action: string;
+  let scope: string;
+  try {
+    ({ action, scope } = operationAction(method, path));
+  } catch {
+    return;
+  }
+  const sub = /^\/subscriptions\/([^/]+)/i.exec(path)?.[1]?.toLowerCase();
+  if (!sub || !ctx.state.subscription(sub)) return;
+  res.on('finish', () => {
+    const status = res.statusCode;
+    let subStatus = status === 403 ? 'Forbidden' : status === 202 ? 'Accepted' : status < 400 ? (status === 201 ? 'Created' : 'OK') : 'BadRequest';
+    if (status === 404) subStatus = 'NotFound';
+    ctx.activity.record({
+      correlationId,
+      subscriptionId: sub,
+      resourceGroupName: /\/resourceGroups\/([^/]+)/i.exec(path)?.[1],
+      resourceId: scope,
+      action,
+      scope,
+      caller: caller.clientName,
+      callerObjectId: caller.principalId,
+      httpMethod: method,
+      status: status >= 400 ? 'Failed' : status === 202 ? 'Accepted' : 'Succeeded',
+      subStatus,
+      statusCode: status,
+    });
+  });
+}
+
+export function armRouter(ctx: ArmContext): Router {
+  const router = Router();
+  const json = express.json({ limit: '256kb', type: () => true, strict: true });
+
+  router.use(async (req: Request, res: Response, next: NextFunction) => {
+    const first = req.path.split('/')[1]?.toLowerCase();
+    if (first !== 'subscriptions' && first !== 'providers') return next();
+    const incoming = req.get('x-ms-correlation-request-id');
+    const correlationId = incoming && GUID.test(incoming) ? incoming : randomUUID();
+    res.set({ 'x-ms-request-id': randomUUID(), 'x-ms-correlation-request-id': correlationId, 'Cache-Control': 'no-cache' });
+    const path = req.path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+    const route = classifyArmPath(path);
+    const method = req.method.toUpperCase();
+    try {
+      const caller = await authenticateArmRequest(req, ctx);
+      if (caller instanceof ArmError) throw caller;
+      ctx.stats.countArm(routeKind(route, method), caller.principalId);
+      const apiVersion = queryParam(req, 'api-version');
+      if (!apiVersion) throw armErrors.missingApiVersion();
+      if (!API_VERSION.test(apiVersion)) throw armErrors.invalidApiVersion(apiVersion.slice(0, 40));
+      recordActivity(req, res, ctx, caller, path, correlationId);
+      if (method === 'PUT' || method === 'PATCH' || method === 'POST') {
+        await new Promise<void>((resolve, reject) => json(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+      }
+      dispatch(req, res, route, caller, ctx, path);
+    } catch (err) {
+      const armErr =
+        err instanceof ArmError
+          ? err
+          : typeof (err as { status?: unknown })?.status === 'number' && (err as { status: number }).status < 500
+            ? armErrors.invalidRequestContent((err as Error).message.slice(0, 200))
+            : undefined;
+      if (!armErr) return next(err);
+      if (armErr.status >= 400) ctx.logger.info({ method, route: route.kind, code: armErr.code, status: armErr.status }, 'sandbox arm: request refused');
+      res.status(armErr.status).set(armErr.headers).json(armErr.body());
+    }
+  });
+  return router;
+}

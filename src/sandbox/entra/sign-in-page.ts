@@ -1,0 +1,77 @@
+import type { DirectoryUser } from '../state/directory.ts';
+
+/**
+ * The sandbox's sign-in page: one button per seeded user (no passwords, this is a local
+ * sandbox), the hinted account first. Every value is HTML-escaped; the page loads nothing
+ * external and its CSP allows only its own inline style, by nonce.
+ */
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"'`=/]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const KIND_LABEL: Record<DirectoryUser['kind'], string> = {
+  work: 'Work account',
+  personal: 'Personal Microsoft account',
+  guest: 'Guest (external)',
+};
+
+export interface SignInPageModel {
+  action: string;
+  flowId: string;
+  clientName: string;
+  tenantName: string;
+  users: DirectoryUser[];
+  loginHint: string | undefined;
+  styleNonce: string;
+}
+
+const STYLE = `
+body{font-family:system-ui,sans-serif;background:#f3f2f1;margin:0;display:flex;justify-content:center}
+main{background:#fff;margin:48px 16px;padding:32px;max-width:440px;width:100%;box-shadow:0 2px 6px rgba(0,0,0,.2)}
+h1{font-size:1.4rem;margin:0 0 4px}p{color:#444;margin:0 0 20px}
+button{display:block;width:100%;text-align:left;padding:10px 12px;margin:0 0 8px;border:1px solid #8a8886;background:#fff;cursor:pointer;font-size:1rem}
+button:hover,button:focus{background:#edebe9}button.hinted{border:2px solid #0067b8}
+small{display:block;color:#605e5c}.cancel{text-align:center;border:none;color:#0067b8}
+`;
+
+export function renderSignInPage(m: SignInPageModel): string {
+  const hint = m.loginHint?.toLowerCase();
+  const ordered = [...m.users].sort((a, b) => Number(b.upn.toLowerCase() === hint) - Number(a.upn.toLowerCase() === hint));
+  const buttons = ordered
+    .map((u) => {
+      const hinted = u.upn.toLowerCase() === hint ? ' class="hinted"' : '';
+      return `<button type="submit" name="user" value="${escapeHtml(u.oid)}"${hinted}>${escapeHtml(u.displayName)}<small>${escapeHtml(u.upn)} · ${escapeHtml(KIND_LABEL[u.kind])}</small></button>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Sign in to your account (Elevate sandbox)</title><style nonce="${escapeHtml(m.styleNonce)}">${STYLE}</style></head>
+<body><main>
+<h1>Pick an account</h1>
+<p>to continue to ${escapeHtml(m.clientName)} · ${escapeHtml(m.tenantName)} (sandbox)</p>
+<form method="post" action="${escapeHtml(m.action)}">
+<input type="hidden" name="flow" value="${escapeHtml(m.flowId)}">
+${buttons}
+<button type="submit" name="cancel" value="1" class="cancel">Cancel</button>
+</form>
+</main></body></html>`;
+}
+
+export function renderMessagePage(title: string, message: string, styleNonce: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style nonce="${escapeHtml(styleNonce)}">${STYLE}</style></head>
+<body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></main></body></html>`;
+}
+
+/** response_mode=form_post: an auto-submitting form to the app's redirect URI. */
+export function renderFormPost(action: string, fields: Record<string, string | undefined>, scriptNonce: string): string {
+  const inputs = Object.entries(fields)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Working...</title></head>
+<body><form method="post" action="${escapeHtml(action)}">${inputs}<noscript><button type="submit">Continue</button></noscript></form>
+<script nonce="${escapeHtml(scriptNonce)}">document.forms[0].submit()</script></body></html>`;
+}

@@ -1,0 +1,182 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT, type JWTPayload } from 'jose';
+import type { SigningKeyStore } from '../keys/signing-keys.ts';
+import type { DirectoryApplication, DirectoryUser, ResourceServer } from '../state/directory.ts';
+import { CONSUMERS_TENANT_ID } from '../state/first-party-apps.ts';
+
+/**
+ * Mints tokens shaped like Entra's: v2 ID tokens, v2 access tokens for resources that accept v2
+ * (Elevate's API), and v1 access tokens for v1 resources (ARM, Graph), each signed RS256 with the
+ * current key and its `kid`/`x5t` in the header.
+ */
+
+export interface IssuedToken {
+  token: string;
+  expiresIn: number;
+  expiresOn: number;
+  claims: JWTPayload;
+}
+
+/** How the client proved itself (`appidacr`/`azpacr`): 0 public, 1 secret, 2 certificate or assertion. */
+export type ClientAuthLevel = '0' | '1' | '2';
+
+export interface UserTokenRequest {
+  user: DirectoryUser;
+  client: DirectoryApplication;
+  clientAuth: ClientAuthLevel;
+  resource: ResourceServer;
+  /** delegated scope values, e.g. ['user_impersonation'] */
+  scopes: string[];
+  roles: string[];
+  authTime: number;
+  sessionId: string;
+}
+
+export interface AppTokenRequest {
+  /** the calling client's app id (a managed identity's client id) */
+  appId: string;
+  /** the service principal's object id */
+  principalId: string;
+  clientAuth: ClientAuthLevel;
+  resource: ResourceServer;
+  roles: string[];
+  /** managed identities: their ARM resource id */
+  managedIdentityResourceId?: string;
+}
+
+export interface IdTokenRequest {
+  user: DirectoryUser;
+  client: DirectoryApplication;
+  nonce: string | undefined;
+  authTime: number;
+  sessionId: string;
+  roles: string[];
+}
+
+const uti = () => randomBytes(16).toString('base64url').slice(0, 22);
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+export class TokenIssuer {
+  constructor(
+    private readonly keys: SigningKeyStore,
+    private readonly origin: string,
+    readonly lifetimeSeconds: number,
+  ) {}
+
+  v2Issuer(tenantId: string): string {
+    return `${this.origin}/${tenantId}/v2.0`;
+  }
+
+  v1Issuer(tenantId: string): string {
+    return `https://sts.windows.net/${tenantId}/`;
+  }
+
+  /** Entra's `sub` is pairwise: stable for a user and an app, different across apps. */
+  private pairwiseSubject(oid: string, appId: string): string {
+    return createHash('sha256').update(`${oid}|${appId}`).digest('base64url').slice(0, 43);
+  }
+
+  private identityClaims(user: DirectoryUser): JWTPayload {
+    const claims: JWTPayload = { oid: user.oid, tid: user.tokenTenantId, name: user.displayName };
+    if (user.kind === 'personal') claims.idp = 'live.com';
+    if (user.kind === 'guest') {
+      claims.idp = `https://sts.windows.net/${user.homeTenantId}/`;
+      claims.acct = 1;
+    }
+    return claims;
+  }
+
+  private async sign(claims: JWTPayload): Promise<IssuedToken> {
+    const key = this.keys.current();
+    const token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid, x5t: key.kid }).sign(key.privateKey);
+    const exp = claims.exp!;
+    return { token, expiresIn: exp - (claims.iat ?? nowSeconds()), expiresOn: exp, claims };
+  }
+
+  private times(): { iat: number; nbf: number; exp: number } {
+    const iat = nowSeconds();
+    return { iat, nbf: iat - 300, exp: iat + this.lifetimeSeconds };
+  }
+
+  async idToken(r: IdTokenRequest): Promise<IssuedToken> {
+    const claims: JWTPayload = {
+      aud: r.client.clientId,
+      iss: this.v2Issuer(r.user.tokenTenantId),
+      ...this.times(),
+      ...this.identityClaims(r.user),
+      sub: this.pairwiseSubject(r.user.oid, r.client.clientId),
+      preferred_username: r.user.upn,
+      email: r.user.kind === 'work' ? undefined : r.user.upn,
+      auth_time: r.authTime,
+      sid: r.sessionId,
+      uti: uti(),
+      ver: '2.0',
+    };
+    if (r.nonce !== undefined) claims.nonce = r.nonce;
+    if (r.roles.length > 0) claims.roles = r.roles;
+    if (claims.email === undefined) delete claims.email;
+    return this.sign(claims);
+  }
+
+  async userAccessToken(r: UserTokenRequest): Promise<IssuedToken> {
+    const base: JWTPayload = {
+      aud: r.resource.audience,
+      ...this.times(),
+      ...this.identityClaims(r.user),
+      sub: this.pairwiseSubject(r.user.oid, r.resource.appId),
+      scp: r.scopes.join(' '),
+      auth_time: r.authTime,
+      sid: r.sessionId,
+      idtyp: 'user',
+      uti: uti(),
+    };
+    if (r.roles.length > 0) base.roles = r.roles;
+    if (r.resource.accessTokenVersion === 2) {
+      return this.sign({
+        ...base,
+        iss: this.v2Issuer(r.user.tokenTenantId),
+        azp: r.client.clientId,
+        azpacr: r.clientAuth,
+        preferred_username: r.user.upn,
+        ver: '2.0',
+      });
+    }
+    const v1: JWTPayload = {
+      ...base,
+      iss: this.v1Issuer(r.user.tokenTenantId),
+      appid: r.client.clientId,
+      appidacr: r.clientAuth,
+      amr: ['pwd', 'mfa'],
+      acr: '1',
+      unique_name: r.user.kind === 'guest' ? `live.com#${r.user.upn}` : r.user.upn,
+      ver: '1.0',
+    };
+    if (r.user.kind === 'work') v1.upn = r.user.upn;
+    return this.sign(v1);
+  }
+
+  async appAccessToken(r: AppTokenRequest, tenantId: string): Promise<IssuedToken> {
+    const base: JWTPayload = {
+      aud: r.resource.audience,
+      ...this.times(),
+      oid: r.principalId,
+      sub: r.principalId,
+      tid: tenantId,
+      idtyp: 'app',
+      uti: uti(),
+    };
+    if (r.roles.length > 0) base.roles = r.roles;
+    if (r.managedIdentityResourceId) base.xms_mirid = r.managedIdentityResourceId;
+    if (r.resource.accessTokenVersion === 2) {
+      return this.sign({ ...base, iss: this.v2Issuer(tenantId), azp: r.appId, azpacr: r.clientAuth, ver: '2.0' });
+    }
+    return this.sign({ ...base, iss: this.v1Issuer(tenantId), appid: r.appId, appidacr: r.clientAuth, ver: '1.0' });
+  }
+
+  /** The `client_info` MSAL asks for: who the account is, as base64url JSON. */
+  clientInfo(user: DirectoryUser): string {
+    return Buffer.from(JSON.stringify({ uid: user.oid, utid: user.tokenTenantId })).toString('base64url');
+  }
+}
+
+export const isConsumersTenant = (tid: unknown) => tid === CONSUMERS_TENANT_ID;

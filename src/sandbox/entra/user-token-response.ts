@@ -1,0 +1,62 @@
+import type { DirectoryApplication, DirectoryUser } from '../state/directory.ts';
+import { REFRESH_TOKEN_TTL_MS, randomToken } from '../state/entra-sessions.ts';
+import type { EntraContext } from './entra-context.ts';
+import { consentedScopes, grantedScopeString, type ScopeRequest } from './scope-request.ts';
+import type { ClientAuthLevel } from './token-issuer.ts';
+
+/** The token response for a user: access token, plus ID token, refresh token and client_info as asked. */
+export async function userTokenResponse(
+  ctx: EntraContext,
+  p: {
+    user: DirectoryUser;
+    client: DirectoryApplication;
+    clientAuth: ClientAuthLevel;
+    scopes: ScopeRequest;
+    authTime: number;
+    sessionId: string;
+    nonce: string | undefined;
+    /** the ID token and refresh token follow the OpenID scopes of the original sign-in */
+    oidc: Set<string>;
+    clientInfo: boolean;
+  },
+): Promise<Record<string, unknown>> {
+  const scopes = consentedScopes(p.client, p.scopes, ctx.directory);
+  const resource = p.scopes.resource;
+  const roles = resource.app ? ctx.directory.appRolesOf(p.user.oid, resource.appId) : [];
+  const access = await ctx.issuer.userAccessToken({
+    user: p.user,
+    client: p.client,
+    clientAuth: p.clientAuth,
+    resource,
+    scopes,
+    roles,
+    authTime: p.authTime,
+    sessionId: p.sessionId,
+  });
+  const body: Record<string, unknown> = {
+    token_type: 'Bearer',
+    scope: grantedScopeString(resource, scopes, p.oidc),
+    expires_in: access.expiresIn,
+    ext_expires_in: access.expiresIn,
+    access_token: access.token,
+  };
+  if (p.oidc.has('offline_access')) {
+    const rt = randomToken(48);
+    ctx.sessions.refreshTokens.set(rt, { clientId: p.client.clientId, userOid: p.user.oid, authTime: p.authTime, sessionId: p.sessionId }, REFRESH_TOKEN_TTL_MS);
+    body.refresh_token = rt;
+    body.refresh_token_expires_in = Math.floor(REFRESH_TOKEN_TTL_MS / 1000);
+  }
+  if (p.oidc.has('openid')) {
+    const id = await ctx.issuer.idToken({
+      user: p.user,
+      client: p.client,
+      nonce: p.nonce,
+      authTime: p.authTime,
+      sessionId: p.sessionId,
+      roles: ctx.directory.appRolesOf(p.user.oid, p.client.clientId),
+    });
+    body.id_token = id.token;
+  }
+  if (p.clientInfo) body.client_info = ctx.issuer.clientInfo(p.user);
+  return body;
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+/**
+ * Shape of a sandbox seed file (src/sandbox/seed/default-seed.json is the default). Objects are
+ * strict so a misspelt key fails loudly instead of silently seeding less; `$comment` is allowed
+ * everywhere for documentation.
+ */
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const guid = z.string().regex(GUID, 'expected a GUID');
+const comment = { $comment: z.string().optional() };
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$/, 'expected an Azure resource name');
+const key = z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'expected a lower-case key');
+/** `user:<key>`, `group:<key>`, `app:<key>` (service principal) or `mi:<key>` (managed identity). */
+const principalRef = z.string().regex(/^(user|group|app|mi):[a-z0-9][a-z0-9-]{0,40}$/, 'expected user:|group:|app:|mi:<key>');
+
+const appRole = z.strictObject({
+  ...comment,
+  value: z.string().min(1),
+  displayName: z.string().min(1),
+  id: guid,
+  allowedMemberTypes: z.array(z.enum(['User', 'Application'])).min(1),
+});
+
+const application = z.strictObject({
+  ...comment,
+  key,
+  displayName: z.string().min(1),
+  clientId: guid,
+  servicePrincipalId: guid,
+  clientSecrets: z.array(z.string().min(16)),
+  /** File stem under the data directory for a certificate credential the sandbox generates. */
+  generatedCertificate: z.string().regex(/^[a-z0-9-]{1,40}$/).optional(),
+  identifierUris: z.array(z.string().min(1)),
+  accessTokenVersion: z.union([z.literal(1), z.literal(2)]),
+  redirectUris: z.array(z.url()),
+  postLogoutRedirectUris: z.array(z.url()),
+  exposedScopes: z.array(z.strictObject({ value: z.string().min(1), id: guid })),
+  appRoles: z.array(appRole),
+  /** Admin-consented delegated permissions: resource (identifier URI) and scope values. */
+  grantedPermissions: z.array(z.strictObject({ resource: z.string().min(1), scopes: z.array(z.string().min(1)).min(1) })),
+  federatedCredentials: z.array(
+    z.strictObject({
+      ...comment,
+      id: guid,
+      name: z.string().min(1),
+      issuer: z.string().min(1),
+      subject: z.string().min(1),
+      audiences: z.array(z.string().min(1)).min(1),
+    }),
+  ),
+});
+
+const resourceChild = z.strictObject({
+  ...comment,
+  type: z.string().regex(/^[A-Za-z]+$/),
+  name,
+  properties: z.record(z.string(), z.unknown()).default({}),
+});
+
+const resource = z.strictObject({
+  ...comment,
+  type: z.string().regex(/^[A-Za-z0-9]+(\.[A-Za-z0-9]+)+\/[A-Za-z]+$/, 'expected Namespace.Provider/type'),
+  name,
+  location: z.string().optional(),
+  kind: z.string().optional(),
+  sku: z.record(z.string(), z.unknown()).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  properties: z.record(z.string(), z.unknown()).default({}),
+  /** Virtual machines: running | stopped | deallocated. */
+  powerState: z.enum(['running', 'stopped', 'deallocated']).optional(),
+  children: z.array(resourceChild).default([]),
+});
+
+export const seedSchema = z.strictObject({
+  ...comment,
+  tenant: z.strictObject({ id: guid, displayName: z.string().min(1), domain: z.string().min(3) }),
+  tokenLifetimeSeconds: z.number().int().min(60).max(86_400).default(3600),
+  applications: z.array(application).min(1),
+  managedIdentities: z.array(
+    z.strictObject({ ...comment, key, name, clientId: guid, principalId: guid, subscription: key, resourceGroup: name }),
+  ),
+  agent: z.strictObject({ identity: key, managedResourceGroups: z.array(name).length(2) }),
+  users: z.array(
+    z.strictObject({
+      ...comment,
+      key,
+      oid: guid,
+      upn: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected user@domain'),
+      displayName: z.string().min(1),
+      kind: z.enum(['work', 'personal', 'guest']),
+      homeTenantId: guid.optional(),
+      /** Role values on the `elevate` application. */
+      appRoles: z.array(z.string().min(1)),
+    }),
+  ),
+  groups: z.array(z.strictObject({ ...comment, key, id: guid, displayName: z.string().min(1), members: z.array(key) })),
+  appRoleAssignments: z.array(z.strictObject({ ...comment, principal: principalRef, resource: key, role: z.string().min(1) })),
+  managementGroups: z.array(
+    z.strictObject({ ...comment, id: z.string().regex(/^[A-Za-z0-9_.()-]{1,90}$/), displayName: z.string().min(1), subscriptions: z.array(key) }),
+  ),
+  subscriptions: z.array(z.strictObject({ ...comment, key, subscriptionId: guid, displayName: z.string().min(1) })).min(1),
+  resourceGroups: z.array(
+    z.strictObject({
+      ...comment,
+      subscription: key,
+      name,
+      location: z.string().min(1),
+      tags: z.record(z.string(), z.string()).optional(),
+      resources: z.array(resource),
+    }),
+  ),
+  roleAssignments: z.array(
+    z.strictObject({
+      ...comment,
+      name: guid,
+      principal: principalRef,
+      /** Built-in role name, resolved against the role catalog. */
+      role: z.string().min(1),
+      scope: z.string().startsWith('/'),
+      description: z.string().optional(),
+    }),
+  ),
+  denyAssignments: z.array(
+    z.strictObject({
+      ...comment,
+      name: guid,
+      denyAssignmentName: z.string().min(1),
+      description: z.string().optional(),
+      scope: z.string().startsWith('/'),
+      actions: z.array(z.string().min(1)).min(1),
+      notActions: z.array(z.string()).default([]),
+      principals: z.array(principalRef).min(1),
+      isSystemProtected: z.boolean().default(false),
+    }),
+  ),
+});
+
+export type SandboxSeed = z.infer<typeof seedSchema>;
+export type SeedApplication = SandboxSeed['applications'][number];
+export type SeedResource = SandboxSeed['resourceGroups'][number]['resources'][number];

@@ -1,0 +1,236 @@
+import { mkdirSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { adminRouter } from './admin/admin-router.ts';
+import { ActivityLog, type ActivityEvent } from './arm/activity-log.ts';
+import { armRouter } from './arm/arm-router.ts';
+import { AsyncOperations } from './arm/async-operations.ts';
+import { authorizeRouter } from './entra/authorize-endpoint.ts';
+import { discoveryRouter } from './entra/discovery.ts';
+import type { EntraContext } from './entra/entra-context.ts';
+import { logoutRouter } from './entra/logout-endpoint.ts';
+import { tokenRouter } from './entra/token-endpoint.ts';
+import { TokenIssuer } from './entra/token-issuer.ts';
+import { imdsRouter } from './imds/imds-router.ts';
+import { SigningKeyStore } from './keys/signing-keys.ts';
+import { loadSeed } from './seed/load-seed.ts';
+import { buildTenantInfo, type SandboxTenantInfo } from './seed/tenant-info.ts';
+import { ArmState } from './state/arm-state.ts';
+import { Directory, type RegisteredCertificate } from './state/directory.ts';
+import { EntraSessions } from './state/entra-sessions.ts';
+import { SandboxStats, type SandboxStatsSnapshot } from './state/sandbox-stats.ts';
+import { writeCaBundle } from './tls/ca-bundle.ts';
+import { ensureClientCertificate } from './tls/client-certificate.ts';
+import { ensureSandboxTls } from './tls/sandbox-tls.ts';
+
+export type { SandboxTenantInfo, SandboxUserInfo } from './seed/tenant-info.ts';
+export type { SandboxStatsSnapshot } from './state/sandbox-stats.ts';
+export type { ActivityEvent } from './arm/activity-log.ts';
+
+/**
+ * The Azure sandbox: Entra ID (discovery, keys, authorize with a sign-in page, token with
+ * authorization code + PKCE, refresh, client credentials and on-behalf-of), an IMDS-style
+ * managed-identity endpoint, and ARM (subscriptions, resource groups, resources and their
+ * operations, role definitions, role and deny assignments, permissions, management groups,
+ * activity log), all in memory and reached through the real Azure SDKs.
+ *
+ * How each SDK is pointed at it (nothing else differs from real Azure):
+ *
+ *   // MSAL Node (ConfidentialClientApplication): the sandbox host is a known authority, so MSAL
+ *   // never asks login.microsoftonline.com for instance discovery; it reads the tenant's OpenID
+ *   // configuration from the sandbox (or pass authorityMetadata to skip that call too).
+ *   new ConfidentialClientApplication({ auth: {
+ *     clientId, clientSecret,
+ *     authority: `${handle.authorityHost}/${tenant.tenantId}`,
+ *     knownAuthorities: [new URL(handle.authorityHost).host],   // e.g. 'localhost:8443'
+ *   } });
+ *
+ *   // @azure/identity credentials
+ *   new ClientSecretCredential(tenantId, clientId, secret, { authorityHost: handle.authorityHost, disableInstanceDiscovery: true });
+ *   new ClientAssertionCredential(tenantId, clientId, getAssertion, { authorityHost, disableInstanceDiscovery: true });
+ *   // ManagedIdentityCredential reads AZURE_POD_IDENTITY_AUTHORITY_HOST (msal-node appends
+ *   // /metadata/identity/oauth2/token); set it to handle.imdsEndpoint before the first
+ *   // managed-identity call in the process (msal-node caches the endpoint process-wide).
+ *   process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = handle.imdsEndpoint;
+ *   new ManagedIdentityCredential({ clientId: tenant.agent.uamiClientId });
+ *
+ *   // ARM clients
+ *   new AuthorizationManagementClient(credential, subscriptionId, {
+ *     endpoint: handle.armEndpoint, credentialScopes: ['https://management.azure.com/.default'] });
+ *
+ *   // openid-client 6 (fetch): discovery(new URL(`${handle.origin}/${tenantId}/v2.0`), clientId, clientSecret)
+ *
+ * TLS: the https origin uses a certificate from the sandbox's own CA; a process trusts it when
+ * NODE_EXTRA_CA_CERTS names `handle.caBundlePath` (or `caCertPath`) at process start.
+ */
+
+export interface SandboxOptions {
+  /** interface both servers bind; default 127.0.0.1 */
+  host?: string;
+  /** 0 picks a free port */
+  httpsPort: number;
+  httpPort: number;
+  /** CA, server certificate, signing keys and generated client certificates live here */
+  dataDir: string;
+  /** seed file; default src/sandbox/seed/default-seed.json */
+  seedFile?: string;
+  logger?: Logger;
+  /** page size of ARM list operations (nextLink paging); default 100 */
+  armPageSize?: number;
+  /**
+   * The extra CA file this process was started with (its NODE_EXTRA_CA_CERTS), folded into
+   * `ca-bundle.pem` ahead of the sandbox CA; the system bundle is used when absent.
+   */
+  extraCaCertsFile?: string;
+}
+
+export interface SandboxHandle {
+  /** https://localhost:<httpsPort>: Entra (discovery, JWKS, token), IMDS, ARM — all SDK traffic */
+  origin: string;
+  /** http://127.0.0.1:<httpPort>: only what a browser visits — authorize, sign-in page, logout */
+  browserOrigin: string;
+  /** = origin, the login.microsoftonline.com equivalent; authority = `${authorityHost}/${tenantId}` */
+  authorityHost: string;
+  /** = origin, the management.azure.com equivalent */
+  armEndpoint: string;
+  /** value for AZURE_POD_IDENTITY_AUTHORITY_HOST */
+  imdsEndpoint: string;
+  /** PEM of the sandbox CA */
+  caCertPath: string;
+  /** NODE_EXTRA_CA_CERTS-ready bundle: the previous extra CAs (or the system bundle) + the sandbox CA */
+  caBundlePath: string;
+  dataDir: string;
+  tenant: SandboxTenantInfo;
+  /** request counters (ARM per route kind and caller, token grants, IMDS) */
+  stats(): SandboxStatsSnapshot;
+  resetStats(): void;
+  /** makes a new signing key current; the previous one stays in the JWKS and valid for a day */
+  rotateSigningKey(): { kid: string; previousKid: string };
+  /** ARM writes and actions, succeeded or refused */
+  activityLog(): ActivityEvent[];
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolveListen, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolveListen((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((r) => {
+    if (!server.listening) return r();
+    server.close(() => r());
+    server.closeAllConnections();
+  });
+}
+
+function browserHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function finalHandlers(app: express.Express, logger: Logger): void {
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: { code: 'NotFound', message: 'The sandbox does not serve this path.' } });
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    logger.error({ err: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, 'sandbox: request failed');
+    if (!res.headersSent) res.status(500).json({ error: { code: 'InternalServerError', message: 'The sandbox failed to process the request.' } });
+  });
+}
+
+export async function startSandbox(options: SandboxOptions): Promise<SandboxHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const logger = (options.logger ?? createLogger('warn')).child({ component: 'sandbox' });
+  const tls = ensureSandboxTls(dataDir);
+  const caBundlePath = writeCaBundle(dataDir, tls.caCertPem, options.extraCaCertsFile);
+  const seed = loadSeed(options.seedFile);
+
+  // Servers first: the origin (and so every issuer) depends on the port actually bound.
+  let httpsApp: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let browserApp: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const notReady = (_req: IncomingMessage, res: ServerResponse) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const httpsServer = createHttpsServer({ key: tls.serverKeyPem, cert: tls.serverCertPem }, (req, res) => (httpsApp ?? notReady)(req, res));
+  const httpServer = createHttpServer((req, res) => (browserApp ?? notReady)(req, res));
+  let httpsPort: number;
+  let httpPort: number;
+  try {
+    httpsPort = await listen(httpsServer, options.httpsPort, host);
+    httpPort = await listen(httpServer, options.httpPort, host);
+  } catch (err) {
+    await Promise.all([closeServer(httpsServer), closeServer(httpServer)]);
+    throw err;
+  }
+
+  const origin = `https://localhost:${httpsPort}`;
+  const browserOrigin = `http://${browserHost(host)}:${httpPort}`;
+  const certificates = new Map<string, RegisteredCertificate>();
+  for (const app of seed.applications) {
+    if (app.generatedCertificate) certificates.set(app.generatedCertificate, ensureClientCertificate(dataDir, app.generatedCertificate).registered);
+  }
+  const directory = new Directory(seed, { origin, certificates });
+  const state = new ArmState(seed, directory);
+  const keys = SigningKeyStore.open(dataDir);
+  const issuer = new TokenIssuer(keys, origin, seed.tokenLifetimeSeconds);
+  const stats = new SandboxStats();
+  const activity = new ActivityLog();
+  const operations = new AsyncOperations();
+  const entra: EntraContext = { origin, browserOrigin, directory, keys, issuer, sessions: new EntraSessions(), stats, logger };
+
+  const api = express();
+  api.disable('x-powered-by');
+  api.set('etag', false);
+  api.use(adminRouter({ stats, keys, activity }));
+  api.use(discoveryRouter(entra));
+  api.use(tokenRouter(entra));
+  api.use(imdsRouter({ directory, issuer, stats, logger }));
+  api.use(armRouter({ origin, state, directory, keys, issuer, stats, logger, pageSize: options.armPageSize ?? 100, operations, activity }));
+  finalHandlers(api, logger);
+
+  const browser = express();
+  browser.disable('x-powered-by');
+  browser.set('etag', false);
+  browser.use(authorizeRouter(entra));
+  browser.use(logoutRouter(entra));
+  finalHandlers(browser, logger);
+
+  httpsApp = api;
+  browserApp = browser;
+  logger.info({ origin, browserOrigin, tenantId: directory.tenantId }, 'sandbox: started');
+
+  return {
+    origin,
+    browserOrigin,
+    authorityHost: origin,
+    armEndpoint: origin,
+    imdsEndpoint: origin,
+    caCertPath: tls.caCertPath,
+    caBundlePath,
+    dataDir,
+    tenant: buildTenantInfo(seed, dataDir),
+    stats: () => stats.snapshot(),
+    resetStats: () => stats.reset(),
+    rotateSigningKey: () => keys.rotate(),
+    activityLog: () => activity.all(),
+    close: async () => {
+      operations.close();
+      await Promise.all([closeServer(httpsServer), closeServer(httpServer)]);
+      logger.info('sandbox: stopped');
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Microsoft first-party resources the sandbox's Entra knows about, with their real app ids and
+ * identifier URIs, so clients ask for the same scopes they would against Azure.
+ */
+
+export const CONSUMERS_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
+
+export interface FirstPartyResource {
+  appId: string;
+  displayName: string;
+  identifierUris: string[];
+  /** The `aud` the resource's access tokens carry. */
+  audience: string;
+  accessTokenVersion: 1 | 2;
+  /** Delegated scopes the resource exposes. */
+  scopes: string[];
+  /** Scopes any user may consent to for any app (no admin consent needed). */
+  userConsentable: string[];
+}
+
+export const ARM_APP_ID = '797f4846-ba00-4fd7-ba43-dac1f8f63013';
+export const ARM_AUDIENCE = 'https://management.azure.com/';
+/** Every audience ARM accepts on a bearer token. */
+export const ARM_ACCEPTED_AUDIENCES = [
+  'https://management.azure.com/',
+  'https://management.azure.com',
+  'https://management.core.windows.net/',
+  'https://management.core.windows.net',
+];
+
+export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+export const TOKEN_EXCHANGE_APP_ID = 'fb60f99c-7a34-4190-8149-302f77469936';
+export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+
+export const FIRST_PARTY_RESOURCES: FirstPartyResource[] = [
+  {
+    appId: ARM_APP_ID,
+    displayName: 'Windows Azure Service Management API',
+    identifierUris: ['https://management.azure.com/', 'https://management.core.windows.net/'],
+    audience: ARM_AUDIENCE,
+    accessTokenVersion: 1,
+    scopes: ['user_impersonation'],
+    userConsentable: [],
+  },
+  {
+    appId: GRAPH_APP_ID,
+    displayName: 'Microsoft Graph',
+    identifierUris: ['https://graph.microsoft.com/', 'https://graph.microsoft.com'],
+    audience: GRAPH_APP_ID,
+    accessTokenVersion: 1,
+    scopes: ['User.Read', 'openid', 'profile', 'email', 'offline_access'],
+    userConsentable: ['User.Read', 'openid', 'profile', 'email', 'offline_access'],
+  },
+  {
+    appId: TOKEN_EXCHANGE_APP_ID,
+    displayName: 'AAD Token Exchange',
+    identifierUris: [TOKEN_EXCHANGE_AUDIENCE],
+    audience: TOKEN_EXCHANGE_APP_ID,
+    accessTokenVersion: 2,
+    scopes: [],
+    userConsentable: [],
+  },
+];
+
+/** OpenID Connect scopes: they ask for an ID token and claims, not for a resource. */
+export const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
