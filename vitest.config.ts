@@ -7,6 +7,8 @@ export default defineConfig({
     // trusts the sandbox CA; MSAL's process-wide managed-identity state also wants processes.
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
+    // every worker refuses DNS lookups and connections outside loopback
+    setupFiles: ['test/support/no-egress.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
