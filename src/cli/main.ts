@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { failAndExit } from './cli-output.ts';
+import { registerAgentsCommands } from './commands/agents-commands.ts';
 import { registerAuditCommands } from './commands/audit-commands.ts';
+import { registerLevelsCommands } from './commands/levels-commands.ts';
 import { registerRbacCommands } from './commands/rbac-commands.ts';
 import { registerSandboxCommands } from './commands/sandbox-commands.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
@@ -18,6 +20,8 @@ registerServeCommand(program);
 registerRbacCommands(program);
 registerAuditCommands(program);
 registerSandboxCommands(program);
+registerAgentsCommands(program);
+registerLevelsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

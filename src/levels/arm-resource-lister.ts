@@ -7,7 +7,8 @@ export function createArmResourceLister(clients: LevelArmClients): ResourceListe
     async listResourceTypes(rg) {
       const types = new Set<string>();
       let count = 0;
-      for await (const page of clients.resources(rg.subscriptionId).resources.listByResourceGroup(rg.name).byPage()) {
+      // $top at ARM's maximum page size: one call for any group of up to 1000 resources.
+      for await (const page of clients.resources(rg.subscriptionId).resources.listByResourceGroup(rg.name, { top: 1000 }).byPage()) {
         for (const r of page) {
           count++;
           if (typeof r.type === 'string') types.add(r.type);

@@ -1,0 +1,107 @@
+import type { TokenCredential } from '@azure/core-auth';
+import { createAgentRegistry, type AgentRegistry, type AuditAppender } from '../agents/agent-registry.ts';
+import { createArmResourceGroupVerifier } from '../agents/arm-resource-group-verifier.ts';
+import { createArmPipelineClient } from '../azure/arm-pipeline-client.ts';
+import type { AzureEndpoints } from '../azure/azure-endpoints.ts';
+import { createAgentCredential } from '../azure/service-credential.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Policies } from '../policies/policies.ts';
+import type { RoleCatalog } from '../rbac/role-catalog.ts';
+import type { Database } from '../store/database.ts';
+import { createArmAssignmentReader } from './arm-assignment-reader.ts';
+import { createArmAssignmentWriter } from './arm-assignment-writer.ts';
+import { createLevelArmClients } from './arm-level-clients.ts';
+import { createArmResourceLister } from './arm-resource-lister.ts';
+import type { ProviderOperation } from './candidate-operations.ts';
+import { runDoctorChecks, type DoctorReport } from './doctor-checks.ts';
+import type { DoctorFacts, GovernanceFacts } from './doctor-facts.ts';
+import { gatherDoctorFacts } from './doctor-gatherer.ts';
+import { createInventoryService, type InventoryService } from './inventory-service.ts';
+import { createLevelEnforcer, type LevelEnforcer } from './level-enforcer.ts';
+
+export interface LevelsRuntimeDeps {
+  mode: 'sandbox' | 'azure';
+  store: Database;
+  audit: AuditAppender;
+  endpoints: AzureEndpoints;
+  /** Elevate's governance credential: reads inventory and role assignments, writes role assignments. */
+  governanceCredential: TokenCredential;
+  governance: { kind: GovernanceFacts['credentialKind']; clientId: string; federatedTokenFile?: string };
+  policies: Pick<Policies, 'levels'>;
+  roleCatalog: RoleCatalog;
+  /** ELEVATE_INVENTORY_REFRESH_SECONDS: cache lifetime and schedule period of the inventory. */
+  inventoryRefreshSeconds: number;
+  logger?: Logger;
+  metrics?: Pick<Metrics, 'armRequests'>;
+  /** The operations permission cache's invalidate: apply calls it for the principal it changed. */
+  onRolesChanged?: (principalId: string) => void;
+  providerOperations?: readonly ProviderOperation[];
+  /** The agent's UAMI credential for doctor probes; defaults to ManagedIdentityCredential. */
+  agentCredential?: (uamiClientId: string) => TokenCredential;
+}
+
+export interface LevelsRuntime {
+  registry: AgentRegistry;
+  inventory: InventoryService;
+  enforcer: LevelEnforcer;
+  doctor(agentRef: string): Promise<DoctorReport & { facts: DoctorFacts }>;
+  /** Refreshes every registered agent's groups on the inventory schedule; returns the stop function. */
+  startInventorySchedule(): () => void;
+}
+
+/**
+ * The agent registry and level enforcement, wired over ARM with Elevate's governance credential.
+ * Used by the service's composition root and by the CLI alike.
+ */
+export function createLevelsRuntime(deps: LevelsRuntimeDeps): LevelsRuntime {
+  const count = deps.metrics ? (purpose: string, status: string) => deps.metrics!.armRequests.inc({ purpose, status }) : undefined;
+  const clients = createLevelArmClients(deps.governanceCredential, deps.endpoints, count);
+  const pipelineOptions = { ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) };
+  const governanceArm = createArmPipelineClient(deps.governanceCredential, deps.endpoints, pipelineOptions);
+  const registry = createAgentRegistry({
+    db: deps.store,
+    audit: deps.audit,
+    verifier: createArmResourceGroupVerifier(governanceArm),
+    tenantId: deps.endpoints.tenantId,
+  });
+  const inventory = createInventoryService({ lister: createArmResourceLister(clients), maxAgeSeconds: deps.inventoryRefreshSeconds });
+  const enforcer = createLevelEnforcer({
+    registry,
+    inventory,
+    reader: createArmAssignmentReader(clients),
+    writer: createArmAssignmentWriter(clients),
+    policies: deps.policies,
+    catalog: deps.roleCatalog.roles,
+    audit: deps.audit,
+    ...(deps.providerOperations ? { providerOperations: deps.providerOperations } : {}),
+    ...(deps.onRolesChanged ? { onRolesChanged: deps.onRolesChanged } : {}),
+  });
+  const agentCredential = deps.agentCredential ?? createAgentCredential;
+
+  return {
+    registry,
+    inventory,
+    enforcer,
+    async doctor(agentRef) {
+      const agent = await registry.get(agentRef);
+      const facts = await gatherDoctorFacts(agent, {
+        mode: deps.mode,
+        endpoints: deps.endpoints,
+        enforcer,
+        agentCredential,
+        governanceCredential: deps.governanceCredential,
+        governance: deps.governance,
+        arm: (credential) => createArmPipelineClient(credential, deps.endpoints, { ...pipelineOptions, retry: { maxRetries: 0 } }),
+      });
+      return { ...runDoctorChecks(facts), facts };
+    },
+    startInventorySchedule() {
+      return inventory.schedule(
+        async () => (await registry.list()).flatMap((a) => a.resourceGroupIds),
+        deps.inventoryRefreshSeconds,
+        (err) => deps.logger?.warn({ reason: err instanceof Error ? err.message.split('\n')[0] : String(err) }, 'scheduled inventory refresh failed'),
+      );
+    },
+  };
+}
