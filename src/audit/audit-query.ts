@@ -1,0 +1,184 @@
+/**
+ * Searches over the audit log for the pages, the API and exports: keyset pages in either
+ * direction and constant-memory streams, over the indexed filter columns. Every search term is
+ * a bound parameter; column names come from fixed tables, never from input.
+ */
+import type { Queryable, SqlValue } from '../store/database.ts';
+import type { AuditRow } from './audit-hash.ts';
+import { ROW_COLUMNS, rowToEntry } from './audit-rows.ts';
+import { decodeCursor, encodeCursor, AuditCursorError, type AuditOrder } from './audit-cursor.ts';
+import { EXACT_SEARCH_FIELDS, normaliseScopePrefix, type AuditSearch } from './audit-search.ts';
+import { createTimeBounds, type TimeBounds } from './audit-time-bounds.ts';
+import type { AuditEntry } from './audit-types.ts';
+
+export interface AuditPageOptions {
+  /** 1..MAX_PAGE_LIMIT, default 50. */
+  limit?: number;
+  /** Newest first (default) or oldest first. */
+  order?: AuditOrder;
+  /** From the previous page's `nextCursor`; must have been issued for the same order. */
+  cursor?: string;
+}
+
+export interface AuditSearchPage {
+  entries: AuditEntry[];
+  /** Pass as `cursor` for the next page; null when this was the last one. */
+  nextCursor: string | null;
+}
+
+export interface AuditStreamOptions {
+  order?: AuditOrder;
+  /** Entries per query (default 1000); memory use is bounded by one page. */
+  pageSize?: number;
+}
+
+export interface AuditQuery {
+  page(search: AuditSearch, options?: AuditPageOptions): Promise<AuditSearchPage>;
+  /**
+   * Every matching entry in page order, one query per page, with no snapshot held between
+   * pages. Entries appended after the stream starts are left out, so an export is the log as
+   * it stood when it began.
+   */
+  stream(search: AuditSearch, options?: AuditStreamOptions): AsyncGenerator<AuditEntry, void, undefined>;
+  entry(seq: number): Promise<AuditEntry | undefined>;
+  /** Every entry of one request, oldest first (at most `limit`, default 1000). */
+  timeline(requestId: string, limit?: number): Promise<{ entries: AuditEntry[]; truncated: boolean }>;
+}
+
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_PAGE_LIMIT = 500;
+const STREAM_PAGE = 1000;
+
+export class AuditQueryError extends Error {
+  override name = 'AuditQueryError';
+}
+
+interface Where {
+  terms: string[];
+  params: SqlValue[];
+  empty: boolean;
+}
+
+/** WHERE terms for a search; time ranges become seq ranges when the log allows (audit-time-bounds.ts). */
+async function whereFor(search: AuditSearch, time: TimeBounds): Promise<Where> {
+  const terms: string[] = [];
+  const params: SqlValue[] = [];
+  for (const [field, column] of EXACT_SEARCH_FIELDS) {
+    const value = search[field];
+    if (value === undefined) continue;
+    terms.push(`${column} = ?`);
+    params.push(value);
+  }
+  if (search.scopePrefix !== undefined) {
+    const p = normaliseScopePrefix(search.scopePrefix);
+    // One range over the lower(scope) index ('0' is the character after '/'), then the exact
+    // segment check: the prefix itself, or the prefix followed by '/'.
+    terms.push("scope IS NOT NULL AND lower(scope) >= ? AND lower(scope) < ? AND (lower(scope) = ? OR substr(lower(scope), ?, 1) = '/')");
+    params.push(p, `${p}0`, p, p.length + 1);
+  }
+  if (search.from !== undefined || search.to !== undefined) {
+    const bounds = await time.seqBounds(search.from, search.to);
+    if (bounds?.empty) return { terms, params, empty: true };
+    if (bounds) {
+      if (bounds.lo !== undefined) {
+        terms.push('seq >= ?');
+        params.push(bounds.lo);
+      }
+      if (bounds.hi !== undefined) {
+        terms.push('seq <= ?');
+        params.push(bounds.hi);
+      }
+    } else {
+      if (search.from !== undefined) {
+        terms.push('ts >= ?');
+        params.push(search.from);
+      }
+      if (search.to !== undefined) {
+        terms.push('ts < ?');
+        params.push(search.to);
+      }
+    }
+  }
+  return { terms, params, empty: false };
+}
+
+function pageLimit(limit: number | undefined): number {
+  const n = limit ?? DEFAULT_PAGE_LIMIT;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_PAGE_LIMIT) throw new AuditQueryError(`limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}`);
+  return n;
+}
+
+function orderOf(order: unknown): AuditOrder {
+  if (order === undefined) return 'desc';
+  if (order !== 'desc' && order !== 'asc') throw new AuditQueryError('order must be desc or asc');
+  return order;
+}
+
+function select(where: Where, order: AuditOrder, after: number | undefined, limit: number): { sql: string; params: SqlValue[] } {
+  const terms = [...where.terms];
+  const params = [...where.params];
+  if (after !== undefined) {
+    terms.push(order === 'desc' ? 'seq < ?' : 'seq > ?');
+    params.push(after);
+  }
+  const clause = terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '';
+  return { sql: `SELECT ${ROW_COLUMNS} FROM audit_log ${clause} ORDER BY seq ${order === 'desc' ? 'DESC' : 'ASC'} LIMIT ${limit}`, params };
+}
+
+export function createAuditQuery(db: Pick<Queryable, 'all' | 'get'>): AuditQuery {
+  const time = createTimeBounds(db);
+
+  return {
+    async page(search, options = {}) {
+      const limit = pageLimit(options.limit);
+      const order = orderOf(options.order);
+      let after: number | undefined;
+      if (options.cursor !== undefined) {
+        const cursor = decodeCursor(options.cursor);
+        if (cursor.order !== order) throw new AuditCursorError(`cursor was issued for order=${cursor.order}`);
+        after = cursor.seq;
+      }
+      const where = await whereFor(search, time);
+      if (where.empty) return { entries: [], nextCursor: null };
+      // One row more than asked says whether another page exists, without a COUNT.
+      const q = select(where, order, after, limit + 1);
+      const rows = await db.all<AuditRow>(q.sql, q.params);
+      const entries = rows.slice(0, limit).map(rowToEntry);
+      const last = entries[entries.length - 1];
+      return { entries, nextCursor: rows.length > limit && last ? encodeCursor({ order, seq: last.seq }) : null };
+    },
+
+    async *stream(search, options = {}) {
+      const order = orderOf(options.order);
+      const size = options.pageSize ?? STREAM_PAGE;
+      if (!Number.isSafeInteger(size) || size < 1 || size > 10_000) throw new AuditQueryError('pageSize must be a whole number from 1 to 10000');
+      const where = await whereFor(search, time);
+      if (where.empty) return;
+      // Fix the end of the stream now, so a busy log cannot keep an export running forever.
+      const head = (await db.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM audit_log'))?.seq ?? 0;
+      if (order === 'asc') {
+        where.terms.push('seq <= ?');
+        where.params.push(head);
+      }
+      let after: number | undefined = order === 'desc' ? head + 1 : undefined;
+      for (;;) {
+        const q = select(where, order, after, size);
+        const rows = await db.all<AuditRow>(q.sql, q.params);
+        for (const row of rows) yield rowToEntry(row);
+        if (rows.length < size) return;
+        after = rows[rows.length - 1]!.seq;
+      }
+    },
+
+    async entry(seq) {
+      if (!Number.isSafeInteger(seq) || seq < 1) return undefined;
+      const row = await db.get<AuditRow>(`SELECT ${ROW_COLUMNS} FROM audit_log WHERE seq = ?`, [seq]);
+      return row && rowToEntry(row);
+    },
+
+    async timeline(requestId, limit = 1000) {
+      const rows = await db.all<AuditRow>(`SELECT ${ROW_COLUMNS} FROM audit_log WHERE request_id = ? ORDER BY seq LIMIT ?`, [requestId, limit + 1]);
+      return { entries: rows.slice(0, limit).map(rowToEntry), truncated: rows.length > limit };
+    },
+  };
+}
