@@ -1,4 +1,4 @@
-import type { Database, Queryable, SqlValue } from '../store/database.ts';
+import type { Database, SqlValue } from '../store/database.ts';
 import { chainTail } from './audit-anchor.ts';
 import { AuditAppendError } from './audit-errors.ts';
 import { computeEntryHash, type AuditRow } from './audit-hash.ts';
@@ -26,11 +26,16 @@ export interface WriterHooks {
 }
 
 /**
- * Group commit: appends queue up while a transaction is being written and fsynced, and the next
- * transaction takes all of them, so N concurrent appends cost far fewer than N fsyncs. seq,
- * ts and prev_hash are assigned inside the write transaction (from the table, not a cache), so
- * another process appending to the same file keeps the chain consistent too. A batch commits or
+ * Group commit: appends queue up while a batch is being written and fsynced, and the next batch
+ * takes all of them, so N concurrent appends cost far fewer than N fsyncs. A batch commits or
  * fails as a whole; every waiter of a failed batch gets an AuditAppendError.
+ *
+ * seq and prev_hash must come from the real tail of the table. The writer remembers the tail it
+ * last committed; a batch that fits one INSERT statement is written with that tail as a single
+ * autocommit statement (atomic, one round trip). If anyone else appended meanwhile (another
+ * process, or another AuditLog on the same file), the seq primary key rejects the statement,
+ * and the batch is redone the safe way: BEGIN IMMEDIATE, read the tail, insert, COMMIT. Larger
+ * batches and the first batch always take the safe way.
  */
 export class AuditWriter {
   private pending: Pending[] = [];
@@ -48,13 +53,15 @@ export class AuditWriter {
     });
   }
 
+  private tail: { seq: number; hash: string } | undefined;
+
   private async drain(): Promise<void> {
     this.draining = true;
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, MAX_BATCH);
         try {
-          const rows = await this.db.transaction((tx) => this.insertBatch(tx, batch.map((p) => p.entry)));
+          const rows = await this.writeBatch(batch.map((p) => p.entry));
           this.hooks.onCommitted(rows.length);
           batch.forEach((p, i) => p.resolve(rows[i]!));
         } catch (err) {
@@ -68,8 +75,32 @@ export class AuditWriter {
     }
   }
 
-  private async insertBatch(tx: Queryable, entries: PreparedEntry[]): Promise<AuditRow[]> {
-    let { seq, hash } = await chainTail(tx);
+  private async writeBatch(entries: PreparedEntry[]): Promise<AuditRow[]> {
+    const cached = this.tail;
+    this.tail = undefined; // until this batch is known to be committed
+    if (cached && entries.length <= ROWS_PER_INSERT) {
+      const rows = this.chain(cached, entries);
+      try {
+        await this.db.run(...insertStatement(rows));
+        this.tail = rows[rows.length - 1]!;
+        return rows;
+      } catch {
+        // Most likely a stale tail (someone else appended); a real fault fails again below.
+      }
+    }
+    const rows = await this.db.transaction(async (tx) => {
+      const chained = this.chain(await chainTail(tx), entries);
+      for (let i = 0; i < chained.length; i += ROWS_PER_INSERT) {
+        await tx.run(...insertStatement(chained.slice(i, i + ROWS_PER_INSERT)));
+      }
+      return chained;
+    });
+    this.tail = rows[rows.length - 1]!;
+    return rows;
+  }
+
+  private chain(after: { seq: number; hash: string }, entries: PreparedEntry[]): AuditRow[] {
+    let { seq, hash } = after;
     const rows: AuditRow[] = [];
     for (const entry of entries) {
       seq += 1;
@@ -78,15 +109,15 @@ export class AuditWriter {
       rows.push({ ...content, prev_hash: hash, hash: next });
       hash = next;
     }
-    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-      const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-      const params: SqlValue[] = [];
-      for (const r of chunk) {
-        params.push(r.seq, r.ts, r.actor_kind, r.actor_id, r.actor_name, r.event_type, r.subject, r.agent_id, r.request_id);
-        params.push(r.action, r.scope, r.outcome, r.acting_identity, r.approver_id, r.details, r.prev_hash, r.hash);
-      }
-      await tx.run(INSERT_HEAD + new Array(chunk.length).fill(ROW_PLACEHOLDERS).join(', '), params);
-    }
     return rows;
   }
+}
+
+function insertStatement(rows: AuditRow[]): [string, SqlValue[]] {
+  const params: SqlValue[] = [];
+  for (const r of rows) {
+    params.push(r.seq, r.ts, r.actor_kind, r.actor_id, r.actor_name, r.event_type, r.subject, r.agent_id, r.request_id);
+    params.push(r.action, r.scope, r.outcome, r.acting_identity, r.approver_id, r.details, r.prev_hash, r.hash);
+  }
+  return [INSERT_HEAD + new Array(rows.length).fill(ROW_PLACEHOLDERS).join(', '), params];
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import { canonicalContent, canonicalDetails, computeEntryHash, CONTENT_COLUMNS, GENESIS_HASH, isHashHex, type AuditRowContent } from '../../src/audit/audit-hash.ts';
 
@@ -46,6 +47,20 @@ describe('audit hash', () => {
     expect(computeEntryHash(GENESIS_HASH, withExtras)).toBe(computeEntryHash(GENESIS_HASH, row));
     const reversed = Object.fromEntries(Object.entries(row).reverse()) as unknown as AuditRowContent;
     expect(canonicalContent(reversed)).toBe(canonicalContent(row));
+  });
+
+  it('serialises content exactly as the RFC 8785 library does, for hostile and non-ASCII values', () => {
+    const samples = ['', 'plain', 'quote " backslash \\ slash /', 'control \u0000\u0001\u001f\u007f\b\f\n\r\t', 'é ü ß 中文 😀 \u2028\u2029', '\u202eevil', '<script>&amp;</script>', '"}],"seq":0,"x":{"'];
+    samples.forEach((text, i) => {
+      const r: AuditRowContent = { ...row, seq: 2 ** 53 - 1 - i, actor_name: text, subject: i % 2 ? null : text, details: JSON.stringify({ text }), scope: text || null };
+      expect(canonicalContent(r)).toBe(canonicalize(r));
+    });
+  });
+
+  it('falls back to the library for values outside the flat shape instead of mis-serialising them', () => {
+    const odd = { ...row, seq: 1.5, outcome: 7 } as unknown as AuditRowContent;
+    expect(canonicalContent(odd)).toBe(canonicalize(odd));
+    expect(canonicalContent({ ...row, seq: 2 ** 60 })).toBe(canonicalize({ ...row, seq: 2 ** 60 }));
   });
 
   it('canonicalises details per RFC 8785 and refuses what JSON cannot carry', () => {

@@ -80,6 +80,19 @@ describe('append', () => {
     }
   });
 
+  it('recovers when another writer appended since its last batch (stale remembered tail)', async () => {
+    const { db, audit } = await openAudit(tempDir());
+    try {
+      const other = createAuditLog(db);
+      const seqs = [];
+      for (let i = 0; i < 6; i++) seqs.push((await (i % 3 === 2 ? other : audit).append(sampleInput(i))).seq);
+      expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(await audit.verify()).toMatchObject({ ok: true, entriesChecked: 6 });
+    } finally {
+      await db.close();
+    }
+  });
+
   it('rejects with AuditAppendError on a read-only database, and records nothing', async () => {
     const dir = tempDir();
     const { db, audit, path } = await openAudit(dir);

@@ -283,6 +283,13 @@ describe('streaming and lifecycle', () => {
       }
       expect(sizes).toEqual([10, 10, 5]);
       expect(ids).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+      // stopping early (with the next page already prefetched) leaves the database usable
+      for await (const page of keysetPages<{ id: number }>(db, 10, (last) => ({ sql: 'SELECT id FROM t WHERE id > ? ORDER BY id LIMIT 10', params: [last?.id ?? 0] }))) {
+        expect(page).toHaveLength(10);
+        break;
+      }
+      await db.run('DELETE FROM t');
+      expect(await db.all('SELECT id FROM t')).toEqual([]);
     });
   });
 
