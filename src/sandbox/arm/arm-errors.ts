@@ -29,6 +29,12 @@ export const armErrors = {
       'AuthorizationFailed',
       `The client '${client}' with object id '${objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
     ),
+  denyAssignmentAuthorizationFailed: (client: string, objectId: string, action: string, scope: string, denyName: string, denyId: string, denyScope: string) =>
+    e(
+      403,
+      'DenyAssignmentAuthorizationFailed',
+      `The client '${client}' with object id '${objectId}' has permission to perform action '${action}' on scope '${scope}'; however, the access is denied because of the deny assignment with name '${denyName}' and Id '${denyId.split('/').pop()}' at scope '${denyScope}'.`,
+    ),
   subscriptionNotFound: (id: string) => e(404, 'SubscriptionNotFound', `The subscription '${id}' could not be found.`),
   resourceGroupNotFound: (name: string) => e(404, 'ResourceGroupNotFound', `Resource group '${name}' could not be found.`),
   resourceNotFound: (typeAndName: string, rg: string) =>

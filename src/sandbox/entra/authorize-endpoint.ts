@@ -127,7 +127,8 @@ export function authorizeRouter(ctx: EntraContext): Router {
       session !== undefined &&
       sessionUser !== undefined &&
       (request.loginHint === undefined || request.loginHint.toLowerCase() === sessionUser.upn.toLowerCase()) &&
-      (request.maxAge === undefined || now - session.authTime <= request.maxAge);
+      // OpenID Connect: max_age=0 means the same as prompt=login
+      (request.maxAge === undefined || (request.maxAge > 0 && now - session.authTime <= request.maxAge));
     if (request.prompt === 'none') {
       if (!session) return failToApp(res, new AuthorizeFailure(entraErrors.loginRequired(), target));
       if (!satisfies) return failToApp(res, new AuthorizeFailure(entraErrors.interactionRequired(), target));

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RegisteredCertificate } from '../state/directory.ts';
@@ -34,8 +34,13 @@ export function ensureClientCertificate(dataDir: string, stem: string): { files:
   if (!valid) {
     const keys = generateRsaKeyPair();
     certPem = createSelfSignedCertificate(keys, `${stem}.sandbox.elevate.local`, 730);
-    writeFileAtomic(paths.privateKeyPath, keys.privateKeyPem, 0o600);
+    // PKCS#8 (BEGIN PRIVATE KEY), the form MSAL's clientCertificate.privateKey documents
+    const pkcs8 = createPrivateKey(keys.privateKeyPem).export({ type: 'pkcs8', format: 'pem' }).toString();
+    writeFileAtomic(paths.privateKeyPath, pkcs8, 0o600);
     writeFileAtomic(paths.certificatePath, certPem);
+  } else {
+    const keyPem = readFileSync(paths.privateKeyPath, 'utf8');
+    if (!keyPem.includes('BEGIN PRIVATE KEY')) writeFileAtomic(paths.privateKeyPath, createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600);
   }
   const der = new X509Certificate(certPem!).raw;
   const sha1 = createHash('sha1').update(der).digest();
