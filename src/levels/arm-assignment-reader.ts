@@ -79,7 +79,8 @@ export function createArmAssignmentReader(clients: LevelArmClients): AssignmentR
       for (const id of unknown.values()) {
         const sub = /^\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? subscriptionIds[0];
         if (!sub) continue;
-        const role = toRole(await clients.authorization(sub).roleDefinitions.getById(id));
+        // Without the leading '/': the SDK adds its own (see arm-assignment-writer.ts).
+        const role = toRole(await clients.authorization(sub).roleDefinitions.getById(id.replace(/^\/+/, '')));
         if (role) extraRoles.push(role);
       }
       return { assignments, groupIds, hierarchy, extraRoles };

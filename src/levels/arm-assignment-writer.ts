@@ -17,6 +17,12 @@ function statusAndCode(err: unknown): { status: number | undefined; code: string
 }
 
 const subscriptionOf = (scope: string) => /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1];
+/**
+ * The SDK puts `{scope}` and `{roleAssignmentId}` right after the host's `/`; ids as ARM returns
+ * them start with `/`, which would make `//subscriptions/...`. Real ARM tolerates that, but the
+ * SDK's own samples pass them without, and so do we.
+ */
+const relative = (path: string) => path.replace(/^\/+/, '');
 
 export function createArmAssignmentWriter(clients: LevelArmClients): AssignmentWriter {
   return {
@@ -24,7 +30,7 @@ export function createArmAssignmentWriter(clients: LevelArmClients): AssignmentW
       const sub = subscriptionOf(d.scope);
       if (!sub) throw new Error(`cannot create an assignment outside a subscription: ${d.scope}`);
       try {
-        await clients.authorization(sub).roleAssignments.create(d.scope, d.name, {
+        await clients.authorization(sub).roleAssignments.create(relative(d.scope), d.name, {
           roleDefinitionId: d.roleDefinitionId,
           principalId: d.principalId,
           // Saying so spares ARM a directory lookup that fails while a new identity replicates.
@@ -42,7 +48,7 @@ export function createArmAssignmentWriter(clients: LevelArmClients): AssignmentW
       const sub = subscriptionOf(a.scope) ?? subscriptionOf(a.roleDefinitionId) ?? subscriptionHint;
       if (!sub) throw new Error(`cannot delete an assignment outside a subscription: ${a.id}`);
       try {
-        const res = await clients.authorization(sub).roleAssignments.deleteById(a.id);
+        const res = await clients.authorization(sub).roleAssignments.deleteById(relative(a.id));
         // ARM answers 204 with no body when there was nothing to delete.
         return res && res.id ? 'deleted' : 'absent';
       } catch (err) {
