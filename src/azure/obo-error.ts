@@ -42,6 +42,7 @@ const BY_AADSTS: Record<string, OboErrorCode> = {
   '50158': 'interaction_required',
   '50072': 'interaction_required',
   '50074': 'interaction_required',
+  '50058': 'interaction_required',
   '53000': 'blocked_by_policy',
   '53001': 'blocked_by_policy',
   '53003': 'blocked_by_policy',
@@ -57,6 +58,7 @@ const BY_AADSTS: Record<string, OboErrorCode> = {
   '7000222': 'client_credential_invalid',
   '700027': 'client_credential_invalid',
   '70021': 'client_credential_invalid',
+  '700021': 'client_credential_invalid',
   '700024': 'client_credential_invalid',
   '7000218': 'client_credential_invalid',
 };

@@ -4,7 +4,7 @@ import { createApiTokenValidator } from '../azure/api-token-validator.ts';
 import { resolveAzureEndpoints, resolveServiceCredentialSource } from '../azure/azure-endpoints.ts';
 import { createServiceCredential } from '../azure/service-credential.ts';
 import type { Config } from '../config/load-config.ts';
-import { applySdkEnvironment } from '../config/sdk-environment.ts';
+import { applySdkEnvironment, currentExtraCaFile } from '../config/sdk-environment.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { loadPolicies } from '../policies/load-policies.ts';
@@ -56,6 +56,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
         httpPort: config.sandbox.httpPort,
         dataDir: config.sandbox.dataDir,
         ...(config.sandbox.seedFile ? { seedFile: config.sandbox.seedFile } : {}),
+        extraCaCertsFile: currentExtraCaFile(),
         logger: logger.child({ component: 'sandbox' }),
       });
       const started = sandbox;
