@@ -41,13 +41,17 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Requ
       maxAge: options.timeouts.idleSeconds * 1000,
     },
   });
-  return [base, enforceTimeouts(options)];
+  return [base, enforceTimeouts(options, cookie.name)];
 }
 
-function enforceTimeouts(options: SessionMiddlewareOptions): RequestHandler {
+function enforceTimeouts(options: SessionMiddlewareOptions, cookieName: string): RequestHandler {
   return (req, res, next) => {
     const user = req.session?.user;
-    if (!user) return next();
+    if (!user) {
+      // A session cookie the store no longer knows: the session timed out (or was signed out).
+      if (presentsCookie(req, cookieName)) res.locals.sessionEnded = 'expired';
+      return next();
+    }
     const now = Math.floor(options.now() / 1000);
     const verdict = sessionVerdict({ signedInAt: user.signedInAt, lastSeenAt: req.session.lastSeenAt }, now, options.timeouts);
     if (verdict === 'active') {
@@ -62,4 +66,8 @@ function enforceTimeouts(options: SessionMiddlewareOptions): RequestHandler {
       next();
     });
   };
+}
+
+function presentsCookie(req: Request, name: string): boolean {
+  return (req.get('cookie') ?? '').split(';').some((part) => part.trim().startsWith(`${name}=`));
 }

@@ -51,19 +51,23 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
-    this.#sql
-      .get<{ data: string }>('SELECT data FROM sessions WHERE sid = ? AND expires_at > ?', [sid, this.#nowSeconds()])
-      .then((row) => {
-        if (!row) return callback(null, null);
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(row.data);
-        } catch {
-          // A corrupt row is treated as no session rather than an error page.
-          return callback(null, null);
-        }
-        callback(null, parsed as SessionData);
-      }, callback);
+    this.#read(sid).then((session) => callback(null, session), callback);
+  }
+
+  async #read(sid: string): Promise<SessionData | null> {
+    const row = await this.#sql.get<{ data: string; expires_at: number }>('SELECT data, expires_at FROM sessions WHERE sid = ?', [sid]);
+    if (!row) return null;
+    if (row.expires_at <= this.#nowSeconds()) {
+      // Expired: gone at first sight rather than at the next sweep.
+      await this.#sql.run('DELETE FROM sessions WHERE sid = ? AND expires_at <= ?', [sid, this.#nowSeconds()]);
+      return null;
+    }
+    try {
+      return JSON.parse(row.data) as SessionData;
+    } catch {
+      // A corrupt row is treated as no session rather than an error page.
+      return null;
+    }
   }
 
   override set(sid: string, sess: SessionData, callback?: Callback): void {

@@ -5,6 +5,7 @@ import type { PendingSignIn, SignInBinding } from '../sessions/session-data.ts';
 import type { OidcProvider } from './oidc-provider.ts';
 import { SIGN_IN_SCOPES } from './oidc-settings.ts';
 import { safeReturnPath } from './return-path.ts';
+import { browserEndpointUrl } from './browser-endpoint-url.ts';
 
 export interface BeginSignInOptions {
   /** `login` makes the user enter credentials again even with a live tenant session. */
@@ -81,7 +82,9 @@ export async function beginSignIn(
     .slice(-(MAX_PENDING - 1));
   req.session.pendingSignIns = { ...Object.fromEntries(inFlight), [state]: pending };
 
-  const url = client.buildAuthorizationUrl(provider.configuration, params);
+  const endpoint = provider.configuration.serverMetadata().authorization_endpoint;
+  if (!endpoint) throw new Error('the tenant has no authorization_endpoint');
+  const url = browserEndpointUrl(endpoint, { client_id: provider.settings.clientId, ...params });
   // The row must be written before the browser can come back with the state.
   await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
   res.redirect(303, url.href);

@@ -8,7 +8,7 @@ import type { WebRoute } from '../web/create-web-app.ts';
 import { clientAuthFor } from './client-auth.ts';
 import { lazyOidcProvider } from './oidc-provider.ts';
 import { oidcSettings } from './oidc-settings.ts';
-import { createSignIn, type SignIn } from './sign-in.ts';
+import { createSignIn, type SignIn, type SignInDeps } from './sign-in.ts';
 
 export interface SignInMount {
   /** For WebAppDeps.middleware: session, timeouts, CSRF token for templates, user and ability. */
@@ -28,7 +28,14 @@ export interface SignInMount {
  * one, or the listen address (the redirect URI must match what the browser uses, and loopback
  * redirect URIs match on any port).
  */
-export function mountSignIn(ctx: ServiceContext, deps: { audit: AuditLog; now?: () => number }): SignInMount {
+export interface MountSignInDeps {
+  audit: AuditLog;
+  /** Epoch milliseconds; defaults to Date.now. */
+  now?: () => number;
+  rateLimits?: SignInDeps['rateLimits'];
+}
+
+export function mountSignIn(ctx: ServiceContext, deps: MountSignInDeps): SignInMount {
   const { config, endpoints } = ctx;
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
   const publicUrl = config.http.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
@@ -56,6 +63,7 @@ export function mountSignIn(ctx: ServiceContext, deps: { audit: AuditLog; now?: 
     sessionCookieName: sessions.cookieName,
     validateApiToken: ctx.tokenValidator,
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
   });
   return {
     middleware: [...sessions.middleware, signIn.exposeUser],

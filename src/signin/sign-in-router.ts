@@ -1,5 +1,4 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import * as client from 'openid-client';
 import type { Logger } from '../observability/logger.ts';
 import '../sessions/session-data.ts';
 import type { SessionUser } from '../sessions/session-data.ts';
@@ -7,6 +6,7 @@ import type { BeginSignInOptions } from './begin-sign-in.ts';
 import type { SignInFailure, SignInOutcome } from './complete-sign-in.ts';
 import type { OidcProvider } from './oidc-provider.ts';
 import { safeReturnPath } from './return-path.ts';
+import { browserEndpointUrl } from './browser-endpoint-url.ts';
 import { completedSignInEntry, refusedSignInEntry, signedOutEntry, type SignInAuditLog } from './sign-in-audit.ts';
 import type { SignInContinuations } from './sign-in-continuations.ts';
 
@@ -124,7 +124,7 @@ function endSessionUrl(provider: OidcProvider): string {
     client_id: provider.settings.clientId,
     post_logout_redirect_uri: provider.settings.postLogoutRedirectUri,
   };
-  return client.buildEndSessionUrl(provider.configuration, params).href;
+  return browserEndpointUrl(provider.endSessionEndpoint, params).href;
 }
 
 function destroySession(req: Request): Promise<void> {

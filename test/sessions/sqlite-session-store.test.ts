@@ -55,6 +55,13 @@ describe('SqliteSessionStore', () => {
     expect(await get('sid-1')).toBeNull();
   });
 
+  it('deletes an expired row the moment it is looked up', async () => {
+    await set('sid-1', { cookie, user });
+    nowMs += 1800 * 1000;
+    expect(await get('sid-1')).toBeNull();
+    expect(await db.get('SELECT sid FROM sessions WHERE sid = ?', ['sid-1'])).toBeUndefined();
+  });
+
   it('keeps a touched session alive past the first idle deadline', async () => {
     await set('sid-1', { cookie, user });
     nowMs += 1000 * 1000;

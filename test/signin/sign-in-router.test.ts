@@ -1,0 +1,259 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../src/audit/audit-types.ts';
+import { BrowserLikeClient } from './support/browser-like-client.ts';
+import { authorizeAs, pickAccount, signInAs, startSignIn } from './support/sign-in-steps.ts';
+import { startHarness, type Harness } from './support/signin-harness.ts';
+import { sandboxUnderTest, seededUsers } from './support/sandbox-under-test.ts';
+
+/**
+ * The whole authorization code flow against the sandbox tenant, through the real web app:
+ * who gets in, who is refused and why, and every way a callback can be forged or replayed.
+ */
+
+const sandbox = sandboxUnderTest();
+const users = seededUsers(sandbox);
+let h: Harness;
+let host: string;
+
+beforeAll(async () => {
+  h = await startHarness(sandbox);
+  host = new URL(h.url).hostname;
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function sessionRows(): Promise<Array<{ sid: string; data: string }>> {
+  return h.db.all<{ sid: string; data: string }>('SELECT sid, data FROM sessions');
+}
+
+async function latestAudit(eventType: string): Promise<AuditEntry> {
+  const { entries } = await h.audit.list({ eventType }, { limit: 1 });
+  expect(entries.length).toBeGreaterThan(0);
+  return entries[0]!;
+}
+
+async function whoAmI(client: BrowserLikeClient): Promise<string | undefined> {
+  const answer = await client.get(`${h.url}/probe/form`);
+  if (answer.status !== 200) return undefined;
+  return (JSON.parse(answer.body) as { user: { upn: string } }).user.upn;
+}
+
+describe('a successful sign-in', () => {
+  it('signs the administrator in, shows their name, and keeps only identity claims in the session row', async () => {
+    const client = new BrowserLikeClient();
+    const callback = await signInAs(client, h.url, users.admin.oid);
+    expect(callback.status).toBe(303);
+    expect(callback.location).toBe(`${h.url}/`);
+
+    const home = await client.get(`${h.url}/`);
+    expect(home.body).toContain(users.admin.displayName);
+    expect(home.body).toContain('Sign out');
+    expect(await whoAmI(client)).toBe(users.admin.upn);
+
+    const sid = client.cookie(host, 'elevate.sid');
+    expect(sid).toBeDefined();
+    const rows = await sessionRows();
+    const row = rows.find((r) => r.data.includes(users.admin.oid));
+    expect(row).toBeDefined();
+    const data = JSON.parse(row!.data) as Record<string, unknown>;
+    expect(data.user).toMatchObject({ oid: users.admin.oid, upn: users.admin.upn, name: users.admin.displayName, roles: ['administrator'] });
+    expect(Object.keys(data.user as object).sort()).toEqual(['authTime', 'name', 'oid', 'roles', 'signedInAt', 'tid', 'upn']);
+    // No token of any kind, and no leftover PKCE verifier or nonce.
+    expect(row!.data).not.toMatch(/eyJ/);
+    expect(row!.data).not.toMatch(/access_token|id_token|refresh_token|codeVerifier|nonce|pendingSignIns/);
+
+    const entry = await latestAudit('signin.completed');
+    expect(entry.actor).toMatchObject({ kind: 'user', id: users.admin.oid });
+    expect(JSON.stringify(entry)).not.toMatch(/eyJ/);
+  });
+
+  it('requests no refresh token: the scope is openid profile email only', async () => {
+    const client = new BrowserLikeClient();
+    const authorizeUrl = await startSignIn(client, `${h.url}/auth/signin`);
+    const params = new URL(authorizeUrl).searchParams;
+    expect(params.get('scope')).toBe('openid profile email');
+    expect(params.get('response_type')).toBe('code');
+    expect(params.get('code_challenge_method')).toBe('S256');
+    expect(params.get('code_challenge')).toMatch(/^[\w-]{43}$/);
+    expect(params.get('state')).toBeTruthy();
+    expect(params.get('nonce')).toBeTruthy();
+    expect(params.get('redirect_uri')).toBe(`${h.url}/auth/callback`);
+  });
+
+  it('returns to a local page after sign-in, but never to another site', async () => {
+    const local = new BrowserLikeClient();
+    const { callbackUrl } = await authorizeAs(local, `${h.url}/auth/signin?returnTo=%2Fprobe%2Frequests`, users.admin.oid);
+    expect((await local.get(callbackUrl)).location).toBe(`${h.url}/probe/requests`);
+
+    const evil = new BrowserLikeClient();
+    const tampered = await authorizeAs(evil, `${h.url}/auth/signin?returnTo=https%3A%2F%2Fevil.example%2F`, users.admin.oid);
+    expect((await evil.get(tampered.callbackUrl)).location).toBe(`${h.url}/`);
+  });
+
+  it('gives a new session id at sign-in: the cookie from before sign-in carries no identity', async () => {
+    const client = new BrowserLikeClient();
+    const { callbackUrl } = await authorizeAs(client, `${h.url}/auth/signin`, users.admin.oid);
+    const before = client.cookie(host, 'elevate.sid');
+    expect(before).toBeDefined();
+    expect((await client.get(callbackUrl)).status).toBe(303);
+    const after = client.cookie(host, 'elevate.sid');
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+    expect(await whoAmI(client)).toBe(users.admin.upn);
+
+    // An attacker who planted or saw the pre-sign-in cookie gets nothing from it.
+    const attacker = new BrowserLikeClient();
+    attacker.setCookie(host, 'elevate.sid', before!);
+    expect(await whoAmI(attacker)).toBeUndefined();
+    const rows = await sessionRows();
+    const beforeSid = decodeURIComponent(before!).slice(2).split('.')[0]!;
+    expect(rows.map((r) => r.sid)).not.toContain(beforeSid);
+  });
+});
+
+describe('refused accounts', () => {
+  it('refuses the personal Microsoft account that holds the Administrator role, and says why', async () => {
+    const client = new BrowserLikeClient();
+    const answer = await signInAs(client, h.url, users.personal.oid);
+    expect(answer.status).toBe(403);
+    expect(answer.body).toContain('personal Microsoft account');
+    expect(answer.body).toContain('data-reason="personal-account"');
+    expect(await whoAmI(client)).toBeUndefined();
+    const entry = await latestAudit('signin.refused');
+    expect(entry.details).toMatchObject({ reason: 'personal-account' });
+    expect(entry.actor.id).toBe(users.personal.oid);
+    expect(JSON.stringify(entry)).not.toMatch(/eyJ/);
+  });
+
+  it('refuses a guest from another tenant that holds the Administrator role, and says why', async () => {
+    const client = new BrowserLikeClient();
+    const answer = await signInAs(client, h.url, users.guest.oid);
+    expect(answer.status).toBe(403);
+    expect(answer.body).toContain('data-reason="guest-account"');
+    expect(answer.body).toMatch(/guest whose home is another organisation/);
+    expect(await whoAmI(client)).toBeUndefined();
+    expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'guest-account' });
+  });
+
+  it('refuses a member without any Elevate role and names the roles that would do', async () => {
+    const client = new BrowserLikeClient();
+    const answer = await signInAs(client, h.url, users.noRole.oid);
+    expect(answer.status).toBe(403);
+    expect(answer.body).toContain('data-reason="no-role"');
+    expect(answer.body).toContain('SRE Agent Administrator');
+    expect(answer.body).toContain('Auditor');
+    expect(await whoAmI(client)).toBeUndefined();
+    expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'no-role' });
+    const rows = await sessionRows();
+    expect(rows.some((r) => r.data.includes(users.noRole.oid))).toBe(false);
+  });
+});
+
+describe('forged and replayed callbacks', () => {
+  it('refuses a callback whose state was not issued to this browser (state mismatch)', async () => {
+    const client = new BrowserLikeClient();
+    const { callbackUrl } = await authorizeAs(client, `${h.url}/auth/signin`, users.admin.oid);
+    const forged = new URL(callbackUrl);
+    forged.searchParams.set('state', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    const answer = await client.get(forged.href);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toContain('does not belong to a sign-in started in this browser');
+    expect(await whoAmI(client)).toBeUndefined();
+    expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'unknown-state' });
+  });
+
+  it("refuses a victim's callback delivered to another browser (login CSRF / stolen code)", async () => {
+    const victim = new BrowserLikeClient();
+    const { callbackUrl } = await authorizeAs(victim, `${h.url}/auth/signin`, users.admin.oid);
+    const attacker = new BrowserLikeClient();
+    await startSignIn(attacker, `${h.url}/auth/signin`); // the attacker has a session, with its own state
+    const answer = await attacker.get(callbackUrl);
+    expect(answer.status).toBe(400);
+    expect(await whoAmI(attacker)).toBeUndefined();
+  });
+
+  it('refuses an ID token whose nonce is not the one this flow sent (nonce mismatch)', async () => {
+    const client = new BrowserLikeClient();
+    const authorizeUrl = new URL(await startSignIn(client, `${h.url}/auth/signin`));
+    authorizeUrl.searchParams.set('nonce', 'attacker-chosen-nonce');
+    const callbackUrl = await pickAccount(client, authorizeUrl.href, users.admin.oid);
+    const answer = await client.get(callbackUrl);
+    expect(answer.status).toBe(400);
+    expect(await whoAmI(client)).toBeUndefined();
+    expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'nonce-mismatch' });
+  });
+
+  it('refuses a replayed callback after a successful sign-in (state reuse)', async () => {
+    const client = new BrowserLikeClient();
+    const { callbackUrl } = await authorizeAs(client, `${h.url}/auth/signin`, users.admin.oid);
+    expect((await client.get(callbackUrl)).status).toBe(303);
+    const replay = await client.get(callbackUrl);
+    expect(replay.status).toBe(400);
+    expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'unknown-state' });
+  });
+
+  it('refuses a redeemed code presented again under a fresh state (code reuse)', async () => {
+    const first = new BrowserLikeClient();
+    const used = await authorizeAs(first, `${h.url}/auth/signin`, users.admin.oid);
+    expect((await first.get(used.callbackUrl)).status).toBe(303);
+
+    const second = new BrowserLikeClient();
+    const fresh = await authorizeAs(second, `${h.url}/auth/signin`, users.standard.oid);
+    const spliced = new URL(fresh.callbackUrl);
+    spliced.searchParams.set('code', new URL(used.callbackUrl).searchParams.get('code')!);
+    const answer = await second.get(spliced.href);
+    expect(answer.status).toBe(400);
+    expect(await whoAmI(second)).toBeUndefined();
+    expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'code-rejected' });
+  });
+
+  it('refuses a callback whose PKCE verifier is missing from the session', async () => {
+    const client = new BrowserLikeClient();
+    const { callbackUrl } = await authorizeAs(client, `${h.url}/auth/signin`, users.admin.oid);
+    const state = new URL(callbackUrl).searchParams.get('state')!;
+    const rows = await sessionRows();
+    const row = rows.find((r) => r.data.includes(state))!;
+    const data = JSON.parse(row.data) as { pendingSignIns: Record<string, { codeVerifier?: string }> };
+    delete data.pendingSignIns[state]!.codeVerifier;
+    await h.db.run('UPDATE sessions SET data = ? WHERE sid = ?', [JSON.stringify(data), row.sid]);
+
+    const answer = await client.get(callbackUrl);
+    expect(answer.status).toBe(400);
+    expect(await whoAmI(client)).toBeUndefined();
+    expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'missing-pkce-verifier' });
+  });
+
+  it('refuses a code obtained without our PKCE challenge (verifier does not match)', async () => {
+    const client = new BrowserLikeClient();
+    const authorizeUrl = new URL(await startSignIn(client, `${h.url}/auth/signin`));
+    // An attacker's own authorization request with its own challenge, answered to our callback.
+    authorizeUrl.searchParams.set('code_challenge', 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
+    const callbackUrl = await pickAccount(client, authorizeUrl.href, users.admin.oid);
+    const answer = await client.get(callbackUrl);
+    expect(answer.status).toBe(400);
+    expect(await whoAmI(client)).toBeUndefined();
+    expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'code-rejected' });
+  });
+
+  it('refuses a callback carrying an error from the tenant (user cancelled)', async () => {
+    const client = new BrowserLikeClient();
+    const authorizeUrl = await startSignIn(client, `${h.url}/auth/signin`);
+    const page = await client.get(authorizeUrl);
+    const flow = /name="flow" value="([^"]+)"/.exec(page.body)![1]!;
+    const action = /<form method="post" action="([^"]+)"/.exec(page.body)![1]!.replace(/&#(\d+);/g, (_m, c: string) => String.fromCharCode(Number(c)));
+    const cancelled = await client.post(action, { flow, cancel: '1' });
+    const answer = await client.get(cancelled.location!);
+    expect(answer.status).toBe(400);
+    expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'idp-error', idpError: 'access_denied' });
+  });
+
+  it('refuses a flow completed after the flow lifetime', async () => {
+    const client = new BrowserLikeClient();
+    const { callbackUrl } = await authorizeAs(client, `${h.url}/auth/signin`, users.admin.oid);
+    h.advance(601);
+    const answer = await client.get(callbackUrl);
+    expect(answer.status).toBe(400);
+    expect(await whoAmI(client)).toBeUndefined();
+  });
+});
