@@ -70,3 +70,14 @@ export async function userTokenForElevate(user: string): Promise<string> {
   const { result } = await signInWithMsal(elevateMsalApp(), user, { scopes: [sandboxInfo().tenant.elevateApp.delegatedScope] });
   return result.accessToken;
 }
+
+/** A user's delegated ARM token, the way Elevate gets one: the user's token for Elevate exchanged on-behalf-of. */
+export async function armTokenForUser(user: string): Promise<string> {
+  const result = await elevateMsalApp().acquireTokenOnBehalfOf({
+    oboAssertion: await userTokenForElevate(user),
+    scopes: ['https://management.azure.com/user_impersonation'],
+    skipCache: true,
+  });
+  if (!result) throw new Error('on-behalf-of returned no token');
+  return result.accessToken;
+}

@@ -133,12 +133,13 @@ export function armRouter(ctx: ArmContext): Router {
   const json = express.json({ limit: '256kb', type: () => true, strict: true });
 
   router.use(async (req: Request, res: Response, next: NextFunction) => {
-    const first = req.path.split('/')[1]?.toLowerCase();
+    // SDKs build `/{scope}/providers/...` from scopes that start with '/': ARM tolerates `//`
+    const path = req.path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+    const first = path.split('/')[1]?.toLowerCase();
     if (first !== 'subscriptions' && first !== 'providers') return next();
     const incoming = req.get('x-ms-correlation-request-id');
     const correlationId = incoming && GUID.test(incoming) ? incoming : randomUUID();
     res.set({ 'x-ms-request-id': randomUUID(), 'x-ms-correlation-request-id': correlationId, 'Cache-Control': 'no-cache' });
-    const path = req.path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
     const route = classifyArmPath(path);
     const method = req.method.toUpperCase();
     try {
