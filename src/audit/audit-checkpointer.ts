@@ -1,0 +1,109 @@
+/**
+ * Makes signed checkpoints: every `every` entries (after an append that crosses the mark, and on
+ * a timer for entries other processes appended) and on demand. One checkpoint at a time; a
+ * checkpoint is never taken twice of the same head.
+ */
+import type { Logger } from '../observability/logger.ts';
+import type { Queryable } from '../store/database.ts';
+import { chainTail } from './audit-anchor.ts';
+import type { CheckpointKey } from './audit-checkpoint-key.ts';
+import { signCheckpoint, type CheckpointReason, type SignedCheckpoint } from './audit-checkpoint-sign.ts';
+import type { CheckpointStore } from './audit-checkpoint-store.ts';
+import type { AuditLog } from './audit-log.ts';
+
+export interface Checkpointer {
+  /** A checkpoint when at least `every` entries were appended since the last one. */
+  maybeCheckpoint(): Promise<SignedCheckpoint | undefined>;
+  /** A checkpoint of the current head (or of `at`, e.g. the last archived entry); the existing one if the head has one. */
+  checkpointNow(reason?: CheckpointReason, at?: { seq: number; hash: string }): Promise<SignedCheckpoint>;
+  /** The same audit log, checkpointing in the background when an append crosses the mark. */
+  observe(audit: AuditLog): AuditLog;
+  /** Checks every `intervalMs` (unref'd timer). */
+  start(intervalMs: number): void;
+  stop(): void;
+  readonly store: CheckpointStore;
+  readonly key: CheckpointKey;
+}
+
+export interface CheckpointerDeps {
+  db: Pick<Queryable, 'get'>;
+  key: CheckpointKey;
+  store: CheckpointStore;
+  every: number;
+  clock?: () => Date;
+  logger?: Logger;
+}
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+export function createCheckpointer(deps: CheckpointerDeps): Checkpointer {
+  const clock = deps.clock ?? (() => new Date());
+  if (!Number.isSafeInteger(deps.every) || deps.every < 1) throw new CheckpointError('checkpoint interval must be a positive whole number of entries');
+  let lastSeq: number | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+
+  /** Checkpoints are taken one after another, never interleaved. */
+  function serially<T>(fn: () => Promise<T>): Promise<T> {
+    const next = running.then(fn, fn);
+    running = next.catch(() => undefined);
+    return next;
+  }
+
+  async function knownLastSeq(): Promise<number> {
+    lastSeq ??= (await deps.store.latest())?.seq ?? 0;
+    return lastSeq;
+  }
+
+  async function take(reason: CheckpointReason, at?: { seq: number; hash: string }): Promise<SignedCheckpoint> {
+    if (!deps.key.privateKey) throw new CheckpointError(`checkpoint key ${deps.key.path} holds only a public key; it cannot sign`);
+    const target = at ?? (await chainTail(deps.db));
+    if (target.seq < 1) throw new CheckpointError('the audit log has no entries to checkpoint');
+    const latest = await deps.store.latest();
+    if (latest && latest.seq === target.seq && latest.hash === target.hash && latest.keyId === deps.key.keyId) return latest;
+    const cp = signCheckpoint(deps.key.privateKey, deps.key.keyId, target, clock(), reason);
+    await deps.store.save(cp);
+    lastSeq = Math.max(lastSeq ?? 0, cp.seq);
+    deps.logger?.info({ seq: cp.seq, reason }, 'audit checkpoint signed');
+    return cp;
+  }
+
+  const maybeCheckpoint = () =>
+    serially(async () => {
+      const head = await chainTail(deps.db);
+      if (head.seq - (await knownLastSeq()) < deps.every) return undefined;
+      return take('periodic', head);
+    });
+
+  const background = () => {
+    maybeCheckpoint().catch((err: unknown) => deps.logger?.error({ reason: (err as Error).message }, 'audit checkpoint failed'));
+  };
+
+  return {
+    store: deps.store,
+    key: deps.key,
+    maybeCheckpoint,
+    checkpointNow: (reason = 'on-demand', at) => serially(() => take(reason, at)),
+    observe(audit) {
+      return {
+        ...audit,
+        async append(input) {
+          const entry = await audit.append(input);
+          if (lastSeq === undefined || entry.seq - lastSeq >= deps.every) background();
+          return entry;
+        },
+      };
+    },
+    start(intervalMs) {
+      if (timer) return;
+      timer = setInterval(background, intervalMs);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
