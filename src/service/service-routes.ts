@@ -1,3 +1,5 @@
+import { createAuditLog } from '../audit/audit-log.ts';
+import { mountSignIn } from '../signin/mount-sign-in.ts';
 import type { WebAppDeps } from '../web/create-web-app.ts';
 import type { ServiceContext } from './service-context.ts';
 
@@ -9,6 +11,8 @@ export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 
  * routers here from the shared context (sessions and sign-in middleware, approval pages, the agent
  * API under /api). The skeleton itself mounts nothing beyond the built-in pages and probes.
  */
-export function serviceRoutes(_ctx: ServiceContext): ServiceRoutes {
-  return {};
+export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
+  // Sign-in and sessions (src/signin): every browser route sees res.locals.user/ability after this.
+  const signIn = mountSignIn(ctx, { audit: createAuditLog(ctx.store, { logger: ctx.logger, metrics: ctx.metrics }) });
+  return { middleware: signIn.middleware, routes: signIn.routes, auth: signIn.auth };
 }
