@@ -62,12 +62,12 @@ export function handleResource(req: Request, res: Response, caller: ArmCaller, c
   if (!ctx.state.resourceGroup(s.subscriptionId, resourceGroup)) throw armErrors.resourceGroupNotFound(resourceGroup);
 
   const segs = path.split('/');
-  // after /subscriptions/{s}/resourceGroups/{rg}/providers/{ns}: an even count names a resource
-  const pairs = segs.slice(6);
+  // ['', subscriptions, {s}, resourceGroups, {rg}, providers, {ns}, ...type/name pairs]: an even count names a resource
+  const pairs = segs.slice(7);
   const namesResource = pairs.length % 2 === 0;
   const targetId = namesResource ? path : segs.slice(0, -1).join('/');
   const target = ctx.state.resource(targetId);
-  const notFound = () => armErrors.resourceNotFound(segs.slice(6).join('/').replace(/^[^/]+\//, ''), resourceGroup);
+  const notFound = () => armErrors.resourceNotFound(`${segs[6]}/${pairs.filter((_, i) => i % 2 === 0).join('/')}/${pairs.filter((_, i) => i % 2 === 1).join('/')}`, resourceGroup);
 
   if (method === 'GET' || method === 'HEAD') {
     if (namesResource) {
