@@ -105,6 +105,16 @@ export function runDoctorChecks(facts: DoctorFacts): DoctorReport {
     add({ check: 'subscriptions', status: 'fail', summary: 'listing subscriptions with the UAMI failed', azureError: errText(subs.error), cause: 'ARM refused the identity\'s token or could not be reached.', fix: 'Check the managed identity finding above and network access to ARM.' });
   }
 
+  if (facts.planError) {
+    add({
+      check: 'plan',
+      status: 'fail',
+      summary: "Elevate could not read the agent's inventory and role assignments with its own credential",
+      azureError: errText(facts.planError),
+      ...(aadsts(facts.planError) ? explainEntraError(facts.planError, facts) : { cause: 'ARM refused or did not answer.', fix: "Check Elevate's credential and its rights (findings below)." }),
+    });
+  }
+
   if (agent.resourceGroupIds.length === 0) {
     add({ check: 'resource-groups', status: 'warn', summary: 'the agent manages no resource group, so its identity holds nothing', fix: 'Add groups with `elevate agents add-rg`, then `elevate apply`.' });
   }
@@ -112,13 +122,16 @@ export function runDoctorChecks(facts: DoctorFacts): DoctorReport {
   // Per managed group: roles, visibility, metrics and logs
   for (const g of facts.groups) {
     const where = g.resourceGroupId;
-    if (g.missing.length === 0) {
-      add({ check: 'roles', status: 'ok', summary: `${where}: all ${g.present.length} role(s) of the ${agent.level} level present (${g.present.join(', ')})` });
+    const roles = g.roles;
+    if (!roles) {
+      add({ check: 'roles', status: 'unknown', summary: `${where}: roles not checked (the plan could not be made, see above)` });
+    } else if (roles.missing.length === 0) {
+      add({ check: 'roles', status: 'ok', summary: `${where}: all ${roles.present.length} role(s) of the ${agent.level} level present (${roles.present.join(', ')})` });
     } else {
       add({
         check: 'roles',
         status: 'fail',
-        summary: `${where}: missing ${g.missing.join(', ')} for the ${agent.level} level`,
+        summary: `${where}: missing ${roles.missing.join(', ')} for the ${agent.level} level`,
         cause: 'the role assignments were never created, or were removed outside Elevate.',
         fix: `Run \`elevate apply --agent ${agent.name}\`.`,
       });
@@ -138,8 +151,8 @@ export function runDoctorChecks(facts: DoctorFacts): DoctorReport {
         fix: forbidden ? `Run \`elevate apply --agent ${agent.name}\` to assign Reader there.` : 'Check that the group exists and ARM is reachable.',
       });
     }
-    const noMetrics = g.missing.includes(METRICS_ROLE);
-    const noLogs = g.missing.includes(LOGS_ROLE);
+    const noMetrics = roles?.missing.includes(METRICS_ROLE) ?? false;
+    const noLogs = roles?.missing.includes(LOGS_ROLE) ?? false;
     if (noMetrics || noLogs) {
       const seen = visible?.ok ? 'resources are visible but ' : '';
       const what = [noMetrics ? 'metrics' : undefined, noLogs ? 'logs' : undefined].filter(Boolean).join(' and ');
@@ -150,7 +163,7 @@ export function runDoctorChecks(facts: DoctorFacts): DoctorReport {
         cause: `${[noMetrics ? METRICS_ROLE : undefined, noLogs ? LOGS_ROLE : undefined].filter(Boolean).join(' and ')} missing: queries fail with AuthorizationFailed on Microsoft.Insights/metrics/read or workspace queries.`,
         fix: `Run \`elevate apply --agent ${agent.name}\`.`,
       });
-    } else if (g.present.includes(METRICS_ROLE) && g.present.includes(LOGS_ROLE)) {
+    } else if (roles?.present.includes(METRICS_ROLE) && roles.present.includes(LOGS_ROLE)) {
       add({ check: 'monitoring', status: 'ok', summary: `${where}: metrics (${METRICS_ROLE}) and logs (${LOGS_ROLE}) will work` });
     }
   }

@@ -14,9 +14,8 @@ export type Probe<T> = { ok: true; value: T } | { ok: false; error: AzureErrorFa
 
 export interface GroupFacts {
   resourceGroupId: string;
-  /** Role names the level wants there and ARM shows the UAMI holding (directly). */
-  present: string[];
-  missing: string[];
+  /** Role names the level wants there and ARM shows the UAMI holding (directly); absent when the plan failed. */
+  roles?: { present: string[]; missing: string[] };
   /** The UAMI listing the group's resources with its own token. */
   resourcesVisible: Probe<number> | undefined;
   inventoryError?: string;
@@ -62,4 +61,6 @@ export interface DoctorFacts {
   governance: GovernanceFacts;
   /** Hand-made assignments that give the UAMI more than its level (from the plan). */
   driftMessages: string[];
+  /** Set when the plan (inventory and role assignments, read with Elevate's credential) failed. */
+  planError?: AzureErrorFact;
 }

@@ -43,6 +43,12 @@ function armError(status: number, body: unknown): AzureErrorFact {
   };
 }
 
+function dedupe(ids: string[]): string[] {
+  const seen = new Map<string, string>();
+  for (const id of ids) if (!seen.has(id.toLowerCase())) seen.set(id.toLowerCase(), id);
+  return [...seen.values()];
+}
+
 async function probe<T>(fn: () => Promise<T>): Promise<Probe<T>> {
   try {
     return { ok: true, value: await fn() };
@@ -113,11 +119,18 @@ export function permitsRoleAssignmentWrites(perms: unknown[]): boolean {
 /** Gathers the facts for one agent; every probe's failure becomes a fact, never an exception. */
 export async function gatherDoctorFacts(agent: Agent, deps: DoctorGatherDeps): Promise<DoctorFacts> {
   const now = deps.now ?? (() => new Date());
-  const { plan, inventory } = await deps.enforcer.plan(agent.id, { refreshInventory: true });
-  const agentRecord = plan.agent;
+  let planned: Awaited<ReturnType<LevelEnforcer['plan']>> | undefined;
+  let planError: AzureErrorFact | undefined;
+  try {
+    planned = await deps.enforcer.plan(agent.id, { refreshInventory: true });
+  } catch (err) {
+    // Elevate's own credential failing is itself a finding; the UAMI probes still run.
+    planError = toAzureError(err);
+  }
+  const plan = planned?.plan;
+  const inventory = planned?.inventory ?? [];
   const armScope = deps.endpoints.armScope;
-  const rgIds = plan.desired.filter((d) => d.scopeKind === 'resourceGroup').map((d) => d.scope);
-  const groupIds = [...new Set([...agent.resourceGroupIds, ...inventory.map((i) => i.resourceGroupId), ...rgIds])];
+  const groupIds = dedupe([...agent.resourceGroupIds, ...inventory.map((i) => i.resourceGroupId)]);
   const expectedSubscriptions = [...new Set(groupIds.map((id) => parseResourceGroupId(id).subscriptionId))].sort();
 
   const uamiClientId = agent.uamiClientId;
@@ -141,8 +154,14 @@ export async function gatherDoctorFacts(agent: Agent, deps: DoctorGatherDeps): P
     const inv = inventory.find((i) => i.resourceGroupId.toLowerCase() === rg.id.toLowerCase());
     groups.push({
       resourceGroupId: rg.id,
-      present: plan.inPlace.filter((p) => atGroup(p.desired.scope)).map((p) => p.desired.roleName),
-      missing: plan.toCreate.filter((d) => atGroup(d.scope)).map((d) => d.roleName),
+      ...(plan
+        ? {
+            roles: {
+              present: plan.inPlace.filter((p) => atGroup(p.desired.scope)).map((p) => p.desired.roleName),
+              missing: plan.toCreate.filter((d) => atGroup(d.scope)).map((d) => d.roleName),
+            },
+          }
+        : {}),
       resourcesVisible: uamiToken.ok ? await armProbe(async () => (await armList(uamiArm, `${rg.id}/resources`, '2021-04-01')).length) : undefined,
       ...(inv?.error ? { inventoryError: inv.error } : {}),
     });
@@ -180,12 +199,13 @@ export async function gatherDoctorFacts(agent: Agent, deps: DoctorGatherDeps): P
   return {
     now: now().toISOString(),
     mode: deps.mode,
-    agent: { name: agentRecord.name, level: agentRecord.level, uamiClientId, uamiPrincipalId: agentRecord.principalId, resourceGroupIds: groupIds },
+    agent: { name: agent.name, level: agent.level, uamiClientId, uamiPrincipalId: agent.uamiPrincipalId, resourceGroupIds: groupIds },
     expectedSubscriptions,
     managedIdentity: { endpoint: deps.endpoints.imdsEndpoint ?? 'http://169.254.169.254 (Azure Instance Metadata Service)', token: uamiToken },
     uamiSubscriptions,
     groups,
     governance,
-    driftMessages: plan.drift.map((d) => d.message),
+    driftMessages: plan?.drift.map((d) => d.message) ?? [],
+    ...(planError ? { planError } : {}),
   };
 }

@@ -14,8 +14,7 @@ function healthy(): DoctorFacts {
     uamiSubscriptions: { ok: true, value: [SUB] },
     groups: [RG_APPS, RG_VMS].map((id) => ({
       resourceGroupId: id,
-      present: ['Reader', 'Log Analytics Reader', 'Monitoring Reader'],
-      missing: [],
+      roles: { present: ['Reader', 'Log Analytics Reader', 'Monitoring Reader'], missing: [] },
       resourcesVisible: { ok: true, value: 3 },
     })),
     governance: {
@@ -87,8 +86,7 @@ describe('doctor checks', () => {
 
   it('reports resources visible but metrics or logs not', () => {
     const f = healthy();
-    f.groups[1]!.present = ['Reader'];
-    f.groups[1]!.missing = ['Log Analytics Reader', 'Monitoring Reader'];
+    f.groups[1]!.roles = { present: ['Reader'], missing: ['Log Analytics Reader', 'Monitoring Reader'] };
     const r = runDoctorChecks(f);
     const m = byCheck(r.findings, 'monitoring').find((x) => x.status === 'fail')!;
     expect(m.summary).toBe(`${RG_VMS}: resources are visible but metrics and logs will not work`);
@@ -130,6 +128,17 @@ describe('doctor checks', () => {
     const r = runDoctorChecks(f);
     expect(byCheck(r.findings, 'resource-groups')[0]!.status).toBe('warn');
     expect(byCheck(r.findings, 'drift')[0]!.summary).toContain('Contributor at /subscriptions/x');
+  });
+
+  it('reports a plan Elevate could not make in Entra\'s words, and roles as not checked', () => {
+    const f = healthy();
+    f.planError = { code: 'invalid_client', message: 'AADSTS7000215: Invalid client secret provided.' };
+    f.governance.token = { ok: false, error: f.planError };
+    for (const g of f.groups) delete g.roles;
+    const r = runDoctorChecks(f);
+    expect(byCheck(r.findings, 'plan')[0]).toMatchObject({ status: 'fail', cause: 'AADSTS7000215: invalid client secret provided.' });
+    expect(byCheck(r.findings, 'roles').every((x) => x.status === 'unknown')).toBe(true);
+    expect(byCheck(r.findings, 'governance-credential')[0]!.fix).toMatch(/AZURE_CLIENT_SECRET/);
   });
 });
 
