@@ -1,0 +1,81 @@
+import * as oidc from 'openid-client';
+import { describe, expect, it } from 'vitest';
+import { completeAuthorize } from '../support/browser-sign-in.ts';
+import { sandboxInfo, sandboxUser } from '../support/sandbox-context.ts';
+import { decodeClaims } from '../support/token-forge.ts';
+
+const s = () => sandboxInfo();
+const app = () => s().tenant.elevateApp;
+const REDIRECT = 'http://127.0.0.1:3000/auth/callback';
+
+/**
+ * openid-client refuses to build URLs for a plain-http endpoint, and the sandbox's authorize
+ * endpoint is plain http on loopback (only a browser visits it), so the browser URL is built from
+ * the discovered authorization_endpoint; every back-channel call (token, refresh) stays https.
+ */
+function authorizationUrl(config: oidc.Configuration, params: Record<string, string>): URL {
+  const url = new URL(config.serverMetadata().authorization_endpoint!);
+  url.searchParams.set('client_id', config.clientMetadata().client_id);
+  url.searchParams.set('response_type', 'code');
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url;
+}
+
+async function configuration(): Promise<oidc.Configuration> {
+  // the same call as for Entra: the issuer URL of the tenant; fetch trusts the sandbox CA through NODE_EXTRA_CA_CERTS
+  return oidc.discovery(new URL(`${s().origin}/${s().tenant.tenantId}/v2.0`), app().clientId, app().clientSecret);
+}
+
+describe('openid-client 6 against the sandbox', () => {
+  it('discovers the tenant', async () => {
+    const config = await configuration();
+    const meta = config.serverMetadata();
+    expect(meta.issuer).toBe(`${s().origin}/${s().tenant.tenantId}/v2.0`);
+    expect(meta.authorization_endpoint).toBe(`${s().browserOrigin}/${s().tenant.tenantId}/oauth2/v2.0/authorize`);
+    expect(meta.supportsPKCE()).toBe(true);
+    // and why the browser URL is built by hand: openid-client only builds https endpoints
+    expect(() => oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid' })).toThrow(/HTTPS/);
+  });
+
+  it('runs the code flow with PKCE, nonce, state and max_age, then refreshes', async () => {
+    const config = await configuration();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const url = authorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: `openid profile offline_access ${app().delegatedScope}`,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+      max_age: '300',
+    });
+    const outcome = await completeAuthorize(url.href, { user: 'admin2' });
+    expect(outcome.redirect?.origin).toBe('http://127.0.0.1:3000');
+    const tokens = await oidc.authorizationCodeGrant(config, outcome.redirect!, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, maxAge: 300 });
+    const claims = tokens.claims()!;
+    expect(claims).toMatchObject({ oid: sandboxUser('admin2').oid, nonce, aud: app().clientId, roles: ['SREAgent.Administrator'] });
+    expect(typeof claims.auth_time).toBe('number');
+    expect(decodeClaims(tokens.access_token)).toMatchObject({ aud: app().clientId, scp: 'user_impersonation' });
+
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'https://management.azure.com/user_impersonation' });
+    expect(decodeClaims(refreshed.access_token)).toMatchObject({ aud: 'https://management.azure.com/', oid: sandboxUser('admin2').oid });
+  });
+
+  it('rejects a callback whose state was tampered with', async () => {
+    const config = await configuration();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = authorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state: 'expected-state',
+    });
+    const outcome = await completeAuthorize(url.href, { user: 'reader' });
+    const forged = new URL(outcome.redirect!);
+    forged.searchParams.set('state', 'attacker-state');
+    await expect(oidc.authorizationCodeGrant(config, forged, { pkceCodeVerifier: verifier, expectedState: 'expected-state' })).rejects.toMatchObject({ cause: expect.objectContaining({ message: expect.stringMatching(/state/) }) });
+  });
+});
