@@ -86,7 +86,9 @@ export function summarizePermission(decision: Decision): PermissionSummary {
 export function outcomeFor(d: DerivedAction, runMode: RunMode, permission: Decision, deps: Pick<DecisionDeps, 'runModeAllows'>): OperationDecision {
   const summary = summarizePermission(permission);
   if (!permission.allowed) {
-    const roles: RoleSuggestion[] = permission.wouldBeGrantedBy.slice(0, MAX_ROLE_SUGGESTIONS);
+    const roles: RoleSuggestion[] = permission.wouldBeGrantedBy
+      .slice(0, MAX_ROLE_SUGGESTIONS)
+      .map((r) => ({ roleDefinitionId: r.roleDefinitionId, roleName: r.roleName, size: r.size, builtIn: r.builtIn }));
     const names = roles.map((r) => r.roleName).join(', ');
     return {
       ...base(d, runMode),

@@ -30,7 +30,7 @@ export interface ApiError {
   decision?: OperationDecision;
 }
 
-export type ServiceResult<T> = { ok: true; status: 200 | 201; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 413 | 429 | 503; error: ApiError };
+export type ServiceResult<T> = { ok: true; status: 200 | 201; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 413 | 415 | 429 | 503; error: ApiError };
 
 export interface OperationsServiceDeps {
   store: OperationRequestStore;
@@ -64,7 +64,7 @@ export const MAX_WAIT_SECONDS = 60;
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 200;
 
-const fail = (status: 400 | 403 | 404 | 409 | 413 | 429 | 503, code: string, message: string, extra: Partial<ApiError> = {}) =>
+const fail = (status: 400 | 403 | 404 | 409 | 413 | 415 | 429 | 503, code: string, message: string, extra: Partial<ApiError> = {}) =>
   ({ ok: false, status, error: { code, message, ...extra } }) as const;
 
 const unavailable = (err: unknown) => {
@@ -103,7 +103,7 @@ export function createOperationsService(deps: OperationsServiceDeps) {
   const keyLock = createKeyedLock();
   const now = () => deps.clock().toISOString();
 
-  async function refuse(agent: Agent, status: 400 | 409 | 413, code: string, message: string, fields: FieldError[] = []): Promise<ServiceResult<never>> {
+  async function refuse(agent: Agent, status: 400 | 409 | 413 | 415, code: string, message: string, fields: FieldError[] = []): Promise<ServiceResult<never>> {
     try {
       await deps.audit.append(refusedEntry(agent, code, message, fields));
     } catch (err) {
@@ -310,8 +310,8 @@ export function createOperationsService(deps: OperationsServiceDeps) {
     get,
     list,
     cancel,
-    /** Audits a refusal that happened before the body reached the service (malformed JSON, too large). */
-    refuse: (agent: Agent, status: 400 | 413, code: string, message: string) => refuse(agent, status, code, message),
+    /** Audits a refusal that happened before the body reached the service (malformed JSON, too large, not JSON). */
+    refuse: (agent: Agent, status: 400 | 413 | 415, code: string, message: string) => refuse(agent, status, code, message),
   };
 }
 

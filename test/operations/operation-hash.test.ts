@@ -31,7 +31,8 @@ describe('operation hash', () => {
 
   it('ignores what is not sent to ARM, which the submission hash covers', () => {
     const h = operationHash(armOperationOf(base));
-    expect(operationHash(armOperationOf({ ...base, justification: 'other' }))).toBe(h);
+    const withOtherJustification: OperationInput = { ...base, justification: 'other' };
+    expect(operationHash(armOperationOf(withOtherJustification))).toBe(h);
     expect(submissionHash({ ...base, justification: 'other' })).not.toBe(submissionHash(base));
     expect(submissionHash({ ...base, trigger: { kind: 'incident' } })).not.toBe(submissionHash(base));
     expect(submissionHash({ ...base })).toBe(submissionHash(base));

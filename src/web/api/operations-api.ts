@@ -1,0 +1,96 @@
+/**
+ * Builds the agent operations API from the service's shared context: the operations module over
+ * the store and ARM, the agent authenticator, and the /api/v1 router to mount.
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import { createAuditLog } from '../../audit/audit-log.ts';
+import type { ApiTokenValidator } from '../../azure/api-token-validator.ts';
+import type { AzureEndpoints } from '../../azure/azure-endpoints.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import { agentCredentials, armClientsByCredential, createArmPermissionCache } from '../../operations/operations-azure.ts';
+import { createOperationsModule, type OperationsModule } from '../../operations/operations-module.ts';
+import type { Agent, AgentDirectory } from '../../operations/operation-types.ts';
+import type { PermissionCache } from '../../operations/permission-cache.ts';
+import type { AuditSink } from '../../operations/request-lifecycle.ts';
+import { createSqliteAgentDirectory } from '../../operations/sqlite-agent-directory.ts';
+import type { Policies } from '../../policies/policies.ts';
+import type { RoleCatalog } from '../../rbac/role-catalog.ts';
+import type { Database } from '../../store/database.ts';
+import type { WebRoute } from '../create-web-app.ts';
+import { createAgentAuthenticator } from './agent-authentication.ts';
+import type { RequestHandler } from 'express';
+import { bodyErrorHandler, operationsApiRouter } from './operations-routes.ts';
+
+export const API_BASE_PATH = '/api/v1';
+
+export interface OperationsApiDeps {
+  store: Database;
+  logger: Logger;
+  metrics: Metrics;
+  endpoints: AzureEndpoints;
+  policies: Policies;
+  roleCatalog: RoleCatalog;
+  /** Elevate's governance credential: reads the agents' role assignments. */
+  serviceCredential: TokenCredential;
+  tokenValidator: ApiTokenValidator;
+  requestTtlSeconds: number;
+  permissionCacheSeconds: number;
+  /** Defaults: the `agents` tables, and an audit log over the store. */
+  agents?: AgentDirectory;
+  audit?: AuditSink;
+  /** Defaults to the agent's managed identity (createAgentCredential). */
+  agentCredential?: (agent: Agent) => TokenCredential;
+  permissions?: PermissionCache;
+  clock?: () => Date;
+}
+
+export interface OperationsApi {
+  route: WebRoute;
+  module: OperationsModule;
+  close(): Promise<void>;
+}
+
+export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
+  const logger = deps.logger.child({ component: 'operations' });
+  const audit = deps.audit ?? createAuditLog(deps.store, { logger, metrics: deps.metrics });
+  const permissions =
+    deps.permissions ??
+    createArmPermissionCache({
+      endpoints: deps.endpoints,
+      readerCredential: deps.serviceCredential,
+      catalogRoles: deps.roleCatalog.roles,
+      permissionCacheSeconds: deps.permissionCacheSeconds,
+      metrics: deps.metrics,
+      logger,
+    });
+  const module = createOperationsModule({
+    db: deps.store,
+    audit,
+    policies: deps.policies,
+    permissions,
+    armClientFor: armClientsByCredential(deps.endpoints, { metrics: deps.metrics, logger }),
+    armEndpoint: deps.endpoints.armEndpoint,
+    agentCredential: deps.agentCredential ?? agentCredentials(),
+    requestTtlSeconds: deps.requestTtlSeconds,
+    logger,
+    metrics: deps.metrics,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
+  const authenticate = createAgentAuthenticator({
+    validateToken: deps.tokenValidator,
+    agents: deps.agents ?? createSqliteAgentDirectory(deps.store),
+    audit,
+    logger,
+  });
+  const routeDeps = { service: module.service, authenticate, basePath: API_BASE_PATH };
+  return {
+    route: {
+      path: API_BASE_PATH,
+      // Express calls a four-argument handler only for errors; WebRoute's type does not name that kind.
+      handlers: [bodyErrorHandler(routeDeps) as unknown as RequestHandler, operationsApiRouter(routeDeps)],
+    },
+    module,
+    close: () => module.close(),
+  };
+}

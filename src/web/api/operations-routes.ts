@@ -1,0 +1,106 @@
+/**
+ * HTTP for the agent operations API under /api/v1. Each handler reads its input, calls one use
+ * case of the operations service, and renders the result; every decision is made in the service.
+ */
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import type { OperationsService, ServiceResult } from '../../operations/operations-service.ts';
+import type { Agent } from '../../operations/operation-types.ts';
+import { agentAuthentication, sendAuthRefusal, type createAgentAuthenticator } from './agent-authentication.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+
+export interface OperationsRoutesDeps {
+  service: OperationsService;
+  authenticate: ReturnType<typeof createAgentAuthenticator>;
+  /** Where the router is mounted, for the OpenAPI servers entry and Location headers. */
+  basePath?: string;
+}
+
+/** body-parser failures, answered as the API's errors (and audited once the caller is known). */
+const BODY_ERRORS: Record<string, [400 | 413, string, string]> = {
+  'entity.parse.failed': [400, 'invalid_json', 'request body is not valid JSON'],
+  'entity.too.large': [413, 'payload_too_large', 'request body is too large'],
+  'encoding.unsupported': [400, 'invalid_json', 'request body encoding is not supported'],
+  'charset.unsupported': [400, 'invalid_json', 'request body charset is not supported'],
+  'request.aborted': [400, 'invalid_json', 'request was aborted'],
+};
+
+function render<T>(res: Response, result: ServiceResult<T>): void {
+  res.set('Cache-Control', 'no-store');
+  if (result.ok) res.status(result.status).json(result.value);
+  else res.status(result.status).json({ error: result.error });
+}
+
+const agentOf = (res: Response) => res.locals.agent as Agent;
+
+function requireJson(service: OperationsService): RequestHandler {
+  return async (req, res, next) => {
+    if (req.is('application/json')) return next();
+    render(res, await service.refuse(agentOf(res), 415, 'unsupported_media_type', 'request body must be JSON (Content-Type: application/json)'));
+  };
+}
+
+/**
+ * The app parses JSON before routing, so its failures reach the mount point as errors, which a
+ * Router (a three-argument handler) never sees. This error handler goes in front of the router
+ * at the same mount path. Refusals of bad input are audited like any other, so it identifies the
+ * caller first.
+ */
+export function bodyErrorHandler(deps: Pick<OperationsRoutesDeps, 'service' | 'authenticate'>): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    const type = (err as { type?: unknown })?.type;
+    const known = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
+    if (!known) return next(err);
+    void (async () => {
+      const auth = await deps.authenticate(req);
+      if (!auth.ok) return sendAuthRefusal(res, auth);
+      const [status, code, message] = known;
+      render(res, await deps.service.refuse(auth.agent, status, code, message));
+    })().catch(next);
+  };
+}
+
+export function operationsApiRouter(deps: OperationsRoutesDeps): Router {
+  const base = deps.basePath ?? '/api/v1';
+  const router = Router();
+  const openapi = JSON.stringify(buildOpenApiDocument(base));
+
+  router.get('/openapi.json', (_req, res) => {
+    res.type('application/json').set('Cache-Control', 'public, max-age=300').send(openapi);
+  });
+  router.use(agentAuthentication(deps.authenticate));
+
+  const wrap = (fn: (req: Request, res: Response) => Promise<void>): RequestHandler => (req, res, next) => void fn(req, res).catch(next);
+  const json = requireJson(deps.service);
+
+  router.post(
+    '/operations',
+    json,
+    wrap(async (req, res) => {
+      const result = await deps.service.submit(agentOf(res), req.body);
+      if (result.ok && result.status === 201) res.set('Location', `${base}/operations/${encodeURIComponent(result.value.id)}`);
+      render(res, result);
+    }),
+  );
+  router.post(
+    '/decisions',
+    json,
+    wrap(async (req, res) => render(res, await deps.service.decide(agentOf(res), req.body))),
+  );
+  router.get(
+    '/operations',
+    wrap(async (req, res) => render(res, await deps.service.list(agentOf(res), { limit: req.query.limit, cursor: req.query.cursor, state: req.query.state }))),
+  );
+  router.get(
+    '/operations/:id',
+    wrap(async (req, res) => {
+      const gone = new AbortController();
+      res.on('close', () => gone.abort());
+      render(res, await deps.service.get(agentOf(res), String(req.params.id), req.query.wait, gone.signal));
+    }),
+  );
+  router.post(
+    '/operations/:id/cancel',
+    wrap(async (req, res) => render(res, await deps.service.cancel(agentOf(res), String(req.params.id)))),
+  );
+  return router;
+}
