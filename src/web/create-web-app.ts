@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import express, { type Express, type RequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { errorHandler, notFoundHandler } from './error-handlers.ts';
@@ -17,10 +17,13 @@ export interface NavItem {
   href: string;
 }
 
+/** Anything Express mounts under a path; four-argument error handlers catch errors of the handlers before them. */
+export type RouteHandler = Router | RequestHandler | ErrorRequestHandler;
+
 /** A router a later capability mounts: browser pages under a path, or the agent API under /api. */
 export interface WebRoute {
   path: string;
-  handlers: Router | RequestHandler | Array<Router | RequestHandler>;
+  handlers: RouteHandler | RouteHandler[];
   /** Shown in the layout's navigation. */
   nav?: NavItem;
 }

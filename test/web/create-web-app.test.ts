@@ -205,6 +205,19 @@ describe('errors', () => {
     expect(res.body).toEqual({ error: { code: 'already_approved', message: 'this request is already approved' } });
   });
 
+  it('a route may bring its own error handler for its errors; others still reach the shared one', async () => {
+    const r = Router();
+    r.get('/fail', () => {
+      throw new Error('route-specific');
+    });
+    const own: import('express').ErrorRequestHandler = (err: Error, _req, res, _next) => {
+      res.status(418).json({ handledBy: 'route', message: err.message });
+    };
+    const { app } = build({ routes: [{ path: '/api/own', handlers: [r, own] }, { path: '/api/shared', handlers: r }] });
+    expect((await request(app).get('/api/own/fail').expect(418)).body).toEqual({ handledBy: 'route', message: 'route-specific' });
+    expect((await request(app).get('/api/shared/fail').expect(500)).body.error.code).toBe('internal_error');
+  });
+
   it('rejects malformed and oversized JSON bodies with a 4xx', async () => {
     const { app } = appWithFailures();
     const bad = await request(app).post('/api/echo').set('Content-Type', 'application/json').send('{"a":').expect(400);
