@@ -1,0 +1,102 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SEED_FILE, loadSeed } from '../../src/sandbox/seed/load-seed.ts';
+import { buildTenantInfo } from '../../src/sandbox/seed/tenant-info.ts';
+import { ArmState } from '../../src/sandbox/state/arm-state.ts';
+import { Directory } from '../../src/sandbox/state/directory.ts';
+
+const writeSeed = (mutate: (seed: Record<string, unknown>) => void): string => {
+  const seed = JSON.parse(readFileSync(DEFAULT_SEED_FILE, 'utf8')) as Record<string, unknown>;
+  mutate(seed);
+  const file = join(mkdtempSync(join(tmpdir(), 'elevate-seed-')), 'seed.json');
+  writeFileSync(file, JSON.stringify(seed));
+  return file;
+};
+
+describe('the seeded tenant (contract)', () => {
+  const seed = loadSeed();
+  const info = buildTenantInfo(seed, '/data');
+
+  it('has Elevate’s app registration with its audience, scope and app roles', () => {
+    expect(info.elevateApp.apiAudience).toBe(`api://${info.elevateApp.clientId}`);
+    expect(info.elevateApp.delegatedScope).toBe(`api://${info.elevateApp.clientId}/user_impersonation`);
+    expect(info.elevateApp.appRoles.map((r) => [r.value, r.displayName])).toEqual([
+      ['SREAgent.Administrator', 'SRE Agent Administrator'],
+      ['SREAgent.StandardUser', 'SRE Agent Standard User'],
+      ['SREAgent.Reader', 'SRE Agent Reader'],
+      ['SREAgent.Auditor', 'Auditor'],
+      ['Audit.Read', 'Read the audit log (SIEM)'],
+    ]);
+    expect(info.elevateApp.appRoles.find((r) => r.value === 'Audit.Read')!.allowedMemberTypes).toEqual(['Application']);
+  });
+
+  it('has the users the contract names, with their kinds and roles', () => {
+    const byKey = Object.fromEntries(info.users.map((u) => [u.key, u]));
+    expect(Object.keys(byKey).sort()).toEqual(['admin', 'admin2', 'auditor', 'guest', 'norole', 'personal', 'reader', 'standard']);
+    expect(byKey.admin!.appRoles).toEqual(['SREAgent.Administrator']);
+    expect(byKey.admin!.azureRoles.map((r) => r.roleName)).toEqual(['Contributor', 'Contributor']);
+    expect(byKey.admin2!.azureRoles.map((r) => r.scope)).toEqual(info.subscriptions.map((s) => s.id));
+    expect(byKey.personal).toMatchObject({ kind: 'personal', tokenTenantId: '9188040d-6c67-4c5b-b112-36a304b66dad', appRoles: ['SREAgent.Administrator'] });
+    expect(byKey.guest).toMatchObject({ kind: 'guest', tokenTenantId: info.tenantId, appRoles: ['SREAgent.Administrator'] });
+    expect(byKey.guest!.homeTenantId).not.toBe(info.tenantId);
+    expect(byKey.norole!.appRoles).toEqual([]);
+    expect(byKey.standard!.azureRoles.some((r) => r.viaGroup === 'SRE On-Call')).toBe(true);
+  });
+
+  it('has one management group over two subscriptions and the resource groups', () => {
+    expect(info.managementGroups).toHaveLength(1);
+    expect(info.managementGroups[0]!.subscriptionIds).toEqual(info.subscriptions.map((s) => s.subscriptionId));
+    const names = info.resourceGroups.map((g) => g.name);
+    expect(names).toEqual(expect.arrayContaining(['rg-sre-apps', 'rg-sre-vms', 'rg-aks', 'rg-web', 'rg-data']));
+    expect(info.resourceGroups.find((g) => g.name === 'rg-data')!.subscriptionId).toBe(info.subscriptions[1]!.subscriptionId);
+    const apps = info.resourceGroups.find((g) => g.name === 'rg-sre-apps')!.resources.filter((r) => r.type === 'Microsoft.App/containerApps');
+    expect(apps).toHaveLength(2);
+    expect(apps.every((a) => a.children.length > 0)).toBe(true);
+    const vms = info.resourceGroups.find((g) => g.name === 'rg-sre-vms')!.resources.map((r) => r.type);
+    expect(vms.filter((t) => t === 'Microsoft.Compute/virtualMachines')).toHaveLength(2);
+    expect(vms).toContain('Microsoft.Compute/virtualMachineScaleSets');
+  });
+
+  it("gives the agent its Reader-level baseline, each marked 'Managed by Elevate'", () => {
+    expect(info.agent.name).toBe('sre-agent');
+    expect(info.agent.resourceGroupIds).toEqual(['rg-sre-apps', 'rg-sre-vms'].map((n) => info.resourceGroups.find((g) => g.name === n)!.id));
+    const directory = new Directory(seed, { origin: 'https://localhost:1', certificates: new Map() });
+    const state = new ArmState(seed, directory);
+    const mine = state.allAssignments().filter((a) => a.principalId === info.agent.uamiPrincipalId);
+    const byScope = (scope: string) => mine.filter((a) => a.scope === scope).map((a) => state.roleDefinition(a.roleDefinitionId.split('/').pop()!)!.roleName).sort();
+    for (const rg of info.agent.resourceGroupIds) expect(byScope(rg)).toEqual(['Log Analytics Reader', 'Monitoring Reader', 'Reader']);
+    expect(byScope(`/subscriptions/${info.agent.subscriptionId}`)).toEqual(['Monitoring Contributor']);
+    expect(mine.every((a) => a.description?.startsWith('Managed by Elevate'))).toBe(true);
+    const elevateSp = state.allAssignments().filter((a) => a.principalId === info.elevateApp.servicePrincipalId);
+    expect(elevateSp.map((a) => a.scope)).toEqual(info.subscriptions.map((s) => s.id));
+    expect(elevateSp.every((a) => !a.description?.startsWith('Managed by Elevate'))).toBe(true);
+  });
+});
+
+describe('seed validation', () => {
+  it('reports a bad seed in one line naming the file and the field', () => {
+    const bad = writeSeed((s) => {
+      (s.users as Array<Record<string, unknown>>)[0]!.oid = 'not-a-guid';
+    });
+    expect(() => loadSeed(bad)).toThrow(new RegExp(`^sandbox seed ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: users\\.0\\.oid: expected a GUID$`));
+    const typo = writeSeed((s) => {
+      (s.tenant as Record<string, unknown>).dispalyName = 'x';
+    });
+    expect(() => loadSeed(typo)).toThrow(/tenant/);
+    const dangling = writeSeed((s) => {
+      (s.roleAssignments as Array<Record<string, unknown>>)[0]!.principal = 'user:nobody';
+    });
+    expect(() => loadSeed(dangling)).toThrow(/unknown principal user:nobody/);
+    expect(() => loadSeed('/nonexistent/seed.json')).toThrow(/cannot read JSON/);
+  });
+
+  it('refuses a role name the catalog does not have', () => {
+    const file = writeSeed((s) => {
+      (s.roleAssignments as Array<Record<string, unknown>>)[0]!.role = 'Galactic Overlord';
+    });
+    const seed = loadSeed(file);
+    expect(() => new ArmState(seed, new Directory(seed, { origin: 'https://localhost:1', certificates: new Map() }))).toThrow(/Galactic Overlord/);
+  });
+});
