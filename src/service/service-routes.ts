@@ -1,5 +1,6 @@
 import { createAuditLog } from '../audit/audit-log.ts';
 import { mountSignIn } from '../signin/mount-sign-in.ts';
+import { createOperationsApi } from '../web/api/operations-api.ts';
 import type { WebAppDeps } from '../web/create-web-app.ts';
 import type { ServiceContext } from './service-context.ts';
 
@@ -14,5 +15,18 @@ export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 
 export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   // Sign-in and sessions (src/signin): every browser route sees res.locals.user/ability after this.
   const signIn = mountSignIn(ctx, { audit: createAuditLog(ctx.store, { logger: ctx.logger, metrics: ctx.metrics }) });
-  return { middleware: signIn.middleware, routes: signIn.routes, auth: signIn.auth };
+  // The agent operations API (src/operations, src/web/api) under /api/v1.
+  const operations = createOperationsApi({
+    store: ctx.store,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    endpoints: ctx.endpoints,
+    policies: ctx.policies,
+    roleCatalog: ctx.roleCatalog,
+    serviceCredential: ctx.serviceCredential,
+    tokenValidator: ctx.tokenValidator,
+    requestTtlSeconds: ctx.config.requests.ttlSeconds,
+    permissionCacheSeconds: ctx.config.permissionCacheSeconds,
+  });
+  return { middleware: signIn.middleware, routes: [...signIn.routes, operations.route], auth: signIn.auth };
 }
