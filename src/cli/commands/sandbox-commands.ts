@@ -1,4 +1,124 @@
+/**
+ * `elevate sandbox info`: what the embedded Azure sandbox seeds — tenant and subscription ids,
+ * users with their app roles and Azure roles, resource groups, Elevate's app registration and the
+ * agent's managed identity — and where it listens. Read from the seed file; no sandbox is started.
+ */
 import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../../config/load-config.ts';
+import { loadSeed, SeedError } from '../../sandbox/seed/load-seed.ts';
+import { buildTenantInfo, type SandboxTenantInfo } from '../../sandbox/seed/tenant-info.ts';
+import { CliError, outputOption, printJson, printTable, type OutputFormat } from '../cli-output.ts';
 
-// Placeholder until the owning capability registers its commands here.
-export function registerSandboxCommands(_program: Command): void {}
+interface InfoOptions {
+  seed?: string;
+  output: OutputFormat;
+}
+
+export interface SandboxInfoOutput {
+  endpoints: { origin: string; browserOrigin: string; authority: string; armEndpoint: string; imdsEndpoint: string; dataDir: string };
+  tenant: SandboxTenantInfo;
+}
+
+function section(title: string, rows: Array<Record<string, unknown>>, columns?: string[]): void {
+  process.stdout.write(`\n${title}\n`);
+  printTable(rows, columns);
+}
+
+function printInfoTables(info: SandboxInfoOutput): void {
+  const t = info.tenant;
+  printTable(
+    [
+      { setting: 'tenant', value: `${t.tenantId} (${t.tenantDomain}, ${t.displayName})` },
+      { setting: 'authority', value: info.endpoints.authority },
+      { setting: 'ARM endpoint', value: info.endpoints.armEndpoint },
+      { setting: 'IMDS endpoint', value: info.endpoints.imdsEndpoint },
+      { setting: 'sign-in page', value: info.endpoints.browserOrigin },
+      { setting: 'data directory', value: info.endpoints.dataDir },
+    ],
+    ['setting', 'value'],
+  );
+  const app = t.elevateApp;
+  section('Elevate app registration', [
+    { field: 'client id', value: app.clientId },
+    { field: 'client secret', value: app.clientSecret },
+    { field: 'service principal', value: app.servicePrincipalId },
+    { field: 'API audience', value: app.apiAudience },
+    { field: 'delegated scope', value: app.delegatedScope },
+    { field: 'app roles', value: app.appRoles.map((r) => r.value).join(', ') },
+    { field: 'managed identity (federated)', value: app.managedIdentity ? `${app.managedIdentity.name} ${app.managedIdentity.clientId}` : '' },
+  ]);
+  section('Agent', [
+    { field: 'name', value: t.agent.name },
+    { field: 'UAMI client id', value: t.agent.uamiClientId },
+    { field: 'UAMI principal id', value: t.agent.uamiPrincipalId },
+    { field: 'managed resource groups', value: t.agent.resourceGroupIds.map((id) => id.split('/').pop()).join(', ') },
+  ]);
+  section(
+    'Users',
+    t.users.map((u) => ({
+      key: u.key,
+      upn: u.upn,
+      kind: u.kind,
+      oid: u.oid,
+      appRoles: u.appRoles.join(', '),
+      azureRoles: u.azureRoles.map((r) => `${r.roleName} @ ${r.scope.split('/').pop()}${r.viaGroup ? ` (via ${r.viaGroup})` : ''}`).join('; '),
+    })),
+    ['key', 'upn', 'kind', 'oid', 'appRoles', 'azureRoles'],
+  );
+  section(
+    'Subscriptions',
+    t.subscriptions.map((s) => ({ name: s.displayName, subscriptionId: s.subscriptionId, managementGroup: s.managementGroupId ?? '' })),
+  );
+  section(
+    'Resource groups',
+    t.resourceGroups.map((g) => ({
+      name: g.name,
+      subscription: t.subscriptions.find((s) => s.subscriptionId === g.subscriptionId)?.displayName ?? g.subscriptionId,
+      location: g.location,
+      resources: g.resources.map((r) => `${r.name} (${r.type.split('/').pop()})`).join(', '),
+    })),
+  );
+  section(
+    'Other app registrations',
+    t.otherApps.map((a) => ({ name: a.displayName, clientId: a.clientId, credential: a.certificate ? `certificate ${a.certificate.certificatePath}` : 'secret', elevateRoles: a.elevateAppRoles.join(', ') })),
+  );
+}
+
+export function registerSandboxCommands(program: Command): void {
+  const sandbox = program.command('sandbox').description('the embedded local Azure sandbox (Entra ID, managed identity, ARM)');
+  sandbox
+    .command('info')
+    .description('print the seeded tenant: ids, users, resource groups, app registration, agent identity')
+    .option('--seed <file>', 'seed file (default: ELEVATE_SANDBOX_SEED or the built-in seed)')
+    .addOption(outputOption())
+    .action((opts: InfoOptions) => {
+      let config: ReturnType<typeof loadConfig>;
+      try {
+        config = loadConfig();
+      } catch (err) {
+        if (err instanceof ConfigError) throw new CliError(err.message);
+        throw err;
+      }
+      let tenant: SandboxTenantInfo;
+      try {
+        tenant = buildTenantInfo(loadSeed(opts.seed ?? config.sandbox.seedFile), config.sandbox.dataDir);
+      } catch (err) {
+        if (err instanceof SeedError) throw new CliError(err.message);
+        throw err;
+      }
+      const origin = `https://localhost:${config.sandbox.httpsPort}`;
+      const info: SandboxInfoOutput = {
+        endpoints: {
+          origin,
+          browserOrigin: `http://127.0.0.1:${config.sandbox.httpPort}`,
+          authority: `${origin}/${tenant.tenantId}`,
+          armEndpoint: origin,
+          imdsEndpoint: origin,
+          dataDir: config.sandbox.dataDir,
+        },
+        tenant,
+      };
+      if (opts.output === 'json') printJson(info);
+      else printInfoTables(info);
+    });
+}
