@@ -8,8 +8,11 @@ import { safeReturnPath } from './return-path.ts';
 import { browserEndpointUrl } from './browser-endpoint-url.ts';
 
 export interface BeginSignInOptions {
-  /** `login` makes the user enter credentials again even with a live tenant session. */
-  prompt?: 'login';
+  /**
+   * `login` makes the user enter credentials again even with a live tenant session;
+   * `select_account` lets them pick another account instead of being signed in silently.
+   */
+  prompt?: 'login' | 'select_account';
   /** Seconds: the tenant must have authenticated the user at most this long ago (`max_age`). */
   maxAge?: number;
   /** An OpenID `claims` request (JSON), e.g. to ask for an authentication context. */

@@ -34,8 +34,11 @@ export function createSignInRouter(deps: SignInRouterDeps): Router {
   router.get('/auth/signin', deps.signInLimiter, async (req, res, next) => {
     try {
       const returnTo = safeReturnPath(req.query.returnTo);
-      if (req.session.user) return res.redirect(303, returnTo);
-      await deps.begin(req, res, { returnTo });
+      // `?account=choose`: after a refusal, let the user pick another account rather than be
+      // signed in again, silently, as the refused one.
+      const choose = req.query.account === 'choose';
+      if (req.session.user && !choose) return res.redirect(303, returnTo);
+      await deps.begin(req, res, { returnTo, ...(choose ? { prompt: 'select_account' as const } : {}) });
     } catch (err) {
       next(err);
     }

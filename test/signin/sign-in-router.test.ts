@@ -81,6 +81,12 @@ describe('a successful sign-in', () => {
     expect(params.get('redirect_uri')).toBe(`${h.url}/auth/callback`);
   });
 
+  it('asks the tenant to show the account picker when the user chooses another account', async () => {
+    const client = new BrowserLikeClient();
+    const authorizeUrl = await startSignIn(client, `${h.url}/auth/signin?account=choose`);
+    expect(new URL(authorizeUrl).searchParams.get('prompt')).toBe('select_account');
+  });
+
   it('returns to a local page after sign-in, but never to another site', async () => {
     const local = new BrowserLikeClient();
     const { callbackUrl } = await authorizeAs(local, `${h.url}/auth/signin?returnTo=%2Fprobe%2Frequests`, users.admin.oid);
