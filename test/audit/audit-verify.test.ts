@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { setAnchor } from '../../src/audit/audit-anchor.ts';
 import { CONTENT_COLUMNS, GENESIS_HASH, computeEntryHash, type AuditRow } from '../../src/audit/audit-hash.ts';
 import type { AuditLog } from '../../src/audit/audit-log.ts';
-import type { Database } from '../../src/store/database.ts';
+import { verifyChain } from '../../src/audit/audit-verify.ts';
+import type { Database, SqlParams } from '../../src/store/database.ts';
 import { useTempDirs } from '../store/store-fixtures.ts';
 import { dropGuards, openAudit, sampleInput, seed } from './audit-fixtures.ts';
 
@@ -185,6 +186,45 @@ describe('verify', () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe('verify pre-check', () => {
+  /** The database, seen through a wrapper that can distort page rows and counts full-row reads. */
+  function observed(db: Database, distort: (content: string) => string) {
+    const calls = { fullRowReads: 0 };
+    const view = {
+      all: async <T>(sql: string, params?: SqlParams) =>
+        (await db.all<Record<string, unknown>>(sql, params)).map((r) => (typeof r.content === 'string' ? { ...r, content: distort(r.content) } : r)) as T[],
+      get: <T>(sql: string, params?: SqlParams) => {
+        if (/WHERE seq = \?/.test(sql)) calls.fullRowReads += 1;
+        return db.get<T>(sql, params);
+      },
+    };
+    return { view, calls };
+  }
+
+  it('agrees with the canonical form on hostile and non-ASCII text, so no row needs a second read', async () => {
+    const { db, audit } = await openAudit(tempDir());
+    try {
+      const odd = 'nul\u0000 ctl\u0001\u001f\u007f quote" back\\ é 😀 \u2028 \u202e </script>';
+      for (let i = 0; i < 5; i++) await audit.append({ ...sampleInput(i), subject: odd, actor: { kind: 'user', id: odd, name: odd }, details: { odd } });
+      const { view, calls } = observed(db, (c) => c);
+      expect(await verifyChain(view)).toMatchObject({ ok: true, entriesChecked: 5 });
+      expect(calls.fullRowReads).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('falls back to the authoritative hash when the pre-check text differs, without false alarms', async () => {
+    await withLog(6, async (db) => {
+      const { view, calls } = observed(db, (c) => `${c} `);
+      expect(await verifyChain(view)).toMatchObject({ ok: true, entriesChecked: 6 });
+      expect(calls.fullRowReads).toBe(6);
+      await db.run("UPDATE audit_log SET action = 'Microsoft.Authorization/roleAssignments/write' WHERE seq = 4");
+      expect((await verifyChain(view)).firstBreak).toMatchObject({ seq: 4, kind: 'changed' });
+    });
   });
 });
 
