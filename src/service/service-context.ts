@@ -29,4 +29,9 @@ export interface ServiceContext {
   tokenValidator: ApiTokenValidator;
   /** The running sandbox in sandbox mode; undefined with a real tenant. */
   sandbox: SandboxHandle | undefined;
+  /**
+   * Registers work to do when the service stops (sweepers, timers, pools). Runs after the HTTP
+   * server has stopped taking requests and before the store closes, in reverse registration order.
+   */
+  onShutdown(fn: () => Promise<void> | void): void;
 }

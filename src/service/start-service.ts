@@ -16,7 +16,7 @@ import { openStore } from '../store/migrations.ts';
 import { createWebApp } from '../web/create-web-app.ts';
 import { databaseCheck, identityDiscoveryCheck, migrationsCheck, policiesCheck } from './readiness-checks.ts';
 import type { ServiceContext } from './service-context.ts';
-import { serviceRoutes } from './service-routes.ts';
+import { serviceRoutes, type ServiceRoutes } from './service-routes.ts';
 
 export interface RunningService {
   /** Where Elevate listens (its public URL when one is configured). */
@@ -37,7 +37,13 @@ export class ServiceStartError extends Error {
  * store -> role catalog and policies -> web app -> listen. Anything that fails closes what was
  * already started and throws; nothing is half-running.
  */
-export async function startService(config: Config, options: { logger?: Logger } = {}): Promise<RunningService> {
+export interface StartServiceOptions {
+  logger?: Logger;
+  /** What to mount; the capabilities listed in service-routes.ts unless given. */
+  routes?: (ctx: ServiceContext) => ServiceRoutes;
+}
+
+export async function startService(config: Config, options: StartServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
   const cleanup: Array<() => Promise<void>> = [];
@@ -78,8 +84,21 @@ export async function startService(config: Config, options: { logger?: Logger } 
     const roleCatalog = loadRoleCatalog(config);
     const policies = loadPoliciesOrExplain(config.policiesDir, roleCatalog);
 
-    const context: ServiceContext = { config, logger, metrics, endpoints, store, policies, roleCatalog, serviceCredentialSource, serviceCredential, tokenValidator, sandbox };
-    const mounted = serviceRoutes(context);
+    const context: ServiceContext = {
+      config,
+      logger,
+      metrics,
+      endpoints,
+      store,
+      policies,
+      roleCatalog,
+      serviceCredentialSource,
+      serviceCredential,
+      tokenValidator,
+      sandbox,
+      onShutdown: (fn) => cleanup.push(async () => fn()),
+    };
+    const mounted = (options.routes ?? serviceRoutes)(context);
     const app = createWebApp({
       mode: config.mode,
       logger,

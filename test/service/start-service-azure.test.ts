@@ -71,6 +71,29 @@ describe('startService with a real tenant configured', () => {
   });
 });
 
+describe('startService extension points', () => {
+  it('mounts the given routes and runs onShutdown work after the server stops, before the store closes', async () => {
+    const events: string[] = [];
+    const { Router } = await import('express');
+    const service = await startService(realConfig(), {
+      logger: quiet,
+      routes: (ctx) => {
+        ctx.onShutdown(async () => {
+          const stillServing = await fetch(`${service.listenUrl}/healthz`).then(() => true, () => false);
+          await ctx.store.get('SELECT 1');
+          events.push(`closed; serving=${stillServing}; store open`);
+        });
+        const r = Router();
+        r.get('/', (_req, res) => res.json({ mode: ctx.config.mode }));
+        return { routes: [{ path: '/api/v1/echo-mode', handlers: r, nav: { label: 'Echo', href: '/api/v1/echo-mode' } }] };
+      },
+    });
+    expect(await (await fetch(`${service.listenUrl}/api/v1/echo-mode`)).json()).toEqual({ mode: 'azure' });
+    await service.close();
+    expect(events).toEqual(['closed; serving=false; store open']);
+  });
+});
+
 describe('startService failures', () => {
   it('fails on a broken policies folder with one line naming the problem, leaving nothing listening', async () => {
     const policies = join(dir, 'bad-policies');
