@@ -58,6 +58,7 @@ beforeAll(async () => {
     serviceCredential: createServiceCredential(endpoints, source),
     tokenValidator: createApiTokenValidator({ issuers: endpoints.issuers, tenantId: endpoints.tenantId, audiences: endpoints.apiAudiences, jwksUri: endpoints.jwksUri }),
     sandbox: undefined,
+    onShutdown: () => undefined,
   };
   mount = mountSignIn(ctx, { audit: sb.audit, rateLimits: { signIn: { limit: 1000, windowMs: 60_000 }, decisions: { limit: 1000, windowMs: 60_000 } } });
   const app = createWebApp({
