@@ -1,0 +1,126 @@
+/**
+ * Wires the auditor capability from the configuration: the searchable log, signed checkpoints
+ * (when ELEVATE_AUDIT_CHECKPOINT_KEY is set; the key file is created 0600 if missing), retention
+ * (when ELEVATE_AUDIT_RETENTION_DAYS is set; it needs the key, because archives are sealed),
+ * the refusal recorder and the verifier. The web layer mounts it with mountAuditWeb.
+ */
+import type { Config } from '../config/load-config.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Database } from '../store/database.ts';
+import { CheckpointKeyError, loadCheckpointKey } from './audit-checkpoint-key.ts';
+import { createCheckpointStore } from './audit-checkpoint-store.ts';
+import { createCheckpointer, type Checkpointer } from './audit-checkpointer.ts';
+import { createAuditLog, type AuditLog } from './audit-log.ts';
+import { createOverviewSource, type OverviewSource } from './audit-overview-source.ts';
+import { createAuditQuery, type AuditQuery } from './audit-query.ts';
+import { collapsingAudit, createRefusalRecorder, type RefusalRecorder } from './audit-refusals.ts';
+import { archiveExpired, type ArchiveResult } from './audit-retention.ts';
+import type { AuditInput } from './audit-types.ts';
+import { createAuditVerifier, type AuditVerifier } from './audit-verifier.ts';
+
+export interface AuditModuleDeps {
+  db: Database;
+  config: Config['audit'];
+  logger?: Logger;
+  metrics?: Pick<Metrics, 'auditAppends'>;
+  clock?: () => Date;
+  /** How often the checkpointer looks for entries other writers appended (default 60 s). */
+  checkpointIntervalMs?: number;
+  /** How often retention runs (default 6 h). */
+  retentionIntervalMs?: number;
+}
+
+export interface AuditModule {
+  /** The audit log, checkpointing as appends cross ELEVATE_AUDIT_CHECKPOINT_EVERY. */
+  audit: AuditLog;
+  /** An append-only sink that collapses refusal floods: give it to sign-in and the agent authenticator. */
+  refusalSink: { append(input: AuditInput): Promise<unknown> };
+  recorder: RefusalRecorder;
+  query: AuditQuery;
+  overview: OverviewSource;
+  verifier: AuditVerifier;
+  checkpointer: Checkpointer | undefined;
+  /** Archives what has expired now; throws when retention is not configured. */
+  runRetention(): Promise<ArchiveResult | undefined>;
+  /** Starts the checkpoint, retention and refusal-flush timers (all unref'd). */
+  start(): void;
+  /** Stops the timers and flushes pending refusal counts. */
+  close(): Promise<void>;
+}
+
+export class AuditConfigError extends Error {
+  override name = 'AuditConfigError';
+}
+
+export function createAuditModule(deps: AuditModuleDeps): AuditModule {
+  const clock = deps.clock ?? (() => new Date());
+  const { config } = deps;
+  const base = createAuditLog(deps.db, { clock, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) });
+
+  let checkpointer: Checkpointer | undefined;
+  if (config.checkpointKeyPath) {
+    let key;
+    try {
+      key = loadCheckpointKey(config.checkpointKeyPath, { create: true });
+    } catch (err) {
+      if (err instanceof CheckpointKeyError) throw new AuditConfigError(`ELEVATE_AUDIT_CHECKPOINT_KEY: ${err.message}`);
+      throw err;
+    }
+    const store = createCheckpointStore(deps.db, config.archiveDir);
+    checkpointer = createCheckpointer({ db: deps.db, key, store, every: config.checkpointEvery, clock, ...(deps.logger ? { logger: deps.logger } : {}) });
+  }
+  if (config.retentionDays !== undefined && !checkpointer) {
+    throw new AuditConfigError('ELEVATE_AUDIT_RETENTION_DAYS: retention needs ELEVATE_AUDIT_CHECKPOINT_KEY, because archives are sealed with a signed checkpoint');
+  }
+
+  const audit = checkpointer ? checkpointer.observe(base) : base;
+  const recorder = createRefusalRecorder(audit, clock, deps.logger ? { logger: deps.logger } : {});
+  const verifier = createAuditVerifier({
+    db: deps.db,
+    checkpoints: checkpointer ? { key: checkpointer.key, store: checkpointer.store, every: config.checkpointEvery } : undefined,
+    clock,
+  });
+
+  let retentionRun: Promise<ArchiveResult | undefined> | undefined;
+  const runRetention = () => {
+    if (config.retentionDays === undefined || !checkpointer) return Promise.reject(new AuditConfigError('ELEVATE_AUDIT_RETENTION_DAYS is not set'));
+    const days = config.retentionDays;
+    const signer = checkpointer;
+    retentionRun ??= archiveExpired({ db: deps.db, audit, checkpointer: signer, archiveDir: config.archiveDir, retentionDays: days, clock, ...(deps.logger ? { logger: deps.logger } : {}) }).finally(() => {
+      retentionRun = undefined;
+    });
+    return retentionRun;
+  };
+
+  let retentionTimer: NodeJS.Timeout | undefined;
+  return {
+    audit,
+    refusalSink: collapsingAudit(audit, recorder),
+    recorder,
+    query: createAuditQuery(deps.db),
+    overview: createOverviewSource(deps.db, { clock }),
+    verifier,
+    checkpointer,
+    runRetention,
+    start() {
+      recorder.start();
+      checkpointer?.start(deps.checkpointIntervalMs ?? 60_000);
+      if (config.retentionDays !== undefined && !retentionTimer) {
+        const tick = () => {
+          runRetention().catch((err: unknown) => deps.logger?.error({ reason: (err as Error).message }, 'audit retention failed; nothing was deleted'));
+        };
+        retentionTimer = setInterval(tick, deps.retentionIntervalMs ?? 6 * 3_600_000);
+        retentionTimer.unref();
+        setImmediate(tick);
+      }
+    },
+    async close() {
+      checkpointer?.stop();
+      if (retentionTimer) clearInterval(retentionTimer);
+      retentionTimer = undefined;
+      await retentionRun?.catch(() => undefined);
+      await recorder.close().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * What one entry means in a request's story, for the timeline page: the stage, who acted, whose
+ * permissions were used, the approver, ARM's correlation id, the discarded token. Pure: an entry
+ * in, a description out; the page prints every detail field as well, so nothing is hidden by a
+ * field this does not know.
+ */
+import { MANAGED_IDENTITY_PREFIX } from './audit-overview.ts';
+import type { AuditEntry, JsonObject, JsonValue } from './audit-types.ts';
+
+export type TimelineStage =
+  | 'raised'
+  | 'decided'
+  | 'approved'
+  | 'denied'
+  | 'executing'
+  | 'executed'
+  | 'failed'
+  | 'arm-request'
+  | 'arm-response'
+  | 'token-discarded'
+  | 'expired'
+  | 'cancelled'
+  | 'other';
+
+export interface TimelineItem {
+  stage: TimelineStage;
+  /** One line for people. */
+  summary: string;
+  /** Whose permissions were used, and how (managed identity or OBO). */
+  identity?: { id: string; kind: 'managed identity' | 'OBO' };
+  /** The approver named by the entry (id, and upn/tid when the entry records them). */
+  approver?: { id: string; upn?: string; tid?: string };
+  correlationId?: string;
+  /** For token-discarded: the SHA-256 of the token's uti, never the token. */
+  utiHash?: string;
+}
+
+const str = (v: JsonValue | undefined): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const obj = (v: JsonValue | undefined): JsonObject | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined);
+
+function firstString(details: JsonObject, paths: string[][]): string | undefined {
+  for (const path of paths) {
+    let v: JsonValue | undefined = details;
+    for (const key of path) v = obj(v)?.[key];
+    const s = str(v);
+    if (s !== undefined) return s;
+  }
+  return undefined;
+}
+
+function identityOf(id: string | null): TimelineItem['identity'] {
+  if (id === null) return undefined;
+  return { id, kind: id.startsWith(MANAGED_IDENTITY_PREFIX) ? 'managed identity' : 'OBO' };
+}
+
+const TRANSITIONS: Record<string, TimelineStage> = {
+  approved: 'approved',
+  denied: 'denied',
+  executing: 'executing',
+  succeeded: 'executed',
+  failed: 'failed',
+  expired: 'expired',
+  cancelled: 'cancelled',
+};
+
+export function describeEntry(e: AuditEntry): TimelineItem {
+  const d = e.details;
+  const correlationId = firstString(d, [['correlationId'], ['armCorrelationId'], ['arm', 'correlationId'], ['execution', 'correlationId']]);
+  const item: TimelineItem = { stage: 'other', summary: e.eventType };
+  if (correlationId) item.correlationId = correlationId;
+  const identity = identityOf(e.actingIdentity);
+  if (identity) item.identity = identity;
+  const approverId = e.approverId ?? firstString(d, [['approver', 'oid'], ['approverOid'], ['approver', 'id']]);
+  if (approverId) {
+    const approver: NonNullable<TimelineItem['approver']> = { id: approverId };
+    const upn = firstString(d, [['approver', 'upn'], ['approverUpn'], ['upn']]);
+    const tid = firstString(d, [['approver', 'tid'], ['approverTid'], ['tid']]);
+    if (upn) approver.upn = upn;
+    if (tid) approver.tid = tid;
+    item.approver = approver;
+  }
+
+  if (e.eventType === 'operation.requested') {
+    item.stage = 'raised';
+    item.summary = `Raised by ${e.actor.name ?? e.actor.id}: ${e.action ?? 'an operation'} (decision: ${e.outcome ?? 'unknown'})`;
+  } else if (e.eventType === 'operation.decided' || e.eventType === 'operation.redecided') {
+    item.stage = 'decided';
+    item.summary = `Decided: ${e.outcome ?? 'unknown'}`;
+  } else if (e.eventType === 'operation.transition') {
+    item.stage = TRANSITIONS[e.outcome ?? ''] ?? 'other';
+    const by = e.actor.name ?? e.actor.id;
+    item.summary =
+      item.stage === 'executing' && identity
+        ? `Execution started with ${identity.kind} ${identity.id}`
+        : `${str(d.from) ?? '?'} → ${e.outcome ?? '?'} (${str(d.event) ?? 'transition'} by ${by})`;
+  } else if (e.eventType === 'approval.granted' || e.eventType === 'approval.denied') {
+    item.stage = e.eventType === 'approval.granted' ? 'approved' : 'denied';
+    item.summary = `${e.eventType === 'approval.granted' ? 'Approved' : 'Denied'} by ${item.approver?.upn ?? item.approver?.id ?? e.actor.name ?? e.actor.id}`;
+  } else if (e.eventType === 'arm.request') {
+    item.stage = 'arm-request';
+    item.summary = `Sent to ARM as ${identity ? `${identity.kind} ${identity.id}` : 'an unrecorded identity'}`;
+  } else if (e.eventType === 'arm.response') {
+    item.stage = 'arm-response';
+    item.summary = `ARM answered ${e.outcome ?? '?'}`;
+  } else if (e.eventType === 'token.discarded') {
+    item.stage = 'token-discarded';
+    const utiHash = firstString(d, [['utiHash'], ['uti_hash'], ['token', 'utiHash']]);
+    if (utiHash) item.utiHash = utiHash;
+    item.summary = `On-behalf-of token discarded${item.approver ? ` (approver ${item.approver.upn ?? item.approver.id})` : ''}`;
+  }
+  return item;
+}

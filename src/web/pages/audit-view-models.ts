@@ -1,0 +1,123 @@
+/**
+ * What the audit templates receive: plain values only (nunjucks escapes them), links built here
+ * with URLSearchParams so no filter value ever lands in a URL unencoded.
+ */
+import { canonicalEntryJson, recomputedHash } from '../../audit/audit-canonical.ts';
+import type { AuditOrder } from '../../audit/audit-cursor.ts';
+import { SEARCH_PARAMS, searchToParams, type AuditSearch } from '../../audit/audit-search.ts';
+import { describeEntry, type TimelineItem } from '../../audit/audit-timeline.ts';
+import type { AuditEntry } from '../../audit/audit-types.ts';
+
+export interface EntryRow {
+  seq: number;
+  href: string;
+  ts: string;
+  eventType: string;
+  actor: string;
+  agentId: string | null;
+  action: string | null;
+  scope: string | null;
+  outcome: string | null;
+  actingIdentity: string | null;
+  approverId: string | null;
+  requestId: string | null;
+  requestHref: string | null;
+}
+
+export const entryHref = (seq: number) => `/audit/entries/${seq}`;
+export const requestHref = (requestId: string) => `/audit/requests/${encodeURIComponent(requestId)}`;
+
+export function entryRow(e: AuditEntry): EntryRow {
+  return {
+    seq: e.seq,
+    href: entryHref(e.seq),
+    ts: e.ts,
+    eventType: e.eventType,
+    actor: e.actor.name ? `${e.actor.name} (${e.actor.id})` : e.actor.id,
+    agentId: e.agentId,
+    action: e.action,
+    scope: e.scope,
+    outcome: e.outcome,
+    actingIdentity: e.actingIdentity,
+    approverId: e.approverId,
+    requestId: e.requestId,
+    requestHref: e.requestId ? requestHref(e.requestId) : null,
+  };
+}
+
+/** The form's current values: what the user typed, as the parser normalised it. */
+export function filterValues(search: AuditSearch): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const name of SEARCH_PARAMS) values[name] = search[name] ?? '';
+  return values;
+}
+
+export function listHref(search: AuditSearch, extra: Record<string, string> = {}): string {
+  const params = searchToParams(search);
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  const q = params.toString();
+  return q ? `/audit?${q}` : '/audit';
+}
+
+export function exportHref(search: AuditSearch, format: 'jsonl' | 'csv', order: AuditOrder): string {
+  const params = searchToParams(search);
+  params.set('format', format);
+  if (order !== 'desc') params.set('order', order);
+  return `/audit/export?${params.toString()}`;
+}
+
+export interface EntryModel {
+  entry: AuditEntry;
+  canonicalJson: string;
+  hashMatches: boolean;
+  detailsJson: string;
+  prevHref: string | null;
+  nextHref: string;
+  requestHref: string | null;
+}
+
+export function entryModel(e: AuditEntry): EntryModel {
+  return {
+    entry: e,
+    canonicalJson: canonicalEntryJson(e),
+    hashMatches: recomputedHash(e) === e.hash,
+    detailsJson: JSON.stringify(e.details, null, 2),
+    prevHref: e.seq > 1 ? entryHref(e.seq - 1) : null,
+    nextHref: entryHref(e.seq + 1),
+    requestHref: e.requestId ? requestHref(e.requestId) : null,
+  };
+}
+
+export interface TimelineRow extends TimelineItem {
+  seq: number;
+  href: string;
+  ts: string;
+  eventType: string;
+  actor: string;
+  outcome: string | null;
+  details: Array<{ key: string; value: string }>;
+}
+
+export function timelineRows(entries: readonly AuditEntry[]): TimelineRow[] {
+  return entries.map((e) => ({
+    ...describeEntry(e),
+    seq: e.seq,
+    href: entryHref(e.seq),
+    ts: e.ts,
+    eventType: e.eventType,
+    actor: e.actor.name ? `${e.actor.name} (${e.actor.id})` : e.actor.id,
+    outcome: e.outcome,
+    details: Object.entries(e.details).map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) })),
+  }));
+}
+
+/** The request's key facts, gathered across its entries for the timeline's summary box. */
+export function timelineSummary(rows: readonly TimelineRow[]) {
+  const first = <K extends keyof TimelineRow>(k: K) => rows.find((r) => r[k] !== undefined)?.[k];
+  return {
+    approver: rows.find((r) => r.approver && (r.stage === 'approved' || r.stage === 'token-discarded'))?.approver ?? first('approver'),
+    executedAs: rows.find((r) => r.stage === 'executing' || r.stage === 'arm-request')?.identity,
+    correlationId: first('correlationId'),
+    tokenDiscarded: rows.some((r) => r.stage === 'token-discarded'),
+  };
+}

@@ -1,0 +1,172 @@
+import { Router } from 'express';
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { requireAbility } from '../../src/signin/access-control.ts';
+import { appendRequestFlows, APPROVER, CORRELATION, DEALLOCATE, HOSTILE, MI, OBO_REQUEST } from '../audit/audit-flow-fixtures.ts';
+import { useTempDir } from '../audit/audit-tamper-fixtures.ts';
+import { auditWebRig, CSRF, type AuditWebRig } from './audit-web-fixtures.ts';
+
+const tempDir = useTempDir();
+
+/** Stand-ins for the approval and agent routes, guarded exactly as those routes are: with requireAbility. */
+function decisionRoutes() {
+  const approvals = Router();
+  approvals.post('/:id/approve', requireAbility('approve', 'Approval'), (_req, res) => void res.json({ approved: true }));
+  approvals.post('/:id/deny', requireAbility('deny', 'Approval'), (_req, res) => void res.json({ denied: true }));
+  const agents = Router();
+  agents.post('/:id', requireAbility('manage', 'Agent'), (_req, res) => void res.json({ changed: true }));
+  agents.get('/', requireAbility('read', 'Agent'), (_req, res) => void res.json({ agents: [] }));
+  return [
+    { path: '/approvals', handlers: approvals },
+    { path: '/agents', handlers: agents },
+  ];
+}
+
+let rig: AuditWebRig;
+beforeEach(async () => {
+  rig = await auditWebRig({ dir: tempDir(), extraRoutes: decisionRoutes() });
+  await appendRequestFlows(rig.module.audit);
+});
+afterEach(() => rig.close());
+
+const as = (who: 'auditor' | 'admin' | 'standard' | 'reader') => ({ 'x-test-user': who, accept: 'text/html' });
+
+describe('audit pages: who may see them', () => {
+  it('lets an Auditor and an Administrator read, and refuses a Standard User and a Reader with 403', async () => {
+    for (const who of ['auditor', 'admin'] as const) {
+      for (const path of ['/audit', '/audit/overview', '/audit/entries/1', `/audit/requests/${OBO_REQUEST}`, '/audit/verify', '/audit/export']) {
+        await request(rig.app).get(path).set(as(who)).expect(200);
+      }
+    }
+    for (const who of ['standard', 'reader'] as const) {
+      for (const path of ['/audit', '/audit/overview', '/audit/entries/1', `/audit/requests/${OBO_REQUEST}`, '/audit/verify', '/audit/export']) {
+        const res = await request(rig.app).get(path).set(as(who)).expect(403);
+        expect(res.text).toMatch(/(Viewing|Verifying|Exporting) the audit log needs the SRE Agent Administrator or Auditor role/);
+      }
+    }
+  });
+
+  it('lets an Auditor read but not approve, deny or change agents (403)', async () => {
+    await request(rig.app).get('/agents').set(as('auditor')).expect(200);
+    for (const path of ['/approvals/r1/approve', '/approvals/r1/deny', '/agents/a1']) {
+      const res = await request(rig.app).post(path).set({ 'x-test-user': 'auditor', accept: 'application/json' }).expect(403);
+      expect(res.body.error).toBe('forbidden');
+    }
+    // The administrator, for contrast, may.
+    await request(rig.app).post('/approvals/r1/approve').set({ 'x-test-user': 'admin', accept: 'application/json' }).expect(200);
+  });
+
+  it('sends an anonymous browser to sign in', async () => {
+    const res = await request(rig.app).get('/audit?agentId=x').set({ accept: 'text/html' }).expect(303);
+    expect(res.headers.location).toBe('/auth/signin?returnTo=%2Faudit%3FagentId%3Dx');
+  });
+
+  it('audits refusals, a flood collapsing into one entry per minute', async () => {
+    for (let i = 0; i < 20; i++) await request(rig.app).get('/audit').set(as('standard')).expect(403);
+    await vi.waitFor(async () => {
+      const refused = await rig.module.query.page({ eventType: 'http.refused' });
+      expect(refused.entries).toHaveLength(1);
+      expect(refused.entries[0]).toMatchObject({ actor: { id: '00000000-0000-4000-8000-0000000000a3' }, outcome: 'forbidden', details: { status: 403, method: 'GET', route: '/audit' } });
+    });
+    await rig.module.recorder.flush();
+    const repeated = await rig.module.query.page({ eventType: 'refusal.repeated' });
+    expect(repeated.entries[0]!.details).toMatchObject({ count: 19, reason: '403 GET /audit' });
+  });
+});
+
+describe('audit pages: content', () => {
+  it('lists and filters entries, linking each request to its timeline', async () => {
+    const res = await request(rig.app).get(`/audit?requestId=${OBO_REQUEST}`).set(as('auditor')).expect(200);
+    const seqs = [...res.text.matchAll(/<tr data-seq="(\d+)">/g)].map((m) => Number(m[1]));
+    expect(seqs).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(res.text).toContain(`href="/audit/requests/${OBO_REQUEST}"`);
+    expect(res.text).toContain(`href="/audit/export?requestId=${OBO_REQUEST}&amp;format=csv"`);
+    const scoped = await request(rig.app).get('/audit').query({ scopePrefix: '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sre', actingIdentity: MI }).set(as('auditor')).expect(200);
+    expect(scoped.text).toContain('No entries match');
+  });
+
+  it('answers a bad filter with 400 and the reason, keeping what was typed (escaped)', async () => {
+    const res = await request(rig.app).get('/audit').query({ from: '2026-02-30', agentId: '<b>x</b>' }).set(as('auditor')).expect(400);
+    expect(res.text).toContain('from is not a valid date');
+    expect(res.text).toContain('value="&lt;b&gt;x&lt;/b&gt;"');
+    await request(rig.app).get('/audit').query({ bogus: '1' }).set(as('auditor')).expect(400);
+    await request(rig.app).get('/audit').query({ cursor: 'forged' }).set(as('auditor')).expect(400);
+  });
+
+  it('pages with a cursor link', async () => {
+    for (let i = 0; i < 60; i++) await rig.module.audit.append({ actor: { kind: 'system', id: 'elevate' }, eventType: 'test.filler', details: { i } });
+    const first = await request(rig.app).get('/audit').set(as('auditor')).expect(200);
+    const next = /href="(\/audit\?cursor=[^"]+)" data-testid="next-page"/.exec(first.text)![1]!;
+    const second = await request(rig.app).get(next.replace(/&amp;/g, '&')).set(as('auditor')).expect(200);
+    const firstSeqs = [...first.text.matchAll(/<tr data-seq="(\d+)">/g)].map((m) => Number(m[1]));
+    const secondSeqs = [...second.text.matchAll(/<tr data-seq="(\d+)">/g)].map((m) => Number(m[1]));
+    expect(firstSeqs).toHaveLength(50);
+    expect(secondSeqs[0]).toBe(firstSeqs[49]! - 1);
+  });
+
+  it('shows an entry with its canonical JSON and hash', async () => {
+    const entry = (await rig.module.query.entry(2))!;
+    const res = await request(rig.app).get('/audit/entries/2').set(as('auditor')).expect(200);
+    expect(res.text).toContain(entry.hash);
+    expect(res.text).toContain('matches the content below');
+    expect(res.text).toContain('&quot;event_type&quot;:&quot;approval.granted&quot;');
+    await request(rig.app).get('/audit/entries/999').set(as('auditor')).expect(404);
+    await request(rig.app).get('/audit/entries/1e3').set(as('auditor')).expect(404);
+  });
+
+  it('shows a request timeline: raised, approved, executed with the approver OBO, ARM correlation id, token discarded', async () => {
+    const res = await request(rig.app).get(`/audit/requests/${OBO_REQUEST}`).set(as('auditor')).expect(200);
+    for (const stage of ['raised', 'approved', 'executing', 'arm-request', 'arm-response', 'token-discarded', 'executed']) expect(res.text).toContain(`data-stage="${stage}"`);
+    expect(res.text).toMatch(new RegExp(`data-testid="executed-as">OBO ${APPROVER.oid}<`));
+    expect(res.text).toContain(`data-testid="timeline-approver">${APPROVER.upn} (${APPROVER.oid}), tenant ${APPROVER.tid}<`);
+    expect(res.text).toContain(`data-testid="timeline-correlation">${CORRELATION}<`);
+    expect(res.text).toContain('discarded (recorded)');
+    await request(rig.app).get('/audit/requests/no-such-request').set(as('auditor')).expect(404);
+  });
+
+  it('escapes hostile agent text on every page, and serves no script', async () => {
+    const pages = [`/audit`, `/audit/requests/req-hostile-5`, `/audit/entries/${(await rig.module.query.page({ requestId: 'req-hostile-5' })).entries[0]!.seq}`, '/audit/overview'];
+    for (const path of pages) {
+      const res = await request(rig.app).get(path).set(as('auditor')).expect(200);
+      expect(res.text).not.toContain('<script');
+      expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+      if (path !== '/audit/overview') expect(res.text).toContain('&lt;script&gt;');
+    }
+  });
+
+  it('draws the overview as server-side SVG with per-outcome totals and the top elevated actions', async () => {
+    const res = await request(rig.app).get('/audit/overview').set(as('auditor')).expect(200);
+    expect(res.text).toContain('<svg class="audit-chart"');
+    expect(res.text).not.toMatch(/style=/);
+    const totals = Object.fromEntries([...res.text.matchAll(/<li data-category="([a-z-]+)">[^]*?<strong>(\d+)<\/strong>/g)].map((m) => [m[1], Number(m[2])]));
+    expect(totals).toEqual({ 'executed-mi': 1, 'executed-obo': 1, denied: 1, expired: 1, forbidden: 1 });
+    expect(res.text).toContain(`>${DEALLOCATE}</a></td><td>2</td>`);
+    expect(res.text).toContain('&lt;script&gt;'); // the hostile action, ranked and escaped
+  });
+
+  it('exports the filtered view with a trailer', async () => {
+    const res = await request(rig.app).get('/audit/export').query({ requestId: OBO_REQUEST, format: 'jsonl' }).set(as('auditor')).expect(200);
+    expect(res.headers['content-type']).toMatch(/^application\/x-ndjson/);
+    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="elevate-audit-.*\.jsonl"$/);
+    const lines = res.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(9);
+    expect(lines[8]).toMatchObject({ trailer: { entries: 8, lastSeq: 1 } });
+    await request(rig.app).get('/audit/export').query({ format: 'xml' }).set(as('auditor')).expect(400);
+  });
+
+  it('runs verification on POST with a CSRF token, and reports the first break after tampering', async () => {
+    await request(rig.app).post('/audit/verify').set(as('auditor')).type('form').send({}).expect(403);
+    const ok = await request(rig.app).post('/audit/verify').set(as('auditor')).type('form').send({ _csrf: CSRF }).expect(200);
+    expect(ok.text).toContain('data-ok="true"');
+    expect(ok.text).toMatch(/data-testid="entries-checked">\d+</);
+    await request(rig.app).post('/audit/verify').set(as('standard')).type('form').send({ _csrf: CSRF }).expect(403);
+
+    await rig.db.exec('DROP TRIGGER audit_log_no_update');
+    await rig.db.run(`UPDATE audit_log SET outcome = 'denied' WHERE seq = 4`);
+    const broken = await request(rig.app).post('/audit/verify').set(as('auditor')).type('form').send({ _csrf: CSRF }).expect(409);
+    expect(broken.text).toContain('data-ok="false"');
+    expect(broken.text).toContain('seq 4, changed');
+    // The GET page shows the last result.
+    expect((await request(rig.app).get('/audit/verify').set(as('auditor')).expect(200)).text).toContain('seq 4, changed');
+  });
+});
