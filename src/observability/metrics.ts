@@ -46,6 +46,12 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    signIns: new Counter({
+      name: 'elevate_signins_total',
+      help: 'Completed browser sign-ins, by outcome (completed, refused) and refusal reason',
+      labelNames: ['outcome', 'reason'] as const,
+      registers: [registry],
+    }),
   };
 }
 

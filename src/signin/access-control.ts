@@ -25,6 +25,16 @@ export interface TemplateUser {
 
 const contexts = new WeakMap<Request, AccessContext>();
 
+/** The user's current roles under the policy: only person roles, only those still defined. */
+export function rolesOfUser(user: SessionUser | undefined, policies: { serviceRoles: ServiceRolesPolicy }): ServiceRole[] {
+  return user ? policies.serviceRoles.roles.filter((r) => r.principalType === 'user' && user.roles.includes(r.id)) : [];
+}
+
+/** What this user may do, e.g. for a sign-in continuation deciding on the user it just received. */
+export function abilityForUser(user: SessionUser | undefined, policies: { serviceRoles: ServiceRolesPolicy }): AppAbility {
+  return defineAbilityFor(rolesOfUser(user, policies));
+}
+
 /**
  * Resolves the session's user into roles and a CASL ability against the current policies (so a
  * role removed from the policy stops working without waiting for sign-out), and exposes
@@ -34,7 +44,7 @@ const contexts = new WeakMap<Request, AccessContext>();
 export function exposeSignedInUser(policies: { serviceRoles: ServiceRolesPolicy }): RequestHandler {
   return (req, res, next) => {
     const user = req.session?.user;
-    const roles = user ? policies.serviceRoles.roles.filter((r) => r.principalType === 'user' && user.roles.includes(r.id)) : [];
+    const roles = rolesOfUser(user, policies);
     const ability = defineAbilityFor(roles);
     contexts.set(req, { user, roles, ability, policies });
     res.locals.ability = ability;

@@ -19,7 +19,7 @@ export interface SignInMount {
   auth: { signInPath: string; signOutPath: string };
   signIn: SignIn;
   sessions: Sessions;
-  /** Stops the session sweeper. */
+  /** Stops the session sweeper (also registered with ctx.onShutdown). */
   close(): void;
 }
 
@@ -64,7 +64,9 @@ export function mountSignIn(ctx: ServiceContext, deps: MountSignInDeps): SignInM
     validateApiToken: ctx.tokenValidator,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
+    metrics: ctx.metrics,
   });
+  ctx.onShutdown(() => sessions.close());
   return {
     middleware: [...sessions.middleware, signIn.exposeUser],
     routes: [{ path: '/', handlers: signIn.router }],

@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import '../sessions/session-data.ts';
 import type { SessionUser } from '../sessions/session-data.ts';
 import type { BeginSignInOptions } from './begin-sign-in.ts';
@@ -19,7 +20,10 @@ export interface SignInRouterDeps {
   complete: (req: Request) => Promise<SignInOutcome>;
   signInLimiter: RequestHandler;
   csrfProtection: RequestHandler;
+  /** Re-run after sign-in so the continuation and templates see the new user. */
+  exposeUser: RequestHandler;
   sessionCookieName: string;
+  metrics?: Pick<Metrics, 'signIns'>;
 }
 
 /**
@@ -62,7 +66,9 @@ export function createSignInRouter(deps: SignInRouterDeps): Router {
         await destroySession(req);
         throw err;
       }
+      deps.metrics?.signIns.inc({ outcome: 'completed', reason: '' });
       if (!signIn.boundTo) return res.redirect(303, signIn.returnTo);
+      await new Promise<void>((resolve, reject) => deps.exposeUser(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
       const continuation = deps.continuations.get(signIn.boundTo.kind);
       if (!continuation) {
         deps.logger.warn({ kind: signIn.boundTo.kind }, 'sign-in bound to an unknown continuation');
@@ -111,6 +117,7 @@ async function refuse(
     deps.logger.error({ err, reason: entry.details?.reason }, 'refused sign-in could not be audited');
   }
   deps.logger.info({ reason: entry.details?.reason, actor: entry.actor.id }, 'sign-in refused');
+  deps.metrics?.signIns.inc({ outcome: 'refused', reason: String(entry.details?.reason ?? 'unknown') });
   const account = failure.kind === 'account' ? failure.refusal : undefined;
   res.status(account ? 403 : 400).render('signin/refused.njk', {
     reason: account?.reason ?? failure.kind,

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { AppAction, AppSubject } from '../access/app-permissions.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { ServiceRolesPolicy } from '../policies/service-roles-schema.ts';
 import { csrfProtection } from '../sessions/csrf-protection.ts';
 import { exposeSignedInUser, requireAbility, requireSignIn } from './access-control.ts';
@@ -27,6 +28,7 @@ export interface SignInDeps {
   /** Validator for access tokens to Elevate's API (the service's own, `ServiceContext.tokenValidator`). */
   validateApiToken: ApiTokenValidator;
   rateLimits?: { signIn?: RateLimitSettings; decisions?: RateLimitSettings };
+  metrics?: Pick<Metrics, 'signIns'>;
 }
 
 /** Sign-in, sessions' identity and access control, ready to mount. */
@@ -61,6 +63,7 @@ export function createSignIn(deps: SignInDeps): SignIn {
   const signInLimiter = createSignInRateLimiter(deps.rateLimits?.signIn);
   const begin = async (req: Request, res: Response, options?: BeginSignInOptions) =>
     beginSignIn(await deps.provider(), Math.floor(now() / 1000), req, res, options);
+  const exposeUser = exposeSignedInUser(deps.policies);
   const router = createSignInRouter({
     provider: deps.provider,
     audit: deps.audit,
@@ -70,11 +73,13 @@ export function createSignIn(deps: SignInDeps): SignIn {
     complete: async (req) => completeSignIn({ provider: await deps.provider(), policies: deps.policies, validateApiToken: deps.validateApiToken, now }, req),
     signInLimiter,
     csrfProtection: csrf,
+    exposeUser,
     sessionCookieName: deps.sessionCookieName,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   return {
     router,
-    exposeUser: exposeSignedInUser(deps.policies),
+    exposeUser,
     requireSignIn,
     requireAbility,
     csrfProtection: csrf,

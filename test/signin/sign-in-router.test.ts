@@ -156,6 +156,14 @@ describe('refused accounts', () => {
   });
 });
 
+describe('metrics', () => {
+  it('counts completed and refused sign-ins by reason', async () => {
+    const metric = await h.metrics.registry.getSingleMetricAsString('elevate_signins_total');
+    expect(metric).toMatch(/elevate_signins_total\{outcome="completed",reason=""\} [1-9]/);
+    expect(metric).toMatch(/elevate_signins_total\{outcome="refused",reason="personal-account"\} [1-9]/);
+  });
+});
+
 describe('forged and replayed callbacks', () => {
   it('refuses a callback whose state was not issued to this browser (state mismatch)', async () => {
     const client = new BrowserLikeClient();

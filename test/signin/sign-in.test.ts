@@ -47,6 +47,8 @@ describe('bound sign-in for an elevation', () => {
     expect(bound.fresh).toBe(true);
     expect(bound.tokenShape).toBe(true);
     expect(bound.tokenOid).toBe(users.admin.oid);
+    expect(bound.accessUserOid).toBe(users.admin.oid);
+    expect(bound.canApprove).toBe(true);
     expect(JSON.stringify(bound.signIn)).not.toMatch(/eyJ/);
 
     const rows = await h.db.all<{ data: string }>('SELECT data FROM sessions');
@@ -55,6 +57,19 @@ describe('bound sign-in for an elevation', () => {
     const audit = JSON.stringify((await h.audit.list({}, { limit: 1000 })).entries);
     expect(audit).not.toMatch(/eyJ/);
     expect(audit).toContain('req-42');
+  });
+
+  it('hands the continuation whoever actually signed in, with that person\'s rights', async () => {
+    // Signed in as the administrator, but at the tenant the Auditor's account is picked.
+    const client = new BrowserLikeClient();
+    expect((await signInAs(client, h.url, users.admin.oid)).status).toBe(303);
+    const start = await client.get(`${h.url}/probe/elevate/req-44`);
+    const callbackUrl = await pickAccount(client, start.location!, users.auditor.oid);
+    h.lastBound = undefined;
+    expect((await client.get(callbackUrl)).status).toBe(303);
+    expect(h.lastBound!.signIn.user.oid).toBe(users.auditor.oid);
+    expect(h.lastBound!.accessUserOid).toBe(users.auditor.oid);
+    expect(h.lastBound!.canApprove).toBe(false);
   });
 
   it('refuses to start a bound sign-in for someone without the approve permission', async () => {

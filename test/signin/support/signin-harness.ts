@@ -14,6 +14,7 @@ import type { ServiceContext } from '../../../src/service/service-context.ts';
 import { mountSignIn, type SignInMount } from '../../../src/signin/mount-sign-in.ts';
 import type { CompletedSignIn } from '../../../src/signin/complete-sign-in.ts';
 import { isFreshSignInFor } from '../../../src/signin/sign-in-continuations.ts';
+import { abilityForUser, accessOf } from '../../../src/signin/access-control.ts';
 import type { Database } from '../../../src/store/database.ts';
 import { openStore } from '../../../src/store/migrations.ts';
 import { createWebApp } from '../../../src/web/create-web-app.ts';
@@ -24,11 +25,14 @@ export interface Harness {
   url: string;
   db: Database;
   audit: AuditLog;
+  metrics: ReturnType<typeof createMetrics>;
   mount: SignInMount;
   /** Moves the service's clock (sessions, sign-in flow ages) forward. */
   advance(seconds: number): void;
   /** What the `probe` continuation saw on the last bound sign-in. */
-  lastBound: { signIn: CompletedSignIn; fresh: boolean; tokenShape: boolean; tokenOid: string | undefined } | undefined;
+  lastBound:
+    | { signIn: CompletedSignIn; fresh: boolean; tokenShape: boolean; tokenOid: string | undefined; accessUserOid: string | undefined; canApprove: boolean }
+    | undefined;
   close(): Promise<void>;
 }
 
@@ -57,6 +61,7 @@ export async function startHarness(sandbox: SandboxUnderTest, options: HarnessOp
   const catalog = loadBuiltinCatalog();
   const db = await openStore(config);
   const audit = createAuditLog(db);
+  const shutdown: Array<() => Promise<void> | void> = [];
   const ctx: ServiceContext = {
     config,
     logger,
@@ -69,6 +74,9 @@ export async function startHarness(sandbox: SandboxUnderTest, options: HarnessOp
     serviceCredential: createServiceCredential(endpoints, serviceCredentialSource),
     tokenValidator: createApiTokenValidator({ issuers: endpoints.issuers, tenantId: endpoints.tenantId, audiences: endpoints.apiAudiences, jwksUri: endpoints.jwksUri }),
     sandbox: undefined,
+    onShutdown: (fn) => {
+      shutdown.push(fn);
+    },
   };
   let nowMs = Date.now();
   const limit = { limit: options.signInLimit ?? 1000, windowMs: 60_000 };
@@ -79,13 +87,14 @@ export async function startHarness(sandbox: SandboxUnderTest, options: HarnessOp
     url: `http://127.0.0.1:${port}`,
     db,
     audit,
+    metrics,
     mount,
     advance: (seconds) => {
       nowMs += seconds * 1000;
     },
     lastBound: undefined,
     close: async () => {
-      mount.close();
+      for (const fn of shutdown.reverse()) await fn();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -94,13 +103,16 @@ export async function startHarness(sandbox: SandboxUnderTest, options: HarnessOp
     },
   };
 
-  signIn.continuations.register('probe', async (_req, res, completed) => {
+  signIn.continuations.register('probe', async (req, res, completed) => {
     const token = completed.apiToken;
     harness.lastBound = {
       signIn: completed,
       fresh: isFreshSignInFor(completed, completed.boundTo ?? { kind: '', requestId: '' }, 300, Math.floor(nowMs / 1000)),
       tokenShape: token !== undefined && /^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$/.test(token.reveal()),
       tokenOid: token?.oid,
+      // What the request's access context says now: it must already be the new user.
+      accessUserOid: accessOf(req).user?.oid,
+      canApprove: abilityForUser(completed.user, ctx.policies).can('approve', 'Approval'),
     };
     res.redirect(303, '/probe/requests');
   });
