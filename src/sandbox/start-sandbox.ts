@@ -152,33 +152,69 @@ function finalHandlers(app: express.Express, logger: Logger): void {
 export async function startSandbox(options: SandboxOptions): Promise<SandboxHandle> {
   const host = options.host ?? '127.0.0.1';
   const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = (options.logger ?? createLogger('warn')).child({ component: 'sandbox' });
-  const tls = ensureSandboxTls(dataDir);
-  const caBundlePath = writeCaBundle(dataDir, tls.caCertPem, options.extraCaCertsFile);
   const seed = loadSeed(options.seedFile);
 
-  // Servers first: the origin (and so every issuer) depends on the port actually bound.
+  // Ports first, files after: a second sandbox started on the same ports (and so, usually, the
+  // same data directory) fails here before it can rewrite the CA or keys the first one serves.
+  // The origin, and with it every issuer, also depends on the port actually bound.
   let httpsApp: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let browserApp: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const notReady = (_req: IncomingMessage, res: ServerResponse) => {
     res.statusCode = 503;
     res.end();
   };
-  const httpsServer = createHttpsServer({ key: tls.serverKeyPem, cert: tls.serverCertPem }, (req, res) => (httpsApp ?? notReady)(req, res));
+  const httpsServer = createHttpsServer({}, (req, res) => (httpsApp ?? notReady)(req, res));
   const httpServer = createHttpServer((req, res) => (browserApp ?? notReady)(req, res));
+  const closeServers = () => Promise.all([closeServer(httpsServer), closeServer(httpServer)]);
   let httpsPort: number;
   let httpPort: number;
+  let tls: ReturnType<typeof ensureSandboxTls>;
+  let caBundlePath: string;
   try {
     httpsPort = await listen(httpsServer, options.httpsPort, host);
     httpPort = await listen(httpServer, options.httpPort, host);
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    tls = ensureSandboxTls(dataDir);
+    httpsServer.setSecureContext({ key: tls.serverKeyPem, cert: tls.serverCertPem });
+    caBundlePath = writeCaBundle(dataDir, tls.caCertPem, options.extraCaCertsFile);
   } catch (err) {
-    await Promise.all([closeServer(httpsServer), closeServer(httpServer)]);
+    await closeServers();
     throw err;
   }
 
   const origin = `https://localhost:${httpsPort}`;
   const browserOrigin = `http://${browserHost(host)}:${httpPort}`;
+  let handle: SandboxHandle;
+  try {
+    const mount = (api: express.Express, browser: express.Express) => {
+      httpsApp = api;
+      browserApp = browser;
+    };
+    handle = buildSandbox({ seed, dataDir, origin, browserOrigin, logger, tls, caBundlePath, armPageSize: options.armPageSize ?? 100, closeServers, mount });
+  } catch (err) {
+    await closeServers();
+    throw err;
+  }
+  logger.info({ origin, browserOrigin, tenantId: handle.tenant.tenantId }, 'sandbox: started');
+  return handle;
+}
+
+interface BuildInput {
+  seed: ReturnType<typeof loadSeed>;
+  dataDir: string;
+  origin: string;
+  browserOrigin: string;
+  logger: Logger;
+  tls: ReturnType<typeof ensureSandboxTls>;
+  caBundlePath: string;
+  armPageSize: number;
+  closeServers: () => Promise<unknown>;
+  mount: (api: express.Express, browser: express.Express) => void;
+}
+
+function buildSandbox(b: BuildInput): SandboxHandle {
+  const { seed, dataDir, origin, browserOrigin, logger } = b;
   const certificates = new Map<string, RegisteredCertificate>();
   for (const app of seed.applications) {
     if (app.generatedCertificate) certificates.set(app.generatedCertificate, ensureClientCertificate(dataDir, app.generatedCertificate).registered);
@@ -199,7 +235,7 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
   api.use(discoveryRouter(entra));
   api.use(tokenRouter(entra));
   api.use(imdsRouter({ directory, issuer, stats, logger }));
-  api.use(armRouter({ origin, state, directory, keys, issuer, stats, logger, pageSize: options.armPageSize ?? 100, operations, activity }));
+  api.use(armRouter({ origin, state, directory, keys, issuer, stats, logger, pageSize: b.armPageSize, operations, activity }));
   finalHandlers(api, logger);
 
   const browser = express();
@@ -208,10 +244,7 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
   browser.use(authorizeRouter(entra));
   browser.use(logoutRouter(entra));
   finalHandlers(browser, logger);
-
-  httpsApp = api;
-  browserApp = browser;
-  logger.info({ origin, browserOrigin, tenantId: directory.tenantId }, 'sandbox: started');
+  b.mount(api, browser);
 
   return {
     origin,
@@ -219,8 +252,8 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
     authorityHost: origin,
     armEndpoint: origin,
     imdsEndpoint: origin,
-    caCertPath: tls.caCertPath,
-    caBundlePath,
+    caCertPath: b.tls.caCertPath,
+    caBundlePath: b.caBundlePath,
     dataDir,
     tenant: buildTenantInfo(seed, dataDir),
     stats: () => stats.snapshot(),
@@ -229,7 +262,7 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
     activityLog: () => activity.all(),
     close: async () => {
       operations.close();
-      await Promise.all([closeServer(httpsServer), closeServer(httpServer)]);
+      await b.closeServers();
       logger.info('sandbox: stopped');
     },
   };
