@@ -1,6 +1,12 @@
 /**
  * Request counters, so tests and benchmarks can see how many calls reached the sandbox (how many
  * ARM list pages a feature costs, for instance). Counted per route kind and per calling principal.
+ *
+ * ARM route kinds (every page of a list counts once): subscriptions.list|get,
+ * resourceGroups.list|get, resources.listByResourceGroup|listBySubscription, resources.get|update|action,
+ * roleAssignments.list|get|create|delete, roleDefinitions.list|get, denyAssignments.list|get,
+ * permissions.list, managementGroups.list|get|descendants, operations.status, activityLog.list, unknown.
+ * Entra grants: authorization_code, refresh_token, client_credentials, on_behalf_of.
  */
 
 export interface SandboxStatsSnapshot {
