@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { niceMax, outcomeChartLayout } from '../../src/audit/audit-chart.ts';
+import { buildOverview, categoryOf, dayRange, type OverviewRow } from '../../src/audit/audit-overview.ts';
+import { createOverviewSource } from '../../src/audit/audit-overview-source.ts';
+import { createAuditLog } from '../../src/audit/audit-log.ts';
+import { describeEntry } from '../../src/audit/audit-timeline.ts';
+import { openStore } from '../../src/store/migrations.ts';
+import { appendRequestFlows, APPROVER, CORRELATION, MI } from './audit-flow-fixtures.ts';
+
+const row = (day: string, eventType: string, outcome: string | null, count: number, extra: Partial<OverviewRow> = {}): OverviewRow => ({
+  day,
+  eventType,
+  outcome,
+  actingIdentity: null,
+  action: null,
+  count,
+  ...extra,
+});
+
+describe('overview aggregation (rows in, series out)', () => {
+  it('classifies executions by identity, and denials, expiries and forbidden submissions', () => {
+    expect(categoryOf({ eventType: 'operation.transition', outcome: 'executing', actingIdentity: 'agent:a1' })).toBe('executed-mi');
+    expect(categoryOf({ eventType: 'operation.transition', outcome: 'executing', actingIdentity: APPROVER.oid })).toBe('executed-obo');
+    expect(categoryOf({ eventType: 'operation.transition', outcome: 'denied', actingIdentity: null })).toBe('denied');
+    expect(categoryOf({ eventType: 'operation.transition', outcome: 'expired', actingIdentity: null })).toBe('expired');
+    expect(categoryOf({ eventType: 'operation.forbidden', outcome: 'forbidden', actingIdentity: null })).toBe('forbidden');
+    expect(categoryOf({ eventType: 'operation.transition', outcome: 'succeeded', actingIdentity: 'agent:a1' })).toBeUndefined();
+    expect(categoryOf({ eventType: 'arm.request', outcome: 'sent', actingIdentity: 'agent:a1' })).toBeUndefined();
+  });
+
+  it('fills every day of the range, sums per category and ranks elevated actions', () => {
+    const rows = [
+      row('2026-03-01', 'operation.transition', 'executing', 3, { actingIdentity: 'agent:a1' }),
+      row('2026-03-01', 'operation.transition', 'executing', 2, { actingIdentity: 'obo-user' }),
+      row('2026-03-03', 'operation.transition', 'denied', 1),
+      row('2026-03-03', 'operation.forbidden', 'forbidden', 4),
+      row('2026-03-03', 'operation.requested', 'pending_elevation', 5, { action: 'B/action' }),
+      row('2026-03-02', 'operation.requested', 'pending_elevation', 5, { action: 'A/action' }),
+      row('2026-03-02', 'operation.requested', 'pending_elevation', 2, { action: 'C/action' }),
+      row('2026-03-02', 'operation.requested', 'execute', 9, { action: 'D/action' }),
+      row('2026-02-01', 'operation.transition', 'expired', 7), // outside the range
+    ];
+    const o = buildOverview(rows, { lastDay: '2026-03-03', days: 3, topActions: 2 });
+    expect(o.days.map((d) => d.day)).toEqual(['2026-03-01', '2026-03-02', '2026-03-03']);
+    expect(o.days.map((d) => d.total)).toEqual([5, 0, 5]);
+    expect(o.days[0]!.counts).toEqual({ 'executed-mi': 3, 'executed-obo': 2, denied: 0, expired: 0, forbidden: 0 });
+    expect(o.totals).toEqual({ 'executed-mi': 3, 'executed-obo': 2, denied: 1, expired: 0, forbidden: 4 });
+    expect(o.topActions).toEqual([
+      { action: 'A/action', count: 5 },
+      { action: 'B/action', count: 5 },
+    ]);
+  });
+
+  it('spans month and leap-day boundaries', () => {
+    expect(dayRange('2028-03-01', 3)).toEqual(['2028-02-28', '2028-02-29', '2028-03-01']);
+  });
+
+  it('reads the same figures from a real log', async () => {
+    const db = await openStore({ dbPath: ':memory:' });
+    const audit = createAuditLog(db, { clock: () => new Date('2026-03-10T08:00:00.000Z') });
+    await appendRequestFlows(audit);
+    const source = createOverviewSource(db, { clock: () => new Date('2026-03-12T00:00:00.000Z') });
+    const o = await source.overview(30);
+    expect(o.to).toBe('2026-03-12');
+    expect(o.days).toHaveLength(30);
+    expect(o.totals).toEqual({ 'executed-mi': 1, 'executed-obo': 1, denied: 1, expired: 1, forbidden: 1 });
+    expect(o.days.find((d) => d.day === '2026-03-10')!.total).toBe(5);
+    // Outside the 30 days: nothing.
+    const later = await createOverviewSource(db, { clock: () => new Date('2026-05-01T00:00:00.000Z') }).overview(30);
+    expect(later.days.every((d) => d.total === 0)).toBe(true);
+    await db.close();
+  });
+});
+
+describe('chart layout', () => {
+  it('scales to a nice maximum and stacks bars within the plot', () => {
+    expect([0, 1, 3, 7, 12, 99, 101].map(niceMax)).toEqual([1, 1, 5, 10, 20, 100, 200]);
+    const o = buildOverview([row('2026-03-02', 'operation.transition', 'executing', 6, { actingIdentity: 'agent:a' }), row('2026-03-02', 'operation.transition', 'denied', 4)], { lastDay: '2026-03-03', days: 3 });
+    const chart = outcomeChartLayout(o.days);
+    expect(chart.bars).toHaveLength(2);
+    const [mi, denied] = chart.bars;
+    expect(mi!.y + mi!.height).toBeCloseTo(chart.plot.top + chart.plot.height, 0);
+    expect(denied!.y + denied!.height).toBeCloseTo(mi!.y, 0);
+    expect(mi!.height + denied!.height).toBeCloseTo(chart.plot.height, 0); // 10 of a nice max of 10
+    expect(chart.yTicks.map((t) => t.label)).toEqual(['0', '3', '5', '8', '10']);
+    expect(chart.summary).toContain('10 in total');
+    for (const b of chart.bars) expect(b.x).toBeGreaterThanOrEqual(chart.plot.left);
+  });
+
+  it('draws nothing but axes for an empty month', () => {
+    const chart = outcomeChartLayout(buildOverview([], { lastDay: '2026-03-30', days: 30 }).days);
+    expect(chart.bars).toEqual([]);
+    expect(chart.xLabels.length).toBeLessThanOrEqual(9);
+  });
+});
+
+describe('timeline descriptions', () => {
+  it('names each stage, the identity used, the approver, the correlation id and the discarded token', async () => {
+    const db = await openStore({ dbPath: ':memory:' });
+    const audit = createAuditLog(db);
+    await appendRequestFlows(audit);
+    const items = (await audit.list({ requestId: 'req-obo-0001' }, { limit: 100 })).entries.reverse().map(describeEntry);
+    expect(items.map((i) => i.stage)).toEqual(['raised', 'approved', 'approved', 'executing', 'arm-request', 'arm-response', 'token-discarded', 'executed']);
+    expect(items[3]!.identity).toEqual({ id: APPROVER.oid, kind: 'OBO' });
+    expect(items[4]!.correlationId).toBe(CORRELATION);
+    expect(items[6]).toMatchObject({ approver: { id: APPROVER.oid, upn: APPROVER.upn, tid: APPROVER.tid }, utiHash: 'ab'.repeat(32), correlationId: CORRELATION });
+    const mi = (await audit.list({ requestId: 'req-mi-0002', eventType: 'arm.request' })).entries.map(describeEntry)[0]!;
+    expect(mi.identity).toEqual({ id: MI, kind: 'managed identity' });
+    expect(mi.summary).toBe(`Sent to ARM as managed identity ${MI}`);
+    await db.close();
+  });
+});
