@@ -31,6 +31,15 @@ const SECRET_PATHS = [
 function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.replace(JWT_SHAPE, '[redacted-jwt]');
   if (depth > 6 || value === null || typeof value !== 'object') return value;
+  // An Error's message and stack are not own enumerable fields: copy them across, scrubbed, and
+  // keep the prototype so pino's err serializer still sees an Error (type, message, stack).
+  if (value instanceof Error) {
+    const copy = Object.create(Object.getPrototypeOf(value)) as Error;
+    for (const [k, v] of Object.entries(value)) (copy as unknown as Record<string, unknown>)[k] = scrub(v, depth + 1);
+    copy.message = scrub(value.message) as string;
+    copy.stack = value.stack === undefined ? undefined : (scrub(value.stack) as string);
+    return copy;
+  }
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1);
@@ -55,7 +64,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       },
       hooks: {
         logMethod(args, method) {
-          const scrubbed = args.map((a) => scrub(a)) as Parameters<typeof method>;
+          // Messages are scrubbed here; objects after pino's serializers, in formatters.log.
+          const scrubbed = args.map((a) => (typeof a === 'string' ? scrub(a) : a)) as Parameters<typeof method>;
           return method.apply(this, scrubbed);
         },
       },
