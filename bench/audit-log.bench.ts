@@ -15,7 +15,7 @@ import { keysetPages } from '../src/store/keyset-pages.ts';
 import { openStore } from '../src/store/migrations.ts';
 
 const SEQUENTIAL = 1000;
-const CONCURRENT = 20_000;
+const CONCURRENT = 10_000;
 const IN_FLIGHT = 256;
 /** `--verify-entries N` shrinks the verify run for a quick look; the reported figure uses 1,000,000. */
 const flag = process.argv.indexOf('--verify-entries');
@@ -121,15 +121,24 @@ async function bulkLoad(db: Database, count: number): Promise<number> {
 async function verifyAtScale(dir: string) {
   const path = join(dir, 'verify.db');
   const db = await openStore({ dbPath: path });
-  log(`bulk-loading ${VERIFY_ENTRIES.toLocaleString('en-US')} hashed entries in one transaction (indexes in place)`);
-  // A big page cache keeps the eleven indexes' pages in memory during the one large load.
-  await db.exec('PRAGMA cache_size = -524288');
+  // Load without the secondary indexes and build them afterwards (as a bulk import would):
+  // sorting once is far cheaper than a million random inserts into a dozen B-trees.
+  const indexes = await db.all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_log' AND sql IS NOT NULL");
+  for (const ix of indexes) await db.exec(`DROP INDEX ${ix.name}`);
+  await db.exec('PRAGMA cache_size = -262144');
+  log(`bulk-loading ${VERIFY_ENTRIES.toLocaleString('en-US')} hashed entries in one transaction`);
   const loadMs = await bulkLoad(db, VERIFY_ENTRIES);
+  log(`rebuilding ${indexes.length} indexes`);
+  const indexStart = now();
+  for (const ix of indexes) await db.exec(ix.sql);
+  const indexMs = now() - indexStart;
   // Fold the ~1 GB WAL into the database, as the automatic checkpoint would have done in
   // normal running; reading through a WAL that large is not what a running server sees.
   await db.exec('PRAGMA wal_checkpoint(TRUNCATE); PRAGMA cache_size = -2000');
   const audit: AuditLog = createAuditLog(db);
-  log('scanning all rows without hashing (peer)');
+  // Peer: what any reader of the whole log pays (an export, a naive verifier): every column of
+  // every row into JS, keyset-paged the same way, with no hashing.
+  log('reading all rows in full without hashing (peer)');
   let scanStart = now();
   let cpuStart = process.cpuUsage();
   let scanned = 0;
@@ -150,7 +159,7 @@ async function verifyAtScale(dir: string) {
   if (!result.ok || result.entriesChecked !== VERIFY_ENTRIES || scanned !== VERIFY_ENTRIES) throw new Error(`unexpected verify result ${JSON.stringify(result)}`);
   const appendAtScale = await sequential(200, (i) => audit.append(input(i)));
   await db.close();
-  return { loadMs, scanMs, scanCpuMs, verifyMs, verifyCpuMs, appendAtScaleMs: appendAtScale, fileMiB: statSync(path).size / 2 ** 20 };
+  return { loadMs, indexMs, indexCount: indexes.length, scanMs, scanCpuMs, verifyMs, verifyCpuMs, appendAtScaleMs: appendAtScale, fileMiB: statSync(path).size / 2 ** 20 };
 }
 
 /** Process CPU time (all threads, user + system) in ms: what the work costs whatever else runs. */
@@ -179,10 +188,10 @@ try {
     '',
     '| measurement | value | peer | ratio |',
     '| --- | ---: | ---: | ---: |',
-    `| verify ${VERIFY_ENTRIES.toLocaleString('en-US')} entries (s; target < 5 s) | ${(v.verifyMs / 1000).toFixed(2)} | ${(v.scanMs / 1000).toFixed(2)} (same keyset scan, no hashing) | ${ratio(v.verifyMs, v.scanMs)} |`,
+    `| verify ${VERIFY_ENTRIES.toLocaleString('en-US')} entries (s; target < 5 s) | ${(v.verifyMs / 1000).toFixed(2)} | ${(v.scanMs / 1000).toFixed(2)} (reading every row in full, SELECT *, no hashing) | ${ratio(v.verifyMs, v.scanMs)} |`,
     `| verify CPU time, all threads (s) | ${(v.verifyCpuMs / 1000).toFixed(2)} | ${(v.scanCpuMs / 1000).toFixed(2)} | ${ratio(v.verifyCpuMs, v.scanCpuMs)} |`,
     `| verify rate (entries/s, wall) | ${rate(VERIFY_ENTRIES, v.verifyMs)} | ${rate(VERIFY_ENTRIES, v.scanMs)} | |`,
-    `| bulk load of ${VERIFY_ENTRIES.toLocaleString('en-US')} hashed entries, one transaction, all indexes (s) | ${(v.loadMs / 1000).toFixed(1)} | | |`,
+    `| bulk load of ${VERIFY_ENTRIES.toLocaleString('en-US')} hashed entries in one transaction, then building its ${v.indexCount} indexes (s) | ${(v.loadMs / 1000).toFixed(1)} + ${(v.indexMs / 1000).toFixed(1)} | | |`,
     `| sequential appends on the ${VERIFY_ENTRIES.toLocaleString('en-US')}-entry log (entries/s) | ${rate(200, v.appendAtScaleMs)} | | |`,
     `| database file with ${VERIFY_ENTRIES.toLocaleString('en-US')} entries (MiB) | ${v.fileMiB.toFixed(0)} | | |`,
     '',
