@@ -1,0 +1,34 @@
+-- Approvals of operation requests by SRE Agent Administrators (src/approvals/approval-store.ts).
+-- The request's own state stays in operation_requests and changes only through the lifecycle's
+-- compare-and-set; these tables hold who has approved so far and elevation approvals waiting for
+-- the approver's fresh sign-in. No token of any kind is ever stored here.
+
+-- One row per administrator who approved a request; the primary key makes a second approval by
+-- the same person impossible, whatever the race.
+CREATE TABLE approval_reviews (
+  request_id TEXT NOT NULL REFERENCES operation_requests (id),
+  -- lower case: Entra is not consistent about the case of object ids
+  approver_oid TEXT NOT NULL,
+  approver_upn TEXT NOT NULL,
+  approver_tid TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('consent', 'elevation')),
+  reason TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (request_id, approver_oid)
+) STRICT;
+
+-- An elevation approval between the Approve button and the fresh sign-in's callback. The
+-- callback consumes it exactly once (consumed_at set by compare-and-set); a replayed or late
+-- callback finds nothing to continue. `rounds` bounds sign-ins asked for again by Entra
+-- (MFA / Conditional Access claims challenges).
+CREATE TABLE elevation_attempts (
+  request_id TEXT NOT NULL REFERENCES operation_requests (id),
+  approver_oid TEXT NOT NULL,
+  approver_upn TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  rounds INTEGER NOT NULL DEFAULT 1 CHECK (rounds >= 1),
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  consumed_at TEXT,
+  PRIMARY KEY (request_id, approver_oid)
+) STRICT;
