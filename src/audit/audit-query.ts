@@ -57,15 +57,26 @@ interface Where {
   terms: string[];
   params: SqlValue[];
   empty: boolean;
+  /**
+   * No equality filter, but a range over an index (scope prefix, or timestamps when they are
+   * not monotonic): that index returns rows out of seq order, so SQLite would sort every match.
+   */
+  rangeOnly: boolean;
 }
+
+/** Seqs a page walks along the primary key before falling back to the range index. */
+const DEFAULT_WALK_WINDOW = 10_000;
 
 /** WHERE terms for a search; time ranges become seq ranges when the log allows (audit-time-bounds.ts). */
 async function whereFor(search: AuditSearch, time: TimeBounds): Promise<Where> {
   const terms: string[] = [];
   const params: SqlValue[] = [];
+  let exact = false;
+  let range = search.scopePrefix !== undefined;
   for (const [field, column] of EXACT_SEARCH_FIELDS) {
     const value = search[field];
     if (value === undefined) continue;
+    exact = true;
     terms.push(`${column} = ?`);
     params.push(value);
   }
@@ -78,7 +89,7 @@ async function whereFor(search: AuditSearch, time: TimeBounds): Promise<Where> {
   }
   if (search.from !== undefined || search.to !== undefined) {
     const bounds = await time.seqBounds(search.from, search.to);
-    if (bounds?.empty) return { terms, params, empty: true };
+    if (bounds?.empty) return { terms, params, empty: true, rangeOnly: false };
     if (bounds) {
       if (bounds.lo !== undefined) {
         terms.push('seq >= ?');
@@ -89,6 +100,7 @@ async function whereFor(search: AuditSearch, time: TimeBounds): Promise<Where> {
         params.push(bounds.hi);
       }
     } else {
+      range = true;
       if (search.from !== undefined) {
         terms.push('ts >= ?');
         params.push(search.from);
@@ -99,7 +111,7 @@ async function whereFor(search: AuditSearch, time: TimeBounds): Promise<Where> {
       }
     }
   }
-  return { terms, params, empty: false };
+  return { terms, params, empty: false, rangeOnly: range && !exact };
 }
 
 function pageLimit(limit: number | undefined): number {
@@ -114,19 +126,30 @@ function orderOf(order: unknown): AuditOrder {
   return order;
 }
 
-function select(where: Where, order: AuditOrder, after: number | undefined, limit: number): { sql: string; params: SqlValue[] } {
+/**
+ * The page query. `walk` forbids indexes (the INTEGER PRIMARY KEY still serves seq ranges), so
+ * SQLite walks the table in seq order and stops at `limit` matches; `windowEdge` bounds that
+ * walk (inclusive) to the seqs before it reaches past the edge.
+ */
+function select(where: Where, order: AuditOrder, after: number | undefined, limit: number, mode: { walk?: boolean; windowEdge?: number } = {}): { sql: string; params: SqlValue[] } {
   const terms = [...where.terms];
   const params = [...where.params];
   if (after !== undefined) {
     terms.push(order === 'desc' ? 'seq < ?' : 'seq > ?');
     params.push(after);
   }
+  if (mode.windowEdge !== undefined) {
+    terms.push(order === 'desc' ? 'seq >= ?' : 'seq <= ?');
+    params.push(mode.windowEdge);
+  }
   const clause = terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '';
-  return { sql: `SELECT ${ROW_COLUMNS} FROM audit_log ${clause} ORDER BY seq ${order === 'desc' ? 'DESC' : 'ASC'} LIMIT ${limit}`, params };
+  const from = mode.walk || mode.windowEdge !== undefined ? 'audit_log NOT INDEXED' : 'audit_log';
+  return { sql: `SELECT ${ROW_COLUMNS} FROM ${from} ${clause} ORDER BY seq ${order === 'desc' ? 'DESC' : 'ASC'} LIMIT ${limit}`, params };
 }
 
-export function createAuditQuery(db: Pick<Queryable, 'all' | 'get'>): AuditQuery {
+export function createAuditQuery(db: Pick<Queryable, 'all' | 'get'>, options: { walkWindow?: number } = {}): AuditQuery {
   const time = createTimeBounds(db);
+  const window = options.walkWindow ?? DEFAULT_WALK_WINDOW;
 
   return {
     async page(search, options = {}) {
@@ -141,8 +164,20 @@ export function createAuditQuery(db: Pick<Queryable, 'all' | 'get'>): AuditQuery
       const where = await whereFor(search, time);
       if (where.empty) return { entries: [], nextCursor: null };
       // One row more than asked says whether another page exists, without a COUNT.
-      const q = select(where, order, after, limit + 1);
-      const rows = await db.all<AuditRow>(q.sql, q.params);
+      let rows: AuditRow[] | undefined;
+      if (where.rangeOnly) {
+        // A broad range is fastest walked along seq, a narrow one through its index (whose
+        // matches SQLite must sort): walk a window first, use the index if it came up short.
+        const start = after ?? (order === 'desc' ? ((await db.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM audit_log'))?.seq ?? 0) + 1 : 0);
+        const windowEdge = order === 'desc' ? start - window : start + window;
+        const q = select(where, order, after, limit + 1, { windowEdge });
+        const walked = await db.all<AuditRow>(q.sql, q.params);
+        if (walked.length > limit) rows = walked;
+      }
+      if (!rows) {
+        const q = select(where, order, after, limit + 1);
+        rows = await db.all<AuditRow>(q.sql, q.params);
+      }
       const entries = rows.slice(0, limit).map(rowToEntry);
       const last = entries[entries.length - 1];
       return { entries, nextCursor: rows.length > limit && last ? encodeCursor({ order, seq: last.seq }) : null };
@@ -162,7 +197,9 @@ export function createAuditQuery(db: Pick<Queryable, 'all' | 'get'>): AuditQuery
       }
       let after: number | undefined = order === 'desc' ? head + 1 : undefined;
       for (;;) {
-        const q = select(where, order, after, size);
+        // Without an equality filter, walking the table in seq order is linear; a range index
+        // would make SQLite sort every remaining match again for each page.
+        const q = select(where, order, after, size, { walk: where.rangeOnly });
         const rows = await db.all<AuditRow>(q.sql, q.params);
         for (const row of rows) yield rowToEntry(row);
         if (rows.length < size) return;
