@@ -113,7 +113,7 @@ export function outcomeFor(d: DerivedAction, runMode: RunMode, permission: Decis
     ...base(d, runMode),
     outcome: 'execute',
     reasonCode: 'allowed',
-    explanation: `allowed: ${permission.message}`,
+    explanation: permission.message,
     permission: summary,
   };
 }

@@ -55,7 +55,8 @@ function decisionDetails(d: OperationDecision): JsonObject {
     isWrite: d.isWrite,
   };
   if (d.guardrail) out.guardrail = { rule: d.guardrail.rule, reason: d.guardrail.reason };
-  if (d.permission) out.permission = { allowed: d.permission.allowed, reason: d.permission.reason, message: d.permission.message };
+  // the explanation already carries the evaluator's message
+  if (d.permission) out.permission = { allowed: d.permission.allowed, reason: d.permission.reason };
   if (d.missingAction) out.missingAction = d.missingAction;
   if (d.wouldBeGrantedBy.length > 0) out.wouldBeGrantedBy = d.wouldBeGrantedBy.map((r) => r.roleName);
   return out;

@@ -57,7 +57,7 @@ interface Entry {
 const REFRESH_AHEAD = 0.8;
 
 export function createPermissionCache(options: PermissionCacheOptions): PermissionCache {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => Date.now());
   const entries = new Map<string, Entry>();
   const inflight = new Map<string, Promise<Entry>>();
   /** Bumped by invalidate; a load started under an older generation is not stored. */

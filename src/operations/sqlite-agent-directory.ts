@@ -16,15 +16,18 @@ interface AgentRow {
   run_mode_ceiling: string;
   created_at: string;
   updated_at: string;
+  /** JSON array of the agent's resource group ids (one round trip per look-up) */
+  groups: string;
 }
 
-const COLUMNS = 'id, name, uami_client_id, uami_principal_id, tenant_id, level, run_mode_ceiling, created_at, updated_at';
+const SELECT = `SELECT a.id, a.name, a.uami_client_id, a.uami_principal_id, a.tenant_id, a.level, a.run_mode_ceiling, a.created_at, a.updated_at,
+  (SELECT json_group_array(resource_group_id) FROM (SELECT resource_group_id FROM agent_resource_groups g WHERE g.agent_id = a.id ORDER BY resource_group_id)) AS groups
+  FROM agents a`;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function createSqliteAgentDirectory(db: Pick<Queryable, 'get' | 'all'>): AgentDirectory {
-  async function withGroups(row: AgentRow | undefined): Promise<Agent | undefined> {
+export function createSqliteAgentDirectory(db: Pick<Queryable, 'get'>): AgentDirectory {
+  function toAgent(row: AgentRow | undefined): Agent | undefined {
     if (!row) return undefined;
-    const groups = await db.all<{ resource_group_id: string }>('SELECT resource_group_id FROM agent_resource_groups WHERE agent_id = ? ORDER BY resource_group_id', [row.id]);
     return {
       id: row.id,
       name: row.name,
@@ -33,7 +36,7 @@ export function createSqliteAgentDirectory(db: Pick<Queryable, 'get' | 'all'>): 
       tenantId: row.tenant_id,
       level: row.level as PermissionLevel,
       runModeCeiling: row.run_mode_ceiling as RunMode,
-      resourceGroupIds: groups.map((g) => g.resource_group_id),
+      resourceGroupIds: JSON.parse(row.groups) as string[],
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
@@ -42,14 +45,11 @@ export function createSqliteAgentDirectory(db: Pick<Queryable, 'get' | 'all'>): 
   return {
     async findByIdentity(objectIdOrClientId) {
       if (typeof objectIdOrClientId !== 'string' || !GUID.test(objectIdOrClientId)) return undefined;
-      const row = await db.get<AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE uami_principal_id = ?1 COLLATE NOCASE OR uami_client_id = ?1 COLLATE NOCASE LIMIT 1`, [
-        objectIdOrClientId,
-      ]);
-      return withGroups(row);
+      return toAgent(await db.get<AgentRow>(`${SELECT} WHERE a.uami_principal_id = ?1 COLLATE NOCASE OR a.uami_client_id = ?1 COLLATE NOCASE LIMIT 1`, [objectIdOrClientId]));
     },
     async get(agentId) {
       if (typeof agentId !== 'string' || agentId.length === 0 || agentId.length > 64) return undefined;
-      return withGroups(await db.get<AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE id = ?`, [agentId]));
+      return toAgent(await db.get<AgentRow>(`${SELECT} WHERE a.id = ?`, [agentId]));
     },
   };
 }

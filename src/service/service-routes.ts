@@ -1,5 +1,6 @@
 import { createAuditLog } from '../audit/audit-log.ts';
 import { mountSignIn } from '../signin/mount-sign-in.ts';
+import { exceptOnAgentApi } from '../web/api/agent-api-paths.ts';
 import { createOperationsApi } from '../web/api/operations-api.ts';
 import type { WebAppDeps } from '../web/create-web-app.ts';
 import type { ServiceContext } from './service-context.ts';
@@ -28,5 +29,6 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     requestTtlSeconds: ctx.config.requests.ttlSeconds,
     permissionCacheSeconds: ctx.config.permissionCacheSeconds,
   });
-  return { middleware: signIn.middleware, routes: [...signIn.routes, operations.route], auth: signIn.auth };
+  // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
+  return { middleware: signIn.middleware.map(exceptOnAgentApi), routes: [...signIn.routes, operations.route], auth: signIn.auth };
 }

@@ -19,10 +19,14 @@ import type { RoleCatalog } from '../../rbac/role-catalog.ts';
 import type { Database } from '../../store/database.ts';
 import type { WebRoute } from '../create-web-app.ts';
 import { createAgentAuthenticator } from './agent-authentication.ts';
+import { API_BASE_PATH } from './agent-api-paths.ts';
+import { cachingAgentDirectory } from '../../operations/caching-agent-directory.ts';
 import type { RequestHandler } from 'express';
 import { bodyErrorHandler, operationsApiRouter } from './operations-routes.ts';
+import { cachedTokenValidator } from './token-validation-cache.ts';
 
-export const API_BASE_PATH = '/api/v1';
+
+export { API_BASE_PATH };
 
 export interface OperationsApiDeps {
   store: Database;
@@ -78,8 +82,8 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
   const authenticate = createAgentAuthenticator({
-    validateToken: deps.tokenValidator,
-    agents: deps.agents ?? createSqliteAgentDirectory(deps.store),
+    validateToken: cachedTokenValidator(deps.tokenValidator),
+    agents: deps.agents ?? cachingAgentDirectory(createSqliteAgentDirectory(deps.store), { ttlMs: 2000 }),
     audit,
     logger,
   });

@@ -1,0 +1,212 @@
+/**
+ * Agent operations API benchmark. Starts Elevate in-process in sandbox mode (its own sandbox on
+ * ports other than the tests' and the default ones), registers the seeded agent, and drives the
+ * API over loopback with autocannon (in a child process, so the load generator does not share
+ * the server's event loop):
+ *   1. a bare express JSON handler (the peer: same body, same connections, same run);
+ *   2. POST /api/v1/decisions: decision-only, the full pipeline incl. token validation, agent
+ *      look-up, validation, permission check from the cache, and the audit append;
+ *   3. POST /api/v1/operations: reads decided and executed against the sandbox's ARM, each with
+ *      a fresh idempotency key (request row, five audit entries, one ARM call each).
+ * Also counts the ARM reads the permission cache made during the measured phases (steady state,
+ * after one warm-up decision): ARM reads per 1,000 decisions.
+ * Progress on stderr, Markdown on stdout. Re-executes itself with NODE_EXTRA_CA_CERTS when the
+ * process does not trust the sandbox CA yet.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ManagedIdentityCredential } from '@azure/identity';
+import type { Result } from 'autocannon';
+import { parseConfig } from '../src/config/load-config.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { prepareSandboxTrust, reexecWithCaBundle } from '../src/service/sandbox-trust.ts';
+import { startService, type RunningService } from '../src/service/start-service.ts';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const BASE_PORT = 48643;
+const log = (msg: string) => process.stderr.write(`[operations-api.bench] ${msg}\n`);
+const repoPolicies = fileURLToPath(new URL('../policies/', import.meta.url));
+const autocannonPath = createRequire(import.meta.url).resolve('autocannon');
+
+interface Load {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  /** replace __KEY__ in the body with a fresh value per request */
+  uniqueKey?: boolean;
+}
+
+/**
+ * autocannon in a child process, so the load generator does not share the server's event loop
+ * (autocannon in a worker thread reports raw histograms only). The token travels on stdin,
+ * never on a command line.
+ */
+function hammer(load: Load): Promise<Result> {
+  const code = `
+    const autocannon = require(process.argv[1]);
+    let input = '';
+    process.stdin.on('data', (d) => (input += d));
+    process.stdin.on('end', () => {
+      const { load, duration, connections } = JSON.parse(input);
+      let n = 0;
+      const opts = { url: load.url, method: 'POST', headers: load.headers, body: load.body, duration, connections };
+      if (load.uniqueKey) opts.requests = [{ method: 'POST', setupRequest: (req) => ({ ...req, body: load.body.replace('__KEY__', 'k-' + Date.now() + '-' + (++n)) }) }];
+      autocannon(opts, (err, res) => {
+        if (err) { process.stderr.write(String(err)); process.exit(1); }
+        process.stdout.write(JSON.stringify(res));
+      });
+    });
+  `;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', code, autocannonPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', reject);
+    child.once('close', (status) => (status === 0 ? resolve(JSON.parse(out) as Result) : reject(new Error(`autocannon exited with ${status}`))));
+    child.stdin.end(JSON.stringify({ load, duration: DURATION_S, connections: CONNECTIONS }));
+  });
+}
+
+function freePortPair(): Promise<[number, number]> {
+  const tryPort = (p: number) =>
+    new Promise<boolean>((resolve) => {
+      const s: Server = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+  return (async () => {
+    for (let i = 0; i < 40; i++) if ((await tryPort(BASE_PORT + i)) && (await tryPort(BASE_PORT - 400 + i))) return [BASE_PORT + i, BASE_PORT - 400 + i] as [number, number];
+    throw new Error('no free port pair for the benchmark sandbox');
+  })();
+}
+
+async function armReads(service: RunningService, purpose: string): Promise<number> {
+  const metric = await service.context.metrics.armRequests.get();
+  return metric.values.filter((v) => v.labels.purpose === purpose).reduce((n, v) => n + v.value, 0);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function row(name: string, r: Result, peer?: Result): string {
+  const ratio = peer ? `${(r.requests.average / peer.requests.average).toFixed(2)}×` : '1.00×';
+  const ok = r['2xx'];
+  return `| ${name} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${ok} | ${r.non2xx + r.errors} | ${ratio} |`;
+}
+
+async function main(): Promise<void> {
+  const dataDir = join(tmpdir(), 'elevate-bench-operations-sandbox');
+  const trust = prepareSandboxTrust(dataDir);
+  if (!trust.trusted) {
+    log('re-executing with the sandbox CA bundle');
+    process.exitCode = await reexecWithCaBundle(trust.bundlePath);
+    return;
+  }
+  const [httpsPort, httpPort] = await freePortPair();
+  const config = parseConfig({
+    ELEVATE_HOST: '127.0.0.1',
+    ELEVATE_PORT: '0',
+    ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'elevate-bench-ops-')), 'elevate.db'),
+    ELEVATE_POLICIES_DIR: repoPolicies,
+    ELEVATE_LOG_LEVEL: 'warn',
+    ELEVATE_SANDBOX_PORT: String(httpsPort),
+    ELEVATE_SANDBOX_HTTP_PORT: String(httpPort),
+    ELEVATE_SANDBOX_DATA_DIR: dataDir,
+  });
+  log(`starting Elevate and its sandbox (https ${httpsPort})`);
+  const service = await startService(config, { logger: createLogger('warn') });
+  const peer = express();
+  peer.use(express.json({ limit: '100kb' }));
+  peer.post('/echo', (req, res) => {
+    res.json({ ok: true, fields: Object.keys(req.body as object).length });
+  });
+  const peerServer = await new Promise<import('node:http').Server>((resolve) => {
+    const s = peer.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  try {
+    const tenant = service.context.sandbox!.tenant;
+    const now = new Date().toISOString();
+    const agentId = 'bench-agent';
+    await service.context.store.run(
+      'INSERT INTO agents (id, name, uami_client_id, uami_principal_id, tenant_id, level, run_mode_ceiling, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [agentId, tenant.agent.name, tenant.agent.uamiClientId, tenant.agent.uamiPrincipalId, tenant.tenantId, 'Reader', 'Autonomous', now, now],
+    );
+    for (const rg of tenant.agent.resourceGroupIds) await service.context.store.run('INSERT INTO agent_resource_groups (agent_id, resource_group_id) VALUES (?, ?)', [agentId, rg]);
+
+    const token = (await new ManagedIdentityCredential({ clientId: tenant.agent.uamiClientId }).getToken(`${tenant.elevateApp.apiAudience}/.default`))!.token;
+    const app = tenant.resourceGroups.find((g) => g.name === 'rg-sre-apps')!.resources.find((r) => r.type === 'Microsoft.App/containerApps')!;
+    const submission = (key: string) => JSON.stringify({ method: 'GET', path: app.id, apiVersion: '2024-03-01', trigger: { kind: 'chat', ref: 'bench' }, idempotencyKey: key });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    const apiUrl = service.listenUrl;
+
+    // warm-up: token keys, permission cache, JIT
+    for (const path of ['/api/v1/decisions', '/api/v1/operations']) {
+      const res = await fetch(`${apiUrl}${path}`, { method: 'POST', headers, body: submission(`warm-${path.slice(8)}`) });
+      if (res.status >= 300) throw new Error(`warm-up ${path} answered ${res.status}: ${await res.text()}`);
+    }
+
+    // Bare express and decisions alternate, round by round, so background load on a shared
+    // machine hits both alike; the reported ratio is the median of the per-round ratios.
+    const bareUrl = `http://127.0.0.1:${(peerServer.address() as AddressInfo).port}/echo`;
+    const bares: Result[] = [];
+    const decisionRuns: Result[] = [];
+    const cacheBefore = await armReads(service, 'permission-cache');
+    for (let round = 1; round <= ROUNDS; round++) {
+      log(`round ${round}/${ROUNDS}: bare express (${DURATION_S} s, ${CONNECTIONS} connections)`);
+      bares.push(await hammer({ url: bareUrl, headers, body: submission('bench-bare') }));
+      log(`round ${round}/${ROUNDS}: POST /api/v1/decisions`);
+      decisionRuns.push(await hammer({ url: `${apiUrl}/api/v1/decisions`, headers, body: submission('bench-decision') }));
+    }
+    log('POST /api/v1/operations (reads executed against the sandbox)');
+    const opsArmBefore = await armReads(service, 'operation');
+    const operations = await hammer({ url: `${apiUrl}/api/v1/operations`, headers, body: submission('__KEY__'), uniqueKey: true });
+    const cacheReads = (await armReads(service, 'permission-cache')) - cacheBefore;
+    const operationCalls = (await armReads(service, 'operation')) - opsArmBefore;
+    const decided = decisionRuns.reduce((n, r) => n + r['2xx'], 0) + operations['2xx'];
+
+    const ratios = decisionRuns.map((d, i) => d.requests.average / bares[i]!.requests.average);
+    const ratio = median(ratios);
+    const medianRound = ratios.indexOf(ratio);
+    const bare = bares[medianRound]!;
+    const decisions = decisionRuns[medianRound]!;
+    const perThousand = decided > 0 ? (cacheReads * 1000) / decided : NaN;
+    const lines = [
+      '### Agent operations API (HTTP, loopback)',
+      '',
+      `autocannon, ${CONNECTIONS} connections, ${DURATION_S} s per measurement, load generator in a child process; Elevate in-process in sandbox mode with its full middleware stack (token validation against the sandbox's JWKS with a validated-token cache, SQLite with synchronous=FULL, every decision durably audited before it is answered). Requests: a GET of a container app (\`Microsoft.App/containerApps/read\`) by the seeded Reader-level agent. Bare express and decisions alternate over ${ROUNDS} rounds; the table shows the median round, per-round ratios below it.`,
+      '',
+      '| workload | req/s | p50 ms | p99 ms | 2xx | non-2xx + errors | vs bare express |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      row('bare express JSON handler (peer)', bare),
+      row('POST /api/v1/decisions (decision only)', decisions, bare),
+      row('POST /api/v1/operations (decided + executed on sandbox ARM)', operations, bare),
+      '',
+      `- Decision-only throughput is **${(ratio * 100).toFixed(0)}%** of bare express (median of rounds: ${ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(', ')}; target: at least 50%): ${ratio >= 0.5 ? 'met' : 'NOT met'}.`,
+      `- Permission-cache ARM reads during the measured phases (steady state): **${cacheReads}** over ${decided} decisions = **${perThousand.toFixed(3)} per 1,000 decisions** (target: at most 1): ${perThousand <= 1 ? 'met' : 'NOT met'}.`,
+      `- ARM calls for the operations themselves: ${operationCalls} for ${operations['2xx']} executed reads (one each); each executed read also writes its request row and five audit entries.`,
+      `- Machine load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (${cpus().length} cores, shared).`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    // let executions still in flight when the load stopped finish before the store closes
+    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => peerServer.close(r));
+    await service.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  log(`failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exitCode = 1;
+});
