@@ -31,13 +31,32 @@ import { createManagementGroupIndex, parseScope, scopeAncestry, type ParsedScope
 export const ALL_PRINCIPALS_ID = '00000000-0000-0000-0000-000000000000';
 
 const PRINCIPAL_ID = /^[A-Za-z0-9._@-]{1,128}$/;
-const SCOPE_CACHE_LIMIT = 16384;
+const CACHE_LIMIT = 65536;
 
 interface CompiledAssignment {
   src: RoleAssignment;
   scope: string;
+  /** small integer standing for the scope key, compared instead of strings in checks */
+  scopeId: number;
   role: CompiledRole;
   condition?: CompiledCondition;
+}
+
+/**
+ * A principal's assignments: a plain list when it has few (scanned, comparing scope ids), or
+ * indexed by scope id when it has many, so a principal holding thousands of assignments
+ * costs one lookup per ancestor rather than a scan.
+ */
+type PrincipalGrants = { list: CompiledAssignment[]; byScope?: Map<number, CompiledAssignment[]> };
+const INDEX_PRINCIPAL_ABOVE = 24;
+
+interface ScopeInfo {
+  parsed: ParsedScope;
+  ancestors: string[];
+  /** deny assignments at the scope (self) or above it */
+  denies: Array<{ self: boolean; list: CompiledDeny[] }>;
+  /** ids of the ancestors that carry any role assignment, most specific first */
+  grantScopeIds: number[];
 }
 
 interface CompiledDeny {
@@ -72,8 +91,9 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
     else roles.set(r.guid, r);
   }
 
-  // scope key -> principal key -> assignments made there to that principal
-  const grantIndex = new Map<string, Map<string, CompiledAssignment[]>>();
+  // principal key -> its assignments; scope keys of assignments -> small ids
+  const scopeIds = new Map<string, number>();
+  const grantIndex = new Map<string, PrincipalGrants>();
   for (const a of state.assignments) {
     const parsed = scopeOf(`role assignment ${a.id}`, a.scope);
     const role = roles.get(roleGuidOf(a.roleDefinitionId));
@@ -81,11 +101,19 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
       warnings.push(`role assignment ${a.id} refers to unknown role definition ${a.roleDefinitionId}; it grants nothing`);
       continue;
     }
-    const compiled: CompiledAssignment = { src: a, scope: parsed.scope, role };
+    let scopeId = scopeIds.get(parsed.key);
+    if (scopeId === undefined) scopeIds.set(parsed.key, (scopeId = scopeIds.size));
+    const compiled: CompiledAssignment = { src: a, scope: parsed.scope, scopeId, role };
     if (a.condition) compiled.condition = compileCondition(a.condition);
-    let byPrincipal = grantIndex.get(parsed.key);
-    if (!byPrincipal) grantIndex.set(parsed.key, (byPrincipal = new Map()));
-    push(byPrincipal, a.principalId.toLowerCase(), compiled);
+    const principal = a.principalId.toLowerCase();
+    const pg = grantIndex.get(principal);
+    if (pg) pg.list.push(compiled);
+    else grantIndex.set(principal, { list: [compiled] });
+  }
+  for (const pg of grantIndex.values()) {
+    if (pg.list.length <= INDEX_PRINCIPAL_ABOVE) continue;
+    pg.byScope = new Map();
+    for (const asg of pg.list) push(pg.byScope, asg.scopeId, asg);
   }
 
   const denyIndex = new Map<string, CompiledDeny[]>();
@@ -122,39 +150,60 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
   }
   const suggester = createRoleSuggester(options.catalog ? options.catalog.map(compileRole) : compiledRoles, options.suggestionLimit ?? 10);
 
-  const scopeCache = new Map<string, { parsed: ParsedScope; ancestors: string[] }>();
-  const scopeInfo = (scope: string) => {
-    let info = scopeCache.get(scope);
-    if (!info) {
-      const parsed = parseScope(scope);
-      info = { parsed, ancestors: scopeAncestry(parsed, mgIndex) };
-      if (scopeCache.size >= SCOPE_CACHE_LIMIT) scopeCache.clear();
-      scopeCache.set(scope, info);
+  // Per-request inputs repeat heavily (a few thousand scopes, principals and actions), so what
+  // a check derives from each is memoised: validation, lower-casing, ancestry, and which of the
+  // ancestors carry grants or denies at all. Bounded: cleared when full.
+  const bounded = <V>(m: Map<string, V>, k: string, v: V) => {
+    if (m.size >= CACHE_LIMIT) m.clear();
+    m.set(k, v);
+    return v;
+  };
+  const scopeCache = new Map<string, ScopeInfo>();
+  const scopeInfo = (scope: string): ScopeInfo => {
+    const hit = scopeCache.get(scope);
+    if (hit) return hit;
+    const parsed = parseScope(scope);
+    const ancestors = scopeAncestry(parsed, mgIndex);
+    const denies: ScopeInfo['denies'] = [];
+    const grantScopeIds: number[] = [];
+    ancestors.forEach((k, i) => {
+      const d = denyIndex.get(k);
+      if (d) denies.push({ self: i === 0, list: d });
+      const id = scopeIds.get(k);
+      if (id !== undefined) grantScopeIds.push(id);
+    });
+    return bounded(scopeCache, scope, { parsed, ancestors, denies, grantScopeIds });
+  };
+  const actionCache = new Map<string, { lower: string; provider: string }>();
+  const actionInfo = (action: string) => {
+    const hit = actionCache.get(action);
+    if (hit) return hit;
+    if (typeof action !== 'string' || !isValidActionName(action)) {
+      throw new RbacInputError(`invalid action ${JSON.stringify(String(action).slice(0, 200))}`);
     }
-    return info;
+    const lower = action.toLowerCase();
+    return bounded(actionCache, action, { lower, provider: actionProvider(lower) });
+  };
+  const principalCache = new Map<string, string[]>();
+  const principalsOf = (principalId: string): string[] => {
+    const hit = principalCache.get(principalId);
+    if (hit) return hit;
+    if (typeof principalId !== 'string' || !PRINCIPAL_ID.test(principalId)) throw new RbacInputError('invalid principal id');
+    const p = principalId.toLowerCase();
+    return bounded(principalCache, principalId, groups.get(p) ?? [p]);
   };
 
   function check(req: CheckRequest): Decision {
-    if (typeof req.principalId !== 'string' || !PRINCIPAL_ID.test(req.principalId)) {
-      throw new RbacInputError('invalid principal id');
-    }
-    if (typeof req.action !== 'string' || !isValidActionName(req.action)) {
-      throw new RbacInputError(`invalid action ${JSON.stringify(String(req.action).slice(0, 200))}`);
-    }
+    const who = principalsOf(req.principalId);
+    const { lower: a, provider } = actionInfo(req.action);
     if (req.dataAction !== undefined && typeof req.dataAction !== 'boolean') throw new RbacInputError('dataAction must be a boolean');
-    const { parsed, ancestors } = scopeInfo(req.scope);
-    const a = req.action.toLowerCase();
-    const provider = actionProvider(a);
+    const { parsed, ancestors, denies, grantScopeIds } = scopeInfo(req.scope);
     const data = req.dataAction === true;
-    const principal = req.principalId.toLowerCase();
-    const who = groups.get(principal) ?? [principal];
 
     const deniedBy: DenyExplanation[] = [];
-    for (let i = 0; i < ancestors.length; i++) {
-      const list = denyIndex.get(ancestors[i]!);
-      if (!list) continue;
+    for (const { self, list } of denies) {
       for (const d of list) {
-        if (i > 0 && d.src.doNotApplyToChildScopes) continue;
+        if (!self && d.src.doNotApplyToChildScopes) continue;
         const via = d.principals.has(ALL_PRINCIPALS_ID) ? ALL_PRINCIPALS_ID : who.find((p) => d.principals.has(p));
         if (via === undefined || who.some((p) => d.excluded.has(p))) continue;
         for (const b of d.blocks) {
@@ -170,41 +219,49 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
 
     const grantedBy: GrantExplanation[] = [];
     const conditionalGrants: ConditionalExplanation[] = [];
-    for (const key of ancestors) {
-      const byPrincipal = grantIndex.get(key);
-      if (!byPrincipal) continue;
+    const consider = (asg: CompiledAssignment, viaGroup: boolean) => {
+      const m = matchRole(asg.role, a, provider, data);
+      if (!m) return;
+      const av = asg.condition ? asg.condition.test(a) : true;
+      if (av === false) return;
+      const g: GrantExplanation = {
+        assignmentId: asg.src.id,
+        assignmentScope: asg.scope,
+        roleDefinitionId: asg.role.def.id,
+        roleName: asg.role.def.roleName,
+        viaPrincipalId: asg.src.principalId,
+        viaGroup,
+        matchedPattern: m.pattern,
+      };
+      if (m.conditionValue === true && av === true) {
+        if (m.condition || asg.condition) g.conditionNote = 'ABAC condition holds for this action whatever the request attributes';
+        grantedBy.push(g);
+        return;
+      }
+      const unknown: string[] = [];
+      if (m.conditionValue === undefined) unknown.push(m.condition!);
+      if (av === undefined) unknown.push(asg.src.condition!);
+      conditionalGrants.push({
+        ...g,
+        condition: unknown.length === 1 ? unknown[0]! : unknown.map((c) => `(${c})`).join(' AND '),
+        conditionVersion: av === undefined ? (asg.src.conditionVersion ?? null) : (m.conditionVersion ?? null),
+        note: `ABAC condition on the ${av === undefined && m.conditionValue === undefined ? 'role assignment and role definition' : av === undefined ? 'role assignment' : 'role definition'} depends on request or resource attributes Elevate cannot evaluate; not counted as a grant`,
+      });
+    };
+    if (grantScopeIds.length > 0) {
       for (let w = 0; w < who.length; w++) {
-        const list = byPrincipal.get(who[w]!);
-        if (!list) continue;
-        for (const asg of list) {
-          const m = matchRole(asg.role, a, provider, data);
-          if (!m) continue;
-          const av = asg.condition ? asg.condition.test(a) : true;
-          if (av === false) continue;
-          const g: GrantExplanation = {
-            assignmentId: asg.src.id,
-            assignmentScope: asg.scope,
-            roleDefinitionId: asg.role.def.id,
-            roleName: asg.role.def.roleName,
-            viaPrincipalId: asg.src.principalId,
-            viaGroup: w > 0,
-            matchedPattern: m.pattern,
-          };
-          if (m.conditionValue === true && av === true) {
-            if (m.condition || asg.condition) g.conditionNote = 'ABAC condition holds for this action whatever the request attributes';
-            grantedBy.push(g);
-            continue;
-          }
-          const unknown: string[] = [];
-          if (m.conditionValue === undefined) unknown.push(m.condition!);
-          if (av === undefined) unknown.push(asg.src.condition!);
-          conditionalGrants.push({
-            ...g,
-            condition: unknown.length === 1 ? unknown[0]! : unknown.map((c) => `(${c})`).join(' AND '),
-            conditionVersion: av === undefined ? (asg.src.conditionVersion ?? null) : (m.conditionVersion ?? null),
-            note: `ABAC condition on the ${av === undefined && m.conditionValue === undefined ? 'role assignment and role definition' : av === undefined ? 'role assignment' : 'role definition'} depends on request or resource attributes Elevate cannot evaluate; not counted as a grant`,
-          });
+        const pg = grantIndex.get(who[w]!);
+        if (!pg) continue;
+        if (pg.byScope) {
+          for (const id of grantScopeIds) for (const asg of pg.byScope.get(id) ?? []) consider(asg, w > 0);
+        } else {
+          for (const asg of pg.list) if (grantScopeIds.includes(asg.scopeId)) consider(asg, w > 0);
         }
+      }
+      if (grantedBy.length > 1) {
+        // explain with the most specific assignment first
+        const rank = (g: GrantExplanation) => grantScopeIds.indexOf(scopeIds.get(g.assignmentScope.toLowerCase())!);
+        grantedBy.sort((x, y) => rank(x) - rank(y));
       }
     }
 

@@ -15,7 +15,7 @@ export interface RoleSuggester {
   suggest(actionLower: string, provider: string, data: boolean, ancestorKeys: readonly string[]): RoleSuggestion[];
 }
 
-const CACHE_LIMIT = 8192;
+const CACHE_LIMIT = 65536;
 
 export function createRoleSuggester(catalog: readonly CompiledRole[], limit = 10): RoleSuggester {
   const seen = new Set<string>();
@@ -55,20 +55,46 @@ export function createRoleSuggester(catalog: readonly CompiledRole[], limit = 10
     }
   });
 
-  const cache = new Map<string, number[]>();
+  // One frozen suggestion object per role, shared by every decision that lists it: a decision
+  // is a result value, and sharing keeps a denial from allocating ten objects.
+  const entries = ranked.map((role) => ({
+    everywhere: role.assignableScopeKeys.includes('/'),
+    keys: role.assignableScopeKeys,
+    suggestion: Object.freeze({ roleDefinitionId: role.def.id, roleName: role.def.roleName, size: role.size, builtIn: role.builtIn }) as RoleSuggestion,
+  }));
+
+  // Confirmed matches per action, in rank order. The list stops once `limit` roles assignable
+  // everywhere (at `/`) are in it: nothing ranked after them can make a top-`limit` list.
+  // Keyed by the lower-cased action itself (one map per plane) so a hit costs one lookup.
+  const caches = { control: new Map<string, number[]>(), data: new Map<string, number[]>() };
+  const mark = new Uint32Array(ranked.length);
+  let epoch = 0;
   const matching = (a: string, provider: string, data: boolean): number[] => {
-    const d = data ? 'd|' : 'c|';
-    const key = d + a;
-    const hit = cache.get(key);
+    const cache = data ? caches.data : caches.control;
+    const hit = cache.get(a);
     if (hit) return hit;
-    const candidates = new Set<number>(exact.get(key));
-    for (const e of byProvider.get(d + provider) ?? []) if (!candidates.has(e.idx) && e.test(a)) candidates.add(e.idx);
-    for (const e of anyProvider) if (e.data === data && !candidates.has(e.idx) && e.test(a)) candidates.add(e.idx);
-    const confirmed = [...candidates]
-      .sort((x, y) => x - y)
-      .filter((idx) => matchRole(ranked[idx]!, a, provider, data)?.conditionValue === true);
+    const d = data ? 'd|' : 'c|';
+    epoch++;
+    const candidates: number[] = [];
+    const add = (idx: number) => {
+      if (mark[idx] !== epoch) {
+        mark[idx] = epoch;
+        candidates.push(idx);
+      }
+    };
+    for (const idx of exact.get(d + a) ?? []) add(idx);
+    for (const e of byProvider.get(d + provider) ?? []) if (mark[e.idx] !== epoch && e.test(a)) add(e.idx);
+    for (const e of anyProvider) if (e.data === data && mark[e.idx] !== epoch && e.test(a)) add(e.idx);
+    candidates.sort((x, y) => x - y);
+    const confirmed: number[] = [];
+    let everywhere = 0;
+    for (const idx of candidates) {
+      if (matchRole(ranked[idx]!, a, provider, data)?.conditionValue !== true) continue;
+      confirmed.push(idx);
+      if (entries[idx]!.everywhere && ++everywhere >= limit) break;
+    }
     if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(key, confirmed);
+    cache.set(a, confirmed);
     return confirmed;
   };
 
@@ -77,9 +103,9 @@ export function createRoleSuggester(catalog: readonly CompiledRole[], limit = 10
       const out: RoleSuggestion[] = [];
       if (limit <= 0) return out;
       for (const idx of matching(a, provider, data)) {
-        const role = ranked[idx]!;
-        if (!role.assignableScopeKeys.some((k) => ancestorKeys.includes(k))) continue;
-        out.push({ roleDefinitionId: role.def.id, roleName: role.def.roleName, size: role.size, builtIn: role.builtIn });
+        const e = entries[idx]!;
+        if (!e.everywhere && !e.keys.some((k) => ancestorKeys.includes(k))) continue;
+        out.push(e.suggestion);
         if (out.length >= limit) break;
       }
       return out;

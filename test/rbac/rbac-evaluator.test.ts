@@ -63,6 +63,25 @@ describe('grants and inheritance', () => {
     expect(ev.check({ principalId: 'g-other', action: 'Microsoft.Web/sites/read', scope: RG1 }).allowed).toBe(false);
   });
 
+  it('indexes principals with many assignments and still respects segment boundaries', () => {
+    const many = Array.from({ length: 60 }, (_, i) => assign('busy', i % 2 ? reader : appContributor, `${SUB}/resourceGroups/rg${i}`));
+    const ev = createEvaluator(state({ roles: [reader, appContributor], assignments: [...many, assign('busy', contributor, RG10)], groups: { u: ['busy'] } }));
+    const d = ev.check({ principalId: 'u', action: 'Microsoft.App/containerApps/write', scope: `${SUB}/resourceGroups/rg4/providers/Microsoft.App/containerApps/x` });
+    expect(d.allowed).toBe(true);
+    expect(d.grantedBy).toHaveLength(1);
+    expect(d.grantedBy[0]).toMatchObject({ assignmentScope: `${SUB}/resourceGroups/rg4`, viaGroup: true });
+    // rg1 holds Reader only; rg10..rg19 do not leak into rg1
+    expect(ev.check({ principalId: 'busy', action: 'Microsoft.App/containerApps/write', scope: `${SUB}/resourceGroups/rg1` }).allowed).toBe(false);
+    expect(ev.check({ principalId: 'busy', action: 'Microsoft.App/containerApps/read', scope: `${SUB}/resourceGroups/rg1` }).allowed).toBe(true);
+    expect(ev.check({ principalId: 'busy', action: 'Microsoft.App/containerApps/read', scope: `${SUB}/resourceGroups/rg60` }).allowed).toBe(false);
+    expect(ev.check({ principalId: 'busy', action: 'Microsoft.App/containerApps/read', scope: SUB }).allowed).toBe(false);
+  });
+
+  it('explains with the most specific assignment first', () => {
+    const ev = createEvaluator(state({ roles: [reader, contributor], assignments: [assign('u1', contributor, '/'), assign('u1', reader, SUB), assign('u1', reader, APP), assign('u1', contributor, RG1)] }));
+    expect(ev.check({ principalId: 'u1', action: 'Microsoft.App/containerApps/read', scope: APP }).grantedBy.map((g) => g.assignmentScope)).toEqual([APP, RG1, SUB, '/']);
+  });
+
   it('lists every grant that applies', () => {
     const ev = createEvaluator(state({ roles: [reader, contributor], assignments: [assign('u1', reader, SUB), assign('g', contributor, RG1)], groups: { u1: ['g'] } }));
     const d = ev.check({ principalId: 'u1', action: 'Microsoft.Web/sites/read', scope: APP });
