@@ -65,16 +65,16 @@ const TRANSITIONS: Record<string, TimelineStage> = {
 
 export function describeEntry(e: AuditEntry): TimelineItem {
   const d = e.details;
-  const correlationId = firstString(d, [['correlationId'], ['armCorrelationId'], ['arm', 'correlationId'], ['execution', 'correlationId']]);
+  const correlationId = firstString(d, [['correlationId'], ['armCorrelationId']]);
   const item: TimelineItem = { stage: 'other', summary: e.eventType };
   if (correlationId) item.correlationId = correlationId;
   const identity = identityOf(e.actingIdentity);
   if (identity) item.identity = identity;
-  const approverId = e.approverId ?? firstString(d, [['approver', 'oid'], ['approverOid'], ['approver', 'id']]);
+  const approverId = e.approverId ?? firstString(d, [['approver', 'oid']]);
   if (approverId) {
     const approver: NonNullable<TimelineItem['approver']> = { id: approverId };
-    const upn = firstString(d, [['approver', 'upn'], ['approverUpn'], ['upn']]);
-    const tid = firstString(d, [['approver', 'tid'], ['approverTid'], ['tid']]);
+    const upn = firstString(d, [['approver', 'upn']]);
+    const tid = firstString(d, [['approver', 'tid']]);
     if (upn) approver.upn = upn;
     if (tid) approver.tid = tid;
     item.approver = approver;
@@ -93,9 +93,19 @@ export function describeEntry(e: AuditEntry): TimelineItem {
       item.stage === 'executing' && identity
         ? `Execution started with ${identity.kind} ${identity.id}`
         : `${str(d.from) ?? '?'} → ${e.outcome ?? '?'} (${str(d.event) ?? 'transition'} by ${by})`;
-  } else if (e.eventType === 'approval.granted' || e.eventType === 'approval.denied') {
-    item.stage = e.eventType === 'approval.granted' ? 'approved' : 'denied';
-    item.summary = `${e.eventType === 'approval.granted' ? 'Approved' : 'Denied'} by ${item.approver?.upn ?? item.approver?.id ?? e.actor.name ?? e.actor.id}`;
+  } else if (e.eventType === 'approval.decided') {
+    item.stage = 'approved';
+    item.summary = `Approved by ${item.approver?.upn ?? item.approver?.id ?? e.actor.name ?? e.actor.id}${str(d.kind) ? ` (${str(d.kind)})` : ''}`;
+  } else if (e.eventType === 'approval.recorded') {
+    item.stage = 'decided';
+    item.summary = `Approval recorded from ${item.approver?.upn ?? e.actor.id}: ${typeof d.counted === 'number' ? d.counted : '?'} of ${typeof d.required === 'number' ? d.required : '?'}`;
+  } else if (e.eventType === 'approval.refused') {
+    item.summary = `Decision refused for ${item.approver?.upn ?? e.actor.id}: ${str(d.message) ?? str(d.code) ?? 'refused'}`;
+  } else if (e.eventType === 'approval.obo.failed') {
+    item.stage = 'failed';
+    item.summary = `On-behalf-of exchange failed: ${str(d.message) ?? str(d.code) ?? 'unknown error'}`;
+  } else if (e.eventType === 'approval.sign-in.started') {
+    item.summary = `Fresh sign-in requested from ${item.approver?.upn ?? e.actor.id}`;
   } else if (e.eventType === 'arm.request') {
     item.stage = 'arm-request';
     item.summary = `Sent to ARM as ${identity ? `${identity.kind} ${identity.id}` : 'an unrecorded identity'}`;
@@ -104,7 +114,7 @@ export function describeEntry(e: AuditEntry): TimelineItem {
     item.summary = `ARM answered ${e.outcome ?? '?'}`;
   } else if (e.eventType === 'token.discarded') {
     item.stage = 'token-discarded';
-    const utiHash = firstString(d, [['utiHash'], ['uti_hash'], ['token', 'utiHash']]);
+    const utiHash = firstString(d, [['tokenUtiSha256'], ['utiHash']]);
     if (utiHash) item.utiHash = utiHash;
     item.summary = `On-behalf-of token discarded${item.approver ? ` (approver ${item.approver.upn ?? item.approver.id})` : ''}`;
   }

@@ -4,7 +4,12 @@
  * a direct execution with the managed identity, a denied, an expired and a forbidden request,
  * and an entry full of hostile agent text.
  */
+import type { Agent } from '../../src/agents/agent-types.ts';
+import { decidedEntry, tokenDiscardedEntry, userActor } from '../../src/approvals/approval-audit.ts';
 import type { AuditLog } from '../../src/audit/audit-log.ts';
+import { armRequestEntry, armResponseEntry, requestedEntry, transitionEntry } from '../../src/operations/operation-audit.ts';
+import { operationHash } from '../../src/operations/operation-hash.ts';
+import type { OperationRequest } from '../../src/operations/operation-types.ts';
 
 export const AGENT_ID = 'agent-sre-1';
 export const MI = `agent:${AGENT_ID}`;
@@ -15,33 +20,59 @@ export const DEALLOCATE = 'Microsoft.Compute/virtualMachines/deallocate/action';
 export const OBO_REQUEST = 'req-obo-0001';
 export const MI_REQUEST = 'req-mi-0002';
 export const CORRELATION = 'c0ffee00-1111-4222-8333-444455556666';
+export const UTI_HASH = 'ab'.repeat(32);
 export const HOSTILE = '<script>alert("x")</script>=HYPERLINK("http://evil")';
 
 const agent = { kind: 'agent' as const, id: AGENT_ID, name: 'sre-agent' };
-const approverActor = { kind: 'user' as const, id: APPROVER.oid, name: APPROVER.upn };
+const approverUser = { kind: 'user' as const, id: APPROVER.oid, name: APPROVER.upn };
 const system = { kind: 'system' as const, id: 'elevate' };
+
+/** A request as the operations service stores it, for the real audit-entry builders. */
+function request(id: string, action: string, state: OperationRequest['state']): OperationRequest {
+  const operation = { method: 'POST' as const, path: `${RG}/providers/Microsoft.Compute/virtualMachines/vm-1/deallocate`, apiVersion: '2024-07-01' };
+  return {
+    id,
+    agentId: AGENT_ID,
+    idempotencyKey: `key-${id}`,
+    state,
+    version: 0,
+    operation,
+    operationHash: operationHash(operation),
+    justification: 'disk full on vm-1',
+    trigger: { kind: 'incident', ref: 'INC-1', requestedBy: 'oncall@sandbox.test' } as OperationRequest['trigger'],
+    decision: {
+      outcome: 'pending_elevation',
+      reasonCode: 'missing_permission',
+      explanation: 'the agent lacks the action',
+      action,
+      scope: `${RG}/providers/Microsoft.Compute/virtualMachines/vm-1`,
+      isWrite: true,
+      runMode: 'Review' as OperationRequest['decision']['runMode'],
+      missingAction: action,
+      wouldBeGrantedBy: [],
+    },
+    createdAt: '2026-03-01T00:00:00.000Z',
+    updatedAt: '2026-03-01T00:00:00.000Z',
+  };
+}
 
 export async function appendRequestFlows(audit: Pick<AuditLog, 'append'>): Promise<void> {
   const base = { agentId: AGENT_ID, scope: `${RG}/providers/Microsoft.Compute/virtualMachines/vm-1` };
 
-  // Elevation: raised, approved by an administrator, executed with their OBO token, token discarded.
-  const obo = { ...base, requestId: OBO_REQUEST, subject: OBO_REQUEST, action: DEALLOCATE };
-  await audit.append({ ...obo, actor: agent, eventType: 'operation.requested', outcome: 'pending_elevation', details: { justification: 'disk full on vm-1', state: 'pending_elevation' } });
-  await audit.append({ ...obo, actor: approverActor, eventType: 'approval.granted', outcome: 'approved', approverId: APPROVER.oid, details: { approver: { oid: APPROVER.oid, upn: APPROVER.upn, tid: APPROVER.tid } } });
-  await audit.append({ ...obo, actor: approverActor, eventType: 'operation.transition', outcome: 'approved', approverId: APPROVER.oid, details: { from: 'pending_elevation', to: 'approved', event: 'approve' } });
-  await audit.append({ ...obo, actor: approverActor, eventType: 'operation.transition', outcome: 'executing', actingIdentity: APPROVER.oid, details: { from: 'approved', to: 'executing', event: 'start' } });
-  await audit.append({ ...obo, actor: approverActor, eventType: 'arm.request', outcome: 'sent', actingIdentity: APPROVER.oid, details: { correlationId: CORRELATION, operation: { method: 'POST' } } });
-  await audit.append({ ...obo, actor: approverActor, eventType: 'arm.response', outcome: '202', actingIdentity: APPROVER.oid, details: { status: 202, correlationId: CORRELATION, longRunning: true } });
-  await audit.append({
-    ...obo,
-    actor: system,
-    eventType: 'token.discarded',
-    outcome: 'discarded',
-    approverId: APPROVER.oid,
-    actingIdentity: APPROVER.oid,
-    details: { approver: { oid: APPROVER.oid, upn: APPROVER.upn, tid: APPROVER.tid }, utiHash: 'ab'.repeat(32), armCorrelationId: CORRELATION },
-  });
-  await audit.append({ ...obo, actor: system, eventType: 'operation.transition', outcome: 'succeeded', actingIdentity: APPROVER.oid, details: { from: 'executing', to: 'succeeded', event: 'succeed' } });
+  // Elevation, through the real builders of the operations API and the approval flow: raised,
+  // decided by an administrator, executed with their OBO token, token discarded.
+  const obo = request(OBO_REQUEST, DEALLOCATE, 'pending_elevation');
+  const approverActor = userActor(APPROVER);
+  await audit.append(requestedEntry({ id: AGENT_ID, name: 'sre-agent' } as Agent, obo));
+  await audit.append(decidedEntry(obo, APPROVER, { kind: 'elevation', reason: 'disk full, approved', approverOids: [APPROVER.oid], required: 1, authTime: 1_772_323_200 }));
+  await audit.append(transitionEntry(obo, { from: 'pending_elevation', to: 'approved', event: 'approve' }, approverActor, {}));
+  await audit.append(transitionEntry(obo, { from: 'approved', to: 'executing', event: 'start' }, approverActor, { actingIdentity: APPROVER.oid }));
+  await audit.append(armRequestEntry(obo, approverActor, APPROVER.oid, CORRELATION));
+  await audit.append(armResponseEntry(obo, approverActor, APPROVER.oid, { status: 202, correlationId: CORRELATION, longRunning: true }));
+  await audit.append(
+    tokenDiscardedEntry(obo, APPROVER, { utiSha256: UTI_HASH, tokenExpiresAt: '2026-03-01T01:00:00.000Z', discardedAt: '2026-03-01T00:05:00.000Z', armCorrelationId: CORRELATION, armStatus: 202, requestState: 'executing', used: true }),
+  );
+  await audit.append(transitionEntry(obo, { from: 'executing', to: 'succeeded', event: 'succeed' }, system, { actingIdentity: APPROVER.oid }));
 
   // A direct execution with the agent's managed identity.
   const mi = { ...base, requestId: MI_REQUEST, subject: MI_REQUEST, action: RESTART };
@@ -52,7 +83,7 @@ export async function appendRequestFlows(audit: Pick<AuditLog, 'append'>): Promi
 
   // Denied, expired, forbidden.
   await audit.append({ ...base, requestId: 'req-denied-3', action: DEALLOCATE, actor: agent, eventType: 'operation.requested', outcome: 'pending_elevation', details: {} });
-  await audit.append({ ...base, requestId: 'req-denied-3', action: DEALLOCATE, actor: approverActor, approverId: APPROVER.oid, eventType: 'operation.transition', outcome: 'denied', details: { from: 'pending_elevation', to: 'denied', event: 'deny' } });
+  await audit.append({ ...base, requestId: 'req-denied-3', action: DEALLOCATE, actor: approverUser, approverId: APPROVER.oid, eventType: 'operation.transition', outcome: 'denied', details: { from: 'pending_elevation', to: 'denied', event: 'deny' } });
   await audit.append({ ...base, requestId: 'req-expired-4', action: RESTART, actor: agent, eventType: 'operation.requested', outcome: 'pending_elevation', details: {} });
   await audit.append({ ...base, requestId: 'req-expired-4', action: RESTART, actor: system, eventType: 'operation.transition', outcome: 'expired', details: { from: 'pending_elevation', to: 'expired', event: 'expire' } });
   await audit.append({ ...base, action: 'Microsoft.Authorization/roleAssignments/write', actor: agent, eventType: 'operation.forbidden', outcome: 'forbidden', details: { decision: { guardrail: { rule: 'no-authorization-writes' } } } });

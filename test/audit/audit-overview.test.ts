@@ -103,7 +103,8 @@ describe('timeline descriptions', () => {
     expect(items.map((i) => i.stage)).toEqual(['raised', 'approved', 'approved', 'executing', 'arm-request', 'arm-response', 'token-discarded', 'executed']);
     expect(items[3]!.identity).toEqual({ id: APPROVER.oid, kind: 'OBO' });
     expect(items[4]!.correlationId).toBe(CORRELATION);
-    expect(items[6]).toMatchObject({ approver: { id: APPROVER.oid, upn: APPROVER.upn, tid: APPROVER.tid }, utiHash: 'ab'.repeat(32), correlationId: CORRELATION });
+    expect(items[6]).toMatchObject({ approver: { id: APPROVER.oid, upn: APPROVER.upn, tid: APPROVER.tid }, utiHash: 'ab'.repeat(32), correlationId: CORRELATION, identity: { id: APPROVER.oid, kind: 'OBO' } });
+    expect(items[1]!.summary).toBe(`Approved by ${APPROVER.upn} (elevation)`);
     const mi = (await audit.list({ requestId: 'req-mi-0002', eventType: 'arm.request' })).entries.map(describeEntry)[0]!;
     expect(mi.identity).toEqual({ id: MI, kind: 'managed identity' });
     expect(mi.summary).toBe(`Sent to ARM as managed identity ${MI}`);

@@ -34,7 +34,7 @@ const ACTIONS = [
   'Microsoft.Web/sites/restart/action',
   'Microsoft.Resources/deployments/write',
 ];
-const EVENTS = ['operation.requested', 'operation.transition', 'arm.request', 'arm.response', 'approval.granted', 'token.discarded', 'operation.forbidden'];
+const EVENTS = ['operation.requested', 'operation.transition', 'arm.request', 'arm.response', 'approval.decided', 'token.discarded', 'operation.forbidden'];
 const OUTCOMES = ['pending_elevation', 'execute', 'succeeded', 'denied', 'expired', 'forbidden', '200'];
 const IDENTITIES = ['agent:a1', 'agent:a2', 'obo:approver-1', 'obo:approver-2'];
 

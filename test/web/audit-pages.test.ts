@@ -109,7 +109,7 @@ describe('audit pages: content', () => {
     const res = await request(rig.app).get('/audit/entries/2').set(as('auditor')).expect(200);
     expect(res.text).toContain(entry.hash);
     expect(res.text).toContain('matches the content below');
-    expect(res.text).toContain('&quot;event_type&quot;:&quot;approval.granted&quot;');
+    expect(res.text).toContain('&quot;event_type&quot;:&quot;approval.decided&quot;');
     await request(rig.app).get('/audit/entries/999').set(as('auditor')).expect(404);
     await request(rig.app).get('/audit/entries/1e3').set(as('auditor')).expect(404);
   });
