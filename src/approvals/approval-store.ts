@@ -1,0 +1,102 @@
+/**
+ * SQLite access for approvals (migrations/007_approvals.sql): the approvals counted per request,
+ * and elevation attempts waiting for the approver's fresh sign-in. Rows and SQL only; what they
+ * mean is decided in review-request.ts and the use cases.
+ */
+import { isUniqueViolation } from '../operations/operation-request-store.ts';
+import type { Database } from '../store/database.ts';
+import type { ApprovalKind, Approver, RecordedApproval } from './approval-types.ts';
+
+export interface ElevationAttempt {
+  requestId: string;
+  approverOid: string;
+  approverUpn: string;
+  reason: string;
+  rounds: number;
+  createdAt: string;
+  expiresAt: string;
+}
+
+interface AttemptRow {
+  request_id: string;
+  approver_oid: string;
+  approver_upn: string;
+  reason: string;
+  rounds: number;
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
+}
+
+const toAttempt = (r: AttemptRow): ElevationAttempt => ({
+  requestId: r.request_id,
+  approverOid: r.approver_oid,
+  approverUpn: r.approver_upn,
+  reason: r.reason,
+  rounds: r.rounds,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+export function createApprovalStore(db: Database) {
+  return {
+    async approvalsFor(requestId: string): Promise<RecordedApproval[]> {
+      const rows = await db.all<{ approver_oid: string; approver_upn: string; created_at: string }>(
+        'SELECT approver_oid, approver_upn, created_at FROM approval_reviews WHERE request_id = ? ORDER BY created_at, approver_oid',
+        [requestId],
+      );
+      return rows.map((r) => ({ approverOid: r.approver_oid, approverUpn: r.approver_upn, createdAt: r.created_at }));
+    },
+
+    /** False when this approver already has an approval on the request. */
+    async recordApproval(input: { requestId: string; approver: Approver; kind: ApprovalKind; reason: string; at: string }): Promise<boolean> {
+      try {
+        await db.run(
+          'INSERT INTO approval_reviews (request_id, approver_oid, approver_upn, approver_tid, kind, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          [input.requestId, input.approver.oid.toLowerCase(), input.approver.upn, input.approver.tid.toLowerCase(), input.kind, input.reason, input.at],
+        );
+        return true;
+      } catch (err) {
+        if (isUniqueViolation(err)) return false;
+        throw err;
+      }
+    },
+
+    /**
+     * Starts (or restarts) this approver's elevation attempt on the request: an earlier one that
+     * was not consumed is replaced, so only the newest sign-in can continue it.
+     */
+    async putAttempt(a: ElevationAttempt): Promise<void> {
+      await db.run(
+        `INSERT INTO elevation_attempts (request_id, approver_oid, approver_upn, reason, rounds, created_at, expires_at, consumed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
+         ON CONFLICT (request_id, approver_oid) DO UPDATE SET
+           approver_upn = excluded.approver_upn, reason = excluded.reason, rounds = excluded.rounds,
+           created_at = excluded.created_at, expires_at = excluded.expires_at, consumed_at = NULL`,
+        [a.requestId, a.approverOid.toLowerCase(), a.approverUpn, a.reason, a.rounds, a.createdAt, a.expiresAt],
+      );
+    },
+
+    /**
+     * Takes the approver's live attempt on the request, exactly once: the first caller gets it,
+     * any later (or concurrent) caller gets undefined. Expired attempts are not handed out.
+     */
+    async consumeAttempt(requestId: string, approverOid: string, now: string): Promise<ElevationAttempt | undefined> {
+      return db.transaction(async (tx) => {
+        const row = await tx.get<AttemptRow>(
+          'SELECT * FROM elevation_attempts WHERE request_id = ? AND approver_oid = ? AND consumed_at IS NULL AND expires_at > ?',
+          [requestId, approverOid.toLowerCase(), now],
+        );
+        if (!row) return undefined;
+        const taken = await tx.run('UPDATE elevation_attempts SET consumed_at = ? WHERE request_id = ? AND approver_oid = ? AND consumed_at IS NULL', [
+          now,
+          row.request_id,
+          row.approver_oid,
+        ]);
+        return taken.changes === 1 ? toAttempt(row) : undefined;
+      });
+    },
+  };
+}
+
+export type ApprovalStore = ReturnType<typeof createApprovalStore>;

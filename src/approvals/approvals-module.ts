@@ -1,0 +1,128 @@
+/**
+ * The approval capability wired from its parts: the pending list, one request with its history,
+ * and the decisions (approve a consent, begin and complete an elevation, deny). The web routes
+ * call these; nothing here knows HTTP.
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import type { AuditEntry, AuditFilter, AuditPage, AuditPageResult } from '../audit/audit-types.ts';
+import type { OboExchangeResult } from '../azure/obo-exchange.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createKeyedLock } from '../operations/keyed-lock.ts';
+import type { OperationsModule } from '../operations/operations-module.ts';
+import type { Agent, AgentDirectory, OperationRequest } from '../operations/operation-types.ts';
+import type { AuditSink } from '../operations/request-lifecycle.ts';
+import { approvalRuleFor } from '../policies/approval-rules.ts';
+import type { ApprovalRule, ApprovalsPolicy } from '../policies/approvals-schema.ts';
+import type { ServiceRolesPolicy } from '../policies/service-roles-schema.ts';
+import type { SessionUser } from '../sessions/session-data.ts';
+import type { Database } from '../store/database.ts';
+import { loadRequest, type ConsentDeps, type ElevationDeps } from './approval-deps.ts';
+import { createApprovalStore } from './approval-store.ts';
+import { approvalKindOf, type ApprovalKind, type RecordedApproval } from './approval-types.ts';
+import { approveConsent } from './consent-approval.ts';
+import { refused, type DecisionResult } from './decision-results.ts';
+import { denyRequest } from './deny-request.ts';
+import { beginElevationApproval, completeElevationApproval, type ElevationSignIn } from './elevation-approval.ts';
+import { createPendingRequests } from './pending-requests.ts';
+
+export interface ApprovalsModuleDeps {
+  db: Database;
+  operations: Pick<OperationsModule, 'store' | 'lifecycle' | 'executor'>;
+  agents: Pick<AgentDirectory, 'get'>;
+  agentCredential(agent: Agent): TokenCredential;
+  /** Appends (audit first) and reads a request's history. */
+  audit: AuditSink & { list(filter?: AuditFilter, page?: AuditPage): Promise<AuditPageResult> };
+  policies: { approvals: ApprovalsPolicy; serviceRoles: ServiceRolesPolicy };
+  tenantId: string;
+  freshAuthSeconds: number;
+  exchange(userAssertion: string): Promise<OboExchangeResult>;
+  adminConsentUrl?: string | undefined;
+  clock?: () => Date;
+  /** How long a decision waits for a long-running ARM operation (default 60 s). */
+  executionWaitMs?: number;
+  logger?: Logger | undefined;
+}
+
+export interface RequestOverview {
+  request: OperationRequest;
+  agent: Agent | undefined;
+  /** what the request waits for, when it is pending */
+  kind: ApprovalKind | undefined;
+  /** what the request was raised for (it keeps this after it is decided) */
+  raisedFor: ApprovalKind | undefined;
+  rule: ApprovalRule | undefined;
+  approvals: RecordedApproval[];
+  /** the request's audit entries, oldest first */
+  history: AuditEntry[];
+  /** whether the history was cut at HISTORY_LIMIT entries */
+  historyTruncated: boolean;
+}
+
+export const HISTORY_LIMIT = 500;
+
+function raisedForOf(request: OperationRequest): ApprovalKind | undefined {
+  if (request.decision.outcome === 'pending_elevation') return 'elevation';
+  if (request.decision.outcome === 'pending_consent') return 'consent';
+  return undefined;
+}
+
+export function createApprovalsModule(deps: ApprovalsModuleDeps) {
+  const clock = deps.clock ?? (() => new Date());
+  const approvals = createApprovalStore(deps.db);
+  const pending = createPendingRequests(deps.db, deps.operations.store);
+  const common = {
+    requests: deps.operations.store,
+    lifecycle: deps.operations.lifecycle,
+    executor: deps.operations.executor,
+    approvals,
+    audit: deps.audit,
+    policies: deps.policies,
+    tenantId: deps.tenantId,
+    clock,
+    lock: createKeyedLock(),
+    executionWaitMs: deps.executionWaitMs ?? 60_000,
+    logger: deps.logger,
+  };
+  const consent: ConsentDeps = { ...common, agents: deps.agents, agentCredential: deps.agentCredential };
+  const elevation: ElevationDeps = { ...common, freshAuthSeconds: deps.freshAuthSeconds, exchange: deps.exchange, adminConsentUrl: deps.adminConsentUrl };
+
+  return {
+    countPending: () => pending.count(clock().toISOString()),
+    listPending: async (): Promise<Array<{ request: OperationRequest; agent: Agent | undefined }>> => {
+      const requests = await pending.list(clock().toISOString());
+      const agents = new Map<string, Agent | undefined>();
+      for (const r of requests) if (!agents.has(r.agentId)) agents.set(r.agentId, await deps.agents.get(r.agentId));
+      return requests.map((request) => ({ request, agent: agents.get(request.agentId) }));
+    },
+
+    async overview(requestId: string): Promise<RequestOverview | undefined> {
+      const request = await loadRequest(common, requestId);
+      if (!request) return undefined;
+      const raisedFor = raisedForOf(request);
+      const page = await deps.audit.list({ requestId: request.id }, { limit: HISTORY_LIMIT });
+      return {
+        request,
+        agent: await deps.agents.get(request.agentId),
+        kind: approvalKindOf(request),
+        raisedFor,
+        rule: raisedFor ? approvalRuleFor(raisedFor, deps.policies) : undefined,
+        approvals: await approvals.approvalsFor(request.id),
+        history: [...page.entries].reverse(),
+        historyTruncated: page.nextBefore !== null,
+      };
+    },
+
+    /** Approve pressed: a consent runs now; an elevation answers with the fresh sign-in to start. */
+    async approve(requestId: string, user: SessionUser, reason: unknown): Promise<DecisionResult> {
+      const request = await loadRequest(common, requestId);
+      if (!request) return refused(404, 'not_found', 'no such request');
+      return approvalKindOf(request) === 'elevation' ? beginElevationApproval(elevation, requestId, user, reason) : approveConsent(consent, requestId, user, reason);
+    },
+
+    completeElevation: (signIn: ElevationSignIn) => completeElevationApproval(elevation, signIn),
+
+    deny: (requestId: string, user: SessionUser, reason: unknown) => denyRequest(common, requestId, user, reason),
+  };
+}
+
+export type ApprovalsModule = ReturnType<typeof createApprovalsModule>;

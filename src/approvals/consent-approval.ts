@@ -1,0 +1,64 @@
+/**
+ * Consent (Review mode, the agent's identity holds the permission): the administrators' approval
+ * releases the write, which runs with the agent's own managed identity. The approve transition
+ * is audited by the lifecycle before the operation is sent; if that audit fails, nothing runs.
+ */
+import type { SessionUser } from '../sessions/session-data.ts';
+import { recordedEntry, userActor } from './approval-audit.ts';
+import { auditUnavailable, deciderOf, isAuditFailure, loadRequest, refuseDecision, type ConsentDeps } from './approval-deps.ts';
+import { refused, type DecisionResult } from './decision-results.ts';
+import { reviewRequest } from './review-request.ts';
+
+export async function approveConsent(deps: ConsentDeps, requestId: string, user: SessionUser, rawReason: unknown): Promise<DecisionResult> {
+  const who = deciderOf(deps, user, 'approve');
+  const approver = who.ok ? who.approver : { oid: user.oid, upn: user.upn, tid: user.tid };
+  if (!who.ok) return refuseDecision(deps, { request: undefined, requestId, approver, decision: 'approve', code: who.code, message: who.message });
+
+  return deps.lock.run(requestId, async () => {
+    try {
+      const request = await loadRequest(deps, requestId);
+      if (!request) return refused(404, 'not_found', 'no such request');
+      const outcome = reviewRequest(
+        { state: request.state, requestedBy: request.trigger.requestedBy, approvals: await deps.approvals.approvalsFor(request.id) },
+        { decision: 'approve', approver, reason: rawReason },
+        deps.policies,
+      );
+      if (outcome.outcome === 'refused') return refuseDecision(deps, { request, requestId, approver, decision: 'approve', code: outcome.code, message: outcome.message });
+      if (outcome.outcome === 'deny') throw new Error('an approval cannot deny');
+      if (outcome.kind !== 'consent') return refused(409, 'needs_elevation', 'this request needs an elevation approval (a fresh sign-in), not consent', request);
+      const { reason } = outcome;
+      const at = deps.clock().toISOString();
+
+      if (outcome.outcome === 'recorded') {
+        await deps.audit.append(recordedEntry(request, approver, { kind: 'consent', reason, counted: outcome.counted, required: outcome.required }));
+        if (!(await deps.approvals.recordApproval({ requestId, approver, kind: 'consent', reason, at }))) {
+          return refused(409, 'already_approved', 'you have already approved this request', request);
+        }
+        return { kind: 'recorded', request, counted: outcome.counted, required: outcome.required };
+      }
+
+      const agent = await deps.agents.get(request.agentId);
+      if (!agent) return refused(409, 'agent_unknown', "the request's agent is no longer registered; nothing was run", request);
+      const approved = await deps.lifecycle.approve(request.id, userActor(approver), {
+        reason,
+        details: { kind: 'consent', approver: { oid: approver.oid, upn: approver.upn, tid: approver.tid }, approvers: outcome.approverOids, required: outcome.required },
+      });
+      if (!approved.ok) {
+        return approved.code === 'not_found' ? refused(404, 'not_found', 'no such request') : refused(409, 'changed_concurrently', approved.message, approved.request);
+      }
+      await deps.approvals.recordApproval({ requestId, approver, kind: 'consent', reason, at });
+      const executed = await deps.executor.executeRequest(request.id, deps.agentCredential(agent), agent.uamiPrincipalId, {
+        actor: userActor(approver),
+        waitMs: deps.executionWaitMs,
+      });
+      if (!executed.ok) return refused(409, 'changed_concurrently', executed.message, executed.request);
+      return { kind: 'executed', request: executed.request };
+    } catch (err) {
+      if (isAuditFailure(err)) {
+        deps.logger?.error({ err, requestId }, 'consent approval not applied: audit unavailable');
+        return auditUnavailable();
+      }
+      throw err;
+    }
+  });
+}

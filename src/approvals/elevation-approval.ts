@@ -1,0 +1,231 @@
+/**
+ * Elevation (the agent's identity lacks the permission): the approver's own Azure permissions are
+ * used once, for exactly the approved operation.
+ *
+ * 1. Approve: the review is checked, an attempt (with the reason) is stored, and the approver is
+ *    sent through a fresh sign-in bound to this request (prompt=login, max_age), asking for a
+ *    delegated token for Elevate's API when this approval would complete the request.
+ * 2. The callback: the sign-in must be fresh and for this request, the role and tenant are checked
+ *    again, the attempt is consumed (once), and the review is re-run on the current state. The
+ *    approval that reaches the threshold is audited, and only then is the token exchanged
+ *    (on-behalf-of) for an ARM token, the request approved and executed with it, and the token
+ *    discarded (obo-execution.ts).
+ * Entra answers that need the approver (MFA or Conditional Access claims challenges, an expired
+ * token) send them through sign-in again; those that need the tenant's administrator (consent)
+ * are shown with what to do. The request stays pending in both cases: nothing ran.
+ */
+import { OboExchangeError } from '../azure/obo-error.ts';
+import type { OperationRequest } from '../operations/operation-types.ts';
+import type { SessionUser, SignInBinding } from '../sessions/session-data.ts';
+import { PENDING_SIGN_IN_SECONDS, type BeginSignInOptions } from '../signin/begin-sign-in.ts';
+import { abilityForUser } from '../signin/access-control.ts';
+import { approverDetails, decidedEntry, oboFailedEntry, recordedEntry, signInStartedEntry, userActor } from './approval-audit.ts';
+import { approverOf, auditUnavailable, deciderOf, isAuditFailure, loadRequest, refuseDecision, type ElevationDeps } from './approval-deps.ts';
+import type { ElevationAttempt } from './approval-store.ts';
+import type { Approver } from './approval-types.ts';
+import { checkFreshSignIn, ELIGIBILITY_MESSAGES } from './approver-eligibility.ts';
+import { refused, type DecisionResult } from './decision-results.ts';
+import { withOneTimeArmToken } from './obo-execution.ts';
+import { oboAdminAction } from './obo-problems.ts';
+import { reviewRequest } from './review-request.ts';
+
+/** The sign-in continuation kind the approval pages register. */
+export const APPROVAL_CONTINUATION = 'approval';
+/** Sign-ins one approval may go through (the first, plus claims challenges / expired tokens). */
+export const MAX_SIGN_IN_ROUNDS = 3;
+
+/** What the callback hands over (a subset of CompletedSignIn). */
+export interface ElevationSignIn {
+  user: SessionUser;
+  boundTo: SignInBinding | undefined;
+  promptedLogin: boolean;
+  authenticatedDuringFlow: boolean;
+  apiToken: { oid: string; tid: string; reveal(): string } | undefined;
+}
+
+function signInOptions(deps: ElevationDeps, requestId: string, approver: Approver, x: { apiScope: boolean; claims?: string | undefined }): BeginSignInOptions {
+  return {
+    prompt: 'login',
+    maxAge: deps.freshAuthSeconds,
+    boundTo: { kind: APPROVAL_CONTINUATION, requestId },
+    apiScope: x.apiScope,
+    loginHint: approver.upn,
+    ...(x.claims ? { claims: x.claims } : {}),
+  };
+}
+
+async function startSignIn(
+  deps: ElevationDeps,
+  request: OperationRequest,
+  approver: Approver,
+  attempt: { reason: string; rounds: number },
+  x: { apiScope: boolean; claims?: string | undefined; message?: string },
+): Promise<DecisionResult> {
+  const now = deps.clock();
+  await deps.audit.append(signInStartedEntry(request, approver, { round: attempt.rounds, claimsChallenge: x.claims !== undefined }));
+  await deps.approvals.putAttempt({
+    requestId: request.id,
+    approverOid: approver.oid,
+    approverUpn: approver.upn,
+    reason: attempt.reason,
+    rounds: attempt.rounds,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + PENDING_SIGN_IN_SECONDS * 1000).toISOString(),
+  });
+  return { kind: 'sign_in', request, options: signInOptions(deps, request.id, approver, x), message: x.message };
+}
+
+/** Approve pressed on a pending elevation: check, remember the reason, ask for a fresh sign-in. */
+export async function beginElevationApproval(deps: ElevationDeps, requestId: string, user: SessionUser, rawReason: unknown): Promise<DecisionResult> {
+  const who = deciderOf(deps, user, 'approve');
+  const approver = approverOf(user);
+  if (!who.ok) return refuseDecision(deps, { request: undefined, requestId, approver, decision: 'approve', code: who.code, message: who.message });
+  return deps.lock.run(requestId, async () => {
+    try {
+      const request = await loadRequest(deps, requestId);
+      if (!request) return refused(404, 'not_found', 'no such request');
+      const outcome = reviewRequest(
+        { state: request.state, requestedBy: request.trigger.requestedBy, approvals: await deps.approvals.approvalsFor(request.id) },
+        { decision: 'approve', approver, reason: rawReason },
+        deps.policies,
+      );
+      if (outcome.outcome === 'refused') return refuseDecision(deps, { request, requestId, approver, decision: 'approve', code: outcome.code, message: outcome.message });
+      if (outcome.outcome === 'deny' || outcome.kind !== 'elevation') return refused(409, 'not_elevation', 'this request does not wait for an elevation approval', request);
+      // The delegated token is asked for only when this approval would complete the request.
+      return await startSignIn(deps, request, approver, { reason: outcome.reason, rounds: 1 }, { apiScope: outcome.outcome === 'approve' });
+    } catch (err) {
+      if (isAuditFailure(err)) return auditUnavailable();
+      throw err;
+    }
+  });
+}
+
+/** The bound sign-in's callback. */
+export async function completeElevationApproval(deps: ElevationDeps, signIn: ElevationSignIn): Promise<DecisionResult> {
+  const requestId = signIn.boundTo?.requestId ?? '';
+  const approver = approverOf(signIn.user);
+  const now = deps.clock();
+  // Whatever happens next, this sign-in has used up the attempt it was started for.
+  const attempt = /^[A-Za-z0-9-]{1,64}$/.test(requestId) ? await deps.approvals.consumeAttempt(requestId, approver.oid, now.toISOString()) : undefined;
+  const request = await loadRequest(deps, requestId);
+  if (!request) return refused(404, 'not_found', 'no such request');
+
+  const refusal = checkFreshSignIn(
+    {
+      oid: signIn.user.oid,
+      tid: signIn.user.tid,
+      holdsDecidingRole: abilityForUser(signIn.user, deps.policies).can('approve', 'Approval'),
+      boundTo: signIn.boundTo,
+      promptedLogin: signIn.promptedLogin,
+      authenticatedDuringFlow: signIn.authenticatedDuringFlow,
+      authTime: signIn.user.authTime,
+      apiToken: signIn.apiToken ? { oid: signIn.apiToken.oid, tid: signIn.apiToken.tid } : undefined,
+    },
+    { kind: APPROVAL_CONTINUATION, requestId, tenantId: deps.tenantId, approverOid: attempt?.approverOid ?? approver.oid, freshAuthSeconds: deps.freshAuthSeconds, nowSeconds: Math.floor(now.getTime() / 1000) },
+  );
+  if (refusal) return refuseDecision(deps, { request, requestId, approver, decision: 'approve', code: refusal, message: ELIGIBILITY_MESSAGES[refusal] });
+  if (!attempt) {
+    return refuseDecision(deps, {
+      request,
+      requestId,
+      approver,
+      decision: 'approve',
+      code: 'no_attempt',
+      message: 'No approval of this request is waiting for this sign-in: it was already used, it expired, or it was started elsewhere. Start again from the request page.',
+    });
+  }
+  return deps.lock.run(requestId, async () => {
+    try {
+      return await decide(deps, signIn, approver, attempt);
+    } catch (err) {
+      if (isAuditFailure(err)) {
+        deps.logger?.error({ err, requestId }, 'elevation approval not applied: audit unavailable');
+        return auditUnavailable();
+      }
+      throw err;
+    }
+  });
+}
+
+async function decide(deps: ElevationDeps, signIn: ElevationSignIn, approver: Approver, attempt: ElevationAttempt): Promise<DecisionResult> {
+  const request = await loadRequest(deps, attempt.requestId);
+  if (!request) return refused(404, 'not_found', 'no such request');
+  const outcome = reviewRequest(
+    { state: request.state, requestedBy: request.trigger.requestedBy, approvals: await deps.approvals.approvalsFor(request.id) },
+    { decision: 'approve', approver, reason: attempt.reason },
+    deps.policies,
+  );
+  if (outcome.outcome === 'refused') return refuseDecision(deps, { request, requestId: request.id, approver, decision: 'approve', code: outcome.code, message: outcome.message });
+  if (outcome.outcome === 'deny' || outcome.kind !== 'elevation') return refused(409, 'not_elevation', 'this request does not wait for an elevation approval', request);
+  const at = deps.clock().toISOString();
+
+  if (outcome.outcome === 'recorded') {
+    await deps.audit.append(recordedEntry(request, approver, { kind: 'elevation', reason: outcome.reason, counted: outcome.counted, required: outcome.required }));
+    if (!(await deps.approvals.recordApproval({ requestId: request.id, approver, kind: 'elevation', reason: outcome.reason, at }))) {
+      return refused(409, 'already_approved', 'you have already approved this request', request);
+    }
+    return { kind: 'recorded', request, counted: outcome.counted, required: outcome.required };
+  }
+
+  const apiToken = signIn.apiToken;
+  if (!apiToken) {
+    // Others approved while this approver was signing in: theirs is now the last approval.
+    return startSignIn(deps, request, approver, { reason: attempt.reason, rounds: attempt.rounds + 1 }, {
+      apiScope: true,
+      message: 'Your approval now completes the request; sign in once more so Elevate can act with your Azure permissions.',
+    });
+  }
+
+  // The decision is on record before any token is exchanged; if this append fails, nothing runs.
+  await deps.audit.append(
+    decidedEntry(request, approver, { kind: 'elevation', reason: outcome.reason, approverOids: outcome.approverOids, required: outcome.required, authTime: signIn.user.authTime }),
+  );
+  try {
+    return await withOneTimeArmToken(deps, { userAssertion: apiToken.reveal(), request, approver }, async (credential, token, report) => {
+      const approved = await deps.lifecycle.approve(request.id, userActor(approver), {
+        reason: outcome.reason,
+        details: {
+          kind: 'elevation',
+          approver: approverDetails(approver),
+          approvers: outcome.approverOids,
+          required: outcome.required,
+          tokenUtiSha256: token.utiSha256,
+          tokenExpiresAt: token.expiresAt,
+        },
+      });
+      if (!approved.ok) {
+        if (approved.code === 'invalid_state') report.requestState = approved.request.state;
+        return refused(409, 'changed_concurrently', approved.message, approved.code === 'invalid_state' ? approved.request : request);
+      }
+      await deps.approvals.recordApproval({ requestId: request.id, approver, kind: 'elevation', reason: outcome.reason, at });
+      report.used = true;
+      report.requestState = 'approved';
+      const executed = await deps.executor.executeRequest(request.id, credential, approver.oid, { actor: userActor(approver), waitMs: deps.executionWaitMs });
+      const current = executed.ok ? executed.request : executed.request;
+      if (current) {
+        report.requestState = current.state;
+        report.armCorrelationId = current.arm?.correlationId ?? null;
+        report.armStatus = current.arm?.status ?? null;
+      }
+      if (!executed.ok) return refused(409, 'changed_concurrently', executed.message, executed.request);
+      return { kind: 'executed', request: executed.request };
+    });
+  } catch (err) {
+    if (err instanceof OboExchangeError) return oboFailed(deps, request, approver, attempt, err);
+    throw err;
+  }
+}
+
+async function oboFailed(deps: ElevationDeps, request: OperationRequest, approver: Approver, attempt: ElevationAttempt, err: OboExchangeError): Promise<DecisionResult> {
+  deps.logger?.warn({ requestId: request.id, code: err.code, aadsts: err.aadsts }, 'on-behalf-of exchange for an elevation failed; nothing ran');
+  await deps.audit.append(oboFailedEntry(request, approver, { code: err.code, aadsts: err.aadsts, message: err.message, claimsChallenge: err.claims !== undefined }));
+  const userCanFix = err.code === 'interaction_required' || err.code === 'assertion_expired';
+  if (userCanFix && attempt.rounds < MAX_SIGN_IN_ROUNDS) {
+    return startSignIn(deps, request, approver, { reason: attempt.reason, rounds: attempt.rounds + 1 }, {
+      apiScope: true,
+      claims: err.claims,
+      message: `Entra asks you to sign in again before Elevate can act for you: ${err.message}.`,
+    });
+  }
+  return { kind: 'obo_problem', request, code: err.code, message: err.message, adminAction: oboAdminAction(err.code, deps) };
+}

@@ -1,0 +1,71 @@
+/**
+ * The approver's Azure permissions, used once: the on-behalf-of exchange of their token for
+ * Elevate's API into an ARM token, a one-time credential over it for exactly one request, and the
+ * credential discarded in `finally`, whatever happened, followed by a `token.discarded` audit
+ * entry (uti as SHA-256, expiry, ARM correlation id and status, time of discard).
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import type { OboExchangeResult } from '../azure/obo-exchange.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { OperationRequest } from '../operations/operation-types.ts';
+import type { AuditSink } from '../operations/request-lifecycle.ts';
+import { tokenDiscardedEntry, utiHash } from './approval-audit.ts';
+import type { Approver } from './approval-types.ts';
+import { oneTimeCredential } from './one-time-credential.ts';
+
+export interface OneTimeTokenFacts {
+  utiSha256: string | null;
+  expiresAt: string;
+}
+
+/** What the work done with the token reports for the `token.discarded` entry. */
+export interface TokenUseReport {
+  used: boolean;
+  armCorrelationId: string | null;
+  armStatus: number | null;
+  requestState: string;
+}
+
+export interface OboExecutionDeps {
+  exchange(userAssertion: string): Promise<OboExchangeResult>;
+  audit: AuditSink;
+  clock: () => Date;
+  logger?: Logger | undefined;
+}
+
+/**
+ * Exchanges `userAssertion` (throws OboExchangeError before anything runs), then hands `use` a
+ * credential valid for this call only. The ARM token never leaves this function: `use` gets a
+ * TokenCredential, the facts get the hash of its id.
+ */
+export async function withOneTimeArmToken<T>(
+  deps: OboExecutionDeps,
+  x: { userAssertion: string; request: OperationRequest; approver: Approver },
+  use: (credential: TokenCredential, token: OneTimeTokenFacts, report: TokenUseReport) => Promise<T>,
+): Promise<T> {
+  let exchanged: OboExchangeResult | undefined = await deps.exchange(x.userAssertion);
+  const credential = oneTimeCredential(exchanged.accessToken, exchanged.expiresOn);
+  const facts: OneTimeTokenFacts = { utiSha256: utiHash(exchanged.uti), expiresAt: exchanged.expiresOn.toISOString() };
+  // From here on the credential's closure is the only holder of the token.
+  exchanged = undefined;
+  const report: TokenUseReport = { used: false, armCorrelationId: null, armStatus: null, requestState: x.request.state };
+  try {
+    return await use(credential, facts, report);
+  } finally {
+    credential.discard();
+    const discardedAt = deps.clock().toISOString();
+    await deps.audit
+      .append(
+        tokenDiscardedEntry(x.request, x.approver, {
+          utiSha256: facts.utiSha256,
+          tokenExpiresAt: facts.expiresAt,
+          discardedAt,
+          armCorrelationId: report.armCorrelationId,
+          armStatus: report.armStatus,
+          requestState: report.requestState,
+          used: report.used,
+        }),
+      )
+      .catch((err: unknown) => deps.logger?.error({ err, requestId: x.request.id }, 'the token.discarded entry could not be audited (the token was discarded)'));
+  }
+}
