@@ -12,10 +12,10 @@ import { decideOperation, UnsupportedOperationError, type DecisionDeps } from '.
 import { agentActor, decisionEntry, redecidedEntry, refusedEntry, requestedEntry } from './operation-audit.ts';
 import { armOperationOf, operationHash, submissionHash } from './operation-hash.ts';
 import type { OperationRequestStore } from './operation-request-store.ts';
-import type { Agent, OperationDecision, OperationInput, OperationRequest, RequestState } from './operation-types.ts';
-import { REQUEST_STATES } from './operation-types.ts';
+import type { Agent, OperationDecision, OperationInput, OperationRequest } from './operation-types.ts';
 import { PermissionStateUnavailableError, type PermissionCache } from './permission-cache.ts';
 import { createKeyedLock } from './keyed-lock.ts';
+import { pageOf, parseListQuery, type ListQuery, type RequestPage } from './request-listing.ts';
 import type { RequestExecutor } from './request-execution.ts';
 import { AuditUnavailableError, type AuditSink, type RequestLifecycle } from './request-lifecycle.ts';
 import type { RequestNotifier } from './request-notifier.ts';
@@ -49,20 +49,9 @@ export interface OperationsServiceDeps {
   logger?: Logger | undefined;
 }
 
-export interface ListQuery {
-  limit?: unknown;
-  cursor?: unknown;
-  state?: unknown;
-}
 
-export interface RequestPage {
-  items: OperationRequest[];
-  nextCursor: string | null;
-}
-
+export type { ListQuery, RequestPage };
 export const MAX_WAIT_SECONDS = 60;
-const DEFAULT_PAGE = 50;
-const MAX_PAGE = 200;
 
 const fail = (status: 400 | 403 | 404 | 409 | 413 | 415 | 429 | 503, code: string, message: string, extra: Partial<ApiError> = {}) =>
   ({ ok: false, status, error: { code, message, ...extra } }) as const;
@@ -80,22 +69,6 @@ function isUnavailable(err: unknown): boolean {
     err instanceof AuditUnavailableError ||
     (err instanceof Error && err.name === 'AuditAppendError')
   );
-}
-
-function encodeCursor(r: OperationRequest): string {
-  return Buffer.from(JSON.stringify([r.createdAt, r.id]), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } | undefined {
-  if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string' || typeof value[1] !== 'string') return undefined;
-    if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(value[0]) || value[1].length > 64) return undefined;
-    return { createdAt: value[0], id: value[1] };
-  } catch {
-    return undefined;
-  }
 }
 
 export function createOperationsService(deps: OperationsServiceDeps) {
@@ -264,29 +237,10 @@ export function createOperationsService(deps: OperationsServiceDeps) {
   }
 
   async function list(agent: Agent, query: ListQuery): Promise<ServiceResult<RequestPage>> {
-    const fields: FieldError[] = [];
-    let limit = DEFAULT_PAGE;
-    if (query.limit !== undefined) {
-      limit = typeof query.limit === 'string' && /^\d{1,4}$/.test(query.limit) ? Number(query.limit) : NaN;
-      if (!(limit >= 1 && limit <= MAX_PAGE)) fields.push({ path: 'limit', message: `expected a whole number from 1 to ${MAX_PAGE}` });
-    }
-    let after: { createdAt: string; id: string } | undefined;
-    if (query.cursor !== undefined) {
-      after = typeof query.cursor === 'string' ? decodeCursor(query.cursor) : undefined;
-      if (!after) fields.push({ path: 'cursor', message: 'expected a cursor returned by a previous page' });
-    }
-    let state: RequestState | undefined;
-    if (query.state !== undefined) {
-      if (typeof query.state === 'string' && (REQUEST_STATES as readonly string[]).includes(query.state)) state = query.state as RequestState;
-      else fields.push({ path: 'state', message: `expected one of ${REQUEST_STATES.join(', ')}` });
-    }
-    if (fields.length > 0) {
-      const e = invalidRequest(fields);
-      return fail(400, e.code, e.message, { fields });
-    }
-    const rows = await deps.store.listForAgent({ agentId: agent.id, limit: limit + 1, after, state });
-    const items = rows.slice(0, limit);
-    return { ok: true, status: 200, value: { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null } };
+    const q = parseListQuery(query);
+    if (!q.ok) return fail(400, q.error.code, q.error.message, { fields: q.error.fields });
+    const rows = await deps.store.listForAgent({ agentId: agent.id, limit: q.limit + 1, after: q.after, state: q.state });
+    return { ok: true, status: 200, value: pageOf(rows, q.limit) };
   }
 
   async function cancel(agent: Agent, id: string): Promise<ServiceResult<OperationRequest>> {
