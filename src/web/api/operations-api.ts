@@ -43,6 +43,8 @@ export interface OperationsApiDeps {
   /** Defaults: the `agents` tables, and an audit log over the store. */
   agents?: AgentDirectory;
   audit?: AuditSink;
+  /** Where authentication refusals go; a sink that collapses floods (the audit module's refusalSink). Default: `audit`. */
+  refusalAudit?: AuditSink;
   /** Defaults to the agent's managed identity (createAgentCredential). */
   agentCredential?: (agent: Agent) => TokenCredential;
   permissions?: PermissionCache;
@@ -84,7 +86,7 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
   const authenticate = createAgentAuthenticator({
     validateToken: cachedTokenValidator(deps.tokenValidator),
     agents: deps.agents ?? cachingAgentDirectory(createSqliteAgentDirectory(deps.store), { ttlMs: 2000 }),
-    audit,
+    audit: deps.refusalAudit ?? audit,
     logger,
   });
   const routeDeps = { service: module.service, authenticate, basePath: API_BASE_PATH };
