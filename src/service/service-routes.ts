@@ -1,8 +1,10 @@
-import { createAuditLog } from '../audit/audit-log.ts';
+import { createAuditModule } from '../audit/audit-module.ts';
+import { mountLevels } from '../levels/mount-levels.ts';
 import { mountSignIn } from '../signin/mount-sign-in.ts';
 import { exceptOnAgentApi } from '../web/api/agent-api-paths.ts';
 import { createOperationsApi } from '../web/api/operations-api.ts';
 import type { WebAppDeps } from '../web/create-web-app.ts';
+import { mountAuditWeb } from '../web/pages/audit-mount.ts';
 import type { ServiceContext } from './service-context.ts';
 
 /** What capabilities add to the web app: their routers, shared middleware, sign-in links, home page. */
@@ -14,8 +16,14 @@ export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 
  * API under /api). The skeleton itself mounts nothing beyond the built-in pages and probes.
  */
 export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
+  // The audit log with signed checkpoints, retention and collapsed refusals (src/audit); sign-in records through it.
+  const audit = createAuditModule({ db: ctx.store, config: ctx.config.audit, logger: ctx.logger, metrics: ctx.metrics });
+  audit.start();
+  ctx.onShutdown(() => audit.close());
   // Sign-in and sessions (src/signin): every browser route sees res.locals.user/ability after this.
-  const signIn = mountSignIn(ctx, { audit: createAuditLog(ctx.store, { logger: ctx.logger, metrics: ctx.metrics }) });
+  const signIn = mountSignIn(ctx, { audit: audit.refusalSink });
+  // The auditor's pages (/audit), the audit API (/api/v1/audit) and the 401/403 recorder.
+  const auditWeb = mountAuditWeb(audit, { signIn: signIn.signIn, validateToken: ctx.tokenValidator, policies: ctx.policies, logger: ctx.logger });
   // The agent operations API (src/operations, src/web/api) under /api/v1.
   const operations = createOperationsApi({
     store: ctx.store,
@@ -29,6 +37,18 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     requestTtlSeconds: ctx.config.requests.ttlSeconds,
     permissionCacheSeconds: ctx.config.permissionCacheSeconds,
   });
+  ctx.onShutdown(() => operations.close());
+  // Agent registry and level enforcement (/agents); applied roles reach the permission cache at once.
+  const levels = mountLevels(ctx, {
+    audit: audit.audit,
+    requireAbility: signIn.signIn.requireAbility,
+    csrfProtection: signIn.signIn.csrfProtection,
+    onRolesChanged: (principalId) => operations.module.permissions.invalidate(principalId),
+  });
   // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
-  return { middleware: signIn.middleware.map(exceptOnAgentApi), routes: [...signIn.routes, operations.route], auth: signIn.auth };
+  return {
+    middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
+    routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes],
+    auth: signIn.auth,
+  };
 }

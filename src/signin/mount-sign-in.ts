@@ -1,6 +1,5 @@
 import type { RequestHandler } from 'express';
 import { createMsalClientCredential } from '../azure/service-credential.ts';
-import type { AuditLog } from '../audit/audit-log.ts';
 import type { ServiceContext } from '../service/service-context.ts';
 import { resolveSessionSecret } from '../sessions/session-secret.ts';
 import { createSessions, type Sessions } from '../sessions/sessions.ts';
@@ -8,6 +7,7 @@ import type { WebRoute } from '../web/create-web-app.ts';
 import { clientAuthFor } from './client-auth.ts';
 import { lazyOidcProvider } from './oidc-provider.ts';
 import { oidcSettings } from './oidc-settings.ts';
+import type { SignInAuditLog } from './sign-in-audit.ts';
 import { createSignIn, type SignIn, type SignInDeps } from './sign-in.ts';
 
 export interface SignInMount {
@@ -29,7 +29,8 @@ export interface SignInMount {
  * redirect URIs match on any port).
  */
 export interface MountSignInDeps {
-  audit: AuditLog;
+  /** Any append-only audit sink: the audit log, or one that collapses refusal floods (createAuditModule().refusalSink). */
+  audit: SignInAuditLog;
   /** Epoch milliseconds; defaults to Date.now. */
   now?: () => number;
   rateLimits?: SignInDeps['rateLimits'];
