@@ -9,22 +9,28 @@ import type { ChainBreak, VerifyOptions, VerifyResult } from './audit-types.ts';
 const PAGE_SIZE = 5000;
 
 /**
- * The content's canonical JSON, built by SQLite. Turning 17 columns into JS values costs several
- * times more than hashing them, so verification first asks SQLite for the same text in one
- * column and hashes that. It is only a fast pre-check: when its hash does not match, the row is
- * read in full and judged by `computeEntryHash`, the one authoritative definition. A match is
- * sound, because equal JSON text means equal content values.
+ * `hash || prev_hash || canonical content JSON`, built by SQLite in one column. Turning 17
+ * columns into JS values costs several times more than hashing them, so verification asks
+ * SQLite for the hash input as one string (json_object emits RFC 8785 text for this flat
+ * shape) and hashes that. It is only a fast pre-check: when the hash does not match, the row is
+ * read in full and judged by `computeEntryHash`, the one authoritative definition, using its
+ * real columns. A match is sound: equal JSON text means equal content values.
  */
-const CONTENT_SQL = `json_object(${[...CONTENT_COLUMNS]
+const CHAIN_SQL = `hash || prev_hash || json_object(${[...CONTENT_COLUMNS]
   .sort()
   .map((c) => `'${c}', ${c}`)
   .join(', ')})`;
 
 interface ChainRow {
   seq: number;
-  prev_hash: string;
+  chain: string | null;
+}
+
+interface Checked {
+  seq: number;
+  prevHash: string;
   hash: string;
-  content: string;
+  consistent: boolean;
 }
 
 /**
@@ -52,20 +58,27 @@ export async function verifyChain(db: Pick<Queryable, 'get' | 'all'>, opts: Veri
   const result = (firstBreak?: ChainBreak): VerifyResult =>
     firstBreak ? { ok: false, entriesChecked: checked, lastSeq, lastHash: running, firstBreak } : { ok: true, entriesChecked: checked, lastSeq, lastHash: running };
 
-  const judgedInFull = async (row: ChainRow): Promise<boolean> => {
-    const full = await db.get<AuditRow>(`SELECT ${ROW_COLUMNS} FROM audit_log WHERE seq = ?`, [row.seq]);
-    return full !== undefined && computeEntryHash(full.prev_hash, full) === full.hash;
+  // A NULL hash column (possible only after a tamperer rebuilt the table) makes `chain` NULL.
+  const quick = ({ seq, chain }: ChainRow): Checked | undefined =>
+    typeof chain === 'string' && oneShotHash('sha256', chain.slice(64), 'hex') === chain.slice(0, 64)
+      ? { seq, hash: chain.slice(0, 64), prevHash: chain.slice(64, 128), consistent: true }
+      : undefined;
+  const inFull = async (seq: number): Promise<Checked> => {
+    const full = await db.get<AuditRow>(`SELECT ${ROW_COLUMNS} FROM audit_log WHERE seq = ?`, [seq]);
+    if (!full) return { seq, hash: '', prevHash: '', consistent: false };
+    return { seq, hash: full.hash, prevHash: full.prev_hash, consistent: computeEntryHash(full.prev_hash, full) === full.hash };
   };
 
   const pages = keysetPages<ChainRow>(db, PAGE_SIZE, (last) => ({
-    sql: `SELECT seq, prev_hash, hash, ${CONTENT_SQL} AS content FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ${PAGE_SIZE}`,
+    sql: `SELECT seq, ${CHAIN_SQL} AS chain FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ${PAGE_SIZE}`,
     params: [last?.seq ?? start.seq],
   }));
   for await (const page of pages) {
-    for (const row of page) {
+    for (const raw of page) {
+      const row = quick(raw) ?? (await inFull(raw.seq));
+      const consistent = row.consistent;
       const expected = lastSeq + 1;
-      const linked = row.prev_hash === running;
-      const consistent = oneShotHash('sha256', row.prev_hash + row.content, 'hex') === row.hash || (await judgedInFull(row));
+      const linked = row.prevHash === running;
       if (row.seq !== expected) {
         return linked && consistent
           ? result({ seq: expected, kind: 'gap', message: `sequence jumps from ${lastSeq} to ${row.seq} though entry ${row.seq} links to entry ${lastSeq}` })
@@ -73,7 +86,7 @@ export async function verifyChain(db: Pick<Queryable, 'get' | 'all'>, opts: Veri
       }
       if (linked && consistent) {
         before = { seq: lastSeq, hash: running };
-        lastPrevHash = row.prev_hash;
+        lastPrevHash = row.prevHash;
         running = row.hash;
         lastSeq = row.seq;
         checked += 1;
@@ -82,7 +95,7 @@ export async function verifyChain(db: Pick<Queryable, 'get' | 'all'>, opts: Veri
       if (linked) {
         return result({ seq: row.seq, kind: 'changed', message: `entry ${row.seq} does not match its hash: a column was changed` });
       }
-      if (before && lastPrevHash === row.prev_hash) {
+      if (before && lastPrevHash === row.prevHash) {
         const inserted = lastSeq;
         lastSeq = before.seq;
         running = before.hash;

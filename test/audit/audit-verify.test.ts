@@ -173,6 +173,20 @@ describe('verify', () => {
     });
   });
 
+  it('reports, rather than crashes on, a table rebuilt without its constraints holding NULLs and odd types', async () => {
+    await withLog(N, async (db, audit) => {
+      await db.exec('DROP TRIGGER audit_anchor_insert_links; DROP TRIGGER audit_anchor_update_forward;');
+      await db.exec('CREATE TABLE loose AS SELECT * FROM audit_log; DROP TABLE audit_log; ALTER TABLE loose RENAME TO audit_log;');
+      expect((await audit.verify()).ok).toBe(true);
+      const three = await rowAt(db, 3);
+      await db.run('UPDATE audit_log SET hash = NULL WHERE seq = 3');
+      expect((await audit.verify()).firstBreak).toMatchObject({ seq: 3, kind: 'changed' });
+      await db.run('UPDATE audit_log SET hash = ? WHERE seq = 3', [three.hash]);
+      await db.run("UPDATE audit_log SET hash = 'short', prev_hash = 42, seq = 5.5 WHERE seq = 5");
+      expect((await audit.verify()).firstBreak).toMatchObject({ seq: 5 });
+    });
+  });
+
   it('detects breaks past the first page', async () => {
     const { db, audit } = await openAudit(tempDir());
     try {
@@ -195,7 +209,7 @@ describe('verify pre-check', () => {
     const calls = { fullRowReads: 0 };
     const view = {
       all: async <T>(sql: string, params?: SqlParams) =>
-        (await db.all<Record<string, unknown>>(sql, params)).map((r) => (typeof r.content === 'string' ? { ...r, content: distort(r.content) } : r)) as T[],
+        (await db.all<Record<string, unknown>>(sql, params)).map((r) => (typeof r.chain === 'string' ? { ...r, chain: distort(r.chain) } : r)) as T[],
       get: <T>(sql: string, params?: SqlParams) => {
         if (/WHERE seq = \?/.test(sql)) calls.fullRowReads += 1;
         return db.get<T>(sql, params);
@@ -273,6 +287,8 @@ describe('anchor (retention)', () => {
   it('starts a fresh log from an archived chain\'s last hash', async () => {
     const { db, audit } = await openAudit(tempDir());
     try {
+      await expect(db.transaction((tx) => setAnchor(tx, { throughSeq: 10 }, new Date()))).rejects.toThrow(/no audit entry 10/);
+      await expect(db.transaction((tx) => setAnchor(tx, { throughSeq: 10, lastHash: 'F'.repeat(64) }, new Date()))).rejects.toThrow(/64 lower-case hex/);
       const archived = 'f'.repeat(64);
       await db.transaction((tx) => setAnchor(tx, { throughSeq: 1000, lastHash: archived, archiveRef: 'old.db' }, new Date()));
       expect(await audit.head()).toEqual({ seq: 1000, hash: archived });
