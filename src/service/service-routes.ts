@@ -8,7 +8,10 @@ import { mountAuditWeb } from '../web/pages/audit-mount.ts';
 import type { ServiceContext } from './service-context.ts';
 
 /** What capabilities add to the web app: their routers, shared middleware, sign-in links, home page. */
-export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 'home'>;
+export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 'home'> & {
+  /** Settles when start-up work the routes depend on is done (e.g. the sandbox agent registered). */
+  ready?: Promise<void>;
+};
 
 /**
  * The one place capabilities are mounted into the running service. Each later capability adds its
@@ -50,5 +53,6 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
     routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes],
     auth: signIn.auth,
+    ready: levels.ready,
   };
 }

@@ -98,7 +98,9 @@ export async function startService(config: Config, options: StartServiceOptions 
       sandbox,
       onShutdown: (fn) => cleanup.push(async () => fn()),
     };
-    const mounted = (options.routes ?? serviceRoutes)(context);
+    const { ready, ...mounted } = (options.routes ?? serviceRoutes)(context);
+    // Listen only once the routes can answer: an agent calling right after start must be known.
+    await ready;
     const app = createWebApp({
       mode: config.mode,
       logger,
