@@ -65,9 +65,13 @@ export function outcomeChartLayout(days: readonly DaySeries[], size: { width?: n
     }
   });
 
-  const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => ({ y: round(plot.top + plot.height - f * plot.height), label: String(Math.round(f * top)) }));
+  // Whole-number ticks: every unit up to 5, else fifths of the (1, 2 or 5 x 10^k) maximum.
+  const step = top <= 5 ? 1 : top / 5;
+  const yTicks = Array.from({ length: Math.round(top / step) + 1 }, (_, k) => ({ y: round(plot.top + plot.height - scale(k * step)), label: String(k * step) }));
   const every = Math.max(1, Math.ceil(days.length / 8));
-  const xLabels = days.flatMap((d, i) => (i % every === 0 || i === days.length - 1 ? [{ x: round(plot.left + i * slot + slot / 2), label: d.day.slice(5) }] : []));
+  // Every `every`-th day, and the last one when it does not crowd the label before it.
+  const labelled = (i: number) => i % every === 0 || (i === days.length - 1 && i % every >= every / 2);
+  const xLabels = days.flatMap((d, i) => (labelled(i) ? [{ x: round(plot.left + i * slot + slot / 2), label: d.day.slice(5) }] : []));
   const legend = OUTCOME_CATEGORIES.map((c, i) => ({ x: plot.left + (i % 3) * 230, y: height - 44 + Math.floor(i / 3) * 20, fill: CATEGORY_COLOURS[c], label: CATEGORY_LABELS[c] }));
   const total = days.reduce((n, d) => n + d.total, 0);
   const summary = days.length > 0 ? `Requests per day by outcome, ${days[0]!.day} to ${days[days.length - 1]!.day}: ${total} in total` : 'No days to show';

@@ -6,6 +6,7 @@
  */
 import type { Agent } from '../../src/agents/agent-types.ts';
 import { decidedEntry, tokenDiscardedEntry, userActor } from '../../src/approvals/approval-audit.ts';
+import type { Approver } from '../../src/approvals/approval-types.ts';
 import type { AuditLog } from '../../src/audit/audit-log.ts';
 import { armRequestEntry, armResponseEntry, requestedEntry, transitionEntry } from '../../src/operations/operation-audit.ts';
 import { operationHash } from '../../src/operations/operation-hash.ts';
@@ -24,7 +25,6 @@ export const UTI_HASH = 'ab'.repeat(32);
 export const HOSTILE = '<script>alert("x")</script>=HYPERLINK("http://evil")';
 
 const agent = { kind: 'agent' as const, id: AGENT_ID, name: 'sre-agent' };
-const approverUser = { kind: 'user' as const, id: APPROVER.oid, name: APPROVER.upn };
 const system = { kind: 'system' as const, id: 'elevate' };
 
 /** A request as the operations service stores it, for the real audit-entry builders. */
@@ -56,23 +56,24 @@ function request(id: string, action: string, state: OperationRequest['state']): 
   };
 }
 
-export async function appendRequestFlows(audit: Pick<AuditLog, 'append'>): Promise<void> {
+export async function appendRequestFlows(audit: Pick<AuditLog, 'append'>, approver: Approver = APPROVER): Promise<void> {
+  const approverUser = { kind: 'user' as const, id: approver.oid, name: approver.upn };
   const base = { agentId: AGENT_ID, scope: `${RG}/providers/Microsoft.Compute/virtualMachines/vm-1` };
 
   // Elevation, through the real builders of the operations API and the approval flow: raised,
   // decided by an administrator, executed with their OBO token, token discarded.
   const obo = request(OBO_REQUEST, DEALLOCATE, 'pending_elevation');
-  const approverActor = userActor(APPROVER);
+  const approverActor = userActor(approver);
   await audit.append(requestedEntry({ id: AGENT_ID, name: 'sre-agent' } as Agent, obo));
-  await audit.append(decidedEntry(obo, APPROVER, { kind: 'elevation', reason: 'disk full, approved', approverOids: [APPROVER.oid], required: 1, authTime: 1_772_323_200 }));
+  await audit.append(decidedEntry(obo, approver, { kind: 'elevation', reason: 'disk full, approved', approverOids: [approver.oid], required: 1, authTime: 1_772_323_200 }));
   await audit.append(transitionEntry(obo, { from: 'pending_elevation', to: 'approved', event: 'approve' }, approverActor, {}));
-  await audit.append(transitionEntry(obo, { from: 'approved', to: 'executing', event: 'start' }, approverActor, { actingIdentity: APPROVER.oid }));
-  await audit.append(armRequestEntry(obo, approverActor, APPROVER.oid, CORRELATION));
-  await audit.append(armResponseEntry(obo, approverActor, APPROVER.oid, { status: 202, correlationId: CORRELATION, longRunning: true }));
+  await audit.append(transitionEntry(obo, { from: 'approved', to: 'executing', event: 'start' }, approverActor, { actingIdentity: approver.oid }));
+  await audit.append(armRequestEntry(obo, approverActor, approver.oid, CORRELATION));
+  await audit.append(armResponseEntry(obo, approverActor, approver.oid, { status: 202, correlationId: CORRELATION, longRunning: true }));
   await audit.append(
-    tokenDiscardedEntry(obo, APPROVER, { utiSha256: UTI_HASH, tokenExpiresAt: '2026-03-01T01:00:00.000Z', discardedAt: '2026-03-01T00:05:00.000Z', armCorrelationId: CORRELATION, armStatus: 202, requestState: 'executing', used: true }),
+    tokenDiscardedEntry(obo, approver, { utiSha256: UTI_HASH, tokenExpiresAt: '2026-03-01T01:00:00.000Z', discardedAt: '2026-03-01T00:05:00.000Z', armCorrelationId: CORRELATION, armStatus: 202, requestState: 'executing', used: true }),
   );
-  await audit.append(transitionEntry(obo, { from: 'executing', to: 'succeeded', event: 'succeed' }, system, { actingIdentity: APPROVER.oid }));
+  await audit.append(transitionEntry(obo, { from: 'executing', to: 'succeeded', event: 'succeed' }, system, { actingIdentity: approver.oid }));
 
   // A direct execution with the agent's managed identity.
   const mi = { ...base, requestId: MI_REQUEST, subject: MI_REQUEST, action: RESTART };
@@ -83,7 +84,7 @@ export async function appendRequestFlows(audit: Pick<AuditLog, 'append'>): Promi
 
   // Denied, expired, forbidden.
   await audit.append({ ...base, requestId: 'req-denied-3', action: DEALLOCATE, actor: agent, eventType: 'operation.requested', outcome: 'pending_elevation', details: {} });
-  await audit.append({ ...base, requestId: 'req-denied-3', action: DEALLOCATE, actor: approverUser, approverId: APPROVER.oid, eventType: 'operation.transition', outcome: 'denied', details: { from: 'pending_elevation', to: 'denied', event: 'deny' } });
+  await audit.append({ ...base, requestId: 'req-denied-3', action: DEALLOCATE, actor: approverUser, approverId: approver.oid, eventType: 'operation.transition', outcome: 'denied', details: { from: 'pending_elevation', to: 'denied', event: 'deny' } });
   await audit.append({ ...base, requestId: 'req-expired-4', action: RESTART, actor: agent, eventType: 'operation.requested', outcome: 'pending_elevation', details: {} });
   await audit.append({ ...base, requestId: 'req-expired-4', action: RESTART, actor: system, eventType: 'operation.transition', outcome: 'expired', details: { from: 'pending_elevation', to: 'expired', event: 'expire' } });
   await audit.append({ ...base, action: 'Microsoft.Authorization/roleAssignments/write', actor: agent, eventType: 'operation.forbidden', outcome: 'forbidden', details: { decision: { guardrail: { rule: 'no-authorization-writes' } } } });

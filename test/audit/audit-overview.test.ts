@@ -82,7 +82,8 @@ describe('chart layout', () => {
     expect(mi!.y + mi!.height).toBeCloseTo(chart.plot.top + chart.plot.height, 0);
     expect(denied!.y + denied!.height).toBeCloseTo(mi!.y, 0);
     expect(mi!.height + denied!.height).toBeCloseTo(chart.plot.height, 0); // 10 of a nice max of 10
-    expect(chart.yTicks.map((t) => t.label)).toEqual(['0', '3', '5', '8', '10']);
+    expect(chart.yTicks.map((t) => t.label)).toEqual(['0', '2', '4', '6', '8', '10']);
+    expect(outcomeChartLayout(buildOverview([row('2026-03-02', 'operation.forbidden', 'forbidden', 3)], { lastDay: '2026-03-03', days: 3 }).days).yTicks.map((t) => t.label)).toEqual(['0', '1', '2', '3', '4', '5']);
     expect(chart.summary).toContain('10 in total');
     for (const b of chart.bars) expect(b.x).toBeGreaterThanOrEqual(chart.plot.left);
   });
@@ -91,6 +92,10 @@ describe('chart layout', () => {
     const chart = outcomeChartLayout(buildOverview([], { lastDay: '2026-03-30', days: 30 }).days);
     expect(chart.bars).toEqual([]);
     expect(chart.xLabels.length).toBeLessThanOrEqual(9);
+    // Labels never crowd each other (at least three days apart).
+    const xs = chart.xLabels.map((l) => l.x);
+    const slot = chart.plot.width / 30;
+    for (let i = 1; i < xs.length; i++) expect(xs[i]! - xs[i - 1]!).toBeGreaterThanOrEqual(slot * 2);
   });
 });
 
