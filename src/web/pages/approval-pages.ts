@@ -1,0 +1,97 @@
+/**
+ * The approval pages under /approvals:
+ *   GET  /              pending requests, newest first, with a live count
+ *   GET  /count         the count as JSON (polled by /static/js/approvals-live-count.js)
+ *   GET  /:id           what exactly will run, why, who asked, time left, history; Approve / Deny
+ *   POST /:id/approve   reason required; consent runs now, elevation starts a fresh sign-in
+ *   POST /:id/deny      reason required; ends the request
+ * Reading needs Approval:read; deciding needs Approval:approve / Approval:deny, checked on the
+ * server for every route (hidden buttons are only cosmetic), a CSRF token, and the decision
+ * rate limit. The use cases check the role again, against the current policy.
+ */
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { AppAction, AppSubject } from '../../access/app-permissions.ts';
+import type { ApprovalsModule } from '../../approvals/approvals-module.ts';
+import { currentUser } from '../../signin/access-control.ts';
+import type { BeginSignInOptions } from '../../signin/begin-sign-in.ts';
+import { HttpError } from '../http-error.ts';
+import { renderRequestPage, respondToDecision, type ResponderDeps } from './approval-responses.ts';
+import { DONE_NOTICES, pendingRow } from './approval-view-models.ts';
+
+export interface ApprovalPagesDeps {
+  approvals: ApprovalsModule;
+  requireAbility: (action: AppAction, subject: AppSubject) => RequestHandler;
+  csrfProtection: RequestHandler;
+  decisionLimiter: RequestHandler;
+  beginSignIn(req: Request, res: Response, options?: BeginSignInOptions): Promise<void>;
+  clock?: () => Date;
+}
+
+const page =
+  (fn: (req: Request, res: Response) => Promise<void>): RequestHandler =>
+  (req, res, next) => {
+    fn(req, res).catch(next);
+  };
+
+/** One form field as one bounded string; arrays, objects and absent fields are undefined. */
+function field(req: Request, name: string): string | undefined {
+  const body = req.body as Record<string, unknown> | undefined;
+  const v = body && Object.prototype.hasOwnProperty.call(body, name) ? body[name] : undefined;
+  return typeof v === 'string' && v.length <= 4096 ? v : undefined;
+}
+
+export function approvalPages(deps: ApprovalPagesDeps): Router {
+  const router = Router();
+  const clock = deps.clock ?? (() => new Date());
+  const responder: ResponderDeps = { approvals: deps.approvals, beginSignIn: deps.beginSignIn, clock };
+  const read = deps.requireAbility('read', 'Approval');
+  router.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+
+  router.get(
+    '/',
+    read,
+    page(async (_req, res) => {
+      const now = clock();
+      const items = await deps.approvals.listPending();
+      res.render('approvals/list.njk', { rows: items.map((i) => pendingRow(i.request, i.agent, now)), count: await deps.approvals.countPending() });
+    }),
+  );
+
+  router.get(
+    '/count',
+    read,
+    page(async (_req, res) => {
+      res.json({ pending: await deps.approvals.countPending() });
+    }),
+  );
+
+  router.get(
+    '/:id',
+    read,
+    page(async (req, res) => {
+      const done = typeof req.query.done === 'string' ? DONE_NOTICES[req.query.done] : undefined;
+      await renderRequestPage(responder, req, res, String(req.params.id), 200, done ? { notice: done } : {});
+    }),
+  );
+
+  const decision = (action: 'approve' | 'deny') => [
+    deps.decisionLimiter,
+    deps.requireAbility(action, 'Approval'),
+    deps.csrfProtection,
+    page(async (req, res) => {
+      const user = currentUser(req);
+      if (!user) throw new HttpError(401, 'unauthenticated', 'Sign in to Elevate first.');
+      const id = String(req.params.id);
+      const reason = field(req, 'reason');
+      const result = action === 'approve' ? await deps.approvals.approve(id, user, reason) : await deps.approvals.deny(id, user, reason);
+      await respondToDecision(responder, req, res, id, result);
+    }),
+  ];
+  router.post('/:id/approve', ...decision('approve'));
+  router.post('/:id/deny', ...decision('deny'));
+
+  return router;
+}
