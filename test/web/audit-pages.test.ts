@@ -1,4 +1,10 @@
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
+import type { AgentRegistry } from '../../src/agents/agent-registry.ts';
+import type { ApprovalsModule } from '../../src/approvals/approvals-module.ts';
+import { csrfProtection } from '../../src/sessions/csrf-protection.ts';
+import { sendDenial } from '../../src/signin/deny-response.ts';
+import { agentPages } from '../../src/web/pages/agents-pages.ts';
+import { approvalPages } from '../../src/web/pages/approval-pages.ts';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { requireAbility } from '../../src/signin/access-control.ts';
@@ -8,17 +14,28 @@ import { auditWebRig, CSRF, type AuditWebRig } from './audit-web-fixtures.ts';
 
 const tempDir = useTempDir();
 
-/** Stand-ins for the approval and agent routes, guarded exactly as those routes are: with requireAbility. */
+/** Every call the real approval and agent pages make into their modules; none may come from an Auditor. */
+const reached: string[] = [];
+const untouchable = new Proxy(
+  {},
+  {
+    get: (_t, prop) => (..._args: unknown[]) => {
+      reached.push(String(prop));
+      return Promise.reject(new Error(`${String(prop)} was reached`));
+    },
+  },
+);
+
+/** The real approval and agent routers, over modules that record (and refuse) every call. */
 function decisionRoutes() {
-  const approvals = Router();
-  approvals.post('/:id/approve', requireAbility('approve', 'Approval'), (_req, res) => void res.json({ approved: true }));
-  approvals.post('/:id/deny', requireAbility('deny', 'Approval'), (_req, res) => void res.json({ denied: true }));
-  const agents = Router();
-  agents.post('/:id', requireAbility('manage', 'Agent'), (_req, res) => void res.json({ changed: true }));
-  agents.get('/', requireAbility('read', 'Agent'), (_req, res) => void res.json({ agents: [] }));
+  const csrf = csrfProtection((req, res) => sendDenial(req, res, { status: 403, error: 'csrf_token_invalid', message: 'This form has expired.', view: 'errors/csrf-failed.njk' }));
+  const pass: RequestHandler = (_req, _res, next) => next();
   return [
-    { path: '/approvals', handlers: approvals },
-    { path: '/agents', handlers: agents },
+    {
+      path: '/approvals',
+      handlers: approvalPages({ approvals: untouchable as ApprovalsModule, requireAbility, csrfProtection: csrf, decisionLimiter: pass, beginSignIn: () => Promise.reject(new Error('no sign-in')) }),
+    },
+    { path: '/agents', handlers: agentPages({ registry: untouchable as AgentRegistry, requireAbility, csrfProtection: csrf }) },
   ];
 }
 
@@ -46,14 +63,19 @@ describe('audit pages: who may see them', () => {
     }
   });
 
-  it('lets an Auditor read but not approve, deny or change agents (403)', async () => {
-    await request(rig.app).get('/agents').set(as('auditor')).expect(200);
-    for (const path of ['/approvals/r1/approve', '/approvals/r1/deny', '/agents/a1']) {
-      const res = await request(rig.app).post(path).set({ 'x-test-user': 'auditor', accept: 'application/json' }).expect(403);
+  it('lets an Auditor read but not approve, deny or change agents (403), before anything is touched', async () => {
+    reached.length = 0;
+    const auditor = { 'x-test-user': 'auditor', accept: 'application/json' };
+    for (const path of ['/approvals/r1/approve', '/approvals/r1/deny', '/agents', '/agents/a1/level']) {
+      const res = await request(rig.app).post(path).set(auditor).type('form').send({ _csrf: CSRF, reason: 'looks fine', name: 'x', level: 'Privileged' });
+      expect(res.status, path).toBe(403);
       expect(res.body.error).toBe('forbidden');
     }
-    // The administrator, for contrast, may.
-    await request(rig.app).post('/approvals/r1/approve').set({ 'x-test-user': 'admin', accept: 'application/json' }).expect(200);
+    expect(reached).toEqual([]);
+    // The administrator, for contrast, gets past the same guard to the use case.
+    const admin = await request(rig.app).post('/approvals/r1/approve').set({ 'x-test-user': 'admin', accept: 'application/json' }).type('form').send({ _csrf: CSRF, reason: 'ok' });
+    expect(admin.status).not.toBe(403);
+    expect(reached).toContain('approve');
   });
 
   it('sends an anonymous browser to sign in', async () => {
