@@ -137,12 +137,16 @@ async function main(): Promise<void> {
   try {
     const tenant = service.context.sandbox!.tenant;
     const now = new Date().toISOString();
-    const agentId = 'bench-agent';
-    await service.context.store.run(
-      'INSERT INTO agents (id, name, uami_client_id, uami_principal_id, tenant_id, level, run_mode_ceiling, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [agentId, tenant.agent.name, tenant.agent.uamiClientId, tenant.agent.uamiPrincipalId, tenant.tenantId, 'Reader', 'Autonomous', now, now],
-    );
-    for (const rg of tenant.agent.resourceGroupIds) await service.context.store.run('INSERT INTO agent_resource_groups (agent_id, resource_group_id) VALUES (?, ?)', [agentId, rg]);
+    // The service may register the sandbox's agent itself at start; register it only if not.
+    const known = await service.context.store.get<{ id: string }>('SELECT id FROM agents WHERE uami_principal_id = ? COLLATE NOCASE', [tenant.agent.uamiPrincipalId]);
+    if (!known) {
+      const agentId = 'bench-agent';
+      await service.context.store.run(
+        'INSERT INTO agents (id, name, uami_client_id, uami_principal_id, tenant_id, level, run_mode_ceiling, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [agentId, tenant.agent.name, tenant.agent.uamiClientId, tenant.agent.uamiPrincipalId, tenant.tenantId, 'Reader', 'Autonomous', now, now],
+      );
+      for (const rg of tenant.agent.resourceGroupIds) await service.context.store.run('INSERT INTO agent_resource_groups (agent_id, resource_group_id) VALUES (?, ?)', [agentId, rg]);
+    }
 
     const token = (await new ManagedIdentityCredential({ clientId: tenant.agent.uamiClientId }).getToken(`${tenant.elevateApp.apiAudience}/.default`))!.token;
     const app = tenant.resourceGroups.find((g) => g.name === 'rg-sre-apps')!.resources.find((r) => r.type === 'Microsoft.App/containerApps')!;

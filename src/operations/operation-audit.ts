@@ -23,7 +23,7 @@ export const OPERATION_AUDIT_EVENTS = {
   redecided: 'operation.redecided',
   /** a call to ARM for the operation, recorded before it is sent */
   armRequest: 'arm.request',
-  /** the first answer ARM gave to that call */
+  /** ARM accepted a long-running operation (its final answer comes with the succeed/fail transition) */
   armResponse: 'arm.response',
   /** an API call without a valid agent identity */
   authRefused: 'api.auth.refused',

@@ -97,7 +97,13 @@ export function createRequestExecutor(deps: ExecutionDeps) {
       actor,
       actingIdentity,
       fields: { arm, ...(error ? { error: { code: error.code, message: error.message } } : {}) },
-      details: { status: arm.status, correlationId: arm.correlationId ?? null, polls: result.polls, ...(error ? { error: { code: error.code, message: error.message } } : {}) },
+      details: {
+        status: arm.status,
+        correlationId: arm.correlationId ?? null,
+        armRequestId: arm.armRequestId ?? null,
+        polls: result.polls,
+        ...(error ? { error: { code: error.code, message: error.message } } : {}),
+      },
     });
     return outcome.ok ? outcome.request : request;
   }
@@ -146,12 +152,16 @@ export function createRequestExecutor(deps: ExecutionDeps) {
       return { ok: true, request: current, authorizationFailed: false };
     }
     const lro = longRunning(initial);
-    const firstError = initial.status >= 400 ? armError(initial) : undefined;
-    // ARM has acted by now: a failed append is logged, and the request still records the result.
-    await deps.audit
-      .append(armResponseEntry(request, actor, actingIdentity, { status: initial.status, correlationId, armRequestId: initial.requestId, error: firstError, longRunning: lro }))
-      .catch((err: unknown) => deps.logger?.error({ err, requestId, correlationId }, 'audit append of an ARM response failed'));
-    if (lro) await deps.store.recordArm(request.id, 'executing', now(), { status: initial.status, correlationId, armRequestId: initial.requestId, asyncStatus: 'running' });
+    if (lro) {
+      // The final answer may be minutes away: record ARM's acceptance now. (A direct answer is
+      // recorded with the succeed/fail transition that follows at once.) ARM has acted by now,
+      // so a failed append is logged and the request still records the result.
+      const firstError = initial.status >= 400 ? armError(initial) : undefined;
+      await deps.audit
+        .append(armResponseEntry(request, actor, actingIdentity, { status: initial.status, correlationId, armRequestId: initial.requestId, error: firstError, longRunning: true }))
+        .catch((err: unknown) => deps.logger?.error({ err, requestId, correlationId }, 'audit append of an ARM response failed'));
+      await deps.store.recordArm(request.id, 'executing', now(), { status: initial.status, correlationId, armRequestId: initial.requestId, asyncStatus: 'running' });
+    }
 
     const resourceUrl = buildArmUrl(deps.armEndpoint, op.path, op.apiVersion);
     const follow = followArmOperation(

@@ -163,6 +163,8 @@ describe('executeRequest', () => {
     const out = await h.module.executor.executeRequest(req.id, h.credential, 'admin-oid-1');
     expect(out.ok && out.request.state).toBe('succeeded');
     expect(out.ok && out.request.arm?.asyncStatus).toBe('succeeded');
+    const accepted = await auditEntries(h, { requestId: req.id, eventType: 'arm.response' });
+    expect(accepted.map((e) => e.outcome)).toEqual(['202']);
     expect(h.armPolls.length).toBeGreaterThanOrEqual(3);
   });
 
