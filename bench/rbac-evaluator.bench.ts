@@ -8,12 +8,14 @@
  *   node --import tsx bench/rbac-evaluator.bench.ts
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { AbilityBuilder, createMongoAbility, subject, type MongoAbility } from '@casl/ability';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { ALL_PRINCIPALS_ID, createEvaluator } from '../src/rbac/rbac-evaluator.ts';
 import type { AuthorizationState, CheckRequest, DenyAssignment, RoleAssignment, RoleDefinition } from '../src/rbac/rbac-types.ts';
 import { createManagementGroupIndex, parseScope, scopeAncestry } from '../src/rbac/scope-path.ts';
 
+const loadAtStart = loadavg().map((x) => x.toFixed(1)).join(' / ');
 const log = (s: string) => process.stderr.write(`[rbac-bench] ${s}\n`);
 const shared = (f: string) => JSON.parse(readFileSync(new URL(`../../shared/azure-rbac/${f}`, import.meta.url), 'utf8')) as unknown;
 const roles = shared('builtin-roles.all.json') as RoleDefinition[];
@@ -137,10 +139,23 @@ function timeEach(n: number, fn: (i: number) => void): Float64Array {
   return out.sort();
 }
 const pct = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]! / 1000;
-function throughput(n: number, fn: (i: number) => void): number {
+/** Decisions per second of wall time, and CPU µs per decision (less sensitive to a busy machine). */
+function throughput(n: number, fn: (i: number) => void): { rate: number; cpu: number } {
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) fn(i);
-  return n / (Number(process.hrtime.bigint() - t0) / 1e9);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return { rate: n / wall, cpu: (c.user + c.system) / n };
+}
+/** Per-call timing repeated; the round with the lowest median is kept (as timeit does), since other load only adds time. */
+function bestOf(rounds: number, n: number, fn: (i: number) => void): Float64Array {
+  let best: Float64Array | undefined;
+  for (let r = 0; r < rounds; r++) {
+    const t = timeEach(n, fn);
+    if (!best || pct(t, 50) < pct(best, 50)) best = t;
+  }
+  return best!;
 }
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
@@ -158,11 +173,11 @@ const decisions = reqs.map((r) => ev.check(r));
 const share = (f: (d: (typeof decisions)[number]) => boolean) => ((100 * decisions.filter(f).length) / N).toFixed(1);
 log(`allowed ${share((d) => d.allowed)}%, denied by deny assignment ${share((d) => d.reason === 'denied-by-deny-assignment')}%, only conditional ${share((d) => d.reason === 'only-conditional-grants')}%`);
 const timerOverhead = pct(timeEach(100_000, () => {}), 50);
-const oursTimes = timeEach(N, (i) => ev.check(reqs[i]!));
-const oursRate = throughput(N, (i) => ev.check(reqs[i]!));
-const plainTimes = timeEach(N, (i) => evNoSuggest.check(reqs[i]!));
-const plainRate = throughput(N, (i) => evNoSuggest.check(reqs[i]!));
-log(`ours: median ${pct(oursTimes, 50).toFixed(2)} µs, p99 ${pct(oursTimes, 99).toFixed(2)} µs, ${Math.round(oursRate)}/s; suggestions off: median ${pct(plainTimes, 50).toFixed(2)} µs, ${Math.round(plainRate)}/s`);
+const oursTimes = bestOf(3, N, (i) => ev.check(reqs[i]!));
+const { rate: oursRate, cpu: oursCpu } = throughput(N, (i) => ev.check(reqs[i]!));
+const plainTimes = bestOf(3, N, (i) => evNoSuggest.check(reqs[i]!));
+const { rate: plainRate, cpu: plainCpu } = throughput(N, (i) => evNoSuggest.check(reqs[i]!));
+log(`ours: median ${pct(oursTimes, 50).toFixed(2)} µs, p99 ${pct(oursTimes, 99).toFixed(2)} µs, ${Math.round(oursRate)}/s, ${oursCpu.toFixed(2)} CPU µs; suggestions off: median ${pct(plainTimes, 50).toFixed(2)} µs, ${Math.round(plainRate)}/s, ${plainCpu.toFixed(2)} CPU µs`);
 if (process.argv.includes('--only-ours')) process.exit(0);
 
 // ---------- (b) Cedar ----------
@@ -275,7 +290,7 @@ const CEDAR_WHOLE_N = 20;
 const cedarWhole = runCedar(CEDAR_WHOLE_N, () => 'all');
 log(`cedar (whole set): median ${pct(cedarWhole.times, 50).toFixed(0)} µs`);
 // (b2) policy slicing, as Cedar recommends at scale: one preparsed set per principal with only its own and its groups' policies
-const CEDAR_N = 1_000;
+const CEDAR_N = 300;
 t0 = process.hrtime.bigint();
 const sliced = new Set<string>();
 for (const r of reqs.slice(0, CEDAR_N)) {
@@ -333,11 +348,11 @@ const caslInputs = reqs.slice(0, CASL_N).map((r) => ({
 const caslSetup = ms(t0);
 const caslAnswers: boolean[] = [];
 for (let i = 0; i < 2_000; i++) caslInputs[i]!.ability.can(caslInputs[i]!.kind, caslInputs[i]!.subj);
-const caslTimes = timeEach(CASL_N, (i) => {
+const caslTimes = bestOf(2, CASL_N, (i) => {
   const c = caslInputs[i]!;
   caslAnswers[i] = c.ability.can(c.kind, c.subj);
 });
-const caslRate = throughput(CASL_N, (i) => caslInputs[i]!.ability.can(caslInputs[i]!.kind, caslInputs[i]!.subj));
+const { rate: caslRate, cpu: caslCpu } = throughput(CASL_N, (i) => caslInputs[i]!.ability.can(caslInputs[i]!.kind, caslInputs[i]!.subj));
 log(`casl: ${abilities.size} abilities built in ${caslSetup.toFixed(0)} ms; median ${pct(caslTimes, 50).toFixed(2)} µs`);
 
 // ---------- agreement ----------
@@ -353,12 +368,13 @@ const caslAgree = agreement(caslAnswers, 'casl');
 // ---------- report ----------
 const f = (x: number, d = 2) => x.toFixed(d);
 const oursMedian = pct(oursTimes, 50);
+const cedarCpu = (r: { times: Float64Array }) => f(r.times.reduce((x, y) => x + y, 0) / r.times.length / 1000, 1);
 const rows = [
-  ['src/rbac evaluator (default: explanations + suggestions)', N, Math.round(oursRate), f(oursMedian), f(pct(oursTimes, 99)), `${f(oursSetup, 0)} ms compile`],
-  ['src/rbac evaluator (suggestions off)', N, Math.round(plainRate), f(pct(plainTimes, 50)), f(pct(plainTimes, 99)), '-'],
-  [`Cedar ${cedar.getCedarVersion()} (cedar-wasm), policy set sliced per principal`, CEDAR_N, Math.round(cedarSliced.rate), f(pct(cedarSliced.times, 50), 1), f(pct(cedarSliced.times, 99), 1), `${sliced.size} sets preparsed in ${f(cedarSliceSetup, 0)} ms`],
-  [`Cedar ${cedar.getCedarVersion()} (cedar-wasm), whole policy set`, CEDAR_WHOLE_N, Math.round(cedarWhole.rate), f(pct(cedarWhole.times, 50), 0), f(pct(cedarWhole.times, 99), 0), `${templates.size} templates, ${linkCount} links, ${forbids.length} forbids; ${f(cedarWholeSetup, 0)} ms preparse`],
-  ['CASL 7 (createMongoAbility, per-principal abilities)', CASL_N, Math.round(caslRate), f(pct(caslTimes, 50)), f(pct(caslTimes, 99)), `${abilities.size} abilities, ${f(caslSetup, 0)} ms build`],
+  ['src/rbac evaluator (default: explanations + suggestions)', N, Math.round(oursRate), f(oursMedian), f(pct(oursTimes, 99)), f(oursCpu), `${f(oursSetup, 0)} ms compile`],
+  ['src/rbac evaluator (suggestions off)', N, Math.round(plainRate), f(pct(plainTimes, 50)), f(pct(plainTimes, 99)), f(plainCpu), '-'],
+  [`Cedar ${cedar.getCedarVersion()} (cedar-wasm), policy set sliced per principal`, CEDAR_N, Math.round(cedarSliced.rate), f(pct(cedarSliced.times, 50), 1), f(pct(cedarSliced.times, 99), 1), `(wall mean ${cedarCpu(cedarSliced)})`, `${sliced.size} sets preparsed in ${f(cedarSliceSetup, 0)} ms`],
+  [`Cedar ${cedar.getCedarVersion()} (cedar-wasm), whole policy set`, CEDAR_WHOLE_N, Math.round(cedarWhole.rate), f(pct(cedarWhole.times, 50), 0), f(pct(cedarWhole.times, 99), 0), `(wall mean ${cedarCpu(cedarWhole)})`, `${templates.size} templates, ${linkCount} links, ${forbids.length} forbids; ${f(cedarWholeSetup, 0)} ms preparse`],
+  ['CASL 7 (createMongoAbility, per-principal abilities)', CASL_N, Math.round(caslRate), f(pct(caslTimes, 50)), f(pct(caslTimes, 99)), f(caslCpu), `${abilities.size} abilities, ${f(caslSetup, 0)} ms build`],
 ];
 const cedarRatio = pct(cedarSliced.times, 50) / oursMedian;
 const caslRatio = pct(caslTimes, 50) / oursMedian;
@@ -368,10 +384,12 @@ process.stdout.write(
     '',
     `Real data: the 928 built-in Azure roles and the 24,680 provider operations from ../shared/azure-rbac. State: 10,000 role assignments over 1,000 scopes (4 management groups, 20 subscriptions, 180 resource groups, 796 resources), 2,000 users in 300 groups, 25 deny assignments, 1% of assignments with an ABAC condition. ${N.toLocaleString('en')} requests (half aimed at a principal's assignment, half random) with actions from the real operations; allowed ${share((d) => d.allowed)}%, denied by a deny assignment ${share((d) => d.reason === 'denied-by-deny-assignment')}%, only conditional ${share((d) => d.reason === 'only-conditional-grants')}%.`,
     '',
-    `Latency is per decision, timed one call at a time with process.hrtime.bigint() (timer overhead ≈ ${f(timerOverhead * 1000, 0)} ns, included); throughput is a separate untimed loop (Cedar: from the timed loop). Our evaluator was warmed with 20,000 other requests; Cedar and CASL get prebuilt request objects (entities, subjects), which favours them. Cedar: one permit template per role permission block, linked per assignment with \`principal in ?principal\` and \`resource in ?resource\` over an entity hierarchy of groups and scopes, and \`context.action like …\` (each \`/*\` expanded to both of its forms), NotActions as \`&& !(…)\`, deny assignments as \`forbid\` with \`unless\` for exclusions. CASL: per-principal abilities of \`can\`/\`cannot\` rules with a \`$regex\` on the action and the scope in the subject's ancestors.`,
+    `Latency is per decision, timed one call at a time with process.hrtime.bigint() (timer overhead ≈ ${f(timerOverhead * 1000, 0)} ns, included); for ours (3 rounds) and CASL (2 rounds) the round with the lowest median is reported, since load from other processes on this shared machine only adds time. Throughput and CPU µs/decision come from a separate untimed loop (process.cpuUsage; Cedar: wall mean of the timed loop). Load average at start: ${loadAtStart}. Our evaluator was warmed with 20,000 other requests; Cedar and CASL get prebuilt request objects (entities, subjects), which favours them.`,
     '',
-    '| engine | decisions | decisions/s | median µs | p99 µs | setup |',
-    '|---|---:|---:|---:|---:|---|',
+    `Encodings. Cedar: one permit template per role permission block, linked per assignment with \`principal in ?principal\` and \`resource in ?resource\` over an entity hierarchy of groups and scopes, \`context.action like …\` for the patterns (each \`/*\` expanded to both of its forms, balanced \`||\` trees since long chains overflow Cedar's stack), NotActions as \`&& !(…)\`, deny assignments as \`forbid\` with \`unless\` for exclusions and \`resource ==\` for doNotApplyToChildScopes; ABAC conditions as \`&& !(action like target)\` for the ActionMatches-guarded shapes used here. cedar-wasm evaluates every policy on every call (≈ ${f(pct(cedarWhole.times, 50) / 1000, 0)} ms with the whole set), so the main Cedar figure uses policy slicing, as Cedar recommends at scale: one preparsed set per principal holding only its own and its groups' policies. CASL: per-principal abilities of \`can\`/\`cannot\` rules with a \`$regex\` on the action (NotActions as a negative lookahead) and the scope in the subject's ancestors.`,
+    '',
+    '| engine | decisions | decisions/s | median µs | p99 µs | CPU µs/decision | setup |',
+    '|---|---:|---:|---:|---:|---:|---|',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
     `Ratios (median latency): Cedar (sliced, its best case here) / ours = **${f(cedarRatio, 0)}×**, Cedar (whole set) / ours = ${f(pct(cedarWhole.times, 50) / oursMedian, 0)}×, CASL / ours = **${f(caslRatio, 1)}×**. Throughput: ours ${f(oursRate / cedarSliced.rate, 0)}× Cedar (sliced), ${f(oursRate / caslRate, 1)}× CASL.`,

@@ -47,7 +47,12 @@ interface CompiledAssignment {
  * indexed by scope id when it has many, so a principal holding thousands of assignments
  * costs one lookup per ancestor rather than a scan.
  */
-type PrincipalGrants = { list: CompiledAssignment[]; byScope?: Map<number, CompiledAssignment[]> };
+type PrincipalGrants = {
+  list: CompiledAssignment[];
+  /** list[i].scopeId, packed: the scan touches one small array instead of every assignment object */
+  scopeIdsOf: Int32Array;
+  byScope?: Map<number, CompiledAssignment[]>;
+};
 const INDEX_PRINCIPAL_ABOVE = 24;
 
 interface ScopeInfo {
@@ -108,9 +113,10 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
     const principal = a.principalId.toLowerCase();
     const pg = grantIndex.get(principal);
     if (pg) pg.list.push(compiled);
-    else grantIndex.set(principal, { list: [compiled] });
+    else grantIndex.set(principal, { list: [compiled], scopeIdsOf: new Int32Array(0) });
   }
   for (const pg of grantIndex.values()) {
+    pg.scopeIdsOf = Int32Array.from(pg.list, (asg) => asg.scopeId);
     if (pg.list.length <= INDEX_PRINCIPAL_ABOVE) continue;
     pg.byScope = new Map();
     for (const asg of pg.list) push(pg.byScope, asg.scopeId, asg);
@@ -219,7 +225,9 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
 
     const grantedBy: GrantExplanation[] = [];
     const conditionalGrants: ConditionalExplanation[] = [];
-    const consider = (asg: CompiledAssignment, viaGroup: boolean) => {
+    // grants are kept most specific first (rank = position of the assignment's scope in the ancestry)
+    const ranks: number[] = [];
+    const consider = (asg: CompiledAssignment, viaGroup: boolean, rank: number) => {
       const m = matchRole(asg.role, a, provider, data);
       if (!m) return;
       const av = asg.condition ? asg.condition.test(a) : true;
@@ -235,7 +243,10 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
       };
       if (m.conditionValue === true && av === true) {
         if (m.condition || asg.condition) g.conditionNote = 'ABAC condition holds for this action whatever the request attributes';
-        grantedBy.push(g);
+        let at = grantedBy.length;
+        while (at > 0 && ranks[at - 1]! > rank) at--;
+        grantedBy.splice(at, 0, g);
+        ranks.splice(at, 0, rank);
         return;
       }
       const unknown: string[] = [];
@@ -253,15 +264,16 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
         const pg = grantIndex.get(who[w]!);
         if (!pg) continue;
         if (pg.byScope) {
-          for (const id of grantScopeIds) for (const asg of pg.byScope.get(id) ?? []) consider(asg, w > 0);
+          grantScopeIds.forEach((id, rank) => {
+            for (const asg of pg.byScope!.get(id) ?? []) consider(asg, w > 0, rank);
+          });
         } else {
-          for (const asg of pg.list) if (grantScopeIds.includes(asg.scopeId)) consider(asg, w > 0);
+          const ids = pg.scopeIdsOf;
+          for (let i = 0; i < ids.length; i++) {
+            const rank = grantScopeIds.indexOf(ids[i]!);
+            if (rank >= 0) consider(pg.list[i]!, w > 0, rank);
+          }
         }
-      }
-      if (grantedBy.length > 1) {
-        // explain with the most specific assignment first
-        const rank = (g: GrantExplanation) => grantScopeIds.indexOf(scopeIds.get(g.assignmentScope.toLowerCase())!);
-        grantedBy.sort((x, y) => rank(x) - rank(y));
       }
     }
 

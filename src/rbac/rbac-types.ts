@@ -126,7 +126,7 @@ export interface Decision {
   deniedBy: DenyExplanation[];
   /** grants whose ABAC condition the engine cannot evaluate; never counted as allowed */
   conditionalGrants: ConditionalExplanation[];
-  /** when not allowed: catalog roles that would grant the action at that scope, smallest first */
+  /** when not allowed (and not denied): catalog roles that would grant the action at that scope, built-in first, smallest first; the entries are frozen objects shared between decisions */
   wouldBeGrantedBy: RoleSuggestion[];
 }
 
