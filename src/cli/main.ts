@@ -1,11 +1,20 @@
 import { Command, CommanderError } from 'commander';
 import { failAndExit } from './cli-output.ts';
-import { registerAgentsCommands } from './commands/agents-commands.ts';
-import { registerAuditCommands } from './commands/audit-commands.ts';
-import { registerLevelsCommands } from './commands/levels-commands.ts';
-import { registerRbacCommands } from './commands/rbac-commands.ts';
-import { registerSandboxCommands } from './commands/sandbox-commands.ts';
-import { registerServeCommand } from './commands/serve-command.ts';
+
+type Registrar = (program: Command) => void;
+
+/**
+ * Command groups, loaded on demand: the levels and serve commands pull in the Azure SDKs and the
+ * web stack, which `elevate rbac check` in a script loop should not pay for on every call.
+ */
+const GROUPS: Array<{ commands: string[]; load: () => Promise<Registrar> }> = [
+  { commands: ['serve'], load: async () => (await import('./commands/serve-command.ts')).registerServeCommand },
+  { commands: ['rbac'], load: async () => (await import('./commands/rbac-commands.ts')).registerRbacCommands },
+  { commands: ['audit'], load: async () => (await import('./commands/audit-commands.ts')).registerAuditCommands },
+  { commands: ['sandbox'], load: async () => (await import('./commands/sandbox-commands.ts')).registerSandboxCommands },
+  { commands: ['agents'], load: async () => (await import('./commands/agents-commands.ts')).registerAgentsCommands },
+  { commands: ['plan', 'apply', 'doctor'], load: async () => (await import('./commands/levels-commands.ts')).registerLevelsCommands },
+];
 
 const program = new Command('elevate')
   .description('Permission governance and one-time on-behalf-of elevation for an Azure SRE agent')
@@ -16,14 +25,12 @@ const program = new Command('elevate')
     outputError: (str, write) => write(`elevate: ${str.replace(/^error: /, '').trim()}\n`),
   });
 
-registerServeCommand(program);
-registerRbacCommands(program);
-registerAuditCommands(program);
-registerSandboxCommands(program);
-registerAgentsCommands(program);
-registerLevelsCommands(program);
-
 try {
+  // The first word names the group; help, no command or an unknown word loads them all so
+  // commander can list every command or say which one does not exist.
+  const first = process.argv[2];
+  const wanted = GROUPS.filter((g) => first !== undefined && g.commands.includes(first));
+  for (const group of wanted.length > 0 ? wanted : GROUPS) (await group.load())(program);
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
