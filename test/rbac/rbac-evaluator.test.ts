@@ -250,6 +250,15 @@ describe('suggestions (wouldBeGrantedBy)', () => {
     expect(atOther.wouldBeGrantedBy.map((s) => s.roleName)).toContain('Custom elsewhere');
   });
 
+  it('shares frozen suggestion objects, so one caller cannot corrupt another decision', () => {
+    const ev = createEvaluator(state({ roles: [reader] }));
+    const first = ev.check({ principalId: 'u', action: 'Microsoft.Web/sites/read', scope: SUB }).wouldBeGrantedBy[0]!;
+    expect(() => {
+      (first as { roleName: string }).roleName = 'Owner';
+    }).toThrow(TypeError);
+    expect(ev.check({ principalId: 'v', action: 'Microsoft.Web/sites/read', scope: RG1 }).wouldBeGrantedBy[0]!.roleName).toBe('Reader');
+  });
+
   it('suggests from a separate catalog when given, and only data roles for data actions', () => {
     const ev = createEvaluator(state({ roles: [] }), { catalog: [reader, contributor, blobReader] });
     expect(ev.check({ principalId: 'u', action: BLOB_READ, scope: SUB, dataAction: true }).wouldBeGrantedBy.map((s) => s.roleName)).toEqual(['Storage Blob Data Reader']);
