@@ -24,6 +24,7 @@ import type {
   GrantExplanation,
   RoleAssignment,
 } from './rbac-types.ts';
+import { decide } from './rbac-decision.ts';
 import { createRoleSuggester } from './role-suggestions.ts';
 import { createManagementGroupIndex, parseScope, scopeAncestry, type ParsedScope } from './scope-path.ts';
 
@@ -277,44 +278,9 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
       }
     }
 
-    const what = `${req.action}${data ? ' (data action)' : ''} at ${parsed.scope}`;
-    if (deniedBy.length > 0) {
-      const d = deniedBy[0]!;
-      return {
-        allowed: false,
-        reason: 'denied-by-deny-assignment',
-        message: `denied: deny assignment ${d.denyAssignmentName ?? d.denyAssignmentId} at ${d.scope} blocks ${what}`,
-        grantedBy,
-        deniedBy,
-        conditionalGrants,
-        wouldBeGrantedBy: [],
-      };
-    }
-    if (grantedBy.length > 0) {
-      const g = grantedBy[0]!;
-      return {
-        allowed: true,
-        reason: 'granted',
-        message: `allowed: ${what} granted by ${g.roleName} assigned at ${g.assignmentScope}${g.viaGroup ? ` to group ${g.viaPrincipalId}` : ''} (pattern ${g.matchedPattern})`,
-        grantedBy,
-        deniedBy,
-        conditionalGrants,
-        wouldBeGrantedBy: [],
-      };
-    }
-    const wouldBeGrantedBy = suggester.suggest(a, provider, data, ancestors);
-    const conditionalOnly = conditionalGrants.length > 0;
-    return {
-      allowed: false,
-      reason: conditionalOnly ? 'only-conditional-grants' : 'no-matching-assignment',
-      message: conditionalOnly
-        ? `not allowed: ${what} is only granted under ABAC conditions Elevate cannot evaluate (${conditionalGrants.map((c) => c.roleName).join(', ')})`
-        : `not allowed: no role assignment of ${req.principalId} or its groups grants ${what}`,
-      grantedBy,
-      deniedBy,
-      conditionalGrants,
-      wouldBeGrantedBy,
-    };
+    const explained = { what: `${req.action}${data ? ' (data action)' : ''} at ${parsed.scope}`, principalId: req.principalId, grantedBy, deniedBy, conditionalGrants };
+    // suggestions only help when nothing blocks or already grants the action
+    return decide(explained, deniedBy.length > 0 || grantedBy.length > 0 ? [] : suggester.suggest(a, provider, data, ancestors));
   }
 
   return { check, warnings };
