@@ -77,6 +77,15 @@ export function createApprovalStore(db: Database) {
       );
     },
 
+    /** Whether someone other than `oid` has a live attempt on the request (who a callback was probably meant for). */
+    async othersHaveLiveAttempt(requestId: string, oid: string, now: string): Promise<boolean> {
+      const row = await db.get<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM elevation_attempts WHERE request_id = ? AND approver_oid <> ? AND consumed_at IS NULL AND expires_at > ?',
+        [requestId, oid.toLowerCase(), now],
+      );
+      return (row?.n ?? 0) > 0;
+    },
+
     /**
      * Takes the approver's live attempt on the request, exactly once: the first caller gets it,
      * any later (or concurrent) caller gets undefined. Expired attempts are not handed out.

@@ -124,6 +124,9 @@ export async function completeElevationApproval(deps: ElevationDeps, signIn: Ele
     { kind: APPROVAL_CONTINUATION, requestId, tenantId: deps.tenantId, approverOid: attempt?.approverOid ?? approver.oid, freshAuthSeconds: deps.freshAuthSeconds, nowSeconds: Math.floor(now.getTime() / 1000) },
   );
   if (refusal) return refuseDecision(deps, { request, requestId, approver, decision: 'approve', code: refusal, message: ELIGIBILITY_MESSAGES[refusal] });
+  if (!attempt && (await deps.approvals.othersHaveLiveAttempt(requestId, approver.oid, now.toISOString()))) {
+    return refuseDecision(deps, { request, requestId, approver, decision: 'approve', code: 'different_account', message: ELIGIBILITY_MESSAGES.different_account });
+  }
   if (!attempt) {
     return refuseDecision(deps, {
       request,

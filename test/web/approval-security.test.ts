@@ -1,0 +1,234 @@
+/**
+ * Attacks on the approval flow, against the real web app and a private sandbox (so ARM counts
+ * are exact): a replayed sign-in callback, decisions on expired or decided requests, parallel
+ * approvals, posts without CSRF tokens, a session cookie from before sign-in, and fresh-sign-in
+ * callbacks that are stale, from another account or from a non-administrator. Each must be
+ * refused and leave exactly the executions it should (usually none).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
+import { pickAccount, startSignIn } from '../signin/support/sign-in-steps.ts';
+import {
+  approveElevation,
+  approveUntilCallback,
+  csrfOf,
+  postDecision,
+  requestPage,
+  restartCheckout,
+  restartPayments,
+  startApprovalHarness,
+  type ApprovalHarness,
+} from '../approvals/support/approval-harness.ts';
+
+let h: ApprovalHarness;
+
+beforeAll(async () => {
+  h = await startApprovalHarness();
+}, 60_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const armActions = (...keys: string[]) => keys.reduce((n, k) => n + (h.sandbox.stats().arm.byPrincipal[h.user(k).oid]?.['resources.action'] ?? 0), 0);
+
+describe('approval attacks', { timeout: 90_000 }, () => {
+  it('refuses a replayed fresh-sign-in callback (same state and code): one exchange, one execution', async () => {
+    const raised = await h.submit(h.readerAgent, restartCheckout(h));
+    const admin = await h.signedIn('admin');
+    const exchanges = h.exchangeCount();
+    const { callbackUrl } = await approveUntilCallback(admin, h, raised.id, 'admin');
+    const first = await admin.get(callbackUrl);
+    expect(first.location).toContain('done=executed');
+    const replay = await admin.get(callbackUrl);
+    expect(replay.status).toBe(400);
+    // The same URL from another browser (a stolen callback) finds no flow either.
+    const thief = new BrowserLikeClient();
+    expect((await thief.get(callbackUrl)).status).toBe(400);
+    expect(h.exchangeCount()).toBe(exchanges + 1);
+    expect(await h.executions(raised.id)).toBe(1);
+    const correlationId = (await h.agentGet(h.readerAgent, raised.id)).arm?.correlationId;
+    expect(h.sandbox.activityLog().filter((e) => e.correlationId === correlationId && e.callerObjectId === h.user('admin').oid)).toHaveLength(1);
+  });
+
+  it('refuses approving an expired request, consent or elevation, and says so', async () => {
+    for (const [agent, body, state] of [
+      [h.readerAgent, restartCheckout(h), 'pending_elevation'],
+      [h.privilegedAgent, restartPayments(h), 'pending_consent'],
+    ] as const) {
+      const raised = await h.submit(agent, body);
+      expect(raised.state).toBe(state);
+      await h.db.run('UPDATE operation_requests SET expires_at = ? WHERE id = ?', [new Date(Date.now() - 1000).toISOString(), raised.id]);
+      const admin = await h.signedIn('admin');
+      const res = await postDecision(admin, h, raised.id, 'approve', 'late');
+      expect(res.status).toBe(409);
+      expect(res.body).toContain('data-code="not_pending"');
+      expect(res.body).toContain('data-state="expired"');
+      expect((await h.agentGet(agent, raised.id)).state).toBe('expired');
+      expect(await h.executions(raised.id)).toBe(0);
+    }
+  });
+
+  it('refuses an elevation callback for a request denied while the approver was signing in: nothing is exchanged', async () => {
+    const raised = await h.submit(h.readerAgent, restartCheckout(h));
+    const admin = await h.signedIn('admin');
+    const admin2 = await h.signedIn('admin2');
+    const { callbackUrl } = await approveUntilCallback(admin, h, raised.id, 'admin');
+    expect((await postDecision(admin2, h, raised.id, 'deny', 'no')).status).toBe(303);
+    const exchanges = h.exchangeCount();
+    const late = await admin.get(callbackUrl);
+    expect(late.status).toBe(409);
+    expect(late.body).toContain('data-code="not_pending"');
+    expect(h.exchangeCount()).toBe(exchanges);
+    expect(await h.executions(raised.id)).toBe(0);
+    expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('denied');
+  });
+
+  it('runs a consent exactly once when two administrators approve it at the same moment', async () => {
+    const raised = await h.submit(h.privilegedAgent, restartPayments(h));
+    const [a, b] = await Promise.all([h.signedIn('admin'), h.signedIn('admin2')]);
+    const [ta, tb] = [csrfOf((await requestPage(a, h, raised.id)).body), csrfOf((await requestPage(b, h, raised.id)).body)];
+    const before = h.sandbox.stats().arm.byPrincipal[h.privilegedAgent.uamiPrincipalId]?.['resources.action'] ?? 0;
+    const answers = await Promise.all([postDecision(a, h, raised.id, 'approve', 'a', ta), postDecision(b, h, raised.id, 'approve', 'b', tb)]);
+    expect(answers.map((r) => r.status).sort()).toEqual([303, 409]);
+    expect(await h.executions(raised.id)).toBe(1);
+    expect(h.sandbox.stats().arm.byPrincipal[h.privilegedAgent.uamiPrincipalId]?.['resources.action']).toBe(before + 1);
+    expect((await h.agentGet(h.privilegedAgent, raised.id)).state).toBe('succeeded');
+  });
+
+  it('runs an elevation exactly once when two administrators’ fresh sign-ins come back at the same moment', async () => {
+    const raised = await h.submit(h.readerAgent, restartCheckout(h));
+    const [a, b] = await Promise.all([h.signedIn('admin'), h.signedIn('admin2')]);
+    const ca = await approveUntilCallback(a, h, raised.id, 'admin');
+    const cb = await approveUntilCallback(b, h, raised.id, 'admin2');
+    const before = armActions('admin', 'admin2');
+    const answers = await Promise.all([a.get(ca.callbackUrl), b.get(cb.callbackUrl)]);
+    const statuses = answers.map((r) => (r.status === 303 && r.location?.includes('done=executed') ? 'executed' : String(r.status))).sort();
+    expect(statuses).toEqual(['409', 'executed']);
+    expect(await h.executions(raised.id)).toBe(1);
+    expect(armActions('admin', 'admin2')).toBe(before + 1);
+  });
+
+  it('runs an elevation once when the same administrator approves from two tabs and both sign-ins return', async () => {
+    const raised = await h.submit(h.readerAgent, restartCheckout(h));
+    const admin = await h.signedIn('admin');
+    const token = csrfOf((await requestPage(admin, h, raised.id)).body);
+    const [s1, s2] = await Promise.all([postDecision(admin, h, raised.id, 'approve', 'tab 1', token), postDecision(admin, h, raised.id, 'approve', 'tab 2', token)]);
+    expect([s1.status, s2.status]).toEqual([303, 303]);
+    const cb1 = await pickAccount(admin, s1.location!, h.user('admin').oid);
+    const cb2 = await pickAccount(admin, s2.location!, h.user('admin').oid);
+    const first = await admin.get(cb1);
+    const second = await admin.get(cb2);
+    // Whichever flow survives in the session (concurrent starts race for the session row, and
+    // a completed callback regenerates the session) runs; the other is refused.
+    const outcomes = [first, second].map((r) => (r.status === 303 && r.location?.includes('done=executed') ? 'executed' : r.status === 400 || r.status === 409 ? 'refused' : String(r.status)));
+    expect(outcomes.sort()).toEqual(['executed', 'refused']);
+    expect(await h.executions(raised.id)).toBe(1);
+    expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('succeeded');
+  });
+
+  it('refuses decisions posted without the CSRF token, with a wrong one, or with another session’s', async () => {
+    const raised = await h.submit(h.privilegedAgent, restartPayments(h));
+    const admin = await h.signedIn('admin');
+    const other = await h.signedIn('admin2');
+    const othersToken = csrfOf((await requestPage(other, h, raised.id)).body);
+    for (const action of ['approve', 'deny'] as const) {
+      expect((await admin.post(`${h.url}/approvals/${raised.id}/${action}`, { reason: 'no token' })).status).toBe(403);
+      expect((await admin.post(`${h.url}/approvals/${raised.id}/${action}`, { _csrf: 'x'.repeat(43), reason: 'forged' })).status).toBe(403);
+      expect((await admin.post(`${h.url}/approvals/${raised.id}/${action}`, { _csrf: othersToken, reason: 'cross' })).status).toBe(403);
+    }
+    expect((await h.agentGet(h.privilegedAgent, raised.id)).state).toBe('pending_consent');
+    expect(await h.executions(raised.id)).toBe(0);
+  });
+
+  it('gives no power to a session cookie obtained before sign-in (the session id changes at sign-in)', async () => {
+    const raised = await h.submit(h.privilegedAgent, restartPayments(h));
+    const victim = new BrowserLikeClient();
+    const authorizeUrl = await startSignIn(victim, `${h.url}/auth/signin`);
+    const host = new URL(h.url).hostname;
+    const planted = victim.cookie(host, 'elevate.sid');
+    expect(planted).toBeDefined();
+    expect((await victim.get(await pickAccount(victim, authorizeUrl, h.user('admin').oid))).status).toBe(303);
+    expect(victim.cookie(host, 'elevate.sid')).not.toBe(planted);
+    const victimToken = csrfOf((await requestPage(victim, h, raised.id)).body);
+
+    const attacker = new BrowserLikeClient();
+    attacker.setCookie(host, 'elevate.sid', planted!);
+    const page = await attacker.get(`${h.url}/approvals/${raised.id}`);
+    expect(page.status).toBe(303);
+    expect(page.location).toContain('/auth/signin');
+    const post = await attacker.post(`${h.url}/approvals/${raised.id}/approve`, { _csrf: victimToken, reason: 'fixated' });
+    expect([401, 403]).toContain(post.status);
+    expect((await h.agentGet(h.privilegedAgent, raised.id)).state).toBe('pending_consent');
+    expect(await h.executions(raised.id)).toBe(0);
+  });
+
+  it('refuses a fresh-sign-in callback whose auth_time is older than ELEVATE_FRESH_AUTH_SECONDS, although the role is right', async () => {
+    const raised = await h.submit(h.readerAgent, restartCheckout(h));
+    const admin = await h.signedIn('admin');
+    const exchanges = h.exchangeCount();
+    const { callbackUrl } = await approveUntilCallback(admin, h, raised.id, 'admin');
+    // The approval flow's clock runs ahead: the same sign-in is now too old.
+    h.skewApprovalClock(10 * 60);
+    try {
+      const res = await admin.get(callbackUrl);
+      expect(res.status).toBe(403);
+      expect(res.body).toContain('data-code="stale_sign_in"');
+    } finally {
+      h.skewApprovalClock(0);
+    }
+    expect(h.exchangeCount()).toBe(exchanges);
+    expect(await h.executions(raised.id)).toBe(0);
+    const refusal = (await h.audit.list({ requestId: raised.id, eventType: 'approval.refused' })).entries[0];
+    expect(refusal).toMatchObject({ approverId: h.user('admin').oid, details: { code: 'stale_sign_in' } });
+    // The attempt was used up by that callback: approving needs a new start.
+    expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('pending_elevation');
+  });
+
+  it('refuses a fresh sign-in as another account, or as a Standard User, at the Approve prompt', async () => {
+    for (const [key, code] of [
+      ['admin2', 'different_account'],
+      ['standard', 'not_administrator'],
+    ] as const) {
+      const raised = await h.submit(h.readerAgent, restartCheckout(h));
+      const admin = await h.signedIn('admin');
+      const exchanges = h.exchangeCount();
+      const { callbackUrl } = await approveUntilCallback(admin, h, raised.id, key);
+      const res = await admin.get(callbackUrl);
+      expect(res.status).toBe(403);
+      expect(res.body).toContain(`data-code="${code}"`);
+      expect(h.exchangeCount()).toBe(exchanges);
+      expect(await h.executions(raised.id)).toBe(0);
+    }
+  });
+
+  it('refuses a fresh sign-in with the personal-account administrator at the Approve prompt', async () => {
+    const raised = await h.submit(h.readerAgent, restartCheckout(h));
+    const admin = await h.signedIn('admin');
+    const { callbackUrl } = await approveUntilCallback(admin, h, raised.id, 'personal');
+    const res = await admin.get(callbackUrl);
+    expect(res.status).toBe(403);
+    expect(res.body).toMatch(/personal Microsoft account/i);
+    expect(await h.executions(raised.id)).toBe(0);
+    expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('pending_elevation');
+  });
+
+  it('is not fooled by a full elevation whose approve step is skipped (callback with no attempt)', async () => {
+    // A bound sign-in started without pressing Approve cannot exist through the pages; the
+    // nearest thing is Approve on one request and a callback for another: refused, no exchange.
+    const one = await h.submit(h.readerAgent, restartCheckout(h));
+    const two = await h.submit(h.readerAgent, restartCheckout(h));
+    const admin = await h.signedIn('admin');
+    const { callbackUrl } = await approveUntilCallback(admin, h, one.id, 'admin');
+    await h.db.run("UPDATE elevation_attempts SET consumed_at = '2000-01-01T00:00:00.000Z' WHERE request_id = ?", [one.id]);
+    const exchanges = h.exchangeCount();
+    const res = await admin.get(callbackUrl);
+    expect(res.status).toBe(409);
+    expect(res.body).toContain('data-code="no_attempt"');
+    expect(h.exchangeCount()).toBe(exchanges);
+    expect(await h.executions(one.id)).toBe(0);
+    expect(await h.executions(two.id)).toBe(0);
+    const second = await approveElevation(admin, h, one.id, 'admin');
+    expect(second.callback.location).toContain('done=executed');
+  });
+});
