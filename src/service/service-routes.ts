@@ -4,6 +4,7 @@ import { mountSignIn } from '../signin/mount-sign-in.ts';
 import { exceptOnAgentApi } from '../web/api/agent-api-paths.ts';
 import { createOperationsApi } from '../web/api/operations-api.ts';
 import type { WebAppDeps } from '../web/create-web-app.ts';
+import { mountApprovalsForService } from '../web/pages/approval-mount.ts';
 import { mountAuditWeb } from '../web/pages/audit-mount.ts';
 import type { ServiceContext } from './service-context.ts';
 
@@ -48,10 +49,12 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     csrfProtection: signIn.signIn.csrfProtection,
     onRolesChanged: (principalId) => operations.module.permissions.invalidate(principalId),
   });
+  // Approval pages (/approvals) and the fresh-sign-in continuation that runs an elevation (src/approvals).
+  const approvals = mountApprovalsForService(ctx, { operations: operations.module, signIn: signIn.signIn, audit: audit.audit });
   // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
   return {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
-    routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes],
+    routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
     auth: signIn.auth,
     ready: levels.ready,
   };
