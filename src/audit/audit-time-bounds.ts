@@ -3,9 +3,9 @@
  * (or along the rowid-ordered tail of another index) instead of a sort of every entry in range.
  *
  * That is only exact while `ts` never decreases along `seq`, which the writer makes true as long
- * as the clock does not step back. So it is checked, not assumed: the rows are scanned once
- * (seq and ts only), then only the rows appended since, and the first step back disables the
- * shortcut for this process; searches then compare `ts` directly, which is exact but slower.
+ * as the clock does not step back. So it is checked, not assumed: once over the ts index, then
+ * only the rows appended since, and the first step back disables the shortcut for this process;
+ * searches then compare `ts` directly, which is exact but slower.
  */
 import type { Queryable } from '../store/database.ts';
 
@@ -31,7 +31,35 @@ export function createTimeBounds(db: Pick<Queryable, 'all' | 'get'>): TimeBounds
   let monotonic = true;
   let extending: Promise<void> | undefined;
 
+  /**
+   * The first check reads the ts index (a small covering index) in (ts, seq) order: timestamps
+   * never step back along seq exactly when, in that order, every seq is above the one before.
+   */
+  async function checkAllOnce(): Promise<void> {
+    let last: { seq: number; ts: string } | undefined;
+    let maxSeq = 0;
+    for (;;) {
+      const rows = last
+        ? await db.all<{ seq: number; ts: string }>(`SELECT seq, ts FROM audit_log INDEXED BY audit_log_by_ts WHERE (ts, seq) > (?, ?) ORDER BY ts, seq LIMIT ${SCAN_PAGE}`, [last.ts, last.seq])
+        : await db.all<{ seq: number; ts: string }>(`SELECT seq, ts FROM audit_log INDEXED BY audit_log_by_ts ORDER BY ts, seq LIMIT ${SCAN_PAGE}`);
+      for (const row of rows) {
+        if (row.seq < maxSeq) {
+          monotonic = false;
+          return;
+        }
+        maxSeq = row.seq;
+        lastTs = row.ts;
+      }
+      if (rows.length < SCAN_PAGE) break;
+      last = rows[rows.length - 1];
+    }
+    checkedThrough = maxSeq;
+  }
+
+  /** Later checks read only the rows appended since, along seq. */
   async function extendOnce(): Promise<void> {
+    if (checkedThrough === 0) await checkAllOnce();
+    if (!monotonic) return;
     for (;;) {
       const rows = await db.all<{ seq: number; ts: string }>(`SELECT seq, ts FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ${SCAN_PAGE}`, [checkedThrough]);
       for (const row of rows) {
