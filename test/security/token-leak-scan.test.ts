@@ -1,0 +1,125 @@
+/**
+ * No token is ever stored or logged. Self-contained, so it does not matter when vitest schedules
+ * it: it drives its own service (private sandbox, file database, captured logs) through the flows
+ * that handle tokens — elevations that succeed, fail at ARM, meet an Entra claims challenge and a
+ * stale sign-in, a replayed callback, consent and denial, agent API calls — recording every token
+ * that reached the process. Then it scans the SQLite files (main, -wal, -shm), the sessions table
+ * and every log line for anything JWT-shaped, refresh-token-shaped, or equal to a token it saw.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OboExchangeError } from '../../src/azure/obo-error.ts';
+import { approveElevation, approveUntilCallback, postDecision, restartCheckout, restartPayments, startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
+import { findTokens, installTokenTap, type TokenTap } from '../approvals/support/token-tap.ts';
+
+let tap: TokenTap;
+let h: ApprovalHarness;
+let closed = false;
+
+beforeAll(async () => {
+  tap = installTokenTap();
+  h = await startApprovalHarness();
+}, 60_000);
+
+afterAll(async () => {
+  tap?.restore();
+  if (!closed) await h?.close();
+});
+
+const fileText = (path: string) => (existsSync(path) ? readFileSync(path).toString('latin1') : '');
+
+describe('token leak scan', { timeout: 120_000 }, () => {
+  it('finds what it is looking for (the scanner itself works)', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmUtc2ln';
+    expect(findTokens(`x ${jwt} y`, [])).toHaveLength(1);
+    expect(findTokens('rt 0.AXoA' + 'b'.repeat(60), [])).toHaveLength(1);
+    expect(findTokens('opaque-refresh-token-value-1234567890', [{ kind: 'refresh_token', value: 'opaque-refresh-token-value-1234567890' }])).toHaveLength(1);
+    expect(findTokens('nothing here', [{ kind: 'access_token', value: jwt }])).toEqual([]);
+  });
+
+  it('leaves no token in the databases, the session rows or the logs after every token-handling flow', async () => {
+    const admin = await h.signedIn('admin');
+    const admin2 = await h.signedIn('admin2');
+    const admin3 = await h.signedIn('admin3');
+
+    // Elevation that runs.
+    const ok = await h.submit(h.readerAgent, restartCheckout(h));
+    expect((await approveElevation(admin, h, ok.id, 'admin')).callback.location).toContain('done=executed');
+    // Elevation ARM refuses (the approver's own permissions).
+    const refused = await h.submit(h.readerAgent, restartCheckout(h));
+    await approveElevation(admin3, h, refused.id, 'admin3');
+    expect((await h.agentGet(h.readerAgent, refused.id)).state).toBe('failed');
+    // Elevation through a claims challenge (the token Entra refused is discarded, a new one used).
+    const challenged = await h.submit(h.readerAgent, restartCheckout(h));
+    let calls = 0;
+    h.replaceExchange(async (real, assertion) => {
+      calls += 1;
+      if (calls === 1) throw new OboExchangeError('interaction_required', '50076', '{"access_token":{"capolids":{"essential":true,"values":["x"]}}}');
+      return real(assertion);
+    });
+    try {
+      const { callbackUrl } = await approveUntilCallback(admin2, h, challenged.id, 'admin2');
+      const first = await admin2.get(callbackUrl);
+      const { pickAccount } = await import('../signin/support/sign-in-steps.ts');
+      const second = await admin2.get(await pickAccount(admin2, first.location!, h.user('admin2').oid));
+      expect(second.location).toContain('done=executed');
+    } finally {
+      h.replaceExchange(undefined);
+    }
+    // A stale sign-in and a replayed callback (refusals that hold a delegated token in hand).
+    const stale = await h.submit(h.readerAgent, restartCheckout(h));
+    const s = await approveUntilCallback(admin, h, stale.id, 'admin');
+    h.skewApprovalClock(3600);
+    try {
+      expect((await admin.get(s.callbackUrl)).status).toBe(403);
+    } finally {
+      h.skewApprovalClock(0);
+    }
+    expect((await admin.get(s.callbackUrl)).status).toBe(400);
+    // Consent and denial.
+    const consent = await h.submit(h.privilegedAgent, restartPayments(h));
+    expect((await postDecision(admin, h, consent.id, 'approve', 'ok')).location).toContain('done=executed');
+    const denied = await h.submit(h.readerAgent, restartCheckout(h));
+    expect((await postDecision(admin2, h, denied.id, 'deny', 'no')).location).toContain('done=denied');
+    await h.agentGet(h.readerAgent, denied.id, 1);
+
+    const seen = tap.tokens();
+    // The scan is only as good as what it knows: ID tokens, delegated API tokens, OBO ARM tokens,
+    // managed-identity tokens all passed through this process.
+    expect(seen.filter((t) => t.kind === 'id_token').length).toBeGreaterThanOrEqual(6);
+    expect(seen.filter((t) => t.kind === 'access_token').length).toBeGreaterThanOrEqual(8);
+    // MSAL asks for offline_access with the on-behalf-of grant: refresh tokens arrive, and must go.
+    expect(seen.filter((t) => t.kind === 'refresh_token').length).toBeGreaterThanOrEqual(1);
+
+    const sessions = JSON.stringify(await h.db.all('SELECT * FROM sessions'));
+    expect(sessions.length).toBeGreaterThan(100);
+    const logs = h.logs.join('');
+    expect(logs).toContain('"msg":"ARM request"');
+    expect(logs).toContain('"route":"/auth/callback"');
+    const openFiles = { db: fileText(h.dbPath), wal: fileText(`${h.dbPath}-wal`), shm: fileText(`${h.dbPath}-shm`) };
+    expect(openFiles.db.length + openFiles.wal.length).toBeGreaterThan(10_000);
+    expect(openFiles.db + openFiles.wal).toContain('token.discarded');
+
+    const leaks: Record<string, string[]> = {
+      'elevate.db': findTokens(openFiles.db, seen),
+      'elevate.db-wal': findTokens(openFiles.wal, seen),
+      'elevate.db-shm': findTokens(openFiles.shm, seen),
+      'sessions table': findTokens(sessions, seen),
+      logs: findTokens(logs, seen),
+    };
+    // After a clean close the WAL is folded into the main file: scan that too.
+    await h.close();
+    closed = true;
+    leaks['elevate.db (closed)'] = findTokens(fileText(h.dbPath), seen);
+    leaks['elevate.db-wal (closed)'] = findTokens(fileText(`${h.dbPath}-wal`), seen);
+    expect(leaks).toEqual({
+      'elevate.db': [],
+      'elevate.db-wal': [],
+      'elevate.db-shm': [],
+      'sessions table': [],
+      logs: [],
+      'elevate.db (closed)': [],
+      'elevate.db-wal (closed)': [],
+    });
+  });
+});
