@@ -165,12 +165,16 @@ async function main(): Promise<void> {
     const bareUrl = `http://127.0.0.1:${(peerServer.address() as AddressInfo).port}/echo`;
     const bares: Result[] = [];
     const decisionRuns: Result[] = [];
+    /** share of the time the server's event loop was busy: near 1 means CPU-bound, lower means waiting (audit commits) */
+    const decisionElu: number[] = [];
     const cacheBefore = await armReads(service, 'permission-cache');
     for (let round = 1; round <= ROUNDS; round++) {
       log(`round ${round}/${ROUNDS}: bare express (${DURATION_S} s, ${CONNECTIONS} connections)`);
       bares.push(await hammer({ url: bareUrl, headers, body: submission('bench-bare') }));
       log(`round ${round}/${ROUNDS}: POST /api/v1/decisions`);
+      const elu = performance.eventLoopUtilization();
       decisionRuns.push(await hammer({ url: `${apiUrl}/api/v1/decisions`, headers, body: submission('bench-decision') }));
+      decisionElu.push(performance.eventLoopUtilization(elu).utilization);
     }
     log('POST /api/v1/operations (reads executed against the sandbox)');
     const opsArmBefore = await armReads(service, 'operation');
@@ -197,6 +201,7 @@ async function main(): Promise<void> {
       row('POST /api/v1/operations (decided + executed on sandbox ARM)', operations, bare),
       '',
       `- Decision-only throughput is **${(ratio * 100).toFixed(0)}%** of bare express (median of rounds: ${ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(', ')}; target: at least 50%): ${ratio >= 0.5 ? 'met' : 'NOT met'}.`,
+      `- Server event-loop utilisation during the decision rounds: ${decisionElu.map((u) => `${(u * 100).toFixed(0)}%`).join(', ')} (below 100%: the requests wait on the durable audit commit, not on CPU).`,
       `- Permission-cache ARM reads during the measured phases (steady state): **${cacheReads}** over ${decided} decisions = **${perThousand.toFixed(3)} per 1,000 decisions** (target: at most 1): ${perThousand <= 1 ? 'met' : 'NOT met'}.`,
       `- ARM calls for the operations themselves: ${operationCalls} for ${operations['2xx']} executed reads (one each); each executed read also writes its request row and five audit entries.`,
       `- Machine load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (${cpus().length} cores, shared).`,

@@ -40,6 +40,8 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     tokenValidator: ctx.tokenValidator,
     requestTtlSeconds: ctx.config.requests.ttlSeconds,
     permissionCacheSeconds: ctx.config.permissionCacheSeconds,
+    audit: audit.audit,
+    refusalAudit: audit.refusalSink,
   });
   ctx.onShutdown(() => operations.close());
   // Agent registry and level enforcement (/agents); applied roles reach the permission cache at once.
