@@ -15,13 +15,18 @@ interface GroupRow {
   n: number;
 }
 
-const OVERVIEW_SQL = `SELECT substr(ts, 1, 10) AS day, event_type, outcome, acting_identity, action, count(*) AS n
+/** Forbidden submissions collapsed by the refusal recorder count with their repeats. */
+const OVERVIEW_SQL = `SELECT substr(ts, 1, 10) AS day,
+    CASE WHEN event_type = 'refusal.repeated' THEN json_extract(details, '$.repeatedEventType') ELSE event_type END AS event_type,
+    outcome, acting_identity, action,
+    sum(CASE WHEN event_type = 'refusal.repeated' THEN json_extract(details, '$.count') ELSE 1 END) AS n
   FROM audit_log
   WHERE ts >= ? AND ts < ?
     AND (event_type = 'operation.forbidden'
       OR (event_type = 'operation.transition' AND outcome IN ('executing', 'denied', 'expired'))
-      OR (event_type = 'operation.requested' AND outcome = 'pending_elevation'))
-  GROUP BY day, event_type, outcome, acting_identity, action`;
+      OR (event_type = 'operation.requested' AND outcome = 'pending_elevation')
+      OR (event_type = 'refusal.repeated' AND json_extract(details, '$.repeatedEventType') = 'operation.forbidden'))
+  GROUP BY 1, 2, outcome, acting_identity, action`;
 
 export async function loadOverviewRows(db: Pick<Queryable, 'all'>, fromDay: string, toDayExclusive: string): Promise<OverviewRow[]> {
   const rows = await db.all<GroupRow>(OVERVIEW_SQL, [`${fromDay}T00:00:00.000Z`, `${toDayExclusive}T00:00:00.000Z`]);

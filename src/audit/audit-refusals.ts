@@ -173,21 +173,32 @@ export function createRefusalRecorder(
   };
 }
 
-/** Event types routed through the recorder by `collapsingAudit`, with how to name their reason. */
-const COLLAPSED: Record<string, (input: AuditInput) => string> = {
-  'signin.refused': (i) => String(i.details?.reason ?? 'refused'),
-  'api.auth.refused': (i) => String(i.details?.reason ?? 'refused'),
-  'http.refused': (i) => String(i.details?.reason ?? i.outcome ?? 'refused'),
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const field = (o: unknown, key: string): unknown => (o !== null && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>)[key] : undefined);
+
+/**
+ * Event types routed through the recorder by `collapsingAudit`, with how to name their reason:
+ * refusals that change nothing (no request is stored, no session made), which a hostile caller
+ * can repeat at will.
+ */
+export const COLLAPSED_EVENTS: Record<string, (input: AuditInput) => string> = {
+  'signin.refused': (i) => text(i.details?.reason) ?? 'refused',
+  'api.auth.refused': (i) => text(i.details?.reason) ?? 'refused',
+  'http.refused': (i) => text(i.details?.reason) ?? i.outcome ?? 'refused',
+  // A guardrail or run-mode refusal of a submission: per rule (or decision reason) and action.
+  'operation.forbidden': (i) => `${text(field(field(i.details?.decision, 'guardrail'), 'rule')) ?? text(field(i.details?.decision, 'reason')) ?? 'forbidden'} ${i.action ?? ''}`.trim(),
+  // A submission refused before any decision (malformed, idempotency conflict).
+  'operation.refused': (i) => text(i.details?.code) ?? 'refused',
 };
 
 /**
- * An `append`-only audit sink for code that records refusals itself (sign-in): refusal events go
- * through the recorder, everything else straight to the log.
+ * An `append`-only audit sink for code that records refusals itself (sign-in, the agent API):
+ * the events of COLLAPSED_EVENTS go through the recorder, everything else straight to the log.
  */
 export function collapsingAudit(audit: { append(input: AuditInput): Promise<unknown> }, recorder: RefusalRecorder): { append(input: AuditInput): Promise<unknown> } {
   return {
     append(input) {
-      const reasonOf = COLLAPSED[input.eventType];
+      const reasonOf = COLLAPSED_EVENTS[input.eventType];
       if (!reasonOf) return audit.append(input);
       return recorder.record(input.actor.id, `${input.eventType}:${reasonOf(input)}`, input);
     },

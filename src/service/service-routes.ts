@@ -40,7 +40,8 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     tokenValidator: ctx.tokenValidator,
     requestTtlSeconds: ctx.config.requests.ttlSeconds,
     permissionCacheSeconds: ctx.config.permissionCacheSeconds,
-    audit: audit.audit,
+    // Guardrail and input refusals (operation.forbidden/refused) collapse per agent and reason per minute; all else is appended as is.
+    audit: audit.refusalSink,
     refusalAudit: audit.refusalSink,
   });
   ctx.onShutdown(() => operations.close());

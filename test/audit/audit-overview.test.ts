@@ -65,6 +65,11 @@ describe('overview aggregation (rows in, series out)', () => {
     expect(o.days).toHaveLength(30);
     expect(o.totals).toEqual({ 'executed-mi': 1, 'executed-obo': 1, denied: 1, expired: 1, forbidden: 1 });
     expect(o.days.find((d) => d.day === '2026-03-10')!.total).toBe(5);
+    // Forbidden submissions collapsed by the refusal recorder count with their repeats.
+    await audit.append({ actor: { kind: 'agent', id: 'agent-sre-1' }, eventType: 'refusal.repeated', agentId: 'agent-sre-1', outcome: 'forbidden', details: { count: 4, repeatedEventType: 'operation.forbidden' } });
+    await audit.append({ actor: { kind: 'user', id: 'u' }, eventType: 'refusal.repeated', outcome: 'forbidden', details: { count: 9, repeatedEventType: 'http.refused' } });
+    const withRepeats = await createOverviewSource(db, { clock: () => new Date('2026-03-12T00:00:00.000Z'), cacheMs: 0 }).overview(30);
+    expect(withRepeats.totals.forbidden).toBe(5);
     // Outside the 30 days: nothing.
     const later = await createOverviewSource(db, { clock: () => new Date('2026-05-01T00:00:00.000Z') }).overview(30);
     expect(later.days.every((d) => d.total === 0)).toBe(true);

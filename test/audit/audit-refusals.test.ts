@@ -130,4 +130,33 @@ describe('refusal recorder', () => {
     await rec.flush();
     expect(audit.appended.at(-1)).toMatchObject({ details: { reason: 'signin.refused:personal_account', count: 4 } });
   });
+
+  it('collapses guardrail refusals of submissions per agent, rule and action', async () => {
+    const audit = fakeAudit();
+    const rec = createRefusalRecorder(audit, clock().now);
+    const sink = collapsingAudit(audit, rec);
+    const forbidden = (action: string): AuditInput => ({
+      actor: { kind: 'agent', id: 'agent-1' },
+      eventType: 'operation.forbidden',
+      agentId: 'agent-1',
+      action,
+      outcome: 'forbidden',
+      details: { decision: { guardrail: { rule: 'no-authorization-writes' } } },
+    });
+    for (let i = 0; i < 50; i++) await sink.append(forbidden('Microsoft.Authorization/roleAssignments/write'));
+    await sink.append(forbidden('Microsoft.Authorization/locks/write'));
+    await sink.append({ actor: { kind: 'agent', id: 'agent-1' }, eventType: 'operation.requested', details: {} });
+    expect(audit.appended.map((a) => [a.eventType, a.action ?? null])).toEqual([
+      ['operation.forbidden', 'Microsoft.Authorization/roleAssignments/write'],
+      ['operation.forbidden', 'Microsoft.Authorization/locks/write'],
+      ['operation.requested', null],
+    ]);
+    await rec.flush();
+    expect(audit.appended.at(-1)).toMatchObject({
+      eventType: REFUSAL_REPEATED,
+      agentId: 'agent-1',
+      action: 'Microsoft.Authorization/roleAssignments/write',
+      details: { count: 49, repeatedEventType: 'operation.forbidden', reason: 'operation.forbidden:no-authorization-writes Microsoft.Authorization/roleAssignments/write' },
+    });
+  });
 });
