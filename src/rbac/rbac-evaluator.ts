@@ -54,7 +54,7 @@ type PrincipalGrants = {
   scopeIdsOf: Int32Array;
   byScope?: Map<number, CompiledAssignment[]>;
 };
-const INDEX_PRINCIPAL_ABOVE = 24;
+const INDEX_PRINCIPAL_ABOVE = 48;
 
 interface ScopeInfo {
   parsed: ParsedScope;
@@ -157,9 +157,9 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
   }
   const suggester = createRoleSuggester(options.catalog ? options.catalog.map(compileRole) : compiledRoles, options.suggestionLimit ?? 10);
 
-  // Per-request inputs repeat heavily (a few thousand scopes, principals and actions), so what
-  // a check derives from each is memoised: validation, lower-casing, ancestry, and which of the
-  // ancestors carry grants or denies at all. Bounded: cleared when full.
+  // Scopes and principals repeat heavily, so what a check derives from them is memoised:
+  // validation, ancestry, which ancestors carry grants or denies at all, group expansion.
+  // Bounded: cleared when full.
   const bounded = <V>(m: Map<string, V>, k: string, v: V) => {
     if (m.size >= CACHE_LIMIT) m.clear();
     m.set(k, v);
@@ -181,15 +181,12 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
     });
     return bounded(scopeCache, scope, { parsed, ancestors, denies, grantScopeIds });
   };
-  const actionCache = new Map<string, { lower: string; provider: string }>();
   const actionInfo = (action: string) => {
-    const hit = actionCache.get(action);
-    if (hit) return hit;
     if (typeof action !== 'string' || !isValidActionName(action)) {
       throw new RbacInputError(`invalid action ${JSON.stringify(String(action).slice(0, 200))}`);
     }
     const lower = action.toLowerCase();
-    return bounded(actionCache, action, { lower, provider: actionProvider(lower) });
+    return { lower, provider: actionProvider(lower) };
   };
   const principalCache = new Map<string, string[]>();
   const principalsOf = (principalId: string): string[] => {
@@ -199,6 +196,11 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
     const p = principalId.toLowerCase();
     return bounded(principalCache, principalId, groups.get(p) ?? [p]);
   };
+
+  // scratch space for check(), which is synchronous and never re-entered
+  const scopeEpoch = new Int32Array(scopeIds.size);
+  const scopeRank = new Int32Array(scopeIds.size);
+  let epoch = 0;
 
   function check(req: CheckRequest): Decision {
     const who = principalsOf(req.principalId);
@@ -261,6 +263,13 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
       });
     };
     if (grantScopeIds.length > 0) {
+      // mark this check's ancestor scopes so testing an assignment's scope is one array read
+      epoch = epoch === 0x7fffffff ? 1 : epoch + 1;
+      if (epoch === 1) scopeEpoch.fill(0);
+      grantScopeIds.forEach((id, rank) => {
+        scopeEpoch[id] = epoch;
+        scopeRank[id] = rank;
+      });
       for (let w = 0; w < who.length; w++) {
         const pg = grantIndex.get(who[w]!);
         if (!pg) continue;
@@ -271,8 +280,8 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
         } else {
           const ids = pg.scopeIdsOf;
           for (let i = 0; i < ids.length; i++) {
-            const rank = grantScopeIds.indexOf(ids[i]!);
-            if (rank >= 0) consider(pg.list[i]!, w > 0, rank);
+            const id = ids[i]!;
+            if (scopeEpoch[id] === epoch) consider(pg.list[i]!, w > 0, scopeRank[id]!);
           }
         }
       }
