@@ -1,48 +1,49 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditLog } from '../../src/audit/audit-log.ts';
-import { openStore } from '../../src/store/migrations.ts';
-import { appendRequestFlows, CORRELATION, OBO_REQUEST, UTI_HASH } from '../audit/audit-flow-fixtures.ts';
+import type { OperationRequest } from '../../src/operations/operation-types.ts';
 import { sandboxInfo, sandboxUser } from '../support/sandbox-context.ts';
 import { launchBrowser } from './support/launch-browser.ts';
 import { saveScreenshot } from './support/screenshots.ts';
 import { startServiceProcess, type ServiceProcess } from './support/service-process.ts';
-import { onSandboxSignInPage, signInAs } from './support/sign-in-as.ts';
+import { onSandboxSignInPage, pickSandboxAccount, signInAs } from './support/sign-in-as.ts';
 
 /**
- * A real Chromium against `elevate serve` (sandbox mode): the auditor signs in, filters the log to
- * one request, opens its timeline and sees who approved, that the operation ran with the
- * approver's on-behalf-of token, ARM's correlation id and the token-discarded entry.
- *
- * The request's entries are appended to the service's database through the real audit log,
- * built with the operations API's and the approval flow's own entry builders, while the service
- * runs (another process, the same file): driving a whole elevation through ARM is the approval
- * flow's browser test; this one is about reading the record.
+ * A real Chromium against `elevate serve` (sandbox mode, its own sandbox), with the real flow:
+ * the agent raises a container app revision restart its Reader-level identity cannot do
+ * (through the agent API, ManagedIdentityCredential token, separate process); the administrator
+ * approves it with a fresh sign-in and it runs in the sandbox's ARM on their behalf. Then the
+ * auditor signs in, filters the log to that request, opens its timeline and sees who approved,
+ * that it ran with the approver's on-behalf-of token, ARM's correlation id and the
+ * token-discarded entry; the overview and verification follow. Screenshots in test-artifacts/.
  */
+
+const AGENT_SCRIPT = fileURLToPath(new URL('../approvals/support/sandbox-agent.ts', import.meta.url));
 
 let service: ServiceProcess;
 let browser: Browser;
 let dir: string;
+let sandboxOrigin: string;
+let sandboxCa: string;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'elevate-audit-browser-'));
-  const dbPath = join(dir, 'elevate.db');
   [service, browser] = await Promise.all([
     startServiceProcess({
-      ELEVATE_DB_PATH: dbPath,
+      ELEVATE_DB_PATH: join(dir, 'elevate.db'),
       ELEVATE_AUDIT_CHECKPOINT_KEY: join(dir, 'keys', 'checkpoint.pem'),
       ELEVATE_AUDIT_ARCHIVE_DIR: join(dir, 'archive'),
     }),
     launchBrowser(),
   ]);
-  const admin = sandboxUser('admin');
-  const db = await openStore({ dbPath });
-  await appendRequestFlows(createAuditLog(db), { oid: admin.oid, upn: admin.upn, tid: sandboxInfo().tenant.tenantId });
-  await db.close();
+  sandboxOrigin = /Entra \/ ARM \/ IMDS: +(\S+)/.exec(service.output())![1]!;
+  sandboxCa = /Local CA: +(\S+)/.exec(service.output())![1]!;
 }, 180_000);
 
 afterAll(async () => {
@@ -51,6 +52,35 @@ afterAll(async () => {
   await service?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+/** The agent process (test/approvals/support/sandbox-agent.ts): one command, one JSON answer. */
+function agent<T>(...args: string[]): Promise<{ status: number; body: T }> {
+  const tenant = sandboxInfo().tenant;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', AGENT_SCRIPT, ...args], {
+      env: {
+        ...process.env,
+        ELEVATE_URL: service.url,
+        AGENT_CLIENT_ID: tenant.agent.uamiClientId,
+        API_AUDIENCE: tenant.elevateApp.apiAudience,
+        AZURE_POD_IDENTITY_AUTHORITY_HOST: sandboxOrigin,
+        NODE_EXTRA_CA_CERTS: sandboxCa,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { status: number; body: T }) : reject(new Error(`agent ${args[0]} exited ${code}: ${err}`))));
+  });
+}
+
+function restartCheckout() {
+  const checkout = sandboxInfo().tenant.resourceGroups.flatMap((g) => g.resources).find((r) => r.name === 'ca-checkout')!;
+  const revision = checkout.children.find((c) => c.type.toLowerCase().endsWith('revisions'))!;
+  return { method: 'POST', path: `${revision.id}/restart`, apiVersion: '2024-03-01', justification: 'revision unhealthy after deploy', trigger: { kind: 'incident', ref: 'INC-3001', requestedBy: 'oncall@contoso.example' }, idempotencyKey: randomUUID() };
+}
 
 async function newPage(): Promise<{ page: Page; consoleErrors: string[] }> {
   const context = await browser.newContext();
@@ -67,8 +97,28 @@ async function newPage(): Promise<{ page: Page; consoleErrors: string[] }> {
   return { page, consoleErrors };
 }
 
+/** The real elevation: raised by the agent, approved by the administrator with a fresh sign-in, run as them. */
+async function approvedElevation(): Promise<OperationRequest> {
+  const admin = sandboxUser('admin');
+  const raised = await agent<OperationRequest>('submit', JSON.stringify(restartCheckout()));
+  expect(raised.status, JSON.stringify(raised.body)).toBe(201);
+  const { page } = await newPage();
+  await page.goto(`${service.url}/approvals/${raised.body.id}`);
+  if (onSandboxSignInPage(page)) await pickSandboxAccount(page, admin.upn);
+  await page.getByTestId('approve-reason').fill('INC-3001: restart the unhealthy revision');
+  await page.getByTestId('approve-button').click();
+  await page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
+  await pickSandboxAccount(page, admin.upn);
+  await page.waitForURL(`${service.url}/approvals/${raised.body.id}?done=executed`);
+  const done = await agent<OperationRequest>('wait', raised.body.id, '0');
+  expect(done.body).toMatchObject({ state: 'succeeded', actingIdentity: admin.oid });
+  return done.body;
+}
+
 describe('the auditor in a browser', () => {
   it('signs in, filters to one request, and reads its timeline: OBO approver and the discarded token', async () => {
+    const executed = await approvedElevation();
+    const correlationId = executed.arm!.correlationId!;
     const auditor = sandboxUser('auditor');
     const admin = sandboxUser('admin');
     const { page, consoleErrors } = await newPage();
@@ -81,25 +131,24 @@ describe('the auditor in a browser', () => {
     expect(page.url()).toBe(`${service.url}/audit`);
     expect(await page.getByTestId('user-slot').textContent()).toContain(auditor.displayName);
 
-    await page.getByTestId('filter-request').fill(OBO_REQUEST);
+    await page.getByTestId('filter-request').fill(executed.id);
     await page.getByTestId('apply-filters').click();
-    await page.waitForURL((url) => url.searchParams.get('requestId') === OBO_REQUEST);
+    await page.waitForURL((url) => url.searchParams.get('requestId') === executed.id);
     const rows = page.getByTestId('audit-entries').locator('tbody tr');
-    expect(await rows.count()).toBe(8);
     const events = await rows.locator('td:nth-child(3)').allTextContents();
-    expect(events).toContain('token.discarded');
-    expect(events).toContain('approval.decided');
+    for (const e of ['operation.requested', 'approval.decided', 'operation.transition', 'arm.request', 'token.discarded']) expect(events, events.join(', ')).toContain(e);
     await saveScreenshot(page, 'audit-01-filtered-to-request');
 
     await rows.first().getByTestId('timeline-link').click();
-    await page.waitForURL(`${service.url}/audit/requests/${OBO_REQUEST}`);
+    await page.waitForURL(`${service.url}/audit/requests/${executed.id}`);
     expect(await page.getByTestId('timeline-approver').textContent()).toContain(admin.upn);
     expect(await page.getByTestId('executed-as').textContent()).toBe(`OBO ${admin.oid}`);
-    expect(await page.getByTestId('timeline-correlation').textContent()).toBe(CORRELATION);
+    expect(await page.getByTestId('timeline-correlation').textContent()).toBe(correlationId);
     const discarded = page.getByTestId('timeline-token-discarded');
     expect(await discarded.isVisible()).toBe(true);
     expect(await discarded.textContent()).toContain(`On-behalf-of token discarded (approver ${admin.upn})`);
-    expect(await discarded.textContent()).toContain(UTI_HASH);
+    expect(await discarded.textContent()).toMatch(/token uti hash [0-9a-f]{64}/);
+    expect(await discarded.textContent()).toContain(`ARM correlation id ${correlationId}`);
     await saveScreenshot(page, 'audit-02-request-timeline');
 
     // The overview chart and the verify page, still without a single CSP violation.
