@@ -9,6 +9,7 @@ import type { OboExchangeResult } from '../azure/obo-exchange.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createKeyedLock } from '../operations/keyed-lock.ts';
 import type { OperationsModule } from '../operations/operations-module.ts';
+import type { RequestExecutor } from '../operations/request-execution.ts';
 import type { Agent, AgentDirectory, OperationRequest } from '../operations/operation-types.ts';
 import type { AuditSink } from '../operations/request-lifecycle.ts';
 import { approvalRuleFor } from '../policies/approval-rules.ts';
@@ -27,7 +28,7 @@ import { createPendingRequests } from './pending-requests.ts';
 
 export interface ApprovalsModuleDeps {
   db: Database;
-  operations: Pick<OperationsModule, 'store' | 'lifecycle' | 'executor'>;
+  operations: Pick<OperationsModule, 'store' | 'lifecycle'> & { executor: Pick<RequestExecutor, 'executeRequest'> };
   agents: Pick<AgentDirectory, 'get'>;
   agentCredential(agent: Agent): TokenCredential;
   /** Appends (audit first) and reads a request's history. */

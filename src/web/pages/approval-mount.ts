@@ -7,14 +7,13 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import type { AuditLog } from '../../audit/audit-log.ts';
-import { createApprovalsModule, type ApprovalsModule } from '../../approvals/approvals-module.ts';
+import { createApprovalsModule, type ApprovalsModule, type ApprovalsModuleDeps } from '../../approvals/approvals-module.ts';
 import { APPROVAL_CONTINUATION } from '../../approvals/elevation-approval.ts';
 import type { AzureEndpoints, ServiceCredentialSource } from '../../azure/azure-endpoints.ts';
 import { exchangeOnBehalfOf, type OboExchangeResult } from '../../azure/obo-exchange.ts';
 import { createMsalClientCredential } from '../../azure/service-credential.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { agentCredentials } from '../../operations/operations-azure.ts';
-import type { OperationsModule } from '../../operations/operations-module.ts';
 import type { Agent, AgentDirectory } from '../../operations/operation-types.ts';
 import { createSqliteAgentDirectory } from '../../operations/sqlite-agent-directory.ts';
 import type { Policies } from '../../policies/policies.ts';
@@ -28,7 +27,7 @@ import { respondToDecision } from './approval-responses.ts';
 
 export interface ApprovalsMountDeps {
   db: Database;
-  operations: Pick<OperationsModule, 'store' | 'lifecycle' | 'executor'>;
+  operations: ApprovalsModuleDeps['operations'];
   signIn: Pick<SignIn, 'requireAbility' | 'csrfProtection' | 'decisionLimiter' | 'beginSignIn' | 'continuations'>;
   audit: Pick<AuditLog, 'append' | 'list'>;
   policies: Pick<Policies, 'approvals' | 'serviceRoles'>;

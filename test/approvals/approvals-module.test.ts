@@ -1,0 +1,297 @@
+/**
+ * The approval use cases over the real operations lifecycle, store and executor (ARM faked by the
+ * operations harness) and a stub on-behalf-of exchange: the order of audit, exchange, approval and
+ * execution; the one-time credential live only during the execution; Entra's refusals; consent
+ * and deny. No network.
+ */
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TokenCredential } from '@azure/core-auth';
+import { createApprovalsModule, type ApprovalsModule } from '../../src/approvals/approvals-module.ts';
+import { MAX_SIGN_IN_ROUNDS, type ElevationSignIn } from '../../src/approvals/elevation-approval.ts';
+import { PERSONAL_ACCOUNT_TENANT_ID } from '../../src/approvals/approver-eligibility.ts';
+import type { AuditInput } from '../../src/audit/audit-types.ts';
+import { OboExchangeError } from '../../src/azure/obo-error.ts';
+import type { OboExchangeResult } from '../../src/azure/obo-exchange.ts';
+import type { OperationRequest } from '../../src/operations/operation-types.ts';
+import type { SessionUser } from '../../src/sessions/session-data.ts';
+import { makeAgent, policiesWithRunModes, PRIVILEGED_PRINCIPAL, RESTART } from '../operations/support/operation-fixtures.ts';
+import { auditEntries, createHarness, DEFAULT_RUN_MODES, type Harness } from '../operations/support/operations-harness.ts';
+
+const TENANT = '9f000000-0000-4000-8000-000000000001';
+/** The operations harness's clock starts here (epoch seconds). */
+const HARNESS_NOW = Date.parse('2025-06-01T10:00:00.000Z') / 1000;
+const ARM_TOKEN = 'eyJ0eXAiOiJKV1QifQ.eyJ1dGkiOiJ1dGktMSJ9.c2lnLXNpZy1zaWctc2lnLXNpZy1zaWctc2lnLXNpZy1zaWc';
+const API_TOKEN = 'eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJlbGV2YXRlIn0.YXBpLXRva2VuLXNpZ25hdHVyZS1hcGktdG9rZW4tc2ln';
+
+const user = (oid: string, x: Partial<SessionUser> = {}): SessionUser => ({
+  oid,
+  tid: TENANT,
+  upn: `${oid.slice(0, 4)}@contoso.example`,
+  name: oid,
+  roles: ['administrator'],
+  authTime: HARNESS_NOW - 5,
+  signedInAt: HARNESS_NOW - 5,
+  ...x,
+});
+const ADA = user('0a0a0a0a-0000-4000-8000-00000000000a');
+const GRACE = user('0b0b0b0b-0000-4000-8000-00000000000b');
+
+let h: Harness;
+let m: ApprovalsModule;
+let events: string[];
+let failAudit: ((e: AuditInput) => boolean) | undefined;
+let exchange: (assertion: string) => Promise<OboExchangeResult>;
+let credentialSeen: TokenCredential | undefined;
+let tokenDuringExecution: string | undefined;
+/** The audit trail as it stood when the exchange was called. */
+let exchangedAfter: string[] = [];
+const reader = makeAgent();
+const privileged = makeAgent({ id: 'agent-privileged', uamiPrincipalId: PRIVILEGED_PRINCIPAL, level: 'Privileged' });
+
+beforeEach(async () => {
+  h = await createHarness();
+  events = [];
+  failAudit = undefined;
+  credentialSeen = undefined;
+  tokenDuringExecution = undefined;
+  exchange = async (assertion) => {
+    events.push(`exchange:${assertion === API_TOKEN ? 'api-token' : 'other'}`);
+    exchangedAfter = (await auditEntries(h)).map((e) => (e.eventType === 'operation.transition' ? `${e.eventType}:${e.outcome}` : e.eventType));
+    return { accessToken: ARM_TOKEN, expiresOn: new Date(Date.now() + 3600_000), uti: 'uti-1', scopes: ['https://management.azure.com/user_impersonation'] };
+  };
+  m = createApprovalsModule({
+    db: h.db,
+    operations: {
+      store: h.module.store,
+      lifecycle: h.module.lifecycle,
+      executor: {
+        async executeRequest(id, credential, acting, options) {
+          credentialSeen = credential;
+          tokenDuringExecution = (await credential.getToken('https://management.azure.com/.default'))?.token;
+          events.push(`execute:${acting}`);
+          return h.module.executor.executeRequest(id, credential, acting, options);
+        },
+      },
+    },
+    agents: { get: async (id) => [reader, privileged].find((a) => a.id === id) },
+    agentCredential: () => h.credential,
+    audit: {
+      append: (e) => {
+        events.push(`audit:${e.eventType}${e.eventType === 'operation.transition' ? `:${e.outcome}` : ''}`);
+        return failAudit?.(e) ? Promise.reject(Object.assign(new Error('disk full'), { name: 'AuditAppendError' })) : h.auditLog.append(e);
+      },
+      list: (f, p) => h.auditLog.list(f, p),
+    },
+    policies: policiesWithRunModes(DEFAULT_RUN_MODES),
+    tenantId: TENANT,
+    freshAuthSeconds: 300,
+    exchange: (a) => exchange(a),
+    adminConsentUrl: 'https://login.example/tenant/adminconsent?client_id=x',
+    executionWaitMs: 2000,
+    clock: () => h.clock.now,
+  });
+});
+
+afterEach(async () => {
+  await h.close();
+});
+
+async function raise(agent = reader, trigger: Record<string, string> = { kind: 'incident' }): Promise<OperationRequest> {
+  const res = await h.module.service.submit(agent, { method: 'POST', path: RESTART, apiVersion: '2024-03-01', justification: 'revision unhealthy', trigger, idempotencyKey: crypto.randomUUID() });
+  if (!res.ok) throw new Error(JSON.stringify(res.error));
+  return res.value;
+}
+
+const signInFor = (u: SessionUser, requestId: string, x: Partial<ElevationSignIn> = {}): ElevationSignIn => ({
+  user: u,
+  boundTo: { kind: 'approval', requestId },
+  promptedLogin: true,
+  authenticatedDuringFlow: true,
+  apiToken: { oid: u.oid, tid: u.tid, reveal: () => API_TOKEN },
+  ...x,
+});
+
+describe('elevation', () => {
+  it('audits the decision, then exchanges, approves, executes with a credential that dies right after, and audits the discard', async () => {
+    const request = await raise();
+    expect(request.state).toBe('pending_elevation');
+    const begin = await m.approve(request.id, ADA, 'restart it');
+    expect(begin).toMatchObject({ kind: 'sign_in', options: { prompt: 'login', maxAge: 300, apiScope: true, loginHint: ADA.upn, boundTo: { kind: 'approval', requestId: request.id } } });
+    events = [];
+    const done = await m.completeElevation(signInFor(ADA, request.id));
+    expect(done).toMatchObject({ kind: 'executed', request: { state: 'succeeded', actingIdentity: ADA.oid } });
+    expect(events).toEqual(['audit:approval.decided', 'exchange:api-token', `execute:${ADA.oid}`, 'audit:token.discarded']);
+    // When the token was asked for, the decision was on record and nothing had been approved yet.
+    expect(exchangedAfter.at(-1)).toBe('approval.decided');
+    expect(exchangedAfter).not.toContain('operation.transition:approved');
+    const trail = (await auditEntries(h, { requestId: request.id })).map((e) => (e.eventType === 'operation.transition' ? `${e.eventType}:${e.outcome}` : e.eventType));
+    expect(trail.slice(trail.indexOf('approval.decided'))).toEqual([
+      'approval.decided',
+      'operation.transition:approved',
+      'operation.transition:executing',
+      'arm.request',
+      'operation.transition:succeeded',
+      'token.discarded',
+    ]);
+    expect(tokenDuringExecution).toBe(ARM_TOKEN);
+    await expect(credentialSeen!.getToken('x')).rejects.toThrow(/discarded/);
+    expect(h.armCalls).toHaveLength(1);
+    const entries = await auditEntries(h, { requestId: request.id });
+    const discarded = entries.find((e) => e.eventType === 'token.discarded')!;
+    expect(discarded.details.tokenUtiSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(discarded.details.tokenUtiSha256).toBe(createHash('sha256').update('uti-1').digest('hex'));
+    expect(JSON.stringify(entries)).not.toContain(ARM_TOKEN.split('.')[2]);
+    expect(JSON.stringify(entries)).not.toContain(API_TOKEN.split('.')[2]);
+  });
+
+  it('discards the token and records it even when the execution throws', async () => {
+    const request = await raise();
+    await m.approve(request.id, ADA, 'restart it');
+    h.setArm(() => {
+      throw new Error('socket hang up');
+    });
+    const out = await m.completeElevation(signInFor(ADA, request.id));
+    expect(out.kind).toBe('executed');
+    expect(out.kind === 'executed' && out.request.state).toBe('failed');
+    await expect(credentialSeen!.getToken('x')).rejects.toThrow(/discarded/);
+    expect(events.at(-1)).toBe('audit:token.discarded');
+  });
+
+  it('asks for the API token only for the approval that completes the request', async () => {
+    const policies = policiesWithRunModes(DEFAULT_RUN_MODES);
+    const two = createApprovalsModule({
+      db: h.db,
+      operations: h.module,
+      agents: { get: async () => reader },
+      agentCredential: () => h.credential,
+      audit: h.auditLog,
+      policies: { ...policies, approvals: { ...policies.approvals, elevation: { requesterMayApprove: false, approversRequired: 2 } } },
+      tenantId: TENANT,
+      freshAuthSeconds: 300,
+      exchange: (a) => exchange(a),
+      clock: () => h.clock.now,
+    });
+    const request = await raise();
+    expect(await two.approve(request.id, ADA, 'first')).toMatchObject({ kind: 'sign_in', options: { apiScope: false } });
+    expect(await two.completeElevation(signInFor(ADA, request.id, { apiToken: undefined }))).toMatchObject({ kind: 'recorded', counted: 1, required: 2 });
+    expect(await two.approve(request.id, GRACE, 'second')).toMatchObject({ kind: 'sign_in', options: { apiScope: true } });
+    expect(await two.completeElevation(signInFor(GRACE, request.id))).toMatchObject({ kind: 'executed', request: { state: 'succeeded', actingIdentity: GRACE.oid } });
+  });
+
+  it('runs nothing and exchanges nothing when the decision cannot be audited', async () => {
+    const request = await raise();
+    await m.approve(request.id, ADA, 'restart it');
+    failAudit = (e) => e.eventType === 'approval.decided';
+    events = [];
+    expect(await m.completeElevation(signInFor(ADA, request.id))).toMatchObject({ kind: 'refused', status: 503, code: 'audit_unavailable' });
+    expect(events.some((e) => e.startsWith('exchange'))).toBe(false);
+    expect(h.armCalls).toHaveLength(0);
+  });
+
+  it('discards the exchanged token unused when the approve transition cannot be audited', async () => {
+    const request = await raise();
+    await m.approve(request.id, ADA, 'restart it');
+    const real = exchange;
+    exchange = async (a) => {
+      const result = await real(a);
+      h.setAuditFailing(true); // the lifecycle's own audit: the approve transition cannot be recorded
+      return result;
+    };
+    const out = await m.completeElevation(signInFor(ADA, request.id));
+    h.setAuditFailing(false);
+    expect(out).toMatchObject({ kind: 'refused', status: 503 });
+    expect(h.armCalls).toHaveLength(0);
+    expect((await h.module.store.get(request.id))?.request.state).toBe('pending_elevation');
+    const discarded = (await auditEntries(h, { requestId: request.id, eventType: 'token.discarded' }))[0];
+    expect(discarded?.details).toMatchObject({ used: false, requestState: 'pending_elevation' });
+  });
+
+  it('sends the approver through sign-in again on interaction_required, up to a bound, then explains', async () => {
+    const request = await raise();
+    exchange = async () => {
+      throw new OboExchangeError('interaction_required', '50079', '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}');
+    };
+    await m.approve(request.id, ADA, 'restart it');
+    for (let round = 2; round <= MAX_SIGN_IN_ROUNDS; round++) {
+      const out = await m.completeElevation(signInFor(ADA, request.id));
+      expect(out).toMatchObject({ kind: 'sign_in', options: { claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}', prompt: 'login', apiScope: true } });
+    }
+    const last = await m.completeElevation(signInFor(ADA, request.id));
+    expect(last).toMatchObject({ kind: 'obo_problem', code: 'interaction_required' });
+    expect((await h.module.store.get(request.id))?.request.state).toBe('pending_elevation');
+    expect(h.armCalls).toHaveLength(0);
+  });
+
+  it('explains consent problems with the admin-consent page and leaves the request pending', async () => {
+    const request = await raise();
+    exchange = async () => {
+      throw new OboExchangeError('consent_required', '65001', undefined);
+    };
+    await m.approve(request.id, ADA, 'restart it');
+    const out = await m.completeElevation(signInFor(ADA, request.id));
+    expect(out).toMatchObject({ kind: 'obo_problem', code: 'consent_required' });
+    expect(out.kind === 'obo_problem' && out.adminAction).toContain('https://login.example/tenant/adminconsent?client_id=x');
+    expect(out.kind === 'obo_problem' && out.message).toContain('AADSTS65001');
+  });
+
+  it('refuses callbacks that are stale, unbound, for another request, or from a personal account; each uses up the attempt', async () => {
+    const cases: Array<[Partial<ElevationSignIn> | ((id: string) => Partial<ElevationSignIn>), string]> = [
+      [{ user: user(ADA.oid, { authTime: Math.floor(Date.now() / 1000) - 3600 }) }, 'stale_sign_in'],
+      [{ promptedLogin: false }, 'no_fresh_sign_in'],
+      [(id) => ({ boundTo: { kind: 'something-else', requestId: id } }), 'not_bound_to_request'],
+      [{ user: user(ADA.oid, { tid: PERSONAL_ACCOUNT_TENANT_ID }) }, 'personal_account'],
+      [{ user: user(ADA.oid, { roles: ['standardUser'] }) }, 'not_administrator'],
+      [{ apiToken: { oid: GRACE.oid, tid: TENANT, reveal: () => API_TOKEN } }, 'api_token_mismatch'],
+    ];
+    for (const [override, code] of cases) {
+      const request = await raise();
+      await m.approve(request.id, ADA, 'restart it');
+      const out = await m.completeElevation({ ...signInFor(ADA, request.id), ...(typeof override === 'function' ? override(request.id) : override) });
+      expect(out, code).toMatchObject({ kind: 'refused', code });
+      // The same, now fresh and correct, sign-in cannot reuse the consumed attempt.
+      expect(await m.completeElevation(signInFor(ADA, request.id))).toMatchObject({ kind: 'refused', code: 'no_attempt' });
+    }
+    expect(h.armCalls).toHaveLength(0);
+    expect(await m.completeElevation({ ...signInFor(ADA, 'x'), boundTo: undefined })).toMatchObject({ kind: 'refused', status: 404 });
+  });
+});
+
+describe('consent and deny', () => {
+  it('runs a consent with the agent credential after the audited approve transition', async () => {
+    const request = await raise(privileged, { kind: 'chat' });
+    expect(request.state).toBe('pending_consent');
+    events = [];
+    const out = await m.approve(request.id, GRACE, 'ok');
+    expect(out).toMatchObject({ kind: 'executed', request: { state: 'succeeded', actingIdentity: PRIVILEGED_PRINCIPAL } });
+    expect(events.indexOf('audit:operation.transition:approved')).toBeLessThan(events.indexOf(`execute:${PRIVILEGED_PRINCIPAL}`));
+    expect(credentialSeen).toBe(h.credential);
+  });
+
+  it('refuses a personal account or a non-administrator before looking at the request, and audits the refusal', async () => {
+    const request = await raise(privileged, { kind: 'chat' });
+    expect(await m.approve(request.id, user(ADA.oid, { tid: PERSONAL_ACCOUNT_TENANT_ID }), 'x')).toMatchObject({ kind: 'refused', status: 403, code: 'personal_account' });
+    expect(await m.deny(request.id, user(ADA.oid, { roles: ['reader'] }), 'x')).toMatchObject({ kind: 'refused', status: 403, code: 'not_administrator' });
+    const refusals = await auditEntries(h, { eventType: 'approval.refused' });
+    expect(refusals.map((e) => e.details.code)).toEqual(['personal_account', 'not_administrator']);
+    expect((await h.module.store.get(request.id))?.request.state).toBe('pending_consent');
+  });
+
+  it('denies with the reason as the request’s state reason; a second decision is refused', async () => {
+    const request = await raise();
+    expect(await m.deny(request.id, ADA, '  not now \r\n sorry ')).toMatchObject({ kind: 'denied', request: { state: 'denied', stateReason: 'not now \n sorry' } });
+    expect(await m.deny(request.id, GRACE, 'again')).toMatchObject({ kind: 'refused', status: 409, code: 'not_pending' });
+    expect(await m.approve(request.id, GRACE, 'approve')).toMatchObject({ kind: 'refused', status: 409 });
+  });
+
+  it('lists pending requests newest first and counts them; expired ones drop out', async () => {
+    const a = await raise();
+    h.clock.advance(1000);
+    const b = await raise(privileged, { kind: 'chat' });
+    expect((await m.listPending()).map((x) => x.request.id).slice(0, 2)).toEqual([b.id, a.id]);
+    expect(await m.countPending()).toBe(2);
+    await h.db.run('UPDATE operation_requests SET expires_at = ? WHERE id = ?', ['2000-01-01T00:00:00.000Z', a.id]);
+    expect(await m.countPending()).toBe(1);
+    expect((await m.listPending()).map((x) => x.request.id)).toEqual([b.id]);
+  });
+});
