@@ -174,6 +174,21 @@ describe('approvals in a browser', () => {
     expect(await page.getByTestId('pending-list').count()).toBe(0);
   });
 
+  it('keeps the pending count live without a reload (same-origin script, no inline code)', async () => {
+    const admin = sandboxUser('admin');
+    const { page, consoleErrors } = await newPage();
+    await page.clock.install();
+    await openSignedIn(page, '/approvals', admin.upn);
+    const before = Number(await page.getByTestId('pending-count').textContent());
+    expect(await page.getByTestId('pending-count-changed').isVisible()).toBe(false);
+    await raise('live count');
+    // The script polls on a timer; move the page's clock past one period instead of waiting.
+    await page.clock.runFor(16_000);
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="pending-count"]')?.textContent) === n, before + 1);
+    expect(await page.getByTestId('pending-count-changed').isVisible()).toBe(true);
+    expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+  });
+
   it('a denial with a reason reaches the agent’s long-poll', async () => {
     const admin = sandboxUser('admin');
     const raised = await raise('deny me');

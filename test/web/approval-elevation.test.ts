@@ -114,6 +114,20 @@ describe('elevation approval', { timeout: 60_000 }, () => {
     expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('succeeded');
   });
 
+  it('follows a long-running operation (VM restart) with the one-time token, then discards it', async () => {
+    const vm = h.sandbox.tenant.resourceGroups.flatMap((g) => g.resources).find((r) => r.name === 'vm-sre-worker-01')!;
+    const raised = await h.submit(h.readerAgent, { ...restartCheckout(h), path: `${vm.id}/restart`, apiVersion: '2024-07-01' });
+    expect(raised.state).toBe('pending_elevation');
+    const admin = await h.signedIn('admin');
+    const { callback, page } = await approveElevation(admin, h, raised.id, 'admin', 'reboot the worker');
+    expect(callback.location).toContain('done=executed');
+    const final = await h.agentGet(h.readerAgent, raised.id);
+    expect(final).toMatchObject({ state: 'succeeded', arm: { asyncStatus: 'succeeded' } });
+    expect(page?.body).toContain('data-state="succeeded"');
+    const discarded = (await historyOf(raised.id)).find((e) => e.eventType === 'token.discarded');
+    expect(discarded?.details).toMatchObject({ requestState: 'succeeded', used: true });
+  });
+
   it('ends the request failed with ARM’s message when the approver’s own Azure permissions do not cover it', async () => {
     const raised = await h.submit(h.readerAgent, restartCheckout(h));
     const admin3 = await h.signedIn('admin3');

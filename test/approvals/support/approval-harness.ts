@@ -53,6 +53,8 @@ export interface HarnessOptions {
   approvals?: Partial<Record<keyof ApprovalsPolicy, Partial<ApprovalsPolicy['elevation']>>>;
   freshAuthSeconds?: number;
   executionWaitMs?: number;
+  /** Decisions per user per minute (default: effectively unlimited). */
+  decisionLimit?: number;
 }
 
 export interface ApprovalHarness {
@@ -173,7 +175,7 @@ export async function startApprovalHarness(options: HarnessOptions = {}): Promis
     sandbox: undefined,
     onShutdown: (fn) => void shutdown.push(fn),
   };
-  const signIn: SignInMount = mountSignIn(ctx, { audit, rateLimits: { signIn: { limit: 10_000, windowMs: 60_000 }, decisions: { limit: 10_000, windowMs: 60_000 } } });
+  const signIn: SignInMount = mountSignIn(ctx, { audit, rateLimits: { signIn: { limit: 10_000, windowMs: 60_000 }, decisions: { limit: options.decisionLimit ?? 10_000, windowMs: 60_000 } } });
   const agentCredential = (agent: Agent) => imdsCredential(sandbox.origin, agent.uamiClientId);
   const api = createOperationsApi({
     store: db,
