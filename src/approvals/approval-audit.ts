@@ -75,7 +75,8 @@ export function refusedEntry(request: OperationRequest | undefined, requestId: s
   return {
     actor: userActor(approver),
     eventType: APPROVAL_AUDIT_EVENTS.refused,
-    subject: requestId,
+    // The id came from a URL: only a well-formed one is recorded as the subject.
+    subject: /^[A-Za-z0-9-]{1,64}$/.test(requestId) ? requestId : null,
     agentId: request?.agentId ?? null,
     requestId: request ? request.id : null,
     action: request?.decision.action ?? null,

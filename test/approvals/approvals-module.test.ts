@@ -295,3 +295,14 @@ describe('consent and deny', () => {
     expect((await m.listPending()).map((x) => x.request.id)).toEqual([b.id]);
   });
 });
+
+describe('refusal records', () => {
+  it('never records a malformed id from the URL as the subject', async () => {
+    const hostile = `x'); DROP TABLE audit_log; --${'y'.repeat(500)}`;
+    expect(await m.approve(hostile, user(ADA.oid, { roles: [] }), 'x')).toMatchObject({ kind: 'refused' });
+    expect(await m.deny(hostile, user(ADA.oid, { roles: [] }), 'x')).toMatchObject({ kind: 'refused', code: 'not_administrator' });
+    const refusals = await auditEntries(h, { eventType: 'approval.refused' });
+    expect(refusals.length).toBeGreaterThanOrEqual(1);
+    expect(refusals.every((e) => e.subject === null)).toBe(true);
+  });
+});
