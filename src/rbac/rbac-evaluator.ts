@@ -55,6 +55,15 @@ type PrincipalGrants = {
   byScope?: Map<number, CompiledAssignment[]>;
 };
 const INDEX_PRINCIPAL_ABOVE = 48;
+/** principals (with their groups) holding at most this many assignments get a flattened list */
+const FLATTEN_MAX = 128;
+const PRINCIPAL_CACHE_LIMIT = 16384;
+
+interface PrincipalInfo {
+  /** the principal and its groups, lower-cased, the principal first */
+  who: string[];
+  flat?: { ids: Int32Array; assignments: CompiledAssignment[]; viaGroup: Uint8Array };
+}
 
 interface ScopeInfo {
   parsed: ParsedScope;
@@ -188,13 +197,32 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
     const lower = action.toLowerCase();
     return { lower, provider: actionProvider(lower) };
   };
-  const principalCache = new Map<string, string[]>();
-  const principalsOf = (principalId: string): string[] => {
+  // A principal and its groups, with (when small enough) all their assignments flattened into
+  // one packed list, so a check scans one array instead of chasing one list per group.
+  const principalCache = new Map<string, PrincipalInfo>();
+  const principalsOf = (principalId: string): PrincipalInfo => {
     const hit = principalCache.get(principalId);
     if (hit) return hit;
     if (typeof principalId !== 'string' || !PRINCIPAL_ID.test(principalId)) throw new RbacInputError('invalid principal id');
     const p = principalId.toLowerCase();
-    return bounded(principalCache, principalId, groups.get(p) ?? [p]);
+    const who = groups.get(p) ?? [p];
+    const lists = who.map((w) => grantIndex.get(w));
+    const total = lists.reduce((n, pg) => n + (pg?.list.length ?? 0), 0);
+    const info: PrincipalInfo = { who };
+    if (total <= FLATTEN_MAX) {
+      const flat = { ids: new Int32Array(total), assignments: [] as CompiledAssignment[], viaGroup: new Uint8Array(total) };
+      lists.forEach((pg, w) => {
+        for (const asg of pg?.list ?? []) {
+          const i = flat.assignments.push(asg) - 1;
+          flat.ids[i] = asg.scopeId;
+          flat.viaGroup[i] = w > 0 ? 1 : 0;
+        }
+      });
+      info.flat = flat;
+    }
+    if (principalCache.size >= PRINCIPAL_CACHE_LIMIT) principalCache.clear();
+    principalCache.set(principalId, info);
+    return info;
   };
 
   // scratch space for check(), which is synchronous and never re-entered
@@ -203,7 +231,7 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
   let epoch = 0;
 
   function check(req: CheckRequest): Decision {
-    const who = principalsOf(req.principalId);
+    const { who, flat } = principalsOf(req.principalId);
     const { lower: a, provider } = actionInfo(req.action);
     if (req.dataAction !== undefined && typeof req.dataAction !== 'boolean') throw new RbacInputError('dataAction must be a boolean');
     const { parsed, ancestors, denies, grantScopeIds } = scopeInfo(req.scope);
@@ -270,7 +298,13 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
         scopeEpoch[id] = epoch;
         scopeRank[id] = rank;
       });
-      for (let w = 0; w < who.length; w++) {
+      if (flat) {
+        const ids = flat.ids;
+        for (let i = 0; i < ids.length; i++) {
+          const id = ids[i]!;
+          if (scopeEpoch[id] === epoch) consider(flat.assignments[i]!, flat.viaGroup[i] === 1, scopeRank[id]!);
+        }
+      } else for (let w = 0; w < who.length; w++) {
         const pg = grantIndex.get(who[w]!);
         if (!pg) continue;
         if (pg.byScope) {

@@ -64,7 +64,7 @@ describe('grants and inheritance', () => {
   });
 
   it('indexes principals with many assignments and still respects segment boundaries', () => {
-    const many = Array.from({ length: 60 }, (_, i) => assign('busy', i % 2 ? reader : appContributor, `${SUB}/resourceGroups/rg${i}`));
+    const many = Array.from({ length: 150 }, (_, i) => assign('busy', i % 2 ? reader : appContributor, `${SUB}/resourceGroups/rg${i}`));
     const ev = createEvaluator(state({ roles: [reader, appContributor], assignments: [...many, assign('busy', contributor, RG10)], groups: { u: ['busy'] } }));
     const d = ev.check({ principalId: 'u', action: 'Microsoft.App/containerApps/write', scope: `${SUB}/resourceGroups/rg4/providers/Microsoft.App/containerApps/x` });
     expect(d.allowed).toBe(true);
@@ -73,7 +73,12 @@ describe('grants and inheritance', () => {
     // rg1 holds Reader only; rg10..rg19 do not leak into rg1
     expect(ev.check({ principalId: 'busy', action: 'Microsoft.App/containerApps/write', scope: `${SUB}/resourceGroups/rg1` }).allowed).toBe(false);
     expect(ev.check({ principalId: 'busy', action: 'Microsoft.App/containerApps/read', scope: `${SUB}/resourceGroups/rg1` }).allowed).toBe(true);
-    expect(ev.check({ principalId: 'busy', action: 'Microsoft.App/containerApps/read', scope: `${SUB}/resourceGroups/rg60` }).allowed).toBe(false);
+    expect(ev.check({ principalId: 'busy', action: 'Microsoft.App/containerApps/read', scope: `${SUB}/resourceGroups/rg150` }).allowed).toBe(false);
+    // a small principal in the same group: flattened list
+    const small = createEvaluator(state({ roles: [reader, appContributor], assignments: [...many.slice(0, 40), assign('g2', reader, SUB)], groups: { v: ['busy', 'g2'] } }));
+    expect(small.check({ principalId: 'v', action: 'Microsoft.App/containerApps/write', scope: `${SUB}/resourceGroups/rg4` }).grantedBy.map((g) => g.assignmentScope)).toEqual([`${SUB}/resourceGroups/rg4`]);
+    expect(small.check({ principalId: 'v', action: 'Microsoft.App/containerApps/read', scope: `${SUB}/resourceGroups/rg4` }).grantedBy.map((g) => g.assignmentScope)).toEqual([`${SUB}/resourceGroups/rg4`, SUB]);
+    expect(small.check({ principalId: 'v', action: 'Microsoft.App/containerApps/write', scope: `${SUB}/resourceGroups/rg40` }).allowed).toBe(false);
     expect(ev.check({ principalId: 'busy', action: 'Microsoft.App/containerApps/read', scope: SUB }).allowed).toBe(false);
   });
 
