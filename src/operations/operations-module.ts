@@ -11,6 +11,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Policies } from '../policies/policies.ts';
 import type { Database } from '../store/database.ts';
 import { createDecisionDeps } from './decision-deps.ts';
+import { createDecisionQueryAudit } from './decision-query-audit.ts';
 import { startExpirySweeper, type ExpirySweeper } from './expiry-sweeper.ts';
 import { createOperationRequestStore } from './operation-request-store.ts';
 import type { Agent } from './operation-types.ts';
@@ -23,6 +24,10 @@ import { createRequestNotifier } from './request-notifier.ts';
 export interface OperationsModuleDeps {
   db: Database;
   audit: AuditSink;
+  /** Refusals (bad input, guardrail/run-mode refusals); e.g. the audit module's flood-collapsing sink. Default: `audit`. */
+  refusalAudit?: AuditSink | undefined;
+  /** Count identical repeated decision-only queries per window instead of appending each (default true). */
+  collapseDecisionQueries?: boolean;
   policies: Pick<Policies, 'guardrails' | 'runModes'>;
   permissions: PermissionCache;
   /** An ARM client acting as the credential (the UAMI's, or a one-off OBO credential). */
@@ -61,11 +66,15 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
   });
   const decision = createDecisionDeps(deps.policies, deps.permissions);
+  const decisionQueryAudit = deps.collapseDecisionQueries === false ? undefined : createDecisionQueryAudit(deps.audit, { clock, logger: deps.logger });
+  decisionQueryAudit?.start();
   const service = createOperationsService({
     store,
     lifecycle,
     executor,
     audit: deps.audit,
+    refusalAudit: deps.refusalAudit,
+    decisionQueryAudit,
     decision,
     permissions: deps.permissions,
     notifier,
@@ -89,6 +98,7 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     sweep: () => lifecycle.expireDue(),
     async close(): Promise<void> {
       await sweeper?.stop();
+      await decisionQueryAudit?.close();
       notifier.close();
       await executor.close();
     },

@@ -14,6 +14,7 @@ import { armOperationOf, operationHash, submissionHash } from './operation-hash.
 import type { OperationRequestStore } from './operation-request-store.ts';
 import type { Agent, OperationDecision, OperationInput, OperationRequest } from './operation-types.ts';
 import { PermissionStateUnavailableError, type PermissionCache } from './permission-cache.ts';
+import type { DecisionQueryAudit } from './decision-query-audit.ts';
 import { createKeyedLock } from './keyed-lock.ts';
 import { pageOf, parseListQuery, type ListQuery, type RequestPage } from './request-listing.ts';
 import type { RequestExecutor } from './request-execution.ts';
@@ -37,6 +38,10 @@ export interface OperationsServiceDeps {
   lifecycle: RequestLifecycle;
   executor: Pick<RequestExecutor, 'executeRequest'>;
   audit: AuditSink;
+  /** Refusals (bad input, guardrail and run-mode refusals): a sink that may collapse floods. Default: `audit`. */
+  refusalAudit?: AuditSink | undefined;
+  /** Decision-only queries: collapses identical repeats (decision-query-audit.ts). Default: each appended to `audit`. */
+  decisionQueryAudit?: Pick<DecisionQueryAudit, 'record'> | undefined;
   decision: DecisionDeps;
   permissions: Pick<PermissionCache, 'invalidate'>;
   notifier: RequestNotifier;
@@ -71,14 +76,20 @@ function isUnavailable(err: unknown): boolean {
   );
 }
 
+/** Two decision-only queries with the same key got the same answer. */
+function decisionQueryKey(agent: Agent, d: OperationDecision): string {
+  return JSON.stringify([agent.id, d.outcome, d.reasonCode, d.runMode, d.action.toLowerCase(), d.scope.toLowerCase(), d.missingAction ?? '', d.guardrail?.rule ?? '']);
+}
+
 export function createOperationsService(deps: OperationsServiceDeps) {
   const newId = deps.newId ?? randomUUID;
   const keyLock = createKeyedLock();
   const now = () => deps.clock().toISOString();
+  const refusalAudit = deps.refusalAudit ?? deps.audit;
 
   async function refuse(agent: Agent, status: 400 | 409 | 413 | 415, code: string, message: string, fields: FieldError[] = []): Promise<ServiceResult<never>> {
     try {
-      await deps.audit.append(refusedEntry(agent, code, message, fields));
+      await refusalAudit.append(refusedEntry(agent, code, message, fields));
     } catch (err) {
       deps.logger?.error({ err, agentId: agent.id }, 'audit append of a refusal failed');
       return unavailable(err);
@@ -102,7 +113,7 @@ export function createOperationsService(deps: OperationsServiceDeps) {
   const triggerDetails = (input: OperationInput) => ({ ...input.trigger }) as Record<string, string>;
 
   async function forbidden(agent: Agent, input: OperationInput, decision: OperationDecision): Promise<ServiceResult<never>> {
-    await deps.audit.append(decisionEntry('forbidden', agent, armOperationOf(input), decision, { justification: input.justification, trigger: triggerDetails(input), idempotencyKey: input.idempotencyKey }));
+    await refusalAudit.append(decisionEntry('forbidden', agent, armOperationOf(input), decision, { justification: input.justification, trigger: triggerDetails(input), idempotencyKey: input.idempotencyKey }));
     deps.metrics?.decisions.inc({ outcome: 'forbidden' });
     return fail(403, 'forbidden', decision.explanation, { decision });
   }
@@ -186,7 +197,9 @@ export function createOperationsService(deps: OperationsServiceDeps) {
       const checked = await decided(agent, input);
       if (!checked.ok) return checked.result;
       const { decision } = checked;
-      await deps.audit.append(decisionEntry('decided', agent, armOperationOf(input), decision, { justification: input.justification, trigger: triggerDetails(input) }));
+      const entry = decisionEntry('decided', agent, armOperationOf(input), decision, { justification: input.justification, trigger: triggerDetails(input) });
+      if (deps.decisionQueryAudit) await deps.decisionQueryAudit.record(decisionQueryKey(agent, decision), entry);
+      else await deps.audit.append(entry);
       return { ok: true, status: 200, value: decision };
     } catch (err) {
       if (isUnavailable(err)) return unavailable(err);

@@ -176,6 +176,8 @@ describe('decide', () => {
   it('reads ARM for permissions once for many decisions', async () => {
     for (let i = 0; i < 200; i++) value(await h.module.service.decide(reader, read(`d-${i}`)));
     expect(h.permissionLoads()).toBe(1);
+    // identical dry runs: the first is recorded, the repeats are counted (flushed when the window ends)
+    expect(await auditEntries(h, { eventType: 'operation.decided' })).toHaveLength(1);
   });
 });
 

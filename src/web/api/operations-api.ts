@@ -73,6 +73,7 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
   const module = createOperationsModule({
     db: deps.store,
     audit,
+    refusalAudit: deps.refusalAudit,
     policies: deps.policies,
     permissions,
     armClientFor: armClientsByCredential(deps.endpoints, { metrics: deps.metrics, logger }),

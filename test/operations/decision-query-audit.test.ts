@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { AuditInput } from '../../src/audit/audit-types.ts';
+import { createDecisionQueryAudit, DECISION_REPEATED } from '../../src/operations/decision-query-audit.ts';
+
+const entry = (n: number): AuditInput => ({ actor: { kind: 'agent', id: 'a1' }, eventType: 'operation.decided', agentId: 'a1', action: 'X/read', scope: '/s', outcome: 'execute', details: { n, decision: { outcome: 'execute' } } });
+
+function sink() {
+  const appended: AuditInput[] = [];
+  let gate: Promise<void> | undefined;
+  let failing = false;
+  return {
+    appended,
+    hold() {
+      let release!: () => void;
+      gate = new Promise((r) => (release = r));
+      return () => {
+        gate = undefined;
+        release();
+      };
+    },
+    fail: (f: boolean) => (failing = f),
+    async append(input: AuditInput) {
+      if (gate) await gate;
+      if (failing) throw new Error('disk full');
+      appended.push(input);
+      return {};
+    },
+  };
+}
+
+describe('decision query audit', () => {
+  it('appends the first of identical queries, counts the repeats and appends the count when the window ends', async () => {
+    let t = 0;
+    const s = sink();
+    const q = createDecisionQueryAudit(s, { windowMs: 60_000, clock: () => new Date(t) });
+    await q.record('k', entry(1));
+    for (let i = 2; i <= 5; i++) await q.record('k', entry(i));
+    await q.record('other', entry(6));
+    expect(s.appended.map((e) => e.details?.n)).toEqual([1, 6]);
+    t = 59_999;
+    await q.flushDue();
+    expect(s.appended).toHaveLength(2);
+    t = 60_000;
+    await q.flushDue();
+    expect(s.appended).toHaveLength(3);
+    expect(s.appended[2]).toMatchObject({ eventType: DECISION_REPEATED, agentId: 'a1', action: 'X/read', outcome: 'execute', details: { count: 4, decision: { outcome: 'execute' } } });
+    // a new window starts with a fresh, fully recorded entry
+    await q.record('k', entry(7));
+    expect(s.appended.at(-1)?.details?.n).toBe(7);
+  });
+
+  it('answers a repeat only once the first entry is durable, and fails it with the first', async () => {
+    const s = sink();
+    const q = createDecisionQueryAudit(s);
+    const release = s.hold();
+    s.fail(true);
+    let repeatSettled = false;
+    const first = q.record('k', entry(1));
+    const repeat = q.record('k', entry(2)).finally(() => (repeatSettled = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(repeatSettled).toBe(false);
+    release();
+    await expect(first).rejects.toThrow('disk full');
+    await expect(repeat).rejects.toThrow('disk full');
+    expect(q.size()).toBe(0);
+    s.fail(false);
+    await q.record('k', entry(3));
+    expect(s.appended.map((e) => e.details?.n)).toEqual([3]);
+  });
+
+  it('appends every query on its own past the bound of open windows, and flushes counts at close', async () => {
+    const s = sink();
+    const q = createDecisionQueryAudit(s, { maxKeys: 1 });
+    await q.record('a', entry(1));
+    await q.record('a', entry(2));
+    await q.record('b', entry(3));
+    await q.record('b', entry(4));
+    expect(s.appended.map((e) => e.details?.n)).toEqual([1, 3, 4]);
+    await q.close();
+    expect(s.appended.at(-1)).toMatchObject({ eventType: DECISION_REPEATED, details: { count: 1 } });
+  });
+});
