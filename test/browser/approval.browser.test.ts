@@ -184,7 +184,7 @@ describe('approvals in a browser', () => {
     await raise('live count');
     // The script polls on a timer; move the page's clock past one period instead of waiting.
     await page.clock.runFor(16_000);
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="pending-count"]')?.textContent) === n, before + 1);
+    await page.waitForFunction(`Number(document.querySelector('[data-testid="pending-count"]')?.textContent) === ${before + 1}`);
     expect(await page.getByTestId('pending-count-changed').isVisible()).toBe(true);
     expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
   });

@@ -9,7 +9,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OboExchangeError } from '../../src/azure/obo-error.ts';
-import { approveElevation, approveUntilCallback, postDecision, restartCheckout, restartPayments, startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
+import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
+import { approveElevation, approveUntilCallback, postDecision, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
 import { findTokens, installTokenTap, type TokenTap } from '../approvals/support/token-tap.ts';
 
 let tap: TokenTap;

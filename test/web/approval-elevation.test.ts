@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/audit-types.ts';
 import { OboExchangeError } from '../../src/azure/obo-error.ts';
 import { decodeClaims } from '../support/token-forge.ts';
-import { approveElevation, approveUntilCallback, postDecision, requestPage, restartCheckout, startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
+import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
+import { approveElevation, approveUntilCallback, postDecision, requestPage, restartCheckout } from '../approvals/support/approval-steps.ts';
 
 let h: ApprovalHarness;
 

@@ -3,7 +3,8 @@
  * with 429 before it reaches the use cases, and other administrators keep their own allowance.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csrfOf, requestPage, restartCheckout, startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
+import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
+import { csrfOf, requestPage, restartCheckout } from '../approvals/support/approval-steps.ts';
 
 let h: ApprovalHarness;
 

@@ -8,17 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
 import { pickAccount, startSignIn } from '../signin/support/sign-in-steps.ts';
-import {
-  approveElevation,
-  approveUntilCallback,
-  csrfOf,
-  postDecision,
-  requestPage,
-  restartCheckout,
-  restartPayments,
-  startApprovalHarness,
-  type ApprovalHarness,
-} from '../approvals/support/approval-harness.ts';
+import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
+import { approveElevation, approveUntilCallback, csrfOf, postDecision, requestPage, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
 
 let h: ApprovalHarness;
 

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickAccount } from '../signin/support/sign-in-steps.ts';
-import { approveElevation, approveUntilCallback, postDecision, requestPage, restartCheckout, restartPayments, startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
+import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
+import { approveElevation, approveUntilCallback, postDecision, requestPage, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
 
 let h: ApprovalHarness;
 

@@ -9,13 +9,13 @@
  * "the approver's own Azure permissions still apply".
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import type { TokenCredential } from '@azure/core-auth';
 import { AuditAppendError } from '../../../src/audit/audit-errors.ts';
 import { createAuditLog, type AuditLog } from '../../../src/audit/audit-log.ts';
 import type { AuditInput } from '../../../src/audit/audit-types.ts';
@@ -31,7 +31,6 @@ import type { Agent, OperationRequest } from '../../../src/operations/operation-
 import type { ApprovalsPolicy } from '../../../src/policies/approvals-schema.ts';
 import type { Policies } from '../../../src/policies/policies.ts';
 import { loadBuiltinCatalog } from '../../../src/rbac/role-catalog.ts';
-import { DEFAULT_SEED_FILE } from '../../../src/sandbox/seed/load-seed.ts';
 import type { SandboxHandle, SandboxUserInfo } from '../../../src/sandbox/start-sandbox.ts';
 import type { ServiceContext } from '../../../src/service/service-context.ts';
 import { mountSignIn, type SignInMount } from '../../../src/signin/mount-sign-in.ts';
@@ -41,13 +40,11 @@ import { createOperationsApi, type OperationsApi } from '../../../src/web/api/op
 import { createWebApp } from '../../../src/web/create-web-app.ts';
 import { armUserImpersonationScope, mountApprovals, type ApprovalsMount } from '../../../src/web/pages/approval-mount.ts';
 import { policiesWithRunModes } from '../../operations/support/operation-fixtures.ts';
-import { BrowserLikeClient, type Hop } from '../../signin/support/browser-like-client.ts';
-import { pickAccount, signInAs } from '../../signin/support/sign-in-steps.ts';
-import { startPrivateSandbox } from '../../support/private-sandbox.ts';
+import { BrowserLikeClient } from '../../signin/support/browser-like-client.ts';
+import { signInAs } from '../../signin/support/sign-in-steps.ts';
+import { imdsCredential, startApprovalSandbox } from './approval-sandbox.ts';
 
-const SUB_PRODUCTION = 'b1995c7e-f47d-4afd-b2fc-8cf38f44e21d';
 export const CONTAINER_APPS_CONTRIBUTOR = '358470bc-b998-42bd-ab17-a7e34c199c0f';
-const ADMIN3 = { key: 'admin3', oid: '5b0e6c1d-93a4-4f27-8d61-0c2f7a9e4b13', upn: 'lin.admin@contoso-sre.onmicrosoft.com', displayName: 'Lin Admin', kind: 'work', appRoles: ['SREAgent.Administrator'] };
 
 export interface HarnessOptions {
   approvals?: Partial<Record<keyof ApprovalsPolicy, Partial<ApprovalsPolicy['elevation']>>>;
@@ -89,32 +86,8 @@ export interface ApprovalHarness {
   close(): Promise<void>;
 }
 
-function seedWithAdmin3(): string {
-  const seed = JSON.parse(readFileSync(DEFAULT_SEED_FILE, 'utf8')) as { users: unknown[]; roleAssignments: unknown[] };
-  seed.users.push(ADMIN3);
-  seed.roleAssignments.push({ name: randomUUID(), principal: 'user:admin3', role: 'Reader', scope: `/subscriptions/${SUB_PRODUCTION}` });
-  const file = join(mkdtempSync(join(tmpdir(), 'elevate-approvals-seed-')), 'seed.json');
-  writeFileSync(file, JSON.stringify(seed));
-  return file;
-}
-
-/** A managed-identity credential against this sandbox's IMDS (ManagedIdentityCredential is bound to the shared sandbox per process). */
-function imdsCredential(origin: string, clientId: string): TokenCredential {
-  return {
-    async getToken(scopes: string | string[]): Promise<AccessToken | null> {
-      const scope = Array.isArray(scopes) ? scopes[0]! : scopes;
-      const resource = scope.replace(/\/\.default$/, '');
-      const url = `${origin}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent(resource)}&client_id=${encodeURIComponent(clientId)}`;
-      const res = await fetch(url, { headers: { Metadata: 'true' } });
-      if (!res.ok) throw new Error(`IMDS answered ${res.status}`);
-      const body = (await res.json()) as { access_token: string; expires_on: string };
-      return { token: body.access_token, expiresOnTimestamp: Number(body.expires_on) * 1000, tokenType: 'Bearer' };
-    },
-  };
-}
-
 export async function startApprovalHarness(options: HarnessOptions = {}): Promise<ApprovalHarness> {
-  const sandbox = await startPrivateSandbox({ seedFile: seedWithAdmin3() });
+  const sandbox = await startApprovalSandbox();
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -325,74 +298,5 @@ export async function startApprovalHarness(options: HarnessOptions = {}): Promis
       await db.close();
       await sandbox.close();
     },
-  };
-}
-
-// ---- driving the pages like a browser -------------------------------------------------------
-
-export const csrfOf = (body: string): string => {
-  const m = /name="_csrf" value="([^"]+)"/.exec(body);
-  if (!m) throw new Error(`no CSRF token on the page: ${body.slice(0, 200)}`);
-  return m[1]!;
-};
-
-export async function requestPage(client: BrowserLikeClient, h: Pick<ApprovalHarness, 'url'>, id: string): Promise<Hop> {
-  return client.get(`${h.url}/approvals/${id}`);
-}
-
-export async function postDecision(client: BrowserLikeClient, h: Pick<ApprovalHarness, 'url'>, id: string, action: 'approve' | 'deny', reason: string | undefined, csrf?: string): Promise<Hop> {
-  const token = csrf ?? csrfOf((await requestPage(client, h, id)).body);
-  return client.post(`${h.url}/approvals/${id}/${action}`, { _csrf: token, ...(reason !== undefined ? { reason } : {}) });
-}
-
-/** Approve pressed on an elevation, up to the sandbox's callback URL (not yet delivered). */
-export async function approveUntilCallback(client: BrowserLikeClient, h: ApprovalHarness, id: string, signInAsKey: string, reason = 'restart the unhealthy revision'): Promise<{ start: Hop; authorizeUrl: string; callbackUrl: string }> {
-  const start = await postDecision(client, h, id, 'approve', reason);
-  if (start.status !== 303 || !start.location?.includes('/oauth2/v2.0/authorize')) throw new Error(`approve answered ${start.status} ${start.location ?? ''}: ${start.body.slice(0, 400)}`);
-  const callbackUrl = await pickAccount(client, start.location, h.user(signInAsKey).oid);
-  return { start, authorizeUrl: start.location, callbackUrl };
-}
-
-/** The whole elevation approval: Approve, fresh sign-in, callback; returns the callback's answer (and the page it redirects to). */
-export async function approveElevation(client: BrowserLikeClient, h: ApprovalHarness, id: string, signInAsKey: string, reason?: string): Promise<{ callback: Hop; page: Hop | undefined; authorizeUrl: string }> {
-  const { callbackUrl, authorizeUrl } = await approveUntilCallback(client, h, id, signInAsKey, reason);
-  const callback = await client.get(callbackUrl);
-  const page = callback.status === 303 && callback.location?.startsWith(h.url) ? await client.get(callback.location) : undefined;
-  return { callback, page, authorizeUrl };
-}
-
-// ---- requests the agent raises ------------------------------------------------------------------
-
-export function resourceOf(h: Pick<ApprovalHarness, 'sandbox'>, name: string) {
-  const r = h.sandbox.tenant.resourceGroups.flatMap((g) => g.resources).find((x) => x.name === name);
-  if (!r) throw new Error(`no seeded resource ${name}`);
-  return r;
-}
-
-/** ca-checkout's revision restart by the Reader-level agent: a pending elevation. */
-export function restartCheckout(h: Pick<ApprovalHarness, 'sandbox'>, extra: Record<string, unknown> = {}) {
-  const revision = resourceOf(h, 'ca-checkout').children.find((c) => c.type.toLowerCase().endsWith('revisions'))!;
-  return {
-    method: 'POST',
-    path: `${revision.id}/restart`,
-    apiVersion: '2024-03-01',
-    justification: 'revision unhealthy after deploy',
-    trigger: { kind: 'incident', ref: 'INC-1042', requestedBy: 'oncall@contoso.example' },
-    idempotencyKey: randomUUID(),
-    ...extra,
-  };
-}
-
-/** ca-payments' revision restart by the privileged agent in Review mode: a pending consent. */
-export function restartPayments(h: Pick<ApprovalHarness, 'sandbox'>, extra: Record<string, unknown> = {}) {
-  const revision = resourceOf(h, 'ca-payments').children.find((c) => c.type.toLowerCase().endsWith('revisions'))!;
-  return {
-    method: 'POST',
-    path: `${revision.id}/restart`,
-    apiVersion: '2024-03-01',
-    justification: 'payments revision stuck',
-    trigger: { kind: 'chat', ref: 'conv-7', requestedBy: 'dev@contoso.example' },
-    idempotencyKey: randomUUID(),
-    ...extra,
   };
 }
