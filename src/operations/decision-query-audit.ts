@@ -13,7 +13,9 @@ import type { AuditInput, JsonObject } from '../audit/audit-types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AuditSink } from './request-lifecycle.ts';
 
-export const DECISION_REPEATED = 'operation.decided.repeated';
+import { OPERATION_AUDIT_EVENTS } from './operation-audit.ts';
+
+export const DECISION_REPEATED = OPERATION_AUDIT_EVENTS.decidedRepeated;
 
 export interface DecisionQueryAudit {
   /** Appends `entry` if it opens a window for `key`; otherwise counts it. Rejects if the append fails. */

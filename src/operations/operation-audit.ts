@@ -13,6 +13,8 @@ export const OPERATION_AUDIT_EVENTS = {
   refused: 'operation.refused',
   /** a decision-only query (POST /decisions) */
   decided: 'operation.decided',
+  /** the count of identical decision-only queries repeated within a window (decision-query-audit.ts) */
+  decidedRepeated: 'operation.decided.repeated',
   /** a submission refused by a guardrail or the run mode; nothing is stored */
   forbidden: 'operation.forbidden',
   /** a request created, with its decision and first state */

@@ -3,7 +3,8 @@
  * 1. `approved -> executing` compare-and-set: the single gate (a racing second caller loses);
  * 2. an `executions` row keyed by request id: the second lock, should the first be bypassed;
  * 3. the stored operation must still hash to the hash recorded at request time, or it is refused;
- * 4. the ARM call is audited before it is sent, and its answer before the request moves on.
+ * 4. the ARM call is audited before it is sent; its answer is recorded with the succeed/fail
+ *    transition (and, for a long-running operation, ARM's acceptance as soon as it comes).
  * The credential is a parameter: the agent's UAMI for direct executions and consented writes,
  * a one-off OBO credential (the approval flow) for elevations.
  */
