@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { AuditAppendError } from '../../src/audit/audit-errors.ts';
 import { prepareEntry } from '../../src/audit/audit-input.ts';
 import type { AuditInput } from '../../src/audit/audit-types.ts';
+import { fakeJwt } from '../support/fake-jwt.ts';
 
 const base: AuditInput = { actor: { kind: 'agent', id: 'agent-1' }, eventType: 'operation.requested' };
-const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZ2VudCJ9.c2lnbmF0dXJl';
+const JWT = fakeJwt({ sub: 'agent' });
 
 function rejected(input: unknown): string {
   try {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InteractionRequiredAuthError, ServerError, AuthError } from '@azure/msal-node';
 import { mapMsalError, OboExchangeError } from '../../src/azure/obo-error.ts';
+import { fakeJwt } from '../support/fake-jwt.ts';
 
-const TOKENISH = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
+const TOKENISH = fakeJwt({ sub: 'x' });
 
 describe('mapMsalError', () => {
   it('maps AADSTS65001 to consent_required with the code and no MSAL text', () => {

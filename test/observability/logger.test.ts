@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observability/logger.ts';
+import { fakeJwt } from '../support/fake-jwt.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -13,7 +14,7 @@ function capture() {
   return { logger: createLogger('info', stream), lines };
 }
 
-const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiIsImF1ZCI6ImFybSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
+const jwt = fakeJwt({ sub: 'admin', aud: 'arm' });
 
 describe('createLogger', () => {
   it('redacts credential fields by name', () => {

@@ -4,6 +4,7 @@ import { openDatabase, type Database } from '../../src/store/database.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { SessionContainsTokenError, SqliteSessionStore } from '../../src/sessions/sqlite-session-store.ts';
 import type { SessionUser } from '../../src/sessions/session-data.ts';
+import { fakeJwt } from '../support/fake-jwt.ts';
 
 const timeouts = { idleSeconds: 1800, absoluteSeconds: 28_800 };
 let db: Database;
@@ -97,7 +98,7 @@ describe('SqliteSessionStore', () => {
 
   it('refuses to write a session that contains a JWT and leaves the old row as it was', async () => {
     await set('sid-1', { cookie, user });
-    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJl';
+    const jwt = fakeJwt({ sub: 'ada' });
     const poisoned = { cookie, user, smuggled: jwt } as unknown as SessionData;
     await expect(set('sid-1', poisoned)).rejects.toBeInstanceOf(SessionContainsTokenError);
     const row = await db.get<{ data: string }>('SELECT data FROM sessions WHERE sid = ?', ['sid-1']);
