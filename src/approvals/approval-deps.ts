@@ -50,6 +50,10 @@ export interface ElevationDeps extends ApprovalDeps {
   exchange(userAssertion: string): Promise<OboExchangeResult>;
   /** The tenant's admin-consent page for Elevate, shown when consent is missing (AADSTS65001). */
   adminConsentUrl?: string | undefined;
+  /** Work that outlives a request (discarding a token after a long-running operation): stopped at shutdown. */
+  background: { signal: AbortSignal; track(work: Promise<unknown>): void };
+  /** How often a held token's request is checked (default 2 s). */
+  holdPollMs?: number | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;

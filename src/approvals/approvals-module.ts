@@ -39,8 +39,10 @@ export interface ApprovalsModuleDeps {
   exchange(userAssertion: string): Promise<OboExchangeResult>;
   adminConsentUrl?: string | undefined;
   clock?: () => Date;
-  /** How long a decision waits for a long-running ARM operation (default 60 s). */
+  /** How long a decision waits for a long-running ARM operation before answering (default 60 s). */
   executionWaitMs?: number;
+  /** How often a token held for a still-running operation checks the request (default 2 s). */
+  holdPollMs?: number;
   logger?: Logger | undefined;
 }
 
@@ -84,8 +86,21 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
     executionWaitMs: deps.executionWaitMs ?? 60_000,
     logger: deps.logger,
   };
+  const shutdown = new AbortController();
+  const background = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    const tracked = work.catch(() => undefined).finally(() => background.delete(tracked));
+    background.add(tracked);
+  };
   const consent: ConsentDeps = { ...common, agents: deps.agents, agentCredential: deps.agentCredential };
-  const elevation: ElevationDeps = { ...common, freshAuthSeconds: deps.freshAuthSeconds, exchange: deps.exchange, adminConsentUrl: deps.adminConsentUrl };
+  const elevation: ElevationDeps = {
+    ...common,
+    freshAuthSeconds: deps.freshAuthSeconds,
+    exchange: deps.exchange,
+    adminConsentUrl: deps.adminConsentUrl,
+    background: { signal: shutdown.signal, track },
+    holdPollMs: deps.holdPollMs,
+  };
 
   return {
     countPending: () => pending.count(clock().toISOString()),
@@ -123,6 +138,12 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
     completeElevation: (signIn: ElevationSignIn) => completeElevationApproval(elevation, signIn),
 
     deny: (requestId: string, user: SessionUser, reason: unknown) => denyRequest(common, requestId, user, reason),
+
+    /** Stops holding tokens for still-running operations (they are discarded now) and waits for that. */
+    async close(): Promise<void> {
+      shutdown.abort();
+      await Promise.allSettled([...background]);
+    },
   };
 }
 

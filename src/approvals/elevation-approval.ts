@@ -25,6 +25,7 @@ import type { ElevationAttempt } from './approval-store.ts';
 import type { Approver } from './approval-types.ts';
 import { checkFreshSignIn, ELIGIBILITY_MESSAGES } from './approver-eligibility.ts';
 import { refused, type DecisionResult } from './decision-results.ts';
+import { holdWhileExecuting } from './hold-while-executing.ts';
 import { withOneTimeArmToken } from './obo-execution.ts';
 import { oboAdminAction } from './obo-problems.ts';
 import { reviewRequest } from './review-request.ts';
@@ -184,7 +185,7 @@ async function decide(deps: ElevationDeps, signIn: ElevationSignIn, approver: Ap
     decidedEntry(request, approver, { kind: 'elevation', reason: outcome.reason, approverOids: outcome.approverOids, required: outcome.required, authTime: signIn.user.authTime }),
   );
   try {
-    return await withOneTimeArmToken(deps, { userAssertion: apiToken.reveal(), request, approver }, async (credential, token, report) => {
+    return await withOneTimeArmToken({ ...deps, track: deps.background.track }, { userAssertion: apiToken.reveal(), request, approver }, async (credential, token, report) => {
       const approved = await deps.lifecycle.approve(request.id, userActor(approver), {
         reason: outcome.reason,
         details: {
@@ -209,6 +210,18 @@ async function decide(deps: ElevationDeps, signIn: ElevationSignIn, approver: Ap
         report.requestState = current.state;
         report.armCorrelationId = current.arm?.correlationId ?? null;
         report.armStatus = current.arm?.status ?? null;
+        if (current.state === 'executing') {
+          // ARM is still at it and the executor follows with this credential: discard after.
+          report.holdUntil = holdWhileExecuting({
+            requests: deps.requests,
+            requestId: request.id,
+            tokenExpiresAt: token.expiresAt,
+            clock: deps.clock,
+            pollMs: deps.holdPollMs ?? 2000,
+            signal: deps.background.signal,
+            report,
+          });
+        }
       }
       if (!executed.ok) return refused(409, 'changed_concurrently', executed.message, executed.request);
       return { kind: 'executed', request: executed.request };

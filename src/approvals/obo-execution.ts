@@ -24,6 +24,12 @@ export interface TokenUseReport {
   armCorrelationId: string | null;
   armStatus: number | null;
   requestState: string;
+  /**
+   * Set when ARM is still running the operation: the executor follows it with the same
+   * credential, so the discard waits for this (which must settle by the token's expiry at the
+   * latest) and then happens in the background.
+   */
+  holdUntil?: Promise<void>;
 }
 
 export interface OboExecutionDeps {
@@ -31,6 +37,8 @@ export interface OboExecutionDeps {
   audit: AuditSink;
   clock: () => Date;
   logger?: Logger | undefined;
+  /** Keeps a background discard alive for shutdown to wait on. */
+  track?: (work: Promise<unknown>) => void;
 }
 
 /**
@@ -49,9 +57,7 @@ export async function withOneTimeArmToken<T>(
   // From here on the credential's closure is the only holder of the token.
   exchanged = undefined;
   const report: TokenUseReport = { used: false, armCorrelationId: null, armStatus: null, requestState: x.request.state };
-  try {
-    return await use(credential, facts, report);
-  } finally {
+  const discard = async () => {
     credential.discard();
     const discardedAt = deps.clock().toISOString();
     await deps.audit
@@ -67,5 +73,15 @@ export async function withOneTimeArmToken<T>(
         }),
       )
       .catch((err: unknown) => deps.logger?.error({ err, requestId: x.request.id }, 'the token.discarded entry could not be audited (the token was discarded)'));
+  };
+  try {
+    return await use(credential, facts, report);
+  } finally {
+    if (report.holdUntil) {
+      const later = report.holdUntil.catch(() => undefined).then(discard);
+      deps.track?.(later);
+    } else {
+      await discard();
+    }
   }
 }

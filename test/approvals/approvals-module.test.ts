@@ -5,7 +5,7 @@
  * and deny. No network.
  */
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TokenCredential } from '@azure/core-auth';
 import { createApprovalsModule, type ApprovalsModule } from '../../src/approvals/approvals-module.ts';
 import { MAX_SIGN_IN_ROUNDS, type ElevationSignIn } from '../../src/approvals/elevation-approval.ts';
@@ -304,5 +304,68 @@ describe('refusal records', () => {
     const refusals = await auditEntries(h, { eventType: 'approval.refused' });
     expect(refusals.length).toBeGreaterThanOrEqual(1);
     expect(refusals.every((e) => e.subject === null)).toBe(true);
+  });
+});
+
+describe('long-running operations', () => {
+  async function lroModule() {
+    const policies = policiesWithRunModes(DEFAULT_RUN_MODES);
+    let seen: TokenCredential | undefined;
+    const mod = createApprovalsModule({
+      db: h.db,
+      operations: {
+        store: h.module.store,
+        lifecycle: h.module.lifecycle,
+        executor: {
+          executeRequest: (id, credential, acting, options) => {
+            seen = credential;
+            return h.module.executor.executeRequest(id, credential, acting, options);
+          },
+        },
+      },
+      agents: { get: async () => reader },
+      agentCredential: () => h.credential,
+      audit: h.auditLog,
+      policies,
+      tenantId: TENANT,
+      freshAuthSeconds: 300,
+      exchange: (a) => exchange(a),
+      clock: () => h.clock.now,
+      executionWaitMs: 30,
+      holdPollMs: 10,
+    });
+    let done = false;
+    h.setArm(() => ({ status: 202, headers: { 'azure-asyncoperation': 'https://arm.test.invalid/operations/op-1?api-version=2024-07-01' } }));
+    h.setPoll(() => ({ status: 200, body: { status: done ? 'Succeeded' : 'InProgress' } }));
+    return { mod, finish: () => (done = true), credential: () => seen! };
+  }
+
+  const discardedEntry = async (id: string) => (await auditEntries(h, { requestId: id, eventType: 'token.discarded' }))[0];
+
+  it('keeps the one-time credential for the executor until ARM finishes, then discards it', async () => {
+    const { mod, finish, credential } = await lroModule();
+    const request = await raise();
+    await mod.approve(request.id, ADA, 'restart it');
+    const out = await mod.completeElevation(signInFor(ADA, request.id));
+    expect(out).toMatchObject({ kind: 'executed', request: { state: 'executing' } });
+    expect((await credential().getToken('x'))?.token).toBe(ARM_TOKEN);
+    expect(await discardedEntry(request.id)).toBeUndefined();
+    finish();
+    await vi.waitFor(async () => expect(await discardedEntry(request.id)).toBeDefined(), { timeout: 10_000, interval: 20 });
+    expect((await discardedEntry(request.id))?.details).toMatchObject({ requestState: 'succeeded', used: true, armStatus: 200 });
+    await expect(credential().getToken('x')).rejects.toThrow(/discarded/);
+    expect((await h.module.store.get(request.id))?.request.state).toBe('succeeded');
+    await mod.close();
+  });
+
+  it('discards a held credential at shutdown', async () => {
+    const { mod, credential } = await lroModule();
+    const request = await raise();
+    await mod.approve(request.id, ADA, 'restart it');
+    await mod.completeElevation(signInFor(ADA, request.id));
+    expect((await credential().getToken('x'))?.token).toBe(ARM_TOKEN);
+    await mod.close();
+    await expect(credential().getToken('x')).rejects.toThrow(/discarded/);
+    expect((await discardedEntry(request.id))?.details).toMatchObject({ requestState: 'executing', used: true });
   });
 });

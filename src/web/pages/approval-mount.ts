@@ -106,7 +106,7 @@ export function mountApprovalsForService(
   ctx: ServiceContext,
   deps: { operations: ApprovalsMountDeps['operations']; signIn: ApprovalsMountDeps['signIn']; audit: ApprovalsMountDeps['audit'] },
 ): ApprovalsMount {
-  return mountApprovals({
+  const mounted = mountApprovals({
     db: ctx.store,
     operations: deps.operations,
     signIn: deps.signIn,
@@ -117,4 +117,6 @@ export function mountApprovalsForService(
     freshAuthSeconds: ctx.config.requests.freshAuthSeconds,
     logger: ctx.logger,
   });
+  ctx.onShutdown(() => mounted.module.close());
+  return mounted;
 }

@@ -288,6 +288,7 @@ export async function startApprovalHarness(options: HarnessOptions = {}): Promis
     skewApprovalClock: (s) => void (skew = s),
     executions: async (id) => (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM executions WHERE request_id = ?', [id]))!.n,
     async close() {
+      await approvals.module.close();
       signIn.close();
       for (const fn of shutdown.reverse()) await fn();
       await api.close();
