@@ -35,6 +35,29 @@ export function roleGuidOf(roleDefinitionId: string): string {
   return (i < 0 ? roleDefinitionId : roleDefinitionId.slice(i + 1)).toLowerCase();
 }
 
+/**
+ * How much a role grants, for ranking "which role would grant this?" least privilege first.
+ * Counting patterns would rank Contributor (`*`, one pattern) as the smallest role there is, so
+ * each pattern weighs by how many fixed segments stand before its wildcard: none (`*`, or a
+ * leading wildcard then read) ~1e9, one (a provider) ~1e6, two (a resource type) ~1e3, more or
+ * no wildcard at all 1.
+ */
+export function roleBreadth(def: RoleDefinition): number {
+  let total = 0;
+  for (const p of def.permissions) {
+    for (const raw of [...(p.actions ?? []), ...(p.dataActions ?? [])]) {
+      const star = raw.indexOf('*');
+      if (star < 0) {
+        total += 1;
+        continue;
+      }
+      const fixedSegments = raw.slice(0, star).split('/').filter((s) => s.length > 0).length;
+      total += 1000 ** Math.max(0, 3 - fixedSegments);
+    }
+  }
+  return total;
+}
+
 export function compileRole(def: RoleDefinition): CompiledRole {
   const label = `role ${JSON.stringify(def.roleName)} (${def.name})`;
   try {
@@ -42,7 +65,7 @@ export function compileRole(def: RoleDefinition): CompiledRole {
       const block = compileBlock(p);
       return block.condition ? { block, condition: compileCondition(block.condition) } : { block };
     });
-    const size = def.permissions.reduce((n, p) => n + (p.actions?.length ?? 0) + (p.dataActions?.length ?? 0), 0);
+    const size = roleBreadth(def);
     return {
       def,
       guid: roleGuidOf(def.name || def.id),

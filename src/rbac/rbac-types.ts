@@ -105,7 +105,7 @@ export interface ConditionalExplanation extends GrantExplanation {
 export interface RoleSuggestion {
   roleDefinitionId: string;
   roleName: string;
-  /** number of action + data action patterns the role grants; suggestions are sorted smallest first */
+  /** breadth of what the role grants (an early wildcard weighs most); suggestions are sorted smallest first */
   size: number;
   /** built-in roles are listed before custom ones */
   builtIn: boolean;

@@ -1,7 +1,7 @@
 /**
  * "Which role would grant this?": catalog roles that cover an action without an ABAC
- * condition, assignable at the scope, built-in first and smallest first (size = number of
- * Actions + DataActions patterns), one entry per role GUID.
+ * condition, assignable at the scope, built-in first and least privilege first (size =
+ * `roleBreadth`), one entry per role GUID.
  *
  * An inverted index (exact patterns by action, wildcard patterns by provider) narrows the
  * catalog to candidates; each candidate is then confirmed with the full role match, so

@@ -120,6 +120,19 @@ describe('built-in roles against real operations', () => {
     expect(ops.filter((o) => !o.isDataAction && !allowed(owner, o.name))).toEqual([]);
   });
 
+  it('suggests least privilege first: Container Apps Contributor before Contributor and Owner for a revision restart', () => {
+    const d = createEvaluator({ roles, assignments: [], denyAssignments: [], groups: {}, hierarchy: {} }).check({
+      principalId: 'nobody',
+      action: 'microsoft.app/containerapps/revisions/restart/action',
+      scope: `${RG1}/providers/Microsoft.App/containerApps/app1/revisions/rev1`,
+    });
+    const names = d.wouldBeGrantedBy.map((s) => s.roleName);
+    expect(names).toContain('Container Apps Contributor');
+    expect(names.indexOf('Container Apps Contributor')).toBeLessThan(names.includes('Contributor') ? names.indexOf('Contributor') : Infinity);
+    expect(names.slice(0, 3)).not.toContain('Owner');
+    expect(names.slice(0, 3)).not.toContain('Contributor');
+  });
+
   it('Container Apps Contributor writes container apps and restarts revisions, but not other providers', () => {
     const r = byName('Container Apps Contributor');
     expect(allowed(r, 'Microsoft.App/containerApps/write')).toBe(true);

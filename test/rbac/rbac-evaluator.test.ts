@@ -247,8 +247,9 @@ describe('suggestions (wouldBeGrantedBy)', () => {
     const ev = createEvaluator(state({ roles, assignments: [] }));
     const d = ev.check({ principalId: 'u1', action: 'Microsoft.Web/sites/restart/action', scope: RG1 });
     expect(d.reason).toBe('no-matching-assignment');
-    expect(d.wouldBeGrantedBy.map((s) => s.roleName)).toEqual(['Contributor', 'Small builtin', 'Big builtin', 'Custom tiny']);
-    expect(d.wouldBeGrantedBy[1]).toEqual({ roleDefinitionId: small.id, roleName: 'Small builtin', size: 1, builtIn: true });
+    // least privilege first: the exact-action role, then the provider-wide one, Contributor (`*`) last
+    expect(d.wouldBeGrantedBy.map((s) => s.roleName)).toEqual(['Small builtin', 'Big builtin', 'Contributor', 'Custom tiny']);
+    expect(d.wouldBeGrantedBy[0]).toEqual({ roleDefinitionId: small.id, roleName: 'Small builtin', size: 1, builtIn: true });
     expect(createEvaluator(state({ roles }), { suggestionLimit: 2 }).check({ principalId: 'u1', action: 'Microsoft.Web/sites/restart/action', scope: RG1 }).wouldBeGrantedBy).toHaveLength(2);
     expect(createEvaluator(state({ roles }), { suggestionLimit: 0 }).check({ principalId: 'u1', action: 'Microsoft.Web/sites/restart/action', scope: RG1 }).wouldBeGrantedBy).toEqual([]);
     const atOther = createEvaluator(state({ roles })).check({ principalId: 'u1', action: 'Microsoft.Web/sites/restart/action', scope: '/subscriptions/other/resourceGroups/x' });
