@@ -17,12 +17,13 @@ import type { OperationRequest } from '../../src/operations/operation-types.ts';
 import type { SessionUser } from '../../src/sessions/session-data.ts';
 import { makeAgent, policiesWithRunModes, PRIVILEGED_PRINCIPAL, RESTART } from '../operations/support/operation-fixtures.ts';
 import { auditEntries, createHarness, DEFAULT_RUN_MODES, type Harness } from '../operations/support/operations-harness.ts';
+import { fakeJwt } from '../support/fake-jwt.ts';
 
 const TENANT = '9f000000-0000-4000-8000-000000000001';
 /** The operations harness's clock starts here (epoch seconds). */
 const HARNESS_NOW = Date.parse('2025-06-01T10:00:00.000Z') / 1000;
-const ARM_TOKEN = 'eyJ0eXAiOiJKV1QifQ.eyJ1dGkiOiJ1dGktMSJ9.c2lnLXNpZy1zaWctc2lnLXNpZy1zaWctc2lnLXNpZy1zaWc';
-const API_TOKEN = 'eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJlbGV2YXRlIn0.YXBpLXRva2VuLXNpZ25hdHVyZS1hcGktdG9rZW4tc2ln';
+const ARM_TOKEN = fakeJwt({ uti: 'uti-1' }, 'sig-sig-sig-sig-sig-sig-sig-sig');
+const API_TOKEN = fakeJwt({ aud: 'elevate' }, 'api-token-signature-api-token-sig');
 
 const user = (oid: string, x: Partial<SessionUser> = {}): SessionUser => ({
   oid,

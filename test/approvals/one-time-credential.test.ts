@@ -1,8 +1,9 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { oneTimeCredential, TokenDiscardedError } from '../../src/approvals/one-time-credential.ts';
+import { fakeJwt } from '../support/fake-jwt.ts';
 
-const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJ1dGkiOiJhYmMifQ.c2lnbmF0dXJl';
+const TOKEN = fakeJwt({ uti: 'abc' });
 
 describe('oneTimeCredential', () => {
   it('serves the token until discarded, then refuses', async () => {

@@ -12,6 +12,7 @@ import { OboExchangeError } from '../../src/azure/obo-error.ts';
 import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
 import { approveElevation, approveUntilCallback, postDecision, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
 import { findTokens, installTokenTap, type TokenTap } from '../approvals/support/token-tap.ts';
+import { fakeJwt } from '../support/fake-jwt.ts';
 
 let tap: TokenTap;
 let h: ApprovalHarness;
@@ -31,7 +32,7 @@ const fileText = (path: string) => (existsSync(path) ? readFileSync(path).toStri
 
 describe('token leak scan', { timeout: 120_000 }, () => {
   it('finds what it is looking for (the scanner itself works)', () => {
-    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmUtc2ln';
+    const jwt = fakeJwt({ sub: 'x' });
     expect(findTokens(`x ${jwt} y`, [])).toHaveLength(1);
     expect(findTokens('rt 0.AXoA' + 'b'.repeat(60), [])).toHaveLength(1);
     expect(findTokens('opaque-refresh-token-value-1234567890', [{ kind: 'refresh_token', value: 'opaque-refresh-token-value-1234567890' }])).toHaveLength(1);
