@@ -184,7 +184,9 @@ describe('approvals in a browser', () => {
     await raise('live count');
     // The script polls on a timer; move the page's clock past one period instead of waiting.
     await page.clock.runFor(16_000);
-    await page.waitForFunction(`Number(document.querySelector('[data-testid="pending-count"]')?.textContent) === ${before + 1}`);
+    // A locator wait runs in Playwright's own world: page.waitForFunction would eval() in the
+    // page, which the strict CSP (rightly) refuses.
+    await page.getByTestId('pending-count').filter({ hasText: new RegExp(`^\\s*${before + 1}\\s*$`) }).waitFor({ state: 'visible' });
     expect(await page.getByTestId('pending-count-changed').isVisible()).toBe(true);
     expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
   });
