@@ -1,128 +1,123 @@
-import { hash as oneShotHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { Queryable } from '../store/database.ts';
-import { keysetPages } from '../store/keyset-pages.ts';
 import { chainStart } from './audit-anchor.ts';
-import { computeEntryHash, CONTENT_COLUMNS, type AuditRow } from './audit-hash.ts';
-import { ROW_COLUMNS } from './audit-rows.ts';
+import { rangeCount, type RangePlan } from './audit-verify-ranges.ts';
+import { startRangeChecks, type RangeChecks } from './audit-verify-threads.ts';
+import { WALK_PAGE, walkChain, type WalkState } from './audit-verify-walk.ts';
 import type { ChainBreak, VerifyOptions, VerifyResult } from './audit-types.ts';
 
-const PAGE_SIZE = 5000;
+/** What verification reads through: a query interface, and the file behind it when there is one. */
+export type ChainSource = Pick<Queryable, 'get' | 'all'> & { readonly path?: string };
 
 /**
- * `hash || prev_hash || canonical content JSON`, built by SQLite in one column. Turning 17
- * columns into JS values costs several times more than hashing them, so verification asks
- * SQLite for the hash input as one string (json_object emits RFC 8785 text for this flat
- * shape) and hashes that. It is only a fast pre-check: when the hash does not match, the row is
- * read in full and judged by `computeEntryHash`, the one authoritative definition, using its
- * real columns. A match is sound: equal JSON text means equal content values.
+ * How a file database is split; the defaults suit every caller, benchmarks and tests vary them.
+ *
+ * Measured on 2 cores (bench/audit-verify.bench.ts): SQLite building the pages costs more than
+ * hashing them, and with two connections on this thread both cores are already busy (two libuv
+ * pool threads build pages while this thread hashes); a worker thread then adds its start-up
+ * (~0.4 s CPU) and no speed. With more cores this thread's hashing becomes the limit, so one
+ * worker is started; libuv's pool (4 threads by default) has no room for more lanes than that.
  */
-const CHAIN_SQL = `hash || prev_hash || json_object(${[...CONTENT_COLUMNS]
-  .sort()
-  .map((c) => `'${c}', ${c}`)
-  .join(', ')})`;
-
-interface ChainRow {
-  seq: number;
-  chain: string | null;
+export interface VerifyThreads {
+  /** Seq keys per range, the unit threads claim (default 50,000). */
+  rangeKeys?: number;
+  /** Worker threads (default: 1 on 3 or more CPUs, else 0; none below `minWorkerKeys`). */
+  workers?: number;
+  /** Entries below which no worker is started, as it would cost more than it saves (300,000). */
+  minWorkerKeys?: number;
+  /** Connections each thread checks through at once (default 2). */
+  lanes?: number;
+  /** Whether this thread checks ranges too, besides joining them (default true). */
+  here?: boolean;
 }
 
-interface Checked {
-  seq: number;
-  prevHash: string;
-  hash: string;
-  consistent: boolean;
+const RANGE_KEYS = 50_000;
+const MIN_WORKER_KEYS = 300_000;
+const LANES = 2;
+
+function defaultWorkers(): number {
+  return availableParallelism() >= 3 ? 1 : 0;
 }
 
 /**
- * Walks the chain in seq order, one page at a time (constant memory), recomputing every hash.
- * Stops at the first break and names it:
- * - changed: an entry does not match its hash, or does not link to its predecessor;
- * - deleted: seq jumps and the link is broken too (entries are missing);
- * - gap: seq jumps but the chain still links (numbering was altered, nothing is missing);
- * - inserted: two consecutive entries both link to the same predecessor (an entry was slotted
- *   in and later ones renumbered); reported at the slotted-in entry;
- * - reordered: the entry that really follows the last intact one sits elsewhere in the table.
- * What a hash chain cannot show by itself: entries removed from the end, or forged entries
- * appended with correct hashes. `lastSeq`/`lastHash` are returned so that an externally kept
- * (signed) checkpoint can be compared against them.
+ * Verifies the whole chain, recomputing every hash, and reports the first break by lowest seq
+ * (see walkChain for the kinds of break). What a hash chain cannot show by itself: entries
+ * removed from the end, or forged entries appended with correct hashes. `lastSeq`/`lastHash`
+ * are returned so that an externally kept (signed) checkpoint can be compared against them.
+ *
+ * On a database file the work is split: ranges of seq keys are pre-checked in parallel over
+ * read-only connections of their own, on this thread and possibly a worker (audit-verify-ranges.ts);
+ * the results are joined here in seq order, and wherever a range is not plainly intact or does
+ * not link to the one before, the authoritative walk takes over for that stretch, so the answer
+ * is exactly the walk's. Given only `get`/`all` (no file to open again), the walk does it all.
  */
-export async function verifyChain(db: Pick<Queryable, 'get' | 'all'>, opts: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyChain(db: ChainSource, opts: VerifyOptions = {}, threads: VerifyThreads = {}): Promise<VerifyResult> {
   const start = await chainStart(db);
-  let running = start.hash;
-  let lastSeq = start.seq;
-  let checked = 0;
-  // The intact entry before the last one, to report an insertion at the right place.
-  let before: { seq: number; hash: string } | undefined;
-  let lastPrevHash: string | undefined;
-
-  const result = (firstBreak?: ChainBreak): VerifyResult =>
-    firstBreak ? { ok: false, entriesChecked: checked, lastSeq, lastHash: running, firstBreak } : { ok: true, entriesChecked: checked, lastSeq, lastHash: running };
-
-  // A NULL hash column (possible only after a tamperer rebuilt the table) makes `chain` NULL.
-  const quick = ({ seq, chain }: ChainRow): Checked | undefined =>
-    typeof chain === 'string' && oneShotHash('sha256', chain.slice(64), 'hex') === chain.slice(0, 64)
-      ? { seq, hash: chain.slice(0, 64), prevHash: chain.slice(64, 128), consistent: true }
-      : undefined;
-  const inFull = async (seq: number): Promise<Checked> => {
-    const full = await db.get<AuditRow>(`SELECT ${ROW_COLUMNS} FROM audit_log WHERE seq = ?`, [seq]);
-    if (!full) return { seq, hash: '', prevHash: '', consistent: false };
-    return { seq, hash: full.hash, prevHash: full.prev_hash, consistent: computeEntryHash(full.prev_hash, full) === full.hash };
+  const state: WalkState = { startSeq: start.seq, lastSeq: start.seq, running: start.hash, checked: 0, before: undefined, lastPrevHash: undefined };
+  const result = (firstBreak?: ChainBreak): VerifyResult => {
+    const base = { entriesChecked: state.checked, lastSeq: state.lastSeq, lastHash: state.running };
+    return firstBreak ? { ok: false, ...base, firstBreak } : { ok: true, ...base };
   };
 
-  const pages = keysetPages<ChainRow>(db, PAGE_SIZE, (last) => ({
-    sql: `SELECT seq, ${CHAIN_SQL} AS chain FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ${PAGE_SIZE}`,
-    params: [last?.seq ?? start.seq],
-  }));
-  for await (const page of pages) {
-    for (const raw of page) {
-      const row = quick(raw) ?? (await inFull(raw.seq));
-      const consistent = row.consistent;
-      const expected = lastSeq + 1;
-      const linked = row.prevHash === running;
-      if (row.seq !== expected) {
-        return linked && consistent
-          ? result({ seq: expected, kind: 'gap', message: `sequence jumps from ${lastSeq} to ${row.seq} though entry ${row.seq} links to entry ${lastSeq}` })
-          : result({ seq: expected, kind: 'deleted', message: `entries ${expected}${row.seq - 1 > expected ? `..${row.seq - 1}` : ''} are missing` });
-      }
-      if (linked && consistent) {
-        before = { seq: lastSeq, hash: running };
-        lastPrevHash = row.prevHash;
-        running = row.hash;
-        lastSeq = row.seq;
-        checked += 1;
-        continue;
-      }
-      if (linked) {
-        return result({ seq: row.seq, kind: 'changed', message: `entry ${row.seq} does not match its hash: a column was changed` });
-      }
-      if (before && lastPrevHash === row.prevHash) {
-        const inserted = lastSeq;
-        lastSeq = before.seq;
-        running = before.hash;
-        checked -= 1;
-        return result({ seq: inserted, kind: 'inserted', message: `entry ${inserted} was inserted: it and entry ${row.seq} both link to entry ${before.seq}` });
-      }
-      // The one full scan, run only once a break is found: is the true successor elsewhere?
-      const successor = await db.get<{ seq: number }>('SELECT seq FROM audit_log WHERE prev_hash = ? AND seq > ? ORDER BY seq LIMIT 1', [
-        running,
-        start.seq,
-      ]);
-      if (successor && successor.seq !== row.seq) {
-        return result({
-          seq: row.seq,
-          kind: 'reordered',
-          message: `entry ${row.seq} is out of place: the entry that follows ${lastSeq} is at ${successor.seq}`,
-        });
-      }
-      return result({
-        seq: row.seq,
-        kind: 'changed',
-        message: consistent
-          ? `entry ${row.seq} does not link to entry ${lastSeq}: one of them was altered and re-hashed`
-          : `entry ${row.seq} does not match its hash or link to entry ${lastSeq}: it was changed`,
-      });
+  const path = typeof db.path === 'string' && db.path !== '' && db.path !== ':memory:' ? db.path : undefined;
+  if (path === undefined) return result(await walkChain(db, state, undefined, () => opts.onProgress?.(state.checked)));
+
+  // Progress in whole pages, as the walk alone reports it.
+  let reported = 0;
+  const progress = () => {
+    for (; reported + WALK_PAGE <= state.checked; reported += WALK_PAGE) opts.onProgress?.(reported + WALK_PAGE);
+  };
+  const firstBreak = await joinRanges(db, path, state, threads, progress);
+  if (!firstBreak && state.checked > reported) opts.onProgress?.(state.checked);
+  return result(firstBreak);
+}
+
+async function joinRanges(
+  db: ChainSource,
+  path: string,
+  state: WalkState,
+  threads: VerifyThreads,
+  progress: () => void,
+): Promise<ChainBreak | undefined> {
+  const top = (await db.get<{ top: unknown }>('SELECT max(seq) AS top FROM audit_log'))?.top;
+  const plan: RangePlan = {
+    start: state.lastSeq,
+    top: typeof top === 'number' && Number.isSafeInteger(top) ? top : state.lastSeq,
+    rangeKeys: threads.rangeKeys ?? RANGE_KEYS,
+  };
+  const count = rangeCount(plan);
+  if (count > 0) {
+    const workers = plan.top - plan.start >= (threads.minWorkerKeys ?? MIN_WORKER_KEYS) ? (threads.workers ?? defaultWorkers()) : 0;
+    let checks: RangeChecks | undefined;
+    try {
+      checks = await startRangeChecks(path, plan, { workers, lanes: threads.lanes ?? LANES, here: threads.here ?? true });
+    } catch {
+      // The file could not be opened again (e.g. removed since): the walk needs no second connection.
     }
-    opts.onProgress?.(checked);
+    if (checks) {
+      try {
+        for (let index = 0; index < count; index++) {
+          const r = await checks.get(index);
+          if (r.clean > 0 && state.lastSeq === r.lo && r.firstPrevHash === state.running) {
+            const last = r.lo + r.clean;
+            state.before = { seq: last - 1, hash: r.lastPrevHash };
+            state.lastPrevHash = r.lastPrevHash;
+            state.running = r.lastHash;
+            state.lastSeq = last;
+            state.checked += r.clean;
+            progress();
+          }
+          // The rest of the range, if any, is the walk's to judge.
+          if (state.lastSeq < r.hi) {
+            const found = await walkChain(db, state, r.hi, progress);
+            if (found) return found;
+          }
+        }
+      } finally {
+        await checks.close();
+      }
+    }
   }
-  return result();
+  // Entries appended since verification began (and all of them if the ranges could not run).
+  return walkChain(db, state, undefined, progress);
 }

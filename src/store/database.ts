@@ -184,6 +184,16 @@ async function openConnection(path: string, mode: 'readwrite' | 'readonly', crea
   }
 }
 
+/**
+ * A read-only connection of the caller's own, outside any `Database` and its lock: for a long
+ * scan that keeps a connection busy on purpose (chain verification reads a page ahead while it
+ * hashes the last one, which a lock-guarded connection would defer until the hashing is done).
+ * The caller closes it.
+ */
+export function openReadConnection(path: string, busyTimeoutMs = 5000): Promise<SqliteConnection> {
+  return openConnection(path, 'readonly', false, busyTimeoutMs);
+}
+
 export async function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Promise<Database> {
   const readonly = opts.readonly ?? false;
   const create = !readonly && (opts.create ?? true);

@@ -20,6 +20,12 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/** A statement prepared once (see `SqliteConnection.prepare`). */
+export interface PreparedQuery<T> {
+  all(params?: SqlParams): Promise<T[]>;
+  finalize(): Promise<void>;
+}
+
 export type OpenMode = 'readwrite' | 'readonly';
 
 /**
@@ -65,6 +71,25 @@ export class SqliteConnection implements Queryable {
     return new Promise((resolve, reject) => {
       this.raw.exec(sql, (err: Error | null) => (err ? reject(err) : resolve()));
     });
+  }
+
+  /**
+   * Prepares `sql` once for running many times. `all` costs two thread-pool round
+   * trips (prepare, then step), and the second is only queued once the JS thread is free again;
+   * a prepared statement queues its run at once, so a query issued ahead really runs while the
+   * JS thread works. Runs of one statement queue behind each other; `finalize` when done.
+   */
+  async prepare<T>(sql: string): Promise<PreparedQuery<T>> {
+    const stmt = await new Promise<sqlite3.Statement>((resolve, reject) => {
+      const s: sqlite3.Statement = this.raw.prepare(sql, (err: Error | null) => (err ? reject(err) : resolve(s)));
+    });
+    return {
+      all: (params: SqlParams = []) =>
+        new Promise<T[]>((resolve, reject) => {
+          stmt.all(params, (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
+        }),
+      finalize: () => new Promise<void>((resolve) => stmt.finalize(() => resolve())),
+    };
   }
 
   /**
