@@ -190,12 +190,16 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
     });
     return bounded(scopeCache, scope, { parsed, ancestors, denies, grantScopeIds });
   };
+  // Agents ask about few distinct actions, so validating and lower-casing each once pays.
+  const actionCache = new Map<string, { lower: string; provider: string }>();
   const actionInfo = (action: string) => {
+    const hit = actionCache.get(action);
+    if (hit) return hit;
     if (typeof action !== 'string' || !isValidActionName(action)) {
       throw new RbacInputError(`invalid action ${JSON.stringify(String(action).slice(0, 200))}`);
     }
     const lower = action.toLowerCase();
-    return { lower, provider: actionProvider(lower) };
+    return bounded(actionCache, action, { lower, provider: actionProvider(lower) });
   };
   // A principal and its groups, with (when small enough) all their assignments flattened into
   // one packed list, so a check scans one array instead of chasing one list per group.
