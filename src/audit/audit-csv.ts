@@ -4,27 +4,11 @@
  * spreadsheets skip before looking) gets a leading apostrophe, and every cell with a comma,
  * quote or line break is quoted (RFC 4180).
  */
+import { CONTENT_COLUMNS } from './audit-hash.ts';
 import type { AuditEntry } from './audit-types.ts';
 
-export const CSV_COLUMNS = [
-  'seq',
-  'ts',
-  'actor_kind',
-  'actor_id',
-  'actor_name',
-  'event_type',
-  'subject',
-  'agent_id',
-  'request_id',
-  'action',
-  'scope',
-  'outcome',
-  'acting_identity',
-  'approver_id',
-  'details',
-  'prev_hash',
-  'hash',
-] as const;
+/** The hashed content columns in table order, then the chain's own two. */
+export const CSV_COLUMNS = [...CONTENT_COLUMNS, 'prev_hash', 'hash'] as const;
 
 const FORMULA_START = /^[\s]*[=+\-@]|^[\t\r]/;
 
