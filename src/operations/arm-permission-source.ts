@@ -6,13 +6,10 @@
  * distinct role definition those assignments use.
  */
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
-import type {
-  AuthorizationManagementClient,
-  DenyAssignment as SdkDenyAssignment,
-  RoleAssignment as SdkRoleAssignment,
-  RoleDefinition as SdkRoleDefinition,
-} from '@azure/arm-authorization';
-import type { AuthorizationState, DenyAssignment, Permission, RoleAssignment, RoleDefinition } from '../rbac/rbac-types.ts';
+import type { AuthorizationManagementClient } from '@azure/arm-authorization';
+import { roleGuidOf } from '../rbac/compiled-role.ts';
+import { fromSdkDenyAssignment, fromSdkRoleAssignment, fromSdkRoleDefinition } from '../azure/sdk-authorization-shapes.ts';
+import type { AuthorizationState, DenyAssignment, RoleAssignment, RoleDefinition } from '../rbac/rbac-types.ts';
 import type { PermissionSource } from './permission-cache.ts';
 
 export const PERMISSION_CACHE_PURPOSE = 'permission-cache';
@@ -46,62 +43,6 @@ export function armRequestCountingPolicy(count: (status: string) => void): Pipel
   };
 }
 
-const list = (v: string[] | undefined) => (Array.isArray(v) ? [...v] : []);
-
-function toPermission(p: { actions?: string[]; notActions?: string[]; dataActions?: string[]; notDataActions?: string[]; condition?: string; conditionVersion?: string }): Permission {
-  return {
-    actions: list(p.actions),
-    notActions: list(p.notActions),
-    dataActions: list(p.dataActions),
-    notDataActions: list(p.notDataActions),
-    condition: p.condition ?? null,
-    conditionVersion: p.conditionVersion ?? null,
-  };
-}
-
-function toAssignment(a: SdkRoleAssignment): RoleAssignment | undefined {
-  if (!a.id || !a.scope || !a.roleDefinitionId || !a.principalId) return undefined;
-  return {
-    id: a.id,
-    name: a.name,
-    scope: a.scope,
-    roleDefinitionId: a.roleDefinitionId,
-    principalId: a.principalId,
-    principalType: a.principalType,
-    description: a.description ?? null,
-    condition: a.condition ?? null,
-    conditionVersion: a.conditionVersion ?? null,
-  };
-}
-
-function toDeny(d: SdkDenyAssignment): DenyAssignment | undefined {
-  if (!d.id || !d.scope) return undefined;
-  return {
-    id: d.id,
-    denyAssignmentName: d.denyAssignmentName,
-    scope: d.scope,
-    permissions: (d.permissions ?? []).map(toPermission),
-    principals: (d.principals ?? []).filter((p) => p.id).map((p) => ({ id: p.id!, type: p.type })),
-    excludePrincipals: (d.excludePrincipals ?? []).filter((p) => p.id).map((p) => ({ id: p.id!, type: p.type })),
-    doNotApplyToChildScopes: d.doNotApplyToChildScopes ?? false,
-    isSystemProtected: d.isSystemProtected ?? false,
-  };
-}
-
-function toRole(r: SdkRoleDefinition): RoleDefinition | undefined {
-  if (!r.id || !r.name) return undefined;
-  return {
-    id: r.id,
-    name: r.name,
-    roleName: r.roleName ?? r.name,
-    roleType: r.roleType,
-    description: r.description,
-    permissions: (r.permissions ?? []).map(toPermission),
-    assignableScopes: list(r.assignableScopes),
-  };
-}
-
-const roleGuid = (roleDefinitionId: string) => roleDefinitionId.slice(roleDefinitionId.lastIndexOf('/') + 1).toLowerCase();
 
 async function collect<T>(pages: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -118,14 +59,14 @@ export function createArmPermissionSource(options: ArmPermissionSourceOptions): 
         collect(client.roleAssignments.listForSubscription({ filter: `assignedTo('${principalId}')` })),
         collect(client.denyAssignments.list()),
       ]);
-      const assignments = rawAssignments.map(toAssignment).filter((a): a is RoleAssignment => a !== undefined);
+      const assignments = rawAssignments.map(fromSdkRoleAssignment).filter((a): a is RoleAssignment => a !== undefined);
 
       const byGuid = new Map<string, RoleDefinition>();
       for (const role of options.catalogRoles) byGuid.set(role.name.toLowerCase(), role);
-      const referenced = [...new Map(assignments.map((a) => [roleGuid(a.roleDefinitionId), a.roleDefinitionId])).values()];
+      const referenced = [...new Map(assignments.map((a) => [roleGuidOf(a.roleDefinitionId), a.roleDefinitionId])).values()];
       const fetched = await Promise.all(referenced.map((id) => client.roleDefinitions.getById(id)));
       for (const raw of fetched) {
-        const role = toRole(raw);
+        const role = fromSdkRoleDefinition(raw);
         if (role) byGuid.set(role.name.toLowerCase(), role);
       }
 
@@ -139,7 +80,7 @@ export function createArmPermissionSource(options: ArmPermissionSourceOptions): 
       return {
         roles: [...byGuid.values()],
         assignments,
-        denyAssignments: rawDenies.map(toDeny).filter((d): d is DenyAssignment => d !== undefined),
+        denyAssignments: rawDenies.map(fromSdkDenyAssignment).filter((d): d is DenyAssignment => d !== undefined),
         groups: { [me]: groupIds, [principalId]: groupIds },
         hierarchy: { [subscriptionId.toLowerCase()]: managementGroups },
       };
