@@ -65,6 +65,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     authorityHost: handle.authorityHost,
     armEndpoint: handle.armEndpoint,
     imdsEndpoint: handle.imdsEndpoint,
+    blobEndpoint: handle.blobEndpoint,
     caCertPath: handle.caCertPath,
     caBundlePath: handle.caBundlePath,
     dataDir: handle.dataDir,

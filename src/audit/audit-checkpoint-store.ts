@@ -1,8 +1,10 @@
 /**
- * Where signed checkpoints are kept: the audit_checkpoints table (for pages and quick look-ups)
- * and an append-only JSON Lines file outside the database (checkpoints.jsonl in the archive
- * directory), each line fsynced. Verification reads both: removing a checkpoint from one place
- * does not hide it.
+ * Where signed checkpoints are kept: the audit_checkpoints table (for pages and quick look-ups),
+ * an append-only JSON Lines file outside the database (checkpoints.jsonl in the archive
+ * directory), each line fsynced, and any configured external stores (a directory of write-once
+ * files, an immutable Blob container: see audit-checkpoint-dir-store.ts and
+ * audit-checkpoint-blob-store.ts). Verification reads them all: removing a checkpoint from one
+ * place does not hide it, and a store that cannot be read fails verification.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
@@ -16,6 +18,20 @@ export interface StoredCheckpoints {
   checkpoints: SignedCheckpoint[];
   /** Lines or rows that are not checkpoints at all (damaged or planted). */
   malformed: Array<{ where: string; message: string }>;
+  /** External stores that could not be read (verification cannot vouch for what they hold). */
+  unreadable: Array<{ where: string; message: string }>;
+}
+
+/** A store away from the database that keeps every checkpoint and refuses to overwrite one. */
+export interface ExternalCheckpointStore {
+  /** What to call it in messages, e.g. `directory /var/lib/elevate/checkpoints`. */
+  readonly name: string;
+  /** Writes one checkpoint durably; saving the same checkpoint again is a no-op, never an overwrite. */
+  save(cp: SignedCheckpoint): Promise<void>;
+  /** Every checkpoint it holds; throws when the store cannot be read at all. */
+  readAll(): Promise<Omit<StoredCheckpoints, 'unreadable'>>;
+  /** Throws when the store cannot be reached (readiness, doctor). */
+  probe(): Promise<void>;
 }
 
 export interface CheckpointStore {
@@ -26,6 +42,7 @@ export interface CheckpointStore {
   /** The highest-seq checkpoint in the table (cheap; for scheduling, not for trust). */
   latest(): Promise<SignedCheckpoint | undefined>;
   readonly logPath: string;
+  readonly externals: readonly ExternalCheckpointStore[];
 }
 
 interface CheckpointRow {
@@ -39,13 +56,22 @@ interface CheckpointRow {
 
 const fromRow = (r: CheckpointRow): unknown => ({ seq: r.seq, hash: r.hash, ts: r.ts, keyId: r.key_id, signature: r.signature, reason: r.reason });
 
-export function createCheckpointStore(db: Pick<Queryable, 'run' | 'all' | 'get'>, archiveDir: string): CheckpointStore {
+export function createCheckpointStore(
+  db: Pick<Queryable, 'run' | 'all' | 'get'>,
+  archiveDir: string,
+  externals: readonly ExternalCheckpointStore[] = [],
+): CheckpointStore {
   const logPath = join(archiveDir, CHECKPOINT_LOG_FILE);
 
   return {
     logPath,
+    externals,
 
     async save(cp) {
+      // External stores first: a checkpoint only counts as taken (table row, scheduling) once the
+      // copies an attacker with the database cannot remove hold it. A failure throws; the next
+      // tick signs the then-current head again.
+      for (const store of externals) await store.save(cp);
       mkdirSync(archiveDir, { recursive: true, mode: 0o700 });
       const handle = await open(logPath, 'a', 0o600);
       try {
@@ -88,9 +114,19 @@ export function createCheckpointStore(db: Pick<Queryable, 'run' | 'all' | 'get'>
           else malformed.push({ where: `${CHECKPOINT_LOG_FILE} line ${i + 1}`, message: 'not a well-formed checkpoint' });
         });
       }
+      const unreadable: StoredCheckpoints['unreadable'] = [];
+      for (const store of externals) {
+        try {
+          const more = await store.readAll();
+          found.push(...more.checkpoints);
+          malformed.push(...more.malformed);
+        } catch (err) {
+          unreadable.push({ where: store.name, message: (err as Error).message.split('\n')[0]! });
+        }
+      }
       const unique = new Map<string, SignedCheckpoint>();
       for (const cp of found) unique.set(`${cp.seq}|${cp.hash}|${cp.ts}|${cp.keyId}|${cp.signature}`, cp);
-      return { checkpoints: [...unique.values()].sort((a, b) => a.seq - b.seq), malformed };
+      return { checkpoints: [...unique.values()].sort((a, b) => a.seq - b.seq), malformed, unreadable };
     },
 
     async latest() {

@@ -5,7 +5,13 @@
  * - truncated: a checkpoint names a seq beyond the end of the log;
  * - rewritten: the entry at a checkpoint's seq has another hash than the one signed;
  * - unsealed-anchor: the chain starts after an archive anchor that no checkpoint signed;
- * - bad-signature: a checkpoint that claims this key but does not verify (planted or damaged).
+ * - bad-signature: a checkpoint that claims this key but does not verify (planted or damaged);
+ * - uncovered: entries older than the exposure window (relative to the log's last entry) that no
+ *   checkpoint covers. Checkpoints are written within one interval of an append, so this means
+ *   checkpoints were removed from every store read, or none were being taken. It is what stops a
+ *   tail cut short of the newest surviving checkpoint from passing: the attacker has to cut back
+ *   to a checkpoint no older than the window, and an external store keeps those;
+ * - store-unreadable: a configured external store could not be read, so it cannot vouch.
  */
 import type { Queryable } from '../store/database.ts';
 import { chainTail, readAnchor } from './audit-anchor.ts';
@@ -15,7 +21,22 @@ import type { CheckpointStore } from './audit-checkpoint-store.ts';
 import type { ChainBreakKind, VerifyOptions, VerifyResult } from './audit-types.ts';
 import { verifyChain } from './audit-verify.ts';
 
-export type CheckpointProblemKind = 'truncated' | 'rewritten' | 'unsealed-anchor' | 'bad-signature' | 'malformed-checkpoint';
+export type CheckpointProblemKind = 'truncated' | 'rewritten' | 'unsealed-anchor' | 'bad-signature' | 'malformed-checkpoint' | 'uncovered' | 'store-unreadable';
+
+/** Slack on top of the interval for a tick that runs late or a slow store write. */
+export const CHECKPOINT_GRACE_SECONDS = 30;
+
+/** How far behind the log the checkpoints may be, and where they stand. */
+export interface CheckpointWindow {
+  intervalSeconds: number;
+  graceSeconds: number;
+  /** intervalSeconds + graceSeconds: an entry older than this (before the last entry) must be covered. */
+  windowSeconds: number;
+  newestCheckpoint: { seq: number; ts: string; ageSeconds: number } | null;
+  lastEntry: { seq: number; ts: string } | null;
+  /** The oldest entry no checkpoint (or archive anchor) covers. */
+  oldestUncovered: { seq: number; ts: string } | null;
+}
 
 export interface VerifyProblem {
   /** The seq the problem is at (null when it concerns no single entry). */
@@ -35,6 +56,8 @@ export interface CheckpointVerifyResult {
     otherKeys: number;
     latestSeq: number | null;
   };
+  /** Present when an interval was given (the service's and the CLI's case). */
+  window?: CheckpointWindow;
   /** The problem at the lowest seq, chain breaks and checkpoint contradictions alike. */
   firstProblem?: VerifyProblem;
   problems: VerifyProblem[];
@@ -47,19 +70,24 @@ export interface CheckpointVerifyDeps {
   store: Pick<CheckpointStore, 'readAll'>;
   /** ELEVATE_AUDIT_CHECKPOINT_EVERY: how far the log may run ahead of its latest checkpoint before a warning. */
   every?: number;
+  /** ELEVATE_AUDIT_CHECKPOINT_INTERVAL_SECONDS: enables the exposure-window check. */
+  intervalSeconds?: number;
+  clock?: () => Date;
 }
 
 const MAX_PROBLEMS = 100;
 
 export async function verifyWithCheckpoints(deps: CheckpointVerifyDeps, opts: VerifyOptions = {}): Promise<CheckpointVerifyResult> {
+  const clock = deps.clock ?? (() => new Date());
   const problems: VerifyProblem[] = [];
   const warnings: string[] = [];
   const add = (p: VerifyProblem) => {
     if (problems.length < MAX_PROBLEMS) problems.push(p);
   };
 
-  const { checkpoints, malformed } = await deps.store.readAll();
+  const { checkpoints, malformed, unreadable } = await deps.store.readAll();
   for (const m of malformed) add({ seq: null, kind: 'malformed-checkpoint', message: `${m.where}: ${m.message}` });
+  for (const u of unreadable) add({ seq: null, kind: 'store-unreadable', message: `${u.where} could not be read (${u.message}): the checkpoints it holds cannot be checked` });
 
   const chain = await verifyChain(deps.db, opts);
   if (chain.firstBreak) add({ seq: chain.firstBreak.seq, kind: chain.firstBreak.kind, message: chain.firstBreak.message });
@@ -109,6 +137,26 @@ export async function verifyWithCheckpoints(deps: CheckpointVerifyDeps, opts: Ve
     warnings.push(`${tail.seq - covered} entries after seq ${covered} are not yet covered by a signed checkpoint`);
   }
 
+  let window: CheckpointWindow | undefined;
+  if (deps.intervalSeconds !== undefined) {
+    window = await coverage(deps, mine, covered, anchor?.throughSeq ?? 0);
+    const uncovered = window.oldestUncovered;
+    if (uncovered && window.lastEntry) {
+      const behind = secondsBetween(uncovered.ts, window.lastEntry.ts);
+      const newest = window.newestCheckpoint ? `the newest checkpoint is of seq ${window.newestCheckpoint.seq}, signed at ${window.newestCheckpoint.ts}` : 'there is no checkpoint at all';
+      if (behind > window.windowSeconds) {
+        add({
+          seq: uncovered.seq,
+          kind: 'uncovered',
+          message: `entries ${uncovered.seq}..${window.lastEntry.seq} are not covered by a signed checkpoint, though entry ${uncovered.seq} (${uncovered.ts}) is ${Math.round(behind)} s older than the last entry (${window.lastEntry.ts}) and the window is ${window.windowSeconds} s; ${newest}: checkpoints were removed from every store read (entries after them may have been cut off), or none were taken`,
+        });
+      } else {
+        const age = secondsBetween(uncovered.ts, clock().toISOString());
+        if (age > window.windowSeconds) warnings.push(`entries ${uncovered.seq}..${window.lastEntry.seq} have waited ${Math.round(age)} s for a checkpoint (window ${window.windowSeconds} s): is the service running? \`elevate audit checkpoint\` takes one now`);
+      }
+    }
+  }
+
   const sorted = [...problems].sort((a, b) => (a.seq ?? -1) - (b.seq ?? -1));
   const result: CheckpointVerifyResult = {
     ok: sorted.length === 0,
@@ -117,6 +165,25 @@ export async function verifyWithCheckpoints(deps: CheckpointVerifyDeps, opts: Ve
     problems: sorted,
     warnings,
   };
+  if (window) result.window = window;
   if (sorted[0]) result.firstProblem = sorted[0];
   return result;
+}
+
+const secondsBetween = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;
+
+async function coverage(deps: CheckpointVerifyDeps, mine: SignedCheckpoint[], covered: number, anchorSeq: number): Promise<CheckpointWindow> {
+  const intervalSeconds = deps.intervalSeconds!;
+  const now = (deps.clock ?? (() => new Date()))();
+  const newest = mine.reduce<SignedCheckpoint | undefined>((a, cp) => (!a || cp.seq > a.seq || (cp.seq === a.seq && cp.ts > a.ts) ? cp : a), undefined);
+  const last = await deps.db.get<{ seq: number; ts: string }>('SELECT seq, ts FROM audit_log WHERE seq > ? ORDER BY seq DESC LIMIT 1', [anchorSeq]);
+  const firstUncovered = await deps.db.get<{ seq: number; ts: string }>('SELECT seq, ts FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1', [covered]);
+  return {
+    intervalSeconds,
+    graceSeconds: CHECKPOINT_GRACE_SECONDS,
+    windowSeconds: intervalSeconds + CHECKPOINT_GRACE_SECONDS,
+    newestCheckpoint: newest ? { seq: newest.seq, ts: newest.ts, ageSeconds: Math.max(0, Math.round(secondsBetween(newest.ts, now.toISOString()))) } : null,
+    lastEntry: last ? { seq: last.seq, ts: last.ts } : null,
+    oldestUncovered: firstUncovered ? { seq: firstUncovered.seq, ts: firstUncovered.ts } : null,
+  };
 }

@@ -1,7 +1,9 @@
 /**
- * Makes signed checkpoints: every `every` entries (after an append that crosses the mark, and on
- * a timer for entries other processes appended) and on demand. One checkpoint at a time; a
- * checkpoint is never taken twice of the same head.
+ * Makes signed checkpoints: every `every` entries (after an append that crosses the mark), on a
+ * schedule (each interval in which entries were added, by this or any other process: so every
+ * entry is covered by a checkpoint within one interval of its append, the exposure window that
+ * `verify --checkpoints` enforces), and on demand. One checkpoint at a time; a checkpoint is never
+ * taken twice of the same head, and none when nothing was added.
  */
 import type { Logger } from '../observability/logger.ts';
 import type { Queryable } from '../store/database.ts';
@@ -18,12 +20,23 @@ export interface Checkpointer {
   checkpointNow(reason?: CheckpointReason, at?: { seq: number; hash: string }): Promise<SignedCheckpoint>;
   /** The same audit log, checkpointing in the background when an append crosses the mark. */
   observe(audit: AuditLog): AuditLog;
-  /** Checks every `intervalMs` (unref'd timer). */
-  start(intervalMs: number): void;
+  /** A checkpoint of the head when entries were added since the last one (the scheduled tick). */
+  tick(): Promise<SignedCheckpoint | undefined>;
+  /** Ticks every `intervalSeconds` (unref'd timer, or the injected scheduler). */
+  start(intervalSeconds: number): void;
   stop(): void;
   readonly store: CheckpointStore;
   readonly key: CheckpointKey;
 }
+
+/** Runs `tick` every `ms`; returns how to stop. Injected by tests to drive the schedule by hand. */
+export type Scheduler = (ms: number, tick: () => Promise<unknown>) => () => void;
+
+const intervalScheduler: Scheduler = (ms, tick) => {
+  const timer = setInterval(() => void tick(), ms);
+  timer.unref();
+  return () => clearInterval(timer);
+};
 
 export interface CheckpointerDeps {
   db: Pick<Queryable, 'get'>;
@@ -32,6 +45,7 @@ export interface CheckpointerDeps {
   every: number;
   clock?: () => Date;
   logger?: Logger;
+  scheduler?: Scheduler;
 }
 
 export class CheckpointError extends Error {
@@ -43,7 +57,7 @@ export function createCheckpointer(deps: CheckpointerDeps): Checkpointer {
   if (!Number.isSafeInteger(deps.every) || deps.every < 1) throw new CheckpointError('checkpoint interval must be a positive whole number of entries');
   let lastSeq: number | undefined;
   let running: Promise<unknown> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
+  let cancelSchedule: (() => void) | undefined;
 
   /** Checkpoints are taken one after another, never interleaved. */
   function serially<T>(fn: () => Promise<T>): Promise<T> {
@@ -77,14 +91,26 @@ export function createCheckpointer(deps: CheckpointerDeps): Checkpointer {
       return take('periodic', head);
     });
 
+  const tick = () =>
+    serially(async () => {
+      const head = await chainTail(deps.db);
+      if (head.seq <= (await knownLastSeq())) return undefined;
+      return take('periodic', head);
+    });
+
+  const logFailure = (err: unknown) => {
+    deps.logger?.error({ reason: (err as Error).message }, 'audit checkpoint failed; retrying on the next tick');
+    return undefined;
+  };
   const background = () => {
-    maybeCheckpoint().catch((err: unknown) => deps.logger?.error({ reason: (err as Error).message }, 'audit checkpoint failed'));
+    maybeCheckpoint().catch(logFailure);
   };
 
   return {
     store: deps.store,
     key: deps.key,
     maybeCheckpoint,
+    tick,
     checkpointNow: (reason = 'on-demand', at) => serially(() => take(reason, at)),
     observe(audit) {
       return {
@@ -96,14 +122,14 @@ export function createCheckpointer(deps: CheckpointerDeps): Checkpointer {
         },
       };
     },
-    start(intervalMs) {
-      if (timer) return;
-      timer = setInterval(background, intervalMs);
-      timer.unref();
+    start(intervalSeconds) {
+      if (cancelSchedule) return;
+      if (!Number.isSafeInteger(intervalSeconds) || intervalSeconds < 1) throw new CheckpointError('checkpoint interval must be a positive whole number of seconds');
+      cancelSchedule = (deps.scheduler ?? intervalScheduler)(intervalSeconds * 1000, () => tick().catch(logFailure));
     },
     stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
+      cancelSchedule?.();
+      cancelSchedule = undefined;
     },
   };
 }

@@ -1,16 +1,21 @@
 /**
  * Wires the auditor capability from the configuration: the searchable log, signed checkpoints
- * (when ELEVATE_AUDIT_CHECKPOINT_KEY is set; the key file is created 0600 if missing), retention
+ * (when ELEVATE_AUDIT_CHECKPOINT_KEY is set; the key file is created 0600 if missing; every
+ * ELEVATE_AUDIT_CHECKPOINT_EVERY entries and each ELEVATE_AUDIT_CHECKPOINT_INTERVAL_SECONDS in
+ * which entries were added; also written to ELEVATE_AUDIT_CHECKPOINT_DIR and
+ * ELEVATE_AUDIT_CHECKPOINT_BLOB_URL when set), retention
  * (when ELEVATE_AUDIT_RETENTION_DAYS is set; it needs the key, because archives are sealed),
  * the refusal recorder and the verifier. The web layer mounts it with mountAuditWeb.
  */
+import type { TokenCredential } from '@azure/core-auth';
 import type { Config } from '../config/load-config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Database } from '../store/database.ts';
 import { CheckpointKeyError, loadCheckpointKey } from './audit-checkpoint-key.ts';
+import { createExternalCheckpointStores } from './audit-checkpoint-stores.ts';
 import { createCheckpointStore } from './audit-checkpoint-store.ts';
-import { createCheckpointer, type Checkpointer } from './audit-checkpointer.ts';
+import { createCheckpointer, type Checkpointer, type Scheduler } from './audit-checkpointer.ts';
 import { createAuditLog, type AuditLog } from './audit-log.ts';
 import { createOverviewSource, type OverviewSource } from './audit-overview-source.ts';
 import { createAuditQuery, type AuditQuery } from './audit-query.ts';
@@ -25,8 +30,10 @@ export interface AuditModuleDeps {
   logger?: Logger;
   metrics?: Pick<Metrics, 'auditAppends'>;
   clock?: () => Date;
-  /** How often the checkpointer looks for entries other writers appended (default 60 s). */
-  checkpointIntervalMs?: number;
+  /** Elevate's service credential: writes checkpoints to the Blob container when one is configured. */
+  credential?: TokenCredential;
+  /** Drives the scheduled checkpoints (default: an unref'd setInterval). */
+  checkpointScheduler?: Scheduler;
   /** How often retention runs (default 6 h). */
   retentionIntervalMs?: number;
 }
@@ -59,6 +66,9 @@ export function createAuditModule(deps: AuditModuleDeps): AuditModule {
   const base = createAuditLog(deps.db, { clock, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) });
 
   let checkpointer: Checkpointer | undefined;
+  if (!config.checkpointKeyPath && (config.checkpointDir || config.checkpointBlobUrl)) {
+    throw new AuditConfigError(`${config.checkpointDir ? 'ELEVATE_AUDIT_CHECKPOINT_DIR' : 'ELEVATE_AUDIT_CHECKPOINT_BLOB_URL'}: checkpoint stores need ELEVATE_AUDIT_CHECKPOINT_KEY, which signs the checkpoints`);
+  }
   if (config.checkpointKeyPath) {
     let key;
     try {
@@ -67,8 +77,22 @@ export function createAuditModule(deps: AuditModuleDeps): AuditModule {
       if (err instanceof CheckpointKeyError) throw new AuditConfigError(`ELEVATE_AUDIT_CHECKPOINT_KEY: ${err.message}`);
       throw err;
     }
-    const store = createCheckpointStore(deps.db, config.archiveDir);
-    checkpointer = createCheckpointer({ db: deps.db, key, store, every: config.checkpointEvery, clock, ...(deps.logger ? { logger: deps.logger } : {}) });
+    let externals;
+    try {
+      externals = createExternalCheckpointStores(config, { create: true, ...(deps.credential ? { credential: deps.credential } : {}) });
+    } catch (err) {
+      throw new AuditConfigError((err as Error).message);
+    }
+    const store = createCheckpointStore(deps.db, config.archiveDir, externals);
+    checkpointer = createCheckpointer({
+      db: deps.db,
+      key,
+      store,
+      every: config.checkpointEvery,
+      clock,
+      ...(deps.logger ? { logger: deps.logger } : {}),
+      ...(deps.checkpointScheduler ? { scheduler: deps.checkpointScheduler } : {}),
+    });
   }
   if (config.retentionDays !== undefined && !checkpointer) {
     throw new AuditConfigError('ELEVATE_AUDIT_RETENTION_DAYS: retention needs ELEVATE_AUDIT_CHECKPOINT_KEY, because archives are sealed with a signed checkpoint');
@@ -78,7 +102,7 @@ export function createAuditModule(deps: AuditModuleDeps): AuditModule {
   const recorder = createRefusalRecorder(audit, clock, deps.logger ? { logger: deps.logger } : {});
   const verifier = createAuditVerifier({
     db: deps.db,
-    checkpoints: checkpointer ? { key: checkpointer.key, store: checkpointer.store, every: config.checkpointEvery } : undefined,
+    checkpoints: checkpointer ? { key: checkpointer.key, store: checkpointer.store, every: config.checkpointEvery, intervalSeconds: config.checkpointIntervalSeconds } : undefined,
     clock,
   });
 
@@ -105,7 +129,7 @@ export function createAuditModule(deps: AuditModuleDeps): AuditModule {
     runRetention,
     start() {
       recorder.start();
-      checkpointer?.start(deps.checkpointIntervalMs ?? 60_000);
+      checkpointer?.start(config.checkpointIntervalSeconds);
       if (config.retentionDays !== undefined && !retentionTimer) {
         const tick = () => {
           runRetention().catch((err: unknown) => deps.logger?.error({ reason: (err as Error).message }, 'audit retention failed; nothing was deleted'));
@@ -121,6 +145,9 @@ export function createAuditModule(deps: AuditModuleDeps): AuditModule {
       retentionTimer = undefined;
       await retentionRun?.catch(() => undefined);
       await recorder.close().catch(() => undefined);
+      // Cover what was appended since the last tick (flushed refusals included): a clean stop
+      // leaves no entry waiting outside the window.
+      await checkpointer?.tick().catch((err: unknown) => deps.logger?.error({ reason: (err as Error).message }, 'audit checkpoint at shutdown failed'));
     },
   };
 }

@@ -30,7 +30,7 @@ export interface AuditVerifier {
 
 export interface AuditVerifierDeps {
   db: Pick<Queryable, 'get' | 'all'>;
-  checkpoints?: { key: Pick<CheckpointKey, 'publicKey' | 'keyId'>; store: Pick<CheckpointStore, 'readAll'>; every: number } | undefined;
+  checkpoints?: { key: Pick<CheckpointKey, 'publicKey' | 'keyId'>; store: Pick<CheckpointStore, 'readAll'>; every: number; intervalSeconds?: number } | undefined;
   clock?: () => Date;
 }
 
@@ -44,7 +44,7 @@ export function createAuditVerifier(deps: AuditVerifierDeps): AuditVerifier {
     const t0 = performance.now();
     let report: Omit<VerifyReport, 'startedAt' | 'durationMs'>;
     if (deps.checkpoints) {
-      const r = await verifyWithCheckpoints({ db: deps.db, ...deps.checkpoints });
+      const r = await verifyWithCheckpoints({ db: deps.db, ...deps.checkpoints, clock });
       report = {
         ok: r.ok,
         entriesChecked: r.chain.entriesChecked,

@@ -39,6 +39,12 @@ export const envSchema = z.object({
   ELEVATE_FRESH_AUTH_SECONDS: positiveSeconds(5 * 60),
   ELEVATE_AUDIT_CHECKPOINT_KEY: z.string().min(1).optional(),
   ELEVATE_AUDIT_CHECKPOINT_EVERY: positiveCount('expected a positive whole number of audit records').default(1000),
+  /** A checkpoint within this many seconds of any append: the exposure window for a cut-off tail. */
+  ELEVATE_AUDIT_CHECKPOINT_INTERVAL_SECONDS: positiveSeconds(60),
+  /** A directory away from the database that receives one write-once file per checkpoint. */
+  ELEVATE_AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
+  /** An immutable (version-level WORM) Blob container URL that receives one blob per checkpoint. */
+  ELEVATE_AUDIT_CHECKPOINT_BLOB_URL: httpsUrl.optional(),
   ELEVATE_AUDIT_RETENTION_DAYS: positiveCount('expected a positive whole number of days').optional(),
   ELEVATE_AUDIT_ARCHIVE_DIR: z.string().min(1).default('./data/audit-archive'),
 

@@ -23,6 +23,9 @@ export interface Config {
   audit: {
     checkpointKeyPath: string | undefined;
     checkpointEvery: number;
+    checkpointIntervalSeconds: number;
+    checkpointDir: string | undefined;
+    checkpointBlobUrl: string | undefined;
     retentionDays: number | undefined;
     archiveDir: string;
   };
@@ -82,6 +85,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     audit: {
       checkpointKeyPath: e.ELEVATE_AUDIT_CHECKPOINT_KEY,
       checkpointEvery: e.ELEVATE_AUDIT_CHECKPOINT_EVERY,
+      checkpointIntervalSeconds: e.ELEVATE_AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+      checkpointDir: e.ELEVATE_AUDIT_CHECKPOINT_DIR,
+      checkpointBlobUrl: e.ELEVATE_AUDIT_CHECKPOINT_BLOB_URL?.replace(/\/+$/, ''),
       retentionDays: e.ELEVATE_AUDIT_RETENTION_DAYS,
       archiveDir: e.ELEVATE_AUDIT_ARCHIVE_DIR,
     },

@@ -6,6 +6,8 @@ import { resolve } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { adminRouter } from './admin/admin-router.ts';
+import { blobRouter } from './blob/blob-router.ts';
+import { BlobAccounts } from './blob/blob-state.ts';
 import { ActivityLog, type ActivityEvent } from './arm/activity-log.ts';
 import { armRouter } from './arm/arm-router.ts';
 import { AsyncOperations } from './arm/async-operations.ts';
@@ -64,6 +66,10 @@ export type { ActivityEvent } from './arm/activity-log.ts';
  *
  *   // openid-client 6 (fetch): discovery(new URL(`${handle.origin}/${tenantId}/v2.0`), clientId, clientSecret)
  *
+ *   // @azure/storage-blob: the seeded storage accounts, path-style (localhost is path-style to the
+ *   // SDK), with Entra bearer tokens for https://storage.azure.com/.default
+ *   new ContainerClient(`${handle.blobEndpoint}/audit-checkpoints`, credential);
+ *
  * TLS: the https origin uses a certificate from the sandbox's own CA; a process trusts it when
  * NODE_EXTRA_CA_CERTS names `handle.caBundlePath` (or `caCertPath`) at process start.
  */
@@ -99,6 +105,11 @@ export interface SandboxHandle {
   armEndpoint: string;
   /** value for AZURE_POD_IDENTITY_AUTHORITY_HOST */
   imdsEndpoint: string;
+  /**
+   * `${origin}/<account>` of the first seeded storage account (the blob.core.windows.net
+   * equivalent, path-style); its container `audit-checkpoints` has version-level immutability.
+   */
+  blobEndpoint: string;
   /** PEM of the sandbox CA */
   caCertPath: string;
   /** NODE_EXTRA_CA_CERTS-ready bundle: the previous extra CAs (or the system bundle) + the sandbox CA */
@@ -114,6 +125,8 @@ export interface SandboxHandle {
   activityLog(): ActivityEvent[];
   close(): Promise<void>;
 }
+
+export const DEFAULT_CHECKPOINT_CONTAINER = 'audit-checkpoints';
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolveListen, reject) => {
@@ -228,10 +241,19 @@ function buildSandbox(b: BuildInput): SandboxHandle {
   const operations = new AsyncOperations();
   const entra: EntraContext = { origin, browserOrigin, directory, keys, issuer, sessions: new EntraSessions(), stats, logger };
 
+  // Blob Storage for the seeded storage accounts. The default container stands for one an operator
+  // made with `az storage container-rm create --enable-vlw` and a 1-day time-based retention policy.
+  const storageAccounts = seed.resourceGroups.flatMap((g) => g.resources.filter((r) => r.type === 'Microsoft.Storage/storageAccounts').map((r) => r.name.toLowerCase()));
+  const blobs = new BlobAccounts(storageAccounts);
+  const defaultAccount = storageAccounts[0] ?? 'sandbox';
+  if (storageAccounts.length > 0) blobs.createContainer(defaultAccount, DEFAULT_CHECKPOINT_CONTAINER, { versionLevelWorm: true, policy: { days: 1, state: 'Unlocked' } });
+
   const api = express();
   api.disable('x-powered-by');
   api.set('etag', false);
-  api.use(adminRouter({ stats, keys, activity }));
+  // First: its paths are /<account>/..., which no other sandbox route uses.
+  api.use(blobRouter({ accounts: blobs, origin, tenantId: directory.tenantId, keys, issuer }));
+  api.use(adminRouter({ stats, keys, activity, blobs }));
   api.use(discoveryRouter(entra));
   api.use(tokenRouter(entra));
   api.use(imdsRouter({ directory, issuer, stats, logger }));
@@ -252,6 +274,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
     authorityHost: origin,
     armEndpoint: origin,
     imdsEndpoint: origin,
+    blobEndpoint: `${origin}/${defaultAccount}`,
     caCertPath: b.tls.caCertPath,
     caBundlePath: b.caBundlePath,
     dataDir,

@@ -21,7 +21,7 @@ export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 
  */
 export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   // The audit log with signed checkpoints, retention and collapsed refusals (src/audit); sign-in records through it.
-  const audit = createAuditModule({ db: ctx.store, config: ctx.config.audit, logger: ctx.logger, metrics: ctx.metrics });
+  const audit = createAuditModule({ db: ctx.store, config: ctx.config.audit, logger: ctx.logger, metrics: ctx.metrics, credential: ctx.serviceCredential });
   audit.start();
   ctx.onShutdown(() => audit.close());
   // Sign-in and sessions (src/signin): every browser route sees res.locals.user/ability after this.

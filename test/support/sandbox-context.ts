@@ -12,6 +12,8 @@ export interface SandboxTestInfo {
   authorityHost: string;
   armEndpoint: string;
   imdsEndpoint: string;
+  /** `${origin}/<account>`: the sandbox Blob service, path-style */
+  blobEndpoint: string;
   caCertPath: string;
   caBundlePath: string;
   dataDir: string;

@@ -60,6 +60,9 @@ export async function auditWebRig(options: { dir?: string; extraRoutes?: WebRout
     config: {
       checkpointKeyPath: options.dir ? join(options.dir, 'keys', 'checkpoint.pem') : undefined,
       checkpointEvery: 5,
+      checkpointIntervalSeconds: 60,
+      checkpointDir: undefined,
+      checkpointBlobUrl: undefined,
       retentionDays: undefined,
       archiveDir: options.dir ? join(options.dir, 'archive') : '/nonexistent',
     },

@@ -1,15 +1,17 @@
-import { Router, type Request, type Response, type NextFunction } from 'express';
+import express, { Router, type Request, type Response, type NextFunction } from 'express';
 import type { ActivityLog } from '../arm/activity-log.ts';
+import { CONTAINER_NAME, type BlobAccounts } from '../blob/blob-state.ts';
 import type { SigningKeyStore } from '../keys/signing-keys.ts';
 import type { SandboxStats } from '../state/sandbox-stats.ts';
 
 /**
  * /_sandbox/*: operator endpoints of the sandbox itself (no Azure counterpart), for processes
  * that share a sandbox but not its handle — test workers, benchmarks, the demo: request counters,
- * the activity log, and signing-key rotation. POSTs need `X-Sandbox-Admin: true`, a header a
+ * the activity log, signing-key rotation, and Blob containers with version-level immutability
+ * (what `az storage container-rm create --enable-vlw` plus a retention policy make). POSTs need `X-Sandbox-Admin: true`, a header a
  * cross-site form cannot send.
  */
-export function adminRouter(deps: { stats: SandboxStats; keys: SigningKeyStore; activity: ActivityLog }): Router {
+export function adminRouter(deps: { stats: SandboxStats; keys: SigningKeyStore; activity: ActivityLog; blobs: BlobAccounts }): Router {
   const router = Router();
   const guard = (req: Request, res: Response, next: NextFunction) => {
     if (req.get('x-sandbox-admin') !== 'true') {
@@ -27,6 +29,22 @@ export function adminRouter(deps: { stats: SandboxStats; keys: SigningKeyStore; 
   });
   router.post('/_sandbox/signing-keys/rotate', guard, (_req, res) => {
     res.json(deps.keys.rotate());
+  });
+  router.post('/_sandbox/blob/containers', guard, express.json({ limit: '4kb' }), (req, res) => {
+    const body = (req.body ?? {}) as { account?: unknown; name?: unknown; retentionDays?: unknown; versionLevelWorm?: unknown };
+    const account = typeof body.account === 'string' ? body.account : deps.blobs.accountNames()[0];
+    const days = body.retentionDays;
+    if (!account || !deps.blobs.hasAccount(account) || typeof body.name !== 'string' || !CONTAINER_NAME.test(body.name)) {
+      res.status(400).json({ error: { code: 'InvalidRequest', message: 'Send {account?, name, retentionDays?, versionLevelWorm?} with a seeded storage account and a valid container name.' } });
+      return;
+    }
+    if (days !== undefined && (typeof days !== 'number' || !Number.isSafeInteger(days) || days < 1 || days > 146_000)) {
+      res.status(400).json({ error: { code: 'InvalidRequest', message: 'retentionDays must be a whole number of days from 1 to 146000.' } });
+      return;
+    }
+    const worm = body.versionLevelWorm !== false;
+    const c = deps.blobs.createContainer(account, body.name, { versionLevelWorm: worm, ...(worm && days !== undefined ? { policy: { days, state: 'Unlocked' as const } } : {}) });
+    res.status(201).json({ account, name: c.name, versionLevelWorm: c.versionLevelWorm, retentionDays: c.policy?.days ?? null });
   });
   router.get('/_sandbox/activity', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ value: deps.activity.all() });

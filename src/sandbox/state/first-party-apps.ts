@@ -28,6 +28,12 @@ export const ARM_ACCEPTED_AUDIENCES = [
   'https://management.core.windows.net',
 ];
 
+/** Azure Storage: tokens for `https://storage.azure.com/.default` carry aud https://storage.azure.com. */
+export const STORAGE_APP_ID = 'e406a681-f3d4-42a8-90b6-c2b029497af1';
+export const STORAGE_AUDIENCE = 'https://storage.azure.com';
+/** Every audience the Blob service accepts on a bearer token (the sandbox has no account-specific hosts). */
+export const STORAGE_ACCEPTED_AUDIENCES = ['https://storage.azure.com', 'https://storage.azure.com/', STORAGE_APP_ID];
+
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 export const TOKEN_EXCHANGE_APP_ID = 'fb60f99c-7a34-4190-8149-302f77469936';
 export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
@@ -38,6 +44,15 @@ export const FIRST_PARTY_RESOURCES: FirstPartyResource[] = [
     displayName: 'Windows Azure Service Management API',
     identifierUris: ['https://management.azure.com/', 'https://management.core.windows.net/'],
     audience: ARM_AUDIENCE,
+    accessTokenVersion: 1,
+    scopes: ['user_impersonation'],
+    userConsentable: [],
+  },
+  {
+    appId: STORAGE_APP_ID,
+    displayName: 'Azure Storage',
+    identifierUris: ['https://storage.azure.com/', 'https://storage.azure.com'],
+    audience: STORAGE_AUDIENCE,
     accessTokenVersion: 1,
     scopes: ['user_impersonation'],
     userConsentable: [],
