@@ -142,17 +142,21 @@ export async function verifyWithCheckpoints(deps: CheckpointVerifyDeps, opts: Ve
     window = await coverage(deps, mine, covered, anchor?.throughSeq ?? 0);
     const uncovered = window.oldestUncovered;
     if (uncovered && window.lastEntry) {
-      const behind = secondsBetween(uncovered.ts, window.lastEntry.ts);
-      const newest = window.newestCheckpoint ? `the newest checkpoint is of seq ${window.newestCheckpoint.seq}, signed at ${window.newestCheckpoint.ts}` : 'there is no checkpoint at all';
-      if (behind > window.windowSeconds) {
+      // The log kept being written for longer than the window after the newest checkpoint (or, with
+      // none, after its first uncovered entry), and the uncovered entries' deadline has passed by
+      // the clock too (so entries appended after a quiet spell, still inside their window, pass).
+      const reference = window.newestCheckpoint?.ts ?? uncovered.ts;
+      const behind = secondsBetween(reference, window.lastEntry.ts);
+      const waited = secondsBetween(uncovered.ts, clock().toISOString());
+      const newest = window.newestCheckpoint ? `the newest checkpoint (seq ${window.newestCheckpoint.seq}, ${window.newestCheckpoint.ts})` : 'the first uncovered entry';
+      if (behind > window.windowSeconds && waited > window.windowSeconds) {
         add({
           seq: uncovered.seq,
           kind: 'uncovered',
-          message: `entries ${uncovered.seq}..${window.lastEntry.seq} are not covered by a signed checkpoint, though entry ${uncovered.seq} (${uncovered.ts}) is ${Math.round(behind)} s older than the last entry (${window.lastEntry.ts}) and the window is ${window.windowSeconds} s; ${newest}: checkpoints were removed from every store read (entries after them may have been cut off), or none were taken`,
+          message: `entries ${uncovered.seq}..${window.lastEntry.seq} are not covered by a signed checkpoint: ${newest} is ${Math.round(behind)} s older than the last entry (seq ${window.lastEntry.seq}, ${window.lastEntry.ts}), but the window is ${window.windowSeconds} s. Checkpoints after seq ${covered} were removed from every store read (and entries after them may have been cut off), or none were taken`,
         });
-      } else {
-        const age = secondsBetween(uncovered.ts, clock().toISOString());
-        if (age > window.windowSeconds) warnings.push(`entries ${uncovered.seq}..${window.lastEntry.seq} have waited ${Math.round(age)} s for a checkpoint (window ${window.windowSeconds} s): is the service running? \`elevate audit checkpoint\` takes one now`);
+      } else if (waited > window.windowSeconds) {
+        warnings.push(`entries ${uncovered.seq}..${window.lastEntry.seq} have waited ${Math.round(waited)} s for a checkpoint (window ${window.windowSeconds} s): is the service running? \`elevate audit checkpoint\` takes one now`);
       }
     }
   }

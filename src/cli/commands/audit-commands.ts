@@ -10,8 +10,9 @@ import { Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { verifyArchiveDir } from '../../audit/audit-archive-file.ts';
 import { CheckpointKeyError, loadCheckpointKey, publicKeyPem, type CheckpointKey } from '../../audit/audit-checkpoint-key.ts';
-import { createCheckpointStore } from '../../audit/audit-checkpoint-store.ts';
-import { verifyWithCheckpoints, type VerifyProblem } from '../../audit/audit-checkpoint-verify.ts';
+import { createCheckpointStore, type ExternalCheckpointStore } from '../../audit/audit-checkpoint-store.ts';
+import { createExternalCheckpointStores } from '../../audit/audit-checkpoint-stores.ts';
+import { verifyWithCheckpoints, type CheckpointWindow, type VerifyProblem } from '../../audit/audit-checkpoint-verify.ts';
 import { createCheckpointer } from '../../audit/audit-checkpointer.ts';
 import { writeAuditExport, type ExportFormat } from '../../audit/audit-export.ts';
 import { createAuditLog } from '../../audit/audit-log.ts';
@@ -23,6 +24,7 @@ import { loadConfig, type Config } from '../../config/load-config.ts';
 import { openDatabase, type Database } from '../../store/database.ts';
 import { openStore } from '../../store/migrations.ts';
 import { CliError, outputOption, print, type OutputFormat } from '../cli-output.ts';
+import { openServiceCredential, reexecForSandboxTrust } from './levels-cli-context.ts';
 
 interface VerifyFlags {
   db?: string;
@@ -31,6 +33,32 @@ interface VerifyFlags {
   archives?: boolean;
   key?: string;
   archiveDir?: string;
+  checkpointDir?: string;
+  checkpointBlobUrl?: string;
+}
+
+/**
+ * The external checkpoint stores to read or write: the flags' or the configuration's directory and
+ * Blob container (the container through Elevate's service credential; in sandbox mode the running
+ * sandbox's). A verifier never creates a missing directory: that is a finding.
+ */
+async function externalStores(config: Config, flags: { checkpointDir?: string | undefined; checkpointBlobUrl?: string | undefined }, create: boolean): Promise<ExternalCheckpointStore[]> {
+  const checkpointDir = flags.checkpointDir ?? config.audit.checkpointDir;
+  const checkpointBlobUrl = flags.checkpointBlobUrl ?? config.audit.checkpointBlobUrl;
+  if (checkpointBlobUrl !== undefined && !/^https:\/\//.test(checkpointBlobUrl)) throw new CliError('--checkpoint-blob-url must be an https:// container URL');
+  const credential = checkpointBlobUrl ? await openServiceCredential(config) : undefined;
+  return createExternalCheckpointStores({ checkpointDir, checkpointBlobUrl }, { create, ...(credential ? { credential } : {}) });
+}
+
+/** Sandbox mode with a Blob container: this process must trust the sandbox CA first. */
+async function needsSandboxTrust(config: Config, flags: { checkpointBlobUrl?: string | undefined }): Promise<boolean> {
+  if (!(flags.checkpointBlobUrl ?? config.audit.checkpointBlobUrl)) return false;
+  return reexecForSandboxTrust();
+}
+
+function windowLine(w: CheckpointWindow): string {
+  const newest = w.newestCheckpoint ? `newest checkpoint: seq ${w.newestCheckpoint.seq} at ${w.newestCheckpoint.ts} (${w.newestCheckpoint.ageSeconds} s ago)` : 'no checkpoint yet';
+  return `checkpoint window ${w.windowSeconds} s (ELEVATE_AUDIT_CHECKPOINT_INTERVAL_SECONDS ${w.intervalSeconds} + ${w.graceSeconds} s grace); ${newest}; last entry: ${w.lastEntry ? `seq ${w.lastEntry.seq} at ${w.lastEntry.ts}` : 'none'}`;
 }
 
 /** Opens an existing database read-only: verifying must never create a database or write to one. */
@@ -91,20 +119,37 @@ async function plainVerify(db: Database): Promise<VerifyResult> {
 }
 
 async function verifyCommand(flags: VerifyFlags): Promise<void> {
-  const needsConfig = flags.db === undefined || ((flags.checkpoints || flags.archives) && (flags.key === undefined || flags.archiveDir === undefined));
-  const config = needsConfig ? loadConfig() : undefined;
-  const path = flags.db ?? config!.dbPath;
-  if (!flags.checkpoints && !flags.archives) return chainOnly(path, flags.output);
-
+  if (!flags.checkpoints && !flags.archives) return chainOnly(flags.db ?? loadConfig().dbPath, flags.output);
+  // The window, the external stores and the interval come from the configuration.
+  const config = loadConfig();
+  if (await needsSandboxTrust(config, flags)) return;
+  const path = flags.db ?? config.dbPath;
   const key = checkpointKey(flags.key, config, false);
-  const archiveDir = flags.archiveDir ?? config!.audit.archiveDir;
+  const archiveDir = flags.archiveDir ?? config.audit.archiveDir;
+  const externals = await externalStores(config, flags, false);
   const db = await openExisting(path);
   let summary: Record<string, unknown>;
   let problem: VerifyProblem | undefined;
   try {
-    const r = await verifyWithCheckpoints({ db, key, store: createCheckpointStore(db, archiveDir), ...(config ? { every: config.audit.checkpointEvery } : {}) });
+    const r = await verifyWithCheckpoints({
+      db,
+      key,
+      store: createCheckpointStore(db, archiveDir, externals),
+      every: config.audit.checkpointEvery,
+      intervalSeconds: config.audit.checkpointIntervalSeconds,
+    });
     problem = r.firstProblem;
-    summary = { ok: r.ok, entriesChecked: r.chain.entriesChecked, lastSeq: r.chain.lastSeq, lastHash: r.chain.lastHash, firstBreak: r.firstProblem ?? null, checkpoints: r.checkpoints, warnings: r.warnings };
+    summary = {
+      ok: r.ok,
+      entriesChecked: r.chain.entriesChecked,
+      lastSeq: r.chain.lastSeq,
+      lastHash: r.chain.lastHash,
+      firstBreak: r.firstProblem ?? null,
+      checkpoints: r.checkpoints,
+      stores: ['audit_checkpoints table', archiveDir, ...externals.map((e) => e.name)],
+      window: r.window ?? null,
+      warnings: r.warnings,
+    };
     if (flags.archives) {
       const archives = await verifyArchiveDir(archiveDir, key);
       const anchor = await createAuditLog(db).anchor();
@@ -121,6 +166,7 @@ async function verifyCommand(flags: VerifyFlags): Promise<void> {
   print(flags.output, summary, () => [
     { ok: summary.ok, entries: summary.entriesChecked, lastSeq: summary.lastSeq, checkpoints: (summary.checkpoints as { verified: number }).verified, breakAt: problem?.seq ?? '', kind: problem?.kind ?? '' },
   ]);
+  if (summary.window) process.stderr.write(`elevate: ${windowLine(summary.window as CheckpointWindow)}\n`);
   for (const w of summary.warnings as string[]) process.stderr.write(`elevate: warning: ${w}\n`);
   if (problem) {
     process.stderr.write(`elevate: audit verification failed${problem.seq !== null ? ` at seq ${problem.seq}` : ''} (${problem.kind}): ${problem.message}\n`);
@@ -208,10 +254,12 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
 
 async function checkpointCommand(flags: { db?: string; key?: string; archiveDir?: string; output: OutputFormat }): Promise<void> {
   const config = loadConfig();
+  if (await needsSandboxTrust(config, {})) return;
   const key = checkpointKey(flags.key, config, true);
+  const externals = await externalStores(config, {}, true);
   const db = await openWritable(flags.db ?? config.dbPath);
   try {
-    const checkpointer = createCheckpointer({ db, key, store: createCheckpointStore(db, flags.archiveDir ?? config.audit.archiveDir), every: config.audit.checkpointEvery });
+    const checkpointer = createCheckpointer({ db, key, store: createCheckpointStore(db, flags.archiveDir ?? config.audit.archiveDir, externals), every: config.audit.checkpointEvery });
     const cp = await checkpointer.checkpointNow('on-demand').catch((err: unknown) => {
       throw new CliError((err as Error).message);
     });
@@ -226,12 +274,14 @@ async function retentionCommand(flags: { db?: string; key?: string; archiveDir?:
   const days = flags.days !== undefined ? Number(flags.days) : config.audit.retentionDays;
   if (days === undefined) throw new CliError('no retention period: pass --days <n> or set ELEVATE_AUDIT_RETENTION_DAYS');
   if (!Number.isSafeInteger(days) || days < 1) throw new CliError(`--days must be a positive whole number of days, got ${JSON.stringify(flags.days)}`);
+  if (await needsSandboxTrust(config, {})) return;
   const key = checkpointKey(flags.key, config, false);
   const archiveDir = flags.archiveDir ?? config.audit.archiveDir;
+  const externals = await externalStores(config, {}, true);
   const db = await openWritable(flags.db ?? config.dbPath);
   try {
     const audit = createAuditLog(db);
-    const checkpointer = createCheckpointer({ db, key, store: createCheckpointStore(db, archiveDir), every: config.audit.checkpointEvery });
+    const checkpointer = createCheckpointer({ db, key, store: createCheckpointStore(db, archiveDir, externals), every: config.audit.checkpointEvery });
     const result = await archiveExpired({ db, audit, checkpointer, archiveDir, retentionDays: days }).catch((err: unknown) => {
       throw new CliError((err as Error).message.split('\n')[0]!);
     });
@@ -252,10 +302,12 @@ export function registerAuditCommands(program: Command): void {
     .command('verify')
     .description('Recompute the audit hash chain: exit 0 when intact, 1 at the first broken entry, 2 on a usage or file error')
     .addOption(dbOption())
-    .option('--checkpoints', 'also check the signed checkpoints: detects a truncated tail, a rewritten chain, an unsealed anchor')
+    .option('--checkpoints', 'also check the signed checkpoints in every configured store: detects a truncated tail, a rewritten chain, an unsealed anchor, entries left uncovered longer than the window')
     .option('--archives', 'also verify the archive files and that the chain continues from the last one (implies the checkpoint key)')
     .addOption(keyOption())
     .addOption(archiveDirOption())
+    .option('--checkpoint-dir <dir>', 'external checkpoint directory to read (default: ELEVATE_AUDIT_CHECKPOINT_DIR)')
+    .option('--checkpoint-blob-url <url>', 'immutable Blob container of checkpoints to read (default: ELEVATE_AUDIT_CHECKPOINT_BLOB_URL)')
     .addOption(outputOption())
     .action((flags: VerifyFlags) => verifyCommand(flags));
 

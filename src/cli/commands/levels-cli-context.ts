@@ -103,7 +103,7 @@ export async function reexecForSandboxTrust(): Promise<boolean> {
 }
 
 /** The running sandbox's endpoints, rebuilt from the configured ports and seed, and checked to answer. */
-async function runningSandbox(config: Config): Promise<SandboxEndpointSource> {
+export async function runningSandbox(config: Config): Promise<SandboxEndpointSource> {
   const { loadSeed } = await import('../../sandbox/seed/load-seed.ts');
   const { buildTenantInfo } = await import('../../sandbox/seed/tenant-info.ts');
   const origin = `https://localhost:${config.sandbox.httpsPort}`;
@@ -141,6 +141,14 @@ export async function openRegistryContext(): Promise<CliRegistryContext> {
 async function sandboxTenantId(config: Config): Promise<string> {
   const { loadSeed } = await import('../../sandbox/seed/load-seed.ts');
   return loadSeed(config.sandbox.seedFile).tenant.id;
+}
+
+/** Elevate's service credential for the configured tenant, or for the running sandbox in sandbox mode. */
+export async function openServiceCredential(config: Config): Promise<TokenCredential> {
+  const sandbox = config.mode === 'sandbox' ? await runningSandbox(config) : undefined;
+  const endpoints = resolveAzureEndpoints(config, sandbox);
+  applySdkEnvironment(endpoints);
+  return createServiceCredential(endpoints, resolveServiceCredentialSource(config, sandbox));
 }
 
 /** Registry plus level enforcement over ARM with Elevate's governance credential. */
