@@ -1,0 +1,136 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createBlobCheckpointStore } from '../../src/audit/audit-checkpoint-blob-store.ts';
+import { createDirectoryCheckpointStore } from '../../src/audit/audit-checkpoint-dir-store.ts';
+import { createCheckpointStore, type ExternalCheckpointStore } from '../../src/audit/audit-checkpoint-store.ts';
+import { createCheckpointer } from '../../src/audit/audit-checkpointer.ts';
+import { appendMany, dropGuards, rig, useTempDir } from '../audit/audit-tamper-fixtures.ts';
+import { immutableContainer, sandboxServiceCredential } from '../support/sandbox-blob.ts';
+import { sandboxInfo } from '../support/sandbox-context.ts';
+
+/**
+ * `elevate audit verify --checkpoints` against every configured checkpoint store, with a key: a
+ * tail deleted after the last checkpoint in the database fails (exit 1) and says why.
+ */
+
+const tempDir = useTempDir();
+const BIN = fileURLToPath(new URL('../../bin/elevate.js', import.meta.url));
+const MINUTE = 60_000;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function elevate(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: tempDir(), env: { PATH: process.env.PATH ?? '', ...env }, timeout: 90_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * A log whose entries are checkpointed every 10 and on the schedule (as the service does), also
+ * into `externals`; the clock is the fixture's, so entry times are now-ish and one minute apart
+ * where the test says so.
+ */
+async function serviceLog(externals: (dir: string) => ExternalCheckpointStore[], plan: Array<{ entries: number; thenMinutes: number }>) {
+  const r = await rig(tempDir(), 10);
+  const start = Date.now() - 60 * MINUTE;
+  r.time.advance(start - r.time.now());
+  const stores = externals(r.dir);
+  const store = createCheckpointStore(r.db, r.archiveDir, stores);
+  const checkpointer = createCheckpointer({ db: r.db, key: r.key, store, every: 10, clock: r.time.clock });
+  let i = 0;
+  for (const step of plan) {
+    for (let n = 0; n < step.entries; n++, i++) {
+      await appendMany(r.audit, 1, i);
+      await checkpointer.maybeCheckpoint();
+    }
+    r.time.advance(step.thenMinutes * MINUTE);
+    await checkpointer.tick();
+  }
+  return { ...r, dbPath: join(r.dir, 'elevate.db') };
+}
+
+/** The attacker holds the database file and the archive directory. */
+async function cutTail(r: Awaited<ReturnType<typeof serviceLog>>, afterSeq: number, checkpointsAfter: number): Promise<void> {
+  await dropGuards(r.db);
+  await r.db.run('DELETE FROM audit_log WHERE seq > ?', [afterSeq]);
+  await r.db.run('DELETE FROM audit_checkpoints WHERE seq > ?', [checkpointsAfter]);
+  const kept = readFileSync(r.store.logPath, 'utf8').split('\n').filter((l) => l !== '' && (JSON.parse(l) as { seq: number }).seq <= checkpointsAfter);
+  writeFileSync(r.store.logPath, kept.map((l) => `${l}\n`).join(''));
+  await r.db.close();
+}
+
+describe('elevate audit verify --checkpoints with external stores', { timeout: 180_000 }, () => {
+  it('passes an intact log and prints the window and the newest checkpoint age', async () => {
+    const r = await serviceLog((dir) => [createDirectoryCheckpointStore(join(dir, 'cps'), { create: true })], [{ entries: 35, thenMinutes: 1 }]);
+    await r.db.close();
+    const env = { ELEVATE_AUDIT_CHECKPOINT_KEY: r.key.path, ELEVATE_AUDIT_ARCHIVE_DIR: r.archiveDir, ELEVATE_AUDIT_CHECKPOINT_DIR: join(r.dir, 'cps') };
+    const run = await elevate(['audit', 'verify', '--db', r.dbPath, '--checkpoints', '--output', 'json'], env);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({ ok: true, checkpoints: { latestSeq: 35 }, window: { intervalSeconds: 60, windowSeconds: 90, newestCheckpoint: { seq: 35 }, lastEntry: { seq: 35 }, oldestUncovered: null } });
+    expect(out.stores).toContain(`checkpoint directory ${join(r.dir, 'cps')}`);
+    expect(run.stderr).toMatch(/checkpoint window 90 s \(ELEVATE_AUDIT_CHECKPOINT_INTERVAL_SECONDS 60 \+ 30 s grace\); newest checkpoint: seq 35 at \S+ \(\d+ s ago\)/);
+  });
+
+  it('fails a tail deleted after the last checkpoint in the database: the checkpoint directory still covers it', async () => {
+    const r = await serviceLog((dir) => [createDirectoryCheckpointStore(join(dir, 'cps'), { create: true })], [{ entries: 35, thenMinutes: 1 }]);
+    await cutTail(r, 30, 30);
+    const env = { ELEVATE_AUDIT_CHECKPOINT_KEY: r.key.path, ELEVATE_AUDIT_ARCHIVE_DIR: r.archiveDir, ELEVATE_AUDIT_CHECKPOINT_DIR: join(r.dir, 'cps') };
+    const run = await elevate(['audit', 'verify', '--db', r.dbPath, '--checkpoints'], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/audit verification failed at seq 31 \(truncated\): a checkpoint signed at \S+ covers seq 35, but the log ends at seq 30: entries 31\.\.35 were removed/);
+    // The same database without the external store looks intact: the store is what catches it.
+    const without = await elevate(['audit', 'verify', '--db', r.dbPath, '--checkpoints'], { ELEVATE_AUDIT_CHECKPOINT_KEY: r.key.path, ELEVATE_AUDIT_ARCHIVE_DIR: r.archiveDir });
+    expect(without.code).toBe(0);
+  });
+
+  it('fails a tail deleted together with its checkpoints when the newest surviving checkpoint is older than the window', async () => {
+    const r = await serviceLog(() => [], [
+      { entries: 30, thenMinutes: 10 },
+      { entries: 5, thenMinutes: 10 },
+      { entries: 5, thenMinutes: 1 },
+    ]);
+    await cutTail(r, 35, 30);
+    const run = await elevate(['audit', 'verify', '--db', r.dbPath, '--checkpoints'], { ELEVATE_AUDIT_CHECKPOINT_KEY: r.key.path, ELEVATE_AUDIT_ARCHIVE_DIR: r.archiveDir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/checkpoint window 90 s/);
+    expect(run.stderr).toMatch(/audit verification failed at seq 31 \(uncovered\): entries 31\.\.35 are not covered by a signed checkpoint: the newest checkpoint \(seq 30, \S+\) is 600 s older than the last entry \(seq 35, \S+\), but the window is 90 s/);
+  });
+
+  it('fails when a configured checkpoint directory is gone', async () => {
+    const r = await serviceLog((dir) => [createDirectoryCheckpointStore(join(dir, 'cps'), { create: true })], [{ entries: 12, thenMinutes: 1 }]);
+    await r.db.close();
+    rmSync(join(r.dir, 'cps'), { recursive: true, force: true });
+    const run = await elevate(['audit', 'verify', '--db', r.dbPath, '--checkpoints'], { ELEVATE_AUDIT_CHECKPOINT_KEY: r.key.path, ELEVATE_AUDIT_ARCHIVE_DIR: r.archiveDir, ELEVATE_AUDIT_CHECKPOINT_DIR: join(r.dir, 'cps') });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/\(store-unreadable\): checkpoint directory .* could not be read \(.* does not exist\)/);
+  });
+
+  it('reads the Blob container through the running sandbox and fails a truncated tail', async () => {
+    const containerUrl = await immutableContainer();
+    const r = await serviceLog(() => [createBlobCheckpointStore({ containerUrl, credential: sandboxServiceCredential() })], [{ entries: 35, thenMinutes: 1 }]);
+    await cutTail(r, 30, 30);
+    const s = sandboxInfo();
+    const env = {
+      ELEVATE_AUDIT_CHECKPOINT_KEY: r.key.path,
+      ELEVATE_AUDIT_ARCHIVE_DIR: r.archiveDir,
+      ELEVATE_AUDIT_CHECKPOINT_BLOB_URL: containerUrl,
+      ELEVATE_SANDBOX_PORT: new URL(s.origin).port,
+      ELEVATE_SANDBOX_DATA_DIR: s.dataDir,
+      NODE_EXTRA_CA_CERTS: s.caBundlePath,
+    };
+    const run = await elevate(['audit', 'verify', '--db', r.dbPath, '--checkpoints', '--output', 'json'], env);
+    expect(run.stderr).toMatch(/\(truncated\): .*entries 31\.\.35 were removed/);
+    expect(run.code).toBe(1);
+    expect((JSON.parse(run.stdout) as { stores: string[] }).stores).toContain(`checkpoint blob container ${containerUrl}`);
+  });
+});
