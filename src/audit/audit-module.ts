@@ -48,6 +48,8 @@ export interface AuditModule {
   overview: OverviewSource;
   verifier: AuditVerifier;
   checkpointer: Checkpointer | undefined;
+  /** One readiness check per external checkpoint store: it answers (directory exists, container reachable with Elevate's credential). */
+  readiness: Array<{ name: string; check: () => Promise<void> }>;
   /** Archives what has expired now; throws when retention is not configured. */
   runRetention(): Promise<ArchiveResult | undefined>;
   /** Starts the checkpoint, retention and refusal-flush timers (all unref'd). */
@@ -126,6 +128,7 @@ export function createAuditModule(deps: AuditModuleDeps): AuditModule {
     overview: createOverviewSource(deps.db, { clock }),
     verifier,
     checkpointer,
+    readiness: (checkpointer?.store.externals ?? []).map((store, i) => ({ name: `audit-checkpoint-store-${i + 1}`, check: () => store.probe() })),
     runRetention,
     start() {
       recorder.start();

@@ -10,6 +10,8 @@ import type { ServiceContext } from './service-context.ts';
 
 /** What capabilities add to the web app: their routers, shared middleware, sign-in links, home page. */
 export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 'home'> & {
+  /** Readiness checks of the capabilities' own dependencies (e.g. the external audit checkpoint stores). */
+  readiness?: WebAppDeps['readiness'];
   /** Settles when start-up work the routes depend on is done (e.g. the sandbox agent registered). */
   ready?: Promise<void>;
 };
@@ -59,6 +61,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
     routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
     auth: signIn.auth,
+    readiness: audit.readiness,
     ready: levels.ready,
   };
 }

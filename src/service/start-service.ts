@@ -98,7 +98,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       sandbox,
       onShutdown: (fn) => cleanup.push(async () => fn()),
     };
-    const { ready, ...mounted } = (options.routes ?? serviceRoutes)(context);
+    const { ready, readiness: capabilityReadiness = [], ...mounted } = (options.routes ?? serviceRoutes)(context);
     // Listen only once the routes can answer: an agent calling right after start must be known.
     await ready;
     const app = createWebApp({
@@ -108,7 +108,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       trustProxy: config.http.trustProxy,
       https: config.http.publicUrl?.startsWith('https://') ?? false,
       authorizeOrigin: endpoints.browserAuthorityHost,
-      readiness: [databaseCheck(store), migrationsCheck(store), policiesCheck(() => context.policies !== undefined), identityDiscoveryCheck(endpoints)],
+      readiness: [databaseCheck(store), migrationsCheck(store), policiesCheck(() => context.policies !== undefined), identityDiscoveryCheck(endpoints), ...capabilityReadiness],
       ...(sandbox ? { sandbox: { tenantId: sandbox.tenant.tenantId, users: sandbox.tenant.users.map((u) => ({ upn: u.upn, displayName: u.displayName, appRoles: u.appRoles })) } } : {}),
       ...mounted,
     });

@@ -121,6 +121,12 @@ describe('scheduled checkpoints', () => {
     const seqs = (await r.store.readAll()).checkpoints.map((c) => c.seq);
     expect(seqs).toEqual([4, 6]);
     expect(readdirSync(checkpointDir)).toHaveLength(2);
+
+    // Readiness reports the store: reachable, then gone.
+    expect(module.readiness.map((c) => c.name)).toEqual(['audit-checkpoint-store-1']);
+    await module.readiness[0]!.check();
+    rmSync(checkpointDir, { recursive: true, force: true });
+    await expect(module.readiness[0]!.check()).rejects.toThrow(/ENOENT/);
     await r.db.close();
   });
 

@@ -102,7 +102,8 @@ describe('elevate audit verify --checkpoints', { timeout: 180_000 }, () => {
     const cut = await elevate(['audit', 'verify', '--db', log.dbPath, '--checkpoints', '--output', 'json'], { env: log.env });
     expect(cut.code).toBe(1);
     expect(JSON.parse(cut.stdout).firstBreak).toMatchObject({ seq: 36, kind: 'truncated' });
-    expect(cut.stderr).toMatch(/^elevate: audit verification failed at seq 36 \(truncated\): .*entries 36\.\.39 were removed\n$/);
+    // After the window line (the interval and the newest checkpoint's age), the first problem, last.
+    expect(cut.stderr).toMatch(/^elevate: checkpoint window 90 s .*\nelevate: audit verification failed at seq 36 \(truncated\): .*entries 36\.\.39 were removed\n$/);
   });
 
   it('needs a key, and a key that exists', async () => {
