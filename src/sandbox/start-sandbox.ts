@@ -243,16 +243,32 @@ function buildSandbox(b: BuildInput): SandboxHandle {
 
   // Blob Storage for the seeded storage accounts. The default container stands for one an operator
   // made with `az storage container-rm create --enable-vlw` and a 1-day time-based retention policy.
-  const storageAccounts = seed.resourceGroups.flatMap((g) => g.resources.filter((r) => r.type === 'Microsoft.Storage/storageAccounts').map((r) => r.name.toLowerCase()));
+  const subscriptionIds = new Map(seed.subscriptions.map((sub) => [sub.key, sub.subscriptionId]));
+  const storageAccounts = Object.fromEntries(
+    seed.resourceGroups.flatMap((g) =>
+      g.resources
+        .filter((r) => r.type === 'Microsoft.Storage/storageAccounts')
+        .map((r) => [r.name.toLowerCase(), `/subscriptions/${subscriptionIds.get(g.subscription)}/resourceGroups/${g.name}/providers/Microsoft.Storage/storageAccounts/${r.name}`]),
+    ),
+  );
   const blobs = new BlobAccounts(storageAccounts);
-  const defaultAccount = storageAccounts[0] ?? 'sandbox';
-  if (storageAccounts.length > 0) blobs.createContainer(defaultAccount, DEFAULT_CHECKPOINT_CONTAINER, { versionLevelWorm: true, policy: { days: 1, state: 'Unlocked' } });
+  const defaultAccount = blobs.accountNames()[0] ?? 'sandbox';
+  if (blobs.hasAccount(defaultAccount)) blobs.createContainer(defaultAccount, DEFAULT_CHECKPOINT_CONTAINER, { versionLevelWorm: true, policy: { days: 1, state: 'Unlocked' } });
 
   const api = express();
   api.disable('x-powered-by');
   api.set('etag', false);
   // First: its paths are /<account>/..., which no other sandbox route uses.
-  api.use(blobRouter({ accounts: blobs, origin, tenantId: directory.tenantId, keys, issuer }));
+  api.use(
+    blobRouter({
+      accounts: blobs,
+      origin,
+      tenantId: directory.tenantId,
+      keys,
+      issuer,
+      isAllowed: (principalId, action, scope, dataAction) => state.rbac().check({ principalId, action, scope, dataAction }).allowed,
+    }),
+  );
   api.use(adminRouter({ stats, keys, activity, blobs }));
   api.use(discoveryRouter(entra));
   api.use(tokenRouter(entra));

@@ -5,7 +5,7 @@ import { BlobAccounts, CONTAINER_NAME } from '../../src/sandbox/blob/blob-state.
 
 function accounts(start = Date.parse('2026-03-01T00:00:00Z')) {
   let now = start;
-  const a = new BlobAccounts(['acct'], () => new Date(now));
+  const a = new BlobAccounts({ acct: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct' }, () => new Date(now));
   return { a, advanceDays: (d: number) => void (now += d * 86_400_000) };
 }
 
@@ -57,5 +57,6 @@ describe('sandbox blob state', () => {
     const { a } = accounts();
     expect(() => a.createContainer('acct', 'Bad', { versionLevelWorm: false })).toThrow(/invalid container name/);
     expect(() => a.createContainer('nope', 'abc', { versionLevelWorm: false })).toThrow(/no storage account/);
+    expect(a.containerScope('acct', 'abc')).toBe('/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct/blobServices/default/containers/abc');
   });
 });

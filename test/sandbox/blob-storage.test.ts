@@ -1,3 +1,4 @@
+import { ClientSecretCredential } from '@azure/identity';
 import { ContainerClient, RestError } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
 import { sandboxInfo } from '../support/sandbox-context.ts';
@@ -92,5 +93,20 @@ describe('sandbox Blob service', () => {
     expect(res.headers.get('x-ms-error-code')).toBe('NoAuthenticationInformation');
     expect(res.headers.get('www-authenticate')).toBe(`Bearer authorization_uri=${s.origin}/${s.tenant.tenantId}/oauth2/authorize resource_id=https://storage.azure.com`);
     expect(await res.text()).toMatch(/<Code>NoAuthenticationInformation<\/Code>/);
+  });
+
+  it('authorizes with Azure RBAC: an app without a storage data role on the account gets 403 AuthorizationPermissionMismatch', async () => {
+    const url = await immutableContainer();
+    const s = sandboxInfo();
+    const dashboard = s.tenant.otherApps.find((a) => a.key === 'dashboard')!;
+    const cred = new ClientSecretCredential(s.tenant.tenantId, dashboard.clientId, dashboard.clientSecret!, { authorityHost: s.authorityHost, disableInstanceDiscovery: true });
+    const container = new ContainerClient(url, cred);
+    for (const call of [container.getProperties(), container.getBlockBlobClient('w').upload('w', 1), container.listBlobsFlat().next(), container.getBlobClient('w').download()]) {
+      expect(await refusal(call)).toMatchObject({ statusCode: 403, code: 'AuthorizationPermissionMismatch' });
+    }
+    // Elevate's identity holds Storage Blob Data Contributor on the account (seed), so the same calls pass.
+    const elevate = new ContainerClient(url, sandboxServiceCredential());
+    await elevate.getBlockBlobClient('w').upload('w', 1);
+    expect((await elevate.getBlobClient('w').downloadToBuffer()).toString()).toBe('w');
   });
 });

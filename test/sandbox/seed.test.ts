@@ -70,7 +70,11 @@ describe('the seeded tenant (contract)', () => {
     expect(byScope(`/subscriptions/${info.agent.subscriptionId}`)).toEqual(['Monitoring Contributor']);
     expect(mine.every((a) => a.description?.startsWith('Managed by Elevate'))).toBe(true);
     const elevateSp = state.allAssignments().filter((a) => a.principalId === info.elevateApp.servicePrincipalId);
-    expect(elevateSp.map((a) => a.scope)).toEqual(info.subscriptions.map((s) => s.id));
+    expect(elevateSp.filter((a) => !a.scope.includes('/providers/')).map((a) => a.scope)).toEqual(info.subscriptions.map((s) => s.id));
+    // and Storage Blob Data Contributor on the storage account, for the audit checkpoint containers
+    expect(elevateSp.filter((a) => a.scope.includes('/providers/')).map((a) => [state.roleDefinition(a.roleDefinitionId.split('/').pop()!)!.roleName, a.scope.split('/').pop()])).toEqual([
+      ['Storage Blob Data Contributor', 'stsredata01'],
+    ]);
     expect(elevateSp.every((a) => !a.description?.startsWith('Managed by Elevate'))).toBe(true);
   });
 });

@@ -16,11 +16,19 @@ import { isBlobName, type BlobAccounts, type StoredBlob, type StoredContainer } 
  * - Get Blob Properties  https://learn.microsoft.com/rest/api/storageservices/get-blob-properties
  * - Delete Blob  https://learn.microsoft.com/rest/api/storageservices/delete-blob
  * Conditional headers: https://learn.microsoft.com/rest/api/storageservices/specifying-conditional-headers-for-blob-service-operations
+ * Each operation is authorized with Azure RBAC at the container's ARM scope, with the action or
+ * data action the service checks (403 AuthorizationPermissionMismatch otherwise):
+ * https://learn.microsoft.com/rest/api/storageservices/authorize-with-azure-active-directory#permissions-for-calling-data-operations
  */
 
 export interface BlobRouterDeps extends BlobAuthContext {
   accounts: BlobAccounts;
+  /** The sandbox ARM's RBAC decision for the caller at a scope. */
+  isAllowed(principalId: string, action: string, scope: string, dataAction: boolean): boolean;
 }
+
+const CONTAINERS = 'Microsoft.Storage/storageAccounts/blobServices/containers';
+const permissionMismatch = (): BlobError => ({ status: 403, code: 'AuthorizationPermissionMismatch', message: 'This request is not authorized to perform this operation using this permission.' });
 
 /** The sandbox keeps blobs in memory: a Put Blob larger than this is refused (the service allows 5000 MiB). */
 const MAX_PUT_BYTES = 4 * 1024 * 1024;
@@ -184,21 +192,33 @@ async function handle(req: Request, res: Response, deps: BlobRouterDeps, t: Targ
   const auth = await authenticateBlobRequest(req, deps);
   if ('status' in auth) return auth;
   if (!t.container) return blobErrors.unsupportedOperation();
+  const scope = deps.accounts.containerScope(t.account, t.container);
+  const allowed = (action: string, dataAction: boolean) => deps.isAllowed(auth.principalId, action, scope, dataAction);
   const c = deps.accounts.container(t.account, t.container);
   const restype = t.query.get('restype');
   const comp = t.query.get('comp');
   if (t.blob === undefined) {
     if (restype !== 'container') return blobErrors.invalidQuery('restype', restype ?? '');
-    if (!c) return blobErrors.containerNotFound();
     if ((req.method === 'GET' || req.method === 'HEAD') && comp === null) {
+      if (!allowed(`${CONTAINERS}/read`, false)) return permissionMismatch();
+      if (!c) return blobErrors.containerNotFound();
       containerProperties(req, res, c);
       return undefined;
     }
-    if (req.method === 'GET' && comp === 'list') return listBlobs(req, res, deps, t, c);
+    if (req.method === 'GET' && comp === 'list') {
+      if (!allowed(`${CONTAINERS}/blobs/read`, true)) return permissionMismatch();
+      if (!c) return blobErrors.containerNotFound();
+      return listBlobs(req, res, deps, t, c);
+    }
     return req.method === 'GET' || req.method === 'HEAD' ? blobErrors.unsupportedOperation() : blobErrors.unsupportedVerb();
   }
   if (!isBlobName(t.blob)) return blobErrors.invalidResourceName();
   if (comp !== null || restype !== null) return blobErrors.unsupportedOperation();
+  const dataAction = { PUT: 'write', GET: 'read', HEAD: 'read', DELETE: 'delete' }[req.method];
+  if (dataAction === undefined) return blobErrors.unsupportedVerb();
+  // Creating a blob is allowed by write or by add (which cannot overwrite).
+  const permitted = allowed(`${CONTAINERS}/blobs/${dataAction}`, true) || (req.method === 'PUT' && allowed(`${CONTAINERS}/blobs/add/action`, true) && !c?.blobs.has(t.blob));
+  if (!permitted) return permissionMismatch();
   if (!c) return blobErrors.containerNotFound();
   switch (req.method) {
     case 'PUT':

@@ -51,12 +51,22 @@ const newEtag = () => `"0x8D${(Date.now() * 16 + (etagCounter++ % 16)).toString(
 
 export class BlobAccounts {
   private readonly accounts = new Map<string, Map<string, StoredContainer>>();
+  private readonly resourceIds = new Map<string, string>();
 
+  /** `accounts`: name → the storage account's ARM resource id (the scope of its role assignments). */
   constructor(
-    accountNames: string[],
+    accounts: Record<string, string>,
     private readonly now: () => Date = () => new Date(),
   ) {
-    for (const a of accountNames) this.accounts.set(a, new Map());
+    for (const [name, resourceId] of Object.entries(accounts)) {
+      this.accounts.set(name, new Map());
+      this.resourceIds.set(name, resourceId);
+    }
+  }
+
+  /** The ARM scope of a container, where data-plane RBAC is evaluated. */
+  containerScope(account: string, container: string): string {
+    return `${this.resourceIds.get(account)!}/blobServices/default/containers/${container}`;
   }
 
   hasAccount(account: string): boolean {
