@@ -25,7 +25,7 @@ import type {
   RoleAssignment,
 } from './rbac-types.ts';
 import { decide } from './rbac-decision.ts';
-import { createRoleSuggester } from './role-suggestions.ts';
+import { catalogRoleSuggester, createRoleSuggester, lazyRoleSuggester } from './role-suggestions.ts';
 import { createManagementGroupIndex, parseScope, scopeAncestry, type ParsedScope } from './scope-path.ts';
 
 /** The principal id Azure uses in deny assignments to mean "everyone". */
@@ -164,7 +164,8 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
   } catch (err) {
     throw new RbacDataError(`hierarchy: ${(err as Error).message}`);
   }
-  const suggester = createRoleSuggester(options.catalog ? options.catalog.map(compileRole) : compiledRoles, options.suggestionLimit ?? 10);
+  const limit = options.suggestionLimit ?? 10;
+  const suggester = options.catalog ? catalogRoleSuggester(options.catalog, limit) : lazyRoleSuggester(() => createRoleSuggester(compiledRoles, limit));
 
   // Scopes and principals repeat heavily, so what a check derives from them is memoised:
   // validation, ancestry, which ancestors carry grants or denies at all, group expansion.
