@@ -194,7 +194,7 @@ describe('every built-in role definition through AuthorizationManagementClient',
       const got = byGuid.get(real.name);
       expect(got?.roleName, real.roleName).toBe(real.roleName);
       expect(got!.id).toBe(`/subscriptions/${sub1()}/providers/Microsoft.Authorization/roleDefinitions/${real.name}`);
-      expect(got!.permissions!.map((p) => ({ actions: p.actions, notActions: p.notActions, dataActions: p.dataActions, notDataActions: p.notDataActions, condition: p.condition ?? null }))).toEqual(
+      expect(got!.permissions!.map((p) => ({ actions: p.actions, notActions: p.notActions, dataActions: p.dataActions, notDataActions: p.notDataActions, condition: (p as { condition?: string | null }).condition ?? null }))).toEqual(
         real.permissions.map((p) => ({ actions: p.actions, notActions: p.notActions, dataActions: p.dataActions, notDataActions: p.notDataActions, condition: p.condition })),
       );
     }
