@@ -73,12 +73,25 @@ function sortedLookup(names: readonly string[], what: string): { find(lower: str
   };
 }
 
+const FIND_CACHE_LIMIT = 16384;
+
 export function createProviderOperationIndex(file: ProviderOperationsFile, what = 'provider operations'): ProviderOperationIndex {
   const control = sortedLookup(file.control, `${what} (control plane)`);
   const data = sortedLookup(file.data, `${what} (data plane)`);
+  // every decision looks its action up; agents repeat few actions, so answers are remembered (bounded)
+  const found = { control: new Map<string, string | null>(), data: new Map<string, string | null>() };
+  const find = (name: string, dataAction = false): string | undefined => {
+    const cache = dataAction ? found.data : found.control;
+    const hit = cache.get(name);
+    if (hit !== undefined) return hit ?? undefined;
+    const answer = (dataAction ? data : control).find(name.toLowerCase());
+    if (cache.size >= FIND_CACHE_LIMIT) cache.clear();
+    cache.set(name, answer ?? null);
+    return answer;
+  };
   return {
     size: file.control.length + file.data.length,
-    find: (name, dataAction = false) => (dataAction ? data : control).find(name.toLowerCase()),
+    find,
     hasProvider(namespace) {
       const prefix = `${namespace.toLowerCase()}/`;
       return control.hasPrefix(prefix) || data.hasPrefix(prefix);
