@@ -21,6 +21,7 @@ export function createDecisionDeps(policies: Pick<Policies, 'guardrails' | 'runM
         isDataAction: false,
         operationStatus: derived.operationStatus,
         ...(derived.operationNote ? { operationNote: derived.operationNote } : {}),
+        ...(derived.derivedAction ? { derivedAction: derived.derivedAction } : {}),
       };
     },
     findGuardrail(action, isDataAction) {

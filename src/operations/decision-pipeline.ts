@@ -13,7 +13,10 @@ export interface DecisionDeps {
    * RBAC action and check scope of an ARM request (resolveArmOperation: the listed operation, or
    * the structural action flagged `unlisted`); throws on a shape ARM does not serve.
    */
-  deriveAction(method: string, path: string): { action: string; scope: string; isDataAction: boolean; operationStatus?: OperationStatus; operationNote?: string };
+  deriveAction(
+    method: string,
+    path: string,
+  ): { action: string; scope: string; isDataAction: boolean; operationStatus?: OperationStatus; operationNote?: string; derivedAction?: string };
   /** The guardrail rule the action hits, if any (findGuardrail over the loaded policies). */
   findGuardrail(action: string, isDataAction: boolean): GuardrailHit | undefined;
   /** The trigger's run mode capped by the agent's ceiling (resolveRunMode). */
@@ -34,6 +37,8 @@ export interface DerivedAction {
   isWrite: boolean;
   operationStatus?: OperationStatus;
   operationNote?: string;
+  /** the structural "type + verb" action when the listed operation `action` differs from it */
+  derivedAction?: string;
 }
 
 /** The path is well-formed but names nothing ARM serves for the method (PUT on a collection...). */
@@ -53,6 +58,7 @@ export function deriveAction(input: Pick<OperationInput, 'method' | 'path'>, dep
   const out: DerivedAction = { action: derived.action, isDataAction: derived.isDataAction, scope: derived.scope, isWrite: input.method !== 'GET' };
   if (derived.operationStatus) out.operationStatus = derived.operationStatus;
   if (derived.operationNote) out.operationNote = derived.operationNote;
+  if (derived.derivedAction) out.derivedAction = derived.derivedAction;
   return out;
 }
 
@@ -69,7 +75,9 @@ function withActionNote(d: DerivedAction, explanation: string): string {
 }
 
 export function checkGuardrails(d: DerivedAction, runMode: RunMode, deps: Pick<DecisionDeps, 'findGuardrail'>): OperationDecision | undefined {
-  const hit = deps.findGuardrail(d.action, d.isDataAction);
+  // A call resolved to its listed operation is also held against the structural action, so a
+  // guardrail written for either spelling of the call still stops it.
+  const hit = deps.findGuardrail(d.action, d.isDataAction) ?? (d.derivedAction ? deps.findGuardrail(d.derivedAction, d.isDataAction) : undefined);
   if (!hit) return undefined;
   return {
     ...base(d, runMode),
