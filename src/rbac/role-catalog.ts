@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parseRoleDefinitionList } from './arm-list-shapes.ts';
 import { decodeBuiltinCatalog } from './builtin-catalog-file.ts';
-import { roleGuidOf } from './compiled-role.ts';
+import { compileRole, roleGuidOf } from './compiled-role.ts';
 import { RbacDataError } from './rbac-errors.ts';
 import type { RoleDefinition } from './rbac-types.ts';
 
@@ -49,7 +49,18 @@ export function parseCatalogJson(text: string, source: string): RoleCatalog {
   } catch (err) {
     throw new RbacDataError(`${source}: not valid JSON (${(err as Error).message})`);
   }
-  return createRoleCatalog(deepFreeze(parseRoleDefinitionList(body, source)), source);
+  const roles = deepFreeze(parseRoleDefinitionList(body, source));
+  // compiled now (and remembered, the roles being frozen): a pattern or condition Elevate cannot
+  // evaluate fails the load, not a later check
+  roles.forEach((role, i) => {
+    try {
+      compileRole(role);
+    } catch (err) {
+      if (err instanceof RbacDataError) throw new RbacDataError(`${source}: entry ${i}: ${err.message}`);
+      throw err;
+    }
+  });
+  return createRoleCatalog(roles, source);
 }
 
 /** Loads a role catalog file (`az role definition list > roles.json`). */

@@ -109,6 +109,11 @@ describe('loadCatalogFile errors', () => {
     expect(() => loadCatalogFile(notList)).toThrow(/obj\.json: expected an ARM list body/);
   });
 
+  it('refuses at load a role whose patterns Elevate cannot evaluate', () => {
+    const p = write('pattern.json', JSON.stringify([good, { ...good, name: 'g2', id: 'x/g2', roleName: 'R2', permissions: [{ actions: ['Microsoft.Compute/ */read'] }] }]));
+    expect(() => loadCatalogFile(p)).toThrow(/pattern\.json: entry 1: role "R2" \(g2\): action pattern contains whitespace/);
+  });
+
   it('rejects duplicate GUIDs and duplicate role names', () => {
     expect(() => loadCatalogFile(write('dup.json', JSON.stringify([good, { ...good, roleName: 'R2' }])))).toThrow(/entry 1 \(R2\): duplicate role definition id g1/);
     expect(() => createRoleCatalog([good, { ...good, name: 'g2', id: 'x/g2', roleName: 'r1' }] as never)).toThrow(/duplicate roleName/);
