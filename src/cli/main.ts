@@ -10,6 +10,7 @@ type Registrar = (program: Command) => void;
 const GROUPS: Array<{ commands: string[]; load: () => Promise<Registrar> }> = [
   { commands: ['serve'], load: async () => (await import('./commands/serve-command.ts')).registerServeCommand },
   { commands: ['rbac'], load: async () => (await import('./commands/rbac-commands.ts')).registerRbacCommands },
+  { commands: ['roles'], load: async () => (await import('./commands/roles-commands.ts')).registerRolesCommands },
   { commands: ['audit'], load: async () => (await import('./commands/audit-commands.ts')).registerAuditCommands },
   { commands: ['sandbox'], load: async () => (await import('./commands/sandbox-commands.ts')).registerSandboxCommands },
   { commands: ['agents'], load: async () => (await import('./commands/agents-commands.ts')).registerAgentsCommands },

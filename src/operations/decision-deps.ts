@@ -5,16 +5,24 @@
 import type { Policies } from '../policies/policies.ts';
 import { findGuardrail } from '../policies/find-guardrail.ts';
 import { resolveRunMode, runModeAllows } from '../policies/resolve-run-mode.ts';
-import { armOperationToAction } from '../rbac/arm-operation-action.ts';
+import { loadProviderOperationIndex } from '../rbac/provider-operations.ts';
+import { resolveArmOperation } from '../rbac/resolve-arm-operation.ts';
 import type { DecisionDeps } from './decision-pipeline.ts';
 import type { PermissionCache } from './permission-cache.ts';
 
 export function createDecisionDeps(policies: Pick<Policies, 'guardrails' | 'runModes'>, permissions: Pick<PermissionCache, 'check'>): DecisionDeps {
   return {
     deriveAction(method, path) {
-      const derived = armOperationToAction(method, path);
+      const derived = resolveArmOperation(method, path, loadProviderOperationIndex());
       // The API carries ARM (control-plane) operations only.
-      return { action: derived.action, scope: derived.scope, isDataAction: false };
+      return {
+        action: derived.action,
+        scope: derived.scope,
+        isDataAction: false,
+        operationStatus: derived.operationStatus,
+        ...(derived.operationNote ? { operationNote: derived.operationNote } : {}),
+        ...(derived.derivedAction ? { derivedAction: derived.derivedAction } : {}),
+      };
     },
     findGuardrail(action, isDataAction) {
       const rule = findGuardrail(action, isDataAction, policies);

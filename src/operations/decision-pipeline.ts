@@ -4,12 +4,19 @@
  * settles the decision or hands on; the only I/O is the permission check, which reads a cache.
  */
 import type { Decision, RoleSuggestion } from '../rbac/rbac-types.ts';
+import type { OperationStatus } from '../rbac/resolve-arm-operation.ts';
 import type { Agent, GuardrailHit, OperationDecision, OperationInput, PermissionSummary, RunMode, TriggerKind } from './operation-types.ts';
 
 /** The foundation functions the pipeline composes, bound to the loaded policies. */
 export interface DecisionDeps {
-  /** RBAC action and check scope of an ARM request (armOperationToAction); throws on a shape ARM does not serve. */
-  deriveAction(method: string, path: string): { action: string; scope: string; isDataAction: boolean };
+  /**
+   * RBAC action and check scope of an ARM request (resolveArmOperation: the listed operation, or
+   * the structural action flagged `unlisted`); throws on a shape ARM does not serve.
+   */
+  deriveAction(
+    method: string,
+    path: string,
+  ): { action: string; scope: string; isDataAction: boolean; operationStatus?: OperationStatus; operationNote?: string; derivedAction?: string };
   /** The guardrail rule the action hits, if any (findGuardrail over the loaded policies). */
   findGuardrail(action: string, isDataAction: boolean): GuardrailHit | undefined;
   /** The trigger's run mode capped by the agent's ceiling (resolveRunMode). */
@@ -28,6 +35,10 @@ export interface DerivedAction {
   isDataAction: boolean;
   scope: string;
   isWrite: boolean;
+  operationStatus?: OperationStatus;
+  operationNote?: string;
+  /** the structural "type + verb" action when the listed operation `action` differs from it */
+  derivedAction?: string;
 }
 
 /** The path is well-formed but names nothing ARM serves for the method (PUT on a collection...). */
@@ -44,21 +55,35 @@ export function deriveAction(input: Pick<OperationInput, 'method' | 'path'>, dep
     const why = err instanceof Error ? (/": (.*)$/.exec(err.message)?.[1] ?? err.message) : 'not an ARM operation';
     throw new UnsupportedOperationError(`is not an ARM operation for ${input.method}: ${why.slice(0, 200)}`);
   }
-  return { action: derived.action, isDataAction: derived.isDataAction, scope: derived.scope, isWrite: input.method !== 'GET' };
+  const out: DerivedAction = { action: derived.action, isDataAction: derived.isDataAction, scope: derived.scope, isWrite: input.method !== 'GET' };
+  if (derived.operationStatus) out.operationStatus = derived.operationStatus;
+  if (derived.operationNote) out.operationNote = derived.operationNote;
+  if (derived.derivedAction) out.derivedAction = derived.derivedAction;
+  return out;
 }
 
 function base(d: DerivedAction, runMode: RunMode): Omit<OperationDecision, 'outcome' | 'reasonCode' | 'explanation'> {
-  return { action: d.action, scope: d.scope, isWrite: d.isWrite, runMode, wouldBeGrantedBy: [] };
+  const out: Omit<OperationDecision, 'outcome' | 'reasonCode' | 'explanation'> = { action: d.action, scope: d.scope, isWrite: d.isWrite, runMode, wouldBeGrantedBy: [] };
+  if (d.operationStatus) out.actionStatus = d.operationStatus;
+  if (d.operationNote) out.actionNote = d.operationNote;
+  return out;
+}
+
+/** An action Azure does not list is said so in the explanation, not only in a field. */
+function withActionNote(d: DerivedAction, explanation: string): string {
+  return d.operationStatus === 'unlisted' && d.operationNote ? `${explanation}. Note: ${d.operationNote}` : explanation;
 }
 
 export function checkGuardrails(d: DerivedAction, runMode: RunMode, deps: Pick<DecisionDeps, 'findGuardrail'>): OperationDecision | undefined {
-  const hit = deps.findGuardrail(d.action, d.isDataAction);
+  // A call resolved to its listed operation is also held against the structural action, so a
+  // guardrail written for either spelling of the call still stops it.
+  const hit = deps.findGuardrail(d.action, d.isDataAction) ?? (d.derivedAction ? deps.findGuardrail(d.derivedAction, d.isDataAction) : undefined);
   if (!hit) return undefined;
   return {
     ...base(d, runMode),
     outcome: 'forbidden',
     reasonCode: 'guardrail',
-    explanation: `${d.action} is forbidden by guardrail '${hit.rule}': ${hit.reason}`,
+    explanation: withActionNote(d, `${d.action} is forbidden by guardrail '${hit.rule}': ${hit.reason}`),
     guardrail: hit,
   };
 }
@@ -69,7 +94,7 @@ export function checkRunMode(d: DerivedAction, runMode: RunMode, deps: Pick<Deci
     ...base(d, runMode),
     outcome: 'forbidden',
     reasonCode: 'run_mode_read_only',
-    explanation: `run mode ${runMode} does not allow ${d.isWrite ? 'writes' : 'this operation'} (${d.action})`,
+    explanation: withActionNote(d, `run mode ${runMode} does not allow ${d.isWrite ? 'writes' : 'this operation'} (${d.action})`),
   };
 }
 
@@ -94,7 +119,7 @@ export function outcomeFor(d: DerivedAction, runMode: RunMode, permission: Decis
       ...base(d, runMode),
       outcome: 'pending_elevation',
       reasonCode: 'missing_permission',
-      explanation: `the agent's identity lacks ${d.action} at this scope (${permission.message})${names ? `; would be granted by ${names}` : ''}`,
+      explanation: withActionNote(d, `the agent's identity lacks ${d.action} at this scope (${permission.message})${names ? `; would be granted by ${names}` : ''}`),
       permission: summary,
       missingAction: d.action,
       wouldBeGrantedBy: roles,
@@ -105,7 +130,7 @@ export function outcomeFor(d: DerivedAction, runMode: RunMode, permission: Decis
       ...base(d, runMode),
       outcome: 'pending_consent',
       reasonCode: 'needs_consent',
-      explanation: `run mode ${runMode}: an administrator must consent to ${d.action}`,
+      explanation: withActionNote(d, `run mode ${runMode}: an administrator must consent to ${d.action}`),
       permission: summary,
     };
   }
@@ -113,7 +138,7 @@ export function outcomeFor(d: DerivedAction, runMode: RunMode, permission: Decis
     ...base(d, runMode),
     outcome: 'execute',
     reasonCode: 'allowed',
-    explanation: permission.message,
+    explanation: withActionNote(d, permission.message),
     permission: summary,
   };
 }

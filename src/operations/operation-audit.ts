@@ -56,6 +56,8 @@ function decisionDetails(d: OperationDecision): JsonObject {
     runMode: d.runMode,
     isWrite: d.isWrite,
   };
+  if (d.actionStatus && d.actionStatus !== 'listed') out.actionStatus = d.actionStatus;
+  if (d.actionNote) out.actionNote = d.actionNote;
   if (d.guardrail) out.guardrail = { rule: d.guardrail.rule, reason: d.guardrail.reason };
   // the explanation already carries the evaluator's message
   if (d.permission) out.permission = { allowed: d.permission.allowed, reason: d.permission.reason };

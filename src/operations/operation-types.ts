@@ -84,6 +84,14 @@ export interface OperationDecision {
   /** one-line human explanation */
   explanation: string;
   action: string;
+  /**
+   * how `action` relates to Azure's provider operations list: `listed`; `resolved` (the call is
+   * listed under another operation than "type + verb", which `action` is); `unlisted` (not a
+   * listed operation: Azure may check a different action). Absent on decisions made before it existed.
+   */
+  actionStatus?: 'listed' | 'resolved' | 'unlisted' | undefined;
+  /** one line saying what `actionStatus` means for this call, when it is not `listed` */
+  actionNote?: string | undefined;
   /** the ARM scope the permission is checked at */
   scope: string;
   isWrite: boolean;

@@ -30,7 +30,8 @@ export interface OperationsAzureDeps {
 export function createArmPermissionCache(deps: OperationsAzureDeps): PermissionCache {
   const clients = new Map<string, AuthorizationManagementClient>();
   const count = (status: string) => deps.metrics?.armRequests.inc({ purpose: PERMISSION_CACHE_PURPOSE, status });
-  const catalog = [...deps.catalogRoles];
+  // the catalog itself (frozen), not a copy: evaluators over it share one suggestion index
+  const catalog = deps.catalogRoles;
   const source = createArmPermissionSource({
     catalogRoles: deps.catalogRoles,
     clientFor(subscriptionId) {

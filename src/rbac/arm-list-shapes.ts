@@ -35,8 +35,13 @@ function listItems(body: unknown, source: string): unknown[] {
 
 type Item<A, F> = { arm: true; data: A } | { arm: false; data: F };
 
-function parseEach<A, F, T>(body: unknown, source: string, arm: z.ZodType<A>, flat: z.ZodType<F>, convert: (item: Item<A, F>) => T): T[] {
-  return listItems(body, source).map((item, i) => {
+/** Told after each validated entry (long lists: `elevate roles update` shows it). */
+export type ParseProgress = (done: number, total: number) => void;
+
+function parseEach<A, F, T>(body: unknown, source: string, arm: z.ZodType<A>, flat: z.ZodType<F>, convert: (item: Item<A, F>) => T, onProgress?: ParseProgress): T[] {
+  const items = listItems(body, source);
+  return items.map((item, i) => {
+    onProgress?.(i, items.length);
     const useArm = isObject(item) && 'properties' in item;
     const result = useArm ? arm.safeParse(item) : flat.safeParse(item);
     if (!result.success) {
@@ -89,7 +94,7 @@ export function parseDenyAssignmentList(body: unknown, source = 'deny assignment
   });
 }
 
-export function parseRoleDefinitionList(body: unknown, source = 'role definitions'): RoleDefinition[] {
+export function parseRoleDefinitionList(body: unknown, source = 'role definitions', onProgress?: ParseProgress): RoleDefinition[] {
   return parseEach(body, source, armRoleDefinitionSchema, azRoleDefinitionSchema, (item) => {
     const v = item.data;
     const p = item.arm
@@ -99,5 +104,5 @@ export function parseRoleDefinitionList(body: unknown, source = 'role definition
     if (p.roleType != null) out.roleType = p.roleType;
     if (p.description != null) out.description = p.description;
     return out;
-  });
+  }, onProgress);
 }

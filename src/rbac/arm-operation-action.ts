@@ -6,7 +6,11 @@
  * Nested child types concatenate (`containerApps/x/revisions/y/restart` ->
  * `Microsoft.App/containerApps/revisions/restart/action`), the last `/providers/{ns}` wins for
  * extension resources, and paths under a subscription or resource group without a provider
- * are Microsoft.Resources operations. The path is hostile input: anything that is not a plain
+ * are Microsoft.Resources operations, as is `GET /tenants`. A `providers` segment right after a
+ * namespace is a resource type of that namespace, not a new frame
+ * (`Microsoft.Features/providers/{ns}/features/{f}` -> `Microsoft.Features/providers/features`).
+ * This is the structural rule only: resolve-arm-operation.ts checks the result against Azure's
+ * provider operations list, where some calls are listed differently. The path is hostile input: anything that is not a plain
  * ARM path (traversal, empty segments, any percent-encoding, backslashes, wildcards) is
  * rejected with ArmPathError rather than normalised.
  */
@@ -71,6 +75,11 @@ export function armOperationToAction(method: string, path: string): ArmOperation
   let ns = 'Microsoft.Resources';
   let start = 0;
   let parentEnd = 0;
+  if (eq(segs[0], 'tenants')) {
+    // https://learn.microsoft.com/rest/api/resources/tenants/list: Microsoft.Resources/tenants/read
+    if (segs.length !== 1 || verb !== 'read') fail(path, 'only GET /tenants (the list) is served for tenants');
+    return { action: 'Microsoft.Resources/tenants/read', resourceType: 'Microsoft.Resources/tenants', scope: '/' };
+  }
   if (eq(segs[0], 'providers')) {
     if (segs.length === 1) {
       if (verb !== 'read') fail(path, 'only GET lists providers');
@@ -79,14 +88,15 @@ export function armOperationToAction(method: string, path: string): ArmOperation
     ns = segs[1]!;
     start = 2;
   } else if (!eq(segs[0], 'subscriptions')) {
-    fail(path, 'must start with /subscriptions/ or /providers/');
+    fail(path, 'must start with /subscriptions/, /providers/ or be /tenants');
   }
   // keywords are recognised (and spelled canonically) only at type positions of their frame
   const canonical = [...segs];
   canonical[0] = canonical[0]!.toLowerCase();
   for (let j = start; j < segs.length; j += 2) {
     const key = segs[j]!.toLowerCase();
-    if (key === 'providers' && j + 1 < segs.length) {
+    // a new (extension) frame follows a resource id or a subscription/group, never a bare namespace
+    if (key === 'providers' && j + 1 < segs.length && (start === 0 || j > start)) {
       canonical[j] = 'providers';
       parentEnd = j;
       ns = segs[j + 1]!;

@@ -58,7 +58,24 @@ export function roleBreadth(def: RoleDefinition): number {
   return total;
 }
 
+/**
+ * Compiled roles by definition object. Role definitions are values (the built-in catalog is
+ * frozen and shared by every evaluator), so compiling one once per process is safe, and it
+ * keeps the ~930 built-in roles from being recompiled for every permission-cache entry.
+ */
+const compiled = new WeakMap<RoleDefinition, CompiledRole>();
+
 export function compileRole(def: RoleDefinition): CompiledRole {
+  let role = compiled.get(def);
+  if (!role) {
+    role = compileRoleUncached(def);
+    // only frozen definitions are memoised: a mutable one could change after compiling
+    if (Object.isFrozen(def)) compiled.set(def, role);
+  }
+  return role;
+}
+
+function compileRoleUncached(def: RoleDefinition): CompiledRole {
   const label = `role ${JSON.stringify(def.roleName)} (${def.name})`;
   try {
     const blocks = def.permissions.map((p) => {

@@ -14,6 +14,7 @@ import { blockMatch, compileBlock, type CompiledBlock } from './permission-block
 import { RbacDataError, RbacInputError } from './rbac-errors.ts';
 import type {
   AuthorizationState,
+  RoleDefinition,
   CheckRequest,
   ConditionalExplanation,
   Decision,
@@ -25,7 +26,7 @@ import type {
   RoleAssignment,
 } from './rbac-types.ts';
 import { decide } from './rbac-decision.ts';
-import { createRoleSuggester } from './role-suggestions.ts';
+import { catalogRoleSuggester, createRoleSuggester, lazyRoleSuggester } from './role-suggestions.ts';
 import { createManagementGroupIndex, parseScope, scopeAncestry, type ParsedScope } from './scope-path.ts';
 
 /** The principal id Azure uses in deny assignments to mean "everyone". */
@@ -99,19 +100,37 @@ function scopeOf(what: string, scope: string): ParsedScope {
 export function createEvaluator(state: AuthorizationState, options: EvaluatorOptions = {}): Evaluator {
   const warnings: string[] = [];
 
+  // Definitions by GUID. A frozen definition (a loaded catalog: the ~930 built-in roles) is
+  // compiled when an assignment first uses it, and once per process (compileRole memoises it);
+  // any other is compiled now, so a malformed role fails here rather than in a later check.
+  const defs = new Map<string, RoleDefinition>();
   const roles = new Map<string, CompiledRole>();
-  const compiledRoles = state.roles.map(compileRole);
-  for (const r of compiledRoles) {
-    if (roles.has(r.guid)) warnings.push(`role definition ${r.guid} appears more than once; the first is used`);
-    else roles.set(r.guid, r);
+  for (const def of state.roles) {
+    const guid = roleGuidOf(def.name || def.id);
+    const compiled = Object.isFrozen(def) ? undefined : compileRole(def);
+    if (defs.has(guid)) {
+      warnings.push(`role definition ${guid} appears more than once; the first is used`);
+      continue;
+    }
+    defs.set(guid, def);
+    if (compiled) roles.set(guid, compiled);
   }
+  const roleFor = (guid: string): CompiledRole | undefined => {
+    let role = roles.get(guid);
+    if (!role) {
+      const def = defs.get(guid);
+      if (!def) return undefined;
+      roles.set(guid, (role = compileRole(def)));
+    }
+    return role;
+  };
 
   // principal key -> its assignments; scope keys of assignments -> small ids
   const scopeIds = new Map<string, number>();
   const grantIndex = new Map<string, PrincipalGrants>();
   for (const a of state.assignments) {
     const parsed = scopeOf(`role assignment ${a.id}`, a.scope);
-    const role = roles.get(roleGuidOf(a.roleDefinitionId));
+    const role = roleFor(roleGuidOf(a.roleDefinitionId));
     if (!role) {
       warnings.push(`role assignment ${a.id} refers to unknown role definition ${a.roleDefinitionId}; it grants nothing`);
       continue;
@@ -164,7 +183,8 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
   } catch (err) {
     throw new RbacDataError(`hierarchy: ${(err as Error).message}`);
   }
-  const suggester = createRoleSuggester(options.catalog ? options.catalog.map(compileRole) : compiledRoles, options.suggestionLimit ?? 10);
+  const limit = options.suggestionLimit ?? 10;
+  const suggester = options.catalog ? catalogRoleSuggester(options.catalog, limit) : lazyRoleSuggester(() => createRoleSuggester(state.roles.map(compileRole), limit));
 
   // Scopes and principals repeat heavily, so what a check derives from them is memoised:
   // validation, ancestry, which ancestors carry grants or denies at all, group expansion.

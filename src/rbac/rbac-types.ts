@@ -133,8 +133,8 @@ export interface Decision {
 export interface EvaluatorOptions {
   /** maximum number of `wouldBeGrantedBy` entries; 0 turns suggestions off (default 10) */
   suggestionLimit?: number;
-  /** roles to draw suggestions from (default: `state.roles`) */
-  catalog?: RoleDefinition[];
+  /** roles to draw suggestions from (default: `state.roles`); a frozen catalog's suggestion index is shared by every evaluator over it */
+  catalog?: readonly RoleDefinition[];
 }
 
 export interface Evaluator {

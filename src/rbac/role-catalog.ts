@@ -1,13 +1,14 @@
 /**
  * Role catalogs: role definitions as `az role definition list` prints them (an ARM list body
  * is accepted too), validated entry by entry and indexed by GUID and by roleName
- * (case-insensitive). The built-in catalog shipped with Elevate is a verbatim extract of the
- * real Azure definitions (see builtin-role-names.ts); a tenant's full list can be loaded
- * from a file.
+ * (case-insensitive). The built-in catalog shipped with Elevate holds every Azure built-in role
+ * (catalog/builtin-roles.json.br, generated; provenance in catalog/NOTICE.md) and is read on
+ * first need, not at import; a tenant's full list can be loaded from a file.
  */
 import { readFileSync } from 'node:fs';
 import { parseRoleDefinitionList } from './arm-list-shapes.ts';
-import { roleGuidOf } from './compiled-role.ts';
+import { decodeBuiltinCatalog } from './builtin-catalog-file.ts';
+import { compileRole, roleGuidOf } from './compiled-role.ts';
 import { RbacDataError } from './rbac-errors.ts';
 import type { RoleDefinition } from './rbac-types.ts';
 
@@ -48,7 +49,18 @@ export function parseCatalogJson(text: string, source: string): RoleCatalog {
   } catch (err) {
     throw new RbacDataError(`${source}: not valid JSON (${(err as Error).message})`);
   }
-  return createRoleCatalog(parseRoleDefinitionList(body, source), source);
+  const roles = deepFreeze(parseRoleDefinitionList(body, source));
+  // compiled now (and remembered, the roles being frozen): a pattern or condition Elevate cannot
+  // evaluate fails the load, not a later check
+  roles.forEach((role, i) => {
+    try {
+      compileRole(role);
+    } catch (err) {
+      if (err instanceof RbacDataError) throw new RbacDataError(`${source}: entry ${i}: ${err.message}`);
+      throw err;
+    }
+  });
+  return createRoleCatalog(roles, source);
 }
 
 /** Loads a role catalog file (`az role definition list > roles.json`). */
@@ -64,13 +76,35 @@ export function loadCatalogFile(path: string): RoleCatalog {
   return parseCatalogJson(text, `role catalog ${path}`);
 }
 
+export const BUILTIN_CATALOG_FILE = new URL('./catalog/builtin-roles.json.br', import.meta.url);
+
 let builtin: RoleCatalog | undefined;
 
-/** The built-in roles shipped with Elevate (src/rbac/builtin-role-catalog.json). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * Reads a catalog file in the shipped format. Its roles are frozen: they are shared by every
+ * evaluator in the process (compiled once, see compileRole), so nobody may change them.
+ */
+export function loadBuiltinCatalogFile(path: URL | string, what = 'built-in role catalog'): RoleCatalog {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RbacDataError(`${what}: cannot read${code ? ` (${code})` : ''}`);
+  }
+  return createRoleCatalog(deepFreeze(decodeBuiltinCatalog(bytes, what)), what);
+}
+
+/** Every Azure built-in role, shipped with Elevate; read on the first call. */
 export function loadBuiltinCatalog(): RoleCatalog {
-  builtin ??= parseCatalogJson(
-    readFileSync(new URL('./builtin-role-catalog.json', import.meta.url), 'utf8'),
-    'built-in role catalog',
-  );
+  builtin ??= loadBuiltinCatalogFile(BUILTIN_CATALOG_FILE);
   return builtin;
 }

@@ -8,14 +8,37 @@
  * NotActions and conditions are honoured exactly as in a check.
  */
 import { compileLowerPattern, normalizeActionPattern, patternProvider, type LowerActionTest } from './action-pattern.ts';
-import { matchRole, type CompiledRole } from './compiled-role.ts';
-import type { RoleSuggestion } from './rbac-types.ts';
+import { compileRole, matchRole, type CompiledRole } from './compiled-role.ts';
+import type { RoleDefinition, RoleSuggestion } from './rbac-types.ts';
 
 export interface RoleSuggester {
   suggest(actionLower: string, provider: string, data: boolean, ancestorKeys: readonly string[]): RoleSuggestion[];
 }
 
 const CACHE_LIMIT = 65536;
+
+/** Builds the suggester on its first question: a check that grants or denies never needs it. */
+export function lazyRoleSuggester(build: () => RoleSuggester): RoleSuggester {
+  let built: RoleSuggester | undefined;
+  return { suggest: (a, provider, data, keys) => (built ??= build()).suggest(a, provider, data, keys) };
+}
+
+const shared = new WeakMap<readonly RoleDefinition[], Map<number, RoleSuggester>>();
+
+/**
+ * One suggester per frozen catalog (the built-in one, a loaded roles file) and limit, shared by
+ * every evaluator over it: its index and its per-action answers are built once per process, not
+ * once per permission-cache entry. A catalog that is not frozen gets its own, lazily.
+ */
+export function catalogRoleSuggester(catalog: readonly RoleDefinition[], limit = 10): RoleSuggester {
+  const make = () => lazyRoleSuggester(() => createRoleSuggester(catalog.map(compileRole), limit));
+  if (!Object.isFrozen(catalog)) return make();
+  let byLimit = shared.get(catalog);
+  if (!byLimit) shared.set(catalog, (byLimit = new Map()));
+  let suggester = byLimit.get(limit);
+  if (!suggester) byLimit.set(limit, (suggester = make()));
+  return suggester;
+}
 
 export function createRoleSuggester(catalog: readonly CompiledRole[], limit = 10): RoleSuggester {
   const seen = new Set<string>();

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,8 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
     });
   });
 }
+
+const corpus = JSON.parse(readFileSync(new URL('../../../shared/azure-rbac/builtin-roles.all.json', import.meta.url), 'utf8')) as Array<{ name: string; roleName: string }>;
 
 const SUB = '/subscriptions/5e7a3c1d-0000-4000-8000-000000000001';
 const RG1 = `${SUB}/resourceGroups/rg1`;
@@ -143,13 +145,61 @@ describe('elevate rbac check', () => {
   });
 });
 
+describe('elevate rbac check over the full built-in catalog (no --roles)', () => {
+  const REDIS = `${RG1}/providers/Microsoft.Cache/redis/cache1`;
+  // ids of roles outside the 32 the catalog used to ship, read from the real corpus
+  const roleId = (name: string) => `/providers/Microsoft.Authorization/roleDefinitions/${corpus.find((r) => r.roleName === name)!.name}`;
+  const others = file('others.json', [
+    { id: `${RG1}/providers/Microsoft.Authorization/roleAssignments/b1`, scope: RG1, roleDefinitionId: roleId('Redis Cache Contributor'), principalId: 'redis-oid' },
+    { id: `${RG1}/providers/Microsoft.Authorization/roleAssignments/b2`, scope: RG1, roleDefinitionId: roleId('Backup Operator'), principalId: 'backup-oid' },
+    { id: `${RG1}/providers/Microsoft.Authorization/roleAssignments/b3`, scope: RG1, roleDefinitionId: roleId('Cosmos DB Operator'), principalId: 'cosmos-oid' },
+  ]);
+  const check = (principal: string, action: string, scope = RG1) => run(['rbac', 'check', '--assignments', others, '--principal', principal, '--action', action, '--scope', scope, '--output', 'json']);
+
+  it('grants what built-in roles outside the old 32 grant, and nothing more', async () => {
+    const [reboot, backup, cosmos, redisNoVm] = await Promise.all([
+      check('redis-oid', 'Microsoft.Cache/redis/forceReboot/action', REDIS),
+      check('backup-oid', 'Microsoft.RecoveryServices/Vaults/backupFabrics/protectionContainers/protectedItems/backup/action'),
+      check('cosmos-oid', 'Microsoft.DocumentDB/databaseAccounts/regenerateKey/action'),
+      check('redis-oid', 'Microsoft.Compute/virtualMachines/restart/action'),
+    ]);
+    for (const r of [reboot, backup, cosmos, redisNoVm]) expect(r.stderr).toBe('');
+    expect(JSON.parse(reboot.stdout)).toMatchObject({ allowed: true, grantedBy: [{ roleName: 'Redis Cache Contributor', matchedPattern: 'Microsoft.Cache/redis/*' }] });
+    expect(JSON.parse(backup.stdout)).toMatchObject({ allowed: true, grantedBy: [{ roleName: 'Backup Operator' }] });
+    // Cosmos DB Operator lists regenerateKey among its NotActions
+    expect(JSON.parse(cosmos.stdout)).toMatchObject({ allowed: false, reason: 'no-matching-assignment' });
+    expect(JSON.parse(redisNoVm.stdout)).toMatchObject({ allowed: false });
+  });
+
+  it('suggests Redis Cache Contributor first for forceReboot', async () => {
+    const r = await check('nobody', 'Microsoft.Cache/redis/forceReboot/action', REDIS);
+    const names = (JSON.parse(r.stdout) as { wouldBeGrantedBy: Array<{ roleName: string }> }).wouldBeGrantedBy.map((s) => s.roleName);
+    expect(names[0]).toBe('Redis Cache Contributor');
+    expect(names).toContain('Contributor');
+    expect(names.indexOf('Contributor')).toBeGreaterThan(0);
+  });
+});
+
 describe('elevate rbac action', () => {
   it('derives the action, resource type and scope of an ARM call', async () => {
     const r = await run(['rbac', 'action', 'POST', `${APP}/revisions/rev1/restart`, '--output', 'json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ action: 'Microsoft.App/containerApps/revisions/restart/action', resourceType: 'Microsoft.App/containerApps/revisions', scope: `${APP}/revisions/rev1` });
+    expect(JSON.parse(r.stdout)).toEqual({ action: 'Microsoft.App/containerApps/revisions/restart/action', operationStatus: 'listed', resourceType: 'Microsoft.App/containerApps/revisions', scope: `${APP}/revisions/rev1` });
     const t = await run(['rbac', 'action', 'get', RG1]);
-    expect(t.stdout).toMatch(/^ACTION\s+RESOURCETYPE\s+SCOPE\nMicrosoft\.Resources\/subscriptions\/resourceGroups\/read/);
+    expect(t.stdout).toMatch(/^ACTION\s+OPERATION\s+RESOURCETYPE\s+SCOPE\nMicrosoft\.Resources\/subscriptions\/resourceGroups\/read\s+listed/);
+  });
+
+  it('names the listed operation for calls that are not "type + verb", and flags an unlisted one', async () => {
+    const [graph, job, unknown] = await Promise.all([
+      run(['rbac', 'action', 'POST', '/providers/Microsoft.ResourceGraph/resources', '--output', 'json']),
+      run(['rbac', 'action', 'POST', `${RG1}/providers/Microsoft.App/jobs/j1/executions/e1/stop`]),
+      run(['rbac', 'action', 'POST', `${APP}/frobnicate`]),
+    ]);
+    expect(JSON.parse(graph.stdout)).toMatchObject({ action: 'Microsoft.ResourceGraph/resources/read', operationStatus: 'resolved', derivedAction: 'Microsoft.ResourceGraph/resources/action' });
+    expect(job.stdout).toMatch(/^microsoft\.app\/jobs\/stop\/execution\/action\s+resolved/m);
+    expect(unknown.code).toBe(0);
+    expect(unknown.stdout).toMatch(/^Microsoft\.App\/containerApps\/frobnicate\/action\s+unlisted/m);
+    expect(unknown.stdout).toMatch(/note: Microsoft\.App\/containerApps\/frobnicate\/action is not an operation Azure lists for Microsoft\.App; the action Azure checks for this call may differ/);
   });
 
   it('rejects traversal, encoded slashes and bad methods with one line', async () => {

@@ -3,13 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { loadPolicies } from '../../src/policies/load-policies.ts';
 import type { Policies } from '../../src/policies/policies.ts';
 import type { RoleAssignment, RoleDefinition } from '../../src/rbac/rbac-types.ts';
+import { loadBuiltinCatalog } from '../../src/rbac/role-catalog.ts';
 import { assignmentName } from '../../src/levels/assignment-name.ts';
 import type { ProviderOperation } from '../../src/levels/candidate-operations.ts';
 import type { PlanAgent, ResourceGroupInventory } from '../../src/levels/level-types.ts';
 
-export const catalog: RoleDefinition[] = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../src/rbac/builtin-role-catalog.json', import.meta.url)), 'utf8'),
-) as RoleDefinition[];
+export const catalog: readonly RoleDefinition[] = loadBuiltinCatalog().roles;
 
 /** The real provider-operation list, read from ../shared (never copied into the repository). */
 export const providerOperations: ProviderOperation[] = JSON.parse(

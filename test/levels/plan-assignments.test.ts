@@ -294,7 +294,7 @@ describe('planAssignments: bad policy', () => {
     const broken: Pick<Policies, 'levels'> = {
       levels: {
         ...policies.levels,
-        resourceTypes: [...policies.levels.resourceTypes, { resourceType: 'Microsoft.Cache/redis', roles: { Reader: [], Privileged: ['Redis Cache Contributor'] } }],
+        resourceTypes: [...policies.levels.resourceTypes, { resourceType: 'Microsoft.Cache/redis', roles: { Reader: [], Privileged: ['Redis Cache Superuser (no such role)'] } }],
       },
     };
     expect(() =>
@@ -302,6 +302,6 @@ describe('planAssignments: bad policy', () => {
     ).toThrow(DesiredRoleError);
     expect(() =>
       planAssignments({ agent: agent('Privileged', [RG_APPS]), inventory: [inv(RG_APPS, ['Microsoft.Cache/redis'])], policies: broken, catalog, actual: none }),
-    ).toThrow("policy names role 'Redis Cache Contributor', which is not in the role catalog");
+    ).toThrow("policy names role 'Redis Cache Superuser (no such role)', which is not in the role catalog");
   });
 });

@@ -103,4 +103,48 @@ describe('decideOperation', () => {
     expect(d.outcome).toBe('execute');
     expect(d.permission?.grantedBy.some((g) => g.roleName === 'Monitoring Contributor' && g.scope === `/subscriptions/${SUB}`)).toBe(true);
   });
+
+  it('marks a listed action as listed', async () => {
+    const d = await decideOperation(restart, reader, deps);
+    expect(d.actionStatus).toBe('listed');
+    expect(d.actionNote).toBeUndefined();
+  });
+
+  it('checks the operation Azure lists when the call is not "type + verb", and says so', async () => {
+    const stop = op({ method: 'POST', path: `${RG_APPS}/providers/Microsoft.App/jobs/nightly/executions/nightly-x1y2/stop`, justification: 'runaway job' });
+    const d = await decideOperation(stop, reader, deps);
+    expect(d).toMatchObject({ action: 'microsoft.app/jobs/stop/execution/action', actionStatus: 'resolved', outcome: 'pending_elevation', isWrite: true });
+    expect(d.actionNote).toBe('Azure lists no operation Microsoft.App/jobs/executions/stop/action; this call is its listed operation microsoft.app/jobs/stop/execution/action');
+    // the smallest roles holding the listed operation, not the structural one
+    expect(d.wouldBeGrantedBy[0]?.roleName).toBe('Container Apps Jobs Operator');
+  });
+
+  it('flags an action Azure does not list, in the field and in the explanation, whatever the outcome', async () => {
+    const unknown = op({ method: 'POST', path: `${APP}/frobnicate`, justification: 'x' });
+    const elevation = await decideOperation(unknown, reader, deps);
+    expect(elevation).toMatchObject({ outcome: 'pending_elevation', action: 'Microsoft.App/containerApps/frobnicate/action', actionStatus: 'unlisted' });
+    expect(elevation.actionNote).toMatch(/is not an operation Azure lists for Microsoft\.App; the action Azure checks for this call may differ$/);
+    expect(elevation.explanation).toMatch(/\. Note: Microsoft\.App\/containerApps\/frobnicate\/action is not an operation Azure lists/);
+    const readOnly = await decideOperation({ ...unknown, trigger: { kind: 'scheduled' } }, privileged, deps);
+    expect(readOnly).toMatchObject({ outcome: 'forbidden', actionStatus: 'unlisted' });
+    expect(readOnly.explanation).toContain('Note: ');
+  });
+
+  it('suggests the least-privilege built-in role from the full catalog (Redis Cache Contributor for forceReboot)', async () => {
+    const reboot = op({ method: 'POST', path: `${RG_APPS}/providers/Microsoft.Cache/redis/cache1/forceReboot`, justification: 'hung' });
+    const d = await decideOperation(reboot, reader, deps);
+    expect(d.outcome).toBe('pending_elevation');
+    expect(d.actionStatus).toBe('listed');
+    expect(d.wouldBeGrantedBy.map((r) => r.roleName)).toEqual(['Redis Cache Contributor', 'Contributor', 'Owner']);
+  });
+
+  it('holds a resolved call against guardrails on both its listed and its structural action', async () => {
+    const guarded = createDecisionDeps(
+      { ...autonomous, guardrails: { rules: [{ id: 'no-job-execution-stops', reason: 'jobs run to completion', actions: ['Microsoft.App/jobs/executions/stop/action'], dataActions: [] }] } },
+      permissions,
+    );
+    const stop = op({ method: 'POST', path: `${RG_APPS}/providers/Microsoft.App/jobs/nightly/executions/nightly-x1y2/stop`, justification: 'x' });
+    const d = await decideOperation(stop, privileged, guarded);
+    expect(d).toMatchObject({ outcome: 'forbidden', reasonCode: 'guardrail', guardrail: { rule: 'no-job-execution-stops' }, action: 'microsoft.app/jobs/stop/execution/action', actionStatus: 'resolved' });
+  });
 });

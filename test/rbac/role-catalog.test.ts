@@ -3,22 +3,61 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_CATALOG_ROLE_NAMES } from '../../src/rbac/builtin-role-names.ts';
+import { decodeBuiltinCatalog } from '../../src/rbac/builtin-catalog-file.ts';
+import { encodeCompressedJson } from '../../src/rbac/compressed-json.ts';
 import { RbacDataError } from '../../src/rbac/rbac-errors.ts';
-import { createRoleCatalog, loadBuiltinCatalog, loadCatalogFile } from '../../src/rbac/role-catalog.ts';
+import { BUILTIN_CATALOG_FILE, createRoleCatalog, loadBuiltinCatalog, loadBuiltinCatalogFile, loadCatalogFile } from '../../src/rbac/role-catalog.ts';
 
 const corpusPath = fileURLToPath(new URL('../../../shared/azure-rbac/builtin-roles.all.json', import.meta.url));
-const corpus = JSON.parse(readFileSync(corpusPath, 'utf8')) as Array<{ roleName: string; name: string }>;
-const shipped = JSON.parse(readFileSync(new URL('../../src/rbac/builtin-role-catalog.json', import.meta.url), 'utf8')) as Array<{ roleName: string; name: string }>;
+interface CorpusRole {
+  id: string;
+  name: string;
+  roleName: string;
+  roleType: string;
+  description: string | null;
+  assignableScopes: string[];
+  permissions: Array<{ actions: string[]; notActions: string[]; dataActions: string[]; notDataActions: string[]; condition: string | null; conditionVersion: string | null }>;
+}
+const corpus = JSON.parse(readFileSync(corpusPath, 'utf8')) as CorpusRole[];
 
 describe('built-in catalog', () => {
-  it('ships exactly the listed roles, each identical to the real Azure definition', () => {
-    expect(shipped.map((r) => r.roleName)).toEqual([...BUILTIN_CATALOG_ROLE_NAMES]);
-    for (const entry of shipped) {
-      const real = corpus.filter((r) => r.name === entry.name);
-      expect(real).toHaveLength(1);
-      expect(entry).toEqual(real[0]);
+  it('is the whole shared corpus: every role, every field, every permission block', () => {
+    const shipped = decodeBuiltinCatalog(readFileSync(BUILTIN_CATALOG_FILE), 'shipped');
+    expect(shipped).toHaveLength(corpus.length);
+    expect(corpus.length).toBe(928);
+    const byGuid = new Map(shipped.map((r) => [r.name, r]));
+    for (const real of corpus) {
+      const r = byGuid.get(real.name);
+      expect(r, real.roleName).toBeDefined();
+      expect({ id: r!.id, roleName: r!.roleName, roleType: r!.roleType, description: r!.description ?? null, assignableScopes: r!.assignableScopes }).toEqual({
+        id: real.id,
+        roleName: real.roleName,
+        roleType: real.roleType,
+        description: real.description,
+        assignableScopes: real.assignableScopes,
+      });
+      expect(r!.permissions.map((p) => ({ ...p, condition: p.condition ?? null, conditionVersion: p.conditionVersion ?? null }))).toEqual(real.permissions);
     }
+  });
+
+  it('is loaded once, frozen, and shared', () => {
+    const c = loadBuiltinCatalog();
+    expect(loadBuiltinCatalog()).toBe(c);
+    expect(c.roles).toHaveLength(928);
+    expect(Object.isFrozen(c.roles)).toBe(true);
+    expect(Object.isFrozen(c.roles[0]!.permissions[0]!.actions)).toBe(true);
+    expect(() => (c.roles[0]!.permissions[0]!.actions as string[]).push('*')).toThrow(TypeError);
+  });
+
+  it('refuses a corrupt catalog file with one clear line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elevate-catalog-br-'));
+    const junk = join(dir, 'junk.br');
+    writeFileSync(junk, 'not brotli');
+    expect(() => loadBuiltinCatalogFile(junk, 'catalog junk.br')).toThrow(/catalog junk\.br: not brotli-compressed data/);
+    const wrong = join(dir, 'wrong.br');
+    writeFileSync(wrong, encodeCompressedJson({ format: 1, roles: [{ id: 'x', name: 'x', roleName: 'X', permissions: 'all', assignableScopes: ['/'] }] }));
+    expect(() => loadBuiltinCatalogFile(wrong, 'catalog wrong.br')).toThrow(/catalog wrong\.br: roles\.0\.permissions: /);
+    expect(() => loadBuiltinCatalogFile(join(dir, 'missing.br'), 'catalog missing.br')).toThrow(/catalog missing\.br: cannot read \(ENOENT\)/);
   });
 
   it('indexes by GUID, full id and roleName, case-insensitively, with the real GUIDs', () => {
@@ -31,7 +70,8 @@ describe('built-in catalog', () => {
     expect(c.byId('/subscriptions/x/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7')!.roleName).toBe('Reader');
     expect(c.byName('No Such Role')).toBeUndefined();
     expect(c.byId('00000000-0000-0000-0000-000000000000')).toBeUndefined();
-    // every role the policies name is present
+    // every role the policies name is present, and roles outside the 32 the catalog used to hold
+    for (const n of ['Redis Cache Contributor', 'Cosmos DB Operator', 'Azure Service Bus Data Owner', 'Backup Operator']) expect(c.byName(n), n).toBeDefined();
     for (const n of ['Log Analytics Reader', 'Monitoring Contributor', 'Azure Kubernetes Service RBAC Reader', 'Web Plan Contributor', 'SQL DB Contributor', 'Key Vault Reader', 'Container Apps Jobs Contributor', 'Container Apps ManagedEnvironments Contributor']) {
       expect(c.byName(n), n).toBeDefined();
     }
@@ -67,6 +107,11 @@ describe('loadCatalogFile errors', () => {
     expect(() => loadCatalogFile(scope)).toThrow(/entry 0 .*assignableScopes\.0: invalid scope/);
     const notList = write('obj.json', JSON.stringify({ roles: [] }));
     expect(() => loadCatalogFile(notList)).toThrow(/obj\.json: expected an ARM list body/);
+  });
+
+  it('refuses at load a role whose patterns Elevate cannot evaluate', () => {
+    const p = write('pattern.json', JSON.stringify([good, { ...good, name: 'g2', id: 'x/g2', roleName: 'R2', permissions: [{ actions: ['Microsoft.Compute/ */read'] }] }]));
+    expect(() => loadCatalogFile(p)).toThrow(/pattern\.json: entry 1: role "R2" \(g2\): action pattern contains whitespace/);
   });
 
   it('rejects duplicate GUIDs and duplicate role names', () => {

@@ -3,6 +3,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { staticCredential } from '../support/arm-request.ts';
 import { sandboxInfo, sandboxUser } from '../support/sandbox-context.ts';
@@ -170,6 +171,55 @@ describe('ARM authorization through AuthorizationManagementClient', () => {
     const denies = await collect(dataClient.denyAssignments.listForScope(kv.id));
     expect(denies).toHaveLength(1);
     expect(denies[0]).toMatchObject({ denyAssignmentName: 'Protect kv-sre-data from deletion', isSystemProtected: true, scope: kv.id });
+  });
+});
+
+describe('every built-in role definition through AuthorizationManagementClient', () => {
+  const corpus = JSON.parse(readFileSync(new URL('../../../shared/azure-rbac/builtin-roles.all.json', import.meta.url), 'utf8')) as Array<{
+    name: string;
+    roleName: string;
+    permissions: Array<{ actions: string[]; notActions: string[]; dataActions: string[]; notDataActions: string[]; condition: string | null }>;
+  }>;
+
+  it('lists all of them across pages, each equal to the real definition', async () => {
+    const counter = requestCounter();
+    const all = await collect(authClient(governance(), counter.policy).roleDefinitions.list(`/subscriptions/${sub1()}`));
+    expect(all).toHaveLength(corpus.length);
+    // paged with absolute nextLinks, which the SDK followed
+    const pages = counter.urls.filter((u) => u.includes('/roleDefinitions'));
+    expect(pages.length).toBe(Math.ceil(corpus.length / s().armPageSize));
+    expect(pages.slice(1).every((u) => u.startsWith(s().armEndpoint) && u.toLowerCase().includes('skiptoken='))).toBe(true);
+    const byGuid = new Map(all.map((r) => [r.name!, r]));
+    for (const real of corpus) {
+      const got = byGuid.get(real.name);
+      expect(got?.roleName, real.roleName).toBe(real.roleName);
+      expect(got!.id).toBe(`/subscriptions/${sub1()}/providers/Microsoft.Authorization/roleDefinitions/${real.name}`);
+      expect(got!.permissions!.map((p) => ({ actions: p.actions, notActions: p.notActions, dataActions: p.dataActions, notDataActions: p.notDataActions, condition: (p as { condition?: string | null }).condition ?? null }))).toEqual(
+        real.permissions.map((p) => ({ actions: p.actions, notActions: p.notActions, dataActions: p.dataActions, notDataActions: p.notDataActions, condition: p.condition })),
+      );
+    }
+  });
+
+  it.each(['Redis Cache Contributor', 'Backup Operator', 'Cosmos DB Operator', 'Azure Service Bus Data Owner', 'Storage Queue Data Contributor'])(
+    'gets %s by id and finds it by roleName, as ARM does for roles outside the old 32',
+    async (roleName) => {
+      const real = corpus.find((r) => r.roleName === roleName)!;
+      const client = authClient(governance());
+      const byId = await client.roleDefinitions.getById(`/providers/Microsoft.Authorization/roleDefinitions/${real.name}`);
+      expect(byId).toMatchObject({ name: real.name, roleName, roleType: 'BuiltInRole' });
+      expect(byId.permissions?.[0]?.actions).toEqual(real.permissions[0]!.actions);
+      const atSub = await client.roleDefinitions.get(`/subscriptions/${sub1()}`, real.name);
+      expect(atSub.id).toBe(`/subscriptions/${sub1()}/providers/Microsoft.Authorization/roleDefinitions/${real.name}`);
+      const named = await collect(client.roleDefinitions.list(`/subscriptions/${sub1()}`, { filter: `roleName eq '${roleName.toUpperCase()}'` }));
+      expect(named.map((r) => r.name)).toEqual([real.name]);
+    },
+  );
+
+  it('keeps refusing what ARM refuses: an unknown id, an unsupported filter, a bad skip token', async () => {
+    const client = authClient(governance());
+    await expect(client.roleDefinitions.getById(`/providers/Microsoft.Authorization/roleDefinitions/${randomUUID()}`)).rejects.toMatchObject({ statusCode: 404, code: 'RoleDefinitionDoesNotExist' });
+    await expect(collect(client.roleDefinitions.list('/', { filter: "startswith(roleName, 'Redis')" }))).rejects.toMatchObject({ statusCode: 400 });
+    expect(await collect(client.roleDefinitions.list('/', { filter: "roleName eq 'No Such Role'" }))).toEqual([]);
   });
 });
 

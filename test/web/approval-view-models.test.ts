@@ -1,5 +1,37 @@
+import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { approvalHref, timeLeft } from '../../src/web/pages/approval-view-models.ts';
+import type { RequestOverview } from '../../src/approvals/approvals-module.ts';
+import type { OperationDecision, OperationRequest } from '../../src/operations/operation-types.ts';
+import { approvalHref, requestModel, timeLeft } from '../../src/web/pages/approval-view-models.ts';
+import { createViewEngine } from '../../src/web/view-engine.ts';
+
+const RG = '/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg1';
+function overview(decision: Partial<OperationDecision>): RequestOverview {
+  const request: OperationRequest = {
+    id: 'req-1',
+    agentId: 'agent-1',
+    idempotencyKey: 'k',
+    state: 'pending_elevation',
+    version: 1,
+    operation: { method: 'POST', path: `${RG}/providers/Microsoft.App/containerApps/app1/frobnicate`, apiVersion: '2024-03-01' },
+    operationHash: 'a'.repeat(64),
+    trigger: { kind: 'incident' },
+    decision: {
+      outcome: 'pending_elevation',
+      reasonCode: 'missing_permission',
+      explanation: 'x',
+      action: 'Microsoft.App/containerApps/frobnicate/action',
+      scope: `${RG}/providers/Microsoft.App/containerApps/app1`,
+      isWrite: true,
+      runMode: 'Autonomous',
+      wouldBeGrantedBy: [],
+      ...decision,
+    },
+    createdAt: '2025-06-01T09:00:00.000Z',
+    updatedAt: '2025-06-01T09:00:00.000Z',
+  };
+  return { request, agent: undefined, kind: 'elevation', raisedFor: 'elevation', rule: undefined, approvals: [], history: [], historyTruncated: false };
+}
 
 describe('approval view models', () => {
   const now = new Date('2025-06-01T10:00:00.000Z');
@@ -17,5 +49,24 @@ describe('approval view models', () => {
     expect(approvalHref('abc-123')).toBe('/approvals/abc-123');
     expect(approvalHref('javascript:alert(1)')).toBe('/approvals/javascript%3Aalert(1)');
     expect(approvalHref('//evil.example/x')).toBe('/approvals/%2F%2Fevil.example%2Fx');
+  });
+
+  it('carries and shows, escaped, why the derived action is not a listed Azure operation', () => {
+    const note = 'Microsoft.App/containerApps/frobnicate/action is not an operation Azure lists for Microsoft.App; the action Azure checks for this call may differ <b>';
+    const model = requestModel(overview({ actionStatus: 'unlisted', actionNote: note }), now, { canApprove: true, canDeny: true });
+    expect(model).toMatchObject({ actionStatus: 'unlisted', actionNote: note, actionUnlisted: true });
+    const env = createViewEngine(express());
+    const html = env.render('approvals/request.njk', { r: model });
+    expect(html).toMatch(/data-testid="action-note"><strong>Not a listed Azure operation:<\/strong> Microsoft\.App\/containerApps\/frobnicate\/action is not an operation Azure lists/);
+    expect(html).toContain('may differ &lt;b&gt;');
+
+    const resolved = requestModel(overview({ action: 'microsoft.app/jobs/stop/execution/action', actionStatus: 'resolved', actionNote: 'Azure lists no operation X; this call is its listed operation Y' }), now, { canApprove: true, canDeny: true });
+    expect(resolved.actionUnlisted).toBe(false);
+    expect(env.render('approvals/request.njk', { r: resolved })).toMatch(/data-testid="action-note">Azure lists no operation X/);
+
+    const listed = requestModel(overview({ actionStatus: 'listed' }), now, { canApprove: true, canDeny: true });
+    expect(env.render('approvals/request.njk', { r: listed })).not.toContain('action-note');
+    // decisions stored before the field existed still render
+    expect(env.render('approvals/request.njk', { r: requestModel(overview({}), now, { canApprove: true, canDeny: true }) })).not.toContain('action-note');
   });
 });

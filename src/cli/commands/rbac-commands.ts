@@ -7,11 +7,12 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { CliError, outputOption, printJson, printTable, type OutputFormat } from '../cli-output.ts';
-import { armOperationToAction } from '../../rbac/arm-operation-action.ts';
 import { loadAuthorizationState } from '../../rbac/authorization-files.ts';
+import { loadProviderOperationIndex } from '../../rbac/provider-operations.ts';
 import { createEvaluator } from '../../rbac/rbac-evaluator.ts';
 import { ArmPathError, RbacDataError, RbacInputError } from '../../rbac/rbac-errors.ts';
 import type { Decision, Evaluator } from '../../rbac/rbac-types.ts';
+import { resolveArmOperation } from '../../rbac/resolve-arm-operation.ts';
 
 interface CheckOptions {
   principal?: string;
@@ -152,18 +153,21 @@ export function registerRbacCommands(program: Command): void {
 
   rbac
     .command('action')
-    .description('Derive the RBAC action and scope of an ARM REST call')
+    .description("Derive the RBAC action and scope of an ARM REST call, as Azure's provider operations list names it")
     .argument('<method>', 'HTTP method: GET, HEAD, PUT, PATCH, DELETE or POST')
     .argument('<path>', 'ARM path, e.g. /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Web/sites/<app>/restart')
     .addOption(outputOption())
     .action((method: string, path: string, opts: { output: OutputFormat }) => {
       let result;
       try {
-        result = armOperationToAction(method, path);
+        result = resolveArmOperation(method, path, loadProviderOperationIndex());
       } catch (err) {
         asCliError(err);
       }
       if (opts.output === 'json') printJson(result);
-      else printTable([{ ...result }], ['action', 'resourceType', 'scope']);
+      else {
+        printTable([{ ...result, operation: result.operationStatus }], ['action', 'operation', 'resourceType', 'scope']);
+        if (result.operationNote) process.stdout.write(`\nnote: ${result.operationNote}\n`);
+      }
     });
 }

@@ -85,7 +85,7 @@ function dispatch(req: Request, res: Response, route: ArmRoute, caller: ArmCalle
         throw armErrors.operationNotSupported(method, 'Microsoft.Authorization/roleAssignments');
       }
       readOnly();
-      if (c === 'roledefinitions') return route.name ? getRoleDefinition(req, res, caller, ctx, route.scope, route.name) : listRoleDefinitions(req, res, caller, ctx, route.scope);
+      if (c === 'roledefinitions') return route.name ? getRoleDefinition(req, res, caller, ctx, route.scope, route.name) : listRoleDefinitions(req, res, caller, ctx, route.scope, path);
       if (c === 'denyassignments') return route.name ? getDenyAssignment(req, res, caller, ctx, route.scope, route.name) : listDenyAssignments(req, res, caller, ctx, route.scope, path);
       if (c === 'permissions' && !route.name) return listPermissions(req, res, caller, ctx, route.scope, path);
       throw armErrors.invalidResourceType(route.collection, 'Microsoft.Authorization', String(req.query['api-version']));

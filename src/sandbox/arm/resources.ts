@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
-import { armOperationToAction } from '../../rbac/arm-operation-action.ts';
+import { loadProviderOperationIndex } from '../../rbac/provider-operations.ts';
 import { ArmPathError } from '../../rbac/rbac-errors.ts';
+import { resolveArmOperation, type ResolvedArmOperation } from '../../rbac/resolve-arm-operation.ts';
 import type { ArmCaller, ArmContext } from './arm-context.ts';
 import { isAllowed, requirePermission } from './arm-authorize.ts';
 import { armErrors } from './arm-errors.ts';
@@ -15,9 +16,10 @@ import { patchResource, postAction, scaleAgentPool } from './resource-operations
  * caller without access learns nothing about what exists.
  */
 
-export function operationAction(method: string, path: string): ReturnType<typeof armOperationToAction> {
+/** The operation ARM checks for the call: the listed one, as Azure's provider operations list names it. */
+export function operationAction(method: string, path: string): ResolvedArmOperation {
   try {
-    return armOperationToAction(method, path);
+    return resolveArmOperation(method, path, loadProviderOperationIndex());
   } catch (err) {
     if (err instanceof ArmPathError) throw armErrors.invalidPath(err.message);
     throw err;

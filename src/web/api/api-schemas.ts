@@ -27,6 +27,11 @@ export const decisionSchema = z
     reasonCode: z.enum(['allowed', 'needs_consent', 'missing_permission', 'guardrail', 'run_mode_read_only']),
     explanation: z.string(),
     action: z.string().meta({ description: 'The Azure RBAC action of the operation' }),
+    actionStatus: z
+      .enum(['listed', 'resolved', 'unlisted'])
+      .optional()
+      .meta({ description: "How the action relates to Azure's provider operations list: listed; resolved (the call is listed under another operation than resource type + verb, which action is); unlisted (no listed operation matches: Azure may check a different action)" }),
+    actionNote: z.string().optional().meta({ description: 'Why the action is resolved or unlisted, one line' }),
     scope: z.string().meta({ description: 'The ARM scope the permission is checked at' }),
     isWrite: z.boolean(),
     runMode: z.enum(RUN_MODES),

@@ -157,6 +157,17 @@ describe('outcomes', () => {
     expect(await countRequests(h.db)).toBe(before);
   });
 
+  it('flags, in the decision, an action Azure does not list (field and explanation, valid against the OpenAPI schema)', async () => {
+    const res = await decide(readerToken, { ...restartRevision('incident'), path: `${checkout().id}/frobnicate` });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ action: 'Microsoft.App/containerApps/frobnicate/action', actionStatus: 'unlisted' });
+    expect(res.body.actionNote).toMatch(/not an operation Azure lists for Microsoft\.App/);
+    expect(res.body.explanation).toMatch(/Note: .*not an operation Azure lists/);
+    const listed = await decide(readerToken, restartRevision('incident'));
+    expect(listed.body.actionStatus).toBe('listed');
+    expect(listed.body.actionNote).toBeUndefined();
+  });
+
   it('counts the ARM reads the permission cache costs', async () => {
     const metrics = await h.metrics.registry.getSingleMetricAsString('elevate_arm_requests_total');
     const reads = [...metrics.matchAll(/purpose="permission-cache",status="2\d\d"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
