@@ -15,6 +15,7 @@ import type { EntraContext } from './entra/entra-context.ts';
 import { logoutRouter } from './entra/logout-endpoint.ts';
 import { tokenRouter } from './entra/token-endpoint.ts';
 import { TokenIssuer } from './entra/token-issuer.ts';
+import { graphRouter } from './graph/graph-router.ts';
 import { imdsRouter } from './imds/imds-router.ts';
 import { SigningKeyStore } from './keys/signing-keys.ts';
 import { loadSeed } from './seed/load-seed.ts';
@@ -97,6 +98,8 @@ export interface SandboxHandle {
   authorityHost: string;
   /** = origin, the management.azure.com equivalent */
   armEndpoint: string;
+  /** = origin, the graph.microsoft.com equivalent (only checkMemberGroups is served) */
+  graphEndpoint: string;
   /** value for AZURE_POD_IDENTITY_AUTHORITY_HOST */
   imdsEndpoint: string;
   /** PEM of the sandbox CA */
@@ -235,6 +238,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
   api.use(discoveryRouter(entra));
   api.use(tokenRouter(entra));
   api.use(imdsRouter({ directory, issuer, stats, logger }));
+  api.use(graphRouter({ directory, keys, issuer, logger }));
   api.use(armRouter({ origin, state, directory, keys, issuer, stats, logger, pageSize: b.armPageSize, operations, activity }));
   finalHandlers(api, logger);
 
@@ -251,6 +255,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
     browserOrigin,
     authorityHost: origin,
     armEndpoint: origin,
+    graphEndpoint: origin,
     imdsEndpoint: origin,
     caCertPath: b.tls.caCertPath,
     caBundlePath: b.caBundlePath,
