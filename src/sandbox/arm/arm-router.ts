@@ -5,6 +5,7 @@ import { authenticateArmRequest } from './arm-authentication.ts';
 import type { ArmCaller, ArmContext } from './arm-context.ts';
 import { ArmError, armErrors } from './arm-errors.ts';
 import { queryParam } from './arm-paging.ts';
+import { apiVersionProblem, apiVersionTarget } from './api-versions.ts';
 import { classifyArmPath, type ArmRoute } from './arm-route.ts';
 import { getDenyAssignment, listDenyAssignments } from './deny-assignments.ts';
 import { getManagementGroup, listDescendants, listManagementGroups } from './management-groups.ts';
@@ -21,8 +22,16 @@ import { getResourceGroup, getSubscription, listResourceGroups, listSubscription
  * counted per route kind. Writes and actions are written to the activity log, refused or not.
  */
 
-const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha)?$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The region ARM names in NoRegisteredProviderFound: the resource's, else its resource group's. */
+function locationOf(ctx: ArmContext, route: ArmRoute): string {
+  if (route.kind === 'operations.status') return route.location;
+  if (route.kind !== 'resource') return 'global';
+  const rg = ctx.state.resourceGroup(route.subscriptionId, route.resourceGroup);
+  const id = `/subscriptions/${route.subscriptionId}/resourceGroups/${route.resourceGroup}/providers/${route.segments.slice(0, 3).join('/')}`;
+  return ctx.state.resource(id)?.location ?? rg?.location ?? 'westeurope';
+}
 
 function routeKind(route: ArmRoute, method: string): string {
   if (route.kind !== 'authorization' && route.kind !== 'resource') return route.kind;
@@ -148,7 +157,11 @@ export function armRouter(ctx: ArmContext): Router {
       ctx.stats.countArm(routeKind(route, method), caller.principalId);
       const apiVersion = queryParam(req, 'api-version');
       if (!apiVersion) throw armErrors.missingApiVersion();
-      if (!API_VERSION.test(apiVersion)) throw armErrors.invalidApiVersion(apiVersion.slice(0, 40));
+      const target = apiVersionTarget(route);
+      if (target) {
+        const problem = apiVersionProblem(target, apiVersion.slice(0, 40), locationOf(ctx, route));
+        if (problem) throw problem;
+      }
       recordActivity(req, res, ctx, caller, path, correlationId);
       if (method === 'PUT' || method === 'PATCH' || method === 'POST') {
         await new Promise<void>((resolve, reject) => json(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
