@@ -33,6 +33,16 @@ function locationOf(ctx: ArmContext, route: ArmRoute): string {
   return ctx.state.resource(id)?.location ?? rg?.location ?? 'westeurope';
 }
 
+/** Each segment percent-decoded; undefined when one is malformed or decodes to a separator. */
+function decodeArmPath(raw: string): string | undefined {
+  try {
+    const segs = raw.split('/').map(decodeURIComponent);
+    return segs.some((s) => /[/\\]/.test(s)) ? undefined : segs.join('/');
+  } catch {
+    return undefined;
+  }
+}
+
 function routeKind(route: ArmRoute, method: string): string {
   if (route.kind !== 'authorization' && route.kind !== 'resource') return route.kind;
   if (route.kind === 'resource') return method === 'GET' ? 'resources.get' : method === 'POST' ? 'resources.action' : 'resources.update';
@@ -143,18 +153,22 @@ export function armRouter(ctx: ArmContext): Router {
 
   router.use(async (req: Request, res: Response, next: NextFunction) => {
     // SDKs build `/{scope}/providers/...` from scopes that start with '/': ARM tolerates `//`
-    const path = req.path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
-    const first = path.split('/')[1]?.toLowerCase();
+    const rawPath = req.path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+    const first = rawPath.split('/')[1]?.toLowerCase();
     if (first !== 'subscriptions' && first !== 'providers') return next();
+    // ARM reads each segment percent-decoded (names such as `High CPU` or `VM;iaasvm;rg;vm`
+    // arrive as the SDKs encode them); an encoded separator inside a name is not a name.
+    const path = decodeArmPath(rawPath);
     const incoming = req.get('x-ms-correlation-request-id');
     const correlationId = incoming && GUID.test(incoming) ? incoming : randomUUID();
     res.set({ 'x-ms-request-id': randomUUID(), 'x-ms-correlation-request-id': correlationId, 'Cache-Control': 'no-cache' });
-    const route = classifyArmPath(path);
+    const route = path === undefined ? ({ kind: 'unknown' } as const) : classifyArmPath(path);
     const method = req.method.toUpperCase();
     try {
       const caller = await authenticateArmRequest(req, ctx);
       if (caller instanceof ArmError) throw caller;
       ctx.stats.countArm(routeKind(route, method), caller.principalId);
+      if (path === undefined) throw armErrors.invalidPath(`The path '${rawPath.slice(0, 300)}' is not a valid resource path: a segment is malformed or encodes a separator.`);
       const apiVersion = queryParam(req, 'api-version');
       if (!apiVersion) throw armErrors.missingApiVersion();
       const target = apiVersionTarget(route);

@@ -10,6 +10,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const guid = z.string().regex(GUID, 'expected a GUID');
 const comment = { $comment: z.string().optional() };
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$/, 'expected an Azure resource name');
+/** Resource names: ARM allows more than resource group names, e.g. spaces (alert rules), `;` (backup items), `*` (DNS records). */
+const resourceName = z.string().regex(/^[\p{L}\p{N}_.()@;*:+,'!$=~\[\]-](?:[\p{L}\p{N}_.()@ ;*:+,'!$=~\[\]-]{0,258}[\p{L}\p{N}_.()@;*:+,'!$=~\[\]-])?$/u, 'expected an Azure resource name');
 const key = z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'expected a lower-case key');
 /** `user:<key>`, `group:<key>`, `app:<key>` (service principal) or `mi:<key>` (managed identity). */
 /** The `resource` of an appRoleAssignment that grants a Microsoft Graph application permission. */
@@ -57,14 +59,14 @@ const application = z.strictObject({
 const resourceChild = z.strictObject({
   ...comment,
   type: z.string().regex(/^[A-Za-z]+$/),
-  name,
+  name: resourceName,
   properties: z.record(z.string(), z.unknown()).default({}),
 });
 
 const resource = z.strictObject({
   ...comment,
   type: z.string().regex(/^[A-Za-z0-9]+(\.[A-Za-z0-9]+)+\/[A-Za-z]+$/, 'expected Namespace.Provider/type'),
-  name,
+  name: resourceName,
   location: z.string().optional(),
   kind: z.string().optional(),
   sku: z.record(z.string(), z.unknown()).optional(),
