@@ -146,6 +146,27 @@ describe('deny assignments in the permission cache (SDK + Graph against the sand
     expect(await armAnswers(ENV)).toBe(403);
   });
 
+  it("lists with ARM's filters: principalId matches literally (no group expansion), gdprExportPrincipalId includes exclusions", async () => {
+    const governance = createServiceCredential(endpoints, { kind: 'secret', clientSecret: handle.tenant.elevateApp.clientSecret });
+    const client = createAuthorizationClient(governance, SUB, endpoints);
+    const list = async (filter?: string) => {
+      const out = [];
+      for await (const d of client.denyAssignments.listForScope(RG_APPS, filter ? { filter } : {})) out.push(d);
+      return out;
+    };
+    // unfiltered: at, above (management group included) and below the scope
+    expect((await list()).map((d) => d.scope).sort()).toEqual([MG, `/subscriptions/${SUB}`, RG_APPS].sort());
+    // the group deny names only the group, so a principalId filter does not find it: ARM cannot say who is in a group
+    const mine = await list(`principalId eq '${uami}'`);
+    expect(mine.map((d) => d.denyAssignmentName).sort()).toEqual(['Deployment stack: nobody reads container apps except the break-glass group', 'No VM reads below the platform management group']);
+    const byGroup = await list(`gdprExportPrincipalId eq '${EXCLUDED_GROUP}'`);
+    expect(byGroup).toHaveLength(1);
+    expect(byGroup[0]).toMatchObject({ denyAssignmentName: 'Deployment stack: nobody reads container apps except the break-glass group' });
+    expect(byGroup[0]!.permissions).toBeUndefined();
+    expect((await list('atScope()')).map((d) => d.scope).sort()).toEqual([MG, `/subscriptions/${SUB}`, RG_APPS].sort());
+    expect(await list("denyAssignmentName eq 'Quarantined identities read no environments'")).toHaveLength(1);
+  });
+
   it('fails closed when group membership cannot be read (no Graph, or Graph refuses)', async () => {
     const withoutGraph = cacheWith(undefined);
     const err = await withoutGraph.check(uami, 'Microsoft.App/containerApps/read', APP).catch((e: unknown) => e);
