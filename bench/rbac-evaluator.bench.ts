@@ -10,10 +10,10 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { AbilityBuilder, createMongoAbility, subject, type MongoAbility } from '@casl/ability';
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { ALL_PRINCIPALS_ID, createEvaluator } from '../src/rbac/rbac-evaluator.ts';
 import type { AuthorizationState, CheckRequest, DenyAssignment, RoleAssignment, RoleDefinition } from '../src/rbac/rbac-types.ts';
 import { createManagementGroupIndex, parseScope, scopeAncestry } from '../src/rbac/scope-path.ts';
+import { cedar, cedarAllows, encodeRbacAsCedar, preparseCedar } from '../test/support/cedar-rbac.ts';
 
 const loadAtStart = loadavg().map((x) => x.toFixed(1)).join(' / ');
 const log = (s: string) => process.stderr.write(`[rbac-bench] ${s}\n`);
@@ -180,108 +180,22 @@ const { rate: plainRate, cpu: plainCpu } = throughput(N, (i) => evNoSuggest.chec
 log(`ours: median ${pct(oursTimes, 50).toFixed(2)} µs, p99 ${pct(oursTimes, 99).toFixed(2)} µs, ${Math.round(oursRate)}/s, ${oursCpu.toFixed(2)} CPU µs; suggestions off: median ${pct(plainTimes, 50).toFixed(2)} µs, ${Math.round(plainRate)}/s, ${plainCpu.toFixed(2)} CPU µs`);
 if (process.argv.includes('--only-ours')) process.exit(0);
 
-// ---------- (b) Cedar ----------
-const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-/** A `/*` may match nothing, so each one expands to two `like` patterns: kept, or removed. */
-function likeVariants(pattern: string): string[] {
-  const parts = pattern.trim().toLowerCase().split('/*');
-  let out = [parts[0]!];
-  for (const part of parts.slice(1)) out = out.flatMap((prefix) => [`${prefix}/*${part}`, `${prefix}${part}`]);
-  return [...new Set(out)];
-}
-/** Balanced `||` tree: Cedar evaluates expressions recursively, and a flat chain of hundreds overflows its stack. */
-const orTree = (xs: string[]): string => (xs.length === 1 ? xs[0]! : `(${orTree(xs.slice(0, xs.length >> 1))} || ${orTree(xs.slice(xs.length >> 1))})`);
-const anyLike = (patterns: string[]) => {
-  const v = [...new Set(patterns.flatMap(likeVariants))].map((p) => (p.includes('*') ? `context.action like ${q(p)}` : `context.action == ${q(p)}`));
-  return v.length === 0 ? 'false' : `(${orTree(v)})`;
-};
+// ---------- (b) Cedar (the encoding in test/support/cedar-rbac.ts) ----------
 const actionMatchesTargets = (condition: string) => [...condition.matchAll(/ActionMatches\{'([^']+)'\}/g)].map((m) => m[1]!);
 const roleById = new Map(roles.map((r) => [r.name.toLowerCase(), r]));
 const key = (s: string) => parseScope(s).key;
-// One template per distinct role permission block (and condition guard), linked once per
-// assignment with ?principal and ?resource: the Cedar way to say "this role, assigned here".
-type Link = { templateId: string; newId: string; values: Record<string, { type: string; id: string }> };
-const templates = new Map<string, string>(); // body -> template id
-const linksOf = new Map<string, Link[]>(); // principal (lower-case) -> its links
-let linkCount = 0;
-for (const [n, a] of assignments.entries()) {
-  const role = roleById.get(a.roleDefinitionId.split('/').pop()!.toLowerCase())!;
-  for (const b of role.permissions) {
-    // A condition counts only where it provably holds: for the guarded shapes used here, when the action is none of its ActionMatches targets.
-    const guards = [...(b.condition ? actionMatchesTargets(b.condition) : []), ...(a.condition ? actionMatchesTargets(a.condition) : [])];
-    if ((b.condition && guards.length === 0) || (a.condition && actionMatchesTargets(a.condition).length === 0)) continue;
-    const unless = guards.length > 0 ? ` && !${anyLike(guards)}` : '';
-    for (const [data, yes, no] of [[false, b.actions, b.notActions], [true, b.dataActions, b.notDataActions]] as const) {
-      if (yes.length === 0) continue;
-      const not = no.length > 0 ? ` && !${anyLike([...no])}` : '';
-      const body = `permit(principal in ?principal, action, resource in ?resource) when { context.isData == ${data} && ${anyLike([...yes])}${not}${unless} };`;
-      let templateId = templates.get(body);
-      if (!templateId) templates.set(body, (templateId = `t${templates.size}`));
-      const principalId = a.principalId.toLowerCase();
-      push(linksOf, principalId, { templateId, newId: `a${n}-${linkCount++}`, values: { '?principal': { type: 'P', id: principalId }, '?resource': { type: 'Scope', id: key(a.scope) } } });
-    }
-  }
-}
-// Deny assignments: forbid, with `unless` for exclusions; `resource ==` when they do not apply to child scopes.
-const forbids: Array<{ text: string; principals: string[] | 'all' }> = [];
-for (const d of denyAssignments) {
-  const everyone = d.principals.some((p) => p.id === ALL_PRINCIPALS_ID);
-  const res = d.doNotApplyToChildScopes ? `resource == Scope::${q(key(d.scope))}` : `resource in Scope::${q(key(d.scope))}`;
-  const unless = (d.excludePrincipals ?? []).map((p) => `principal in P::${q(p.id.toLowerCase())}`).join(' || ');
-  for (const b of d.permissions) {
-    for (const [data, yes, no] of [[false, b.actions, b.notActions], [true, b.dataActions, b.notDataActions]] as const) {
-      if (yes.length === 0) continue;
-      const not = no.length > 0 ? ` && !${anyLike([...no])}` : '';
-      const body = `when { context.isData == ${data} && ${anyLike([...yes])}${not} }${unless ? ` unless { ${unless} }` : ''};`;
-      if (everyone) forbids.push({ text: `forbid(principal, action, ${res}) ${body}`, principals: 'all' });
-      else for (const p of d.principals) forbids.push({ text: `forbid(principal in P::${q(p.id.toLowerCase())}, action, ${res}) ${body}`, principals: [p.id.toLowerCase()] });
-    }
-  }
-}
-const templateText = new Map([...templates].map(([body, id]) => [id, body]));
-/** The policy set for some principals (and their groups), or all of it. */
-function policySet(who: string[] | 'all') {
-  const links = who === 'all' ? [...linksOf.values()].flat() : who.flatMap((w) => linksOf.get(w) ?? []);
-  const used = new Set(links.map((l) => l.templateId));
-  return {
-    staticPolicies: forbids.filter((f) => who === 'all' || f.principals === 'all' || f.principals.some((p) => who.includes(p))).map((f) => f.text).join('\n'),
-    templates: Object.fromEntries([...used].map((id) => [id, templateText.get(id)!])),
-    templateLinks: links,
-  };
-}
-const preparse = (id: string, set: ReturnType<typeof policySet>) => {
-  const r = cedar.preparsePolicySet(id, set);
-  if (r.type !== 'success') throw new Error(`Cedar rejected policy set ${id}: ${JSON.stringify(r.errors[0])}`);
-};
 t0 = process.hrtime.bigint();
-preparse('all', policySet('all'));
+const encoding = encodeRbacAsCedar(state);
+preparseCedar('all', encoding.policySet('all'));
 const cedarWholeSetup = ms(t0);
-log(`cedar: ${templates.size} templates, ${linkCount} links, ${forbids.length} forbids preparsed in ${cedarWholeSetup.toFixed(0)} ms`);
-const whoOf = (principal: string) => [principal, ...(groups[principal] ?? []).map((g) => g.toLowerCase())];
-const cedarCall = (r: CheckRequest, setId: string) => {
-  const p = r.principalId.toLowerCase();
-  const s = key(r.scope);
-  return {
-    principal: { type: 'P', id: p },
-    action: { type: 'Action', id: 'check' },
-    resource: { type: 'Scope', id: s },
-    context: { action: r.action.toLowerCase(), isData: r.dataAction === true },
-    preparsedPolicySetId: setId,
-    entities: [
-      { uid: { type: 'P', id: p }, attrs: {}, parents: (groups[p] ?? []).map((g) => ({ type: 'P', id: g.toLowerCase() })) },
-      { uid: { type: 'Scope', id: s }, attrs: {}, parents: ancestryOf.get(r.scope)!.slice(1).map((a) => ({ type: 'Scope', id: a })) },
-    ],
-  };
-};
+const { templates: templateCount, links: linkCount, forbids: forbidCount } = encoding.counts;
+log(`cedar: ${templateCount} templates, ${linkCount} links, ${forbidCount} forbids preparsed in ${cedarWholeSetup.toFixed(0)} ms`);
 function runCedar(n: number, setOf: (r: CheckRequest) => string) {
-  const calls = reqs.slice(0, n).map((r) => cedarCall(r, setOf(r)));
+  const calls = reqs.slice(0, n).map((r) => encoding.call(r, setOf(r)));
   const answers: boolean[] = [];
   for (let i = 0; i < Math.min(20, n); i++) cedar.statefulIsAuthorized(calls[i]!);
   const times = timeEach(n, (i) => {
-    const r = cedar.statefulIsAuthorized(calls[i]!);
-    if (r.type !== 'success') throw new Error(`cedar failed: ${JSON.stringify(r.errors[0])}`);
-    if (r.response.diagnostics.errors.length > 0) throw new Error(`cedar policy error: ${JSON.stringify(r.response.diagnostics.errors[0])}`);
-    answers[i] = r.response.decision === 'allow';
+    answers[i] = cedarAllows(calls[i]!);
   });
   return { times, answers, rate: n / (times.reduce((x, y) => x + y, 0) / 1e9) };
 }
@@ -295,7 +209,7 @@ t0 = process.hrtime.bigint();
 const sliced = new Set<string>();
 for (const r of reqs.slice(0, CEDAR_N)) {
   const p = r.principalId.toLowerCase();
-  if (!sliced.has(p)) (preparse(`p:${p}`, policySet(whoOf(p))), sliced.add(p));
+  if (!sliced.has(p)) (preparseCedar(`p:${p}`, encoding.policySet(encoding.whoOf(p))), sliced.add(p));
 }
 const cedarSliceSetup = ms(t0);
 const cedarSliced = runCedar(CEDAR_N, (r) => `p:${r.principalId.toLowerCase()}`);
@@ -373,7 +287,7 @@ const rows = [
   ['src/rbac evaluator (default: explanations + suggestions)', N, Math.round(oursRate), f(oursMedian), f(pct(oursTimes, 99)), f(oursCpu), `${f(oursSetup, 0)} ms compile`],
   ['src/rbac evaluator (suggestions off)', N, Math.round(plainRate), f(pct(plainTimes, 50)), f(pct(plainTimes, 99)), f(plainCpu), '-'],
   [`Cedar ${cedar.getCedarVersion()} (cedar-wasm), policy set sliced per principal`, CEDAR_N, Math.round(cedarSliced.rate), f(pct(cedarSliced.times, 50), 1), f(pct(cedarSliced.times, 99), 1), `(wall mean ${cedarCpu(cedarSliced)})`, `${sliced.size} sets preparsed in ${f(cedarSliceSetup, 0)} ms`],
-  [`Cedar ${cedar.getCedarVersion()} (cedar-wasm), whole policy set`, CEDAR_WHOLE_N, Math.round(cedarWhole.rate), f(pct(cedarWhole.times, 50), 0), f(pct(cedarWhole.times, 99), 0), `(wall mean ${cedarCpu(cedarWhole)})`, `${templates.size} templates, ${linkCount} links, ${forbids.length} forbids; ${f(cedarWholeSetup, 0)} ms preparse`],
+  [`Cedar ${cedar.getCedarVersion()} (cedar-wasm), whole policy set`, CEDAR_WHOLE_N, Math.round(cedarWhole.rate), f(pct(cedarWhole.times, 50), 0), f(pct(cedarWhole.times, 99), 0), `(wall mean ${cedarCpu(cedarWhole)})`, `${templateCount} templates, ${linkCount} links, ${forbidCount} forbids; ${f(cedarWholeSetup, 0)} ms preparse`],
   ['CASL 7 (createMongoAbility, per-principal abilities)', CASL_N, Math.round(caslRate), f(pct(caslTimes, 50)), f(pct(caslTimes, 99)), f(caslCpu), `${abilities.size} abilities, ${f(caslSetup, 0)} ms build`],
 ];
 const cedarRatio = pct(cedarSliced.times, 50) / oursMedian;

@@ -12,8 +12,13 @@ export const ARM_METHODS = ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'] as 
 export type ArmMethod = (typeof ARM_METHODS)[number];
 
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-[a-z]+(\.\d+)?)?$/;
-/** RFC 3986 path characters; no query, fragment, backslash or whitespace. */
-const PATH_CHARS = /^[A-Za-z0-9\-._~%!$&'()*+,;=:@/]+$/;
+/**
+ * Characters no ARM resource name contains (`<>%&\?/`, controls), plus `#` and whitespace other
+ * than the plain space: refused rather than encoded, so a path has exactly one spelling.
+ * https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/resource-name-rules
+ */
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN = /[<>%&\\?#\u0000-\u001f\u007f-\u009f]|[^\S ]/u;
 const QUERY_NAME = /^\$?[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const MAX_PATH = 2048;
 
@@ -27,28 +32,32 @@ export function checkApiVersion(apiVersion: string): string {
   throw new ArmRequestValidationError('api-version must look like 2022-04-01 or 2023-05-01-preview');
 }
 
+/**
+ * Checks an ARM resource id (names as ARM shows them, not percent-encoded) before it becomes a
+ * URL path: no empty or dot segments, nothing a URL parser or ARM would read as a separator.
+ */
 export function checkArmPath(path: string): string {
   if (path.length === 0 || path.length > MAX_PATH) throw new ArmRequestValidationError(`ARM path must be 1-${MAX_PATH} characters`);
   if (!path.startsWith('/')) throw new ArmRequestValidationError('ARM path must start with /');
-  if (!PATH_CHARS.test(path)) throw new ArmRequestValidationError('ARM path contains characters outside a URL path (query, fragment, backslash, whitespace or control characters)');
-  const segments = path.slice(1).split('/');
-  for (const segment of segments) {
+  if (FORBIDDEN.test(path)) throw new ArmRequestValidationError('ARM path contains characters no ARM name has (percent-encoding, query, fragment, backslash, control characters or non-space whitespace)');
+  for (const segment of path.slice(1).split('/')) {
     if (segment === '') throw new ArmRequestValidationError('ARM path has an empty segment');
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(segment);
-    } catch {
-      throw new ArmRequestValidationError('ARM path has a malformed percent-encoding');
-    }
-    if (decoded === '.' || decoded === '..') throw new ArmRequestValidationError('ARM path must not contain dot segments');
-    if (/[/\\?#\u0000-\u001f\u007f]/.test(decoded)) throw new ArmRequestValidationError('ARM path segment encodes a separator or control character');
+    if (segment === '.' || segment === '..') throw new ArmRequestValidationError('ARM path must not contain dot segments');
   }
   return path;
 }
 
+/**
+ * The URL path of an ARM id: each segment percent-encoded the way the Azure SDKs encode path
+ * parameters (encodeURIComponent), so `a b;c` goes out as `a%20b%3Bc` and ARM reads it back.
+ */
+export function encodeArmPath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
 /** `${armEndpoint}${path}?api-version=...&extra`, after validating every part. */
 export function buildArmUrl(armEndpoint: string, path: string, apiVersion: string, query: Record<string, string> = {}): string {
-  const url = new URL(`${armEndpoint}${checkArmPath(path)}`);
+  const url = new URL(`${armEndpoint}${encodeArmPath(checkArmPath(path))}`);
   if (url.origin !== new URL(armEndpoint).origin) throw new ArmRequestValidationError('ARM path must stay on the ARM endpoint');
   url.searchParams.set('api-version', checkApiVersion(apiVersion));
   for (const [name, value] of Object.entries(query)) {

@@ -21,6 +21,10 @@ export interface AzureEndpoints {
   armEndpoint: string;
   /** Token scope for ARM; the sandbox issues tokens for the real ARM audience too. */
   armScope: string;
+  /** graph.microsoft.com equivalent, no trailing slash (group membership checks). */
+  graphEndpoint: string;
+  /** Token scope for Microsoft Graph (the sandbox issues tokens for Graph's real audience). */
+  graphScope: string;
   /** Elevate's own app registration. */
   clientId: string;
   /** App ID URI agents request tokens for (api://{clientId} by default). */
@@ -36,6 +40,7 @@ export interface AzureEndpoints {
 }
 
 export const ARM_SCOPE = 'https://management.azure.com/.default';
+export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 
 /** What a started sandbox tells the service (a structural subset of `SandboxHandle`). */
 export interface SandboxEndpointSource {
@@ -43,6 +48,8 @@ export interface SandboxEndpointSource {
   browserOrigin: string;
   authorityHost: string;
   armEndpoint: string;
+  /** absent in older handles: the sandbox serves Graph on its https origin */
+  graphEndpoint?: string;
   imdsEndpoint: string;
   tenant: { tenantId: string; elevateApp: { clientId: string; clientSecret: string; apiAudience: string } };
 }
@@ -82,6 +89,7 @@ export function resolveAzureEndpoints(config: Config, sandbox?: SandboxEndpointS
       tenantId: sandbox.tenant.tenantId,
       browserAuthorityHost: trimSlash(sandbox.browserOrigin),
       armEndpoint: trimSlash(sandbox.armEndpoint),
+      graphEndpoint: trimSlash(sandbox.graphEndpoint ?? sandbox.origin),
       clientId: app.clientId,
       apiAudience: app.apiAudience,
       imdsEndpoint: sandbox.imdsEndpoint,
@@ -89,7 +97,7 @@ export function resolveAzureEndpoints(config: Config, sandbox?: SandboxEndpointS
       v1Issuer: false,
     });
   }
-  const { tenantId, clientId, apiAudience, authorityHost, armEndpoint } = config.azure;
+  const { tenantId, clientId, apiAudience, authorityHost, armEndpoint, graphEndpoint } = config.azure;
   if (!tenantId || !clientId) throw new AzureSetupError('AZURE_TENANT_ID and AZURE_CLIENT_ID are required with a real tenant');
   return build({
     mode: 'azure',
@@ -97,6 +105,7 @@ export function resolveAzureEndpoints(config: Config, sandbox?: SandboxEndpointS
     tenantId,
     browserAuthorityHost: trimSlash(authorityHost),
     armEndpoint: trimSlash(armEndpoint),
+    graphEndpoint: trimSlash(graphEndpoint),
     clientId,
     apiAudience: apiAudience ?? `api://${clientId}`,
     imdsEndpoint: undefined,
@@ -110,6 +119,7 @@ function build(p: {
   tenantId: string;
   browserAuthorityHost: string;
   armEndpoint: string;
+  graphEndpoint: string;
   clientId: string;
   apiAudience: string;
   imdsEndpoint: string | undefined;
@@ -130,6 +140,8 @@ function build(p: {
     browserAuthorityHost: p.browserAuthorityHost,
     armEndpoint: p.armEndpoint,
     armScope: ARM_SCOPE,
+    graphEndpoint: p.graphEndpoint,
+    graphScope: GRAPH_SCOPE,
     clientId: p.clientId,
     apiAudience: p.apiAudience,
     apiAudiences: [...new Set([p.clientId, p.apiAudience])],

@@ -8,6 +8,7 @@ import type { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { createAuthorizationClient } from '../azure/arm-clients.ts';
 import { createArmPipelineClient, type ArmPipelineClient } from '../azure/arm-pipeline-client.ts';
 import type { AzureEndpoints } from '../azure/azure-endpoints.ts';
+import { createGraphMemberGroupsCheck } from '../azure/graph-member-groups.ts';
 import { createAgentCredential } from '../azure/service-credential.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -34,6 +35,8 @@ export function createArmPermissionCache(deps: OperationsAzureDeps): PermissionC
   const catalog = deps.catalogRoles;
   const source = createArmPermissionSource({
     catalogRoles: deps.catalogRoles,
+    // deny assignments may name groups that hold no role; Graph says whether the agent is in them
+    memberGroups: createGraphMemberGroupsCheck(deps.readerCredential, deps.endpoints),
     clientFor(subscriptionId) {
       let client = clients.get(subscriptionId);
       if (!client) {

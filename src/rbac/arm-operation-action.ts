@@ -28,8 +28,9 @@ export interface ArmOperationAction {
 const VERBS: Record<string, string> = { GET: 'read', HEAD: 'read', PUT: 'write', PATCH: 'write', DELETE: 'delete', POST: 'action' };
 const MAX_PATH = 4096;
 const ORIGIN = /^https:\/\/management\.azure\.com(?=\/)/i;
+// names may hold plain spaces and `*` (alert rules, DNS records); types and actions are checked below
 // eslint-disable-next-line no-control-regex
-const BAD_CHARS = /[\\%#*\s\u0000-\u001f\u007f]/;
+const BAD_CHARS = /[\\%#\u0000-\u001f\u007f]|[^\S ]/;
 const NAMESPACE = /^[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)+$/;
 const TYPE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const ACTION_NAME = /^[A-Za-z0-9$_:.-]+$/;
@@ -63,7 +64,7 @@ export function armOperationToAction(method: string, path: string): ArmOperation
   const q = p.indexOf('?');
   if (q >= 0) p = p.slice(0, q);
   if (!p.startsWith('/')) fail(path, 'must be an absolute ARM path starting with /subscriptions/ or /providers/');
-  if (BAD_CHARS.test(p)) fail(path, 'percent-encoding, backslashes, wildcards, fragments, whitespace and control characters are not accepted');
+  if (BAD_CHARS.test(p)) fail(path, 'percent-encoding, backslashes, fragments, control characters and whitespace other than spaces are not accepted');
   const segs = p.slice(1).split('/');
   for (const s of segs) {
     if (s.length === 0) fail(path, 'empty path segment');

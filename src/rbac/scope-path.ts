@@ -23,10 +23,12 @@ export interface ParsedScope {
 }
 
 const MAX_SCOPE_LENGTH = 2048;
-// Names in ARM ids: no separators, escapes, wildcards, whitespace or control characters.
+// Names in ARM ids: no separators, escapes or control characters. Plain spaces and `*` occur in
+// real names (alert rules, DNS records); other whitespace does not.
 // eslint-disable-next-line no-control-regex
-const BAD_SEGMENT_CHARS = /[\\%?#*\s\u0000-\u001f\u007f]/;
+const BAD_SEGMENT_CHARS = /[\\%?#\u0000-\u001f\u007f]|[^\S ]/;
 const NAMESPACE = /^[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)+$/;
+const RESOURCE_GROUP_NAME = /^[\p{L}\p{N}_.()-]+$/u;
 const MG_PREFIX_KEY = '/providers/microsoft.management/managementgroups/';
 
 const eq = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
@@ -60,6 +62,8 @@ export function parseScope(input: string): ParsedScope {
     i = 2;
     if (eq(segs[i], 'resourceGroups')) {
       if (segs[i + 1] === undefined) fail(input, 'resource group name missing');
+      // resource group names are narrower than resource names: no spaces, `*` or other punctuation
+      if (!RESOURCE_GROUP_NAME.test(segs[i + 1]!)) fail(input, 'forbidden character in resource group name');
       result.resourceGroup = segs[i + 1];
       result.kind = 'resourceGroup';
       out.push('resourceGroups', segs[i + 1]!);

@@ -17,6 +17,7 @@ import type { EntraContext } from './entra/entra-context.ts';
 import { logoutRouter } from './entra/logout-endpoint.ts';
 import { tokenRouter } from './entra/token-endpoint.ts';
 import { TokenIssuer } from './entra/token-issuer.ts';
+import { graphRouter } from './graph/graph-router.ts';
 import { imdsRouter } from './imds/imds-router.ts';
 import { SigningKeyStore } from './keys/signing-keys.ts';
 import { loadSeed } from './seed/load-seed.ts';
@@ -103,6 +104,8 @@ export interface SandboxHandle {
   authorityHost: string;
   /** = origin, the management.azure.com equivalent */
   armEndpoint: string;
+  /** = origin, the graph.microsoft.com equivalent (only checkMemberGroups is served) */
+  graphEndpoint: string;
   /** value for AZURE_POD_IDENTITY_AUTHORITY_HOST */
   imdsEndpoint: string;
   /**
@@ -273,6 +276,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
   api.use(discoveryRouter(entra));
   api.use(tokenRouter(entra));
   api.use(imdsRouter({ directory, issuer, stats, logger }));
+  api.use(graphRouter({ directory, keys, issuer, logger }));
   api.use(armRouter({ origin, state, directory, keys, issuer, stats, logger, pageSize: b.armPageSize, operations, activity }));
   finalHandlers(api, logger);
 
@@ -289,6 +293,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
     browserOrigin,
     authorityHost: origin,
     armEndpoint: origin,
+    graphEndpoint: origin,
     imdsEndpoint: origin,
     blobEndpoint: `${origin}/${defaultAccount}`,
     caCertPath: b.tls.caCertPath,

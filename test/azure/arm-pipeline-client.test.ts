@@ -117,6 +117,21 @@ describe('armRequest', () => {
     expect(seen).toHaveLength(2);
   });
 
+  it('sends names ARM accepts (spaces, ;, *, @) percent-encoded per segment, as the SDKs do', async () => {
+    const alert = `${RG}/providers/Microsoft.Insights/metricAlerts/High CPU on ca-checkout`;
+    const item = `${RG}/providers/Microsoft.RecoveryServices/vaults/rsv/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rg;vm/protectedItems/VM;iaasvmcontainerv2;rg;vm`;
+    const record = `${RG}/providers/Microsoft.Network/dnszones/contoso.com/A/*`;
+    const apex = `${RG}/providers/Microsoft.Network/dnszones/contoso.com/TXT/@`;
+    for (const path of [alert, item, record, apex]) routes[`GET ${path.split('/').map(encodeURIComponent).join('/')}`] = () => [200, {}, { ok: true }];
+    for (const path of [alert, item, record, apex]) expect((await client.armRequest({ method: 'GET', path, apiVersion: '2024-03-01' })).status).toBe(200);
+    expect(seen.map((r) => r.url.split('?')[0])).toEqual([
+      `${RG}/providers/Microsoft.Insights/metricAlerts/High%20CPU%20on%20ca-checkout`,
+      `${RG}/providers/Microsoft.RecoveryServices/vaults/rsv/backupFabrics/Azure/protectionContainers/IaasVMContainer%3Biaasvmcontainerv2%3Brg%3Bvm/protectedItems/VM%3Biaasvmcontainerv2%3Brg%3Bvm`,
+      `${RG}/providers/Microsoft.Network/dnszones/contoso.com/A/*`,
+      `${RG}/providers/Microsoft.Network/dnszones/contoso.com/TXT/%40`,
+    ]);
+  });
+
   it('refuses hostile paths, methods and api-versions before any request', async () => {
     const bad: Array<[string, string, string]> = [
       ['GET', `${RG}/../../providers/x`, '2021-04-01'],
@@ -129,6 +144,10 @@ describe('armRequest', () => {
       ['GET', 'subscriptions/x', '2021-04-01'],
       ['GET', '//evil.example.com/x', '2021-04-01'],
       ['GET', '@evil.example.com/x', '2021-04-01'],
+      ['GET', `${RG}/a%20b`, '2021-04-01'],
+      ['GET', `${RG}/a\tb`, '2021-04-01'],
+      ['GET', `${RG}/a\u00a0b`, '2021-04-01'],
+      ['GET', `${RG}/a&b`, '2021-04-01'],
       ['GET', RG, '2021-04-01&$filter=x'],
       ['GET', RG, 'latest'],
       ['TRACE', RG, '2021-04-01'],

@@ -42,9 +42,7 @@ describe('armPathProblem', () => {
     [`${RG}/providers/../x`, "'..'"],
     [`${RG}/providers/not_a_namespace/x`, 'namespace'],
     [`${RG}/providers/Microsoft.App`, 'resource type'],
-    [`${RG}/providers/Microsoft.App/containerApps/app 1`, 'characters'],
     [`${RG}/providers/Microsoft.App/containerApps/app＼x`, 'characters'],
-    [`${RG}/providers/Microsoft.App/containerApps/*`, 'characters'],
     [`${RG}/${'a'.repeat(2100)}`, 'at most'],
   ])('refuses %j (%s)', (path, why) => {
     const problem = armPathProblem(path);
@@ -52,6 +50,55 @@ describe('armPathProblem', () => {
     expect(problem).toContain(why);
     // messages never echo the hostile input back
     expect(problem).not.toContain('..\\');
+  });
+});
+
+/** Names real ARM resources carry, as ARM ids show them (Elevate encodes them on the wire). */
+describe('armPathProblem: real ARM names', () => {
+  const VAULT = `${RG}/providers/Microsoft.RecoveryServices/vaults/rsv-sre`;
+  it.each([
+    ['Recovery Services protected item (;)', `${VAULT}/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rg-sre-vms;vm-sre-jump-01/protectedItems/VM;iaasvmcontainerv2;rg-sre-vms;vm-sre-jump-01`],
+    ['backup of a protected item (action after ;-names)', `${VAULT}/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rg;vm/protectedItems/VM;iaasvmcontainerv2;rg;vm/backup`],
+    ['metric alert rule with spaces', `${RG}/providers/Microsoft.Insights/metricAlerts/High CPU on ca-checkout`],
+    ['scheduled query rule with spaces and parentheses', `${RG}/providers/Microsoft.Insights/scheduledQueryRules/Failed requests (5xx)`],
+    ['DNS wildcard record', `${RG}/providers/Microsoft.Network/dnszones/contoso.com/A/*`],
+    ['DNS apex record', `${RG}/providers/Microsoft.Network/dnszones/contoso.com/TXT/@`],
+    ['DNS wildcard under a label', `${RG}/providers/Microsoft.Network/dnszones/contoso.com/CNAME/*.apps`],
+    ['SQL firewall rule', `/subscriptions/${SUB}/resourceGroups/rg-data/providers/Microsoft.Sql/servers/sql-sre-data/firewallRules/AllowAllWindowsAzureIps`],
+    ['App Service slot config name with colon', `${RG}/providers/Microsoft.Web/sites/app-sre-portal/hostNameBindings/www.contoso.com:443`],
+    ['name with apostrophe, plus, comma, equals', `${RG}/providers/Microsoft.Insights/actionGroups/On-call Ada's team+1,tier=2`],
+    ['extension resource on a name with spaces', `${RG}/providers/Microsoft.Insights/metricAlerts/High CPU/providers/Microsoft.Insights/diagnosticSettings/to-law`],
+  ])('accepts %s', (_what, path) => {
+    expect(armPathProblem(path)).toBeUndefined();
+  });
+
+  it.each([
+    ['traversal through a name', `${RG}/providers/Microsoft.Network/dnszones/contoso.com/A/../../../rg-data`, "'..'"],
+    ['encoded slash', `${RG}/providers/Microsoft.Insights/metricAlerts/a%2F..%2Fb`, 'percent-encoding'],
+    ['encoded space (one spelling only)', `${RG}/providers/Microsoft.Insights/metricAlerts/High%20CPU`, 'percent-encoding'],
+    ['encoded backslash', `${RG}/providers/Microsoft.Insights/metricAlerts/a%5Cb`, 'percent-encoding'],
+    ['double slash', `${RG}/providers/Microsoft.Insights/metricAlerts//High CPU`, 'empty segments'],
+    ['other origin', `https://evil.example.com${RG}`, "start with '/subscriptions/'"],
+    ['protocol-relative origin', `//evil.example.com${RG}`, 'empty segments'],
+    ['leading space in a name', `${RG}/providers/Microsoft.Insights/metricAlerts/ High CPU`, 'space'],
+    ['trailing space in a name', `${RG}/providers/Microsoft.Insights/metricAlerts/High CPU `, 'space'],
+    ['tab in a name', `${RG}/providers/Microsoft.Insights/metricAlerts/High\tCPU`, 'control'],
+    ['no-break space', `${RG}/providers/Microsoft.Insights/metricAlerts/High\u00a0CPU`, 'whitespace'],
+    ['ideographic space', `${RG}/providers/Microsoft.Insights/metricAlerts/High\u3000CPU`, 'whitespace'],
+    ['ampersand (never in ARM names)', `${RG}/providers/Microsoft.Insights/metricAlerts/a&b`, 'characters'],
+    ['angle brackets', `${RG}/providers/Microsoft.Insights/metricAlerts/<script>`, 'characters'],
+    ['double quote', `${RG}/providers/Microsoft.Insights/metricAlerts/a"b`, 'characters'],
+    ['space in a resource group name', `/subscriptions/${SUB}/resourceGroups/rg sre/providers/Microsoft.App/containerApps/a`, 'resource group'],
+    ['star in a resource group name', `/subscriptions/${SUB}/resourceGroups/*/providers/Microsoft.App/containerApps/a`, 'resource group'],
+    ['space in a resource type', `${RG}/providers/Microsoft.App/container Apps/a`, 'types and actions'],
+    ['star as a resource type', `${RG}/providers/Microsoft.App/*/a`, 'types and actions'],
+    ['semicolon in an action', `${APP}/restart;reboot`, 'types and actions'],
+    ['query smuggled in a name', `${RG}/providers/Microsoft.Insights/metricAlerts/a?api-version=1`, 'query string'],
+    ['fragment in a name', `${RG}/providers/Microsoft.Insights/metricAlerts/a#b`, 'query string'],
+  ])('refuses %s', (_what, path, why) => {
+    const problem = armPathProblem(path);
+    expect(problem).toBeDefined();
+    expect(problem).toContain(why);
   });
 });
 

@@ -17,12 +17,22 @@ export class ArmError extends Error {
   }
 }
 
+/** Regions the sandbox's providers claim, in ARM's NoRegisteredProviderFound message. */
+const SUPPORTED_LOCATIONS = ['westeurope', 'northeurope', 'eastus', 'eastus2', 'westus2', 'uksouth', 'swedencentral'];
+
 const e = (status: number, code: string, message: string, headers?: Record<string, string>) => new ArmError(status, code, message, headers);
 
 export const armErrors = {
   missingApiVersion: () => e(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.'),
-  invalidApiVersion: (v: string) =>
-    e(400, 'InvalidApiVersionParameter', `The api-version '${v}' is invalid. The supported versions are in the form 'yyyy-MM-dd' or 'yyyy-MM-dd-preview'.`),
+  invalidApiVersion: (v: string, supported: readonly string[]) =>
+    e(400, 'InvalidApiVersionParameter', `The api-version '${v}' is invalid. The supported versions are '${supported.join(',')}'.`),
+  noRegisteredProviderFound: (location: string, v: string, type: string, supported: readonly string[]) =>
+    e(
+      400,
+      'NoRegisteredProviderFound',
+      `No registered resource provider found for location '${location}' and API version '${v}' for type '${type}'. The supported api-versions are '${supported.join(', ')}'. The supported locations are '${SUPPORTED_LOCATIONS.join(', ')}'.`,
+    ),
+  invalidResourceNamespace: (ns: string) => e(400, 'InvalidResourceNamespace', `The resource namespace '${ns}' is invalid.`),
   authorizationFailed: (client: string, objectId: string, action: string, scope: string) =>
     e(
       403,

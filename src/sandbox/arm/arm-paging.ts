@@ -36,5 +36,5 @@ export function pageOf<T>(req: Request, origin: string, path: string, items: T[]
   const next = new URLSearchParams();
   for (const [k, v] of Object.entries(req.query)) if (k !== '$skiptoken' && typeof v === 'string') next.set(k, v);
   next.set('$skiptoken', Buffer.from(JSON.stringify({ o: offset + size })).toString('base64url'));
-  return { value, nextLink: `${origin}${path}?${next.toString()}` };
+  return { value, nextLink: `${origin}${path.split('/').map(encodeURIComponent).join('/')}?${next.toString()}` };
 }

@@ -5,6 +5,7 @@ import { authenticateArmRequest } from './arm-authentication.ts';
 import type { ArmCaller, ArmContext } from './arm-context.ts';
 import { ArmError, armErrors } from './arm-errors.ts';
 import { queryParam } from './arm-paging.ts';
+import { apiVersionProblem, apiVersionTarget } from './api-versions.ts';
 import { classifyArmPath, type ArmRoute } from './arm-route.ts';
 import { getDenyAssignment, listDenyAssignments } from './deny-assignments.ts';
 import { getManagementGroup, listDescendants, listManagementGroups } from './management-groups.ts';
@@ -21,8 +22,26 @@ import { getResourceGroup, getSubscription, listResourceGroups, listSubscription
  * counted per route kind. Writes and actions are written to the activity log, refused or not.
  */
 
-const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha)?$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The region ARM names in NoRegisteredProviderFound: the resource's, else its resource group's. */
+function locationOf(ctx: ArmContext, route: ArmRoute): string {
+  if (route.kind === 'operations.status') return route.location;
+  if (route.kind !== 'resource') return 'global';
+  const rg = ctx.state.resourceGroup(route.subscriptionId, route.resourceGroup);
+  const id = `/subscriptions/${route.subscriptionId}/resourceGroups/${route.resourceGroup}/providers/${route.segments.slice(0, 3).join('/')}`;
+  return ctx.state.resource(id)?.location ?? rg?.location ?? 'westeurope';
+}
+
+/** Each segment percent-decoded; undefined when one is malformed or decodes to a separator. */
+function decodeArmPath(raw: string): string | undefined {
+  try {
+    const segs = raw.split('/').map(decodeURIComponent);
+    return segs.some((s) => /[/\\]/.test(s)) ? undefined : segs.join('/');
+  } catch {
+    return undefined;
+  }
+}
 
 function routeKind(route: ArmRoute, method: string): string {
   if (route.kind !== 'authorization' && route.kind !== 'resource') return route.kind;
@@ -134,21 +153,29 @@ export function armRouter(ctx: ArmContext): Router {
 
   router.use(async (req: Request, res: Response, next: NextFunction) => {
     // SDKs build `/{scope}/providers/...` from scopes that start with '/': ARM tolerates `//`
-    const path = req.path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
-    const first = path.split('/')[1]?.toLowerCase();
+    const rawPath = req.path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+    const first = rawPath.split('/')[1]?.toLowerCase();
     if (first !== 'subscriptions' && first !== 'providers') return next();
+    // ARM reads each segment percent-decoded (names such as `High CPU` or `VM;iaasvm;rg;vm`
+    // arrive as the SDKs encode them); an encoded separator inside a name is not a name.
+    const path = decodeArmPath(rawPath);
     const incoming = req.get('x-ms-correlation-request-id');
     const correlationId = incoming && GUID.test(incoming) ? incoming : randomUUID();
     res.set({ 'x-ms-request-id': randomUUID(), 'x-ms-correlation-request-id': correlationId, 'Cache-Control': 'no-cache' });
-    const route = classifyArmPath(path);
+    const route = path === undefined ? ({ kind: 'unknown' } as const) : classifyArmPath(path);
     const method = req.method.toUpperCase();
     try {
       const caller = await authenticateArmRequest(req, ctx);
       if (caller instanceof ArmError) throw caller;
       ctx.stats.countArm(routeKind(route, method), caller.principalId);
+      if (path === undefined) throw armErrors.invalidPath(`The path '${rawPath.slice(0, 300)}' is not a valid resource path: a segment is malformed or encodes a separator.`);
       const apiVersion = queryParam(req, 'api-version');
       if (!apiVersion) throw armErrors.missingApiVersion();
-      if (!API_VERSION.test(apiVersion)) throw armErrors.invalidApiVersion(apiVersion.slice(0, 40));
+      const target = apiVersionTarget(route);
+      if (target) {
+        const problem = apiVersionProblem(target, apiVersion.slice(0, 40), locationOf(ctx, route));
+        if (problem) throw problem;
+      }
       recordActivity(req, res, ctx, caller, path, correlationId);
       if (method === 'PUT' || method === 'PATCH' || method === 'POST') {
         await new Promise<void>((resolve, reject) => json(req, res, (err?: unknown) => (err ? reject(err) : resolve())));

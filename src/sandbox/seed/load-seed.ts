@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { seedSchema, type SandboxSeed } from './seed-schema.ts';
+import { GRAPH_RESOURCE_KEY, seedSchema, type SandboxSeed } from './seed-schema.ts';
 
 export const DEFAULT_SEED_FILE = fileURLToPath(new URL('./default-seed.json', import.meta.url));
 
@@ -44,13 +44,22 @@ function checkReferences(file: string, seed: SandboxSeed): void {
   };
   if (!keys.app.has('elevate')) fail('applications: an application with key "elevate" is required');
   if (!keys.mi.has(seed.agent.identity)) fail(`agent.identity: unknown managed identity ${seed.agent.identity}`);
-  for (const g of seed.groups) for (const m of g.members) if (!keys.user.has(m)) fail(`groups.${g.key}: unknown member ${m}`);
+  for (const g of seed.groups) {
+    for (const m of g.members) {
+      if (m.startsWith('group:')) fail(`groups.${g.key}: nested groups are not modelled (${m})`);
+      if (m.includes(':')) ref(m, `groups.${g.key}`);
+      else if (!keys.user.has(m)) fail(`groups.${g.key}: unknown member ${m}`);
+    }
+  }
   for (const a of seed.appRoleAssignments) {
     ref(a.principal, 'appRoleAssignments');
-    if (!keys.app.has(a.resource)) fail(`appRoleAssignments: unknown application ${a.resource}`);
+    if (!keys.app.has(a.resource) && a.resource !== GRAPH_RESOURCE_KEY) fail(`appRoleAssignments: unknown application ${a.resource}`);
   }
   for (const ra of seed.roleAssignments) ref(ra.principal, `roleAssignments.${ra.name}`);
-  for (const da of seed.denyAssignments) for (const p of da.principals) ref(p, `denyAssignments.${da.name}`);
+  for (const da of seed.denyAssignments) {
+    for (const p of da.principals) if (p !== 'everyone') ref(p, `denyAssignments.${da.name}`);
+    for (const p of da.excludePrincipals) ref(p, `denyAssignments.${da.name}.excludePrincipals`);
+  }
   for (const mg of seed.managementGroups) for (const s of mg.subscriptions) if (!subs.has(s)) fail(`managementGroups.${mg.id}: unknown subscription ${s}`);
   for (const rg of seed.resourceGroups) if (!subs.has(rg.subscription)) fail(`resourceGroups.${rg.name}: unknown subscription ${rg.subscription}`);
   for (const mi of seed.managedIdentities) {

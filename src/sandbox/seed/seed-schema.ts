@@ -10,8 +10,13 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const guid = z.string().regex(GUID, 'expected a GUID');
 const comment = { $comment: z.string().optional() };
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$/, 'expected an Azure resource name');
+/** Resource names: ARM allows more than resource group names, e.g. spaces (alert rules), `;` (backup items), `*` (DNS records). */
+const resourceName = z.string().regex(/^[\p{L}\p{N}_.()@;*:+,'!$=~\[\]-](?:[\p{L}\p{N}_.()@ ;*:+,'!$=~\[\]-]{0,258}[\p{L}\p{N}_.()@;*:+,'!$=~\[\]-])?$/u, 'expected an Azure resource name');
 const key = z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'expected a lower-case key');
 /** `user:<key>`, `group:<key>`, `app:<key>` (service principal) or `mi:<key>` (managed identity). */
+/** The `resource` of an appRoleAssignment that grants a Microsoft Graph application permission. */
+export const GRAPH_RESOURCE_KEY = 'microsoft-graph';
+
 const principalRef = z.string().regex(/^(user|group|app|mi):[a-z0-9][a-z0-9-]{0,40}$/, 'expected user:|group:|app:|mi:<key>');
 
 const appRole = z.strictObject({
@@ -54,14 +59,14 @@ const application = z.strictObject({
 const resourceChild = z.strictObject({
   ...comment,
   type: z.string().regex(/^[A-Za-z]+$/),
-  name,
+  name: resourceName,
   properties: z.record(z.string(), z.unknown()).default({}),
 });
 
 const resource = z.strictObject({
   ...comment,
   type: z.string().regex(/^[A-Za-z0-9]+(\.[A-Za-z0-9]+)+\/[A-Za-z]+$/, 'expected Namespace.Provider/type'),
-  name,
+  name: resourceName,
   location: z.string().optional(),
   kind: z.string().optional(),
   sku: z.record(z.string(), z.unknown()).optional(),
@@ -94,7 +99,9 @@ export const seedSchema = z.strictObject({
       appRoles: z.array(z.string().min(1)),
     }),
   ),
-  groups: z.array(z.strictObject({ ...comment, key, id: guid, displayName: z.string().min(1), members: z.array(key) })),
+  /** Members: a user key, or a principal reference (managed identities and apps can be members too). */
+  groups: z.array(z.strictObject({ ...comment, key, id: guid, displayName: z.string().min(1), members: z.array(z.union([key, principalRef])) })),
+  /** `resource`: an application key, or `microsoft-graph` for Graph application permissions. */
   appRoleAssignments: z.array(z.strictObject({ ...comment, principal: principalRef, resource: key, role: z.string().min(1) })),
   managementGroups: z.array(
     z.strictObject({ ...comment, id: z.string().regex(/^[A-Za-z0-9_.()-]{1,90}$/), displayName: z.string().min(1), subscriptions: z.array(key) }),
@@ -130,7 +137,10 @@ export const seedSchema = z.strictObject({
       scope: z.string().startsWith('/'),
       actions: z.array(z.string().min(1)).min(1),
       notActions: z.array(z.string()).default([]),
-      principals: z.array(principalRef).min(1),
+      /** `everyone` is ARM's all-principals entry (00000000-0000-0000-0000-000000000000, SystemDefined). */
+      principals: z.array(z.union([principalRef, z.literal('everyone')])).min(1),
+      excludePrincipals: z.array(principalRef).default([]),
+      doNotApplyToChildScopes: z.boolean().default(false),
       isSystemProtected: z.boolean().default(false),
     }),
   ),

@@ -149,7 +149,7 @@ export function buildTenantInfo(seed: SandboxSeed, dataDir: string): SandboxTena
       else if (u.homeTenantId) info.homeTenantId = u.homeTenantId;
       return info;
     }),
-    groups: seed.groups.map((g) => ({ id: g.id, displayName: g.displayName, memberOids: g.members.map((m) => seed.users.find((u) => u.key === m)!.oid) })),
+    groups: seed.groups.map((g) => ({ id: g.id, displayName: g.displayName, memberOids: g.members.map((m) => memberOid(seed, m)) })),
     otherApps: seed.applications
       .filter((a) => a.key !== 'elevate')
       .map((a) => ({
@@ -164,4 +164,12 @@ export function buildTenantInfo(seed: SandboxSeed, dataDir: string): SandboxTena
         redirectUris: a.redirectUris,
       })),
   };
+}
+
+/** A group member's object id: a user key, or a `user:`/`mi:`/`app:` reference. */
+function memberOid(seed: SandboxSeed, member: string): string {
+  const [kind, key] = member.includes(':') ? (member.split(':') as [string, string]) : ['user', member];
+  if (kind === 'mi') return seed.managedIdentities.find((m) => m.key === key)!.principalId;
+  if (kind === 'app') return seed.applications.find((a) => a.key === key)!.servicePrincipalId;
+  return seed.users.find((u) => u.key === key)!.oid;
 }

@@ -1,5 +1,5 @@
 import { loadBuiltinCatalog, type RoleCatalog } from '../../rbac/role-catalog.ts';
-import { createEvaluator } from '../../rbac/rbac-evaluator.ts';
+import { ALL_PRINCIPALS_ID, createEvaluator } from '../../rbac/rbac-evaluator.ts';
 import type { AuthorizationState, DenyAssignment, Evaluator, RoleDefinition } from '../../rbac/rbac-types.ts';
 import type { SandboxSeed, SeedResource } from '../seed/seed-schema.ts';
 import type { Directory, PrincipalType } from './directory.ts';
@@ -148,18 +148,20 @@ export class ArmState {
         updatedBy: null,
       });
     }
+    const principalOf = (ref: string) => {
+      const id = directory.principalIdOf(ref);
+      return { id, type: directory.principal(id)!.type };
+    };
     this.denyAssignments = seed.denyAssignments.map((d) => ({
       id: `${d.scope}/providers/Microsoft.Authorization/denyAssignments/${d.name}`,
       denyAssignmentName: d.denyAssignmentName,
       description: d.description ?? '',
       scope: d.scope,
       permissions: [{ actions: d.actions, notActions: d.notActions, dataActions: [], notDataActions: [] }],
-      principals: d.principals.map((p) => {
-        const id = directory.principalIdOf(p);
-        return { id, type: directory.principal(id)!.type };
-      }),
-      excludePrincipals: [],
-      doNotApplyToChildScopes: false,
+      // ARM names everyone as the all-zero id of type SystemDefined
+      principals: d.principals.map((p) => (p === 'everyone' ? { id: ALL_PRINCIPALS_ID, type: 'SystemDefined' } : principalOf(p))),
+      excludePrincipals: d.excludePrincipals.map(principalOf),
+      doNotApplyToChildScopes: d.doNotApplyToChildScopes,
       isSystemProtected: d.isSystemProtected,
     }));
   }
@@ -267,7 +269,7 @@ export class ArmState {
 
   authorizationState(): AuthorizationState {
     const groups: Record<string, string[]> = {};
-    for (const u of this.directory.users) if (u.groupIds.length > 0) groups[u.oid] = u.groupIds;
+    for (const g of this.directory.groups) for (const m of g.memberOids) groups[m] = [...(groups[m] ?? []), g.id];
     return {
       roles: [...this.catalog.roles],
       assignments: this.allAssignments().map((a) => ({

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { SandboxSeed } from '../seed/seed-schema.ts';
+import { GRAPH_RESOURCE_KEY, type SandboxSeed } from '../seed/seed-schema.ts';
 import { CONSUMERS_TENANT_ID, FIRST_PARTY_RESOURCES, GRAPH_APP_ID } from './first-party-apps.ts';
 
 /**
@@ -119,7 +119,8 @@ export class Directory {
     this.tenantDomain = seed.tenant.domain;
     this.tenantDisplayName = seed.tenant.displayName;
     const groupsByUserKey = new Map<string, string[]>();
-    for (const g of seed.groups) for (const m of g.members) groupsByUserKey.set(m, [...(groupsByUserKey.get(m) ?? []), g.id]);
+    const userKeyOf = (member: string) => (member.startsWith('user:') ? member.slice(5) : member);
+    for (const g of seed.groups) for (const m of g.members) groupsByUserKey.set(userKeyOf(m), [...(groupsByUserKey.get(userKeyOf(m)) ?? []), g.id]);
     this.users = seed.users.map((u) => ({
       key: u.key,
       oid: u.oid,
@@ -134,7 +135,7 @@ export class Directory {
       key: g.key,
       id: g.id,
       displayName: g.displayName,
-      memberOids: g.members.map((m) => seed.users.find((u) => u.key === m)!.oid),
+      memberOids: [] as string[],
     }));
     this.applications = seed.applications.map((a) => ({
       key: a.key,
@@ -178,12 +179,15 @@ export class Directory {
         app: a,
       })),
     ];
+    // members are user keys or principal references (a managed identity can be in a group)
+    seed.groups.forEach((g, i) => (this.groups[i]!.memberOids = g.members.map((m) => this.principalIdOf(m.includes(':') ? m : `user:${m}`).toLowerCase())));
     const elevate = this.applications.find((a) => a.key === 'elevate')!;
     for (const u of seed.users) for (const r of u.appRoles) this.grantRole(u.oid, elevate.clientId, r);
     for (const a of seed.appRoleAssignments) {
       const principalId = this.principalIdOf(a.principal);
-      const resource = this.applications.find((x) => x.key === a.resource)!;
-      this.grantRole(principalId, resource.clientId, a.role);
+      // Graph application permissions (e.g. GroupMember.Read.All) are app roles on Microsoft Graph
+      const resourceAppId = a.resource === GRAPH_RESOURCE_KEY ? GRAPH_APP_ID : this.applications.find((x) => x.key === a.resource)!.clientId;
+      this.grantRole(principalId, resourceAppId, a.role);
     }
   }
 
@@ -257,8 +261,10 @@ export class Directory {
     return undefined;
   }
 
+  /** Groups `principalId` (a user, service principal or managed identity) is a member of. */
   groupIdsOf(principalId: string): string[] {
-    return this.userByOid(principalId)?.groupIds ?? [];
+    const id = principalId.toLowerCase();
+    return this.groups.filter((g) => g.memberOids.includes(id)).map((g) => g.id);
   }
 
   /** App role values `principalId` holds on `resourceAppId`, directly or through its groups. */

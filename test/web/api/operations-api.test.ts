@@ -91,6 +91,22 @@ describe('outcomes', () => {
     expect(op.actingIdentity).toBe(h.readerAgent.uamiPrincipalId);
   });
 
+  it('executes an operation on a resource whose ARM name has spaces (encoded on the wire, decoded by ARM)', async () => {
+    const alert = resource('rg-sre-apps', 'High CPU on ca-checkout');
+    expect(alert.id).toContain('/metricAlerts/High CPU on ca-checkout');
+    const res = await submit(readerToken, { ...readCheckout(), path: alert.id, apiVersion: '2018-03-01' });
+    expect(res.status).toBe(201);
+    const op = res.body as OperationRequest;
+    expect(op).toMatchObject({ state: 'succeeded', decision: { outcome: 'execute', action: 'Microsoft.Insights/metricAlerts/read' } });
+    expect(op.arm?.status).toBe(200);
+    expect(op.arm?.body).toMatchObject({ id: alert.id, name: 'High CPU on ca-checkout', type: 'Microsoft.Insights/metricAlerts' });
+    // a backup item name with ';' reaches ARM as one name: ARM answers about exactly that name
+    const item = `${rg('rg-sre-apps').id}/providers/Microsoft.RecoveryServices/vaults/rsv-missing/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rg-sre-apps;vm1`;
+    const missing = (await submit(readerToken, { ...readCheckout(), path: item, apiVersion: '2024-04-01' })).body as OperationRequest;
+    expect(missing.arm?.status).toBe(404);
+    expect(JSON.stringify(missing.arm?.body)).toContain('IaasVMContainer;iaasvmcontainerv2;rg-sre-apps;vm1');
+  });
+
   it('leaves a write the Reader-level UAMI cannot do pending elevation, naming the action and the roles that grant it', async () => {
     const res = await submit(readerToken, restartRevision('incident'));
     expect(res.status).toBe(201);

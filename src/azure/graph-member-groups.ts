@@ -1,0 +1,77 @@
+import type { TokenCredential } from '@azure/core-auth';
+import {
+  bearerTokenAuthenticationPolicy,
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineFromOptions,
+  createPipelineRequest,
+  type HttpClient,
+  type PipelinePolicy,
+} from '@azure/core-rest-pipeline';
+import type { AzureEndpoints } from './azure-endpoints.ts';
+
+/**
+ * Which of some groups a directory object (an agent's managed identity) is a transitive member
+ * of, through Microsoft Graph's checkMemberGroups. ARM cannot answer this: its deny-assignment
+ * filters match the principal id literally, and `assignedTo()` only reveals groups that hold a
+ * role assignment. Needs the GroupMember.Read.All application permission (or Directory.Read.All).
+ * https://learn.microsoft.com/en-us/graph/api/directoryobject-checkmembergroups
+ */
+export type MemberGroupsCheck = (objectId: string, groupIds: readonly string[]) => Promise<string[]>;
+
+/** Graph accepts at most 20 group ids per checkMemberGroups call. */
+const PER_CALL = 20;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class GraphRequestError extends Error {
+  override name = 'GraphRequestError';
+}
+
+export function createGraphMemberGroupsCheck(
+  credential: TokenCredential,
+  endpoints: Pick<AzureEndpoints, 'graphEndpoint' | 'graphScope'>,
+  options: { httpClient?: HttpClient; policies?: PipelinePolicy[] } = {},
+): MemberGroupsCheck {
+  const pipeline = createPipelineFromOptions({
+    retryOptions: { maxRetries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 8_000 },
+    redirectOptions: { maxRetries: 0 },
+    userAgentOptions: { userAgentPrefix: 'elevate' },
+  });
+  pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: endpoints.graphScope }));
+  for (const p of options.policies ?? []) pipeline.addPolicy(p);
+  const httpClient = options.httpClient ?? createDefaultHttpClient();
+
+  async function checkChunk(objectId: string, groupIds: string[]): Promise<string[]> {
+    const request = createPipelineRequest({
+      url: `${endpoints.graphEndpoint}/v1.0/directoryObjects/${objectId}/checkMemberGroups`,
+      method: 'POST',
+      headers: createHttpHeaders({ accept: 'application/json', 'content-type': 'application/json' }),
+      body: JSON.stringify({ groupIds }),
+      timeout: 30_000,
+    });
+    const response = await pipeline.sendRequest(httpClient, request);
+    let body: unknown;
+    try {
+      body = JSON.parse(response.bodyAsText ?? '');
+    } catch {
+      body = undefined;
+    }
+    if (response.status !== 200) {
+      const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
+      throw new GraphRequestError(`Microsoft Graph checkMemberGroups answered ${response.status}${typeof code === 'string' ? ` ${code.slice(0, 80)}` : ''}`);
+    }
+    const value = (body as { value?: unknown } | undefined)?.value;
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new GraphRequestError('Microsoft Graph checkMemberGroups answered without a list of group ids');
+    // only what was asked about counts
+    const asked = new Set(groupIds.map((g) => g.toLowerCase()));
+    return (value as string[]).map((v) => v.toLowerCase()).filter((v) => asked.has(v));
+  }
+
+  return async (objectId, groupIds) => {
+    if (!GUID.test(objectId)) throw new GraphRequestError('object id must be a GUID');
+    const ids = [...new Set(groupIds.map((g) => g.toLowerCase()))].filter((g) => GUID.test(g));
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i += PER_CALL) out.push(...(await checkChunk(objectId.toLowerCase(), ids.slice(i, i + PER_CALL))));
+    return out;
+  };
+}
