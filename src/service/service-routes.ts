@@ -40,6 +40,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     tokenValidator: ctx.tokenValidator,
     requestTtlSeconds: ctx.config.requests.ttlSeconds,
     permissionCacheSeconds: ctx.config.permissionCacheSeconds,
+    agentRateLimitPerMinute: ctx.config.agentRateLimitPerMinute,
     // Guardrail and input refusals (operation.forbidden/refused) collapse per agent and reason per minute; all else is appended as is.
     audit: audit.refusalSink,
     refusalAudit: audit.refusalSink,

@@ -32,6 +32,7 @@ const BAD_VALUES: Record<string, string[]> = {
   ELEVATE_PERMISSION_CACHE_SECONDS: ['0', 'x'],
   ELEVATE_INVENTORY_REFRESH_SECONDS: ['0', 'x'],
   ELEVATE_FRESH_AUTH_SECONDS: ['0', 'x'],
+  ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: ['0', '-1', '1.5', '100001', 'lots'],
   ELEVATE_AUDIT_CHECKPOINT_EVERY: ['0', 'many'],
   ELEVATE_AUDIT_RETENTION_DAYS: ['-30', 'x'],
   AZURE_TENANT_ID: ['contoso.onmicrosoft.com', 'common', '72f988bf-86f1-41af-91ab-2d7cd011db4'],

@@ -19,6 +19,7 @@ import type { RoleCatalog } from '../../rbac/role-catalog.ts';
 import type { Database } from '../../store/database.ts';
 import type { WebRoute } from '../create-web-app.ts';
 import { createAgentAuthenticator } from './agent-authentication.ts';
+import { agentRateLimit } from './agent-rate-limit.ts';
 import { API_BASE_PATH } from './agent-api-paths.ts';
 import { cachingAgentDirectory } from '../../operations/caching-agent-directory.ts';
 import type { RequestHandler } from 'express';
@@ -40,6 +41,8 @@ export interface OperationsApiDeps {
   tokenValidator: ApiTokenValidator;
   requestTtlSeconds: number;
   permissionCacheSeconds: number;
+  /** ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: replaces rate-limits.yaml's default when set. */
+  agentRateLimitPerMinute?: number | undefined;
   /** Defaults: the `agents` tables, and an audit log over the store. */
   agents?: AgentDirectory;
   audit?: AuditSink;
@@ -90,7 +93,13 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     audit: deps.refusalAudit ?? audit,
     logger,
   });
-  const routeDeps = { service: module.service, authenticate, basePath: API_BASE_PATH };
+  const rateLimit = agentRateLimit({
+    policy: () => deps.policies.rateLimits,
+    configuredDefault: deps.agentRateLimitPerMinute,
+    audit: deps.refusalAudit ?? audit,
+    logger,
+  });
+  const routeDeps = { service: module.service, authenticate, rateLimit, basePath: API_BASE_PATH };
   return {
     route: {
       path: API_BASE_PATH,
