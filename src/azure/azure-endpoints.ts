@@ -21,6 +21,10 @@ export interface AzureEndpoints {
   armEndpoint: string;
   /** Token scope for ARM; the sandbox issues tokens for the real ARM audience too. */
   armScope: string;
+  /** graph.microsoft.com equivalent (sovereign clouds: their Graph host), no trailing slash. */
+  graphEndpoint: string;
+  /** Token scope for Microsoft Graph: `{graph}/.default`; the sandbox serves Graph for the real audience. */
+  graphScope: string;
   /** Elevate's own app registration. */
   clientId: string;
   /** App ID URI agents request tokens for (api://{clientId} by default). */
@@ -36,6 +40,7 @@ export interface AzureEndpoints {
 }
 
 export const ARM_SCOPE = 'https://management.azure.com/.default';
+export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 
 /** What a started sandbox tells the service (a structural subset of `SandboxHandle`). */
 export interface SandboxEndpointSource {
@@ -82,6 +87,9 @@ export function resolveAzureEndpoints(config: Config, sandbox?: SandboxEndpointS
       tenantId: sandbox.tenant.tenantId,
       browserAuthorityHost: trimSlash(sandbox.browserOrigin),
       armEndpoint: trimSlash(sandbox.armEndpoint),
+      // The sandbox serves Graph's /v1.0/users on its https origin.
+      graphEndpoint: trimSlash(sandbox.origin),
+      graphScope: GRAPH_SCOPE,
       clientId: app.clientId,
       apiAudience: app.apiAudience,
       imdsEndpoint: sandbox.imdsEndpoint,
@@ -89,7 +97,7 @@ export function resolveAzureEndpoints(config: Config, sandbox?: SandboxEndpointS
       v1Issuer: false,
     });
   }
-  const { tenantId, clientId, apiAudience, authorityHost, armEndpoint } = config.azure;
+  const { tenantId, clientId, apiAudience, authorityHost, armEndpoint, graphEndpoint } = config.azure;
   if (!tenantId || !clientId) throw new AzureSetupError('AZURE_TENANT_ID and AZURE_CLIENT_ID are required with a real tenant');
   return build({
     mode: 'azure',
@@ -97,6 +105,9 @@ export function resolveAzureEndpoints(config: Config, sandbox?: SandboxEndpointS
     tenantId,
     browserAuthorityHost: trimSlash(authorityHost),
     armEndpoint: trimSlash(armEndpoint),
+    // Graph national clouds (https://learn.microsoft.com/graph/deployments): the token scope is the host's own.
+    graphEndpoint: trimSlash(graphEndpoint),
+    graphScope: `${trimSlash(graphEndpoint)}/.default`,
     clientId,
     apiAudience: apiAudience ?? `api://${clientId}`,
     imdsEndpoint: undefined,
@@ -110,6 +121,8 @@ function build(p: {
   tenantId: string;
   browserAuthorityHost: string;
   armEndpoint: string;
+  graphEndpoint: string;
+  graphScope: string;
   clientId: string;
   apiAudience: string;
   imdsEndpoint: string | undefined;
@@ -130,6 +143,8 @@ function build(p: {
     browserAuthorityHost: p.browserAuthorityHost,
     armEndpoint: p.armEndpoint,
     armScope: ARM_SCOPE,
+    graphEndpoint: p.graphEndpoint,
+    graphScope: p.graphScope,
     clientId: p.clientId,
     apiAudience: p.apiAudience,
     apiAudiences: [...new Set([p.clientId, p.apiAudience])],

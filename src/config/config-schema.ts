@@ -57,6 +57,8 @@ export const envSchema = z.object({
   ELEVATE_API_AUDIENCE: z.string().min(1).optional(),
   AZURE_AUTHORITY_HOST: httpsUrl.default('https://login.microsoftonline.com'),
   ELEVATE_ARM_ENDPOINT: httpsUrl.default('https://management.azure.com'),
+  /** Microsoft Graph (sovereign clouds: https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn, ...). */
+  ELEVATE_GRAPH_ENDPOINT: httpsUrl.default('https://graph.microsoft.com'),
 
   ELEVATE_SANDBOX_PORT: port(8443),
   ELEVATE_SANDBOX_HTTP_PORT: port(8080),

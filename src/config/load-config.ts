@@ -39,6 +39,7 @@ export interface Config {
     apiAudience: string | undefined;
     authorityHost: string;
     armEndpoint: string;
+    graphEndpoint: string;
   };
   sandbox: { httpsPort: number; httpPort: number; dataDir: string; seedFile: string | undefined };
 }
@@ -98,6 +99,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       apiAudience: e.ELEVATE_API_AUDIENCE ?? (e.AZURE_CLIENT_ID ? `api://${e.AZURE_CLIENT_ID}` : undefined),
       authorityHost: e.AZURE_AUTHORITY_HOST.replace(/\/+$/, ''),
       armEndpoint: e.ELEVATE_ARM_ENDPOINT.replace(/\/+$/, ''),
+      graphEndpoint: e.ELEVATE_GRAPH_ENDPOINT.replace(/\/+$/, ''),
     },
     sandbox: {
       httpsPort: e.ELEVATE_SANDBOX_PORT,

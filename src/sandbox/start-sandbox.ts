@@ -15,6 +15,7 @@ import type { EntraContext } from './entra/entra-context.ts';
 import { logoutRouter } from './entra/logout-endpoint.ts';
 import { tokenRouter } from './entra/token-endpoint.ts';
 import { TokenIssuer } from './entra/token-issuer.ts';
+import { graphRouter } from './graph/graph-router.ts';
 import { imdsRouter } from './imds/imds-router.ts';
 import { SigningKeyStore } from './keys/signing-keys.ts';
 import { loadSeed } from './seed/load-seed.ts';
@@ -235,6 +236,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
   api.use(discoveryRouter(entra));
   api.use(tokenRouter(entra));
   api.use(imdsRouter({ directory, issuer, stats, logger }));
+  api.use(graphRouter({ directory, keys }));
   api.use(armRouter({ origin, state, directory, keys, issuer, stats, logger, pageSize: b.armPageSize, operations, activity }));
   finalHandlers(api, logger);
 

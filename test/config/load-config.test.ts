@@ -41,6 +41,7 @@ const BAD_VALUES: Record<string, string[]> = {
   ELEVATE_MANAGED_IDENTITY_CLIENT_ID: ['not-a-guid'],
   AZURE_AUTHORITY_HOST: ['http://login.microsoftonline.com', 'login.microsoftonline.com'],
   ELEVATE_ARM_ENDPOINT: ['http://management.azure.com', 'nope'],
+  ELEVATE_GRAPH_ENDPOINT: ['http://graph.microsoft.com', 'graph.microsoft.com'],
   ELEVATE_SANDBOX_PORT: ['99999', 'https'],
   ELEVATE_SANDBOX_HTTP_PORT: ['-1'],
   ELEVATE_TRUST_PROXY: ['yes', 'on'],

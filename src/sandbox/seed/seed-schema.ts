@@ -39,6 +39,8 @@ const application = z.strictObject({
   appRoles: z.array(appRole),
   /** Admin-consented delegated permissions: resource (identifier URI) and scope values. */
   grantedPermissions: z.array(z.strictObject({ resource: z.string().min(1), scopes: z.array(z.string().min(1)).min(1) })),
+  /** Admin-consented application permissions (app roles) on Microsoft resources, e.g. Graph User.Read.All. */
+  applicationPermissions: z.array(z.strictObject({ resource: z.string().min(1), roles: z.array(z.string().min(1)).min(1) })).default([]),
   federatedCredentials: z.array(
     z.strictObject({
       ...comment,
@@ -89,6 +91,10 @@ export const seedSchema = z.strictObject({
       upn: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected user@domain'),
       displayName: z.string().min(1),
       kind: z.enum(['work', 'personal', 'guest']),
+      /** Graph's mail, otherMails and proxyAddresses ('SMTP:' primary, 'smtp:' others). */
+      mail: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected user@domain').optional(),
+      otherMails: z.array(z.string().min(3)).default([]),
+      proxyAddresses: z.array(z.string().regex(/^(SMTP|smtp):[^@\s]+@[^@\s]+$/, 'expected SMTP:user@domain or smtp:user@domain')).default([]),
       homeTenantId: guid.optional(),
       /** Role values on the `elevate` application. */
       appRoles: z.array(z.string().min(1)),

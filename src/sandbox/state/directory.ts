@@ -16,6 +16,12 @@ export interface DirectoryUser {
   upn: string;
   displayName: string;
   kind: UserKind;
+  /** Graph's `mail`, `otherMails` and `proxyAddresses` (https://learn.microsoft.com/graph/api/resources/user). */
+  mail: string | undefined;
+  /** The alias; Entra sets it from the UPN's local part unless given. */
+  mailNickname: string;
+  otherMails: string[];
+  proxyAddresses: string[];
   homeTenantId: string | undefined;
   /** `tid` in this user's tokens: the tenant, or the consumers tenant for a personal account. */
   tokenTenantId: string;
@@ -126,6 +132,10 @@ export class Directory {
       upn: u.upn,
       displayName: u.displayName,
       kind: u.kind,
+      mail: u.mail,
+      mailNickname: u.upn.slice(0, u.upn.indexOf('@')),
+      otherMails: u.otherMails,
+      proxyAddresses: u.proxyAddresses,
       homeTenantId: u.kind === 'personal' ? CONSUMERS_TENANT_ID : u.homeTenantId,
       tokenTenantId: u.kind === 'personal' ? CONSUMERS_TENANT_ID : seed.tenant.id,
       groupIds: groupsByUserKey.get(u.key) ?? [],
@@ -180,6 +190,14 @@ export class Directory {
     ];
     const elevate = this.applications.find((a) => a.key === 'elevate')!;
     for (const u of seed.users) for (const r of u.appRoles) this.grantRole(u.oid, elevate.clientId, r);
+    // Admin-consented application permissions on Microsoft resources (e.g. Graph User.Read.All).
+    for (const a of seed.applications) {
+      for (const p of a.applicationPermissions) {
+        const resource = this.resource(p.resource);
+        if (!resource) throw new Error(`application ${a.key}: unknown resource ${p.resource}`);
+        for (const role of p.roles) this.grantRole(a.servicePrincipalId, resource.appId, role);
+      }
+    }
     for (const a of seed.appRoleAssignments) {
       const principalId = this.principalIdOf(a.principal);
       const resource = this.applications.find((x) => x.key === a.resource)!;

@@ -18,6 +18,8 @@ import type { Policies } from '../../policies/policies.ts';
 import type { RoleCatalog } from '../../rbac/role-catalog.ts';
 import type { Database } from '../../store/database.ts';
 import type { WebRoute } from '../create-web-app.ts';
+import { createGraphUserDirectory } from '../../directory/graph-user-directory.ts';
+import type { UserDirectory } from '../../directory/requester-identity.ts';
 import { createAgentAuthenticator } from './agent-authentication.ts';
 import { agentRateLimit } from './agent-rate-limit.ts';
 import { API_BASE_PATH } from './agent-api-paths.ts';
@@ -52,6 +54,8 @@ export interface OperationsApiDeps {
   agentCredential?: (agent: Agent) => TokenCredential;
   permissions?: PermissionCache;
   clock?: () => Date;
+  /** Default: Microsoft Graph at endpoints.graphEndpoint with the service credential. */
+  userDirectory?: UserDirectory;
 }
 
 export interface OperationsApi {
@@ -83,6 +87,8 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     armEndpoint: deps.endpoints.armEndpoint,
     agentCredential: deps.agentCredential ?? agentCredentials(),
     requestTtlSeconds: deps.requestTtlSeconds,
+    // Who asked for a request, resolved in the directory with Elevate's own credential (Graph User.Read.All).
+    userDirectory: deps.userDirectory ?? createGraphUserDirectory(deps.serviceCredential, { graphEndpoint: deps.endpoints.graphEndpoint, graphScope: deps.endpoints.graphScope, logger }),
     logger,
     metrics: deps.metrics,
     ...(deps.clock ? { clock: deps.clock } : {}),
