@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { adminRouter } from './admin/admin-router.ts';
-import { ActivityLog, type ActivityEvent } from './arm/activity-log.ts';
+import { ActivityLog, type ActivityEvent } from './state/activity-events.ts';
 import { armRouter } from './arm/arm-router.ts';
 import { AsyncOperations } from './arm/async-operations.ts';
 import { authorizeRouter } from './entra/authorize-endpoint.ts';
@@ -30,7 +30,7 @@ import { ensureSandboxTls } from './tls/sandbox-tls.ts';
 
 export type { SandboxTenantInfo, SandboxUserInfo } from './seed/tenant-info.ts';
 export type { SandboxStatsSnapshot } from './state/sandbox-stats.ts';
-export type { ActivityEvent } from './arm/activity-log.ts';
+export type { ActivityEvent } from './state/activity-events.ts';
 
 /**
  * The Azure sandbox: Entra ID (discovery, keys, authorize with a sign-in page, token with
