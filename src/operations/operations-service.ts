@@ -190,7 +190,7 @@ export function createOperationsService(deps: OperationsServiceDeps) {
         const requestedBy = input.trigger.requestedBy;
         const requester = deps.requesters && requestedBy !== undefined && WAITING_STATES.includes(state) ? await deps.requesters.resolve(requestedBy) : undefined;
 
-        await deps.audit.append(requestedEntry(agent, request));
+        await deps.audit.append(requestedEntry(agent, request, requester));
         if (!(await deps.store.insert({ request, submissionHash: submissionHash(input) }))) {
           // Another process took the key between our look-up and insert.
           return (await replay(agent, input)) ?? fail(409, 'idempotency_conflict', 'this idempotencyKey is in use');

@@ -26,6 +26,9 @@ afterAll(async () => {
 });
 
 const consentAskedBy = (requestedBy: string) => h.submit(h.privilegedAgent, restartPayments(h, { trigger: { kind: 'chat', ref: 'conv-9', requestedBy } }));
+/** The requester as the request's `operation.requested` audit entry records it. */
+const auditedRequester = async (id: string) =>
+  (JSON.parse((await h.db.get<{ details: string }>("SELECT details FROM audit_log WHERE event_type = 'operation.requested' AND request_id = ?", [id]))!.details) as { requester?: unknown }).requester;
 const recordedRequester = (id: string) => h.db.get<{ status: string; object_id: string | null; reason: string | null }>('SELECT status, object_id, reason FROM request_requesters WHERE request_id = ?', [id]);
 
 describe('requester spellings', { timeout: 60_000 }, () => {
@@ -38,6 +41,7 @@ describe('requester spellings', { timeout: 60_000 }, () => {
     for (const spelling of spellings()) {
       const raised = await consentAskedBy(spelling);
       expect(await recordedRequester(raised.id), spelling).toEqual({ status: 'resolved', object_id: h.user('admin').oid, reason: null });
+      expect(await auditedRequester(raised.id)).toEqual({ status: 'resolved', objectId: h.user('admin').oid });
       const refused = await postDecision(ada, h, raised.id, 'approve', 'looks fine');
       expect(refused.status, spelling).toBe(403);
       expect(refused.body).toContain('data-code="requester_may_not_approve"');
@@ -64,6 +68,7 @@ describe('requester spellings', { timeout: 60_000 }, () => {
     ] as const) {
       const raised = await consentAskedBy(spelling);
       expect(await recordedRequester(raised.id)).toEqual({ status: 'unresolved', object_id: null, reason });
+      expect(await auditedRequester(raised.id)).toEqual({ status: 'unresolved', reason });
       const before = await requestPage(ada, h, raised.id);
       expect(before.body).toContain('0 of 2 required');
       expect(before.body).toContain('data-testid="extra-approver"');
