@@ -119,6 +119,8 @@ async function main(): Promise<void> {
     ELEVATE_PORT: '0',
     ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'elevate-bench-ops-')), 'elevate.db'),
     ELEVATE_POLICIES_DIR: repoPolicies,
+    // The benchmark measures the pipeline, not the per-agent rate limit (rate-limits.yaml): lift it to the maximum.
+    ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: '100000',
     ELEVATE_LOG_LEVEL: 'warn',
     ELEVATE_SANDBOX_PORT: String(httpsPort),
     ELEVATE_SANDBOX_HTTP_PORT: String(httpPort),

@@ -16,7 +16,8 @@ import type { SessionUser } from '../sessions/session-data.ts';
 import { abilityForUser } from '../signin/access-control.ts';
 import { refusedEntry } from './approval-audit.ts';
 import type { ApprovalStore } from './approval-store.ts';
-import type { Approver } from './approval-types.ts';
+import type { Approver, ReviewState } from './approval-types.ts';
+import type { RequesterStore } from '../directory/requester-store.ts';
 import { checkDecider, ELIGIBILITY_MESSAGES } from './approver-eligibility.ts';
 import { refused, refusalStatus, type DecisionResult } from './decision-results.ts';
 
@@ -25,6 +26,8 @@ export interface ApprovalDeps {
   lifecycle: Pick<RequestLifecycle, 'expireIfDue' | 'approve' | 'deny'>;
   executor: Pick<RequestExecutor, 'executeRequest'>;
   approvals: ApprovalStore;
+  /** Who asked for each request, as resolved in the directory when it was created. */
+  requesters: Pick<RequesterStore, 'get'>;
   audit: AuditSink;
   policies: { approvals: ApprovalsPolicy; serviceRoles: ServiceRolesPolicy };
   /** Elevate's own tenant: only its accounts decide. */
@@ -72,6 +75,16 @@ export async function loadRequest(deps: Pick<ApprovalDeps, 'requests' | 'lifecyc
   if (!REQUEST_ID.test(requestId)) return undefined;
   const stored = await deps.requests.get(requestId);
   return stored ? deps.lifecycle.expireIfDue(stored.request) : undefined;
+}
+
+/** What the pure review logic needs about a request: its state, the resolved requester, the approvals so far. */
+export async function reviewStateOf(deps: Pick<ApprovalDeps, 'approvals' | 'requesters'>, request: OperationRequest): Promise<ReviewState> {
+  return {
+    state: request.state,
+    requestedBy: request.trigger.requestedBy,
+    requester: await deps.requesters.get(request.id),
+    approvals: await deps.approvals.approvalsFor(request.id),
+  };
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { ApprovalKind } from '../policies/policy-types.ts';
 import type { OperationRequest, RequestState } from '../operations/operation-types.ts';
+import type { RequesterIdentity } from '../directory/requester-identity.ts';
 
 export type { ApprovalKind };
 
@@ -28,7 +29,18 @@ export interface ReviewState {
   state: RequestState;
   /** agent-supplied: whoever the agent says asked for the operation */
   requestedBy?: string | undefined;
+  /**
+   * `requestedBy` as resolved in the directory when the request was created. Undefined with a
+   * `requestedBy`: nothing was recorded, which counts as unresolved.
+   */
+  requester?: RequesterIdentity | undefined;
   approvals: readonly RecordedApproval[];
+}
+
+/** Why one more approver than the policy's number is needed, for the approvers to read. */
+export interface ExtraApprover {
+  reason: string;
+  message: string;
 }
 
 export interface Review {
@@ -49,8 +61,8 @@ export type ReviewRefusalCode = 'not_pending' | 'reason_required' | 'reason_too_
  */
 export type ReviewOutcome =
   | { outcome: 'refused'; code: ReviewRefusalCode; message: string }
-  | { outcome: 'recorded'; kind: ApprovalKind; reason: string; counted: number; required: number }
-  | { outcome: 'approve'; kind: ApprovalKind; reason: string; counted: number; required: number; approverOids: string[] }
+  | { outcome: 'recorded'; kind: ApprovalKind; reason: string; counted: number; required: number; extraApprover?: ExtraApprover | undefined }
+  | { outcome: 'approve'; kind: ApprovalKind; reason: string; counted: number; required: number; approverOids: string[]; extraApprover?: ExtraApprover | undefined }
   | { outcome: 'deny'; kind: ApprovalKind; reason: string };
 
 /** The longest reason an approver may give (it goes into the audit log and to the agent). */

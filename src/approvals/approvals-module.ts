@@ -19,7 +19,9 @@ import type { SessionUser } from '../sessions/session-data.ts';
 import type { Database } from '../store/database.ts';
 import { loadRequest, type ConsentDeps, type ElevationDeps } from './approval-deps.ts';
 import { createApprovalStore } from './approval-store.ts';
-import { approvalKindOf, type ApprovalKind, type RecordedApproval } from './approval-types.ts';
+import { createRequesterStore } from '../directory/requester-store.ts';
+import { approversRequired, extraApproverFor } from './review-request.ts';
+import { approvalKindOf, type ApprovalKind, type ExtraApprover, type RecordedApproval } from './approval-types.ts';
 import { approveConsent } from './consent-approval.ts';
 import { refused, type DecisionResult } from './decision-results.ts';
 import { denyRequest } from './deny-request.ts';
@@ -55,6 +57,10 @@ export interface RequestOverview {
   raisedFor: ApprovalKind | undefined;
   rule: ApprovalRule | undefined;
   approvals: RecordedApproval[];
+  /** distinct approvals needed: the rule's number, plus one when the requester could not be resolved */
+  required: number | undefined;
+  /** why one more approver than the rule's number is needed */
+  extraApprover: ExtraApprover | undefined;
   /** the request's audit entries, oldest first */
   history: AuditEntry[];
   /** whether the history was cut at HISTORY_LIMIT entries */
@@ -72,12 +78,14 @@ function raisedForOf(request: OperationRequest): ApprovalKind | undefined {
 export function createApprovalsModule(deps: ApprovalsModuleDeps) {
   const clock = deps.clock ?? (() => new Date());
   const approvals = createApprovalStore(deps.db);
+  const requesters = createRequesterStore(deps.db);
   const pending = createPendingRequests(deps.db, deps.operations.store);
   const common = {
     requests: deps.operations.store,
     lifecycle: deps.operations.lifecycle,
     executor: deps.operations.executor,
     approvals,
+    requesters,
     audit: deps.audit,
     policies: deps.policies,
     tenantId: deps.tenantId,
@@ -116,13 +124,17 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
       if (!request) return undefined;
       const raisedFor = raisedForOf(request);
       const page = await deps.audit.list({ requestId: request.id }, { limit: HISTORY_LIMIT });
+      const rule = raisedFor ? approvalRuleFor(raisedFor, deps.policies) : undefined;
+      const state = { requestedBy: request.trigger.requestedBy, requester: await requesters.get(request.id) };
       return {
         request,
         agent: await deps.agents.get(request.agentId),
         kind: approvalKindOf(request),
         raisedFor,
-        rule: raisedFor ? approvalRuleFor(raisedFor, deps.policies) : undefined,
+        rule,
         approvals: await approvals.approvalsFor(request.id),
+        required: rule ? approversRequired(state, rule) : undefined,
+        extraApprover: rule ? extraApproverFor(state, rule) : undefined,
         history: [...page.entries].reverse(),
         historyTruncated: page.nextBefore !== null,
       };

@@ -5,7 +5,7 @@
  */
 import type { SessionUser } from '../sessions/session-data.ts';
 import { recordedEntry, userActor } from './approval-audit.ts';
-import { auditUnavailable, deciderOf, isAuditFailure, loadRequest, refuseDecision, type ConsentDeps } from './approval-deps.ts';
+import { auditUnavailable, deciderOf, isAuditFailure, loadRequest, refuseDecision, type ConsentDeps, reviewStateOf } from './approval-deps.ts';
 import { refused, type DecisionResult } from './decision-results.ts';
 import { reviewRequest } from './review-request.ts';
 
@@ -19,7 +19,7 @@ export async function approveConsent(deps: ConsentDeps, requestId: string, user:
       const request = await loadRequest(deps, requestId);
       if (!request) return refused(404, 'not_found', 'no such request');
       const outcome = reviewRequest(
-        { state: request.state, requestedBy: request.trigger.requestedBy, approvals: await deps.approvals.approvalsFor(request.id) },
+        await reviewStateOf(deps, request),
         { decision: 'approve', approver, reason: rawReason },
         deps.policies,
       );

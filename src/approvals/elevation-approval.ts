@@ -20,7 +20,7 @@ import type { SessionUser, SignInBinding } from '../sessions/session-data.ts';
 import { PENDING_SIGN_IN_SECONDS, type BeginSignInOptions } from '../signin/begin-sign-in.ts';
 import { abilityForUser } from '../signin/access-control.ts';
 import { approverDetails, decidedEntry, oboFailedEntry, recordedEntry, signInStartedEntry, userActor } from './approval-audit.ts';
-import { approverOf, auditUnavailable, deciderOf, isAuditFailure, loadRequest, refuseDecision, type ElevationDeps } from './approval-deps.ts';
+import { approverOf, auditUnavailable, deciderOf, isAuditFailure, loadRequest, refuseDecision, type ElevationDeps, reviewStateOf } from './approval-deps.ts';
 import type { ElevationAttempt } from './approval-store.ts';
 import type { Approver } from './approval-types.ts';
 import { checkFreshSignIn, ELIGIBILITY_MESSAGES } from './approver-eligibility.ts';
@@ -86,7 +86,7 @@ export async function beginElevationApproval(deps: ElevationDeps, requestId: str
       const request = await loadRequest(deps, requestId);
       if (!request) return refused(404, 'not_found', 'no such request');
       const outcome = reviewRequest(
-        { state: request.state, requestedBy: request.trigger.requestedBy, approvals: await deps.approvals.approvalsFor(request.id) },
+        await reviewStateOf(deps, request),
         { decision: 'approve', approver, reason: rawReason },
         deps.policies,
       );
@@ -155,7 +155,7 @@ async function decide(deps: ElevationDeps, signIn: ElevationSignIn, approver: Ap
   const request = await loadRequest(deps, attempt.requestId);
   if (!request) return refused(404, 'not_found', 'no such request');
   const outcome = reviewRequest(
-    { state: request.state, requestedBy: request.trigger.requestedBy, approvals: await deps.approvals.approvalsFor(request.id) },
+    await reviewStateOf(deps, request),
     { decision: 'approve', approver, reason: attempt.reason },
     deps.policies,
   );

@@ -4,9 +4,10 @@
  * what does one more review do? The callers apply the outcome through the request lifecycle's
  * compare-and-set, so a review computed on a stale snapshot loses the race instead of winning it.
  */
+import { UNRESOLVED_MESSAGES } from '../directory/requester-identity.ts';
 import { approvalRuleFor, checkApprover } from '../policies/approval-rules.ts';
-import type { ApprovalsPolicy } from '../policies/approvals-schema.ts';
-import { approvalKindOf, MAX_REASON_LENGTH, type Review, type ReviewOutcome, type ReviewState } from './approval-types.ts';
+import type { ApprovalRule, ApprovalsPolicy } from '../policies/approvals-schema.ts';
+import { approvalKindOf, MAX_REASON_LENGTH, type ExtraApprover, type Review, type ReviewOutcome, type ReviewState } from './approval-types.ts';
 
 const refused = (code: Extract<ReviewOutcome, { outcome: 'refused' }>['code'], message: string): ReviewOutcome => ({ outcome: 'refused', code, message });
 
@@ -22,10 +23,39 @@ const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLow
 
 /**
  * Whether `requestedBy` (agent-supplied, so only ever used to refuse) names this approver, by
- * object id or by user name.
+ * object id or by user name as written. A second line behind the object-id comparison: it can
+ * only refuse more.
  */
 export function isRequester(requestedBy: string | undefined, approver: { oid: string; upn: string }): boolean {
   return requestedBy !== undefined && requestedBy.trim() !== '' && (same(requestedBy, approver.oid) || same(requestedBy, approver.upn));
+}
+
+const named = (state: Pick<ReviewState, 'requestedBy'>) => state.requestedBy !== undefined && state.requestedBy.trim() !== '';
+
+/** The requester's object id, when the request names one that the directory resolved. */
+export function requesterObjectId(state: Pick<ReviewState, 'requestedBy' | 'requester'>): string | undefined {
+  return named(state) && state.requester?.status === 'resolved' ? state.requester.objectId.toLowerCase() : undefined;
+}
+
+/**
+ * Four eyes needs to know who asked. When the request names a requester the directory could not
+ * resolve to one person, any approver might be them under another spelling: the rule then needs
+ * one more distinct approver than the policy's number, and says why.
+ */
+export function extraApproverFor(state: Pick<ReviewState, 'requestedBy' | 'requester'>, rule: ApprovalRule): ExtraApprover | undefined {
+  if (rule.requesterMayApprove || !named(state) || state.requester?.status === 'resolved') return undefined;
+  const reason = state.requester?.reason ?? 'not_recorded';
+  const why = state.requester ? UNRESOLVED_MESSAGES[state.requester.reason] : 'who asked was not recorded with the request';
+  return {
+    reason,
+    // The agent's text is not repeated here: the page shows it apart, marked as untrusted.
+    message: `Elevate could not tell who "Asked for by" names: ${why}. The person who asked may not approve their own request and could be any of you, so one more administrator than usual must approve.`,
+  };
+}
+
+/** Distinct approvals the request needs under the rule, the extra approver included. */
+export function approversRequired(state: Pick<ReviewState, 'requestedBy' | 'requester'>, rule: ApprovalRule): number {
+  return rule.approversRequired + (extraApproverFor(state, rule) ? 1 : 0);
 }
 
 export function reviewRequest(state: ReviewState, review: Review, policies: { approvals: ApprovalsPolicy }): ReviewOutcome {
@@ -38,7 +68,9 @@ export function reviewRequest(state: ReviewState, review: Review, policies: { ap
   const rule = approvalRuleFor(kind, policies);
   const approver = review.approver;
   const prior = state.approvals.map((a) => a.approverOid);
-  const check = checkApprover(rule, { requestedBy: state.requestedBy, approverId: approver.oid, priorApproverIds: prior });
+  // Object ids only: the resolved requester, never the agent's spelling of them.
+  const requesterOid = requesterObjectId(state);
+  const check = checkApprover(rule, { requestedBy: requesterOid, approverId: approver.oid, priorApproverIds: prior });
   if (check === 'already-approved') return refused('already_approved', 'you have already approved this request; another administrator must approve it');
   if (check === 'requester-may-not-approve' || (!rule.requesterMayApprove && isRequester(state.requestedBy, approver))) {
     return refused('requester_may_not_approve', `the request names you as the person who asked for it; under the ${kind} policy another administrator must approve it`);
@@ -46,12 +78,15 @@ export function reviewRequest(state: ReviewState, review: Review, policies: { ap
 
   // Count distinct approvers who may count under the rule, this one included.
   const counted = new Set<string>();
+  const isTheRequester = (a: { oid: string; upn: string }) => a.oid.toLowerCase() === requesterOid || isRequester(state.requestedBy, a);
   for (const a of state.approvals) {
-    if (!rule.requesterMayApprove && isRequester(state.requestedBy, { oid: a.approverOid, upn: a.approverUpn })) continue;
+    if (!rule.requesterMayApprove && isTheRequester({ oid: a.approverOid, upn: a.approverUpn })) continue;
     counted.add(a.approverOid.toLowerCase());
   }
   counted.add(approver.oid.toLowerCase());
-  const required = rule.approversRequired;
-  if (counted.size < required) return { outcome: 'recorded', kind, reason: reason.reason, counted: counted.size, required };
-  return { outcome: 'approve', kind, reason: reason.reason, counted: counted.size, required, approverOids: [...counted] };
+  const extraApprover = extraApproverFor(state, rule);
+  const required = approversRequired(state, rule);
+  const extra = extraApprover ? { extraApprover } : {};
+  if (counted.size < required) return { outcome: 'recorded', kind, reason: reason.reason, counted: counted.size, required, ...extra };
+  return { outcome: 'approve', kind, reason: reason.reason, counted: counted.size, required, approverOids: [...counted], ...extra };
 }

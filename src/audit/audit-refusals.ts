@@ -184,6 +184,8 @@ const field = (o: unknown, key: string): unknown => (o !== null && typeof o === 
 export const COLLAPSED_EVENTS: Record<string, (input: AuditInput) => string> = {
   'signin.refused': (i) => text(i.details?.reason) ?? 'refused',
   'api.auth.refused': (i) => text(i.details?.reason) ?? 'refused',
+  // An agent over its API rate limit (rate-limits.yaml): one entry per agent per minute, then a count.
+  'api.rate_limited': () => 'rate_limited',
   'http.refused': (i) => text(i.details?.reason) ?? i.outcome ?? 'refused',
   // A guardrail or run-mode refusal of a submission: per rule (or decision reason) and action.
   'operation.forbidden': (i) => `${text(field(field(i.details?.decision, 'guardrail'), 'rule')) ?? text(field(i.details?.decision, 'reason')) ?? 'forbidden'} ${i.action ?? ''}`.trim(),

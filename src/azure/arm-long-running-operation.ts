@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ArmResponse } from './arm-pipeline-client.ts';
+import type { ArmResponse } from './arm-response.ts';
 import type { ArmMethod } from './arm-request-target.ts';
 import { isOnArmEndpoint } from './arm-request-target.ts';
 

@@ -14,6 +14,7 @@ import {
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { AzureEndpoints } from './azure-endpoints.ts';
+import type { ArmResponse } from './arm-response.ts';
 import { ArmRequestValidationError, buildArmUrl, checkArmMethod, isOnArmEndpoint, type ArmMethod } from './arm-request-target.ts';
 import { followArmOperation, type ArmOperationOptions, type ArmOperationResult } from './arm-long-running-operation.ts';
 
@@ -31,14 +32,8 @@ export interface ArmRequest {
   abortSignal?: AbortSignal;
 }
 
-export interface ArmResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-  correlationId: string;
-  /** ARM's x-ms-request-id, for support cases and audit. */
-  requestId: string | undefined;
-}
+export type { ArmResponse };
+
 
 export interface ArmPipelineClient {
   armRequest(request: ArmRequest): Promise<ArmResponse>;

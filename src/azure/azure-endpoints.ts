@@ -21,9 +21,9 @@ export interface AzureEndpoints {
   armEndpoint: string;
   /** Token scope for ARM; the sandbox issues tokens for the real ARM audience too. */
   armScope: string;
-  /** graph.microsoft.com equivalent, no trailing slash (group membership checks). */
+  /** graph.microsoft.com equivalent (sovereign clouds: their Graph host), no trailing slash. */
   graphEndpoint: string;
-  /** Token scope for Microsoft Graph (the sandbox issues tokens for Graph's real audience). */
+  /** Token scope for Microsoft Graph: `{graph}/.default`; the sandbox serves Graph for the real audience. */
   graphScope: string;
   /** Elevate's own app registration. */
   clientId: string;
@@ -89,7 +89,9 @@ export function resolveAzureEndpoints(config: Config, sandbox?: SandboxEndpointS
       tenantId: sandbox.tenant.tenantId,
       browserAuthorityHost: trimSlash(sandbox.browserOrigin),
       armEndpoint: trimSlash(sandbox.armEndpoint),
+      // The sandbox serves Graph's /v1.0 on its https origin.
       graphEndpoint: trimSlash(sandbox.graphEndpoint ?? sandbox.origin),
+      graphScope: GRAPH_SCOPE,
       clientId: app.clientId,
       apiAudience: app.apiAudience,
       imdsEndpoint: sandbox.imdsEndpoint,
@@ -105,7 +107,9 @@ export function resolveAzureEndpoints(config: Config, sandbox?: SandboxEndpointS
     tenantId,
     browserAuthorityHost: trimSlash(authorityHost),
     armEndpoint: trimSlash(armEndpoint),
+    // Graph national clouds (https://learn.microsoft.com/graph/deployments): the token scope is the host's own.
     graphEndpoint: trimSlash(graphEndpoint),
+    graphScope: `${trimSlash(graphEndpoint)}/.default`,
     clientId,
     apiAudience: apiAudience ?? `api://${clientId}`,
     imdsEndpoint: undefined,
@@ -120,6 +124,7 @@ function build(p: {
   browserAuthorityHost: string;
   armEndpoint: string;
   graphEndpoint: string;
+  graphScope: string;
   clientId: string;
   apiAudience: string;
   imdsEndpoint: string | undefined;
@@ -141,7 +146,7 @@ function build(p: {
     armEndpoint: p.armEndpoint,
     armScope: ARM_SCOPE,
     graphEndpoint: p.graphEndpoint,
-    graphScope: GRAPH_SCOPE,
+    graphScope: p.graphScope,
     clientId: p.clientId,
     apiAudience: p.apiAudience,
     apiAudiences: [...new Set([p.clientId, p.apiAudience])],

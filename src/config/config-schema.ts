@@ -37,6 +37,8 @@ export const envSchema = z.object({
   ELEVATE_INVENTORY_REFRESH_SECONDS: positiveSeconds(15 * 60),
   /** Approver sign-in for an elevation must be at most this old (`auth_time`). */
   ELEVATE_FRESH_AUTH_SECONDS: positiveSeconds(5 * 60),
+  /** Calls per minute per agent on Elevate's API; replaces the default of policies/rate-limits.yaml (agents it names keep theirs). */
+  ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: positiveCount('expected a positive whole number of requests per minute').max(100_000, 'expected at most 100000 requests per minute').optional(),
   ELEVATE_AUDIT_CHECKPOINT_KEY: z.string().min(1).optional(),
   ELEVATE_AUDIT_CHECKPOINT_EVERY: positiveCount('expected a positive whole number of audit records').default(1000),
   /** A checkpoint within this many seconds of any append: the exposure window for a cut-off tail. */
@@ -61,7 +63,7 @@ export const envSchema = z.object({
   ELEVATE_API_AUDIENCE: z.string().min(1).optional(),
   AZURE_AUTHORITY_HOST: httpsUrl.default('https://login.microsoftonline.com'),
   ELEVATE_ARM_ENDPOINT: httpsUrl.default('https://management.azure.com'),
-  /** Microsoft Graph (group membership of agents' identities, for deny assignments naming groups). */
+  /** Microsoft Graph: requester look-ups and group membership for deny assignments (sovereign clouds: https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn, ...). */
   ELEVATE_GRAPH_ENDPOINT: httpsUrl.default('https://graph.microsoft.com'),
 
   ELEVATE_SANDBOX_PORT: port(8443),

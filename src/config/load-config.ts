@@ -20,6 +20,8 @@ export interface Config {
   requests: { ttlSeconds: number; freshAuthSeconds: number };
   permissionCacheSeconds: number;
   inventoryRefreshSeconds: number;
+  /** Per-agent calls per minute on the agent API, when the deployment overrides rate-limits.yaml's default. */
+  agentRateLimitPerMinute: number | undefined;
   audit: {
     checkpointKeyPath: string | undefined;
     checkpointEvery: number;
@@ -83,6 +85,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     requests: { ttlSeconds: e.ELEVATE_REQUEST_TTL_SECONDS, freshAuthSeconds: e.ELEVATE_FRESH_AUTH_SECONDS },
     permissionCacheSeconds: e.ELEVATE_PERMISSION_CACHE_SECONDS,
     inventoryRefreshSeconds: e.ELEVATE_INVENTORY_REFRESH_SECONDS,
+    agentRateLimitPerMinute: e.ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE,
     audit: {
       checkpointKeyPath: e.ELEVATE_AUDIT_CHECKPOINT_KEY,
       checkpointEvery: e.ELEVATE_AUDIT_CHECKPOINT_EVERY,

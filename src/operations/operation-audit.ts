@@ -5,6 +5,7 @@
  * token-shaped on its own.
  */
 import type { AuditActor, AuditInput, JsonObject, JsonValue } from '../audit/audit-types.ts';
+import type { RequesterIdentity } from '../directory/requester-identity.ts';
 import type { Agent, ArmOperation, OperationDecision, OperationRequest, RequestState } from './operation-types.ts';
 import type { RequestEvent } from './request-state-machine.ts';
 
@@ -97,7 +98,8 @@ export function decisionEntry(
   };
 }
 
-export function requestedEntry(agent: Agent, request: OperationRequest): AuditInput {
+/** `requester`: who `trigger.requestedBy` was resolved to in the directory, as recorded with the request. */
+export function requestedEntry(agent: Agent, request: OperationRequest, requester?: RequesterIdentity): AuditInput {
   const details: JsonObject = {
     operation: operationDetails(request.operation, request.operationHash),
     decision: decisionDetails(request.decision),
@@ -107,6 +109,7 @@ export function requestedEntry(agent: Agent, request: OperationRequest): AuditIn
   };
   if (request.justification !== undefined) details.justification = request.justification;
   if (request.expiresAt !== undefined) details.expiresAt = request.expiresAt;
+  if (requester) details.requester = requester.status === 'resolved' ? { status: 'resolved', objectId: requester.objectId } : { status: 'unresolved', reason: requester.reason };
   return {
     actor: agentActor(agent),
     eventType: OPERATION_AUDIT_EVENTS.requested,

@@ -4,8 +4,7 @@
  */
 import canonicalize from 'canonicalize';
 import type { SqlValue } from '../store/database.ts';
-import type { TransitionFields } from './operation-request-store.ts';
-import type { ArmResult, HttpMethod, JsonValue, OperationDecision, OperationRequest, RequestState, TriggerKind } from './operation-types.ts';
+import type { ArmResult, HttpMethod, JsonValue, OperationDecision, OperationRequest, RequestError, RequestState, TriggerKind } from './operation-types.ts';
 
 export interface RequestRow {
   id: string;
@@ -41,6 +40,15 @@ export interface RequestRow {
   error_code: string | null;
   error_message: string | null;
   redecision_json: string | null;
+}
+
+/** Fields a transition may set along with the state. `null` clears; `undefined` leaves alone. */
+export interface TransitionFields {
+  actingIdentity?: string | null;
+  stateReason?: string | null;
+  expiresAt?: string | null;
+  arm?: ArmResult | null;
+  error?: RequestError | null;
 }
 
 export const COLUMNS = `id, agent_id, idempotency_key, submission_hash, operation_hash, method, path, api_version, body_json,

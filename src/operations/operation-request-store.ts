@@ -4,7 +4,9 @@
  * current state, so two racing transitions cannot both win.
  */
 import type { Database, SqlValue } from '../store/database.ts';
-import { canonicalText, COLUMNS, fieldAssignments, toRequest, type RequestRow } from './operation-request-rows.ts';
+import { canonicalText, COLUMNS, fieldAssignments, toRequest, type RequestRow, type TransitionFields } from './operation-request-rows.ts';
+
+export type { TransitionFields };
 import type { ArmResult, OperationDecision, OperationRequest, RequestError, RequestState, RunMode } from './operation-types.ts';
 
 /** A request plus the hash of the submission it came from (for idempotent replays). */
@@ -18,14 +20,6 @@ export interface NewRequestRecord {
   submissionHash: string;
 }
 
-/** Fields a transition may set along with the state. `null` clears; `undefined` leaves alone. */
-export interface TransitionFields {
-  actingIdentity?: string | null;
-  stateReason?: string | null;
-  expiresAt?: string | null;
-  arm?: ArmResult | null;
-  error?: RequestError | null;
-}
 
 export interface CasInput {
   id: string;

@@ -10,6 +10,8 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Policies } from '../policies/policies.ts';
 import type { Database } from '../store/database.ts';
+import { resolveRequester, type UserDirectory } from '../directory/requester-identity.ts';
+import { createRequesterStore } from '../directory/requester-store.ts';
 import { createDecisionDeps } from './decision-deps.ts';
 import { createDecisionQueryAudit } from './decision-query-audit.ts';
 import { startExpirySweeper, type ExpirySweeper } from './expiry-sweeper.ts';
@@ -47,11 +49,14 @@ export interface OperationsModuleDeps {
   executionWaitMs?: number;
   /** Poll interval for long-running operations when ARM sends no Retry-After. */
   pollIntervalMs?: number;
+  /** Where `trigger.requestedBy` is looked up (Microsoft Graph); absent: every requester is unresolved. */
+  userDirectory?: UserDirectory | undefined;
 }
 
 export function createOperationsModule(deps: OperationsModuleDeps) {
   const clock = deps.clock ?? (() => new Date());
   const store = createOperationRequestStore(deps.db);
+  const requesterStore = createRequesterStore(deps.db);
   const notifier = createRequestNotifier({ maxWaiters: deps.maxWaiters ?? 1000 });
   const lifecycle = createRequestLifecycle({ store, audit: deps.audit, notifier, clock, ttlSeconds: deps.requestTtlSeconds, logger: deps.logger });
   const executor = createRequestExecutor({
@@ -83,6 +88,10 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     ttlSeconds: deps.requestTtlSeconds,
     metrics: deps.metrics,
     logger: deps.logger,
+    requesters: {
+      resolve: (requestedBy) => (deps.userDirectory ? resolveRequester(requestedBy, deps.userDirectory) : Promise.resolve({ status: 'unresolved', reason: 'directory_unavailable' })),
+      record: (requestId, identity, at) => requesterStore.record(requestId, identity, at),
+    },
   });
   const interval = deps.sweepIntervalMs ?? Math.min((deps.requestTtlSeconds * 1000) / 4, 30_000);
   const sweeper: ExpirySweeper | undefined = interval > 0 ? startExpirySweeper({ expireDue: () => lifecycle.expireDue(), intervalMs: interval, logger: deps.logger }) : undefined;

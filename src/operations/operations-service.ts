@@ -22,6 +22,7 @@ import { AuditUnavailableError, type AuditSink, type RequestLifecycle } from './
 import type { RequestNotifier } from './request-notifier.ts';
 import { initialState, isFinal, WAITING_STATES } from './request-state-machine.ts';
 import { invalidRequest, validateOperationInput, type FieldError } from './validate-operation.ts';
+import type { RequesterIdentity } from '../directory/requester-identity.ts';
 
 export interface ApiError {
   code: string;
@@ -52,6 +53,17 @@ export interface OperationsServiceDeps {
   newId?: () => string;
   metrics?: Pick<Metrics, 'decisions'> | undefined;
   logger?: Logger | undefined;
+  /**
+   * Resolves `trigger.requestedBy` of a request that waits for approval to a directory identity,
+   * recorded once with the request (src/directory). Absent: no record, which the approval flow
+   * treats as unresolved (the stricter rule).
+   */
+  requesters?: RequesterRecording | undefined;
+}
+
+export interface RequesterRecording {
+  resolve(requestedBy: string): Promise<RequesterIdentity>;
+  record(requestId: string, identity: RequesterIdentity, at: string): Promise<boolean>;
 }
 
 
@@ -174,10 +186,18 @@ export function createOperationsService(deps: OperationsServiceDeps) {
         if (input.justification !== undefined) request.justification = input.justification;
         if (WAITING_STATES.includes(state)) request.expiresAt = new Date(deps.clock().getTime() + deps.ttlSeconds * 1000).toISOString();
 
-        await deps.audit.append(requestedEntry(agent, request));
+        // Who asked is fixed now, before anyone can review the request; only waiting requests are reviewed.
+        const requestedBy = input.trigger.requestedBy;
+        const requester = deps.requesters && requestedBy !== undefined && WAITING_STATES.includes(state) ? await deps.requesters.resolve(requestedBy) : undefined;
+
+        await deps.audit.append(requestedEntry(agent, request, requester));
         if (!(await deps.store.insert({ request, submissionHash: submissionHash(input) }))) {
           // Another process took the key between our look-up and insert.
           return (await replay(agent, input)) ?? fail(409, 'idempotency_conflict', 'this idempotencyKey is in use');
+        }
+        if (requester && deps.requesters) {
+          // A failure here leaves no record, which reviews treat as unresolved: stricter, never laxer.
+          await deps.requesters.record(request.id, requester, at).catch((err: unknown) => deps.logger?.error({ err, requestId: request.id }, 'the requester could not be recorded; reviews will treat it as unresolved'));
         }
         deps.metrics?.decisions.inc({ outcome: decision.outcome });
         const value = decision.outcome === 'execute' ? await runDirectly(agent, input, request) : request;

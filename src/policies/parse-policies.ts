@@ -8,6 +8,7 @@ import { POLICY_FILES, type Policies, type PolicyFileName } from './policies.ts'
 import { PolicyError } from './policy-error.ts';
 import { formatPolicyIssue, issuesFromZod, policyErrorMap, type PolicyIssue } from './policy-issues.ts';
 import { parsePolicyYaml, type PolicyPath } from './policy-yaml.ts';
+import { rateLimitsSchema, type RateLimitsFile } from './rate-limits-schema.ts';
 import { runModesSchema } from './run-modes-schema.ts';
 import { serviceRolesSchema } from './service-roles-schema.ts';
 import { checkServiceRoles, toServiceRolesPolicy } from './service-roles-policy.ts';
@@ -55,11 +56,24 @@ export function parsePolicies(
   const runModes = validate(POLICY_FILES.runModes, runModesSchema, none, same);
   const approvals = validate(POLICY_FILES.approvals, approvalsSchema, none, same);
   const serviceRoles = validate(POLICY_FILES.serviceRoles, serviceRolesSchema, checkServiceRoles, toServiceRolesPolicy);
+  const rateLimits = validate(POLICY_FILES.rateLimits, rateLimitsSchema, checkRateLimits, same);
 
-  if (lines.length > 0 || !levels || !guardrails || !runModes || !approvals || !serviceRoles) {
+  if (lines.length > 0 || !levels || !guardrails || !runModes || !approvals || !serviceRoles || !rateLimits) {
     throw new PolicyError(lines);
   }
-  return deepFreeze({ levels, guardrails, runModes, approvals, serviceRoles });
+  return deepFreeze({ levels, guardrails, runModes, approvals, serviceRoles, rateLimits });
+}
+
+/** Agent names are unique regardless of case in the registry; two entries for one agent are a mistake. */
+function checkRateLimits(data: RateLimitsFile): PolicyIssue[] {
+  const seen = new Map<string, string>();
+  const issues: PolicyIssue[] = [];
+  for (const name of Object.keys(data.agentApi.agents ?? {})) {
+    const first = seen.get(name.toLowerCase());
+    if (first !== undefined) issues.push({ path: ['agentApi', 'agents', name], message: `the same agent as '${first}' (names are not case-sensitive)` });
+    else seen.set(name.toLowerCase(), name);
+  }
+  return issues;
 }
 
 function deepFreeze<T>(value: T): T {

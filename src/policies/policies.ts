@@ -1,6 +1,7 @@
 import type { ApprovalsPolicy } from './approvals-schema.ts';
 import type { GuardrailsPolicy } from './guardrails-schema.ts';
 import type { LevelsPolicy } from './levels-schema.ts';
+import type { RateLimitsPolicy } from './rate-limits-schema.ts';
 import type { RunModesPolicy } from './run-modes-schema.ts';
 import type { ServiceRolesPolicy } from './service-roles-schema.ts';
 
@@ -11,6 +12,7 @@ export interface Policies {
   runModes: RunModesPolicy;
   approvals: ApprovalsPolicy;
   serviceRoles: ServiceRolesPolicy;
+  rateLimits: RateLimitsPolicy;
 }
 
 export const POLICY_FILES = {
@@ -19,6 +21,7 @@ export const POLICY_FILES = {
   runModes: 'run-modes.yaml',
   approvals: 'approvals.yaml',
   serviceRoles: 'service-roles.yaml',
+  rateLimits: 'rate-limits.yaml',
 } as const satisfies Record<keyof Policies, string>;
 
 export type PolicyFileName = (typeof POLICY_FILES)[keyof typeof POLICY_FILES];

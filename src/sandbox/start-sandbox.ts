@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import { adminRouter } from './admin/admin-router.ts';
 import { blobRouter } from './blob/blob-router.ts';
 import { BlobAccounts } from './blob/blob-state.ts';
-import { ActivityLog, type ActivityEvent } from './arm/activity-log.ts';
+import { ActivityLog, type ActivityEvent } from './state/activity-events.ts';
 import { armRouter } from './arm/arm-router.ts';
 import { AsyncOperations } from './arm/async-operations.ts';
 import { authorizeRouter } from './entra/authorize-endpoint.ts';
@@ -32,7 +32,7 @@ import { ensureSandboxTls } from './tls/sandbox-tls.ts';
 
 export type { SandboxTenantInfo, SandboxUserInfo } from './seed/tenant-info.ts';
 export type { SandboxStatsSnapshot } from './state/sandbox-stats.ts';
-export type { ActivityEvent } from './arm/activity-log.ts';
+export type { ActivityEvent } from './state/activity-events.ts';
 
 /**
  * The Azure sandbox: Entra ID (discovery, keys, authorize with a sign-in page, token with
@@ -276,7 +276,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
   api.use(discoveryRouter(entra));
   api.use(tokenRouter(entra));
   api.use(imdsRouter({ directory, issuer, stats, logger }));
-  api.use(graphRouter({ directory, keys, issuer, logger }));
+  api.use(graphRouter({ directory, keys, issuer }));
   api.use(armRouter({ origin, state, directory, keys, issuer, stats, logger, pageSize: b.armPageSize, operations, activity }));
   finalHandlers(api, logger);
 

@@ -1,10 +1,10 @@
 import { createAuditModule } from '../audit/audit-module.ts';
-import { mountLevels } from '../levels/mount-levels.ts';
-import { mountSignIn } from '../signin/mount-sign-in.ts';
+import { mountLevels } from './mount-levels.ts';
+import { mountSignIn } from './mount-sign-in.ts';
 import { exceptOnAgentApi } from '../web/api/agent-api-paths.ts';
 import { createOperationsApi } from '../web/api/operations-api.ts';
 import type { WebAppDeps } from '../web/create-web-app.ts';
-import { mountApprovalsForService } from '../web/pages/approval-mount.ts';
+import { mountApprovalsForService } from './mount-approvals.ts';
 import { mountAuditWeb } from '../web/pages/audit-mount.ts';
 import type { ServiceContext } from './service-context.ts';
 
@@ -42,6 +42,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     tokenValidator: ctx.tokenValidator,
     requestTtlSeconds: ctx.config.requests.ttlSeconds,
     permissionCacheSeconds: ctx.config.permissionCacheSeconds,
+    agentRateLimitPerMinute: ctx.config.agentRateLimitPerMinute,
     // Guardrail and input refusals (operation.forbidden/refused) collapse per agent and reason per minute; all else is appended as is.
     audit: audit.refusalSink,
     refusalAudit: audit.refusalSink,

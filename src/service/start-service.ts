@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { createApiTokenValidator } from '../azure/api-token-validator.ts';
 import { resolveAzureEndpoints, resolveServiceCredentialSource } from '../azure/azure-endpoints.ts';
@@ -24,6 +25,8 @@ export interface RunningService {
   /** The bound address, e.g. http://127.0.0.1:3000. */
   listenUrl: string;
   context: ServiceContext;
+  /** The web app as mounted (its router lists every route, e.g. for a sweep over all of them). */
+  app: Express;
   close(): Promise<void>;
 }
 
@@ -118,7 +121,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     const port = (server.address() as AddressInfo).port;
     const listenUrl = `http://${displayHost(config.http.host)}:${port}`;
     logger.info({ url: listenUrl, mode: config.mode }, 'Elevate listening');
-    return { url: config.http.publicUrl ?? listenUrl, listenUrl, context, close: closeAll };
+    return { url: config.http.publicUrl ?? listenUrl, listenUrl, context, app, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

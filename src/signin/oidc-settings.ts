@@ -2,6 +2,13 @@
  * Everything sign-in needs to know about the tenant and Elevate's app registration, derived
  * from config (or from the sandbox's tenant info once it has started).
  */
+/**
+ * Elevate's redirect URI path. Its query carries the authorization `code` and `state`
+ * (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#successful-response),
+ * so nothing may record it as it came (see web/redacted-url.ts).
+ */
+export const CALLBACK_PATH = '/auth/callback';
+
 export interface OidcSettings {
   tenantId: string;
   /** `${authorityHost}/${tenantId}/v2.0`: the discovery base and the expected `iss`. */
@@ -32,7 +39,7 @@ export function oidcSettings(input: OidcSettingsInput): OidcSettings {
     tenantId: input.tenantId.toLowerCase(),
     issuer: `${input.authorityHost.replace(/\/+$/, '')}/${input.tenantId.toLowerCase()}/v2.0`,
     clientId: input.clientId,
-    redirectUri: `${publicUrl}/auth/callback`,
+    redirectUri: `${publicUrl}${CALLBACK_PATH}`,
     postLogoutRedirectUri: `${publicUrl}/auth/signed-out`,
     apiAudience,
     apiScope: `${apiAudience}/user_impersonation`,

@@ -6,6 +6,7 @@ import type { SessionUser } from '../sessions/session-data.ts';
 import type { BeginSignInOptions } from './begin-sign-in.ts';
 import type { SignInFailure, SignInOutcome } from './complete-sign-in.ts';
 import type { OidcProvider } from './oidc-provider.ts';
+import { CALLBACK_PATH } from './oidc-settings.ts';
 import { safeReturnPath } from './return-path.ts';
 import { browserEndpointUrl } from './browser-endpoint-url.ts';
 import { completedSignInEntry, refusedSignInEntry, signedOutEntry, type SignInAuditLog } from './sign-in-audit.ts';
@@ -48,7 +49,7 @@ export function createSignInRouter(deps: SignInRouterDeps): Router {
     }
   });
 
-  router.get('/auth/callback', deps.signInLimiter, async (req, res, next) => {
+  router.get(CALLBACK_PATH, deps.signInLimiter, async (req, res, next) => {
     try {
       const outcome = await deps.complete(req);
       if (!outcome.ok) return await refuse(deps, req, res, outcome.failure, outcome.claims);

@@ -21,8 +21,18 @@ const BODY_ERRORS: Record<string, [number, string, string]> = {
   'parameters.too.many': [413, 'too_many_parameters', 'request has too many parameters'],
 };
 
+/**
+ * The router decodes route parameters with decodeURIComponent before any handler runs; a
+ * parameter that is not valid percent-encoding (`/approvals/%ZZ`, an overlong UTF-8 sequence)
+ * throws a URIError the router marks 400. A client error: it must not read as our failure.
+ */
+function isMalformedParameter(err: unknown): boolean {
+  return err instanceof URIError && (err as { status?: unknown }).status === 400;
+}
+
 function classify(err: unknown): { status: number; code: string; message: string; unexpected: boolean } {
   if (err instanceof HttpError) return { status: err.status, code: err.code, message: err.message, unexpected: false };
+  if (isMalformedParameter(err)) return { status: 400, code: 'malformed_url', message: 'the URL is not valid percent-encoding', unexpected: false };
   const type = (err as { type?: unknown })?.type;
   if (typeof type === 'string' && BODY_ERRORS[type]) {
     const [status, code, message] = BODY_ERRORS[type];

@@ -12,7 +12,10 @@ import { OboExchangeError } from '../../src/azure/obo-error.ts';
 import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
 import { approveElevation, approveUntilCallback, postDecision, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
 import { findTokens, installTokenTap, type TokenTap } from '../approvals/support/token-tap.ts';
+import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
+import { authorizeAs } from '../signin/support/sign-in-steps.ts';
 import { fakeJwt } from '../support/fake-jwt.ts';
+import { startFullService } from '../support/full-service.ts';
 
 let tap: TokenTap;
 let h: ApprovalHarness;
@@ -123,5 +126,59 @@ describe('token leak scan', { timeout: 120_000 }, () => {
       'elevate.db (closed)': [],
       'elevate.db-wal (closed)': [],
     });
+  });
+});
+
+/**
+ * Issue 11 item 6: a refused callback (401/403) is audited as `http.refused`, which recorded the
+ * full callback URL: the authorization code and state with it. The whole service (its 401/403
+ * recorder included) takes refused sign-ins at the callback; neither value may reach the audit
+ * log, the database files or the logs.
+ */
+describe('token leak scan: refused sign-in callbacks', { timeout: 120_000 }, () => {
+  it('records no authorization code or state from a refused callback', async () => {
+    const f = await startFullService();
+    try {
+      const sandbox = f.service.context.sandbox!;
+      const oidOf = (key: string) => sandbox.tenant.users.find((u) => u.key === key)!.oid;
+      const secrets: { kind: string; value: string }[] = [];
+      for (const key of ['personal', 'guest']) {
+        const client = new BrowserLikeClient();
+        const { callbackUrl } = await authorizeAs(client, `${f.url}/auth/signin`, oidOf(key));
+        const query = new URL(callbackUrl).searchParams;
+        const code = query.get('code');
+        const state = query.get('state');
+        expect(code, callbackUrl).toBeTruthy();
+        expect(state, callbackUrl).toBeTruthy();
+        secrets.push({ kind: `authorization code (${key})`, value: code! }, { kind: `state (${key})`, value: state! });
+        expect((await client.get(callbackUrl)).status).toBe(403);
+      }
+      // The 401/403 recorder appends after the response has finished.
+      const db = f.service.context.store;
+      let refused: Array<{ details: string }> = [];
+      for (let i = 0; i < 50 && refused.length === 0; i++) {
+        refused = await db.all<{ details: string }>("SELECT details FROM audit_log WHERE event_type = 'http.refused'");
+        if (refused.length === 0) await new Promise((r) => setTimeout(r, 20));
+      }
+      // The second refusal from the same address collapses into the first's window (counted, flushed later).
+      expect(refused).toHaveLength(1);
+      expect(JSON.parse(refused[0]!.details).path).toMatch(/^\/auth\/callback\?code=\[redacted\]&state=\[redacted\](&|$)/);
+
+      const dbPath = f.service.context.config.dbPath;
+      const records = { 'audit rows': JSON.stringify(await db.all('SELECT * FROM audit_log')), logs: f.logs.join('') };
+      const files = { 'elevate.db': fileText(dbPath), 'elevate.db-wal': fileText(`${dbPath}-wal`) };
+      expect(records.logs).toContain('"route":"/auth/callback"');
+      // Neither value in the audit log or the logs. The state lives in the sign-in's own session
+      // row while the flow is open (that is how it is checked), so the database files are
+      // scanned for the code only: it is never stored anywhere.
+      const codes = secrets.filter((x) => x.kind.startsWith('authorization code'));
+      const leaks = {
+        ...Object.fromEntries(Object.entries(records).map(([where, text]) => [where, findTokens(text, secrets)])),
+        ...Object.fromEntries(Object.entries(files).map(([where, text]) => [where, findTokens(text, codes)])),
+      };
+      expect(leaks).toEqual({ 'audit rows': [], logs: [], 'elevate.db': [], 'elevate.db-wal': [] });
+    } finally {
+      await f.close();
+    }
   });
 });

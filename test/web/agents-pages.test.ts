@@ -13,7 +13,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { loadBuiltinCatalog } from '../../src/rbac/role-catalog.ts';
 import type { ServiceContext } from '../../src/service/service-context.ts';
-import { mountSignIn, type SignInMount } from '../../src/signin/mount-sign-in.ts';
+import { mountSignIn, type SignInMount } from '../../src/service/mount-sign-in.ts';
 import { createWebApp } from '../../src/web/create-web-app.ts';
 import { agentRoutes } from '../../src/web/pages/agents-routes.ts';
 import { LV_UAMI, RG_LV_APPS, RG_LV_VMS, startLevelsSandbox, writesSeen, type LevelsSandbox } from '../levels/levels-test-sandbox.ts';

@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response, type NextFunction } from 'express';
-import type { ActivityLog } from '../arm/activity-log.ts';
+import type { ActivityLog } from '../state/activity-events.ts';
 import { CONTAINER_NAME, type BlobAccounts } from '../blob/blob-state.ts';
 import type { SigningKeyStore } from '../keys/signing-keys.ts';
 import type { SandboxStats } from '../state/sandbox-stats.ts';

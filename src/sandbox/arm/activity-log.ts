@@ -1,44 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { ArmCaller, ArmContext } from './arm-context.ts';
 import { requirePermission } from './arm-authorize.ts';
 import { armErrors } from './arm-errors.ts';
 import { pageOf, queryParam } from './arm-paging.ts';
+import type { ActivityEvent } from '../state/activity-events.ts';
 
 /**
- * The Azure Activity Log's administrative events for writes, actions and deletes that reached
- * the sandbox's ARM, succeeded or refused, in the shape of
- * GET /subscriptions/{s}/providers/Microsoft.Insights/eventtypes/management/values.
+ * GET /subscriptions/{s}/providers/Microsoft.Insights/eventtypes/management/values over the
+ * sandbox's activity events (state/activity-events.ts).
  */
-export interface ActivityEvent {
-  eventDataId: string;
-  correlationId: string;
-  eventTimestamp: string;
-  subscriptionId: string;
-  resourceGroupName: string | undefined;
-  resourceId: string;
-  action: string;
-  scope: string;
-  caller: string;
-  callerObjectId: string;
-  httpMethod: string;
-  status: 'Succeeded' | 'Failed' | 'Accepted';
-  subStatus: string;
-  statusCode: number;
-}
-
-export class ActivityLog {
-  private readonly events: ActivityEvent[] = [];
-
-  record(e: Omit<ActivityEvent, 'eventDataId' | 'eventTimestamp'>): void {
-    this.events.push({ ...e, eventDataId: randomUUID(), eventTimestamp: new Date().toISOString() });
-    if (this.events.length > 10_000) this.events.splice(0, this.events.length - 10_000);
-  }
-
-  all(): ActivityEvent[] {
-    return [...this.events];
-  }
-}
 
 function eventJson(e: ActivityEvent): Record<string, unknown> {
   return {

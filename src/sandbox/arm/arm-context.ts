@@ -4,7 +4,7 @@ import type { SigningKeyStore } from '../keys/signing-keys.ts';
 import type { ArmState } from '../state/arm-state.ts';
 import type { Directory } from '../state/directory.ts';
 import type { SandboxStats } from '../state/sandbox-stats.ts';
-import type { ActivityLog } from './activity-log.ts';
+import type { ActivityLog } from '../state/activity-events.ts';
 import type { AsyncOperations } from './async-operations.ts';
 
 /** What every ARM handler of the sandbox works with. */

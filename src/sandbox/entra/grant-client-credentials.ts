@@ -13,7 +13,7 @@ export async function clientCredentialsGrant(body: FormBody, client: Authenticat
   const resourceId = scope.slice(0, -'/.default'.length);
   const resource = ctx.directory.resource(resourceId);
   if (!resource) throw entraErrors.resourceNotFound(resourceId.slice(0, 300), ctx.directory.tenantDomain);
-  // app roles on the resource: an application's own, or a first party's (Graph application permissions)
+  // App roles on Elevate's own apps, or admin-consented application permissions on Microsoft's (Graph).
   const roles = ctx.directory.appRolesOf(client.app.servicePrincipalId, resource.appId);
   const token = await ctx.issuer.appAccessToken(
     { appId: client.app.clientId, principalId: client.app.servicePrincipalId, clientAuth: client.level, resource, roles },

@@ -94,6 +94,10 @@ export const seedSchema = z.strictObject({
       upn: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected user@domain'),
       displayName: z.string().min(1),
       kind: z.enum(['work', 'personal', 'guest']),
+      /** Graph's mail, otherMails and proxyAddresses ('SMTP:' primary, 'smtp:' others). */
+      mail: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected user@domain').optional(),
+      otherMails: z.array(z.string().min(3)).default([]),
+      proxyAddresses: z.array(z.string().regex(/^(SMTP|smtp):[^@\s]+@[^@\s]+$/, 'expected SMTP:user@domain or smtp:user@domain')).default([]),
       homeTenantId: guid.optional(),
       /** Role values on the `elevate` application. */
       appRoles: z.array(z.string().min(1)),

@@ -16,6 +16,12 @@ export interface DirectoryUser {
   upn: string;
   displayName: string;
   kind: UserKind;
+  /** Graph's `mail`, `otherMails` and `proxyAddresses` (https://learn.microsoft.com/graph/api/resources/user). */
+  mail: string | undefined;
+  /** The alias; Entra sets it from the UPN's local part unless given. */
+  mailNickname: string;
+  otherMails: string[];
+  proxyAddresses: string[];
   homeTenantId: string | undefined;
   /** `tid` in this user's tokens: the tenant, or the consumers tenant for a personal account. */
   tokenTenantId: string;
@@ -127,6 +133,10 @@ export class Directory {
       upn: u.upn,
       displayName: u.displayName,
       kind: u.kind,
+      mail: u.mail,
+      mailNickname: u.upn.slice(0, u.upn.indexOf('@')),
+      otherMails: u.otherMails,
+      proxyAddresses: u.proxyAddresses,
       homeTenantId: u.kind === 'personal' ? CONSUMERS_TENANT_ID : u.homeTenantId,
       tokenTenantId: u.kind === 'personal' ? CONSUMERS_TENANT_ID : seed.tenant.id,
       groupIds: groupsByUserKey.get(u.key) ?? [],
@@ -185,7 +195,7 @@ export class Directory {
     for (const u of seed.users) for (const r of u.appRoles) this.grantRole(u.oid, elevate.clientId, r);
     for (const a of seed.appRoleAssignments) {
       const principalId = this.principalIdOf(a.principal);
-      // Graph application permissions (e.g. GroupMember.Read.All) are app roles on Microsoft Graph
+      // admin-consented Graph application permissions (User.Read.All, GroupMember.Read.All) are app roles on Microsoft Graph
       const resourceAppId = a.resource === GRAPH_RESOURCE_KEY ? GRAPH_APP_ID : this.applications.find((x) => x.key === a.resource)!.clientId;
       this.grantRole(principalId, resourceAppId, a.role);
     }

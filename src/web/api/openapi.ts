@@ -18,6 +18,10 @@ const error = (description: string) => ({ description, content: jsonContent('Err
 const COMMON_ERRORS = {
   '401': error('No bearer token, or a token that is invalid, expired, or not for this API'),
   '403': error('The token is valid but its identity is not a registered agent'),
+  '429': {
+    ...error("The agent made more calls this minute than rate-limits.yaml allows it: nothing was done"),
+    headers: { 'Retry-After': { description: 'Seconds until the agent may call again', schema: { type: 'integer', minimum: 0 } } },
+  },
   '503': error('The audit log or the permission state is unavailable: nothing was done'),
 };
 
@@ -105,8 +109,8 @@ export function buildOpenApiDocument(serverUrl = '/api/v1'): JsonObject {
             '200': { description: 'The request', content: jsonContent('OperationRequest') },
             '400': error('Invalid wait'),
             '404': error('No such request among the agent\'s own'),
-            '429': error('Too many long-polls in progress; poll again shortly'),
             ...COMMON_ERRORS,
+            '429': { ...COMMON_ERRORS['429'], description: 'Too many long-polls in progress, or the agent is over its rate limit; retry after Retry-After (or shortly)' },
           },
         },
       },

@@ -18,7 +18,10 @@ import type { Policies } from '../../policies/policies.ts';
 import type { RoleCatalog } from '../../rbac/role-catalog.ts';
 import type { Database } from '../../store/database.ts';
 import type { WebRoute } from '../create-web-app.ts';
+import { createGraphUserDirectory } from '../../directory/graph-user-directory.ts';
+import type { UserDirectory } from '../../directory/requester-identity.ts';
 import { createAgentAuthenticator } from './agent-authentication.ts';
+import { agentRateLimit } from './agent-rate-limit.ts';
 import { API_BASE_PATH } from './agent-api-paths.ts';
 import { cachingAgentDirectory } from '../../operations/caching-agent-directory.ts';
 import type { RequestHandler } from 'express';
@@ -40,6 +43,8 @@ export interface OperationsApiDeps {
   tokenValidator: ApiTokenValidator;
   requestTtlSeconds: number;
   permissionCacheSeconds: number;
+  /** ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: replaces rate-limits.yaml's default when set. */
+  agentRateLimitPerMinute?: number | undefined;
   /** Defaults: the `agents` tables, and an audit log over the store. */
   agents?: AgentDirectory;
   audit?: AuditSink;
@@ -49,6 +54,8 @@ export interface OperationsApiDeps {
   agentCredential?: (agent: Agent) => TokenCredential;
   permissions?: PermissionCache;
   clock?: () => Date;
+  /** Default: Microsoft Graph at endpoints.graphEndpoint with the service credential. */
+  userDirectory?: UserDirectory;
 }
 
 export interface OperationsApi {
@@ -80,6 +87,8 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     armEndpoint: deps.endpoints.armEndpoint,
     agentCredential: deps.agentCredential ?? agentCredentials(),
     requestTtlSeconds: deps.requestTtlSeconds,
+    // Who asked for a request, resolved in the directory with Elevate's own credential (Graph User.Read.All).
+    userDirectory: deps.userDirectory ?? createGraphUserDirectory(deps.serviceCredential, { graphEndpoint: deps.endpoints.graphEndpoint, graphScope: deps.endpoints.graphScope, logger }),
     logger,
     metrics: deps.metrics,
     ...(deps.clock ? { clock: deps.clock } : {}),
@@ -90,7 +99,13 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     audit: deps.refusalAudit ?? audit,
     logger,
   });
-  const routeDeps = { service: module.service, authenticate, basePath: API_BASE_PATH };
+  const rateLimit = agentRateLimit({
+    policy: () => deps.policies.rateLimits,
+    configuredDefault: deps.agentRateLimitPerMinute,
+    audit: deps.refusalAudit ?? audit,
+    logger,
+  });
+  const routeDeps = { service: module.service, authenticate, rateLimit, basePath: API_BASE_PATH };
   return {
     route: {
       path: API_BASE_PATH,

@@ -13,6 +13,8 @@ export interface OperationsRoutesDeps {
   authenticate: ReturnType<typeof createAgentAuthenticator>;
   /** Where the router is mounted, for the OpenAPI servers entry and Location headers. */
   basePath?: string;
+  /** Per-agent rate limit (agent-rate-limit.ts): runs once the agent is known, before any route. */
+  rateLimit: RequestHandler;
 }
 
 /** body-parser failures, answered as the API's errors (and audited once the caller is known). */
@@ -45,7 +47,7 @@ function requireJson(service: OperationsService): RequestHandler {
  * at the same mount path. Refusals of bad input are audited like any other, so it identifies the
  * caller first.
  */
-export function bodyErrorHandler(deps: Pick<OperationsRoutesDeps, 'service' | 'authenticate'>): ErrorRequestHandler {
+export function bodyErrorHandler(deps: Pick<OperationsRoutesDeps, 'service' | 'authenticate' | 'rateLimit'>): ErrorRequestHandler {
   return (err, req, res, next) => {
     const type = (err as { type?: unknown })?.type;
     const known = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
@@ -53,8 +55,13 @@ export function bodyErrorHandler(deps: Pick<OperationsRoutesDeps, 'service' | 'a
     void (async () => {
       const auth = await deps.authenticate(req);
       if (!auth.ok) return sendAuthRefusal(res, auth);
-      const [status, code, message] = known;
-      render(res, await deps.service.refuse(auth.agent, status, code, message));
+      res.locals.agent = auth.agent;
+      // A flood of malformed bodies counts against the agent's limit like any other call.
+      deps.rateLimit(req, res, (limitErr?: unknown) => {
+        if (limitErr) return next(limitErr);
+        const [status, code, message] = known;
+        deps.service.refuse(auth.agent, status, code, message).then((result) => render(res, result), next);
+      });
     })().catch(next);
   };
 }
@@ -68,6 +75,7 @@ export function operationsApiRouter(deps: OperationsRoutesDeps): Router {
     res.type('application/json').set('Cache-Control', 'public, max-age=300').send(openapi);
   });
   router.use(agentAuthentication(deps.authenticate));
+  router.use(deps.rateLimit);
 
   const wrap = (fn: (req: Request, res: Response) => Promise<void>): RequestHandler => (req, res, next) => void fn(req, res).catch(next);
   const json = requireJson(deps.service);

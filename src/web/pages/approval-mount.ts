@@ -2,8 +2,7 @@
  * The approval capability for the composition root: the module over the operations lifecycle and
  * executor, the /approvals pages, and the sign-in continuation that completes an elevation.
  *
- *   const approvals = mountApprovalsForService(ctx, { operations: operations.module, signIn: signIn.signIn, audit });
- *   routes: [..., ...approvals.routes]
+ * service/mount-approvals.ts mounts it from the service context.
  */
 import type { TokenCredential } from '@azure/core-auth';
 import type { AuditLog } from '../../audit/audit-log.ts';
@@ -17,7 +16,6 @@ import { agentCredentials } from '../../operations/operations-azure.ts';
 import type { Agent, AgentDirectory } from '../../operations/operation-types.ts';
 import { createSqliteAgentDirectory } from '../../operations/sqlite-agent-directory.ts';
 import type { Policies } from '../../policies/policies.ts';
-import type { ServiceContext } from '../../service/service-context.ts';
 import { CSRF_FIELD, csrfTokenFor } from '../../sessions/csrf-protection.ts';
 import type { SignIn } from '../../signin/sign-in.ts';
 import type { Database } from '../../store/database.ts';
@@ -99,24 +97,4 @@ export function mountApprovals(deps: ApprovalsMountDeps): ApprovalsMount {
       },
     ],
   };
-}
-
-/** The same, from the service context (the one-line hook in service-routes.ts). */
-export function mountApprovalsForService(
-  ctx: ServiceContext,
-  deps: { operations: ApprovalsMountDeps['operations']; signIn: ApprovalsMountDeps['signIn']; audit: ApprovalsMountDeps['audit'] },
-): ApprovalsMount {
-  const mounted = mountApprovals({
-    db: ctx.store,
-    operations: deps.operations,
-    signIn: deps.signIn,
-    audit: deps.audit,
-    policies: ctx.policies,
-    endpoints: ctx.endpoints,
-    serviceCredentialSource: ctx.serviceCredentialSource,
-    freshAuthSeconds: ctx.config.requests.freshAuthSeconds,
-    logger: ctx.logger,
-  });
-  ctx.onShutdown(() => mounted.module.close());
-  return mounted;
 }

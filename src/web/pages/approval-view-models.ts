@@ -140,8 +140,10 @@ export function requestModel(o: RequestOverview, now: Date, x: { canApprove: boo
     arm: r.arm ? { status: r.arm.status, correlationId: r.arm.correlationId, armRequestId: r.arm.armRequestId, asyncStatus: r.arm.asyncStatus } : undefined,
     error: r.error,
     approvals: o.approvals.map((a) => ({ upn: a.approverUpn, oid: a.approverOid, at: a.createdAt })),
-    required: o.rule?.approversRequired,
+    required: o.required ?? o.rule?.approversRequired,
     requesterMayApprove: o.rule?.requesterMayApprove,
+    /** why one more approver than the policy's number is needed (the requester could not be resolved) */
+    extraApprover: o.extraApprover?.message,
     canApprove: pending && x.canApprove,
     canDeny: pending && x.canDeny,
     history: o.history.map(historyRow),

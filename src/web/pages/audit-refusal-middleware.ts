@@ -6,7 +6,9 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { RefusalRecorder } from '../../audit/audit-refusals.ts';
 import type { AuditActor, AuditInput } from '../../audit/audit-types.ts';
+import { CALLBACK_PATH } from '../../signin/oidc-settings.ts';
 import { auditCallerOf } from '../api/audit-routes.ts';
+import { redactedUrl } from '../redacted-url.ts';
 
 export const HTTP_REFUSED = 'http.refused';
 
@@ -27,7 +29,15 @@ function actorOf(req: Request, res: Response): AuditActor {
   return { kind: 'user', id: `ip:${req.ip ?? 'unknown'}`, name: null };
 }
 
-export function auditHttpRefusals(recorder: RefusalRecorder, logger?: { error(obj: object, msg: string): void }): RequestHandler {
+/**
+ * `callbackPaths`: routes whose query carries an authorization code and state (the sign-in
+ * callback); the recorded path keeps only their parameter names.
+ */
+export function auditHttpRefusals(
+  recorder: RefusalRecorder,
+  logger?: { error(obj: object, msg: string): void },
+  callbackPaths: readonly string[] = [CALLBACK_PATH],
+): RequestHandler {
   return (req, res, next) => {
     res.on('finish', () => {
       if (res.statusCode !== 401 && res.statusCode !== 403) return;
@@ -38,7 +48,7 @@ export function auditHttpRefusals(recorder: RefusalRecorder, logger?: { error(ob
         actor,
         eventType: HTTP_REFUSED,
         outcome: res.statusCode === 401 ? 'unauthenticated' : 'forbidden',
-        details: { status: res.statusCode, method: req.method, path: req.originalUrl.slice(0, 1024), route: shape, reason, requestId: String(req.id ?? '') },
+        details: { status: res.statusCode, method: req.method, path: redactedUrl(req.originalUrl, callbackPaths).slice(0, 1024), route: shape, reason, requestId: String(req.id ?? '') },
       };
       recorder.record(actor.id, reason, entry).catch((err: unknown) => logger?.error({ reason: (err as Error).message }, 'a refusal could not be audited'));
     });

@@ -33,7 +33,7 @@ import type { Policies } from '../../../src/policies/policies.ts';
 import { loadBuiltinCatalog } from '../../../src/rbac/role-catalog.ts';
 import type { SandboxHandle, SandboxUserInfo } from '../../../src/sandbox/start-sandbox.ts';
 import type { ServiceContext } from '../../../src/service/service-context.ts';
-import { mountSignIn, type SignInMount } from '../../../src/signin/mount-sign-in.ts';
+import { mountSignIn, type SignInMount } from '../../../src/service/mount-sign-in.ts';
 import type { Database } from '../../../src/store/database.ts';
 import { openStore } from '../../../src/store/migrations.ts';
 import { createOperationsApi, type OperationsApi } from '../../../src/web/api/operations-api.ts';

@@ -48,7 +48,11 @@ export function resourceOf(h: Pick<ApprovalHarness, 'sandbox'>, name: string) {
   return r;
 }
 
-/** ca-checkout's revision restart by the Reader-level agent: a pending elevation. */
+/**
+ * ca-checkout's revision restart by the Reader-level agent: a pending elevation. It names a
+ * directory user who is not an administrator as the requester (an unknown one would need an
+ * extra approver).
+ */
 export function restartCheckout(h: Pick<ApprovalHarness, 'sandbox'>, extra: Record<string, unknown> = {}) {
   const revision = resourceOf(h, 'ca-checkout').children.find((c) => c.type.toLowerCase().endsWith('revisions'))!;
   return {
@@ -56,7 +60,7 @@ export function restartCheckout(h: Pick<ApprovalHarness, 'sandbox'>, extra: Reco
     path: `${revision.id}/restart`,
     apiVersion: '2024-03-01',
     justification: 'revision unhealthy after deploy',
-    trigger: { kind: 'incident', ref: 'INC-1042', requestedBy: 'oncall@contoso.example' },
+    trigger: { kind: 'incident', ref: 'INC-1042', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' },
     idempotencyKey: randomUUID(),
     ...extra,
   };
@@ -70,7 +74,7 @@ export function restartPayments(h: Pick<ApprovalHarness, 'sandbox'>, extra: Reco
     path: `${revision.id}/restart`,
     apiVersion: '2024-03-01',
     justification: 'payments revision stuck',
-    trigger: { kind: 'chat', ref: 'conv-7', requestedBy: 'dev@contoso.example' },
+    trigger: { kind: 'chat', ref: 'conv-7', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' },
     idempotencyKey: randomUUID(),
     ...extra,
   };

@@ -11,7 +11,7 @@ import { createMetrics } from '../../../src/observability/metrics.ts';
 import { loadPolicies } from '../../../src/policies/load-policies.ts';
 import { loadBuiltinCatalog } from '../../../src/rbac/role-catalog.ts';
 import type { ServiceContext } from '../../../src/service/service-context.ts';
-import { mountSignIn, type SignInMount } from '../../../src/signin/mount-sign-in.ts';
+import { mountSignIn, type SignInMount } from '../../../src/service/mount-sign-in.ts';
 import type { CompletedSignIn } from '../../../src/signin/complete-sign-in.ts';
 import { isFreshSignInFor } from '../../../src/signin/sign-in-continuations.ts';
 import { abilityForUser, accessOf } from '../../../src/signin/access-control.ts';

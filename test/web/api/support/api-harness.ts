@@ -21,6 +21,8 @@ import { parseConfig } from '../../../../src/config/load-config.ts';
 import { createLogger } from '../../../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../../../src/observability/metrics.ts';
 import type { Agent } from '../../../../src/operations/operation-types.ts';
+import type { AuditSink } from '../../../../src/operations/request-lifecycle.ts';
+import type { Policies } from '../../../../src/policies/policies.ts';
 import type { RunMode, TriggerKind } from '../../../../src/policies/policy-types.ts';
 import { loadBuiltinCatalog } from '../../../../src/rbac/role-catalog.ts';
 import type { Database } from '../../../../src/store/database.ts';
@@ -51,7 +53,14 @@ export interface ApiHarness {
 
 export const TEST_RUN_MODES: Record<TriggerKind, RunMode> = { chat: 'Review', incident: 'Autonomous', scheduled: 'ReadOnly', manual: 'Autonomous' };
 
-export async function createApiHarness(): Promise<ApiHarness> {
+export interface ApiHarnessOptions {
+  policies?: Policies;
+  /** Where refusals go (e.g. a collapsing sink over `auditLog`); default: the audit log. */
+  refusalAudit?: (auditLog: AuditLog) => AuditSink;
+  agentRateLimitPerMinute?: number;
+}
+
+export async function createApiHarness(options: ApiHarnessOptions = {}): Promise<ApiHarness> {
   const info = sandboxInfo();
   const tenant = info.tenant;
   const dbPath = join(mkdtempSync(join(tmpdir(), 'elevate-api-')), 'elevate.db');
@@ -93,13 +102,15 @@ export async function createApiHarness(): Promise<ApiHarness> {
     logger,
     metrics,
     endpoints,
-    policies: policiesWithRunModes(TEST_RUN_MODES),
+    policies: options.policies ?? policiesWithRunModes(TEST_RUN_MODES),
     roleCatalog: loadBuiltinCatalog(),
     serviceCredential,
     tokenValidator,
     requestTtlSeconds: 3600,
     permissionCacheSeconds: 300,
     audit: auditLog,
+    ...(options.refusalAudit ? { refusalAudit: options.refusalAudit(auditLog) } : {}),
+    ...(options.agentRateLimitPerMinute !== undefined ? { agentRateLimitPerMinute: options.agentRateLimitPerMinute } : {}),
   });
   const app = createWebApp({ mode: 'sandbox', logger, metrics, trustProxy: false, https: false, authorizeOrigin: endpoints.browserAuthorityHost, readiness: [], routes: [api.route] });
 

@@ -1,14 +1,14 @@
 import type { RequestHandler } from 'express';
 import { createMsalClientCredential } from '../azure/service-credential.ts';
-import type { ServiceContext } from '../service/service-context.ts';
+import type { ServiceContext } from './service-context.ts';
 import { resolveSessionSecret } from '../sessions/session-secret.ts';
 import { createSessions, type Sessions } from '../sessions/sessions.ts';
 import type { WebRoute } from '../web/create-web-app.ts';
-import { clientAuthFor } from './client-auth.ts';
-import { lazyOidcProvider } from './oidc-provider.ts';
-import { oidcSettings } from './oidc-settings.ts';
-import type { SignInAuditLog } from './sign-in-audit.ts';
-import { createSignIn, type SignIn, type SignInDeps } from './sign-in.ts';
+import { clientAuthFor } from '../signin/client-auth.ts';
+import { lazyOidcProvider } from '../signin/oidc-provider.ts';
+import { oidcSettings } from '../signin/oidc-settings.ts';
+import type { SignInAuditLog } from '../signin/sign-in-audit.ts';
+import { createSignIn, type SignIn, type SignInDeps } from '../signin/sign-in.ts';
 
 export interface SignInMount {
   /** For WebAppDeps.middleware: session, timeouts, CSRF token for templates, user and ability. */

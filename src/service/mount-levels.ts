@@ -2,10 +2,10 @@ import type { RequestHandler } from 'express';
 import type { AppAction, AppSubject } from '../access/app-permissions.ts';
 import type { AuditAppender } from '../agents/agent-registry.ts';
 import { seedSandboxAgent } from '../agents/seed-sandbox-agent.ts';
-import type { ServiceContext } from '../service/service-context.ts';
+import type { ServiceContext } from './service-context.ts';
 import type { WebRoute } from '../web/create-web-app.ts';
 import { agentRoutes } from '../web/pages/agents-routes.ts';
-import { createLevelsRuntime, type LevelsRuntime } from './levels-runtime.ts';
+import { createLevelsRuntime, type LevelsRuntime } from '../levels/levels-runtime.ts';
 
 export interface MountLevelsDeps {
   audit: AuditAppender;

@@ -8,7 +8,7 @@ import { createApiTokenValidator } from '../../src/azure/api-token-validator.ts'
 import { resolveAzureEndpoints, resolveServiceCredentialSource } from '../../src/azure/azure-endpoints.ts';
 import { createServiceCredential } from '../../src/azure/service-credential.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
-import { mountLevels } from '../../src/levels/mount-levels.ts';
+import { mountLevels } from '../../src/service/mount-levels.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { loadPolicies } from '../../src/policies/load-policies.ts';

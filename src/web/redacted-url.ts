@@ -1,0 +1,55 @@
+/**
+ * A request URL as it may be recorded (audit details, logs). An OAuth redirect carries
+ * credentials in its query: the authorization `code` (redeemable for tokens until it expires),
+ * the `state` that binds it to a browser, and with other response modes tokens themselves
+ * (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#successful-response).
+ * On a callback route the whole query is replaced by its parameter names; anywhere else the
+ * values of those parameters are, since nothing stops a client from sending them to another path.
+ */
+
+/** Query parameters whose values are credentials or bind one (OAuth 2.0 / OIDC responses). */
+const SECRET_PARAMETERS = new Set([
+  'code',
+  'state',
+  'id_token',
+  'access_token',
+  'refresh_token',
+  'token',
+  'session_state',
+  'client_info',
+  'code_verifier',
+  'client_secret',
+  'client_assertion',
+  'assertion',
+]);
+
+export const REDACTED = '[redacted]';
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,40}$/;
+
+const lowerName = (raw: string): string => {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' ')).trim().toLowerCase();
+  } catch {
+    return raw.toLowerCase();
+  }
+};
+
+/** Express matches paths case-insensitively and with an optional trailing slash; so does this. */
+const samePath = (path: string, route: string) => path.replace(/\/+$/, '').toLowerCase() === route.replace(/\/+$/, '').toLowerCase();
+
+export function redactedUrl(originalUrl: string, callbackPaths: readonly string[]): string {
+  const q = originalUrl.indexOf('?');
+  if (q < 0) return originalUrl;
+  const path = originalUrl.slice(0, q);
+  const pairs = originalUrl.slice(q + 1).split('&').filter((p) => p !== '');
+  const onCallback = callbackPaths.some((c) => samePath(path, c));
+  const kept = pairs.map((pair) => {
+    const eq = pair.indexOf('=');
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    // On a callback even a bare value (no `=`) may be the code: only plain names survive there.
+    if (onCallback) return PLAIN_NAME.test(name) ? `${name}=${REDACTED}` : REDACTED;
+    if (SECRET_PARAMETERS.has(lowerName(name))) return `${name}=${REDACTED}`;
+    return pair;
+  });
+  return kept.length > 0 ? `${path}?${kept.join('&')}` : path;
+}
