@@ -50,8 +50,11 @@ export interface FreshSignInFacts extends DeciderFacts {
   boundTo: { kind: string; requestId: string } | undefined;
   promptedLogin: boolean;
   authenticatedDuringFlow: boolean;
-  /** `auth_time` of the ID token, epoch seconds */
-  authTime: number | null;
+  /**
+   * Epoch seconds: `auth_time` of the ID token, or, without that optional claim, the start of the
+   * prompt=login flow (the earliest the authentication can have been; signin/authentication-evidence.ts).
+   */
+  authenticatedAt: number | null;
   /** The delegated token for Elevate's API, when the sign-in asked for one. */
   apiToken: { oid: string; tid: string } | undefined;
 }
@@ -67,7 +70,7 @@ export interface FreshSignInExpectation {
   nowSeconds: number;
 }
 
-/** Allowed clock difference with the tenant when judging auth_time from the future. */
+/** Allowed clock difference with the tenant when judging an authentication time from the future. */
 const CLOCK_SKEW_SECONDS = 60;
 
 /** The callback of an elevation approval's fresh sign-in. */
@@ -76,8 +79,8 @@ export function checkFreshSignIn(facts: FreshSignInFacts, expect: FreshSignInExp
   if (decider) return decider;
   if (facts.boundTo?.kind !== expect.kind || facts.boundTo.requestId !== expect.requestId) return 'not_bound_to_request';
   if (facts.oid.toLowerCase() !== expect.approverOid.toLowerCase()) return 'different_account';
-  if (!facts.promptedLogin || !facts.authenticatedDuringFlow || facts.authTime === null) return 'no_fresh_sign_in';
-  const age = expect.nowSeconds - facts.authTime;
+  if (!facts.promptedLogin || !facts.authenticatedDuringFlow || facts.authenticatedAt === null) return 'no_fresh_sign_in';
+  const age = expect.nowSeconds - facts.authenticatedAt;
   if (age > expect.freshAuthSeconds || age < -CLOCK_SKEW_SECONDS) return 'stale_sign_in';
   if (facts.apiToken && (facts.apiToken.oid.toLowerCase() !== facts.oid.toLowerCase() || facts.apiToken.tid.toLowerCase() !== facts.tid.toLowerCase())) {
     return 'api_token_mismatch';

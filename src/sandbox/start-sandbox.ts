@@ -14,6 +14,7 @@ import { discoveryRouter } from './entra/discovery.ts';
 import type { EntraContext } from './entra/entra-context.ts';
 import { logoutRouter } from './entra/logout-endpoint.ts';
 import { tokenRouter } from './entra/token-endpoint.ts';
+import { userInfoRouter } from './entra/userinfo-endpoint.ts';
 import { TokenIssuer } from './entra/token-issuer.ts';
 import { imdsRouter } from './imds/imds-router.ts';
 import { SigningKeyStore } from './keys/signing-keys.ts';
@@ -234,6 +235,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
   api.use(adminRouter({ stats, keys, activity }));
   api.use(discoveryRouter(entra));
   api.use(tokenRouter(entra));
+  api.use(userInfoRouter(entra));
   api.use(imdsRouter({ directory, issuer, stats, logger }));
   api.use(armRouter({ origin, state, directory, keys, issuer, stats, logger, pageSize: b.armPageSize, operations, activity }));
   finalHandlers(api, logger);

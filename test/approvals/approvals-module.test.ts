@@ -109,6 +109,8 @@ const signInFor = (u: SessionUser, requestId: string, x: Partial<ElevationSignIn
   boundTo: { kind: 'approval', requestId },
   promptedLogin: true,
   authenticatedDuringFlow: true,
+  authenticatedAt: u.authTime,
+  authenticationSource: 'auth_time',
   apiToken: { oid: u.oid, tid: u.tid, reveal: () => API_TOKEN },
   ...x,
 });
@@ -238,7 +240,7 @@ describe('elevation', () => {
 
   it('refuses callbacks that are stale, unbound, for another request, or from a personal account; each uses up the attempt', async () => {
     const cases: Array<[Partial<ElevationSignIn> | ((id: string) => Partial<ElevationSignIn>), string]> = [
-      [{ user: user(ADA.oid, { authTime: Math.floor(Date.now() / 1000) - 3600 }) }, 'stale_sign_in'],
+      [{ authenticatedAt: Math.floor(Date.now() / 1000) - 3600 }, 'stale_sign_in'],
       [{ promptedLogin: false }, 'no_fresh_sign_in'],
       [(id) => ({ boundTo: { kind: 'something-else', requestId: id } }), 'not_bound_to_request'],
       [{ user: user(ADA.oid, { tid: PERSONAL_ACCOUNT_TENANT_ID }) }, 'personal_account'],
