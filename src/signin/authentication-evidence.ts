@@ -23,9 +23,14 @@
  *      clock allowance): it was minted during this flow.
  *   So the authentication lies between `startedAt` and `iat`, and its age is at most
  *   now - startedAt: Elevate counts it as having happened at `startedAt`, the conservative end.
- *   What is trusted is the same as with `auth_time`: that Entra honours the request it signed
- *   (it computes `auth_time` too). prompt=login is the stricter of the two (max_age lets a young
- *   SSO session through without credentials).
+ *   What this leaves open: the authorization request travels through the browser, so whoever
+ *   controls the approver's browser (and so already holds their live Entra session) can strip
+ *   `prompt=login` and be answered silently from that session. Only `auth_time` shows that (it
+ *   then predates the flow, and the sign-in is not fresh). Hence the README asks tenants to add
+ *   the optional claim, `elevate doctor` reports whether sign-ins carry it, and the approval's
+ *   audit entry records which evidence proved freshness. Without the claim, freshness still
+ *   means: a sign-in completed through Entra for this one request, within the window, after
+ *   Elevate asked for credentials.
  * - Without `prompt=login` and without `auth_time`, nothing proves a fresh authentication.
  */
 
