@@ -32,14 +32,18 @@ export const ELIGIBILITY_MESSAGES: Record<EligibilityRefusal, string> = {
 
 export interface DeciderFacts {
   tid: string;
+  /** The account's home tenant as recorded at sign-in (client_info); guests and personal accounts differ from `tid`. */
+  homeTenantId?: string | undefined;
   /** The current policy gives this person the approve (or deny) permission. */
   holdsDecidingRole: boolean;
 }
 
 /** Any decision (consent approval, deny, or the start of an elevation approval). */
 export function checkDecider(facts: DeciderFacts, tenantId: string): EligibilityRefusal | undefined {
-  if (facts.tid.toLowerCase() === PERSONAL_ACCOUNT_TENANT_ID) return 'personal_account';
-  if (facts.tid.toLowerCase() !== tenantId.toLowerCase()) return 'other_tenant';
+  const home = facts.homeTenantId?.toLowerCase();
+  if (facts.tid.toLowerCase() === PERSONAL_ACCOUNT_TENANT_ID || home === PERSONAL_ACCOUNT_TENANT_ID) return 'personal_account';
+  // a guest has this tenant's tid but another home
+  if (facts.tid.toLowerCase() !== tenantId.toLowerCase() || (home !== undefined && home !== tenantId.toLowerCase())) return 'other_tenant';
   if (!facts.holdsDecidingRole) return 'not_administrator';
   return undefined;
 }

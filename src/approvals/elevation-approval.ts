@@ -126,6 +126,7 @@ export async function completeElevationApproval(deps: ElevationDeps, signIn: Ele
     {
       oid: signIn.user.oid,
       tid: signIn.user.tid,
+      homeTenantId: signIn.user.homeTenantId,
       holdsDecidingRole: abilityForUser(signIn.user, deps.policies).can('approve', 'Approval'),
       boundTo: signIn.boundTo,
       promptedLogin: signIn.promptedLogin,

@@ -100,10 +100,12 @@ export async function completeSignIn(deps: CompleteSignInDeps, req: Request): Pr
   const claims = tokens.claims() as SignInClaims | undefined;
   if (!claims) return fail(protocolFailure('token-validation-failed'));
 
-  const { roles, refusal } = checkAccount(deps, claims, parseClientInfo(tokens.client_info));
+  const home = parseClientInfo(tokens.client_info);
+  const { roles, refusal } = checkAccount(deps, claims, home);
   if (refusal) return fail({ kind: 'account', refusal }, claims);
 
-  const user = sessionUserFromClaims(claims, roles.map((r) => r.id), nowSeconds);
+  // the home-tenant check passed, so home is set
+  const user = { ...sessionUserFromClaims(claims, roles.map((r) => r.id), nowSeconds), ...(home ? { homeTenantId: home.tenantId } : {}) };
   const evidence = authenticationEvidence({ authTime: user.authTime, issuedAt: claims.iat, startedAt: pending.startedAt, promptedLogin: pending.promptedLogin, nowSeconds });
   let apiToken: DelegatedApiToken | undefined;
   if (pending.apiScopeRequested) {

@@ -29,6 +29,12 @@ describe('checkDecider', () => {
     expect(checkDecider({ tid: 'ffffffff-0000-4000-8000-000000000000', holdsDecidingRole: true }, TENANT)).toBe('other_tenant');
     expect(ELIGIBILITY_MESSAGES.personal_account).toMatch(/Personal Microsoft accounts cannot approve/);
   });
+
+  it('checks the home tenant recorded at sign-in again: a guest or invited personal account has this tid but another home', () => {
+    expect(checkDecider({ tid: TENANT, homeTenantId: TENANT.toUpperCase(), holdsDecidingRole: true }, TENANT)).toBeUndefined();
+    expect(checkDecider({ tid: TENANT, homeTenantId: 'ffffffff-0000-4000-8000-000000000000', holdsDecidingRole: true }, TENANT)).toBe('other_tenant');
+    expect(checkDecider({ tid: TENANT, homeTenantId: PERSONAL_ACCOUNT_TENANT_ID, holdsDecidingRole: true }, TENANT)).toBe('personal_account');
+  });
 });
 
 describe('checkFreshSignIn', () => {

@@ -49,6 +49,7 @@ describe('bound sign-in for an elevation (no auth_time, as Entra by default)', (
     expect(bound.signIn.promptedLogin).toBe(true);
     expect(bound.signIn.authenticatedDuringFlow).toBe(true);
     expect(bound.signIn.user.authTime).toBeNull();
+    expect(bound.signIn.user.homeTenantId).toBe(sandbox.tenant.tenantId);
     expect(bound.signIn.authenticationSource).toBe('prompt_login');
     expect(bound.signIn.authenticatedAt).toBe(bound.signIn.startedAt);
     expect(bound.fresh).toBe(true);
