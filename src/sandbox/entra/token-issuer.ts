@@ -53,7 +53,10 @@ export interface IdTokenRequest {
   roles: string[];
 }
 
-/** ARM's and Graph's v1 tokens carry auth_time without any registration of ours. */
+/**
+ * First-party resources (ARM, Graph) are Microsoft's registrations, not the tenant's, so no seed
+ * setting applies; the sandbox keeps auth_time in their v1 tokens. Elevate never reads it there.
+ */
 const FIRST_PARTY_OPTIONAL: ReadonlySet<OptionalClaimName> = new Set(['auth_time']);
 
 const uti = () => randomBytes(16).toString('base64url').slice(0, 22);
