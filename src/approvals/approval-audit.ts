@@ -59,7 +59,7 @@ export function signInStartedEntry(request: OperationRequest, approver: Approver
 export function decidedEntry(
   request: OperationRequest,
   approver: Approver,
-  x: { kind: ApprovalKind; reason: string; approverOids: string[]; required: number; authTime: number | null },
+  x: { kind: ApprovalKind; reason: string; approverOids: string[]; required: number; authTime: number | null; authenticationSource?: string },
 ): AuditInput {
   return base(request, approver, APPROVAL_AUDIT_EVENTS.decided, 'approve', {
     kind: x.kind,
@@ -67,6 +67,8 @@ export function decidedEntry(
     approvers: x.approverOids,
     required: x.required,
     authTime: x.authTime === null ? null : new Date(x.authTime * 1000).toISOString(),
+    // what proved the fresh sign-in: the auth_time claim, or prompt=login without it
+    ...(x.authenticationSource ? { freshness: x.authenticationSource } : {}),
     operationHash: request.operationHash,
   });
 }

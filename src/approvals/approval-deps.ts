@@ -66,7 +66,7 @@ export const approverOf = (user: SessionUser): Approver => ({ oid: user.oid, upn
 /** The signed-in user as a decider, or the refusal (not an administrator, personal account, other tenant). */
 export function deciderOf(deps: Pick<ApprovalDeps, 'policies' | 'tenantId'>, user: SessionUser, action: 'approve' | 'deny'): { ok: true; approver: Approver } | { ok: false; code: string; message: string } {
   const holdsDecidingRole = abilityForUser(user, deps.policies).can(action, 'Approval');
-  const refusal = checkDecider({ tid: user.tid, holdsDecidingRole }, deps.tenantId);
+  const refusal = checkDecider({ tid: user.tid, homeTenantId: user.homeTenantId, holdsDecidingRole }, deps.tenantId);
   return refusal ? { ok: false, code: refusal, message: ELIGIBILITY_MESSAGES[refusal] } : { ok: true, approver: approverOf(user) };
 }
 

@@ -32,14 +32,18 @@ export const ELIGIBILITY_MESSAGES: Record<EligibilityRefusal, string> = {
 
 export interface DeciderFacts {
   tid: string;
+  /** The account's home tenant as recorded at sign-in (client_info); guests and personal accounts differ from `tid`. */
+  homeTenantId?: string | undefined;
   /** The current policy gives this person the approve (or deny) permission. */
   holdsDecidingRole: boolean;
 }
 
 /** Any decision (consent approval, deny, or the start of an elevation approval). */
 export function checkDecider(facts: DeciderFacts, tenantId: string): EligibilityRefusal | undefined {
-  if (facts.tid.toLowerCase() === PERSONAL_ACCOUNT_TENANT_ID) return 'personal_account';
-  if (facts.tid.toLowerCase() !== tenantId.toLowerCase()) return 'other_tenant';
+  const home = facts.homeTenantId?.toLowerCase();
+  if (facts.tid.toLowerCase() === PERSONAL_ACCOUNT_TENANT_ID || home === PERSONAL_ACCOUNT_TENANT_ID) return 'personal_account';
+  // a guest has this tenant's tid but another home
+  if (facts.tid.toLowerCase() !== tenantId.toLowerCase() || (home !== undefined && home !== tenantId.toLowerCase())) return 'other_tenant';
   if (!facts.holdsDecidingRole) return 'not_administrator';
   return undefined;
 }
@@ -50,8 +54,11 @@ export interface FreshSignInFacts extends DeciderFacts {
   boundTo: { kind: string; requestId: string } | undefined;
   promptedLogin: boolean;
   authenticatedDuringFlow: boolean;
-  /** `auth_time` of the ID token, epoch seconds */
-  authTime: number | null;
+  /**
+   * Epoch seconds: `auth_time` of the ID token, or, without that optional claim, the start of the
+   * prompt=login flow (the earliest the authentication can have been; signin/authentication-evidence.ts).
+   */
+  authenticatedAt: number | null;
   /** The delegated token for Elevate's API, when the sign-in asked for one. */
   apiToken: { oid: string; tid: string } | undefined;
 }
@@ -67,7 +74,7 @@ export interface FreshSignInExpectation {
   nowSeconds: number;
 }
 
-/** Allowed clock difference with the tenant when judging auth_time from the future. */
+/** Allowed clock difference with the tenant when judging an authentication time from the future. */
 const CLOCK_SKEW_SECONDS = 60;
 
 /** The callback of an elevation approval's fresh sign-in. */
@@ -76,8 +83,8 @@ export function checkFreshSignIn(facts: FreshSignInFacts, expect: FreshSignInExp
   if (decider) return decider;
   if (facts.boundTo?.kind !== expect.kind || facts.boundTo.requestId !== expect.requestId) return 'not_bound_to_request';
   if (facts.oid.toLowerCase() !== expect.approverOid.toLowerCase()) return 'different_account';
-  if (!facts.promptedLogin || !facts.authenticatedDuringFlow || facts.authTime === null) return 'no_fresh_sign_in';
-  const age = expect.nowSeconds - facts.authTime;
+  if (!facts.promptedLogin || !facts.authenticatedDuringFlow || facts.authenticatedAt === null) return 'no_fresh_sign_in';
+  const age = expect.nowSeconds - facts.authenticatedAt;
   if (age > expect.freshAuthSeconds || age < -CLOCK_SKEW_SECONDS) return 'stale_sign_in';
   if (facts.apiToken && (facts.apiToken.oid.toLowerCase() !== facts.oid.toLowerCase() || facts.apiToken.tid.toLowerCase() !== facts.tid.toLowerCase())) {
     return 'api_token_mismatch';

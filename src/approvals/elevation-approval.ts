@@ -3,8 +3,9 @@
  * used once, for exactly the approved operation.
  *
  * 1. Approve: the review is checked, an attempt (with the reason) is stored, and the approver is
- *    sent through a fresh sign-in bound to this request (prompt=login, max_age), asking for a
- *    delegated token for Elevate's API when this approval would complete the request.
+ *    sent through a fresh sign-in bound to this request (prompt=login and a nonce for this one
+ *    request; no max_age, see below), asking for a delegated token for Elevate's API when this
+ *    approval would complete the request.
  * 2. The callback: the sign-in must be fresh and for this request, the role and tenant are checked
  *    again, the attempt is consumed (once), and the review is re-run on the current state. The
  *    approval that reaches the threshold is audited, and only then is the token exchanged
@@ -17,6 +18,7 @@
 import { OboExchangeError } from '../azure/obo-error.ts';
 import type { OperationRequest } from '../operations/operation-types.ts';
 import type { SessionUser, SignInBinding } from '../sessions/session-data.ts';
+import type { AuthenticationSource } from '../signin/authentication-evidence.ts';
 import { PENDING_SIGN_IN_SECONDS, type BeginSignInOptions } from '../signin/begin-sign-in.ts';
 import { abilityForUser } from '../signin/access-control.ts';
 import { approverDetails, decidedEntry, oboFailedEntry, recordedEntry, signInStartedEntry, userActor } from './approval-audit.ts';
@@ -41,13 +43,22 @@ export interface ElevationSignIn {
   boundTo: SignInBinding | undefined;
   promptedLogin: boolean;
   authenticatedDuringFlow: boolean;
+  /** auth_time, or without it the start of the prompt=login flow (signin/authentication-evidence.ts) */
+  authenticatedAt: number | null;
+  authenticationSource: AuthenticationSource;
   apiToken: { oid: string; tid: string; reveal(): string } | undefined;
 }
 
+/**
+ * No `max_age`: openid-client would then demand `auth_time`, an optional claim Entra leaves out
+ * unless the app registration asks for it, and every elevation would fail on such a tenant.
+ * `prompt=login` forces the approver to enter credentials for this one request, the per-request
+ * nonce ties the ID token to it, and checkFreshSignIn bounds the age by `auth_time` when present
+ * or else by the start of the flow: the argument is in signin/authentication-evidence.ts.
+ */
 function signInOptions(deps: ElevationDeps, requestId: string, approver: Approver, x: { apiScope: boolean; claims?: string | undefined }): BeginSignInOptions {
   return {
     prompt: 'login',
-    maxAge: deps.freshAuthSeconds,
     boundTo: { kind: APPROVAL_CONTINUATION, requestId },
     apiScope: x.apiScope,
     loginHint: approver.upn,
@@ -115,11 +126,12 @@ export async function completeElevationApproval(deps: ElevationDeps, signIn: Ele
     {
       oid: signIn.user.oid,
       tid: signIn.user.tid,
+      homeTenantId: signIn.user.homeTenantId,
       holdsDecidingRole: abilityForUser(signIn.user, deps.policies).can('approve', 'Approval'),
       boundTo: signIn.boundTo,
       promptedLogin: signIn.promptedLogin,
       authenticatedDuringFlow: signIn.authenticatedDuringFlow,
-      authTime: signIn.user.authTime,
+      authenticatedAt: signIn.authenticatedAt,
       apiToken: signIn.apiToken ? { oid: signIn.apiToken.oid, tid: signIn.apiToken.tid } : undefined,
     },
     { kind: APPROVAL_CONTINUATION, requestId, tenantId: deps.tenantId, approverOid: attempt?.approverOid ?? approver.oid, freshAuthSeconds: deps.freshAuthSeconds, nowSeconds: Math.floor(now.getTime() / 1000) },
@@ -182,7 +194,7 @@ async function decide(deps: ElevationDeps, signIn: ElevationSignIn, approver: Ap
 
   // The decision is on record before any token is exchanged; if this append fails, nothing runs.
   await deps.audit.append(
-    decidedEntry(request, approver, { kind: 'elevation', reason: outcome.reason, approverOids: outcome.approverOids, required: outcome.required, authTime: signIn.user.authTime }),
+    decidedEntry(request, approver, { kind: 'elevation', reason: outcome.reason, approverOids: outcome.approverOids, required: outcome.required, authTime: signIn.user.authTime, authenticationSource: signIn.authenticationSource }),
   );
   try {
     return await withOneTimeArmToken({ ...deps, track: deps.background.track }, { userAssertion: apiToken.reveal(), request, approver }, async (credential, token, report) => {

@@ -205,7 +205,41 @@ export function runDoctorChecks(facts: DoctorFacts): DoctorReport {
       );
     }
   }
+  signInAuthTime(facts, add);
   return { agent: agent.name, ok: !out.some((f) => f.status === 'fail'), findings: out };
+}
+
+const AUTH_TIME_FIX =
+  'In Entra: App registrations > Elevate > Token configuration > Add optional claim > ID > auth_time. Elevations work without it (prompt=login, a per-request nonce and the ID token\'s iat prove a fresh sign-in), but only auth_time reveals a sign-in answered silently from an existing Entra session when the request was tampered with in the browser.';
+
+/**
+ * `auth_time` is an optional claim in Entra ID, off by default
+ * (https://learn.microsoft.com/en-us/entra/identity-platform/optional-claims-reference): report
+ * whether sign-ins carry it. Never a failure: Elevate works either way.
+ */
+function signInAuthTime(facts: DoctorFacts, add: (f: DoctorFinding) => void): void {
+  const s = facts.signIns;
+  if (!s) return;
+  if (s.examined === 0) {
+    add({ check: 'sign-in-auth-time', status: 'unknown', summary: 'no sign-in recorded yet: cannot tell whether ID tokens carry auth_time (sign in once and run doctor again)', fix: AUTH_TIME_FIX });
+  } else if (s.withAuthTime === s.examined) {
+    add({ check: 'sign-in-auth-time', status: 'ok', summary: `the last ${s.examined} sign-in(s) carried auth_time (optional claim configured); fresh sign-ins are checked against it` });
+  } else if (s.withAuthTime === 0) {
+    add({
+      check: 'sign-in-auth-time',
+      status: 'warn',
+      summary: `the last ${s.examined} sign-in(s) carried no auth_time: the optional claim is not configured on the app registration`,
+      cause: 'Entra sends auth_time only when the app registration lists it as an optional claim for ID tokens.',
+      fix: AUTH_TIME_FIX,
+    });
+  } else {
+    add({
+      check: 'sign-in-auth-time',
+      status: 'warn',
+      summary: `${s.withAuthTime} of the last ${s.examined} sign-in(s) carried auth_time: the optional claim was added or removed recently`,
+      fix: AUTH_TIME_FIX,
+    });
+  }
 }
 
 function checkAssign(scope: string, result: Probe<boolean>): DoctorFinding {

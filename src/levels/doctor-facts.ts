@@ -42,6 +42,14 @@ export interface GovernanceFacts {
   secretExpiry: { known: true; expiresAt: string } | { known: false; reason: string };
 }
 
+/** Recent completed sign-ins (from the audit log) and how many carried `auth_time`. */
+export interface SignInFacts {
+  examined: number;
+  withAuthTime: number;
+  /** When the newest of them happened. */
+  latestAt?: string;
+}
+
 export interface DoctorFacts {
   now: string;
   mode: 'sandbox' | 'azure';
@@ -63,4 +71,6 @@ export interface DoctorFacts {
   driftMessages: string[];
   /** Set when the plan (inventory and role assignments, read with Elevate's credential) failed. */
   planError?: AzureErrorFact;
+  /** Absent when the audit log could not be read. */
+  signIns?: SignInFacts;
 }

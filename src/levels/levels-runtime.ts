@@ -17,6 +17,8 @@ import type { ProviderOperation } from './candidate-operations.ts';
 import { runDoctorChecks, type DoctorReport } from './doctor-checks.ts';
 import type { DoctorFacts, GovernanceFacts } from './doctor-facts.ts';
 import { gatherDoctorFacts } from './doctor-gatherer.ts';
+import { gatherSignInFacts } from './doctor-sign-ins.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { createInventoryService, type InventoryService } from './inventory-service.ts';
 import { createLevelEnforcer, type LevelEnforcer } from './level-enforcer.ts';
 
@@ -39,6 +41,8 @@ export interface LevelsRuntimeDeps {
   providerOperations?: readonly ProviderOperation[];
   /** The agent's UAMI credential for doctor probes; defaults to ManagedIdentityCredential. */
   agentCredential?: (uamiClientId: string) => TokenCredential;
+  /** The audit log, read by doctor for recent sign-ins (whether they carry auth_time). */
+  auditReader?: Pick<AuditLog, 'list'>;
 }
 
 export interface LevelsRuntime {
@@ -94,6 +98,13 @@ export function createLevelsRuntime(deps: LevelsRuntimeDeps): LevelsRuntime {
         governance: deps.governance,
         arm: (credential) => createArmPipelineClient(credential, deps.endpoints, { ...pipelineOptions, retry: { maxRetries: 0 } }),
       });
+      if (deps.auditReader) {
+        try {
+          facts.signIns = await gatherSignInFacts(deps.auditReader);
+        } catch (err) {
+          deps.logger?.warn({ reason: err instanceof Error ? err.message.split('\n')[0] : String(err) }, 'doctor: could not read recent sign-ins');
+        }
+      }
       return { ...runDoctorChecks(facts), facts };
     },
     startInventorySchedule() {

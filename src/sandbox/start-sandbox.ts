@@ -16,6 +16,7 @@ import { discoveryRouter } from './entra/discovery.ts';
 import type { EntraContext } from './entra/entra-context.ts';
 import { logoutRouter } from './entra/logout-endpoint.ts';
 import { tokenRouter } from './entra/token-endpoint.ts';
+import { userInfoRouter } from './entra/userinfo-endpoint.ts';
 import { TokenIssuer } from './entra/token-issuer.ts';
 import { graphRouter } from './graph/graph-router.ts';
 import { imdsRouter } from './imds/imds-router.ts';
@@ -275,6 +276,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
   api.use(adminRouter({ stats, keys, activity, blobs }));
   api.use(discoveryRouter(entra));
   api.use(tokenRouter(entra));
+  api.use(userInfoRouter(entra));
   api.use(imdsRouter({ directory, issuer, stats, logger }));
   api.use(graphRouter({ directory, keys, issuer }));
   api.use(armRouter({ origin, state, directory, keys, issuer, stats, logger, pageSize: b.armPageSize, operations, activity }));

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { RequestHandler } from 'express';
 import type { AppAction, AppSubject } from '../access/app-permissions.ts';
 import type { AuditAppender } from '../agents/agent-registry.ts';
@@ -9,6 +10,8 @@ import { createLevelsRuntime, type LevelsRuntime } from '../levels/levels-runtim
 
 export interface MountLevelsDeps {
   audit: AuditAppender;
+  /** For doctor: recent sign-ins and whether they carried auth_time. */
+  auditReader?: Pick<AuditLog, 'list'>;
   requireAbility: (action: AppAction, subject: AppSubject) => RequestHandler;
   csrfProtection: RequestHandler;
   /** The operations permission cache's invalidate, so its checks see applied roles at once. */
@@ -47,6 +50,7 @@ export function mountLevels(ctx: ServiceContext, deps: MountLevelsDeps): LevelsM
     logger: ctx.logger.child({ component: 'levels' }),
     metrics: ctx.metrics,
     ...(deps.onRolesChanged ? { onRolesChanged: deps.onRolesChanged } : {}),
+    ...(deps.auditReader ? { auditReader: deps.auditReader } : {}),
   });
   const stopSchedule = runtime.startInventorySchedule();
   ctx.onShutdown(stopSchedule);

@@ -51,6 +51,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   // Agent registry and level enforcement (/agents); applied roles reach the permission cache at once.
   const levels = mountLevels(ctx, {
     audit: audit.audit,
+    auditReader: audit.audit,
     requireAbility: signIn.signIn.requireAbility,
     csrfProtection: signIn.signIn.csrfProtection,
     onRolesChanged: (principalId) => operations.module.permissions.invalidate(principalId),

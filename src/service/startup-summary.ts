@@ -10,6 +10,10 @@ export interface StartupSummary {
     /** Where browsers sign in. */
     browserOrigin: string;
     caCertPath: string;
+    /** The NODE_EXTRA_CA_CERTS bundle an agent process needs to reach the sandbox. */
+    caBundlePath: string;
+    /** What an agent needs to get its token for Elevate's API (README, "How the agent gets its token"). */
+    agent: { name: string; uamiClientId: string; apiScope: string; imdsEndpoint: string };
     users: Array<{ upn: string; displayName: string; kind: string; appRoles: string[] }>;
   };
 }
@@ -26,7 +30,14 @@ export function startupSummary(service: RunningService): StartupSummary {
             origin: sandbox.origin,
             browserOrigin: sandbox.browserOrigin,
             caCertPath: sandbox.caCertPath,
-            users: sandbox.tenant.users.map((u) => ({ upn: u.upn, displayName: u.displayName, kind: u.kind, appRoles: [...u.appRoles] })),
+            caBundlePath: sandbox.caBundlePath,
+            agent: {
+              name: sandbox.tenant.agent.name,
+              uamiClientId: sandbox.tenant.agent.uamiClientId,
+              apiScope: sandbox.tenant.elevateApp.agentScope,
+              imdsEndpoint: sandbox.imdsEndpoint,
+            },
+            users: sandbox.tenant.users.map((u) => ({ upn: u.upn, displayName: u.displayName, kind: u.invited ? u.kind : `${u.kind}, not invited`, appRoles: [...u.appRoles] })),
           },
         }
       : {}),
@@ -43,6 +54,11 @@ export function formatStartupSummary(s: StartupSummary): string {
       `  Entra / ARM / IMDS: ${s.sandbox.origin}`,
       `  Browser sign-in:    ${s.sandbox.browserOrigin}`,
       `  Local CA:           ${s.sandbox.caCertPath}`,
+      '',
+      `Agent ${s.sandbox.agent.name} (token for Elevate's API with its managed identity):`,
+      `  UAMI client id:     ${s.sandbox.agent.uamiClientId}`,
+      `  API scope:          ${s.sandbox.agent.apiScope}`,
+      `  environment:        AZURE_POD_IDENTITY_AUTHORITY_HOST=${s.sandbox.agent.imdsEndpoint} NODE_EXTRA_CA_CERTS=${s.sandbox.caBundlePath}`,
       '',
       'Sandbox users (sign in as any of them):',
     );

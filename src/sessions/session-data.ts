@@ -19,6 +19,11 @@ export interface SessionUser {
   authTime: number | null;
   /** When this session was created by a completed sign-in. */
   signedInAt: number;
+  /**
+   * The tenant the account lives in (`client_info`'s utid at sign-in), so every later decision
+   * can check membership again; absent in sessions created before it was recorded.
+   */
+  homeTenantId?: string;
 }
 
 /** Ties a sign-in to one thing the user is about to do (an approval, say). */

@@ -13,7 +13,12 @@ export interface BeginSignInOptions {
    * `select_account` lets them pick another account instead of being signed in silently.
    */
   prompt?: 'login' | 'select_account';
-  /** Seconds: the tenant must have authenticated the user at most this long ago (`max_age`). */
+  /**
+   * Seconds: the tenant must have authenticated the user at most this long ago (`max_age`).
+   * openid-client then requires `auth_time` in the ID token, an optional claim Entra sends only
+   * when the app registration asks for it; a fresh sign-in uses `prompt: 'login'` instead (see
+   * authentication-evidence.ts).
+   */
   maxAge?: number;
   /** An OpenID `claims` request (JSON), e.g. to ask for an authentication context. */
   claims?: string;

@@ -9,6 +9,8 @@ import { claimsOfIssuerMismatch, classifyCallbackError, protocolFailure, type Pr
 import type { ApiTokenValidator } from '../azure/api-token-validator.ts';
 import { ApiTokenError, delegatedApiTokenFrom, type DelegatedApiToken } from './delegated-api-token.ts';
 import type { OidcProvider } from './oidc-provider.ts';
+import { authenticationEvidence, type AuthenticationSource } from './authentication-evidence.ts';
+import { parseClientInfo, type HomeAccount } from './client-info.ts';
 import { rolesFromClaims } from '../access/roles-from-claims.ts';
 import type { ServiceRolesPolicy } from '../policies/service-roles-schema.ts';
 import { sessionUserFromClaims } from './session-user-from-claims.ts';
@@ -32,8 +34,16 @@ export interface CompletedSignIn {
   startedAt: number;
   /** `prompt=login` was sent with this flow. */
   promptedLogin: boolean;
-  /** The tenant authenticated the user during this flow (auth_time not before the flow began). */
+  /** The tenant authenticated the user during this flow (see authentication-evidence.ts). */
   authenticatedDuringFlow: boolean;
+  /**
+   * Epoch seconds: when the tenant authenticated the user (`auth_time`), or, without that
+   * optional claim, the start of a `prompt=login` flow, the earliest it can have been. Null when
+   * neither proves anything.
+   */
+  authenticatedAt: number | null;
+  /** What `authenticatedAt` rests on. */
+  authenticationSource: AuthenticationSource;
   /** Only when the flow asked for Elevate's API scope; valid for this callback only. */
   apiToken: DelegatedApiToken | undefined;
   returnTo: string;
@@ -45,12 +55,9 @@ export type SignInOutcome =
   | { ok: true; signIn: CompletedSignIn }
   | { ok: false; failure: SignInFailure; claims: SignInClaims | undefined };
 
-/** Tolerated difference between our clock and the tenant's when comparing auth_time. */
-const CLOCK_SKEW_SECONDS = 60;
-
 /**
- * Handles `/auth/callback`: exchanges the code (PKCE, state, nonce, max_age all checked by
- * openid-client), runs the account checks, and on success regenerates the session id before
+ * Handles `/auth/callback`: exchanges the code (PKCE, state, nonce, and max_age when one was
+ * sent, all checked by openid-client; client_info asked for), runs the account checks, and on success regenerates the session id before
  * storing the identity. The pending flow is removed first, so a replayed callback finds nothing.
  */
 export async function completeSignIn(deps: CompleteSignInDeps, req: Request): Promise<SignInOutcome> {
@@ -70,27 +77,36 @@ export async function completeSignIn(deps: CompleteSignInDeps, req: Request): Pr
 
   let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
   try {
-    tokens = await client.authorizationCodeGrant(deps.provider.configuration, callbackUrl, {
-      pkceCodeVerifier: pending.codeVerifier,
-      expectedState: state,
-      expectedNonce: pending.nonce,
-      idTokenExpected: true,
-      ...(pending.maxAge !== undefined ? { maxAge: pending.maxAge } : {}),
-    });
+    tokens = await client.authorizationCodeGrant(
+      deps.provider.configuration,
+      callbackUrl,
+      {
+        pkceCodeVerifier: pending.codeVerifier,
+        expectedState: state,
+        expectedNonce: pending.nonce,
+        idTokenExpected: true,
+        ...(pending.maxAge !== undefined ? { maxAge: pending.maxAge } : {}),
+      },
+      // the account's home directory comes back as client_info (see client-info.ts)
+      { client_info: '1' },
+    );
   } catch (err) {
     const foreign = claimsOfIssuerMismatch(err);
     if (!foreign) return fail(classifyCallbackError(err));
     // Another issuer: always refused, but the account checks say why (personal account, guest).
-    const refusal = checkAccount(deps, foreign).refusal ?? { reason: 'wrong-issuer' as const, explanation: classifyCallbackError(err).explanation };
+    const refusal = checkAccount(deps, foreign, undefined).refusal ?? { reason: 'wrong-issuer' as const, explanation: classifyCallbackError(err).explanation };
     return fail({ kind: 'account', refusal }, foreign);
   }
   const claims = tokens.claims() as SignInClaims | undefined;
   if (!claims) return fail(protocolFailure('token-validation-failed'));
 
-  const { roles, refusal } = checkAccount(deps, claims);
+  const home = parseClientInfo(tokens.client_info);
+  const { roles, refusal } = checkAccount(deps, claims, home);
   if (refusal) return fail({ kind: 'account', refusal }, claims);
 
-  const user = sessionUserFromClaims(claims, roles.map((r) => r.id), nowSeconds);
+  // the home-tenant check passed, so home is set
+  const user = { ...sessionUserFromClaims(claims, roles.map((r) => r.id), nowSeconds), ...(home ? { homeTenantId: home.tenantId } : {}) };
+  const evidence = authenticationEvidence({ authTime: user.authTime, issuedAt: claims.iat, startedAt: pending.startedAt, promptedLogin: pending.promptedLogin, nowSeconds });
   let apiToken: DelegatedApiToken | undefined;
   if (pending.apiScopeRequested) {
     try {
@@ -116,19 +132,22 @@ export async function completeSignIn(deps: CompleteSignInDeps, req: Request): Pr
       boundTo: pending.boundTo,
       startedAt: pending.startedAt,
       promptedLogin: pending.promptedLogin,
-      authenticatedDuringFlow: user.authTime !== null && user.authTime >= pending.startedAt - CLOCK_SKEW_SECONDS,
+      authenticatedDuringFlow: evidence.duringFlow,
+      authenticatedAt: evidence.authenticatedAt,
+      authenticationSource: evidence.source,
       apiToken,
       returnTo: pending.returnTo,
     },
   };
 }
 
-function checkAccount(deps: CompleteSignInDeps, claims: SignInClaims) {
+function checkAccount(deps: CompleteSignInDeps, claims: SignInClaims, home: HomeAccount | undefined) {
   // Only `roles` and `groups` are passed: the principal type stays `user`, so app-only roles
   // (the SIEM reader's) can never be held by a person who signs in.
   const roles = rolesFromClaims({ roles: claims.roles as string[] | undefined, groups: claims.groups as string[] | undefined }, deps.policies);
   const refusal = runAccountChecks({
     claims,
+    home,
     tenantId: deps.provider.settings.tenantId,
     issuer: deps.provider.settings.issuer,
     roles: roles.map((r) => r.id),

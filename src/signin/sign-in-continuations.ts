@@ -26,7 +26,8 @@ export class SignInContinuations {
 
 /**
  * For a continuation: true when the completed sign-in was started for exactly this request and
- * the user entered credentials during it, no longer than `maxAgeSeconds` ago.
+ * the user entered credentials during it, no longer than `maxAgeSeconds` ago (by `auth_time`, or
+ * without it by the start of the prompt=login flow; see authentication-evidence.ts).
  */
 export function isFreshSignInFor(
   signIn: CompletedSignIn,
@@ -39,7 +40,7 @@ export function isFreshSignInFor(
     signIn.boundTo.requestId === binding.requestId &&
     signIn.promptedLogin &&
     signIn.authenticatedDuringFlow &&
-    signIn.user.authTime !== null &&
-    nowSeconds - signIn.user.authTime <= maxAgeSeconds
+    signIn.authenticatedAt !== null &&
+    nowSeconds - signIn.authenticatedAt <= maxAgeSeconds
   );
 }

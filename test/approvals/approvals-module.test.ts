@@ -109,6 +109,8 @@ const signInFor = (u: SessionUser, requestId: string, x: Partial<ElevationSignIn
   boundTo: { kind: 'approval', requestId },
   promptedLogin: true,
   authenticatedDuringFlow: true,
+  authenticatedAt: u.authTime,
+  authenticationSource: 'auth_time',
   apiToken: { oid: u.oid, tid: u.tid, reveal: () => API_TOKEN },
   ...x,
 });
@@ -118,7 +120,9 @@ describe('elevation', () => {
     const request = await raise();
     expect(request.state).toBe('pending_elevation');
     const begin = await m.approve(request.id, ADA, 'restart it');
-    expect(begin).toMatchObject({ kind: 'sign_in', options: { prompt: 'login', maxAge: 300, apiScope: true, loginHint: ADA.upn, boundTo: { kind: 'approval', requestId: request.id } } });
+    expect(begin).toMatchObject({ kind: 'sign_in', options: { prompt: 'login', apiScope: true, loginHint: ADA.upn, boundTo: { kind: 'approval', requestId: request.id } } });
+    // no max_age: openid-client would then require auth_time, an optional claim in Entra
+    expect(begin.kind === 'sign_in' && begin.options.maxAge).toBeUndefined();
     events = [];
     const done = await m.completeElevation(signInFor(ADA, request.id));
     expect(done).toMatchObject({ kind: 'executed', request: { state: 'succeeded', actingIdentity: ADA.oid } });
@@ -238,7 +242,7 @@ describe('elevation', () => {
 
   it('refuses callbacks that are stale, unbound, for another request, or from a personal account; each uses up the attempt', async () => {
     const cases: Array<[Partial<ElevationSignIn> | ((id: string) => Partial<ElevationSignIn>), string]> = [
-      [{ user: user(ADA.oid, { authTime: Math.floor(Date.now() / 1000) - 3600 }) }, 'stale_sign_in'],
+      [{ authenticatedAt: Math.floor(Date.now() / 1000) - 3600 }, 'stale_sign_in'],
       [{ promptedLogin: false }, 'no_fresh_sign_in'],
       [(id) => ({ boundTo: { kind: 'something-else', requestId: id } }), 'not_bound_to_request'],
       [{ user: user(ADA.oid, { tid: PERSONAL_ACCOUNT_TENANT_ID }) }, 'personal_account'],

@@ -13,7 +13,7 @@ const facts = (x: Partial<FreshSignInFacts> = {}): FreshSignInFacts => ({
   boundTo: { kind: 'approval', requestId: 'r-1' },
   promptedLogin: true,
   authenticatedDuringFlow: true,
-  authTime: NOW - 10,
+  authenticatedAt: NOW - 10,
   apiToken: { oid: OID, tid: TENANT },
   ...x,
 });
@@ -29,23 +29,29 @@ describe('checkDecider', () => {
     expect(checkDecider({ tid: 'ffffffff-0000-4000-8000-000000000000', holdsDecidingRole: true }, TENANT)).toBe('other_tenant');
     expect(ELIGIBILITY_MESSAGES.personal_account).toMatch(/Personal Microsoft accounts cannot approve/);
   });
+
+  it('checks the home tenant recorded at sign-in again: a guest or invited personal account has this tid but another home', () => {
+    expect(checkDecider({ tid: TENANT, homeTenantId: TENANT.toUpperCase(), holdsDecidingRole: true }, TENANT)).toBeUndefined();
+    expect(checkDecider({ tid: TENANT, homeTenantId: 'ffffffff-0000-4000-8000-000000000000', holdsDecidingRole: true }, TENANT)).toBe('other_tenant');
+    expect(checkDecider({ tid: TENANT, homeTenantId: PERSONAL_ACCOUNT_TENANT_ID, holdsDecidingRole: true }, TENANT)).toBe('personal_account');
+  });
 });
 
 describe('checkFreshSignIn', () => {
   it('accepts a fresh, bound sign-in of the approver who started it', () => {
     expect(checkFreshSignIn(facts(), expectation)).toBeUndefined();
-    expect(checkFreshSignIn(facts({ authTime: NOW - FRESH }), expectation)).toBeUndefined();
+    expect(checkFreshSignIn(facts({ authenticatedAt: NOW - FRESH }), expectation)).toBeUndefined();
   });
 
-  it('refuses a stale auth_time even with the right role, and one from the far future', () => {
-    expect(checkFreshSignIn(facts({ authTime: NOW - FRESH - 1 }), expectation)).toBe('stale_sign_in');
-    expect(checkFreshSignIn(facts({ authTime: NOW + 3600 }), expectation)).toBe('stale_sign_in');
+  it('refuses a stale authentication time even with the right role, and one from the far future', () => {
+    expect(checkFreshSignIn(facts({ authenticatedAt: NOW - FRESH - 1 }), expectation)).toBe('stale_sign_in');
+    expect(checkFreshSignIn(facts({ authenticatedAt: NOW + 3600 }), expectation)).toBe('stale_sign_in');
   });
 
-  it('refuses a sign-in without prompt=login, without credential entry during the flow, or without auth_time', () => {
+  it('refuses a sign-in without prompt=login, without credential entry during the flow, or without any proof of when it authenticated', () => {
     expect(checkFreshSignIn(facts({ promptedLogin: false }), expectation)).toBe('no_fresh_sign_in');
     expect(checkFreshSignIn(facts({ authenticatedDuringFlow: false }), expectation)).toBe('no_fresh_sign_in');
-    expect(checkFreshSignIn(facts({ authTime: null }), expectation)).toBe('no_fresh_sign_in');
+    expect(checkFreshSignIn(facts({ authenticatedAt: null }), expectation)).toBe('no_fresh_sign_in');
   });
 
   it('refuses a sign-in bound to another request or kind, or not bound at all', () => {

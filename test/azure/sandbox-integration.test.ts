@@ -10,6 +10,7 @@ import { createAgentCredential, createMsalClientCredential, createServiceCredent
 import { staticTokenCredential } from '../../src/azure/static-token-credential.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { sandboxInfo, sandboxUser } from '../support/sandbox-context.ts';
+import { forgeSandboxToken } from '../support/token-forge.ts';
 import { signInAndGetToken } from './sandbox-sign-in.ts';
 
 const ARM_USER_IMPERSONATION = 'https://management.azure.com/user_impersonation';
@@ -161,13 +162,21 @@ describe('on-behalf-of exchange against the sandbox', () => {
     expect([err.code, err.aadsts]).toEqual(['consent_required', '65001']);
   });
 
-  it('a personal Microsoft account maps to user_not_allowed (AADSTS50020)', async () => {
-    const err = await oboError(
-      elevateTokenFor('personal').then((assertion) =>
-        exchangeOnBehalfOf({ userAssertion: assertion, scopes: [ARM_USER_IMPERSONATION], endpoints, clientCredential: createMsalClientCredential({ kind: 'secret', clientSecret: app().clientSecret }) }),
-      ),
-    );
+  it('a personal Microsoft account outside the tenant maps to user_not_allowed (AADSTS50020)', async () => {
+    // an uninvited personal account never gets a token from the tenant; this is one from the consumers tenant
+    const now = Math.floor(Date.now() / 1000);
+    const consumers = '9188040d-6c67-4c5b-b112-36a304b66dad';
+    const assertion = await forgeSandboxToken({
+      aud: app().clientId, iss: `${s().origin}/${consumers}/v2.0`, tid: consumers, oid: sandboxUser('uninvited').oid,
+      idp: 'live.com', scp: 'user_impersonation', iat: now, nbf: now, exp: now + 600, ver: '2.0',
+    });
+    const err = await oboError(exchangeOnBehalfOf({ userAssertion: assertion, scopes: [ARM_USER_IMPERSONATION], endpoints, clientCredential: createMsalClientCredential({ kind: 'secret', clientSecret: app().clientSecret }) }));
     expect([err.code, err.aadsts]).toEqual(['user_not_allowed', '50020']);
+  });
+
+  it('a personal account invited as a guest is exchanged as Entra would (Elevate refuses it at sign-in, not here)', async () => {
+    const result = await exchangeOnBehalfOf({ userAssertion: await elevateTokenFor('personal'), scopes: [ARM_USER_IMPERSONATION], endpoints, clientCredential: createMsalClientCredential({ kind: 'secret', clientSecret: app().clientSecret }) });
+    expect(result.accessToken).toMatch(/^eyJ/);
   });
 
   it('a wrong client secret maps to client_credential_invalid', async () => {

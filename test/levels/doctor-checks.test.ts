@@ -155,3 +155,23 @@ describe('doctor gatherer helpers', () => {
     expect(toAzureError(err)).toEqual({ code: 'invalid_client', message: 'AADSTS7000215: Invalid client secret provided.' });
   });
 });
+
+describe('doctor: do sign-ins carry auth_time (an optional claim in Entra)?', () => {
+  const withSignIns = (examined: number, withAuthTime: number) => ({ ...healthy(), signIns: { examined, withAuthTime, latestAt: '2025-02-28T23:00:00.000Z' } });
+
+  it('says ok when every recent sign-in carried it', () => {
+    expect(byCheck(runDoctorChecks(withSignIns(4, 4)).findings, 'sign-in-auth-time')).toMatchObject([{ status: 'ok', summary: expect.stringMatching(/carried auth_time/) }]);
+  });
+
+  it('warns, never fails, when none did, and names the optional claim to add', () => {
+    const r = runDoctorChecks(withSignIns(3, 0));
+    expect(r.ok).toBe(true);
+    expect(byCheck(r.findings, 'sign-in-auth-time')).toMatchObject([{ status: 'warn', fix: expect.stringMatching(/Token configuration > Add optional claim > ID > auth_time/) }]);
+  });
+
+  it('warns on a mix, and is unknown before anyone signed in; silent when the audit log was not read', () => {
+    expect(byCheck(runDoctorChecks(withSignIns(5, 2)).findings, 'sign-in-auth-time')[0]).toMatchObject({ status: 'warn', summary: expect.stringMatching(/^2 of the last 5/) });
+    expect(byCheck(runDoctorChecks(withSignIns(0, 0)).findings, 'sign-in-auth-time')[0]?.status).toBe('unknown');
+    expect(byCheck(runDoctorChecks(healthy()).findings, 'sign-in-auth-time')).toEqual([]);
+  });
+});

@@ -69,7 +69,9 @@ describe('authorization code + PKCE through MSAL', () => {
       roles: ['SREAgent.Administrator'],
     });
     expect(typeof id.nonce).toBe('string');
-    expect(typeof id.auth_time).toBe('number');
+    // optional claims, none configured on a new app registration
+    expect(id.auth_time).toBeUndefined();
+    expect(id.acct).toBeUndefined();
     expect(typeof id.uti).toBe('string');
     expect(decodeHeader(result.idToken)).toMatchObject({ alg: 'RS256', typ: 'JWT' });
     expect(typeof decodeHeader(result.idToken).kid).toBe('string');
@@ -86,24 +88,47 @@ describe('authorization code + PKCE through MSAL', () => {
       ver: '2.0',
       roles: ['SREAgent.Administrator'],
     });
-    expect(at.auth_time).toBe(id.auth_time);
+    expect(at.auth_time).toBeUndefined();
     expect(Number(at.exp) - Number(at.iat)).toBeGreaterThan(0);
     expect(result.account?.homeAccountId).toBe(`${admin.oid}.${s().tenant.tenantId}`);
   });
 
-  it('marks personal accounts (consumers tenant, idp live.com) and guests (acct 1, home idp)', async () => {
+  it('signs an invited personal account in as a guest of the tenant (tid = tenant, idp live.com, home = consumers)', async () => {
     const personal = await signInWithMsal(elevateMsalApp(), 'personal', { scopes: [app().delegatedScope] });
     const p = decodeClaims(personal.result.idToken);
-    expect(p.tid).toBe('9188040d-6c67-4c5b-b112-36a304b66dad');
+    expect(p.tid).toBe(s().tenant.tenantId);
+    expect(p.iss).toBe(`${s().origin}/${s().tenant.tenantId}/v2.0`);
     expect(p.idp).toBe('live.com');
-    expect(p.iss).toBe(`${s().origin}/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0`);
+    expect(p.acct).toBeUndefined();
+    expect(p.email).toBe(sandboxUser('personal').upn);
+    // client_info (MSAL's home account) names the consumers tenant
+    expect(personal.result.account?.homeAccountId).toMatch(/^00000000-0000-0000-[0-9a-f]{4}-[0-9a-f]{12}\.9188040d-6c67-4c5b-b112-36a304b66dad$/);
+    expect(personal.result.account?.tenantId).toBe(s().tenant.tenantId);
+  });
 
+  it('signs a B2B guest in with its home tenant as idp and home account, and no acct by default', async () => {
     const guest = await signInWithMsal(elevateMsalApp(), 'guest', { scopes: [app().delegatedScope] });
-    const g = decodeClaims(guest.result.accessToken);
-    expect(g.tid).toBe(s().tenant.tenantId);
-    expect(g.acct).toBe(1);
-    expect(g.idp).toBe(`https://sts.windows.net/${sandboxUser('guest').homeTenantId}/`);
-    expect(g.roles).toEqual(['SREAgent.Administrator']);
+    const home = sandboxUser('guest').homeTenantId!;
+    for (const token of [guest.result.idToken, guest.result.accessToken]) {
+      const g = decodeClaims(token);
+      expect(g.tid).toBe(s().tenant.tenantId);
+      expect(g.idp).toBe(`https://sts.windows.net/${home}/`);
+      expect(g.acct).toBeUndefined();
+    }
+    expect(decodeClaims(guest.result.accessToken).roles).toEqual(['SREAgent.Administrator']);
+    expect(guest.result.account?.homeAccountId.endsWith(`.${home}`)).toBe(true);
+    expect(guest.result.account?.homeAccountId.startsWith(sandboxUser('guest').oid)).toBe(false);
+  });
+
+  it('refuses an uninvited personal account on its own page (AADSTS50020); nothing reaches the app', async () => {
+    const uninvited = sandboxUser('uninvited');
+    expect(uninvited).toMatchObject({ kind: 'personal', invited: false, appRoles: [] });
+    const out = await completeAuthorize(authorizeUrl(baseParams()), { user: 'uninvited' });
+    expect(out.code).toBeUndefined();
+    expect(out.redirect).toBeUndefined();
+    expect(out.errorPage?.status).toBe(400);
+    expect(out.errorPage?.text).toContain('AADSTS50020');
+    expect(out.errorPage?.text).toMatch(/uma\.uninvited@outlook\.com.{0,10} from identity provider .{0,10}live\.com/);
   });
 
   it('completes silently from the SSO session, honours login_hint, prompt=login and max_age', async () => {
@@ -114,7 +139,8 @@ describe('authorization code + PKCE through MSAL', () => {
 
     const silent = await signInWithMsal(elevateMsalApp(), 'standard', { scopes: ['openid'], jar });
     expect(silent.outcome.pageShown).toBe(false);
-    expect(decodeClaims(silent.result.idToken).auth_time).toBe(decodeClaims(first.result.idToken).auth_time);
+    // the same Entra session answered it
+    expect(decodeClaims(silent.result.idToken).sid).toBe(decodeClaims(first.result.idToken).sid);
 
     const forced = await signInWithMsal(elevateMsalApp(), 'standard', { scopes: ['openid'], jar, prompt: 'login' });
     expect(forced.outcome.pageShown).toBe(true);
@@ -225,7 +251,7 @@ describe('authorization code + PKCE through MSAL', () => {
     expect(out.code).toBeDefined();
   });
 
-  it('renews tokens with the refresh token for another consented resource, keeping auth_time', async () => {
+  it('renews tokens with the refresh token for another consented resource, keeping the session', async () => {
     const cca = elevateMsalApp();
     const { result } = await signInWithMsal(cca, 'admin', { scopes: [app().delegatedScope] });
     const tokenCache = JSON.parse(cca.getTokenCache().serialize()) as { RefreshToken: Record<string, { secret: string }> };
@@ -233,7 +259,8 @@ describe('authorization code + PKCE through MSAL', () => {
     const arm = await cca.acquireTokenByRefreshToken({ refreshToken: rt, scopes: ['https://management.azure.com/user_impersonation'] });
     const claims = decodeClaims(arm!.accessToken);
     expect(claims).toMatchObject({ aud: 'https://management.azure.com/', iss: `https://sts.windows.net/${s().tenant.tenantId}/`, appid: app().clientId, scp: 'user_impersonation', ver: '1.0' });
-    expect(claims.auth_time).toBe(decodeClaims(result.accessToken).auth_time);
+    expect(claims.sid).toBe(decodeClaims(result.accessToken).sid);
+    expect(typeof claims.auth_time).toBe('number');
   });
 
   it('escapes everything it renders on the sign-in page', async () => {

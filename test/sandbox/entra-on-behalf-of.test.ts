@@ -45,14 +45,23 @@ describe('on-behalf-of through MSAL acquireTokenOnBehalfOf', () => {
       scp: 'user_impersonation',
       ver: '1.0',
     });
-    expect(claims.auth_time).toBe(decodeClaims(adminToken).auth_time);
+    // the same sign-in session; its time (the assertion's iat without auth_time) carries over
+    expect(claims.sid).toBe(decodeClaims(adminToken).sid);
+    expect(claims.auth_time).toBe(decodeClaims(adminToken).iat);
     expect(claims.roles).toBeUndefined();
   });
 
   it('works for a guest of the tenant', async () => {
     const guestToken = await userTokenForElevate('guest');
     const result = await elevateMsalApp().acquireTokenOnBehalfOf({ oboAssertion: guestToken, scopes: ARM_SCOPES, skipCache: true });
-    expect(decodeClaims(result!.accessToken)).toMatchObject({ oid: sandboxUser('guest').oid, acct: 1 });
+    expect(decodeClaims(result!.accessToken)).toMatchObject({ oid: sandboxUser('guest').oid, idp: `https://sts.windows.net/${sandboxUser('guest').homeTenantId}/` });
+  });
+
+  it('works for a personal account invited as a guest, as in Entra (refusing it is the app\'s decision)', async () => {
+    const personalToken = await userTokenForElevate('personal');
+    expect(decodeClaims(personalToken).roles).toEqual(['SREAgent.Administrator']);
+    const result = await elevateMsalApp().acquireTokenOnBehalfOf({ oboAssertion: personalToken, scopes: ARM_SCOPES, skipCache: true });
+    expect(decodeClaims(result!.accessToken)).toMatchObject({ oid: sandboxUser('personal').oid, tid: s().tenant.tenantId, idp: 'live.com', unique_name: `live.com#${sandboxUser('personal').upn}` });
   });
 
   it('refuses an assertion issued for another audience (AADSTS50013)', async () => {
@@ -95,11 +104,18 @@ describe('on-behalf-of through MSAL acquireTokenOnBehalfOf', () => {
     expect(r.message).toContain('app-only');
   });
 
-  it("refuses a personal Microsoft account's token (AADSTS50020), even with the Administrator app role", async () => {
-    const personalToken = await userTokenForElevate('personal');
-    expect(decodeClaims(personalToken).roles).toEqual(['SREAgent.Administrator']);
-    const r = await refusedWith(elevateMsalApp(), personalToken);
+  it("refuses a token of a personal account that is not in the tenant (consumers tid): AADSTS50020", async () => {
+    // The sandbox never issues one (an uninvited account cannot sign in), so it is minted with
+    // the sandbox's key as the consumers tenant would issue it.
+    const now = Math.floor(Date.now() / 1000);
+    const consumers = '9188040d-6c67-4c5b-b112-36a304b66dad';
+    const token = await forgeSandboxToken({
+      aud: app().clientId, iss: `${s().origin}/${consumers}/v2.0`, tid: consumers, oid: sandboxUser('uninvited').oid,
+      idp: 'live.com', preferred_username: sandboxUser('uninvited').upn, scp: 'user_impersonation', iat: now, nbf: now, exp: now + 600, ver: '2.0',
+    });
+    const r = await refusedWith(elevateMsalApp(), token);
     expect(r.code).toBe('50020');
+    expect(r.message).toContain("identity provider 'live.com'");
   });
 
   it('refuses a bad client secret (AADSTS7000215) and an unknown app (AADSTS700016)', async () => {

@@ -37,6 +37,8 @@ describe('elevate sandbox info', { timeout: 120_000 }, () => {
     expect(info.tenant.agent.name).toBe('sre-agent');
     expect(info.tenant.users.map((u) => u.key)).toContain('personal');
     expect(info.tenant.elevateApp.apiAudience).toBe(`api://${info.tenant.elevateApp.clientId}`);
+    expect(info.tenant.elevateApp.agentScope).toBe(`api://${info.tenant.elevateApp.clientId}/.default`);
+    expect(info.tenant.elevateApp.optionalClaims.idToken).toEqual([]);
   });
 
   it('prints tables by default', async () => {
@@ -45,6 +47,10 @@ describe('elevate sandbox info', { timeout: 120_000 }, () => {
     expect(r.stdout).toMatch(/^SETTING\s+VALUE/);
     for (const heading of ['Elevate app registration', 'Agent', 'Users', 'Subscriptions', 'Resource groups']) expect(r.stdout).toContain(`\n${heading}\n`);
     expect(r.stdout).toContain('ada.admin@contoso-sre.onmicrosoft.com');
+    // what an agent needs for its token: the UAMI client id and the API scope
+    expect(r.stdout).toMatch(/UAMI client id\s+e1f0d68b-bc88-458f-a988-262125f523c6/);
+    expect(r.stdout).toMatch(/API scope \(its token\)\s+api:\/\/53bf064d-c659-4749-839e-d56b96eaae54\/\.default/);
+    expect(r.stdout).toMatch(/optional claims \(ID token\)\s+none/);
   });
 
   it('fails in one line on bad arguments or a bad seed', async () => {

@@ -34,14 +34,19 @@ describe('the seeded tenant (contract)', () => {
 
   it('has the users the contract names, with their kinds and roles', () => {
     const byKey = Object.fromEntries(info.users.map((u) => [u.key, u]));
-    expect(Object.keys(byKey).sort()).toEqual(['admin', 'admin2', 'auditor', 'guest', 'norole', 'personal', 'reader', 'standard']);
+    expect(Object.keys(byKey).sort()).toEqual(['admin', 'admin2', 'auditor', 'guest', 'norole', 'personal', 'reader', 'standard', 'uninvited']);
     expect(byKey.admin!.appRoles).toEqual(['SREAgent.Administrator']);
     expect(byKey.admin!.azureRoles.map((r) => r.roleName)).toEqual(['Contributor', 'Contributor']);
     expect(byKey.admin2!.azureRoles.map((r) => r.scope)).toEqual(info.subscriptions.map((s) => s.id));
-    expect(byKey.personal).toMatchObject({ kind: 'personal', tokenTenantId: '9188040d-6c67-4c5b-b112-36a304b66dad', appRoles: ['SREAgent.Administrator'] });
+    // invited as a guest: the tenant's tid; home is the consumers tenant
+    expect(byKey.personal).toMatchObject({ kind: 'personal', invited: true, tokenTenantId: info.tenantId, homeTenantId: '9188040d-6c67-4c5b-b112-36a304b66dad', appRoles: ['SREAgent.Administrator'] });
+    expect(byKey.uninvited).toMatchObject({ kind: 'personal', invited: false, homeTenantId: '9188040d-6c67-4c5b-b112-36a304b66dad', appRoles: [] });
     expect(byKey.guest).toMatchObject({ kind: 'guest', tokenTenantId: info.tenantId, appRoles: ['SREAgent.Administrator'] });
     expect(byKey.guest!.homeTenantId).not.toBe(info.tenantId);
     expect(byKey.norole!.appRoles).toEqual([]);
+    // Entra's default for a new app registration: no optional claims (no auth_time, no acct)
+    expect(info.elevateApp.optionalClaims).toEqual({ idToken: [], accessToken: [] });
+    expect(info.elevateApp.agentScope).toBe(`${info.elevateApp.apiAudience}/.default`);
     expect(byKey.standard!.azureRoles.some((r) => r.viaGroup === 'SRE On-Call')).toBe(true);
   });
 

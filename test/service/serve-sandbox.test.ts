@@ -80,6 +80,9 @@ describe('elevate serve in sandbox mode', () => {
     expect(sandboxOrigin).toMatch(/^https:\/\/localhost:\d+$/);
     expect(browserOrigin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(stdout).toContain('Sandbox users');
+    // the agent's token: UAMI client id and API scope in the start banner
+    expect(stdout).toMatch(/UAMI client id: +e1f0d68b-bc88-458f-a988-262125f523c6/);
+    expect(stdout).toMatch(/API scope: +api:\/\/53bf064d-c659-4749-839e-d56b96eaae54\/\.default/);
     expect(stdout).toMatch(/SREAgent\.Administrator/);
     expect(stdout).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
   });

@@ -19,6 +19,8 @@ function signIn(overrides: Partial<CompletedSignIn> = {}, authTime: number | nul
     startedAt: NOW - 30,
     promptedLogin: true,
     authenticatedDuringFlow: true,
+    authenticatedAt: authTime,
+    authenticationSource: authTime === null ? 'none' : 'auth_time',
     apiToken: undefined,
     returnTo: '/',
     ...overrides,
@@ -56,8 +58,14 @@ describe('isFreshSignInFor', () => {
     expect(isFreshSignInFor(signIn({}, NOW - 301), binding, 300, NOW)).toBe(false);
   });
 
-  it('refuses when the token did not say when the user authenticated', () => {
-    expect(isFreshSignInFor(signIn({}, null), binding, 300, NOW)).toBe(false);
+  it('refuses when nothing proves when the user authenticated', () => {
+    expect(isFreshSignInFor(signIn({ authenticatedAt: null }, null), binding, 300, NOW)).toBe(false);
+  });
+
+  it('accepts a prompt=login sign-in without auth_time, aged from the start of its flow', () => {
+    const without = (startedAt: number) => signIn({ startedAt, authenticatedAt: startedAt, authenticationSource: 'prompt_login' }, null);
+    expect(isFreshSignInFor(without(NOW - 300), binding, 300, NOW)).toBe(true);
+    expect(isFreshSignInFor(without(NOW - 301), binding, 300, NOW)).toBe(false);
   });
 });
 

@@ -58,7 +58,7 @@ describe('a successful sign-in', () => {
     expect(row).toBeDefined();
     const data = JSON.parse(row!.data) as Record<string, unknown>;
     expect(data.user).toMatchObject({ oid: users.admin.oid, upn: users.admin.upn, name: users.admin.displayName, roles: ['administrator'] });
-    expect(Object.keys(data.user as object).sort()).toEqual(['authTime', 'name', 'oid', 'roles', 'signedInAt', 'tid', 'upn']);
+    expect(Object.keys(data.user as object).sort()).toEqual(['authTime', 'homeTenantId', 'name', 'oid', 'roles', 'signedInAt', 'tid', 'upn']);
     // No token of any kind, and no leftover PKCE verifier or nonce.
     expect(row!.data).not.toMatch(/eyJ/);
     expect(row!.data).not.toMatch(/access_token|id_token|refresh_token|codeVerifier|nonce|pendingSignIns/);

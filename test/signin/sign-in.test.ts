@@ -3,11 +3,15 @@ import { BrowserLikeClient } from './support/browser-like-client.ts';
 import { pickAccount, signInAs } from './support/sign-in-steps.ts';
 import { startHarness, type Harness } from './support/signin-harness.ts';
 import { sandboxUnderTest, seededUsers } from './support/sandbox-under-test.ts';
+import type { SandboxHandle } from '../../src/sandbox/start-sandbox.ts';
+import { startPrivateSandbox } from '../support/private-sandbox.ts';
+import { seedFile, withElevateOptionalClaims } from '../support/seed-variants.ts';
 
 /**
- * A sign-in bound to one request, as the approval pages start it: forced credentials, max_age,
- * Elevate's API scope; the continuation gets the validated delegated token, which is stored
- * nowhere.
+ * A sign-in bound to one request, as the approval pages start it: forced credentials (no max_age:
+ * auth_time is an optional claim), Elevate's API scope; the continuation gets the validated
+ * delegated token, which is stored nowhere. The shared sandbox is Entra's default (no auth_time
+ * in ID tokens); a private one has the optional claim configured.
  */
 
 const sandbox = sandboxUnderTest();
@@ -21,7 +25,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-describe('bound sign-in for an elevation', () => {
+describe('bound sign-in for an elevation (no auth_time, as Entra by default)', () => {
   it('forces credentials, binds the request, and hands the continuation a validated delegated token only', async () => {
     const client = new BrowserLikeClient();
     expect((await signInAs(client, h.url, users.admin.oid)).status).toBe(303);
@@ -30,7 +34,7 @@ describe('bound sign-in for an elevation', () => {
     expect(start.status).toBe(303);
     const params = new URL(start.location!).searchParams;
     expect(params.get('prompt')).toBe('login');
-    expect(params.get('max_age')).toBe('300');
+    expect(params.get('max_age')).toBeNull();
     expect(params.get('scope')).toBe(`openid profile email api://${sandbox.tenant.elevateApp.clientId}/user_impersonation`);
 
     // prompt=login: the sandbox shows its page again despite the SSO session.
@@ -44,6 +48,10 @@ describe('bound sign-in for an elevation', () => {
     expect(bound.signIn.boundTo).toEqual({ kind: 'probe', requestId: 'req-42' });
     expect(bound.signIn.promptedLogin).toBe(true);
     expect(bound.signIn.authenticatedDuringFlow).toBe(true);
+    expect(bound.signIn.user.authTime).toBeNull();
+    expect(bound.signIn.user.homeTenantId).toBe(sandbox.tenant.tenantId);
+    expect(bound.signIn.authenticationSource).toBe('prompt_login');
+    expect(bound.signIn.authenticatedAt).toBe(bound.signIn.startedAt);
     expect(bound.fresh).toBe(true);
     expect(bound.tokenShape).toBe(true);
     expect(bound.tokenOid).toBe(users.admin.oid);
@@ -79,20 +87,58 @@ describe('bound sign-in for an elevation', () => {
     expect(start.status).toBe(403);
   });
 
-  it('does not count a sign-in answered from an earlier authentication as fresh', async () => {
+  it('counts a prompt=login sign-in from the start of its flow: a flow left open too long is not fresh', async () => {
     const client = new BrowserLikeClient();
     expect((await signInAs(client, h.url, users.admin.oid)).status).toBe(303);
-    h.advance(120); // the flow starts well after that authentication
-    const start = await client.get(`${h.url}/probe/elevate/req-43`);
-    // Drop prompt=login: the sandbox then answers silently from its SSO session.
-    const silent = new URL(start.location!);
-    silent.searchParams.delete('prompt');
-    silent.searchParams.delete('max_age');
-    const callbackUrl = await pickAccount(client, silent.href, users.admin.oid);
+    const start = await client.get(`${h.url}/probe/elevate/req-45`);
+    const callbackUrl = await pickAccount(client, start.location!, users.admin.oid);
+    h.advance(301); // the approver came back after more than the allowed 300 s
     h.lastBound = undefined;
     expect((await client.get(callbackUrl)).status).toBe(303);
-    expect(h.lastBound!.signIn.boundTo?.requestId).toBe('req-43');
+    expect(h.lastBound!.signIn.authenticationSource).toBe('prompt_login');
     expect(h.lastBound!.fresh).toBe(false);
+  });
+});
+
+describe('bound sign-in for an elevation (auth_time configured on the app registration)', () => {
+  let withClaim: SandboxHandle;
+  let hc: Harness;
+  beforeAll(async () => {
+    withClaim = await startPrivateSandbox({ seedFile: seedFile((seed) => withElevateOptionalClaims(seed, { idToken: ['auth_time'] })) });
+    hc = await startHarness(withClaim);
+  });
+  afterAll(async () => {
+    await hc?.close();
+    await withClaim?.close();
+  });
+
+  it('uses auth_time when the ID token carries it', async () => {
+    const client = new BrowserLikeClient();
+    expect((await signInAs(client, hc.url, users.admin.oid)).status).toBe(303);
+    const start = await client.get(`${hc.url}/probe/elevate/req-46`);
+    const callbackUrl = await pickAccount(client, start.location!, users.admin.oid);
+    hc.lastBound = undefined;
+    expect((await client.get(callbackUrl)).status).toBe(303);
+    expect(hc.lastBound!.signIn.authenticationSource).toBe('auth_time');
+    expect(hc.lastBound!.signIn.user.authTime).toBe(hc.lastBound!.signIn.authenticatedAt);
+    expect(hc.lastBound!.fresh).toBe(true);
+  });
+
+  it('does not count a sign-in answered from an earlier authentication as fresh (prompt=login stripped in the browser)', async () => {
+    const client = new BrowserLikeClient();
+    expect((await signInAs(client, hc.url, users.admin.oid)).status).toBe(303);
+    hc.advance(120); // the flow starts well after that authentication
+    const start = await client.get(`${hc.url}/probe/elevate/req-43`);
+    // Drop prompt=login: the sandbox then answers silently from its SSO session, and only
+    // auth_time (older than the flow) shows it.
+    const silent = new URL(start.location!);
+    silent.searchParams.delete('prompt');
+    const callbackUrl = await pickAccount(client, silent.href, users.admin.oid);
+    hc.lastBound = undefined;
+    expect((await client.get(callbackUrl)).status).toBe(303);
+    expect(hc.lastBound!.signIn.boundTo?.requestId).toBe('req-43');
+    expect(hc.lastBound!.signIn.authenticatedDuringFlow).toBe(false);
+    expect(hc.lastBound!.fresh).toBe(false);
   });
 });
 

@@ -43,7 +43,8 @@ describe('elevation approval', { timeout: 60_000 }, () => {
     const { callback, page: after, authorizeUrl } = await approveElevation(admin, h, raised.id, 'admin', 'INC-1042: restart approved');
     const authorize = new URL(authorizeUrl);
     expect(authorize.searchParams.get('prompt')).toBe('login');
-    expect(Number(authorize.searchParams.get('max_age'))).toBeGreaterThan(0);
+    // no max_age: the sandbox, like a new Entra app registration, sends no auth_time
+    expect(authorize.searchParams.get('max_age')).toBeNull();
     expect(authorize.searchParams.get('scope')).toContain('user_impersonation');
     expect(callback.status, callback.body.slice(0, 500)).toBe(303);
     expect(callback.location).toBe(`${h.url}/approvals/${raised.id}?done=executed`);
@@ -82,7 +83,7 @@ describe('elevation approval', { timeout: 60_000 }, () => {
     expect(d.details.tokenUtiSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(Date.parse(String(d.details.tokenExpiresAt))).toBeGreaterThan(Date.now());
     expect(Date.parse(String(d.details.discardedAt))).toBeLessThanOrEqual(Date.parse(d.ts));
-    expect(history[decided]!.details).toMatchObject({ reason: 'INC-1042: restart approved', kind: 'elevation' });
+    expect(history[decided]!.details).toMatchObject({ reason: 'INC-1042: restart approved', kind: 'elevation', authTime: null, freshness: 'prompt_login' });
     expect(JSON.stringify(history)).not.toMatch(/eyJ[A-Za-z0-9_-]+\.eyJ/);
   });
 

@@ -162,10 +162,12 @@ export async function openLevelsContext(): Promise<CliLevelsContext> {
   const catalog = loadCatalog(config);
   const policies = loadPoliciesOrFail(config, catalog);
   const db = await openDb(config);
+  const auditLog = createAuditLog(db);
   const runtime = createLevelsRuntime({
     mode: config.mode,
     store: db,
-    audit: createAuditLog(db),
+    audit: auditLog,
+    auditReader: auditLog,
     endpoints,
     governanceCredential: credential,
     governance: {

@@ -44,12 +44,14 @@ function printInfoTables(info: SandboxInfoOutput): void {
     { field: 'service principal', value: app.servicePrincipalId },
     { field: 'API audience', value: app.apiAudience },
     { field: 'delegated scope', value: app.delegatedScope },
+    { field: 'optional claims (ID token)', value: app.optionalClaims.idToken.join(', ') || 'none (Entra default: no auth_time, no acct)' },
     { field: 'app roles', value: app.appRoles.map((r) => r.value).join(', ') },
     { field: 'managed identity (federated)', value: app.managedIdentity ? `${app.managedIdentity.name} ${app.managedIdentity.clientId}` : '' },
   ]);
   section('Agent', [
     { field: 'name', value: t.agent.name },
     { field: 'UAMI client id', value: t.agent.uamiClientId },
+    { field: 'API scope (its token)', value: app.agentScope },
     { field: 'UAMI principal id', value: t.agent.uamiPrincipalId },
     { field: 'managed resource groups', value: t.agent.resourceGroupIds.map((id) => id.split('/').pop()).join(', ') },
   ]);

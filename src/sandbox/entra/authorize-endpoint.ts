@@ -156,6 +156,9 @@ export function authorizeRouter(ctx: EntraContext): Router {
     if (body.cancel !== undefined) return failToApp(res, new AuthorizeFailure(entraErrors.userCancelled(), target));
     const user = typeof body.user === 'string' ? ctx.directory.userByOid(body.user) : undefined;
     if (!user) return errorPage(res, entraErrors.invalidRequest('Pick one of the listed accounts.'));
+    // A personal Microsoft account that was never invited is not in this directory: Entra stops
+    // the sign-in on its own page (AADSTS50020), nothing goes back to the app.
+    if (!user.invited) return errorPage(res, entraErrors.userNotInTenant(user.upn, 'live.com', ctx.directory.tenantId));
     const key = randomToken(32);
     const session: SsoSession = { userOid: user.oid, sid: randomUUID(), authTime: Math.floor(Date.now() / 1000) };
     const previous = readCookie(req, SSO_COOKIE);

@@ -10,7 +10,7 @@ import { userTokenResponse } from './user-token-response.ts';
 /**
  * The on-behalf-of grant (jwt-bearer, requested_token_use=on_behalf_of). The user assertion must
  * be a delegated user token the sandbox signed, unexpired, issued for the calling app (its client
- * id or one of its App ID URIs), for a member or guest of the tenant (never a personal account);
+ * id or one of its App ID URIs), for a user in the tenant's directory (member or guest);
  * the calling app must hold consent for the requested resource. The result is a token for the
  * same user, carrying the original sign-in's auth_time.
  */
@@ -48,10 +48,14 @@ export async function onBehalfOfGrant(body: FormBody, client: AuthenticatedClien
 
   if (claims.idtyp === 'app' || typeof claims.scp !== 'string' || claims.scp.length === 0) throw entraErrors.assertionNotDelegated();
 
+  // A token from the consumers tenant belongs to a personal account that is not in this
+  // directory (AADSTS50020). Guests ARE in it, an invited personal account too (tid = this
+  // tenant, idp = live.com): Entra exchanges their tokens like a member's, so refusing guests
+  // is the relying app's decision, not Entra's.
   const who = String(claims.preferred_username ?? claims.upn ?? claims.oid ?? 'unknown').slice(0, 200);
-  if (claims.tid === CONSUMERS_TENANT_ID || claims.idp === 'live.com') throw entraErrors.userNotInTenant(who, 'live.com', ctx.directory.tenantId);
+  if (claims.tid === CONSUMERS_TENANT_ID) throw entraErrors.userNotInTenant(who, 'live.com', ctx.directory.tenantId);
   const user = typeof claims.oid === 'string' ? ctx.directory.userByOid(claims.oid) : undefined;
-  if (claims.tid !== ctx.directory.tenantId || !user || user.kind === 'personal') {
+  if (claims.tid !== ctx.directory.tenantId || !user || !user.invited) {
     throw entraErrors.userNotInTenant(who, String(claims.idp ?? iss).slice(0, 200), ctx.directory.tenantId);
   }
 

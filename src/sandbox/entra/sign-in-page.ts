@@ -12,9 +12,11 @@ export function escapeHtml(value: string): string {
 
 const KIND_LABEL: Record<DirectoryUser['kind'], string> = {
   work: 'Work account',
-  personal: 'Personal Microsoft account',
+  personal: 'Personal Microsoft account, invited as a guest',
   guest: 'Guest (external)',
 };
+
+const kindLabel = (u: DirectoryUser) => (u.invited ? KIND_LABEL[u.kind] : 'Personal Microsoft account, not invited');
 
 export interface SignInPageModel {
   action: string;
@@ -41,7 +43,7 @@ export function renderSignInPage(m: SignInPageModel): string {
   const buttons = ordered
     .map((u) => {
       const hinted = u.upn.toLowerCase() === hint ? ' class="hinted"' : '';
-      return `<button type="submit" name="user" value="${escapeHtml(u.oid)}"${hinted}>${escapeHtml(u.displayName)}<small>${escapeHtml(u.upn)} · ${escapeHtml(KIND_LABEL[u.kind])}</small></button>`;
+      return `<button type="submit" name="user" value="${escapeHtml(u.oid)}"${hinted}>${escapeHtml(u.displayName)}<small>${escapeHtml(u.upn)} · ${escapeHtml(kindLabel(u))}</small></button>`;
     })
     .join('\n');
   return `<!doctype html>

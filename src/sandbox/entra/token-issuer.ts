@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
 import type { SigningKeyStore } from '../keys/signing-keys.ts';
-import type { DirectoryApplication, DirectoryUser, ResourceServer } from '../state/directory.ts';
+import type { DirectoryApplication, DirectoryUser, OptionalClaimName, ResourceServer } from '../state/directory.ts';
 import { CONSUMERS_TENANT_ID } from '../state/first-party-apps.ts';
 
 /**
@@ -53,6 +53,12 @@ export interface IdTokenRequest {
   roles: string[];
 }
 
+/**
+ * First-party resources (ARM, Graph) are Microsoft's registrations, not the tenant's, so no seed
+ * setting applies; the sandbox keeps auth_time in their v1 tokens. Elevate never reads it there.
+ */
+const FIRST_PARTY_OPTIONAL: ReadonlySet<OptionalClaimName> = new Set(['auth_time']);
+
 const uti = () => randomBytes(16).toString('base64url').slice(0, 22);
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -72,17 +78,23 @@ export class TokenIssuer {
   }
 
   /** Entra's `sub` is pairwise: stable for a user and an app, different across apps. */
-  private pairwiseSubject(oid: string, appId: string): string {
+  pairwiseSubject(oid: string, appId: string): string {
     return createHash('sha256').update(`${oid}|${appId}`).digest('base64url').slice(0, 43);
   }
 
-  private identityClaims(user: DirectoryUser): JWTPayload {
+  /**
+   * Claims about who the user is. `idp` is a default claim, present when the account's home is
+   * not the issuing tenant: the home tenant's STS URI for a guest, `live.com` for a personal
+   * Microsoft account invited as a guest. `acct` (0 member, 1 guest) is an optional claim, sent
+   * only when the app registration asks for it.
+   * https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference
+   * https://learn.microsoft.com/en-us/entra/identity-platform/optional-claims-reference
+   */
+  private identityClaims(user: DirectoryUser, optional: ReadonlySet<OptionalClaimName>): JWTPayload {
     const claims: JWTPayload = { oid: user.oid, tid: user.tokenTenantId, name: user.displayName };
     if (user.kind === 'personal') claims.idp = 'live.com';
-    if (user.kind === 'guest') {
-      claims.idp = `https://sts.windows.net/${user.homeTenantId}/`;
-      claims.acct = 1;
-    }
+    if (user.kind === 'guest') claims.idp = `https://sts.windows.net/${user.homeTenantId}/`;
+    if (optional.has('acct')) claims.acct = user.kind === 'work' ? 0 : 1;
     return claims;
   }
 
@@ -98,38 +110,46 @@ export class TokenIssuer {
     return { iat, nbf: iat - 300, exp: iat + this.lifetimeSeconds };
   }
 
+  /** `auth_time` only when the app registration lists it under `optionalClaims.idToken`. */
   async idToken(r: IdTokenRequest): Promise<IssuedToken> {
+    const optional = r.client.optionalClaims.idToken;
     const claims: JWTPayload = {
       aud: r.client.clientId,
       iss: this.v2Issuer(r.user.tokenTenantId),
       ...this.times(),
-      ...this.identityClaims(r.user),
+      ...this.identityClaims(r.user, optional),
       sub: this.pairwiseSubject(r.user.oid, r.client.clientId),
       preferred_username: r.user.upn,
+      // a guest's email is sent by default; a member's only on request
       email: r.user.kind === 'work' ? undefined : r.user.upn,
-      auth_time: r.authTime,
       sid: r.sessionId,
       uti: uti(),
       ver: '2.0',
     };
+    if (optional.has('auth_time')) claims.auth_time = r.authTime;
     if (r.nonce !== undefined) claims.nonce = r.nonce;
     if (r.roles.length > 0) claims.roles = r.roles;
     if (claims.email === undefined) delete claims.email;
     return this.sign(claims);
   }
 
+  /**
+   * For the tenant's own APIs the optional claims come from the resource's registration
+   * (`optionalClaims.accessToken`); first-party v1 resources (ARM, Graph) keep their own set.
+   */
   async userAccessToken(r: UserTokenRequest): Promise<IssuedToken> {
+    const optional = r.resource.app ? r.resource.app.optionalClaims.accessToken : FIRST_PARTY_OPTIONAL;
     const base: JWTPayload = {
       aud: r.resource.audience,
       ...this.times(),
-      ...this.identityClaims(r.user),
+      ...this.identityClaims(r.user, optional),
       sub: this.pairwiseSubject(r.user.oid, r.resource.appId),
       scp: r.scopes.join(' '),
-      auth_time: r.authTime,
       sid: r.sessionId,
       idtyp: 'user',
       uti: uti(),
     };
+    if (optional.has('auth_time')) base.auth_time = r.authTime;
     if (r.roles.length > 0) base.roles = r.roles;
     if (r.resource.accessTokenVersion === 2) {
       return this.sign({
@@ -148,7 +168,7 @@ export class TokenIssuer {
       appidacr: r.clientAuth,
       amr: ['pwd', 'mfa'],
       acr: '1',
-      unique_name: r.user.kind === 'guest' ? `live.com#${r.user.upn}` : r.user.upn,
+      unique_name: r.user.kind === 'personal' ? `live.com#${r.user.upn}` : r.user.upn,
       ver: '1.0',
     };
     if (r.user.kind === 'work') v1.upn = r.user.upn;
@@ -173,9 +193,14 @@ export class TokenIssuer {
     return this.sign({ ...base, iss: this.v1Issuer(tenantId), appid: r.appId, appidacr: r.clientAuth, ver: '1.0' });
   }
 
-  /** The `client_info` MSAL asks for: who the account is, as base64url JSON. */
+  /**
+   * `client_info` (sent when the token request has client_info=1): the account's HOME identity,
+   * `uid` its object id and `utid` its tenant in the home directory, as base64url JSON. For a
+   * guest that is the other organisation's tenant, for a personal account the consumers tenant;
+   * MSAL builds its home account id from it.
+   */
   clientInfo(user: DirectoryUser): string {
-    return Buffer.from(JSON.stringify({ uid: user.oid, utid: user.tokenTenantId })).toString('base64url');
+    return Buffer.from(JSON.stringify({ uid: user.homeOid, utid: user.homeTenantId })).toString('base64url');
   }
 }
 

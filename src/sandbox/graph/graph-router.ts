@@ -86,8 +86,8 @@ function userResource(u: DirectoryUser): Record<string, unknown> {
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The tenant's own users: a personal account is not a member of this directory. */
-const members = (ctx: GraphContext) => ctx.directory.users.filter((u) => u.kind !== 'personal');
+/** The directory's users: members and invited guests; an uninvited personal account is not in it. */
+const members = (ctx: GraphContext) => ctx.directory.users.filter((u) => u.invited);
 
 function findUser(ctx: GraphContext, idOrUpn: string): DirectoryUser | undefined {
   const key = idOrUpn.toLowerCase();

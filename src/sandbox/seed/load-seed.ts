@@ -73,4 +73,6 @@ function checkReferences(file: string, seed: SandboxSeed): void {
   const roleValues = new Set(elevate.appRoles.map((r) => r.value));
   for (const u of seed.users) for (const r of u.appRoles) if (!roleValues.has(r)) fail(`users.${u.key}: unknown app role ${r}`);
   for (const u of seed.users) if (u.kind === 'guest' && !u.homeTenantId) fail(`users.${u.key}: a guest needs homeTenantId`);
+  for (const u of seed.users) if (u.kind !== 'personal' && u.invited !== undefined) fail(`users.${u.key}: only a personal account has "invited"`);
+  for (const u of seed.users) if (u.kind === 'personal' && u.invited === false && u.appRoles.length > 0) fail(`users.${u.key}: an uninvited personal account is not in the directory and cannot hold app roles`);
 }

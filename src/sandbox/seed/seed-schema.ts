@@ -27,6 +27,16 @@ const appRole = z.strictObject({
   allowedMemberTypes: z.array(z.enum(['User', 'Application'])).min(1),
 });
 
+/**
+ * Optional claims of an app registration, in the manifest's shape (`optionalClaims.idToken` /
+ * `.accessToken`, each `{ name }`). Entra issues `auth_time` and `acct` only when the app asks
+ * for them: https://learn.microsoft.com/en-us/entra/identity-platform/optional-claims-reference
+ * An absent block means none configured, which is Entra's default.
+ */
+export const OPTIONAL_CLAIM_NAMES = ['auth_time', 'acct'] as const;
+const optionalClaimList = z.array(z.strictObject({ ...comment, name: z.enum(OPTIONAL_CLAIM_NAMES) })).default([]);
+const optionalClaims = z.strictObject({ ...comment, idToken: optionalClaimList, accessToken: optionalClaimList }).default({ idToken: [], accessToken: [] });
+
 const application = z.strictObject({
   ...comment,
   key,
@@ -44,6 +54,7 @@ const application = z.strictObject({
   appRoles: z.array(appRole),
   /** Admin-consented delegated permissions: resource (identifier URI) and scope values. */
   grantedPermissions: z.array(z.strictObject({ resource: z.string().min(1), scopes: z.array(z.string().min(1)).min(1) })),
+  optionalClaims,
   federatedCredentials: z.array(
     z.strictObject({
       ...comment,
@@ -99,6 +110,11 @@ export const seedSchema = z.strictObject({
       otherMails: z.array(z.string().min(3)).default([]),
       proxyAddresses: z.array(z.string().regex(/^(SMTP|smtp):[^@\s]+@[^@\s]+$/, 'expected SMTP:user@domain or smtp:user@domain')).default([]),
       homeTenantId: guid.optional(),
+      /**
+       * Personal accounts only: invited to the tenant as a B2B guest (then signs in with the
+       * tenant's `tid` and `idp` = live.com), or not (then Entra refuses the sign-in, AADSTS50020).
+       */
+      invited: z.boolean().optional(),
       /** Role values on the `elevate` application. */
       appRoles: z.array(z.string().min(1)),
     }),

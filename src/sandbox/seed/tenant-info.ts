@@ -15,9 +15,12 @@ export interface SandboxUserInfo {
   upn: string;
   displayName: string;
   kind: 'work' | 'personal' | 'guest';
-  /** `tid` in this user's tokens (the consumers tenant for a personal account) */
+  /** `tid` in this user's tokens: the tenant for everyone in the directory, guests included */
   tokenTenantId: string;
+  /** guests and personal accounts: the tenant the account lives in (consumers for a personal account) */
   homeTenantId?: string;
+  /** false only for a personal account nobody invited: Entra refuses its sign-in (AADSTS50020) */
+  invited: boolean;
   /** app roles on Elevate's app registration */
   appRoles: string[];
   azureRoles: Array<{ roleName: string; scope: string; viaGroup?: string }>;
@@ -43,6 +46,10 @@ export interface SandboxTenantInfo {
     servicePrincipalId: string;
     apiAudience: string;
     delegatedScope: string;
+    /** what an agent asks for with its managed identity: `${apiAudience}/.default` */
+    agentScope: string;
+    /** optional claims configured on the registration (none by default, as in Entra) */
+    optionalClaims: { idToken: string[]; accessToken: string[] };
     redirectUris: string[];
     postLogoutRedirectUris: string[];
     appRoles: Array<{ value: string; displayName: string; allowedMemberTypes: string[] }>;
@@ -115,6 +122,8 @@ export function buildTenantInfo(seed: SandboxSeed, dataDir: string): SandboxTena
       servicePrincipalId: elevate.servicePrincipalId,
       apiAudience: audience(elevate),
       delegatedScope: `${audience(elevate)}/user_impersonation`,
+      agentScope: `${audience(elevate)}/.default`,
+      optionalClaims: { idToken: elevate.optionalClaims.idToken.map((c) => c.name), accessToken: elevate.optionalClaims.accessToken.map((c) => c.name) },
       redirectUris: elevate.redirectUris,
       postLogoutRedirectUris: elevate.postLogoutRedirectUris,
       appRoles: elevate.appRoles.map((r) => ({ value: r.value, displayName: r.displayName, allowedMemberTypes: r.allowedMemberTypes })),
@@ -141,7 +150,8 @@ export function buildTenantInfo(seed: SandboxSeed, dataDir: string): SandboxTena
         upn: u.upn,
         displayName: u.displayName,
         kind: u.kind,
-        tokenTenantId: u.kind === 'personal' ? CONSUMERS_TENANT_ID : seed.tenant.id,
+        tokenTenantId: u.kind === 'personal' && u.invited === false ? CONSUMERS_TENANT_ID : seed.tenant.id,
+        invited: u.kind !== 'personal' || u.invited !== false,
         appRoles: u.appRoles,
         azureRoles,
       };

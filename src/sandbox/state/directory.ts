@@ -1,5 +1,7 @@
-import type { KeyObject } from 'node:crypto';
-import { GRAPH_RESOURCE_KEY, type SandboxSeed } from '../seed/seed-schema.ts';
+import { createHash, type KeyObject } from 'node:crypto';
+import { GRAPH_RESOURCE_KEY, type OPTIONAL_CLAIM_NAMES, type SandboxSeed } from '../seed/seed-schema.ts';
+
+export type OptionalClaimName = (typeof OPTIONAL_CLAIM_NAMES)[number];
 import { CONSUMERS_TENANT_ID, FIRST_PARTY_RESOURCES, GRAPH_APP_ID } from './first-party-apps.ts';
 
 /**
@@ -22,8 +24,16 @@ export interface DirectoryUser {
   mailNickname: string;
   otherMails: string[];
   proxyAddresses: string[];
-  homeTenantId: string | undefined;
-  /** `tid` in this user's tokens: the tenant, or the consumers tenant for a personal account. */
+  /**
+   * In the directory: members, guests, and personal accounts invited as guests. An uninvited
+   * personal account can pick itself on the sign-in page but Entra refuses it (AADSTS50020).
+   */
+  invited: boolean;
+  /** The tenant the account lives in: this one for members, the consumers tenant for a personal account. */
+  homeTenantId: string;
+  /** The account's object id in its home tenant (`uid` of `client_info`); = oid for members. */
+  homeOid: string;
+  /** `tid` in this user's tokens: the resource tenant for everyone in the directory (guests too). */
   tokenTenantId: string;
   groupIds: string[];
 }
@@ -65,6 +75,8 @@ export interface DirectoryApplication {
   appRoles: AppRole[];
   grantedPermissions: Array<{ resource: string; scopes: string[] }>;
   federatedCredentials: FederatedCredential[];
+  /** Optional claims configured on the registration (none by default, as in Entra). */
+  optionalClaims: { idToken: Set<OptionalClaimName>; accessToken: Set<OptionalClaimName> };
 }
 
 export interface ManagedIdentityRecord {
@@ -106,6 +118,16 @@ export interface PrincipalInfo {
   upn?: string;
 }
 
+/**
+ * A guest's or personal account's object id in its home tenant, fixed per account: a GUID for an
+ * Entra home tenant, the `00000000-0000-0000-xxxx-xxxxxxxxxxxx` form MSA uses for consumers.
+ */
+function homeObjectId(kind: UserKind, oid: string, homeTenantId: string): string {
+  const h = createHash('sha256').update(`${homeTenantId}|${oid}`).digest('hex');
+  if (kind === 'personal') return `00000000-0000-0000-${h.slice(0, 4)}-${h.slice(4, 16)}`;
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 const normId = (s: string) => s.trim().replace(/\/+$/, '').toLowerCase();
 
 export class Directory {
@@ -127,20 +149,26 @@ export class Directory {
     const groupsByUserKey = new Map<string, string[]>();
     const userKeyOf = (member: string) => (member.startsWith('user:') ? member.slice(5) : member);
     for (const g of seed.groups) for (const m of g.members) groupsByUserKey.set(userKeyOf(m), [...(groupsByUserKey.get(userKeyOf(m)) ?? []), g.id]);
-    this.users = seed.users.map((u) => ({
-      key: u.key,
-      oid: u.oid,
-      upn: u.upn,
-      displayName: u.displayName,
-      kind: u.kind,
-      mail: u.mail,
-      mailNickname: u.upn.slice(0, u.upn.indexOf('@')),
-      otherMails: u.otherMails,
-      proxyAddresses: u.proxyAddresses,
-      homeTenantId: u.kind === 'personal' ? CONSUMERS_TENANT_ID : u.homeTenantId,
-      tokenTenantId: u.kind === 'personal' ? CONSUMERS_TENANT_ID : seed.tenant.id,
-      groupIds: groupsByUserKey.get(u.key) ?? [],
-    }));
+    this.users = seed.users.map((u) => {
+      const invited = u.kind !== 'personal' || u.invited !== false;
+      const homeTenantId = u.kind === 'personal' ? CONSUMERS_TENANT_ID : u.kind === 'guest' ? u.homeTenantId! : seed.tenant.id;
+      return {
+        key: u.key,
+        oid: u.oid,
+        upn: u.upn,
+        displayName: u.displayName,
+        kind: u.kind,
+        mail: u.mail,
+        mailNickname: u.upn.slice(0, u.upn.indexOf('@')),
+        otherMails: u.otherMails,
+        proxyAddresses: u.proxyAddresses,
+        invited,
+        homeTenantId,
+        homeOid: u.kind === 'work' ? u.oid : homeObjectId(u.kind, u.oid, homeTenantId),
+        tokenTenantId: invited ? seed.tenant.id : CONSUMERS_TENANT_ID,
+        groupIds: groupsByUserKey.get(u.key) ?? [],
+      };
+    });
     this.groups = seed.groups.map((g) => ({
       key: g.key,
       id: g.id,
@@ -161,6 +189,10 @@ export class Directory {
       exposedScopes: a.exposedScopes.map((s) => s.value),
       appRoles: a.appRoles,
       grantedPermissions: a.grantedPermissions,
+      optionalClaims: {
+        idToken: new Set(a.optionalClaims.idToken.map((c) => c.name)),
+        accessToken: new Set(a.optionalClaims.accessToken.map((c) => c.name)),
+      },
       federatedCredentials: a.federatedCredentials.map((f) => ({
         name: f.name,
         issuer: f.issuer.replaceAll('{origin}', options.origin),

@@ -1,5 +1,6 @@
 import type { AccountCheck, AccountCheckContext, AccountRefusal } from './account-check.ts';
 import { guestAccountCheck } from './guest-account-check.ts';
+import { homeTenantCheck } from './home-tenant-check.ts';
 import { identityCheck } from './identity-check.ts';
 import { issuerCheck } from './issuer-check.ts';
 import { personalAccountCheck } from './personal-account-check.ts';
@@ -17,6 +18,7 @@ export const ACCOUNT_CHECKS: readonly AccountCheck[] = [
   guestAccountCheck,
   issuerCheck,
   tenantCheck,
+  homeTenantCheck,
   roleCheck,
 ];
 

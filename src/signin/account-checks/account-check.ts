@@ -1,3 +1,5 @@
+import type { HomeAccount } from '../client-info.ts';
+
 /**
  * The checks every completed sign-in goes through before a session is created. Each check is a
  * pure function over the ID token's claims and the expected tenant; the pipeline runs them in
@@ -9,9 +11,12 @@ export interface SignInClaims {
   iss?: unknown;
   tid?: unknown;
   oid?: unknown;
-  /** Home identity provider; present when it differs from the issuer (guests, personal accounts). */
+  /**
+   * Home identity provider; Entra sends it when it differs from the issuer (guests, personal
+   * accounts invited as guests), and a token without it means "the issuer".
+   */
   idp?: unknown;
-  /** Entra account type: 0 member, 1 guest. */
+  /** Entra account type, 0 member, 1 guest: an OPTIONAL claim, absent unless the app registration asks. */
   acct?: unknown;
   roles?: unknown;
   groups?: unknown;
@@ -20,6 +25,11 @@ export interface SignInClaims {
 
 export interface AccountCheckContext {
   claims: SignInClaims;
+  /**
+   * The account in its home directory, from the token response's `client_info` (see
+   * client-info.ts); undefined when the tenant did not send it.
+   */
+  home: HomeAccount | undefined;
   tenantId: string;
   /** `${authorityHost}/${tenantId}/v2.0` */
   issuer: string;
@@ -29,7 +39,7 @@ export interface AccountCheckContext {
   roleNames: readonly string[];
 }
 
-export type RefusalReason = 'missing-identity' | 'personal-account' | 'guest-account' | 'wrong-issuer' | 'wrong-tenant' | 'no-role';
+export type RefusalReason = 'missing-identity' | 'personal-account' | 'guest-account' | 'wrong-issuer' | 'wrong-tenant' | 'unknown-home-tenant' | 'no-role';
 
 export interface AccountRefusal {
   reason: RefusalReason;
@@ -52,4 +62,18 @@ export function claimString(claims: SignInClaims, name: string): string | undefi
 /** Tenant id inside an issuer such as https://sts.windows.net/{tid}/ or .../{tid}/v2.0. */
 export function tenantOfIssuer(issuer: string): string | undefined {
   return /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i.exec(issuer)?.[1]?.toLowerCase();
+}
+
+/**
+ * The tenant an account lives in, from every signal the sign-in carries, each of which must
+ * agree with membership: `client_info`'s `utid` (always sent when asked, whatever optional claims
+ * are configured), the `idp` claim (a tenant's STS URI, or `live.com` = consumers), and the
+ * issuer's tenant. Returns every distinct home tenant named, lower-case.
+ */
+export function homeTenantsOf(ctx: Pick<AccountCheckContext, 'claims' | 'home'>): Set<string> {
+  const homes = new Set<string>();
+  if (ctx.home) homes.add(ctx.home.tenantId);
+  const idp = claimString(ctx.claims, 'idp');
+  if (idp !== undefined) homes.add(idp.toLowerCase() === 'live.com' ? PERSONAL_ACCOUNT_TENANT : (tenantOfIssuer(idp) ?? idp.toLowerCase()));
+  return homes;
 }

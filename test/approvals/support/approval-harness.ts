@@ -52,6 +52,8 @@ export interface HarnessOptions {
   executionWaitMs?: number;
   /** Decisions per user per minute (default: effectively unlimited). */
   decisionLimit?: number;
+  /** Optional claims on Elevate's app registration in the sandbox (default none, as in Entra). */
+  idTokenOptionalClaims?: string[];
 }
 
 export interface ApprovalHarness {
@@ -87,7 +89,7 @@ export interface ApprovalHarness {
 }
 
 export async function startApprovalHarness(options: HarnessOptions = {}): Promise<ApprovalHarness> {
-  const sandbox = await startApprovalSandbox();
+  const sandbox = await startApprovalSandbox({ idTokenOptionalClaims: options.idTokenOptionalClaims ?? [] });
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

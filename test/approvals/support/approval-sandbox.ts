@@ -4,24 +4,21 @@
  * managed-identity credential against that sandbox's IMDS.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import { DEFAULT_SEED_FILE } from '../../../src/sandbox/seed/load-seed.ts';
 import type { SandboxHandle } from '../../../src/sandbox/start-sandbox.ts';
 import { startPrivateSandbox } from '../../support/private-sandbox.ts';
+import { seedFile, withElevateOptionalClaims } from '../../support/seed-variants.ts';
 
 const SUB_PRODUCTION = 'b1995c7e-f47d-4afd-b2fc-8cf38f44e21d';
 const ADMIN3 = { key: 'admin3', oid: '5b0e6c1d-93a4-4f27-8d61-0c2f7a9e4b13', upn: 'lin.admin@contoso-sre.onmicrosoft.com', displayName: 'Lin Admin', kind: 'work', appRoles: ['SREAgent.Administrator'] };
 
-function seedWithAdmin3(): string {
-  const seed = JSON.parse(readFileSync(DEFAULT_SEED_FILE, 'utf8')) as { users: unknown[]; roleAssignments: unknown[] };
-  seed.users.push(ADMIN3);
-  seed.roleAssignments.push({ name: randomUUID(), principal: 'user:admin3', role: 'Reader', scope: `/subscriptions/${SUB_PRODUCTION}` });
-  const file = join(mkdtempSync(join(tmpdir(), 'elevate-approvals-seed-')), 'seed.json');
-  writeFileSync(file, JSON.stringify(seed));
-  return file;
+/** `idTokenOptionalClaims`: optional claims on Elevate's registration (none by default, as in Entra). */
+function seedWithAdmin3(idTokenOptionalClaims: string[]): string {
+  return seedFile((seed) => {
+    seed.users.push(ADMIN3);
+    seed.roleAssignments.push({ name: randomUUID(), principal: 'user:admin3', role: 'Reader', scope: `/subscriptions/${SUB_PRODUCTION}` });
+    withElevateOptionalClaims(seed, { idToken: idTokenOptionalClaims });
+  });
 }
 
 /** A managed-identity credential against this sandbox's IMDS (ManagedIdentityCredential is bound to the shared sandbox per process). */
@@ -40,6 +37,6 @@ export function imdsCredential(origin: string, clientId: string): TokenCredentia
 }
 
 /** A private sandbox (own keys and counters, the shared CA) seeded with admin3. */
-export function startApprovalSandbox(): Promise<SandboxHandle> {
-  return startPrivateSandbox({ seedFile: seedWithAdmin3() });
+export function startApprovalSandbox(options: { idTokenOptionalClaims?: string[] } = {}): Promise<SandboxHandle> {
+  return startPrivateSandbox({ seedFile: seedWithAdmin3(options.idTokenOptionalClaims ?? []) });
 }

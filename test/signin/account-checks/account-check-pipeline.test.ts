@@ -27,6 +27,14 @@ describe('runAccountChecks', () => {
     expect(runAccountChecks(context(memberClaims({ tid: OTHER_TENANT })))?.reason).toBe('wrong-tenant');
   });
 
+  it('refuses a sign-in whose home directory is unknown (no client_info), failing closed', () => {
+    expect(runAccountChecks(context(memberClaims(), ['administrator'], null))?.reason).toBe('unknown-home-tenant');
+  });
+
+  it('tells a guest without idp or acct it is a guest, from its home tenant', () => {
+    expect(runAccountChecks(context(memberClaims(), ['administrator'], { oid: '0f1e2d3c-4b5a-4987-8a6b-5c4d3e2f1a0b', tenantId: OTHER_TENANT }))?.reason).toBe('guest-account');
+  });
+
   it('refuses a member without a role last', () => {
     expect(runAccountChecks(context(memberClaims({ roles: [] }), []))?.reason).toBe('no-role');
   });

@@ -1,4 +1,5 @@
 import type { AccountCheckContext, SignInClaims } from '../../../src/signin/account-checks/account-check.ts';
+import type { HomeAccount } from '../../../src/signin/client-info.ts';
 
 export const TENANT = '26d07dfe-13eb-44c6-bbdf-5d359fd60c0c';
 export const ISSUER = `https://login.example/${TENANT}/v2.0`;
@@ -18,6 +19,10 @@ export function memberClaims(overrides: SignInClaims = {}): SignInClaims {
   };
 }
 
-export function context(claims: SignInClaims, roles: string[] = ['administrator']): AccountCheckContext {
-  return { claims, tenantId: TENANT, issuer: ISSUER, roles, roleNames: ['SRE Agent Administrator', 'SRE Agent Reader'] };
+/** A member's client_info: home = this tenant. */
+export const MEMBER_HOME: HomeAccount = { oid: '60ca6263-4c86-46fc-b376-b14ef1e7ff91', tenantId: TENANT };
+
+/** `home` null: the token response carried no client_info. */
+export function context(claims: SignInClaims, roles: string[] = ['administrator'], home: HomeAccount | null = MEMBER_HOME): AccountCheckContext {
+  return { claims, home: home ?? undefined, tenantId: TENANT, issuer: ISSUER, roles, roleNames: ['SRE Agent Administrator', 'SRE Agent Reader'] };
 }

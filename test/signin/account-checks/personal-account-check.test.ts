@@ -28,4 +28,9 @@ describe('personalAccountCheck', () => {
     expect(personalAccountCheck(context(memberClaims({ idp: `https://sts.windows.net/${PERSONAL}/` }))))
       .toMatchObject({ reason: 'personal-account' });
   });
+
+  it('recognises an invited personal account whose token lacks idp, by client_info naming the consumers tenant', () => {
+    const home = { oid: '00000000-0000-0000-23c3-94dd18bb42ae', tenantId: PERSONAL };
+    expect(personalAccountCheck(context(memberClaims(), ['administrator'], home))).toMatchObject({ reason: 'personal-account' });
+  });
 });

@@ -136,7 +136,8 @@ export async function startHarness(sandbox: SandboxUnderTest, options: HarnessOp
   });
   probes.get('/elevate/:id', signIn.requireAbility('approve', 'Approval'), async (req, res, next) => {
     try {
-      await signIn.beginSignIn(req, res, { prompt: 'login', maxAge: 300, apiScope: true, boundTo: { kind: 'probe', requestId: String(req.params.id) } });
+      // as the approval pages do: prompt=login, no max_age (auth_time is an optional claim)
+      await signIn.beginSignIn(req, res, { prompt: 'login', apiScope: true, boundTo: { kind: 'probe', requestId: String(req.params.id) } });
     } catch (err) {
       next(err);
     }

@@ -1,0 +1,76 @@
+import { ClientSecretCredential } from '@azure/identity';
+import { describe, expect, it } from 'vitest';
+import { sandboxInfo } from '../support/sandbox-context.ts';
+
+const s = () => sandboxInfo();
+const tenant = () => s().tenant.tenantId;
+
+async function discovery(segment: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${s().origin}/${segment}/v2.0/.well-known/openid-configuration`);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** The fields Entra's v2 discovery document has, no more and no fewer (tenant documents). */
+const ENTRA_FIELDS = [
+  'authorization_endpoint', 'claims_supported', 'cloud_graph_host_name', 'cloud_instance_name', 'device_authorization_endpoint',
+  'end_session_endpoint', 'frontchannel_logout_supported', 'http_logout_supported', 'id_token_signing_alg_values_supported', 'issuer',
+  'jwks_uri', 'kerberos_endpoint', 'msgraph_host', 'rbac_url', 'request_uri_parameter_supported', 'response_modes_supported',
+  'response_types_supported', 'scopes_supported', 'subject_types_supported', 'tenant_region_scope', 'token_endpoint',
+  'token_endpoint_auth_methods_supported', 'userinfo_endpoint',
+];
+
+describe("Entra's discovery documents", () => {
+  it("a tenant's document has Entra's field set and nothing Entra does not publish", async () => {
+    const { status, body } = await discovery(tenant());
+    expect(status).toBe(200);
+    expect(Object.keys(body).sort()).toEqual(ENTRA_FIELDS);
+    expect(body).toMatchObject({
+      issuer: `${s().origin}/${tenant()}/v2.0`,
+      userinfo_endpoint: `${s().origin}/oidc/userinfo`,
+      device_authorization_endpoint: `${s().origin}/${tenant()}/oauth2/v2.0/devicecode`,
+      kerberos_endpoint: `${s().origin}/${tenant()}/kerberos`,
+      token_endpoint: `${s().origin}/${tenant()}/oauth2/v2.0/token`,
+    });
+    expect(body.grant_types_supported).toBeUndefined();
+    expect(body.code_challenge_methods_supported).toBeUndefined();
+    // auth_time is advertised (it can be configured) but, being optional, is not sent by default
+    expect(body.claims_supported).toContain('auth_time');
+  });
+
+  it('serves /common and /organizations with the {tenantid} issuer template and multi-tenant endpoints', async () => {
+    for (const segment of ['common', 'organizations']) {
+      const { status, body } = await discovery(segment);
+      expect(status).toBe(200);
+      expect(Object.keys(body).sort()).toEqual(ENTRA_FIELDS);
+      expect(body.issuer).toBe(`${s().origin}/{tenantid}/v2.0`);
+      expect(body.token_endpoint).toBe(`${s().origin}/${segment}/oauth2/v2.0/token`);
+      expect(body.authorization_endpoint).toBe(`${s().browserOrigin}/${segment}/oauth2/v2.0/authorize`);
+      expect(body.tenant_region_scope).toBeNull();
+    }
+    expect((await discovery('contoso-unknown.example')).status).toBe(400);
+  });
+
+  it('says plainly that it does not emulate the device code flow or Kerberos', async () => {
+    const device = await fetch(`${s().origin}/${tenant()}/oauth2/v2.0/devicecode`, { method: 'POST' });
+    expect(device.status).toBe(501);
+    expect(((await device.json()) as { error_description: string }).error_description).toMatch(/does not emulate the device code flow/);
+    expect((await fetch(`${s().origin}/${tenant()}/kerberos`)).status).toBe(501);
+  });
+
+  it('userinfo refuses a missing or non-Graph token', async () => {
+    const none = await fetch(`${s().origin}/oidc/userinfo`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    const garbage = await fetch(`${s().origin}/oidc/userinfo`, { headers: { authorization: 'Bearer a.b.c' } });
+    expect(garbage.status).toBe(401);
+  });
+
+  it('ClientSecretCredential needs disableInstanceDiscovery: otherwise it asks login.microsoftonline.com first', async () => {
+    const app = s().tenant.elevateApp;
+    const withDiscovery = new ClientSecretCredential(tenant(), app.clientId, app.clientSecret, { authorityHost: s().authorityHost });
+    // MSAL's instance discovery goes to Azure's public cloud, which the tests' egress guard refuses
+    await expect(withDiscovery.getToken('https://management.azure.com/.default')).rejects.toThrow(/endpoints_resolution_error/);
+    const without = new ClientSecretCredential(tenant(), app.clientId, app.clientSecret, { authorityHost: s().authorityHost, disableInstanceDiscovery: true });
+    expect((await without.getToken('https://management.azure.com/.default')).token).toMatch(/^eyJ/);
+  });
+});

@@ -1,0 +1,27 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_SEED_FILE } from '../../src/sandbox/seed/load-seed.ts';
+
+type Seed = { users: unknown[]; roleAssignments: unknown[]; applications: Array<{ key: string; optionalClaims?: unknown }> };
+
+/** The default seed, changed by `edit`, written to a temporary file for a private sandbox. */
+export function seedFile(edit: (seed: Seed) => void = () => undefined): string {
+  const seed = JSON.parse(readFileSync(DEFAULT_SEED_FILE, 'utf8')) as Seed;
+  edit(seed);
+  const file = join(mkdtempSync(join(tmpdir(), 'elevate-seed-')), 'seed.json');
+  writeFileSync(file, JSON.stringify(seed));
+  return file;
+}
+
+/**
+ * Configures optional claims on Elevate's app registration, as a tenant administrator would in
+ * Token configuration (the default seed, like a new registration, has none).
+ */
+export function withElevateOptionalClaims(seed: Seed, claims: { idToken?: string[]; accessToken?: string[] }): void {
+  const elevate = seed.applications.find((a) => a.key === 'elevate')!;
+  elevate.optionalClaims = {
+    idToken: (claims.idToken ?? []).map((name) => ({ name })),
+    accessToken: (claims.accessToken ?? []).map((name) => ({ name })),
+  };
+}
