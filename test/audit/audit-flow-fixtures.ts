@@ -1,14 +1,15 @@
 /**
  * Requests as the operations API and the approval flow record them, appended through the real
  * audit log: an elevation executed on behalf of an approver (OBO, token discarded afterwards),
- * a direct execution with the managed identity, a denied, an expired and a forbidden request,
- * and an entry full of hostile agent text.
+ * a direct execution with the managed identity, a consented write as recorded before migration
+ * 011 (the UAMI's principal id as the acting identity) and as since, a denied, an expired and a
+ * forbidden request, and an entry full of hostile agent text.
  */
 import type { Agent } from '../../src/agents/agent-types.ts';
 import { decidedEntry, tokenDiscardedEntry, userActor } from '../../src/approvals/approval-audit.ts';
 import type { Approver } from '../../src/approvals/approval-types.ts';
 import type { AuditLog } from '../../src/audit/audit-log.ts';
-import { armRequestEntry, armResponseEntry, requestedEntry, transitionEntry } from '../../src/operations/operation-audit.ts';
+import { armRequestEntry, armResponseEntry, managedIdentityOf, requestedEntry, transitionEntry } from '../../src/operations/operation-audit.ts';
 import { operationHash } from '../../src/operations/operation-hash.ts';
 import type { OperationRequest } from '../../src/operations/operation-types.ts';
 
@@ -20,6 +21,10 @@ export const RESTART = 'Microsoft.Compute/virtualMachines/restart/action';
 export const DEALLOCATE = 'Microsoft.Compute/virtualMachines/deallocate/action';
 export const OBO_REQUEST = 'req-obo-0001';
 export const MI_REQUEST = 'req-mi-0002';
+/** The agent's UAMI principal id, as consented writes recorded it before 011. */
+export const MI_PRINCIPAL = '9d0c1e2f-3a4b-4c5d-8e6f-708192a3b4c5';
+export const LEGACY_CONSENT_REQUEST = 'req-consent-old-6';
+export const CONSENT_REQUEST = 'req-consent-new-7';
 export const CORRELATION = 'c0ffee00-1111-4222-8333-444455556666';
 export const UTI_HASH = 'ab'.repeat(32);
 export const HOSTILE = '<script>alert("x")</script>=HYPERLINK("http://evil")';
@@ -81,6 +86,19 @@ export async function appendRequestFlows(audit: Pick<AuditLog, 'append'>, approv
   await audit.append({ ...mi, actor: system, eventType: 'operation.transition', outcome: 'executing', actingIdentity: MI, details: { from: 'approved', to: 'executing', event: 'start' } });
   await audit.append({ ...mi, actor: system, eventType: 'arm.request', outcome: 'sent', actingIdentity: MI, details: { correlationId: 'mi-corr-1' } });
   await audit.append({ ...mi, actor: system, eventType: 'operation.transition', outcome: 'succeeded', actingIdentity: MI, details: { from: 'executing', to: 'succeeded', event: 'succeed' } });
+
+  // Consented writes, run with the agent's managed identity after an administrator approved:
+  // recorded before 011 with the UAMI's principal id, and since with `agent:<id>`.
+  for (const [id, acting] of [
+    [LEGACY_CONSENT_REQUEST, MI_PRINCIPAL],
+    [CONSENT_REQUEST, managedIdentityOf({ id: AGENT_ID })],
+  ] as const) {
+    const consent = request(id, RESTART, 'pending_consent');
+    await audit.append(transitionEntry(consent, { from: 'pending_consent', to: 'approved', event: 'approve' }, approverActor, {}));
+    await audit.append(transitionEntry(consent, { from: 'approved', to: 'executing', event: 'start' }, approverActor, { actingIdentity: acting }));
+    await audit.append(armRequestEntry(consent, approverActor, acting, `corr-${id}`));
+    await audit.append(transitionEntry(consent, { from: 'executing', to: 'succeeded', event: 'succeed' }, approverActor, { actingIdentity: acting }));
+  }
 
   // Denied, expired, forbidden.
   await audit.append({ ...base, requestId: 'req-denied-3', action: DEALLOCATE, actor: agent, eventType: 'operation.requested', outcome: 'pending_elevation', details: {} });
