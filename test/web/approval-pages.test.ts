@@ -142,7 +142,7 @@ describe('consent', { timeout: 60_000 }, () => {
     expect(res.status).toBe(303);
     expect(res.location).toBe(`${h.url}/approvals/${raised.id}?done=executed`);
     const final = await h.agentGet(h.privilegedAgent, raised.id);
-    expect(final).toMatchObject({ state: 'succeeded', actingIdentity: h.privilegedAgent.uamiPrincipalId, arm: { status: 200 } });
+    expect(final).toMatchObject({ state: 'succeeded', actingIdentity: `agent:${h.privilegedAgent.id}`, arm: { status: 200 } });
     expect(await h.executions(raised.id)).toBe(1);
     expect(h.sandbox.stats().arm.byPrincipal[h.privilegedAgent.uamiPrincipalId]?.['resources.action']).toBe(before + 1);
     const approved = (await h.audit.list({ requestId: raised.id, eventType: 'operation.transition', outcome: 'approved' })).entries[0];
