@@ -148,8 +148,26 @@ describe('consent', { timeout: 60_000 }, () => {
     const approved = (await h.audit.list({ requestId: raised.id, eventType: 'operation.transition', outcome: 'approved' })).entries[0];
     expect(approved).toMatchObject({ approverId: h.user('admin').oid, details: { reason: 'fine, restart it', kind: 'consent' } });
     const shown = await admin.get(res.location!);
-    expect(shown.body).toContain('data-testid="notice"');
+    expect(shown.body).toMatch(/class="notice success"[^>]*data-testid="notice"[^>]*>Approved\. The operation ran once and succeeded/);
     expect(shown.body).toContain('data-state="succeeded"');
+  });
+
+  it('says so in a red banner, not a green one, when the consented operation fails at ARM', async () => {
+    const ok = restartPayments(h);
+    // A revision that does not exist: the identity holds the permission, ARM answers 404.
+    const raised = await h.submit(h.privilegedAgent, { ...ok, path: ok.path.replace(/\/restart$/, '-gone/restart') });
+    expect(raised.state).toBe('pending_consent');
+    const admin = await h.signedIn('admin');
+    const res = await postDecision(admin, h, raised.id, 'approve', 'try it');
+    expect(res.status).toBe(303);
+    const final = await h.agentGet(h.privilegedAgent, raised.id);
+    expect(final).toMatchObject({ state: 'failed', arm: { status: 404 } });
+    const shown = await admin.get(res.location!);
+    const notice = /<p class="notice ([a-z]+)"[^>]*data-testid="notice"[^>]*>([^<]*)</.exec(shown.body);
+    expect(notice?.[1]).toBe('error');
+    expect(notice?.[2]).toContain('failed: ARM answered 404');
+    expect(notice?.[2]).not.toMatch(/succeeded|result is below\.$/);
+    expect(shown.body).toContain('data-state="failed"');
   });
 
   it('does not run a consent whose approval cannot be audited', async () => {

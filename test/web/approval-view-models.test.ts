@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approvalHref, timeLeft } from '../../src/web/pages/approval-view-models.ts';
+import { approvalHref, doneNotice, isDoneKind, timeLeft } from '../../src/web/pages/approval-view-models.ts';
 
 describe('approval view models', () => {
   const now = new Date('2025-06-01T10:00:00.000Z');
@@ -17,5 +17,20 @@ describe('approval view models', () => {
     expect(approvalHref('abc-123')).toBe('/approvals/abc-123');
     expect(approvalHref('javascript:alert(1)')).toBe('/approvals/javascript%3Aalert(1)');
     expect(approvalHref('//evil.example/x')).toBe('/approvals/%2F%2Fevil.example%2Fx');
+  });
+
+  it('makes the banner after an approval match what happened to the operation', () => {
+    expect(doneNotice('executed', { state: 'succeeded', arm: { status: 200 } })).toMatchObject({ level: 'success' });
+    const failed = doneNotice('executed', { state: 'failed', arm: { status: 404 }, error: { code: 'ResourceNotFound', message: 'gone' } });
+    expect(failed.level).toBe('error');
+    expect(failed.text).toContain('failed: ARM answered 404 (ResourceNotFound)');
+    expect(doneNotice('executed', { state: 'failed', error: { code: 'arm_unreachable', message: 'x' } }).text).toContain('it did not reach ARM');
+    expect(doneNotice('executed', { state: 'executing' }).level).toBe('info');
+    expect(doneNotice('executed', { state: 'cancelled' }).level).toBe('warning');
+    expect(doneNotice('recorded', { state: 'pending_consent' }).level).toBe('info');
+    expect(doneNotice('denied', { state: 'denied' }).level).toBe('success');
+    // Only the fixed set comes from the URL.
+    for (const v of ['executed', 'recorded', 'denied']) expect(isDoneKind(v)).toBe(true);
+    for (const v of ['<script>', 'constructor', '__proto__', ['executed'], undefined]) expect(isDoneKind(v)).toBe(false);
   });
 });

@@ -16,7 +16,7 @@ import { currentUser } from '../../signin/access-control.ts';
 import type { BeginSignInOptions } from '../../signin/begin-sign-in.ts';
 import { HttpError } from '../http-error.ts';
 import { renderRequestPage, respondToDecision, type ResponderDeps } from './approval-responses.ts';
-import { DONE_NOTICES, pendingRow } from './approval-view-models.ts';
+import { isDoneKind, pendingRow } from './approval-view-models.ts';
 
 export interface ApprovalPagesDeps {
   approvals: ApprovalsModule;
@@ -72,8 +72,8 @@ export function approvalPages(deps: ApprovalPagesDeps): Router {
     '/:id',
     read,
     page(async (req, res) => {
-      const done = typeof req.query.done === 'string' ? DONE_NOTICES[req.query.done] : undefined;
-      await renderRequestPage(responder, req, res, String(req.params.id), 200, done ? { notice: done } : {});
+      const done = isDoneKind(req.query.done) ? req.query.done : undefined;
+      await renderRequestPage(responder, req, res, String(req.params.id), 200, done ? { done } : {});
     }),
   );
 

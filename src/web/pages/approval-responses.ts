@@ -9,7 +9,7 @@ import type { DecisionResult } from '../../approvals/decision-results.ts';
 import type { BeginSignInOptions } from '../../signin/begin-sign-in.ts';
 import { accessOf } from '../../signin/access-control.ts';
 import { HttpError } from '../http-error.ts';
-import { approvalHref, DONE_NOTICES, requestModel } from './approval-view-models.ts';
+import { approvalHref, doneNotice, isDoneKind, requestModel, type DoneKind } from './approval-view-models.ts';
 
 export interface ResponderDeps {
   approvals: Pick<ApprovalsModule, 'overview'>;
@@ -20,7 +20,8 @@ export interface ResponderDeps {
 export interface PageExtras {
   error?: { code: string; message: string };
   problem?: { code: string; message: string; adminAction?: string | undefined };
-  notice?: string;
+  /** The decision that led here (the redirect's `?done=`): the banner is built from the request's state. */
+  done?: DoneKind;
 }
 
 /** The request page, with whatever the last action left to say. */
@@ -29,7 +30,9 @@ export async function renderRequestPage(deps: ResponderDeps, req: Request, res: 
   if (!overview) throw new HttpError(404, 'not_found', 'no such request');
   const { ability } = accessOf(req);
   const model = requestModel(overview, deps.clock(), { canApprove: ability.can('approve', 'Approval'), canDeny: ability.can('deny', 'Approval') });
-  res.status(status).set('Cache-Control', 'no-store').render('approvals/request.njk', { r: model, ...extras });
+  const { done, ...rest } = extras;
+  const notice = done ? doneNotice(done, overview.request) : undefined;
+  res.status(status).set('Cache-Control', 'no-store').render('approvals/request.njk', { r: model, ...rest, ...(notice ? { notice } : {}) });
 }
 
 /** Entra problems the approver or the tenant must fix are 403; Entra being unreachable or failing is 502. */
@@ -42,7 +45,7 @@ export async function respondToDecision(deps: ResponderDeps, req: Request, res: 
     case 'recorded':
     case 'executed':
     case 'denied':
-      if (!(result.kind in DONE_NOTICES)) throw new Error(`no notice for ${result.kind}`);
+      if (!isDoneKind(result.kind)) throw new Error(`no notice for ${String(result.kind)}`);
       return res.redirect(303, `${approvalHref(result.request.id)}?done=${result.kind}`);
     case 'obo_problem':
       return renderRequestPage(deps, req, res, result.request.id, problemStatus(result.code), {

@@ -148,9 +148,37 @@ export function requestModel(o: RequestOverview, now: Date, x: { canApprove: boo
 
 export type RequestModel = ReturnType<typeof requestModel>;
 
-/** Notices after a redirect (`?done=`): a fixed set, so nothing from the URL is echoed. */
-export const DONE_NOTICES: Record<string, string> = {
-  recorded: 'Your approval is recorded. The request waits for more administrators to approve it.',
-  executed: 'Approved. The operation was run once; its result is below.',
-  denied: 'Denied. The agent sees your reason.',
-};
+/** What a decision did, named by the redirect after it (`?done=`): a fixed set, so nothing from the URL is echoed. */
+export const DONE_KINDS = ['recorded', 'executed', 'denied'] as const;
+export type DoneKind = (typeof DONE_KINDS)[number];
+
+export const isDoneKind = (v: unknown): v is DoneKind => typeof v === 'string' && (DONE_KINDS as readonly string[]).includes(v);
+
+export interface Notice {
+  /** The banner's kind (CSS `notice success|error|warning|info`). */
+  level: 'success' | 'error' | 'warning' | 'info';
+  text: string;
+}
+
+/**
+ * The banner after a decision, from what the request is now, not from what was pressed: an
+ * approval whose operation failed must not read as a success.
+ */
+export function doneNotice(kind: DoneKind, request: Pick<OperationRequest, 'state' | 'arm' | 'error'>): Notice {
+  if (kind === 'recorded') return { level: 'info', text: 'Your approval is recorded. The request waits for more administrators to approve it.' };
+  if (kind === 'denied') return { level: 'success', text: 'Denied. The agent sees your reason.' };
+  switch (request.state) {
+    case 'succeeded':
+      return { level: 'success', text: 'Approved. The operation ran once and succeeded; its result is below.' };
+    case 'failed': {
+      const arm = request.arm ? `ARM answered ${request.arm.status}` : 'it did not reach ARM';
+      const code = request.error?.code ? ` (${request.error.code})` : '';
+      return { level: 'error', text: `Approved, but the operation failed: ${arm}${code}. It ran at most once and is not retried; the details are below.` };
+    }
+    case 'executing':
+    case 'approved':
+      return { level: 'info', text: 'Approved. The operation was sent once and is still running; reload this page to see its result.' };
+    default:
+      return { level: 'warning', text: `Approved. The request is now: ${STATE_LABELS[request.state] ?? request.state}.` };
+  }
+}
