@@ -21,6 +21,7 @@ import { loadRequest, type ConsentDeps, type ElevationDeps } from './approval-de
 import { createApprovalStore } from './approval-store.ts';
 import { approvalKindOf, type ApprovalKind, type RecordedApproval } from './approval-types.ts';
 import { approveConsent } from './consent-approval.ts';
+import { previewApproval, type ApprovalPreview } from './approval-preview.ts';
 import { refused, type DecisionResult } from './decision-results.ts';
 import { denyRequest } from './deny-request.ts';
 import { beginElevationApproval, completeElevationApproval, type ElevationSignIn } from './elevation-approval.ts';
@@ -127,6 +128,9 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
         historyTruncated: page.nextBefore !== null,
       };
     },
+
+    /** Whether this person's approval would be refused (four-eyes, already approved, role, tenant): the page says so instead of offering the form. */
+    previewApproval: (o: Pick<RequestOverview, 'request' | 'approvals'>, user: SessionUser): ApprovalPreview => previewApproval(common, o.request, o.approvals, user),
 
     /** Approve pressed: a consent runs now; an elevation answers with the fresh sign-in to start. */
     async approve(requestId: string, user: SessionUser, reason: unknown): Promise<DecisionResult> {

@@ -15,7 +15,7 @@ import type { ApprovalsModule } from '../../approvals/approvals-module.ts';
 import { currentUser } from '../../signin/access-control.ts';
 import type { BeginSignInOptions } from '../../signin/begin-sign-in.ts';
 import { HttpError } from '../http-error.ts';
-import { renderRequestPage, respondToDecision, type ResponderDeps } from './approval-responses.ts';
+import { renderRequestPage, respondToDecision, storedOutcome, type ResponderDeps } from './approval-responses.ts';
 import { isDoneKind, pendingRow } from './approval-view-models.ts';
 
 export interface ApprovalPagesDeps {
@@ -72,8 +72,12 @@ export function approvalPages(deps: ApprovalPagesDeps): Router {
     '/:id',
     read,
     page(async (req, res) => {
+      const id = String(req.params.id);
+      // After a fresh sign-in's callback: its answer, as it was given (status included).
+      const stored = storedOutcome(req, id, req.query.outcome);
+      if (stored) return renderRequestPage(responder, req, res, id, stored.status, stored.extras);
       const done = isDoneKind(req.query.done) ? req.query.done : undefined;
-      await renderRequestPage(responder, req, res, String(req.params.id), 200, done ? { done } : {});
+      await renderRequestPage(responder, req, res, id, 200, done ? { done } : {});
     }),
   );
 

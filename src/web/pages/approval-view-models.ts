@@ -42,6 +42,17 @@ const oneLine = (text: string | undefined, max: number) => {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
+/** States in which the operation was sent to ARM. */
+const RAN_STATES = new Set<OperationRequest['state']>(['executing', 'succeeded']);
+const WAITING_STATES = new Set<OperationRequest['state']>(['pending_consent', 'pending_elevation', 'approved']);
+
+/** The operation's heading: what ran, once ARM has it; what will run while it waits; otherwise what was asked. */
+export function operationHeading(r: Pick<OperationRequest, 'state' | 'arm'>): string {
+  if (RAN_STATES.has(r.state) || r.arm !== undefined) return 'What ran';
+  if (WAITING_STATES.has(r.state)) return 'What will run';
+  return 'What was asked for (it did not run)';
+}
+
 export interface PendingRow {
   id: string;
   href: string;
@@ -133,6 +144,7 @@ export function requestModel(o: RequestOverview, now: Date, x: { canApprove: boo
     expiresAt: r.expiresAt,
     timeLeft: timeLeft(r.expiresAt, now),
     stateReason: r.stateReason,
+    operationHeading: operationHeading(r),
     actingIdentity: r.actingIdentity,
     arm: r.arm ? { status: r.arm.status, correlationId: r.arm.correlationId, armRequestId: r.arm.armRequestId, asyncStatus: r.arm.asyncStatus } : undefined,
     error: r.error,
