@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
 import { authorizeAs } from '../signin/support/sign-in-steps.ts';
 import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
-import { csrfOf, postDecision, requestPage, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
+import { afterCallback, csrfOf, postDecision, requestPage, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
 
 let h: ApprovalHarness;
 
@@ -66,7 +66,7 @@ describe('who may see and decide', { timeout: 60_000 }, () => {
     for (const key of ['personal', 'guest']) {
       const client = new BrowserLikeClient();
       const { callbackUrl } = await authorizeAs(client, `${h.url}/auth/signin?returnTo=%2Fapprovals`, h.user(key).oid);
-      const refused = await client.get(callbackUrl);
+      const refused = await afterCallback(client, await client.get(callbackUrl));
       expect(refused.status).toBe(403);
       expect(refused.body).toMatch(key === 'personal' ? /personal Microsoft account/i : /guest/i);
       expect((await client.get(`${h.url}/approvals`)).status).toBe(303);
