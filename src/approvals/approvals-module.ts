@@ -26,6 +26,7 @@ import { refused, type DecisionResult } from './decision-results.ts';
 import { denyRequest } from './deny-request.ts';
 import { beginElevationApproval, completeElevationApproval, type ElevationSignIn } from './elevation-approval.ts';
 import { createPendingRequests } from './pending-requests.ts';
+import { createRequestHistory, type HistoryQuery } from './request-history.ts';
 
 export interface ApprovalsModuleDeps {
   db: Database;
@@ -74,6 +75,7 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
   const clock = deps.clock ?? (() => new Date());
   const approvals = createApprovalStore(deps.db);
   const pending = createPendingRequests(deps.db, deps.operations.store);
+  const history = createRequestHistory(deps.db, deps.operations.store);
   const common = {
     requests: deps.operations.store,
     lifecycle: deps.operations.lifecycle,
@@ -110,6 +112,14 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
       const agents = new Map<string, Agent | undefined>();
       for (const r of requests) if (!agents.has(r.agentId)) agents.set(r.agentId, await deps.agents.get(r.agentId));
       return requests.map((request) => ({ request, agent: agents.get(request.agentId) }));
+    },
+
+    /** Every request, or those this viewer decided, filtered and keyset paged, with their agents. */
+    async history(query: HistoryQuery, viewer: Pick<SessionUser, 'oid'>) {
+      const page = await history.page(query, viewer.oid);
+      const agents = new Map<string, Agent | undefined>();
+      for (const r of page.requests) if (!agents.has(r.agentId)) agents.set(r.agentId, await deps.agents.get(r.agentId));
+      return { items: page.requests.map((request) => ({ request, agent: agents.get(request.agentId) })), nextCursor: page.nextCursor };
     },
 
     async overview(requestId: string): Promise<RequestOverview | undefined> {

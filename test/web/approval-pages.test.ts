@@ -79,7 +79,7 @@ describe('who may see and decide', { timeout: 60_000 }, () => {
     const reader = await h.signedIn('reader');
     const list = await reader.get(`${h.url}/approvals`);
     expect(list.status).toBe(200);
-    const ids = [...list.body.matchAll(/data-request-id="([^"]+)"/g)].map((m) => m[1]);
+    const ids = [...list.body.matchAll(/data-request-id="([^"]+)"/g)].map((m) => m[1]!);
     expect(ids.indexOf(second.id)).toBeGreaterThanOrEqual(0);
     expect(ids.indexOf(second.id)).toBeLessThan(ids.indexOf(first.id));
     const count = Number(/data-testid="pending-count"[^>]*>(\d+)</.exec(list.body)?.[1]);
@@ -225,3 +225,73 @@ describe('deny', { timeout: 60_000 }, () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('history: all requests and my decisions', { timeout: 60_000 }, () => {
+  const ids = (body: string) => [...body.matchAll(/data-testid="history-row" data-request-id="([^"]+)"/g)].map((m) => m[1]!);
+
+  it('lists an administrator’s own approvals and denials under “my decisions”, filtered, and every request under “all”', async () => {
+    const approved = await h.submit(h.privilegedAgent, restartPayments(h));
+    const denied = await h.submit(h.readerAgent, restartCheckout(h));
+    const untouched = await h.submit(h.readerAgent, restartCheckout(h));
+    const admin = await h.signedIn('admin');
+    expect((await postDecision(admin, h, approved.id, 'approve', 'fine')).status).toBe(303);
+    expect((await postDecision(admin, h, denied.id, 'deny', 'no')).status).toBe(303);
+    const admin2 = await h.signedIn('admin2');
+    const deniedByOther = await h.submit(h.readerAgent, restartCheckout(h));
+    expect((await postDecision(admin2, h, deniedByOther.id, 'deny', 'not mine')).status).toBe(303);
+
+    const mine = ids((await admin.get(`${h.url}/approvals?view=mine&limit=200`)).body);
+    expect(mine).toEqual(expect.arrayContaining([approved.id, denied.id]));
+    expect(mine).not.toContain(untouched.id);
+    expect(mine).not.toContain(deniedByOther.id);
+    expect(ids((await admin.get(`${h.url}/approvals?view=mine&state=denied&limit=200`)).body)).toContain(denied.id);
+    expect(ids((await admin.get(`${h.url}/approvals?view=mine&state=denied&limit=200`)).body)).not.toContain(approved.id);
+    expect(ids((await admin.get(`${h.url}/approvals?view=mine&kind=consent&agent=${h.privilegedAgent.id}&limit=200`)).body)).toEqual(expect.arrayContaining([approved.id]));
+
+    const everything = (await admin.get(`${h.url}/approvals?view=all&limit=200`)).body;
+    expect(ids(everything)).toEqual(expect.arrayContaining([approved.id, denied.id, untouched.id, deniedByOther.id]));
+    // Paged: one at a time, following the Older link, gives the same list.
+    const paged: string[] = [];
+    let next: string | undefined = `${h.url}/approvals?view=all&limit=1`;
+    while (next && paged.length < 500) {
+      const page = await admin.get(next);
+      paged.push(...ids(page.body));
+      const link = /href="([^"]+)" data-testid="next-page"/.exec(page.body)?.[1];
+      next = link ? `${h.url}${link.replace(/&amp;/g, '&')}` : undefined;
+    }
+    expect(paged).toEqual(ids(everything));
+  });
+
+  it('shows a Standard User and an Auditor the list only: no decisions of their own, no forms, nobody else’s “mine”', async () => {
+    const raised = await h.submit(h.readerAgent, restartCheckout(h));
+    for (const key of ['standard', 'auditor']) {
+      const client = await h.signedIn(key);
+      const all = await client.get(`${h.url}/approvals?view=all&limit=200`);
+      expect(all.status).toBe(200);
+      expect(ids(all.body)).toContain(raised.id);
+      expect(all.body).not.toContain('approve-form');
+      expect(all.body).not.toContain('deny-form');
+      const mine = await client.get(`${h.url}/approvals?view=mine`);
+      expect(mine.status).toBe(200);
+      expect(ids(mine.body)).toEqual([]);
+      expect(mine.body).toContain('data-testid="history-empty"');
+      // Whose decisions are listed comes from the session, never from the URL.
+      const spoofed = await client.get(`${h.url}/approvals?view=mine&approver=${h.user('admin').oid}`);
+      expect(spoofed.status).toBe(400);
+      expect(ids(spoofed.body)).toEqual([]);
+    }
+    const anonymous = new BrowserLikeClient();
+    const res = await anonymous.get(`${h.url}/approvals?view=all`);
+    expect(res.status).toBe(303);
+    expect(res.location).toContain('/auth/signin');
+  });
+
+  it('answers a bad filter with 400 and the reason, echoing nothing as markup', async () => {
+    const admin = await h.signedIn('admin');
+    const res = await admin.get(`${h.url}/approvals?view=all&state=%3Cscript%3E`);
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('data-testid="history-error"');
+    expect(res.body).not.toContain('<script>');
+  });
+});
+

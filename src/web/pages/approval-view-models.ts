@@ -83,6 +83,27 @@ export function pendingRow(request: OperationRequest, agent: Agent | undefined, 
   };
 }
 
+/** One row of the approvers' history (all requests, or my decisions). */
+export function historyListRow(request: OperationRequest, agent: Agent | undefined) {
+  const raised = request.decision.outcome;
+  return {
+    id: request.id,
+    href: approvalHref(request.id),
+    createdAt: request.createdAt,
+    agentName: agent?.name ?? `unknown agent ${request.agentId}`,
+    agentId: request.agentId,
+    kind: raised === 'pending_elevation' ? 'Elevation' : raised === 'pending_consent' ? 'Consent' : 'Direct',
+    method: request.operation.method,
+    path: request.operation.path,
+    action: request.decision.action,
+    state: request.state,
+    stateLabel: STATE_LABELS[request.state] ?? request.state,
+    updatedAt: request.updatedAt,
+  };
+}
+
+export type HistoryListRow = ReturnType<typeof historyListRow>;
+
 export interface HistoryRow {
   seq: number;
   ts: string;
