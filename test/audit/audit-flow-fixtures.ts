@@ -1,9 +1,9 @@
 /**
  * Requests as the operations API and the approval flow record them, appended through the real
  * audit log: an elevation executed on behalf of an approver (OBO, token discarded afterwards),
- * a direct execution with the managed identity, a consented write as recorded before migration
- * 011 (the UAMI's principal id as the acting identity) and as since, a denied, an expired and a
- * forbidden request, and an entry full of hostile agent text.
+ * a direct execution with the managed identity, a denied, an expired and a forbidden request,
+ * and an entry full of hostile agent text; and (appendConsentFlows) consented writes as recorded
+ * before migration 011 (the UAMI's principal id as the acting identity) and as since.
  */
 import type { Agent } from '../../src/agents/agent-types.ts';
 import { decidedEntry, tokenDiscardedEntry, userActor } from '../../src/approvals/approval-audit.ts';
@@ -87,19 +87,6 @@ export async function appendRequestFlows(audit: Pick<AuditLog, 'append'>, approv
   await audit.append({ ...mi, actor: system, eventType: 'arm.request', outcome: 'sent', actingIdentity: MI, details: { correlationId: 'mi-corr-1' } });
   await audit.append({ ...mi, actor: system, eventType: 'operation.transition', outcome: 'succeeded', actingIdentity: MI, details: { from: 'executing', to: 'succeeded', event: 'succeed' } });
 
-  // Consented writes, run with the agent's managed identity after an administrator approved:
-  // recorded before 011 with the UAMI's principal id, and since with `agent:<id>`.
-  for (const [id, acting] of [
-    [LEGACY_CONSENT_REQUEST, MI_PRINCIPAL],
-    [CONSENT_REQUEST, managedIdentityOf({ id: AGENT_ID })],
-  ] as const) {
-    const consent = request(id, RESTART, 'pending_consent');
-    await audit.append(transitionEntry(consent, { from: 'pending_consent', to: 'approved', event: 'approve' }, approverActor, {}));
-    await audit.append(transitionEntry(consent, { from: 'approved', to: 'executing', event: 'start' }, approverActor, { actingIdentity: acting }));
-    await audit.append(armRequestEntry(consent, approverActor, acting, `corr-${id}`));
-    await audit.append(transitionEntry(consent, { from: 'executing', to: 'succeeded', event: 'succeed' }, approverActor, { actingIdentity: acting }));
-  }
-
   // Denied, expired, forbidden.
   await audit.append({ ...base, requestId: 'req-denied-3', action: DEALLOCATE, actor: agent, eventType: 'operation.requested', outcome: 'pending_elevation', details: {} });
   await audit.append({ ...base, requestId: 'req-denied-3', action: DEALLOCATE, actor: approverUser, approverId: approver.oid, eventType: 'operation.transition', outcome: 'denied', details: { from: 'pending_elevation', to: 'denied', event: 'deny' } });
@@ -109,4 +96,21 @@ export async function appendRequestFlows(audit: Pick<AuditLog, 'append'>, approv
 
   // Agent text is hostile: it must come out escaped everywhere.
   await audit.append({ ...base, requestId: 'req-hostile-5', action: HOSTILE, actor: { kind: 'agent', id: AGENT_ID, name: HOSTILE }, eventType: 'operation.requested', outcome: 'pending_elevation', details: { justification: HOSTILE } });
+}
+
+/**
+ * Consented writes, run with the agent's managed identity after an administrator approved:
+ * recorded before 011 with the UAMI's principal id, and since with `agent:<id>`.
+ */
+export async function appendConsentFlows(audit: Pick<AuditLog, 'append'>, approver: Approver = APPROVER): Promise<void> {
+  for (const [id, acting] of [
+    [LEGACY_CONSENT_REQUEST, MI_PRINCIPAL],
+    [CONSENT_REQUEST, managedIdentityOf({ id: AGENT_ID })],
+  ] as const) {
+    const consent = request(id, RESTART, 'pending_consent');
+    await audit.append(transitionEntry(consent, { from: 'pending_consent', to: 'approved', event: 'approve' }, userActor(approver), {}));
+    await audit.append(transitionEntry(consent, { from: 'approved', to: 'executing', event: 'start' }, userActor(approver), { actingIdentity: acting }));
+    await audit.append(armRequestEntry(consent, userActor(approver), acting, `corr-${id}`));
+    await audit.append(transitionEntry(consent, { from: 'executing', to: 'succeeded', event: 'succeed' }, userActor(approver), { actingIdentity: acting }));
+  }
 }

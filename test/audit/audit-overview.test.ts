@@ -5,7 +5,7 @@ import { createOverviewSource } from '../../src/audit/audit-overview-source.ts';
 import { createAuditLog } from '../../src/audit/audit-log.ts';
 import { describeEntry } from '../../src/audit/audit-timeline.ts';
 import { openStore } from '../../src/store/migrations.ts';
-import { appendRequestFlows, APPROVER, CORRELATION, LEGACY_CONSENT_REQUEST, MI, MI_PRINCIPAL } from './audit-flow-fixtures.ts';
+import { appendConsentFlows, appendRequestFlows, APPROVER, CORRELATION, LEGACY_CONSENT_REQUEST, MI, MI_PRINCIPAL } from './audit-flow-fixtures.ts';
 
 const row = (day: string, eventType: string, outcome: string | null, count: number, extra: Partial<OverviewRow> = {}): OverviewRow => ({
   day,
@@ -68,6 +68,7 @@ describe('overview aggregation (rows in, series out)', () => {
     const db = await openStore({ dbPath: ':memory:' });
     const audit = createAuditLog(db, { clock: () => new Date('2026-03-10T08:00:00.000Z') });
     await appendRequestFlows(audit);
+    await appendConsentFlows(audit);
     const source = createOverviewSource(db, { clock: () => new Date('2026-03-12T00:00:00.000Z') });
     const o = await source.overview(30);
     expect(o.to).toBe('2026-03-12');
@@ -120,6 +121,7 @@ describe('timeline descriptions', () => {
     const db = await openStore({ dbPath: ':memory:' });
     const audit = createAuditLog(db);
     await appendRequestFlows(audit);
+    await appendConsentFlows(audit);
     const items = (await audit.list({ requestId: 'req-obo-0001' }, { limit: 100 })).entries.reverse().map(describeEntry);
     expect(items.map((i) => i.stage)).toEqual(['raised', 'approved', 'approved', 'executing', 'arm-request', 'arm-response', 'token-discarded', 'executed']);
     expect(items[3]!.identity).toEqual({ id: APPROVER.oid, kind: 'OBO' });
