@@ -149,6 +149,11 @@ describe('consent', { timeout: 60_000 }, () => {
     expect(approved).toMatchObject({ approverId: h.user('admin').oid, details: { reason: 'fine, restart it', kind: 'consent' } });
     const shown = await admin.get(res.location!);
     expect(shown.body).toMatch(/class="notice success"[^>]*data-testid="notice"[^>]*>Approved\. The operation ran once and succeeded/);
+    expect(shown.body).toContain('data-testid="operation-heading">What ran<');
+    expect(page.body).toContain('data-testid="operation-heading">What will run<');
+    // Approve is the primary action, Deny the secondary one.
+    expect(page.body).toMatch(/<button type="submit" class="button primary" data-testid="approve-button">/);
+    expect(page.body).toMatch(/<button type="submit" class="button secondary" data-testid="deny-button">/);
     expect(shown.body).toContain('data-state="succeeded"');
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approvalHref, doneNotice, isDoneKind, timeLeft } from '../../src/web/pages/approval-view-models.ts';
+import { approvalHref, doneNotice, isDoneKind, operationHeading, timeLeft } from '../../src/web/pages/approval-view-models.ts';
 
 describe('approval view models', () => {
   const now = new Date('2025-06-01T10:00:00.000Z');
@@ -32,5 +32,15 @@ describe('approval view models', () => {
     // Only the fixed set comes from the URL.
     for (const v of ['executed', 'recorded', 'denied']) expect(isDoneKind(v)).toBe(true);
     for (const v of ['<script>', 'constructor', '__proto__', ['executed'], undefined]) expect(isDoneKind(v)).toBe(false);
+  });
+
+  it('says "What ran" once the operation went to ARM, "What will run" while it waits', () => {
+    expect(operationHeading({ state: 'pending_consent' })).toBe('What will run');
+    expect(operationHeading({ state: 'approved' })).toBe('What will run');
+    expect(operationHeading({ state: 'executing' })).toBe('What ran');
+    expect(operationHeading({ state: 'succeeded', arm: { status: 200 } })).toBe('What ran');
+    expect(operationHeading({ state: 'failed', arm: { status: 404 } })).toBe('What ran');
+    expect(operationHeading({ state: 'failed' })).toBe('What was asked for (it did not run)');
+    expect(operationHeading({ state: 'denied' })).toBe('What was asked for (it did not run)');
   });
 });
