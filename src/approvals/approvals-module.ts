@@ -23,10 +23,12 @@ import { createRequesterStore } from '../directory/requester-store.ts';
 import { approversRequired, extraApproverFor } from './review-request.ts';
 import { approvalKindOf, type ApprovalKind, type ExtraApprover, type RecordedApproval } from './approval-types.ts';
 import { approveConsent } from './consent-approval.ts';
+import { previewApproval, type ApprovalPreview } from './approval-preview.ts';
 import { refused, type DecisionResult } from './decision-results.ts';
 import { denyRequest } from './deny-request.ts';
 import { beginElevationApproval, completeElevationApproval, type ElevationSignIn } from './elevation-approval.ts';
 import { createPendingRequests } from './pending-requests.ts';
+import { createRequestHistory, type HistoryQuery } from './request-history.ts';
 
 export interface ApprovalsModuleDeps {
   db: Database;
@@ -80,6 +82,7 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
   const approvals = createApprovalStore(deps.db);
   const requesters = createRequesterStore(deps.db);
   const pending = createPendingRequests(deps.db, deps.operations.store);
+  const history = createRequestHistory(deps.db, deps.operations.store);
   const common = {
     requests: deps.operations.store,
     lifecycle: deps.operations.lifecycle,
@@ -119,6 +122,14 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
       return requests.map((request) => ({ request, agent: agents.get(request.agentId) }));
     },
 
+    /** Every request, or those this viewer decided, filtered and keyset paged, with their agents. */
+    async history(query: HistoryQuery, viewer: Pick<SessionUser, 'oid'>) {
+      const page = await history.page(query, viewer.oid);
+      const agents = new Map<string, Agent | undefined>();
+      for (const r of page.requests) if (!agents.has(r.agentId)) agents.set(r.agentId, await deps.agents.get(r.agentId));
+      return { items: page.requests.map((request) => ({ request, agent: agents.get(request.agentId) })), nextCursor: page.nextCursor };
+    },
+
     async overview(requestId: string): Promise<RequestOverview | undefined> {
       const request = await loadRequest(common, requestId);
       if (!request) return undefined;
@@ -139,6 +150,9 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
         historyTruncated: page.nextBefore !== null,
       };
     },
+
+    /** Whether this person's approval would be refused (four-eyes, already approved, role, tenant): the page says so instead of offering the form. */
+    previewApproval: (o: Pick<RequestOverview, 'request' | 'approvals'>, user: SessionUser): ApprovalPreview => previewApproval(common, o.request, o.approvals, user),
 
     /** Approve pressed: a consent runs now; an elevation answers with the fresh sign-in to start. */
     async approve(requestId: string, user: SessionUser, reason: unknown): Promise<DecisionResult> {

@@ -3,6 +3,7 @@
  * releases the write, which runs with the agent's own managed identity. The approve transition
  * is audited by the lifecycle before the operation is sent; if that audit fails, nothing runs.
  */
+import { managedIdentityOf } from '../operations/operation-audit.ts';
 import type { SessionUser } from '../sessions/session-data.ts';
 import { recordedEntry, userActor } from './approval-audit.ts';
 import { auditUnavailable, deciderOf, isAuditFailure, loadRequest, refuseDecision, type ConsentDeps, reviewStateOf } from './approval-deps.ts';
@@ -47,7 +48,8 @@ export async function approveConsent(deps: ConsentDeps, requestId: string, user:
         return approved.code === 'not_found' ? refused(404, 'not_found', 'no such request') : refused(409, 'changed_concurrently', approved.message, approved.request);
       }
       await deps.approvals.recordApproval({ requestId, approver, kind: 'consent', reason, at });
-      const executed = await deps.executor.executeRequest(request.id, deps.agentCredential(agent), agent.uamiPrincipalId, {
+      // Runs with the agent's own managed identity: recorded as `agent:<id>`, never as OBO.
+      const executed = await deps.executor.executeRequest(request.id, deps.agentCredential(agent), managedIdentityOf(agent), {
         actor: userActor(approver),
         waitMs: deps.executionWaitMs,
       });

@@ -4,6 +4,7 @@
  * not every entry of the month. Cached briefly: the overview is a glance, not a live feed.
  */
 import type { Queryable } from '../store/database.ts';
+import { ACTOR_RELATION_SQL, type ActorRelation } from './acting-identity.ts';
 import { buildOverview, type Overview, type OverviewRow } from './audit-overview.ts';
 
 interface GroupRow {
@@ -11,6 +12,8 @@ interface GroupRow {
   event_type: string;
   outcome: string | null;
   acting_identity: string | null;
+  actor_relation: ActorRelation;
+  agent_id: string | null;
   action: string | null;
   n: number;
 }
@@ -18,7 +21,7 @@ interface GroupRow {
 /** Forbidden submissions collapsed by the refusal recorder count with their repeats. */
 const OVERVIEW_SQL = `SELECT substr(ts, 1, 10) AS day,
     CASE WHEN event_type = 'refusal.repeated' THEN json_extract(details, '$.repeatedEventType') ELSE event_type END AS event_type,
-    outcome, acting_identity, action,
+    outcome, acting_identity, ${ACTOR_RELATION_SQL} AS actor_relation, agent_id, action,
     sum(CASE WHEN event_type = 'refusal.repeated' THEN json_extract(details, '$.count') ELSE 1 END) AS n
   FROM audit_log
   WHERE ts >= ? AND ts < ?
@@ -26,11 +29,11 @@ const OVERVIEW_SQL = `SELECT substr(ts, 1, 10) AS day,
       OR (event_type = 'operation.transition' AND outcome IN ('executing', 'denied', 'expired'))
       OR (event_type = 'operation.requested' AND outcome = 'pending_elevation')
       OR (event_type = 'refusal.repeated' AND json_extract(details, '$.repeatedEventType') = 'operation.forbidden'))
-  GROUP BY 1, 2, outcome, acting_identity, action`;
+  GROUP BY 1, 2, outcome, acting_identity, 5, agent_id, action`;
 
 export async function loadOverviewRows(db: Pick<Queryable, 'all'>, fromDay: string, toDayExclusive: string): Promise<OverviewRow[]> {
   const rows = await db.all<GroupRow>(OVERVIEW_SQL, [`${fromDay}T00:00:00.000Z`, `${toDayExclusive}T00:00:00.000Z`]);
-  return rows.map((r) => ({ day: r.day, eventType: r.event_type, outcome: r.outcome, actingIdentity: r.acting_identity, action: r.action, count: r.n }));
+  return rows.map((r) => ({ day: r.day, eventType: r.event_type, outcome: r.outcome, actingIdentity: r.acting_identity, actor: r.actor_relation, agentId: r.agent_id, action: r.action, count: r.n }));
 }
 
 export interface OverviewSource {

@@ -1,9 +1,10 @@
+import { actingIdentityOf, type ActorRelation } from './acting-identity.ts';
+
 /**
  * The auditor's overview, as pure functions: grouped rows in, per-day series and top actions
  * out. What counts as what:
  * - executed with managed identity / with OBO: a request entering `executing`, by whose
- *   permissions it ran (`agent:<id>` is the agent's managed identity; any other acting identity
- *   is an approver whose on-behalf-of token was used);
+ *   permissions it ran, as acting-identity.ts reads it (old entries' UAMI principal ids included);
  * - denied, expired: a request transition to that state;
  * - forbidden: a submission a guardrail or the run mode refused outright;
  * - elevated actions: requests that needed an elevation (`pending_elevation`), by action.
@@ -27,6 +28,9 @@ export interface OverviewRow {
   eventType: string;
   outcome: string | null;
   actingIdentity: string | null;
+  /** Who the entries' actor was, relative to the acting identity (acting-identity.ts). */
+  actor: ActorRelation;
+  agentId: string | null;
   action: string | null;
   count: number;
 }
@@ -50,14 +54,12 @@ export interface Overview {
   topActions: ActionCount[];
 }
 
-export const MANAGED_IDENTITY_PREFIX = 'agent:';
-
-export function categoryOf(row: Pick<OverviewRow, 'eventType' | 'outcome' | 'actingIdentity'>): OutcomeCategory | undefined {
+export function categoryOf(row: Pick<OverviewRow, 'eventType' | 'outcome' | 'actingIdentity' | 'actor' | 'agentId'>): OutcomeCategory | undefined {
   if (row.eventType === 'operation.forbidden') return 'forbidden';
   if (row.eventType !== 'operation.transition') return undefined;
   switch (row.outcome) {
     case 'executing':
-      return row.actingIdentity === null || row.actingIdentity.startsWith(MANAGED_IDENTITY_PREFIX) ? 'executed-mi' : 'executed-obo';
+      return actingIdentityOf(row)?.kind === 'obo' ? 'executed-obo' : 'executed-mi';
     case 'denied':
       return 'denied';
     case 'expired':

@@ -4,6 +4,7 @@
  * a bound parameter; column names come from fixed tables, never from input.
  */
 import type { Queryable, SqlValue } from '../store/database.ts';
+import { EXECUTION_EVENT_TYPES, GOVERNANCE_IDENTITY, MANAGED_IDENTITY_PREFIX } from './acting-identity.ts';
 import type { AuditRow } from './audit-hash.ts';
 import { ROW_COLUMNS, rowToEntry } from './audit-rows.ts';
 import { decodeCursor, encodeCursor, AuditCursorError, type AuditOrder } from './audit-cursor.ts';
@@ -77,6 +78,16 @@ async function whereFor(search: AuditSearch, time: TimeBounds): Promise<Where> {
     const value = search[field];
     if (value === undefined) continue;
     exact = true;
+    if (field === 'actingIdentity' && value.startsWith(MANAGED_IDENTITY_PREFIX)) {
+      // The recorded value, or an entry from before 011 that recorded the agent's UAMI principal
+      // id: acting-identity.ts's reading of it, in SQL (both halves use an index).
+      terms.push(
+        `(acting_identity = ? OR (agent_id = ? AND event_type IN (${EXECUTION_EVENT_TYPES.map(() => '?').join(', ')}) AND acting_identity IS NOT NULL` +
+          ` AND acting_identity <> '' AND substr(acting_identity, 1, ?) <> ? AND acting_identity <> ? AND (actor_kind = 'agent' OR (actor_kind = 'user' AND acting_identity <> actor_id))))`,
+      );
+      params.push(value, value.slice(MANAGED_IDENTITY_PREFIX.length), ...EXECUTION_EVENT_TYPES, MANAGED_IDENTITY_PREFIX.length, MANAGED_IDENTITY_PREFIX, GOVERNANCE_IDENTITY);
+      continue;
+    }
     terms.push(`${column} = ?`);
     params.push(value);
   }

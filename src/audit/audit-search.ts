@@ -3,6 +3,7 @@
  * one parser for untrusted query strings and one pure matcher that states the semantics the SQL
  * in audit-query.ts must reproduce.
  */
+import { actingIdentityOfEntry } from './acting-identity.ts';
 import type { AuditEntry } from './audit-types.ts';
 
 export interface AuditSearch {
@@ -11,7 +12,11 @@ export interface AuditSearch {
   /** Exclusive upper bound on `ts`, normalised like `from`. */
   to?: string;
   agentId?: string;
-  /** Whose permissions were used: the managed identity, or the approver whose OBO token was used. */
+  /**
+   * Whose permissions were used: `agent:<id>` (the managed identity), or the approver whose OBO
+   * token was used. Matches the recorded value, or the identity as acting-identity.ts reads it
+   * (so `agent:<id>` also finds entries written before 011 recorded the UAMI's principal id).
+   */
   actingIdentity?: string;
   approverId?: string;
   action?: string;
@@ -93,7 +98,9 @@ export function matchesSearch(entry: AuditEntry, search: AuditSearch): boolean {
   if (search.to !== undefined && entry.ts >= search.to) return false;
   for (const [field] of EXACT_SEARCH_FIELDS) {
     const wanted = search[field];
-    if (wanted !== undefined && entry[field] !== wanted) return false;
+    if (wanted === undefined || entry[field] === wanted) continue;
+    if (field === 'actingIdentity' && actingIdentityOfEntry(entry)?.id === wanted) continue;
+    return false;
   }
   return search.scopePrefix === undefined || scopeWithin(entry.scope, search.scopePrefix);
 }

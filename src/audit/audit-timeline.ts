@@ -4,7 +4,7 @@
  * in, a description out; the page prints every detail field as well, so nothing is hidden by a
  * field this does not know.
  */
-import { MANAGED_IDENTITY_PREFIX } from './audit-overview.ts';
+import { ACTING_KIND_LABELS, actingIdentityOfEntry } from './acting-identity.ts';
 import type { AuditEntry, JsonObject, JsonValue } from './audit-types.ts';
 
 export type TimelineStage =
@@ -26,8 +26,8 @@ export interface TimelineItem {
   stage: TimelineStage;
   /** One line for people. */
   summary: string;
-  /** Whose permissions were used, and how (managed identity or OBO). */
-  identity?: { id: string; kind: 'managed identity' | 'OBO' };
+  /** Whose permissions were used, and how (managed identity or OBO); `recorded` is an old entry's UAMI principal id. */
+  identity?: { id: string; kind: string; recorded?: string };
   /** The approver named by the entry (id, and upn/tid when the entry records them). */
   approver?: { id: string; upn?: string; tid?: string };
   correlationId?: string;
@@ -48,9 +48,10 @@ function firstString(details: JsonObject, paths: string[][]): string | undefined
   return undefined;
 }
 
-function identityOf(id: string | null): TimelineItem['identity'] {
-  if (id === null) return undefined;
-  return { id, kind: id.startsWith(MANAGED_IDENTITY_PREFIX) ? 'managed identity' : 'OBO' };
+function identityOf(e: AuditEntry): TimelineItem['identity'] {
+  const acting = actingIdentityOfEntry(e);
+  if (!acting) return undefined;
+  return { id: acting.id, kind: ACTING_KIND_LABELS[acting.kind], ...(acting.recorded !== undefined ? { recorded: acting.recorded } : {}) };
 }
 
 const TRANSITIONS: Record<string, TimelineStage> = {
@@ -68,7 +69,7 @@ export function describeEntry(e: AuditEntry): TimelineItem {
   const correlationId = firstString(d, [['correlationId'], ['armCorrelationId']]);
   const item: TimelineItem = { stage: 'other', summary: e.eventType };
   if (correlationId) item.correlationId = correlationId;
-  const identity = identityOf(e.actingIdentity);
+  const identity = identityOf(e);
   if (identity) item.identity = identity;
   const approverId = e.approverId ?? firstString(d, [['approver', 'oid']]);
   if (approverId) {

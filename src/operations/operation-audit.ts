@@ -4,6 +4,7 @@
  * the same shape of details. Agent-supplied text goes in as data; the audit log redacts anything
  * token-shaped on its own.
  */
+import { MANAGED_IDENTITY_PREFIX } from '../audit/acting-identity.ts';
 import type { AuditActor, AuditInput, JsonObject, JsonValue } from '../audit/audit-types.ts';
 import type { RequesterIdentity } from '../directory/requester-identity.ts';
 import type { Agent, ArmOperation, OperationDecision, OperationRequest, RequestState } from './operation-types.ts';
@@ -34,6 +35,12 @@ export const OPERATION_AUDIT_EVENTS = {
 
 /** Bodies up to this size are copied into the audit entry; larger ones are bound by the operation hash. */
 const AUDITED_BODY_BYTES = 16 * 1024;
+
+/**
+ * The acting identity recorded when the agent's own managed identity runs an operation (see
+ * audit/acting-identity.ts): the agent, not its UAMI's principal id, which reads like an approver's.
+ */
+export const managedIdentityOf = (agent: Pick<Agent, 'id'>): string => `${MANAGED_IDENTITY_PREFIX}${agent.id}`;
 
 export const agentActor = (agent: Pick<Agent, 'id' | 'name'>): AuditActor => ({ kind: 'agent', id: agent.id, name: agent.name });
 export const SYSTEM_ACTOR: AuditActor = { kind: 'system', id: 'elevate' };

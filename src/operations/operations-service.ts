@@ -9,7 +9,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { decideOperation, UnsupportedOperationError, type DecisionDeps } from './decision-pipeline.ts';
-import { agentActor, decisionEntry, redecidedEntry, refusedEntry, requestedEntry } from './operation-audit.ts';
+import { agentActor, decisionEntry, managedIdentityOf, redecidedEntry, refusedEntry, requestedEntry } from './operation-audit.ts';
 import { armOperationOf, operationHash, submissionHash } from './operation-hash.ts';
 import type { OperationRequestStore } from './operation-request-store.ts';
 import type { Agent, OperationDecision, OperationInput, OperationRequest } from './operation-types.ts';
@@ -141,7 +141,7 @@ export function createOperationsService(deps: OperationsServiceDeps) {
   }
 
   async function runDirectly(agent: Agent, input: OperationInput, request: OperationRequest): Promise<OperationRequest> {
-    const outcome = await deps.executor.executeRequest(request.id, deps.agentCredential(agent), agent.uamiPrincipalId, { actor: agentActor(agent) });
+    const outcome = await deps.executor.executeRequest(request.id, deps.agentCredential(agent), managedIdentityOf(agent), { actor: agentActor(agent) });
     if (!outcome.ok) return outcome.request ?? request;
     if (!outcome.authorizationFailed) return outcome.request;
     // ARM contradicted the cache: drop it, decide once more on fresh assignments, and record
@@ -181,7 +181,7 @@ export function createOperationsService(deps: OperationsServiceDeps) {
           decision,
           createdAt: at,
           updatedAt: at,
-          actingIdentity: `agent:${agent.id}`,
+          actingIdentity: managedIdentityOf(agent),
         };
         if (input.justification !== undefined) request.justification = input.justification;
         if (WAITING_STATES.includes(state)) request.expiresAt = new Date(deps.clock().getTime() + deps.ttlSeconds * 1000).toISOString();

@@ -66,7 +66,8 @@ export async function startService(config: Config, options: StartServiceOptions 
         dataDir: config.sandbox.dataDir,
         ...(config.sandbox.seedFile ? { seedFile: config.sandbox.seedFile } : {}),
         extraCaCertsFile: currentExtraCaFile(),
-        logger: logger.child({ component: 'sandbox' }),
+        // startSandbox names its own component; a child here would print the key twice.
+        logger,
       });
       const started = sandbox;
       cleanup.push(() => started.close());

@@ -57,5 +57,23 @@ declare module 'express-session' {
     pendingSignIns?: Record<string, PendingSignIn>;
     /** Synchronizer CSRF token for forms posted with this session. */
     csrfToken?: string;
+    /**
+     * The last refused sign-in, shown at /auth/refused: the callback redirects there, so a reload
+     * shows the same explanation instead of replaying a used code. No token, no code.
+     */
+    signInRefusal?: StoredSignInRefusal;
   }
+}
+
+export interface StoredSignInRefusal {
+  status: 400 | 403;
+  reason: string;
+  explanation: string;
+  neededRoles: string[];
+  /** The account the tenant signed in (its preferred_username), when it said. */
+  accountName?: string | undefined;
+  /** A protocol failure may be retried; an account refusal needs another account. */
+  canRetry: boolean;
+  /** Where the refused flow was started from (a bound sign-in's page), a local path. */
+  backTo?: string | undefined;
 }

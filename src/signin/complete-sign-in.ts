@@ -47,13 +47,15 @@ export interface CompletedSignIn {
   /** Only when the flow asked for Elevate's API scope; valid for this callback only. */
   apiToken: DelegatedApiToken | undefined;
   returnTo: string;
+  /** Who this browser was signed in as before, when that was another account (the session is now `user`'s). */
+  previousUser?: Pick<SessionUser, 'oid' | 'upn' | 'name'> | undefined;
 }
 
 export type SignInFailure = ProtocolFailure | { kind: 'account'; refusal: AccountRefusal };
 
 export type SignInOutcome =
   | { ok: true; signIn: CompletedSignIn }
-  | { ok: false; failure: SignInFailure; claims: SignInClaims | undefined };
+  | { ok: false; failure: SignInFailure; claims: SignInClaims | undefined; boundReturnTo?: string | undefined };
 
 /**
  * Handles `/auth/callback`: exchanges the code (PKCE, state, nonce, and max_age when one was
@@ -61,14 +63,21 @@ export type SignInOutcome =
  * storing the identity. The pending flow is removed first, so a replayed callback finds nothing.
  */
 export async function completeSignIn(deps: CompleteSignInDeps, req: Request): Promise<SignInOutcome> {
-  const fail = (failure: SignInFailure, claims?: SignInClaims): SignInOutcome => ({ ok: false, failure, claims });
   const nowSeconds = Math.floor(deps.now() / 1000);
   const { settings } = deps.provider;
+  const previous = req.session?.user;
 
   const callbackUrl = new URL(settings.redirectUri);
   callbackUrl.search = new URL(req.originalUrl, 'http://callback.invalid').search;
   const state = callbackUrl.searchParams.get('state');
   const pending = takePending(req, state);
+  // A bound sign-in (an approval's) was started from a page the user can go back to.
+  const fail = (failure: SignInFailure, claims?: SignInClaims): SignInOutcome => ({
+    ok: false,
+    failure,
+    claims,
+    ...(pending?.boundTo ? { boundReturnTo: pending.returnTo } : {}),
+  });
   if (!state || !pending) return fail(protocolFailure('unknown-state'));
   // Persist the removal before doing anything slow, so a concurrent replay cannot use it too.
   await saveSession(req);
@@ -137,6 +146,7 @@ export async function completeSignIn(deps: CompleteSignInDeps, req: Request): Pr
       authenticationSource: evidence.source,
       apiToken,
       returnTo: pending.returnTo,
+      previousUser: previous && previous.oid.toLowerCase() !== user.oid.toLowerCase() ? { oid: previous.oid, upn: previous.upn, name: previous.name } : undefined,
     },
   };
 }

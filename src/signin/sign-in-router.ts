@@ -52,7 +52,7 @@ export function createSignInRouter(deps: SignInRouterDeps): Router {
   router.get(CALLBACK_PATH, deps.signInLimiter, async (req, res, next) => {
     try {
       const outcome = await deps.complete(req);
-      if (!outcome.ok) return await refuse(deps, req, res, outcome.failure, outcome.claims);
+      if (!outcome.ok) return await refuse(deps, req, res, outcome.failure, outcome.claims, outcome.boundReturnTo);
       const { signIn } = outcome;
       try {
         await deps.audit.append(
@@ -96,6 +96,21 @@ export function createSignInRouter(deps: SignInRouterDeps): Router {
     }
   });
 
+  // The refusal of the last callback, kept in the session: reloading it shows the same page (the
+  // callback URL's code is spent, and replaying it would only say "unknown sign-in").
+  router.get('/auth/refused', (req, res) => {
+    const refusal = req.session?.signInRefusal;
+    if (!refusal) return res.redirect(303, '/');
+    res.status(refusal.status).set('Cache-Control', 'no-store').render('signin/refused.njk', {
+      reason: refusal.reason,
+      explanation: refusal.explanation,
+      neededRoles: refusal.neededRoles,
+      accountName: refusal.accountName,
+      canRetry: refusal.canRetry,
+      backTo: refusal.backTo,
+    });
+  });
+
   router.get('/auth/signed-out', (_req, res) => {
     res.render('signin/signed-out.njk');
   });
@@ -109,6 +124,7 @@ async function refuse(
   res: Response,
   failure: SignInFailure,
   claims: Parameters<typeof refusedSignInEntry>[1],
+  boundReturnTo: string | undefined,
 ): Promise<void> {
   const entry = refusedSignInEntry(failure, claims);
   try {
@@ -120,13 +136,19 @@ async function refuse(
   deps.logger.info({ reason: entry.details?.reason, actor: entry.actor.id }, 'sign-in refused');
   deps.metrics?.signIns.inc({ outcome: 'refused', reason: String(entry.details?.reason ?? 'unknown') });
   const account = failure.kind === 'account' ? failure.refusal : undefined;
-  res.status(account ? 403 : 400).render('signin/refused.njk', {
+  const backTo = boundReturnTo !== undefined ? safeReturnPath(boundReturnTo) : undefined;
+  req.session.signInRefusal = {
+    status: account ? 403 : 400,
     reason: account?.reason ?? failure.kind,
     explanation: account?.explanation ?? (failure.kind === 'protocol' ? failure.explanation : ''),
-    neededRoles: account?.neededRoles ?? [],
+    neededRoles: [...(account?.neededRoles ?? [])],
     accountName: typeof claims?.preferred_username === 'string' ? claims.preferred_username : undefined,
     canRetry: !account,
-  });
+    ...(backTo && backTo !== '/' ? { backTo } : {}),
+  };
+  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+  // Post/redirect/get: the page lives at a stable address, not at the spent callback URL.
+  res.redirect(303, '/auth/refused');
 }
 
 function endSessionUrl(provider: OidcProvider): string {

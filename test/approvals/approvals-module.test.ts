@@ -268,8 +268,9 @@ describe('consent and deny', () => {
     expect(request.state).toBe('pending_consent');
     events = [];
     const out = await m.approve(request.id, GRACE, 'ok');
-    expect(out).toMatchObject({ kind: 'executed', request: { state: 'succeeded', actingIdentity: PRIVILEGED_PRINCIPAL } });
-    expect(events.indexOf('audit:operation.transition:approved')).toBeLessThan(events.indexOf(`execute:${PRIVILEGED_PRINCIPAL}`));
+    // The agent's own identity ran: recorded as the agent, never as the UAMI's principal id (read as OBO).
+    expect(out).toMatchObject({ kind: 'executed', request: { state: 'succeeded', actingIdentity: `agent:${privileged.id}` } });
+    expect(events.indexOf('audit:operation.transition:approved')).toBeLessThan(events.indexOf(`execute:agent:${privileged.id}`));
     expect(credentialSeen).toBe(h.credential);
   });
 

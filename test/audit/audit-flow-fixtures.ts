@@ -2,13 +2,14 @@
  * Requests as the operations API and the approval flow record them, appended through the real
  * audit log: an elevation executed on behalf of an approver (OBO, token discarded afterwards),
  * a direct execution with the managed identity, a denied, an expired and a forbidden request,
- * and an entry full of hostile agent text.
+ * and an entry full of hostile agent text; and (appendConsentFlows) consented writes as recorded
+ * before migration 011 (the UAMI's principal id as the acting identity) and as since.
  */
 import type { Agent } from '../../src/agents/agent-types.ts';
 import { decidedEntry, tokenDiscardedEntry, userActor } from '../../src/approvals/approval-audit.ts';
 import type { Approver } from '../../src/approvals/approval-types.ts';
 import type { AuditLog } from '../../src/audit/audit-log.ts';
-import { armRequestEntry, armResponseEntry, requestedEntry, transitionEntry } from '../../src/operations/operation-audit.ts';
+import { armRequestEntry, armResponseEntry, managedIdentityOf, requestedEntry, transitionEntry } from '../../src/operations/operation-audit.ts';
 import { operationHash } from '../../src/operations/operation-hash.ts';
 import type { OperationRequest } from '../../src/operations/operation-types.ts';
 
@@ -20,6 +21,10 @@ export const RESTART = 'Microsoft.Compute/virtualMachines/restart/action';
 export const DEALLOCATE = 'Microsoft.Compute/virtualMachines/deallocate/action';
 export const OBO_REQUEST = 'req-obo-0001';
 export const MI_REQUEST = 'req-mi-0002';
+/** The agent's UAMI principal id, as consented writes recorded it before 011. */
+export const MI_PRINCIPAL = '9d0c1e2f-3a4b-4c5d-8e6f-708192a3b4c5';
+export const LEGACY_CONSENT_REQUEST = 'req-consent-old-6';
+export const CONSENT_REQUEST = 'req-consent-new-7';
 export const CORRELATION = 'c0ffee00-1111-4222-8333-444455556666';
 export const UTI_HASH = 'ab'.repeat(32);
 export const HOSTILE = '<script>alert("x")</script>=HYPERLINK("http://evil")';
@@ -91,4 +96,21 @@ export async function appendRequestFlows(audit: Pick<AuditLog, 'append'>, approv
 
   // Agent text is hostile: it must come out escaped everywhere.
   await audit.append({ ...base, requestId: 'req-hostile-5', action: HOSTILE, actor: { kind: 'agent', id: AGENT_ID, name: HOSTILE }, eventType: 'operation.requested', outcome: 'pending_elevation', details: { justification: HOSTILE } });
+}
+
+/**
+ * Consented writes, run with the agent's managed identity after an administrator approved:
+ * recorded before 011 with the UAMI's principal id, and since with `agent:<id>`.
+ */
+export async function appendConsentFlows(audit: Pick<AuditLog, 'append'>, approver: Approver = APPROVER): Promise<void> {
+  for (const [id, acting] of [
+    [LEGACY_CONSENT_REQUEST, MI_PRINCIPAL],
+    [CONSENT_REQUEST, managedIdentityOf({ id: AGENT_ID })],
+  ] as const) {
+    const consent = request(id, RESTART, 'pending_consent');
+    await audit.append(transitionEntry(consent, { from: 'pending_consent', to: 'approved', event: 'approve' }, userActor(approver), {}));
+    await audit.append(transitionEntry(consent, { from: 'approved', to: 'executing', event: 'start' }, userActor(approver), { actingIdentity: acting }));
+    await audit.append(armRequestEntry(consent, userActor(approver), acting, `corr-${id}`));
+    await audit.append(transitionEntry(consent, { from: 'executing', to: 'succeeded', event: 'succeed' }, userActor(approver), { actingIdentity: acting }));
+  }
 }

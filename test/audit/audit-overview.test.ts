@@ -5,13 +5,15 @@ import { createOverviewSource } from '../../src/audit/audit-overview-source.ts';
 import { createAuditLog } from '../../src/audit/audit-log.ts';
 import { describeEntry } from '../../src/audit/audit-timeline.ts';
 import { openStore } from '../../src/store/migrations.ts';
-import { appendRequestFlows, APPROVER, CORRELATION, MI } from './audit-flow-fixtures.ts';
+import { appendConsentFlows, appendRequestFlows, APPROVER, CORRELATION, LEGACY_CONSENT_REQUEST, MI, MI_PRINCIPAL } from './audit-flow-fixtures.ts';
 
 const row = (day: string, eventType: string, outcome: string | null, count: number, extra: Partial<OverviewRow> = {}): OverviewRow => ({
   day,
   eventType,
   outcome,
   actingIdentity: null,
+  actor: 'other',
+  agentId: 'a1',
   action: null,
   count,
   ...extra,
@@ -19,19 +21,26 @@ const row = (day: string, eventType: string, outcome: string | null, count: numb
 
 describe('overview aggregation (rows in, series out)', () => {
   it('classifies executions by identity, and denials, expiries and forbidden submissions', () => {
-    expect(categoryOf({ eventType: 'operation.transition', outcome: 'executing', actingIdentity: 'agent:a1' })).toBe('executed-mi');
-    expect(categoryOf({ eventType: 'operation.transition', outcome: 'executing', actingIdentity: APPROVER.oid })).toBe('executed-obo');
-    expect(categoryOf({ eventType: 'operation.transition', outcome: 'denied', actingIdentity: null })).toBe('denied');
-    expect(categoryOf({ eventType: 'operation.transition', outcome: 'expired', actingIdentity: null })).toBe('expired');
-    expect(categoryOf({ eventType: 'operation.forbidden', outcome: 'forbidden', actingIdentity: null })).toBe('forbidden');
-    expect(categoryOf({ eventType: 'operation.transition', outcome: 'succeeded', actingIdentity: 'agent:a1' })).toBeUndefined();
-    expect(categoryOf({ eventType: 'arm.request', outcome: 'sent', actingIdentity: 'agent:a1' })).toBeUndefined();
+    expect(categoryOf({ eventType: 'operation.transition', outcome: 'executing', actingIdentity: 'agent:a1', actor: 'agent', agentId: 'a1' })).toBe('executed-mi');
+    expect(categoryOf({ eventType: 'operation.transition', outcome: 'executing', actingIdentity: APPROVER.oid, actor: 'acting-user', agentId: 'a1' })).toBe('executed-obo');
+    expect(categoryOf({ eventType: 'operation.transition', outcome: 'denied', actingIdentity: null, actor: 'agent', agentId: 'a1' })).toBe('denied');
+    expect(categoryOf({ eventType: 'operation.transition', outcome: 'expired', actingIdentity: null, actor: 'agent', agentId: 'a1' })).toBe('expired');
+    expect(categoryOf({ eventType: 'operation.forbidden', outcome: 'forbidden', actingIdentity: null, actor: 'agent', agentId: 'a1' })).toBe('forbidden');
+    expect(categoryOf({ eventType: 'operation.transition', outcome: 'succeeded', actingIdentity: 'agent:a1', actor: 'agent', agentId: 'a1' })).toBeUndefined();
+    expect(categoryOf({ eventType: 'arm.request', outcome: 'sent', actingIdentity: 'agent:a1', actor: 'agent', agentId: 'a1' })).toBeUndefined();
+  });
+
+  it('counts an execution recorded before 011 with the UAMI principal id as managed identity, not OBO', () => {
+    // The old record of a consented write: actor the approving administrator, acting identity the UAMI.
+    expect(categoryOf({ eventType: 'operation.transition', outcome: 'executing', actingIdentity: MI_PRINCIPAL, actor: 'other-user', agentId: 'a1' })).toBe('executed-mi');
+    // Only the acting user's own object id is OBO.
+    expect(categoryOf({ eventType: 'operation.transition', outcome: 'executing', actingIdentity: APPROVER.oid, actor: 'acting-user', agentId: 'a1' })).toBe('executed-obo');
   });
 
   it('fills every day of the range, sums per category and ranks elevated actions', () => {
     const rows = [
       row('2026-03-01', 'operation.transition', 'executing', 3, { actingIdentity: 'agent:a1' }),
-      row('2026-03-01', 'operation.transition', 'executing', 2, { actingIdentity: 'obo-user' }),
+      row('2026-03-01', 'operation.transition', 'executing', 2, { actingIdentity: 'obo-user', actor: 'acting-user' }),
       row('2026-03-03', 'operation.transition', 'denied', 1),
       row('2026-03-03', 'operation.forbidden', 'forbidden', 4),
       row('2026-03-03', 'operation.requested', 'pending_elevation', 5, { action: 'B/action' }),
@@ -59,12 +68,15 @@ describe('overview aggregation (rows in, series out)', () => {
     const db = await openStore({ dbPath: ':memory:' });
     const audit = createAuditLog(db, { clock: () => new Date('2026-03-10T08:00:00.000Z') });
     await appendRequestFlows(audit);
+    await appendConsentFlows(audit);
     const source = createOverviewSource(db, { clock: () => new Date('2026-03-12T00:00:00.000Z') });
     const o = await source.overview(30);
     expect(o.to).toBe('2026-03-12');
     expect(o.days).toHaveLength(30);
-    expect(o.totals).toEqual({ 'executed-mi': 1, 'executed-obo': 1, denied: 1, expired: 1, forbidden: 1 });
-    expect(o.days.find((d) => d.day === '2026-03-10')!.total).toBe(5);
+    // The direct execution (agent:<id>), the consent recorded as before 011 (UAMI principal id) and
+    // the one after it: 3 with the managed identity; the elevation: 1 with OBO.
+    expect(o.totals).toEqual({ 'executed-mi': 3, 'executed-obo': 1, denied: 1, expired: 1, forbidden: 1 });
+    expect(o.days.find((d) => d.day === '2026-03-10')!.total).toBe(7);
     // Forbidden submissions collapsed by the refusal recorder count with their repeats.
     await audit.append({ actor: { kind: 'agent', id: 'agent-sre-1' }, eventType: 'refusal.repeated', agentId: 'agent-sre-1', outcome: 'forbidden', details: { count: 4, repeatedEventType: 'operation.forbidden' } });
     await audit.append({ actor: { kind: 'user', id: 'u' }, eventType: 'refusal.repeated', outcome: 'forbidden', details: { count: 9, repeatedEventType: 'http.refused' } });
@@ -109,6 +121,7 @@ describe('timeline descriptions', () => {
     const db = await openStore({ dbPath: ':memory:' });
     const audit = createAuditLog(db);
     await appendRequestFlows(audit);
+    await appendConsentFlows(audit);
     const items = (await audit.list({ requestId: 'req-obo-0001' }, { limit: 100 })).entries.reverse().map(describeEntry);
     expect(items.map((i) => i.stage)).toEqual(['raised', 'approved', 'approved', 'executing', 'arm-request', 'arm-response', 'token-discarded', 'executed']);
     expect(items[3]!.identity).toEqual({ id: APPROVER.oid, kind: 'OBO' });
@@ -118,6 +131,10 @@ describe('timeline descriptions', () => {
     const mi = (await audit.list({ requestId: 'req-mi-0002', eventType: 'arm.request' })).entries.map(describeEntry)[0]!;
     expect(mi.identity).toEqual({ id: MI, kind: 'managed identity' });
     expect(mi.summary).toBe(`Sent to ARM as managed identity ${MI}`);
+    // A consent executed before 011 recorded the UAMI principal id: read as the agent's managed identity.
+    const legacy = (await audit.list({ requestId: LEGACY_CONSENT_REQUEST }, { limit: 100 })).entries.reverse().map(describeEntry);
+    expect(legacy.filter((i) => i.identity).map((i) => i.identity)).toEqual(Array(3).fill({ id: MI, kind: 'managed identity', recorded: MI_PRINCIPAL }));
+    expect(legacy.find((i) => i.stage === 'executing')!.summary).toBe(`Execution started with managed identity ${MI}`);
     await db.close();
   });
 });

@@ -20,12 +20,33 @@ const exact = (name: keyof AuditSearch & keyof AuditEntry): FilterSpec => ({
   keep: (e, v) => e[name] === v,
 });
 
+/**
+ * Acting identity: the recorded value, or `agent:<agent>` for an execution entry from before 011
+ * that recorded the UAMI's principal id (neither `agent:…`, Elevate's own identity, nor the acting
+ * user's own object id). Drawn as either.
+ */
+const LEGACY_EXECUTION_EVENTS = ['operation.transition', 'arm.request', 'arm.response'];
+const legacyManagedIdentity = (e: AuditEntry): string | undefined =>
+  e.actingIdentity !== null &&
+  e.agentId !== null &&
+  LEGACY_EXECUTION_EVENTS.includes(e.eventType) &&
+  !e.actingIdentity.startsWith('agent:') &&
+  e.actingIdentity !== 'elevate-governance' &&
+  (e.actor.kind === 'agent' || (e.actor.kind === 'user' && e.actor.id !== e.actingIdentity))
+    ? `agent:${e.agentId}`
+    : undefined;
+const actingIdentity: FilterSpec = {
+  name: 'actingIdentity',
+  draw: (r, e) => (r() < 0.5 ? (legacyManagedIdentity(e) ?? e.actingIdentity ?? undefined) : (e.actingIdentity ?? undefined)),
+  keep: (e, v) => e.actingIdentity === v || legacyManagedIdentity(e) === v,
+};
+
 const FILTERS: FilterSpec[] = [
   { name: 'from', draw: (_r, e) => e.ts, keep: (e, v) => e.ts >= v },
   // 'to' is exclusive: draw an instant just after the entry so it is included.
   { name: 'to', draw: (_r, e) => new Date(Date.parse(e.ts) + 1).toISOString(), keep: (e, v) => e.ts < v },
   exact('agentId'),
-  exact('actingIdentity'),
+  actingIdentity,
   exact('approverId'),
   exact('action'),
   {
@@ -140,6 +161,24 @@ describe('audit search: every filter combination against a brute-force scan', ()
     expect(await seqs('/subscriptions/s1/resourceGroups/rg1/')).toEqual(rg1);
     expect(await seqs('/subscriptions/s1/resourceGroups/rg%')).toEqual([]);
     expect(await seqs('/subscriptions/s1/resourceGroups/rg_')).toEqual([]);
+  });
+
+  it('finds a managed identity’s work by agent:<id>, entries recorded before 011 with the UAMI principal id included', async () => {
+    const query = createAuditQuery(monotonic.db);
+    const found = await allSeqs(query, { actingIdentity: 'agent:a1' });
+    const byId = new Map(monotonic.entries.map((e) => [e.seq, e]));
+    const legacy = found.filter((s) => byId.get(s)!.actingIdentity !== 'agent:a1');
+    expect(found.length).toBeGreaterThan(legacy.length);
+    expect(legacy.length).toBeGreaterThan(0);
+    for (const s of legacy) {
+      const e = byId.get(s)!;
+      expect(e.agentId).toBe('a1');
+      expect(['uami-principal-1', 'uami-principal-2', 'approver-1', 'approver-2']).toContain(e.actingIdentity);
+      // triggered by the agent or by another user (a consent), never the acting user's own token
+      expect(e.actor.kind === 'agent' || (e.actor.kind === 'user' && e.actor.id !== e.actingIdentity)).toBe(true);
+    }
+    // The recorded value still finds exactly what recorded it.
+    for (const e of await allSeqs(query, { actingIdentity: 'uami-principal-1' })) expect(byId.get(e)!.actingIdentity).toBe('uami-principal-1');
   });
 });
 

@@ -36,7 +36,11 @@ const ACTIONS = [
 ];
 const EVENTS = ['operation.requested', 'operation.transition', 'arm.request', 'arm.response', 'approval.decided', 'token.discarded', 'operation.forbidden'];
 const OUTCOMES = ['pending_elevation', 'execute', 'succeeded', 'denied', 'expired', 'forbidden', '200'];
-const IDENTITIES = ['agent:a1', 'agent:a2', 'obo:approver-1', 'obo:approver-2'];
+/**
+ * `agent:<id>` as written since 011; an approver's object id (OBO when the entry's actor is that
+ * user); Elevate's governance identity; and UAMI principal ids as entries before 011 recorded them.
+ */
+const IDENTITIES = ['agent:a1', 'agent:a2', 'approver-1', 'approver-2', 'elevate-governance', 'uami-principal-1', 'uami-principal-2'];
 
 /** The i-th generated entry: every filter column varies, and each is sometimes null. */
 export function generatedInput(rand: () => number, i: number): AuditInput {

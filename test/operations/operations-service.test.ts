@@ -54,7 +54,7 @@ describe('submit', () => {
     const requested = (await auditEntries(h, { eventType: 'operation.requested' }))[0]!;
     expect(requested).toMatchObject({ agentId: reader.id, requestId: req.id, action: 'Microsoft.App/containerApps/read', scope: APP });
     const armCall = (await auditEntries(h, { eventType: 'arm.request' }))[0]!;
-    expect(armCall.actingIdentity).toBe(reader.uamiPrincipalId);
+    expect(armCall.actingIdentity).toBe(`agent:${reader.id}`);
     const done = (await auditEntries(h, { requestId: req.id, outcome: 'succeeded' }))[0]!;
     expect(done.details).toMatchObject({ status: 200, armRequestId: 'arm-1', correlationId: req.arm?.correlationId });
   });

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OboExchangeError } from '../../src/azure/obo-error.ts';
 import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
-import { approveElevation, approveUntilCallback, postDecision, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
+import { afterCallback, approveElevation, approveUntilCallback, postDecision, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
 import { findTokens, installTokenTap, type TokenTap } from '../approvals/support/token-tap.ts';
 import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
 import { authorizeAs } from '../signin/support/sign-in-steps.ts';
@@ -76,11 +76,11 @@ describe('token leak scan', { timeout: 120_000 }, () => {
     const s = await approveUntilCallback(admin, h, stale.id, 'admin');
     h.skewApprovalClock(3600);
     try {
-      expect((await admin.get(s.callbackUrl)).status).toBe(403);
+      expect((await afterCallback(admin, await admin.get(s.callbackUrl))).status).toBe(403);
     } finally {
       h.skewApprovalClock(0);
     }
-    expect((await admin.get(s.callbackUrl)).status).toBe(400);
+    expect((await afterCallback(admin, await admin.get(s.callbackUrl))).status).toBe(400);
     // Consent and denial.
     const consent = await h.submit(h.privilegedAgent, restartPayments(h));
     expect((await postDecision(admin, h, consent.id, 'approve', 'ok')).location).toContain('done=executed');

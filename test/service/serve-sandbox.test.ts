@@ -58,7 +58,7 @@ beforeAll(async () => {
       ELEVATE_SANDBOX_DATA_DIR: join(dir, 'sandbox'),
       ELEVATE_DB_PATH: join(dir, 'elevate.db'),
       ELEVATE_POLICIES_DIR: resolve('policies'),
-      ELEVATE_LOG_LEVEL: 'warn',
+      ELEVATE_LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -85,6 +85,13 @@ describe('elevate serve in sandbox mode', () => {
     expect(stdout).toMatch(/API scope: +api:\/\/53bf064d-c659-4749-839e-d56b96eaae54\/\.default/);
     expect(stdout).toMatch(/SREAgent\.Administrator/);
     expect(stdout).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
+  });
+
+  it('writes each log key once: the sandbox lines name their component once (valid, unambiguous JSON)', () => {
+    const started = stdout.split('\n').find((l) => l.includes('"msg":"sandbox: started"'));
+    expect(started).toBeDefined();
+    expect(started!.match(/"component":/g)).toHaveLength(1);
+    expect(JSON.parse(started!)).toMatchObject({ component: 'sandbox' });
   });
 
   it('answers /healthz and /readyz (the re-executed child trusts its own sandbox CA)', async () => {

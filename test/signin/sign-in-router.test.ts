@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/audit-types.ts';
 import { BrowserLikeClient } from './support/browser-like-client.ts';
-import { authorizeAs, pickAccount, signInAs, startSignIn } from './support/sign-in-steps.ts';
+import { authorizeAs, pickAccount, refusalPage, signInAs, startSignIn } from './support/sign-in-steps.ts';
 import { startHarness, type Harness } from './support/signin-harness.ts';
 import { sandboxUnderTest, seededUsers } from './support/sandbox-under-test.ts';
 
@@ -121,7 +121,7 @@ describe('a successful sign-in', () => {
 describe('refused accounts', () => {
   it('refuses the personal Microsoft account that holds the Administrator role, and says why', async () => {
     const client = new BrowserLikeClient();
-    const answer = await signInAs(client, h.url, users.personal.oid);
+    const answer = await refusalPage(client, await signInAs(client, h.url, users.personal.oid));
     expect(answer.status).toBe(403);
     expect(answer.body).toContain('personal Microsoft account');
     expect(answer.body).toContain('data-reason="personal-account"');
@@ -134,7 +134,7 @@ describe('refused accounts', () => {
 
   it('refuses a guest from another tenant that holds the Administrator role, and says why', async () => {
     const client = new BrowserLikeClient();
-    const answer = await signInAs(client, h.url, users.guest.oid);
+    const answer = await refusalPage(client, await signInAs(client, h.url, users.guest.oid));
     expect(answer.status).toBe(403);
     expect(answer.body).toContain('data-reason="guest-account"');
     expect(answer.body).toMatch(/guest whose home is another organisation/);
@@ -144,7 +144,7 @@ describe('refused accounts', () => {
 
   it('refuses a member without any Elevate role and names the roles that would do', async () => {
     const client = new BrowserLikeClient();
-    const answer = await signInAs(client, h.url, users.noRole.oid);
+    const answer = await refusalPage(client, await signInAs(client, h.url, users.noRole.oid));
     expect(answer.status).toBe(403);
     expect(answer.body).toContain('data-reason="no-role"');
     expect(answer.body).toContain('SRE Agent Administrator');
@@ -153,6 +153,28 @@ describe('refused accounts', () => {
     expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'no-role' });
     const rows = await sessionRows();
     expect(rows.some((r) => r.data.includes(users.noRole.oid))).toBe(false);
+  });
+});
+
+describe('the refusal page', () => {
+  it('lives at a stable address: reloading it says the same, and the spent callback is never shown again', async () => {
+    const client = new BrowserLikeClient();
+    const { callbackUrl } = await authorizeAs(client, `${h.url}/auth/signin`, users.personal.oid);
+    const callback = await client.get(callbackUrl);
+    expect(callback.status).toBe(303);
+    expect(callback.location).toBe(`${h.url}/auth/refused`);
+    expect(callback.body).not.toContain('personal Microsoft account');
+    const first = await client.get(callback.location!);
+    const reload = await client.get(callback.location!);
+    expect(first.status).toBe(403);
+    expect(reload.status).toBe(403);
+    const explanation = (hop: { body: string }) => /data-testid="refusal-explanation">([^<]*)</.exec(hop.body)?.[1];
+    expect(explanation(first)).toContain('personal Microsoft account');
+    expect(explanation(reload)).toBe(explanation(first));
+    expect(reload.headers.get('cache-control')).toContain('no-store');
+    // Without a refusal in the session there is nothing to show.
+    const stranger = new BrowserLikeClient();
+    expect((await stranger.get(`${h.url}/auth/refused`)).status).toBe(303);
   });
 });
 
@@ -170,7 +192,7 @@ describe('forged and replayed callbacks', () => {
     const { callbackUrl } = await authorizeAs(client, `${h.url}/auth/signin`, users.admin.oid);
     const forged = new URL(callbackUrl);
     forged.searchParams.set('state', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
-    const answer = await client.get(forged.href);
+    const answer = await refusalPage(client, await client.get(forged.href));
     expect(answer.status).toBe(400);
     expect(answer.body).toContain('does not belong to a sign-in started in this browser');
     expect(await whoAmI(client)).toBeUndefined();
@@ -182,7 +204,7 @@ describe('forged and replayed callbacks', () => {
     const { callbackUrl } = await authorizeAs(victim, `${h.url}/auth/signin`, users.admin.oid);
     const attacker = new BrowserLikeClient();
     await startSignIn(attacker, `${h.url}/auth/signin`); // the attacker has a session, with its own state
-    const answer = await attacker.get(callbackUrl);
+    const answer = await refusalPage(attacker, await attacker.get(callbackUrl));
     expect(answer.status).toBe(400);
     expect(await whoAmI(attacker)).toBeUndefined();
   });
@@ -192,7 +214,7 @@ describe('forged and replayed callbacks', () => {
     const authorizeUrl = new URL(await startSignIn(client, `${h.url}/auth/signin`));
     authorizeUrl.searchParams.set('nonce', 'attacker-chosen-nonce');
     const callbackUrl = await pickAccount(client, authorizeUrl.href, users.admin.oid);
-    const answer = await client.get(callbackUrl);
+    const answer = await refusalPage(client, await client.get(callbackUrl));
     expect(answer.status).toBe(400);
     expect(await whoAmI(client)).toBeUndefined();
     expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'nonce-mismatch' });
@@ -202,7 +224,7 @@ describe('forged and replayed callbacks', () => {
     const client = new BrowserLikeClient();
     const { callbackUrl } = await authorizeAs(client, `${h.url}/auth/signin`, users.admin.oid);
     expect((await client.get(callbackUrl)).status).toBe(303);
-    const replay = await client.get(callbackUrl);
+    const replay = await refusalPage(client, await client.get(callbackUrl));
     expect(replay.status).toBe(400);
     expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'unknown-state' });
   });
@@ -216,7 +238,7 @@ describe('forged and replayed callbacks', () => {
     const fresh = await authorizeAs(second, `${h.url}/auth/signin`, users.standard.oid);
     const spliced = new URL(fresh.callbackUrl);
     spliced.searchParams.set('code', new URL(used.callbackUrl).searchParams.get('code')!);
-    const answer = await second.get(spliced.href);
+    const answer = await refusalPage(second, await second.get(spliced.href));
     expect(answer.status).toBe(400);
     expect(await whoAmI(second)).toBeUndefined();
     expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'code-rejected' });
@@ -232,7 +254,7 @@ describe('forged and replayed callbacks', () => {
     delete data.pendingSignIns[state]!.codeVerifier;
     await h.db.run('UPDATE sessions SET data = ? WHERE sid = ?', [JSON.stringify(data), row.sid]);
 
-    const answer = await client.get(callbackUrl);
+    const answer = await refusalPage(client, await client.get(callbackUrl));
     expect(answer.status).toBe(400);
     expect(await whoAmI(client)).toBeUndefined();
     expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'missing-pkce-verifier' });
@@ -244,7 +266,7 @@ describe('forged and replayed callbacks', () => {
     // An attacker's own authorization request with its own challenge, answered to our callback.
     authorizeUrl.searchParams.set('code_challenge', 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
     const callbackUrl = await pickAccount(client, authorizeUrl.href, users.admin.oid);
-    const answer = await client.get(callbackUrl);
+    const answer = await refusalPage(client, await client.get(callbackUrl));
     expect(answer.status).toBe(400);
     expect(await whoAmI(client)).toBeUndefined();
     expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'code-rejected' });
@@ -257,7 +279,7 @@ describe('forged and replayed callbacks', () => {
     const flow = /name="flow" value="([^"]+)"/.exec(page.body)![1]!;
     const action = /<form method="post" action="([^"]+)"/.exec(page.body)![1]!.replace(/&#(\d+);/g, (_m, c: string) => String.fromCharCode(Number(c)));
     const cancelled = await client.post(action, { flow, cancel: '1' });
-    const answer = await client.get(cancelled.location!);
+    const answer = await refusalPage(client, await client.get(cancelled.location!));
     expect(answer.status).toBe(400);
     expect((await latestAudit('signin.refused')).details).toMatchObject({ reason: 'idp-error', idpError: 'access_denied' });
   });
@@ -266,7 +288,7 @@ describe('forged and replayed callbacks', () => {
     const client = new BrowserLikeClient();
     const { callbackUrl } = await authorizeAs(client, `${h.url}/auth/signin`, users.admin.oid);
     h.advance(601);
-    const answer = await client.get(callbackUrl);
+    const answer = await refusalPage(client, await client.get(callbackUrl));
     expect(answer.status).toBe(400);
     expect(await whoAmI(client)).toBeUndefined();
   });

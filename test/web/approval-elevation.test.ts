@@ -10,7 +10,7 @@ import type { AuditEntry } from '../../src/audit/audit-types.ts';
 import { OboExchangeError } from '../../src/azure/obo-error.ts';
 import { decodeClaims } from '../support/token-forge.ts';
 import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
-import { approveElevation, approveUntilCallback, postDecision, requestPage, restartCheckout } from '../approvals/support/approval-steps.ts';
+import { approveElevation, approveUntilCallback, csrfOf, postDecision, requestPage, restartCheckout } from '../approvals/support/approval-steps.ts';
 
 let h: ApprovalHarness;
 
@@ -102,8 +102,16 @@ describe('elevation approval', { timeout: 60_000 }, () => {
   it('refuses the person the agent names as the requester (elevation default), whatever the case', async () => {
     const raised = await h.submit(h.readerAgent, restartCheckout(h, { trigger: { kind: 'incident', requestedBy: h.user('admin').upn.toUpperCase() } }));
     const admin = await h.signedIn('admin');
+    // Said before anything is typed: no Approve form for the requester, the reason instead; Deny stays.
+    const page = await requestPage(admin, h, raised.id);
+    expect(page.status).toBe(200);
+    expect(page.body).not.toContain('data-testid="approve-form"');
+    expect(page.body).toMatch(/data-testid="approve-blocked" data-code="requester_may_not_approve">You cannot approve this request: the request names you/);
+    expect(page.body).toContain('data-testid="deny-form"');
+    // Another administrator is offered the form.
+    expect((await requestPage(await h.signedIn('admin2'), h, raised.id)).body).toContain('data-testid="approve-form"');
     const before = h.exchangeCount();
-    const res = await postDecision(admin, h, raised.id, 'approve', 'I asked for it');
+    const res = await postDecision(admin, h, raised.id, 'approve', 'I asked for it', csrfOf(page.body));
     expect(res.status).toBe(403);
     expect(res.body).toContain('data-code="requester_may_not_approve"');
     expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('pending_elevation');
@@ -185,13 +193,16 @@ describe('elevation approval', { timeout: 60_000 }, () => {
       throw new OboExchangeError('consent_required', '65001', undefined);
     });
     try {
-      const { callback } = await approveElevation(admin, h, raised.id, 'admin');
-      expect(callback.status).toBe(403);
-      expect(callback.body).toContain('data-testid="obo-problem"');
-      expect(callback.body).toContain('data-code="consent_required"');
-      expect(callback.body).toContain('AADSTS65001');
-      expect(callback.body).toMatch(/Grant admin consent/);
-      expect(callback.body).toContain(`/adminconsent?client_id=${h.endpoints.clientId}`);
+      const { callback, page } = await approveElevation(admin, h, raised.id, 'admin');
+      // Shown at the request page (a stable address), not at the spent callback URL.
+      expect(callback.status).toBe(303);
+      expect(new URL(callback.location!).pathname).toBe(`/approvals/${raised.id}`);
+      expect(page!.status).toBe(403);
+      expect(page!.body).toContain('data-testid="obo-problem"');
+      expect(page!.body).toContain('data-code="consent_required"');
+      expect(page!.body).toContain('AADSTS65001');
+      expect(page!.body).toMatch(/Grant admin consent/);
+      expect(page!.body).toContain(`/adminconsent?client_id=${h.endpoints.clientId}`);
       expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('pending_elevation');
       expect(await h.executions(raised.id)).toBe(0);
     } finally {
@@ -205,8 +216,9 @@ describe('elevation approval', { timeout: 60_000 }, () => {
     const before = h.exchangeCount();
     h.failAuditWhen((e) => e.eventType === 'approval.decided');
     try {
-      const { callback } = await approveElevation(admin, h, raised.id, 'admin');
-      expect(callback.status).toBe(503);
+      const { callback, page } = await approveElevation(admin, h, raised.id, 'admin');
+      expect(callback.status).toBe(303);
+      expect(page!.status).toBe(503);
       expect(h.exchangeCount()).toBe(before);
       expect(await h.executions(raised.id)).toBe(0);
       expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('pending_elevation');

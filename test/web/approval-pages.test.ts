@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
 import { authorizeAs } from '../signin/support/sign-in-steps.ts';
 import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
-import { csrfOf, postDecision, requestPage, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
+import { afterCallback, csrfOf, postDecision, requestPage, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
 
 let h: ApprovalHarness;
 
@@ -66,7 +66,7 @@ describe('who may see and decide', { timeout: 60_000 }, () => {
     for (const key of ['personal', 'guest']) {
       const client = new BrowserLikeClient();
       const { callbackUrl } = await authorizeAs(client, `${h.url}/auth/signin?returnTo=%2Fapprovals`, h.user(key).oid);
-      const refused = await client.get(callbackUrl);
+      const refused = await afterCallback(client, await client.get(callbackUrl));
       expect(refused.status).toBe(403);
       expect(refused.body).toMatch(key === 'personal' ? /personal Microsoft account/i : /guest/i);
       expect((await client.get(`${h.url}/approvals`)).status).toBe(303);
@@ -79,7 +79,7 @@ describe('who may see and decide', { timeout: 60_000 }, () => {
     const reader = await h.signedIn('reader');
     const list = await reader.get(`${h.url}/approvals`);
     expect(list.status).toBe(200);
-    const ids = [...list.body.matchAll(/data-request-id="([^"]+)"/g)].map((m) => m[1]);
+    const ids = [...list.body.matchAll(/data-request-id="([^"]+)"/g)].map((m) => m[1]!);
     expect(ids.indexOf(second.id)).toBeGreaterThanOrEqual(0);
     expect(ids.indexOf(second.id)).toBeLessThan(ids.indexOf(first.id));
     const count = Number(/data-testid="pending-count"[^>]*>(\d+)</.exec(list.body)?.[1]);
@@ -142,14 +142,37 @@ describe('consent', { timeout: 60_000 }, () => {
     expect(res.status).toBe(303);
     expect(res.location).toBe(`${h.url}/approvals/${raised.id}?done=executed`);
     const final = await h.agentGet(h.privilegedAgent, raised.id);
-    expect(final).toMatchObject({ state: 'succeeded', actingIdentity: h.privilegedAgent.uamiPrincipalId, arm: { status: 200 } });
+    expect(final).toMatchObject({ state: 'succeeded', actingIdentity: `agent:${h.privilegedAgent.id}`, arm: { status: 200 } });
     expect(await h.executions(raised.id)).toBe(1);
     expect(h.sandbox.stats().arm.byPrincipal[h.privilegedAgent.uamiPrincipalId]?.['resources.action']).toBe(before + 1);
     const approved = (await h.audit.list({ requestId: raised.id, eventType: 'operation.transition', outcome: 'approved' })).entries[0];
     expect(approved).toMatchObject({ approverId: h.user('admin').oid, details: { reason: 'fine, restart it', kind: 'consent' } });
     const shown = await admin.get(res.location!);
-    expect(shown.body).toContain('data-testid="notice"');
+    expect(shown.body).toMatch(/class="notice success"[^>]*data-testid="notice"[^>]*>Approved\. The operation ran once and succeeded/);
+    expect(shown.body).toContain('data-testid="operation-heading">What ran<');
+    expect(page.body).toContain('data-testid="operation-heading">What will run<');
+    // Approve is the primary action, Deny the secondary one.
+    expect(page.body).toMatch(/<button type="submit" class="button primary" data-testid="approve-button">/);
+    expect(page.body).toMatch(/<button type="submit" class="button secondary" data-testid="deny-button">/);
     expect(shown.body).toContain('data-state="succeeded"');
+  });
+
+  it('says so in a red banner, not a green one, when the consented operation fails at ARM', async () => {
+    const ok = restartPayments(h);
+    // A revision that does not exist: the identity holds the permission, ARM answers 404.
+    const raised = await h.submit(h.privilegedAgent, { ...ok, path: ok.path.replace(/\/restart$/, '-gone/restart') });
+    expect(raised.state).toBe('pending_consent');
+    const admin = await h.signedIn('admin');
+    const res = await postDecision(admin, h, raised.id, 'approve', 'try it');
+    expect(res.status).toBe(303);
+    const final = await h.agentGet(h.privilegedAgent, raised.id);
+    expect(final).toMatchObject({ state: 'failed', arm: { status: 404 } });
+    const shown = await admin.get(res.location!);
+    const notice = /<p class="notice ([a-z]+)"[^>]*data-testid="notice"[^>]*>([^<]*)</.exec(shown.body);
+    expect(notice?.[1]).toBe('error');
+    expect(notice?.[2]).toContain('failed: ARM answered 404');
+    expect(notice?.[2]).not.toMatch(/succeeded|result is below\.$/);
+    expect(shown.body).toContain('data-state="failed"');
   });
 
   it('does not run a consent whose approval cannot be audited', async () => {
@@ -207,3 +230,73 @@ describe('deny', { timeout: 60_000 }, () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('history: all requests and my decisions', { timeout: 60_000 }, () => {
+  const ids = (body: string) => [...body.matchAll(/data-testid="history-row" data-request-id="([^"]+)"/g)].map((m) => m[1]!);
+
+  it('lists an administrator’s own approvals and denials under “my decisions”, filtered, and every request under “all”', async () => {
+    const approved = await h.submit(h.privilegedAgent, restartPayments(h));
+    const denied = await h.submit(h.readerAgent, restartCheckout(h));
+    const untouched = await h.submit(h.readerAgent, restartCheckout(h));
+    const admin = await h.signedIn('admin');
+    expect((await postDecision(admin, h, approved.id, 'approve', 'fine')).status).toBe(303);
+    expect((await postDecision(admin, h, denied.id, 'deny', 'no')).status).toBe(303);
+    const admin2 = await h.signedIn('admin2');
+    const deniedByOther = await h.submit(h.readerAgent, restartCheckout(h));
+    expect((await postDecision(admin2, h, deniedByOther.id, 'deny', 'not mine')).status).toBe(303);
+
+    const mine = ids((await admin.get(`${h.url}/approvals?view=mine&limit=200`)).body);
+    expect(mine).toEqual(expect.arrayContaining([approved.id, denied.id]));
+    expect(mine).not.toContain(untouched.id);
+    expect(mine).not.toContain(deniedByOther.id);
+    expect(ids((await admin.get(`${h.url}/approvals?view=mine&state=denied&limit=200`)).body)).toContain(denied.id);
+    expect(ids((await admin.get(`${h.url}/approvals?view=mine&state=denied&limit=200`)).body)).not.toContain(approved.id);
+    expect(ids((await admin.get(`${h.url}/approvals?view=mine&kind=consent&agent=${h.privilegedAgent.id}&limit=200`)).body)).toEqual(expect.arrayContaining([approved.id]));
+
+    const everything = (await admin.get(`${h.url}/approvals?view=all&limit=200`)).body;
+    expect(ids(everything)).toEqual(expect.arrayContaining([approved.id, denied.id, untouched.id, deniedByOther.id]));
+    // Paged: one at a time, following the Older link, gives the same list.
+    const paged: string[] = [];
+    let next: string | undefined = `${h.url}/approvals?view=all&limit=1`;
+    while (next && paged.length < 500) {
+      const page = await admin.get(next);
+      paged.push(...ids(page.body));
+      const link = /href="([^"]+)" data-testid="next-page"/.exec(page.body)?.[1];
+      next = link ? `${h.url}${link.replace(/&amp;/g, '&')}` : undefined;
+    }
+    expect(paged).toEqual(ids(everything));
+  });
+
+  it('shows a Standard User and an Auditor the list only: no decisions of their own, no forms, nobody else’s “mine”', async () => {
+    const raised = await h.submit(h.readerAgent, restartCheckout(h));
+    for (const key of ['standard', 'auditor']) {
+      const client = await h.signedIn(key);
+      const all = await client.get(`${h.url}/approvals?view=all&limit=200`);
+      expect(all.status).toBe(200);
+      expect(ids(all.body)).toContain(raised.id);
+      expect(all.body).not.toContain('approve-form');
+      expect(all.body).not.toContain('deny-form');
+      const mine = await client.get(`${h.url}/approvals?view=mine`);
+      expect(mine.status).toBe(200);
+      expect(ids(mine.body)).toEqual([]);
+      expect(mine.body).toContain('data-testid="history-empty"');
+      // Whose decisions are listed comes from the session, never from the URL.
+      const spoofed = await client.get(`${h.url}/approvals?view=mine&approver=${h.user('admin').oid}`);
+      expect(spoofed.status).toBe(400);
+      expect(ids(spoofed.body)).toEqual([]);
+    }
+    const anonymous = new BrowserLikeClient();
+    const res = await anonymous.get(`${h.url}/approvals?view=all`);
+    expect(res.status).toBe(303);
+    expect(res.location).toContain('/auth/signin');
+  });
+
+  it('answers a bad filter with 400 and the reason, echoing nothing as markup', async () => {
+    const admin = await h.signedIn('admin');
+    const res = await admin.get(`${h.url}/approvals?view=all&state=%3Cscript%3E`);
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('data-testid="history-error"');
+    expect(res.body).not.toContain('<script>');
+  });
+});
+

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
 import { pickAccount, startSignIn } from '../signin/support/sign-in-steps.ts';
 import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
-import { approveElevation, approveUntilCallback, csrfOf, postDecision, requestPage, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
+import { afterCallback, approveElevation, approveUntilCallback, csrfOf, postDecision, requestPage, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
 
 let h: ApprovalHarness;
 
@@ -31,11 +31,11 @@ describe('approval attacks', { timeout: 90_000 }, () => {
     const { callbackUrl } = await approveUntilCallback(admin, h, raised.id, 'admin');
     const first = await admin.get(callbackUrl);
     expect(first.location).toContain('done=executed');
-    const replay = await admin.get(callbackUrl);
+    const replay = await afterCallback(admin, await admin.get(callbackUrl));
     expect(replay.status).toBe(400);
     // The same URL from another browser (a stolen callback) finds no flow either.
     const thief = new BrowserLikeClient();
-    expect((await thief.get(callbackUrl)).status).toBe(400);
+    expect((await afterCallback(thief, await thief.get(callbackUrl))).status).toBe(400);
     expect(h.exchangeCount()).toBe(exchanges + 1);
     expect(await h.executions(raised.id)).toBe(1);
     const correlationId = (await h.agentGet(h.readerAgent, raised.id)).arm?.correlationId;
@@ -67,7 +67,7 @@ describe('approval attacks', { timeout: 90_000 }, () => {
     const { callbackUrl } = await approveUntilCallback(admin, h, raised.id, 'admin');
     expect((await postDecision(admin2, h, raised.id, 'deny', 'no')).status).toBe(303);
     const exchanges = h.exchangeCount();
-    const late = await admin.get(callbackUrl);
+    const late = await afterCallback(admin, await admin.get(callbackUrl));
     expect(late.status).toBe(409);
     expect(late.body).toContain('data-code="not_pending"');
     expect(h.exchangeCount()).toBe(exchanges);
@@ -93,7 +93,7 @@ describe('approval attacks', { timeout: 90_000 }, () => {
     const ca = await approveUntilCallback(a, h, raised.id, 'admin');
     const cb = await approveUntilCallback(b, h, raised.id, 'admin2');
     const before = armActions('admin', 'admin2');
-    const answers = await Promise.all([a.get(ca.callbackUrl), b.get(cb.callbackUrl)]);
+    const answers = await Promise.all([a.get(ca.callbackUrl).then((r) => afterCallback(a, r)), b.get(cb.callbackUrl).then((r) => afterCallback(b, r))]);
     const statuses = answers.map((r) => (r.status === 303 && r.location?.includes('done=executed') ? 'executed' : String(r.status))).sort();
     expect(statuses).toEqual(['409', 'executed']);
     expect(await h.executions(raised.id)).toBe(1);
@@ -108,8 +108,8 @@ describe('approval attacks', { timeout: 90_000 }, () => {
     expect([s1.status, s2.status]).toEqual([303, 303]);
     const cb1 = await pickAccount(admin, s1.location!, h.user('admin').oid);
     const cb2 = await pickAccount(admin, s2.location!, h.user('admin').oid);
-    const first = await admin.get(cb1);
-    const second = await admin.get(cb2);
+    const first = await afterCallback(admin, await admin.get(cb1));
+    const second = await afterCallback(admin, await admin.get(cb2));
     // Whichever flow survives in the session (concurrent starts race for the session row, and
     // a completed callback regenerates the session) runs; the other is refused.
     const outcomes = [first, second].map((r) => (r.status === 303 && r.location?.includes('done=executed') ? 'executed' : r.status === 400 || r.status === 409 ? 'refused' : String(r.status)));
@@ -162,7 +162,7 @@ describe('approval attacks', { timeout: 90_000 }, () => {
     // The approval flow's clock runs ahead: the same sign-in is now too old.
     h.skewApprovalClock(10 * 60);
     try {
-      const res = await admin.get(callbackUrl);
+      const res = await afterCallback(admin, await admin.get(callbackUrl));
       expect(res.status).toBe(403);
       expect(res.body).toContain('data-code="stale_sign_in"');
     } finally {
@@ -185,11 +185,32 @@ describe('approval attacks', { timeout: 90_000 }, () => {
       const admin = await h.signedIn('admin');
       const exchanges = h.exchangeCount();
       const { callbackUrl } = await approveUntilCallback(admin, h, raised.id, key);
-      const res = await admin.get(callbackUrl);
+      const callback = await admin.get(callbackUrl);
+      const res = await afterCallback(admin, callback);
       expect(res.status).toBe(403);
       expect(res.body).toContain(`data-code="${code}"`);
       expect(h.exchangeCount()).toBe(exchanges);
       expect(await h.executions(raised.id)).toBe(0);
+      // The browser is now signed in as the other account: the page says so, the header shows
+      // that account, and a link signs in again as the one who pressed Approve, back to here.
+      const landed = new URL(callback.location!);
+      expect(landed.pathname).toBe(`/approvals/${raised.id}`);
+      expect(res.body).toContain(`data-testid="switched-to">${h.user(key).upn}<`);
+      expect(res.body).toContain(`data-testid="switched-from">${h.user('admin').upn}<`);
+      const header = /data-testid="user-slot">([^]*?)<\/div>/.exec(res.body)![1]!;
+      expect(header).toContain(h.user(key).displayName);
+      expect(header).not.toContain(h.user('admin').displayName);
+      expect(res.body).toContain(`href="/auth/signin?account=choose&amp;returnTo=${encodeURIComponent(`/approvals/${raised.id}`)}"`);
+      // A reload shows the same answer, not a replayed callback's "unknown sign-in".
+      const reload = await admin.get(landed.href);
+      expect(reload.status).toBe(403);
+      expect(reload.body).toContain(`data-code="${code}"`);
+      expect(reload.body).toContain('data-testid="account-switch"');
+      // The answer is this browser's only: another session sees the plain request page.
+      const other = await h.signedIn('admin2');
+      const plain = await other.get(landed.href);
+      expect(plain.status).toBe(200);
+      expect(plain.body).not.toContain(`data-code="${code}"`);
     }
   });
 
@@ -197,9 +218,12 @@ describe('approval attacks', { timeout: 90_000 }, () => {
     const raised = await h.submit(h.readerAgent, restartCheckout(h));
     const admin = await h.signedIn('admin');
     const { callbackUrl } = await approveUntilCallback(admin, h, raised.id, 'personal');
-    const res = await admin.get(callbackUrl);
+    const res = await afterCallback(admin, await admin.get(callbackUrl));
     expect(res.status).toBe(403);
     expect(res.body).toMatch(/personal Microsoft account/i);
+    // The refused account did not take over: still signed in as the administrator, with a way back.
+    expect(res.body).toContain(`data-testid="still-signed-in">You are still signed in to Elevate as <strong>${h.user('admin').upn}</strong>`);
+    expect(res.body).toContain(`href="/approvals/${raised.id}" data-testid="back-to"`);
     expect(await h.executions(raised.id)).toBe(0);
     expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('pending_elevation');
   });
@@ -213,7 +237,7 @@ describe('approval attacks', { timeout: 90_000 }, () => {
     const { callbackUrl } = await approveUntilCallback(admin, h, one.id, 'admin');
     await h.db.run("UPDATE elevation_attempts SET consumed_at = '2000-01-01T00:00:00.000Z' WHERE request_id = ?", [one.id]);
     const exchanges = h.exchangeCount();
-    const res = await admin.get(callbackUrl);
+    const res = await afterCallback(admin, await admin.get(callbackUrl));
     expect(res.status).toBe(409);
     expect(res.body).toContain('data-code="no_attempt"');
     expect(h.exchangeCount()).toBe(exchanges);

@@ -26,6 +26,9 @@ describe('two approvers required', { timeout: 60_000 }, () => {
     expect(new URL(first.authorizeUrl).searchParams.get('scope')).not.toContain('user_impersonation');
     expect(first.callback.location).toContain('done=recorded');
     expect(first.page?.body).toContain('1 of 2 required');
+    // The page no longer offers this approver the form, and says why.
+    expect(first.page?.body).not.toContain('data-testid="approve-form"');
+    expect(first.page?.body).toContain('data-testid="approve-blocked" data-code="already_approved"');
     expect(h.exchangeCount()).toBe(exchanges);
     expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('pending_elevation');
 

@@ -2,7 +2,7 @@ import express from 'express';
 import { describe, expect, it } from 'vitest';
 import type { RequestOverview } from '../../src/approvals/approvals-module.ts';
 import type { OperationDecision, OperationRequest } from '../../src/operations/operation-types.ts';
-import { approvalHref, requestModel, timeLeft } from '../../src/web/pages/approval-view-models.ts';
+import { approvalHref, doneNotice, isDoneKind, operationHeading, requestModel, timeLeft } from '../../src/web/pages/approval-view-models.ts';
 import { createViewEngine } from '../../src/web/view-engine.ts';
 
 const RG = '/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg1';
@@ -68,5 +68,30 @@ describe('approval view models', () => {
     expect(env.render('approvals/request.njk', { r: listed })).not.toContain('action-note');
     // decisions stored before the field existed still render
     expect(env.render('approvals/request.njk', { r: requestModel(overview({}), now, { canApprove: true, canDeny: true }) })).not.toContain('action-note');
+  });
+
+  it('makes the banner after an approval match what happened to the operation', () => {
+    expect(doneNotice('executed', { state: 'succeeded', arm: { status: 200 } })).toMatchObject({ level: 'success' });
+    const failed = doneNotice('executed', { state: 'failed', arm: { status: 404 }, error: { code: 'ResourceNotFound', message: 'gone' } });
+    expect(failed.level).toBe('error');
+    expect(failed.text).toContain('failed: ARM answered 404 (ResourceNotFound)');
+    expect(doneNotice('executed', { state: 'failed', error: { code: 'arm_unreachable', message: 'x' } }).text).toContain('it did not reach ARM');
+    expect(doneNotice('executed', { state: 'executing' }).level).toBe('info');
+    expect(doneNotice('executed', { state: 'cancelled' }).level).toBe('warning');
+    expect(doneNotice('recorded', { state: 'pending_consent' }).level).toBe('info');
+    expect(doneNotice('denied', { state: 'denied' }).level).toBe('success');
+    // Only the fixed set comes from the URL.
+    for (const v of ['executed', 'recorded', 'denied']) expect(isDoneKind(v)).toBe(true);
+    for (const v of ['<script>', 'constructor', '__proto__', ['executed'], undefined]) expect(isDoneKind(v)).toBe(false);
+  });
+
+  it('says "What ran" once the operation went to ARM, "What will run" while it waits', () => {
+    expect(operationHeading({ state: 'pending_consent' })).toBe('What will run');
+    expect(operationHeading({ state: 'approved' })).toBe('What will run');
+    expect(operationHeading({ state: 'executing' })).toBe('What ran');
+    expect(operationHeading({ state: 'succeeded', arm: { status: 200 } })).toBe('What ran');
+    expect(operationHeading({ state: 'failed', arm: { status: 404 } })).toBe('What ran');
+    expect(operationHeading({ state: 'failed' })).toBe('What was asked for (it did not run)');
+    expect(operationHeading({ state: 'denied' })).toBe('What was asked for (it did not run)');
   });
 });

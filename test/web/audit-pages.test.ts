@@ -8,7 +8,7 @@ import { approvalPages } from '../../src/web/pages/approval-pages.ts';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { requireAbility } from '../../src/signin/access-control.ts';
-import { appendRequestFlows, APPROVER, CORRELATION, DEALLOCATE, HOSTILE, MI, OBO_REQUEST } from '../audit/audit-flow-fixtures.ts';
+import { appendConsentFlows, appendRequestFlows, APPROVER, CONSENT_REQUEST, CORRELATION, DEALLOCATE, HOSTILE, LEGACY_CONSENT_REQUEST, MI, MI_PRINCIPAL, MI_REQUEST, OBO_REQUEST } from '../audit/audit-flow-fixtures.ts';
 import { useTempDir } from '../audit/audit-tamper-fixtures.ts';
 import { auditWebRig, CSRF, type AuditWebRig } from './audit-web-fixtures.ts';
 
@@ -43,6 +43,7 @@ let rig: AuditWebRig;
 beforeEach(async () => {
   rig = await auditWebRig({ dir: tempDir(), extraRoutes: decisionRoutes() });
   await appendRequestFlows(rig.module.audit);
+  await appendConsentFlows(rig.module.audit);
 });
 afterEach(() => rig.close());
 
@@ -146,6 +147,27 @@ describe('audit pages: content', () => {
     await request(rig.app).get('/audit/requests/no-such-request').set(as('auditor')).expect(404);
   });
 
+  it('says a consented write ran with the managed identity and used no token, whether recorded before 011 or since', async () => {
+    for (const id of [LEGACY_CONSENT_REQUEST, CONSENT_REQUEST]) {
+      const res = await request(rig.app).get(`/audit/requests/${id}`).set(as('auditor')).expect(200);
+      expect(res.text).toMatch(new RegExp(`data-testid="executed-as">managed identity ${MI}[ <]`));
+      expect(res.text).not.toContain('OBO');
+      expect(res.text).toContain('data-testid="timeline-token">no token was used<');
+    }
+    const legacy = await request(rig.app).get(`/audit/requests/${LEGACY_CONSENT_REQUEST}`).set(as('auditor')).expect(200);
+    expect(legacy.text).toContain(`(recorded as ${MI_PRINCIPAL})`);
+  });
+
+  it('filters by agent:<id> to every managed-identity execution, old entries included, and by the approver to OBO only', async () => {
+    const requestsOf = (text: string) => new Set([...text.matchAll(/data-testid="timeline-link">([^<]+)</g)].map((m) => m[1]));
+    const mi = await request(rig.app).get('/audit').query({ actingIdentity: MI }).set(as('auditor')).expect(200);
+    expect(requestsOf(mi.text)).toEqual(new Set([MI_REQUEST, LEGACY_CONSENT_REQUEST, CONSENT_REQUEST]));
+    expect(mi.text).toContain(`${MI} (managed identity, recorded as ${MI_PRINCIPAL})`);
+    const obo = await request(rig.app).get('/audit').query({ actingIdentity: APPROVER.oid }).set(as('auditor')).expect(200);
+    expect(requestsOf(obo.text)).toEqual(new Set([OBO_REQUEST]));
+    expect(obo.text).toContain(`${APPROVER.oid} (OBO)`);
+  });
+
   it('escapes hostile agent text on every page, and serves no script', async () => {
     const pages = [`/audit`, `/audit/requests/req-hostile-5`, `/audit/entries/${(await rig.module.query.page({ requestId: 'req-hostile-5' })).entries[0]!.seq}`, '/audit/overview'];
     for (const path of pages) {
@@ -161,7 +183,8 @@ describe('audit pages: content', () => {
     expect(res.text).toContain('<svg class="audit-chart"');
     expect(res.text).not.toMatch(/style=/);
     const totals = Object.fromEntries([...res.text.matchAll(/<li data-category="([a-z-]+)">[^]*?<strong>(\d+)<\/strong>/g)].map((m) => [m[1], Number(m[2])]));
-    expect(totals).toEqual({ 'executed-mi': 1, 'executed-obo': 1, denied: 1, expired: 1, forbidden: 1 });
+    // A direct execution and two consented writes (one recorded before 011) ran with the managed identity; one elevation with OBO.
+    expect(totals).toEqual({ 'executed-mi': 3, 'executed-obo': 1, denied: 1, expired: 1, forbidden: 1 });
     expect(res.text).toContain(`>${DEALLOCATE}</a></td><td>2</td>`);
     expect(res.text).toContain('&lt;script&gt;'); // the hostile action, ranked and escaped
   });

@@ -77,7 +77,10 @@ export function mountApprovals(deps: ApprovalsMountDeps): ApprovalsMount {
     res.locals.csrfToken = csrfTokenFor(req);
     res.locals.csrfField = CSRF_FIELD;
     const result = await module.completeElevation(signIn);
-    await respondToDecision(responder, req, res, signIn.boundTo?.requestId ?? '', result);
+    const previous = signIn.previousUser;
+    await respondToDecision(responder, req, res, signIn.boundTo?.requestId ?? '', result, {
+      afterSignIn: { accountSwitch: previous ? { from: previous.upn, to: signIn.user.upn } : undefined },
+    });
   });
 
   return {

@@ -1,6 +1,8 @@
 /**
  * The approval pages under /approvals:
  *   GET  /              pending requests, newest first, with a live count
+ *   GET  /?view=all     every request; ?view=mine: the ones I approved or denied; both filtered
+ *                       by state, agent and kind, keyset paged (?cursor=)
  *   GET  /count         the count as JSON (polled by /static/js/approvals-live-count.js)
  *   GET  /:id           what exactly will run, why, who asked, time left, history; Approve / Deny
  *   POST /:id/approve   reason required; consent runs now, elevation starts a fresh sign-in
@@ -15,8 +17,10 @@ import type { ApprovalsModule } from '../../approvals/approvals-module.ts';
 import { currentUser } from '../../signin/access-control.ts';
 import type { BeginSignInOptions } from '../../signin/begin-sign-in.ts';
 import { HttpError } from '../http-error.ts';
-import { renderRequestPage, respondToDecision, type ResponderDeps } from './approval-responses.ts';
-import { DONE_NOTICES, pendingRow } from './approval-view-models.ts';
+import { renderRequestPage, respondToDecision, storedOutcome, type ResponderDeps } from './approval-responses.ts';
+import { HistoryQueryError, historyParams, parseHistoryQuery, HISTORY_KINDS } from '../../approvals/request-history.ts';
+import { REQUEST_STATES } from '../../operations/operation-types.ts';
+import { historyListRow, isDoneKind, pendingRow, STATE_LABELS } from './approval-view-models.ts';
 
 export interface ApprovalPagesDeps {
   approvals: ApprovalsModule;
@@ -53,12 +57,39 @@ export function approvalPages(deps: ApprovalPagesDeps): Router {
   router.get(
     '/',
     read,
-    page(async (_req, res) => {
+    page(async (req, res) => {
       const now = clock();
+      const view = req.query.view;
+      if (view !== undefined && view !== 'pending') return renderHistory(req, res);
       const items = await deps.approvals.listPending();
       res.render('approvals/list.njk', { rows: items.map((i) => pendingRow(i.request, i.agent, now)), count: await deps.approvals.countPending() });
     }),
   );
+
+  async function renderHistory(req: Request, res: Response): Promise<void> {
+    const user = currentUser(req);
+    if (!user) throw new HttpError(401, 'unauthenticated', 'Sign in to Elevate first.');
+    const filterOptions = { states: REQUEST_STATES.map((s) => ({ value: s, label: STATE_LABELS[s] ?? s })), kinds: Object.keys(HISTORY_KINDS) };
+    let query;
+    try {
+      query = parseHistoryQuery(req.query as Record<string, unknown>);
+    } catch (err) {
+      if (!(err instanceof HistoryQueryError)) throw err;
+      res.status(400).render('approvals/history.njk', { view: 'all', filters: {}, rows: [], error: err.message, ...filterOptions });
+      return;
+    }
+    const result = await deps.approvals.history(query, user);
+    const params = historyParams(query);
+    const next = result.nextCursor ? `/approvals?${params.toString()}&cursor=${encodeURIComponent(result.nextCursor)}` : undefined;
+    res.render('approvals/history.njk', {
+      view: query.view,
+      filters: { state: query.state ?? '', agent: query.agentId ?? '', kind: query.kind ?? '' },
+      rows: result.items.map((i) => historyListRow(i.request, i.agent)),
+      nextHref: next,
+      firstHref: query.after ? `/approvals?${params.toString()}` : undefined,
+      ...filterOptions,
+    });
+  }
 
   router.get(
     '/count',
@@ -72,8 +103,12 @@ export function approvalPages(deps: ApprovalPagesDeps): Router {
     '/:id',
     read,
     page(async (req, res) => {
-      const done = typeof req.query.done === 'string' ? DONE_NOTICES[req.query.done] : undefined;
-      await renderRequestPage(responder, req, res, String(req.params.id), 200, done ? { notice: done } : {});
+      const id = String(req.params.id);
+      // After a fresh sign-in's callback: its answer, as it was given (status included).
+      const stored = storedOutcome(req, id, req.query.outcome);
+      if (stored) return renderRequestPage(responder, req, res, id, stored.status, stored.extras);
+      const done = isDoneKind(req.query.done) ? req.query.done : undefined;
+      await renderRequestPage(responder, req, res, id, 200, done ? { done } : {});
     }),
   );
 

@@ -42,6 +42,17 @@ const oneLine = (text: string | undefined, max: number) => {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
+/** States in which the operation was sent to ARM. */
+const RAN_STATES = new Set<OperationRequest['state']>(['executing', 'succeeded']);
+const WAITING_STATES = new Set<OperationRequest['state']>(['pending_consent', 'pending_elevation', 'approved']);
+
+/** The operation's heading: what ran, once ARM has it; what will run while it waits; otherwise what was asked. */
+export function operationHeading(r: Pick<OperationRequest, 'state' | 'arm'>): string {
+  if (RAN_STATES.has(r.state) || r.arm !== undefined) return 'What ran';
+  if (WAITING_STATES.has(r.state)) return 'What will run';
+  return 'What was asked for (it did not run)';
+}
+
 export interface PendingRow {
   id: string;
   href: string;
@@ -71,6 +82,27 @@ export function pendingRow(request: OperationRequest, agent: Agent | undefined, 
     timeLeft: timeLeft(request.expiresAt, now),
   };
 }
+
+/** One row of the approvers' history (all requests, or my decisions). */
+export function historyListRow(request: OperationRequest, agent: Agent | undefined) {
+  const raised = request.decision.outcome;
+  return {
+    id: request.id,
+    href: approvalHref(request.id),
+    createdAt: request.createdAt,
+    agentName: agent?.name ?? `unknown agent ${request.agentId}`,
+    agentId: request.agentId,
+    kind: raised === 'pending_elevation' ? 'Elevation' : raised === 'pending_consent' ? 'Consent' : 'Direct',
+    method: request.operation.method,
+    path: request.operation.path,
+    action: request.decision.action,
+    state: request.state,
+    stateLabel: STATE_LABELS[request.state] ?? request.state,
+    updatedAt: request.updatedAt,
+  };
+}
+
+export type HistoryListRow = ReturnType<typeof historyListRow>;
 
 export interface HistoryRow {
   seq: number;
@@ -136,6 +168,7 @@ export function requestModel(o: RequestOverview, now: Date, x: { canApprove: boo
     expiresAt: r.expiresAt,
     timeLeft: timeLeft(r.expiresAt, now),
     stateReason: r.stateReason,
+    operationHeading: operationHeading(r),
     actingIdentity: r.actingIdentity,
     arm: r.arm ? { status: r.arm.status, correlationId: r.arm.correlationId, armRequestId: r.arm.armRequestId, asyncStatus: r.arm.asyncStatus } : undefined,
     error: r.error,
@@ -153,9 +186,37 @@ export function requestModel(o: RequestOverview, now: Date, x: { canApprove: boo
 
 export type RequestModel = ReturnType<typeof requestModel>;
 
-/** Notices after a redirect (`?done=`): a fixed set, so nothing from the URL is echoed. */
-export const DONE_NOTICES: Record<string, string> = {
-  recorded: 'Your approval is recorded. The request waits for more administrators to approve it.',
-  executed: 'Approved. The operation was run once; its result is below.',
-  denied: 'Denied. The agent sees your reason.',
-};
+/** What a decision did, named by the redirect after it (`?done=`): a fixed set, so nothing from the URL is echoed. */
+export const DONE_KINDS = ['recorded', 'executed', 'denied'] as const;
+export type DoneKind = (typeof DONE_KINDS)[number];
+
+export const isDoneKind = (v: unknown): v is DoneKind => typeof v === 'string' && (DONE_KINDS as readonly string[]).includes(v);
+
+export interface Notice {
+  /** The banner's kind (CSS `notice success|error|warning|info`). */
+  level: 'success' | 'error' | 'warning' | 'info';
+  text: string;
+}
+
+/**
+ * The banner after a decision, from what the request is now, not from what was pressed: an
+ * approval whose operation failed must not read as a success.
+ */
+export function doneNotice(kind: DoneKind, request: Pick<OperationRequest, 'state' | 'arm' | 'error'>): Notice {
+  if (kind === 'recorded') return { level: 'info', text: 'Your approval is recorded. The request waits for more administrators to approve it.' };
+  if (kind === 'denied') return { level: 'success', text: 'Denied. The agent sees your reason.' };
+  switch (request.state) {
+    case 'succeeded':
+      return { level: 'success', text: 'Approved. The operation ran once and succeeded; its result is below.' };
+    case 'failed': {
+      const arm = request.arm ? `ARM answered ${request.arm.status}` : 'it did not reach ARM';
+      const code = request.error?.code ? ` (${request.error.code})` : '';
+      return { level: 'error', text: `Approved, but the operation failed: ${arm}${code}. It ran at most once and is not retried; the details are below.` };
+    }
+    case 'executing':
+    case 'approved':
+      return { level: 'info', text: 'Approved. The operation was sent once and is still running; reload this page to see its result.' };
+    default:
+      return { level: 'warning', text: `Approved. The request is now: ${STATE_LABELS[request.state] ?? request.state}.` };
+  }
+}

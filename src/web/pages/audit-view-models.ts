@@ -2,6 +2,7 @@
  * What the audit templates receive: plain values only (nunjucks escapes them), links built here
  * with URLSearchParams so no filter value ever lands in a URL unencoded.
  */
+import { ACTING_KIND_LABELS, actingIdentityOfEntry } from '../../audit/acting-identity.ts';
 import { canonicalEntryJson, recomputedHash } from '../../audit/audit-canonical.ts';
 import type { AuditOrder } from '../../audit/audit-cursor.ts';
 import { SEARCH_PARAMS, searchToParams, type AuditSearch } from '../../audit/audit-search.ts';
@@ -27,6 +28,14 @@ export interface EntryRow {
 export const entryHref = (seq: number) => `/audit/entries/${seq}`;
 export const requestHref = (requestId: string) => `/audit/requests/${encodeURIComponent(requestId)}`;
 
+/** Whose permissions were used, read (old entries' UAMI principal ids shown as the agent's managed identity). */
+export function actingIdentityText(e: AuditEntry): string | null {
+  const acting = actingIdentityOfEntry(e);
+  if (!acting) return null;
+  const recorded = acting.recorded !== undefined ? `, recorded as ${acting.recorded}` : '';
+  return `${acting.id} (${ACTING_KIND_LABELS[acting.kind]}${recorded})`;
+}
+
 export function entryRow(e: AuditEntry): EntryRow {
   return {
     seq: e.seq,
@@ -38,7 +47,7 @@ export function entryRow(e: AuditEntry): EntryRow {
     action: e.action,
     scope: e.scope,
     outcome: e.outcome,
-    actingIdentity: e.actingIdentity,
+    actingIdentity: actingIdentityText(e),
     approverId: e.approverId,
     requestId: e.requestId,
     requestHref: e.requestId ? requestHref(e.requestId) : null,
@@ -71,6 +80,8 @@ export interface EntryModel {
   canonicalJson: string;
   hashMatches: boolean;
   detailsJson: string;
+  /** The acting identity as read (kind, and an old entry's recorded value). */
+  actingIdentity: string | null;
   prevHref: string | null;
   nextHref: string;
   requestHref: string | null;
@@ -82,6 +93,7 @@ export function entryModel(e: AuditEntry): EntryModel {
     canonicalJson: canonicalEntryJson(e),
     hashMatches: recomputedHash(e) === e.hash,
     detailsJson: JSON.stringify(e.details, null, 2),
+    actingIdentity: actingIdentityText(e),
     prevHref: e.seq > 1 ? entryHref(e.seq - 1) : null,
     nextHref: entryHref(e.seq + 1),
     requestHref: e.requestId ? requestHref(e.requestId) : null,

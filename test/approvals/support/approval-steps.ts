@@ -3,6 +3,7 @@
  * tests, over an ApprovalHarness.
  */
 import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
 import type { BrowserLikeClient, Hop } from '../../signin/support/browser-like-client.ts';
 import { pickAccount } from '../../signin/support/sign-in-steps.ts';
 import type { ApprovalHarness } from './approval-harness.ts';
@@ -78,4 +79,16 @@ export function restartPayments(h: Pick<ApprovalHarness, 'sandbox'>, extra: Reco
     idempotencyKey: randomUUID(),
     ...extra,
   };
+}
+
+/**
+ * The answer to a sign-in callback as the browser ends up showing it. A callback always answers
+ * with a redirect (never a page at the spent `/auth/callback?code=…`); a refusal's page is then
+ * fetched from its stable address (the request page with `?outcome=`, or /auth/refused).
+ */
+export async function afterCallback(client: BrowserLikeClient, callbackAnswer: Hop): Promise<Hop> {
+  expect(callbackAnswer.status, callbackAnswer.body.slice(0, 300)).toBe(303);
+  const target = new URL(callbackAnswer.location!);
+  if (target.pathname === '/auth/refused' || target.searchParams.has('outcome')) return client.get(target.href);
+  return callbackAnswer;
 }

@@ -39,3 +39,13 @@ export async function signInAs(client: BrowserLikeClient, baseUrl: string, userO
   const { callbackUrl } = await authorizeAs(client, `${baseUrl}/auth/signin`, userOid);
   return client.get(callbackUrl);
 }
+
+/**
+ * A refused callback redirects (303) to the stable refusal page, never renders at the spent
+ * callback URL; the page it lands on, as the browser shows it.
+ */
+export async function refusalPage(client: BrowserLikeClient, callbackAnswer: Hop): Promise<Hop> {
+  expect(callbackAnswer.status, callbackAnswer.body.slice(0, 300)).toBe(303);
+  expect(new URL(callbackAnswer.location!).pathname).toBe('/auth/refused');
+  return client.get(callbackAnswer.location!);
+}
