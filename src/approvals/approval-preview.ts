@@ -7,6 +7,7 @@
 import type { SessionUser } from '../sessions/session-data.ts';
 import { deciderOf, type ApprovalDeps } from './approval-deps.ts';
 import type { RecordedApproval } from './approval-types.ts';
+import type { RequesterIdentity } from '../directory/requester-identity.ts';
 import type { OperationRequest } from '../operations/operation-types.ts';
 import { reviewRequest } from './review-request.ts';
 
@@ -18,11 +19,12 @@ const STAND_IN_REASON = 'preview';
 export function previewApproval(
   deps: Pick<ApprovalDeps, 'policies' | 'tenantId'>,
   request: Pick<OperationRequest, 'state' | 'trigger'>,
+  requester: RequesterIdentity | undefined,
   approvals: readonly RecordedApproval[],
   user: SessionUser,
 ): ApprovalPreview {
   const who = deciderOf(deps, user, 'approve');
   if (!who.ok) return { ok: false, code: who.code, message: who.message };
-  const outcome = reviewRequest({ state: request.state, requestedBy: request.trigger.requestedBy, approvals }, { decision: 'approve', approver: who.approver, reason: STAND_IN_REASON }, deps.policies);
+  const outcome = reviewRequest({ state: request.state, requestedBy: request.trigger.requestedBy, requester, approvals }, { decision: 'approve', approver: who.approver, reason: STAND_IN_REASON }, deps.policies);
   return outcome.outcome === 'refused' ? { ok: false, code: outcome.code, message: outcome.message } : { ok: true };
 }

@@ -20,6 +20,7 @@ import type { Database } from '../store/database.ts';
 import { loadRequest, type ConsentDeps, type ElevationDeps } from './approval-deps.ts';
 import { createApprovalStore } from './approval-store.ts';
 import { createRequesterStore } from '../directory/requester-store.ts';
+import type { RequesterIdentity } from '../directory/requester-identity.ts';
 import { approversRequired, extraApproverFor } from './review-request.ts';
 import { approvalKindOf, type ApprovalKind, type ExtraApprover, type RecordedApproval } from './approval-types.ts';
 import { approveConsent } from './consent-approval.ts';
@@ -63,6 +64,8 @@ export interface RequestOverview {
   required: number | undefined;
   /** why one more approver than the rule's number is needed */
   extraApprover: ExtraApprover | undefined;
+  /** who asked, as the directory resolved `trigger.requestedBy` when the request was created */
+  requester: RequesterIdentity | undefined;
   /** the request's audit entries, oldest first */
   history: AuditEntry[];
   /** whether the history was cut at HISTORY_LIMIT entries */
@@ -146,13 +149,15 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
         approvals: await approvals.approvalsFor(request.id),
         required: rule ? approversRequired(state, rule) : undefined,
         extraApprover: rule ? extraApproverFor(state, rule) : undefined,
+        requester: state.requester,
         history: [...page.entries].reverse(),
         historyTruncated: page.nextBefore !== null,
       };
     },
 
     /** Whether this person's approval would be refused (four-eyes, already approved, role, tenant): the page says so instead of offering the form. */
-    previewApproval: (o: Pick<RequestOverview, 'request' | 'approvals'>, user: SessionUser): ApprovalPreview => previewApproval(common, o.request, o.approvals, user),
+    previewApproval: (o: Pick<RequestOverview, 'request' | 'approvals' | 'requester'>, user: SessionUser): ApprovalPreview =>
+      previewApproval(common, o.request, o.requester, o.approvals, user),
 
     /** Approve pressed: a consent runs now; an elevation answers with the fresh sign-in to start. */
     async approve(requestId: string, user: SessionUser, reason: unknown): Promise<DecisionResult> {

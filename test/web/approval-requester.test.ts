@@ -42,6 +42,10 @@ describe('requester spellings', { timeout: 60_000 }, () => {
       const raised = await consentAskedBy(spelling);
       expect(await recordedRequester(raised.id), spelling).toEqual({ status: 'resolved', object_id: h.user('admin').oid, reason: null });
       expect(await auditedRequester(raised.id)).toEqual({ status: 'resolved', objectId: h.user('admin').oid });
+      // the page says so before she writes a reason: no Approve form, the four-eyes reason instead
+      const adaPage = await requestPage(ada, h, raised.id);
+      expect(adaPage.body, spelling).not.toContain('data-testid="approve-form"');
+      expect(adaPage.body, spelling).toContain('data-code="requester_may_not_approve"');
       const refused = await postDecision(ada, h, raised.id, 'approve', 'looks fine');
       expect(refused.status, spelling).toBe(403);
       expect(refused.body).toContain('data-code="requester_may_not_approve"');

@@ -30,7 +30,7 @@ function overview(decision: Partial<OperationDecision>): RequestOverview {
     createdAt: '2025-06-01T09:00:00.000Z',
     updatedAt: '2025-06-01T09:00:00.000Z',
   };
-  return { request, agent: undefined, kind: 'elevation', raisedFor: 'elevation', rule: undefined, approvals: [], history: [], historyTruncated: false, required: undefined, extraApprover: undefined };
+  return { request, agent: undefined, kind: 'elevation', raisedFor: 'elevation', rule: undefined, approvals: [], history: [], historyTruncated: false, required: undefined, extraApprover: undefined, requester: undefined };
 }
 
 describe('approval view models', () => {
