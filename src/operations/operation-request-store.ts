@@ -104,13 +104,17 @@ export function createOperationRequestStore(db: Database) {
       }
     },
 
+    /**
+     * One request as last committed by this process (read-your-writes): the executor, the
+     * lifecycle and the approval flows act on what this returns right after writing it.
+     */
     async get(id: string): Promise<StoredRequest | undefined> {
-      const row = await db.get<RequestRow>(`SELECT ${COLUMNS} FROM operation_requests WHERE id = ?`, [id]);
+      const row = await db.fresh.get<RequestRow>(`SELECT ${COLUMNS} FROM operation_requests WHERE id = ?`, [id]);
       return row ? { request: toRequest(row), submissionHash: row.submission_hash } : undefined;
     },
 
     async findByIdempotencyKey(agentId: string, idempotencyKey: string): Promise<StoredRequest | undefined> {
-      const row = await db.get<RequestRow>(`SELECT ${COLUMNS} FROM operation_requests WHERE agent_id = ? AND idempotency_key = ?`, [
+      const row = await db.fresh.get<RequestRow>(`SELECT ${COLUMNS} FROM operation_requests WHERE agent_id = ? AND idempotency_key = ?`, [
         agentId,
         idempotencyKey,
       ]);
