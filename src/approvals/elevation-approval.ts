@@ -204,7 +204,7 @@ async function decide(deps: ElevationDeps, signIn: ElevationSignIn, approver: Ap
       await deps.approvals.recordApproval({ requestId: request.id, approver, kind: 'elevation', reason: outcome.reason, at });
       report.used = true;
       report.requestState = 'approved';
-      const executed = await deps.executor.executeRequest(request.id, credential, approver.oid, { actor: userActor(approver), waitMs: deps.executionWaitMs });
+      const executed = await deps.executor.executeRequest(request.id, credential, approver.oid, { actor: userActor(approver), waitMs: deps.executionWaitMs, credentialKind: 'obo' });
       const current = executed.ok ? executed.request : executed.request;
       if (current) {
         report.requestState = current.state;

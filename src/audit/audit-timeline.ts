@@ -20,6 +20,7 @@ export type TimelineStage =
   | 'token-discarded'
   | 'expired'
   | 'cancelled'
+  | 'outcome-unknown'
   | 'other';
 
 export interface TimelineItem {
@@ -61,6 +62,7 @@ const TRANSITIONS: Record<string, TimelineStage> = {
   failed: 'failed',
   expired: 'expired',
   cancelled: 'cancelled',
+  outcome_unknown: 'outcome-unknown',
 };
 
 export function describeEntry(e: AuditEntry): TimelineItem {

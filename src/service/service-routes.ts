@@ -39,6 +39,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     serviceCredential: ctx.serviceCredential,
     tokenValidator: ctx.tokenValidator,
     requestTtlSeconds: ctx.config.requests.ttlSeconds,
+    reconcileIntervalSeconds: ctx.config.requests.reconcileIntervalSeconds,
     permissionCacheSeconds: ctx.config.permissionCacheSeconds,
     // Guardrail and input refusals (operation.forbidden/refused) collapse per agent and reason per minute; all else is appended as is.
     audit: audit.refusalSink,
@@ -59,6 +60,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
     routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
     auth: signIn.auth,
-    ready: levels.ready,
+    // Listen once interrupted executions are reconciled, so no agent sees a request a dead process left.
+    ready: Promise.all([levels.ready, operations.module.reconciled]).then(() => undefined),
   };
 }

@@ -49,6 +49,8 @@ export interface OperationsApiDeps {
   agentCredential?: (agent: Agent) => TokenCredential;
   permissions?: PermissionCache;
   clock?: () => Date;
+  /** ELEVATE_RECONCILE_INTERVAL_SECONDS (default 60). */
+  reconcileIntervalSeconds?: number;
 }
 
 export interface OperationsApi {
@@ -70,6 +72,7 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
       metrics: deps.metrics,
       logger,
     });
+  const agents = deps.agents ?? cachingAgentDirectory(createSqliteAgentDirectory(deps.store), { ttlMs: 2000 });
   const module = createOperationsModule({
     db: deps.store,
     audit,
@@ -80,13 +83,15 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     armEndpoint: deps.endpoints.armEndpoint,
     agentCredential: deps.agentCredential ?? agentCredentials(),
     requestTtlSeconds: deps.requestTtlSeconds,
+    agents,
+    ...(deps.reconcileIntervalSeconds !== undefined ? { reconcileIntervalMs: deps.reconcileIntervalSeconds * 1000 } : {}),
     logger,
     metrics: deps.metrics,
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
   const authenticate = createAgentAuthenticator({
     validateToken: cachedTokenValidator(deps.tokenValidator),
-    agents: deps.agents ?? cachingAgentDirectory(createSqliteAgentDirectory(deps.store), { ttlMs: 2000 }),
+    agents,
     audit: deps.refusalAudit ?? audit,
     logger,
   });
