@@ -37,7 +37,6 @@ CREATE TABLE one_time_tokens (
   requested_at TEXT NOT NULL,
   uti_sha256 TEXT,
   expires_at TEXT,
-  used INTEGER NOT NULL DEFAULT 0 CHECK (used IN (0, 1)),
   discarded_at TEXT,
   discard_reason TEXT
 ) STRICT;

@@ -17,6 +17,7 @@ import { abilityForUser } from '../signin/access-control.ts';
 import { refusedEntry } from './approval-audit.ts';
 import type { ApprovalStore } from './approval-store.ts';
 import type { Approver } from './approval-types.ts';
+import type { OneTimeTokenRecords } from './one-time-token-records.ts';
 import { checkDecider, ELIGIBILITY_MESSAGES } from './approver-eligibility.ts';
 import { refused, refusalStatus, type DecisionResult } from './decision-results.ts';
 
@@ -54,6 +55,8 @@ export interface ElevationDeps extends ApprovalDeps {
   background: { signal: AbortSignal; track(work: Promise<unknown>): void };
   /** How often a held token's request is checked (default 2 s). */
   holdPollMs?: number | undefined;
+  /** The durable trace of each on-behalf-of exchange (one-time-token-records.ts). */
+  tokens: Pick<OneTimeTokenRecords, 'begin' | 'issued' | 'discarded'>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;

@@ -87,6 +87,15 @@ export function createApprovalStore(db: Database) {
       return (row?.n ?? 0) > 0;
     },
 
+    /** This approver's live (unconsumed, unexpired) attempt on the request, if any. */
+    async liveAttemptOf(requestId: string, approverOid: string, now: string): Promise<ElevationAttempt | undefined> {
+      const row = await db.fresh.get<AttemptRow>(
+        'SELECT * FROM elevation_attempts WHERE request_id = ? AND approver_oid = ? AND consumed_at IS NULL AND expires_at > ?',
+        [requestId, approverOid.toLowerCase(), now],
+      );
+      return row ? toAttempt(row) : undefined;
+    },
+
     /**
      * Takes the approver's live attempt on the request, exactly once: the first caller gets it,
      * any later (or concurrent) caller gets undefined. Expired attempts are not handed out.

@@ -61,6 +61,6 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
     auth: signIn.auth,
     // Listen once interrupted executions are reconciled, so no agent sees a request a dead process left.
-    ready: Promise.all([levels.ready, operations.module.reconciled]).then(() => undefined),
+    ready: Promise.all([levels.ready, operations.module.reconciled, approvals.module.reconciled]).then(() => undefined),
   };
 }

@@ -41,6 +41,8 @@ export interface ApprovalsMountDeps {
   exchange?: (userAssertion: string) => Promise<OboExchangeResult>;
   clock?: () => Date;
   executionWaitMs?: number;
+  /** ELEVATE_RECONCILE_INTERVAL_SECONDS, in ms. */
+  reconcileIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -70,6 +72,7 @@ export function mountApprovals(deps: ApprovalsMountDeps): ApprovalsMount {
     adminConsentUrl: `${endpoints.browserAuthorityHost}/${endpoints.tenantId}/adminconsent?client_id=${encodeURIComponent(endpoints.clientId)}`,
     clock,
     ...(deps.executionWaitMs !== undefined ? { executionWaitMs: deps.executionWaitMs } : {}),
+    ...(deps.reconcileIntervalMs !== undefined ? { reconcileIntervalMs: deps.reconcileIntervalMs } : {}),
     logger: deps.logger?.child({ component: 'approvals' }),
   });
 
@@ -115,6 +118,7 @@ export function mountApprovalsForService(
     endpoints: ctx.endpoints,
     serviceCredentialSource: ctx.serviceCredentialSource,
     freshAuthSeconds: ctx.config.requests.freshAuthSeconds,
+    reconcileIntervalMs: ctx.config.requests.reconcileIntervalSeconds * 1000,
     logger: ctx.logger,
   });
   ctx.onShutdown(() => mounted.module.close());
