@@ -95,7 +95,8 @@ async function startElevate(): Promise<void> {
 
 async function killElevate(): Promise<void> {
   const c = child;
-  if (!c || c.exitCode !== null) return;
+  // A killed process has a signalCode and no exitCode.
+  if (!c || c.exitCode !== null || c.signalCode !== null) return;
   const exited = new Promise((r) => c.once('exit', r));
   c.kill('SIGKILL');
   await exited;
