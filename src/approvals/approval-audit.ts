@@ -14,7 +14,16 @@ export const APPROVAL_AUDIT_EVENTS = {
   recorded: 'approval.recorded',
   /** an elevation approval waits for the approver's fresh sign-in */
   signInStarted: 'approval.sign-in.started',
-  /** the approval that reaches the threshold, recorded before any token is exchanged or anything runs */
+  /**
+   * the approval that reaches the threshold completes the request: the approver's token is about
+   * to be exchanged (on-behalf-of). Recorded before the exchange (no audit entry, no action); it
+   * claims nothing about the outcome. Followed by `approval.decided` or `approval.obo.failed`.
+   */
+  oboStarted: 'approval.obo.started',
+  /**
+   * the request is approved: for an elevation, only once the exchange gave Elevate a token to act
+   * with, and before anything runs (issue 11.7: a failed exchange never leaves "decided: approve")
+   */
   decided: 'approval.decided',
   /** a decision attempt refused (who, why) */
   refused: 'approval.refused',
@@ -73,6 +82,17 @@ export function decidedEntry(
   });
 }
 
+export function oboStartedEntry(request: OperationRequest, approver: Approver, x: { reason: string; approverOids: string[]; required: number; authTime: number | null }): AuditInput {
+  return base(request, approver, APPROVAL_AUDIT_EVENTS.oboStarted, 'exchanging', {
+    kind: 'elevation',
+    reason: x.reason,
+    approvers: x.approverOids,
+    required: x.required,
+    authTime: x.authTime === null ? null : new Date(x.authTime * 1000).toISOString(),
+    operationHash: request.operationHash,
+  });
+}
+
 export function refusedEntry(request: OperationRequest | undefined, requestId: string, approver: Approver, x: { decision: 'approve' | 'deny'; code: string; message: string }): AuditInput {
   return {
     actor: userActor(approver),
@@ -101,10 +121,21 @@ export function oboFailedEntry(request: OperationRequest, approver: Approver, x:
 export function tokenDiscardedEntry(
   request: OperationRequest,
   approver: Approver,
-  x: { utiSha256: string | null; tokenExpiresAt: string; discardedAt: string; armCorrelationId: string | null; armStatus: number | null; requestState: string; used: boolean },
+  x: {
+    utiSha256: string | null;
+    tokenExpiresAt: string | null;
+    discardedAt: string;
+    armCorrelationId: string | null;
+    armStatus: number | null;
+    requestState: string;
+    used: boolean;
+    /** why: after its one use (`used`), or `process_end` when the process holding it ended */
+    reason?: 'after_use' | 'process_end';
+  },
 ): AuditInput {
   return {
     ...base(request, approver, APPROVAL_AUDIT_EVENTS.tokenDiscarded, 'discarded', {
+      reason: x.reason ?? 'after_use',
       tokenUtiSha256: x.utiSha256,
       tokenExpiresAt: x.tokenExpiresAt,
       discardedAt: x.discardedAt,

@@ -18,6 +18,7 @@ import { refusedEntry } from './approval-audit.ts';
 import type { ApprovalStore } from './approval-store.ts';
 import type { Approver, ReviewState } from './approval-types.ts';
 import type { RequesterStore } from '../directory/requester-store.ts';
+import type { OneTimeTokenRecords } from './one-time-token-records.ts';
 import { checkDecider, ELIGIBILITY_MESSAGES } from './approver-eligibility.ts';
 import { refused, refusalStatus, type DecisionResult } from './decision-results.ts';
 
@@ -57,6 +58,8 @@ export interface ElevationDeps extends ApprovalDeps {
   background: { signal: AbortSignal; track(work: Promise<unknown>): void };
   /** How often a held token's request is checked (default 2 s). */
   holdPollMs?: number | undefined;
+  /** The durable trace of each on-behalf-of exchange (one-time-token-records.ts). */
+  tokens: Pick<OneTimeTokenRecords, 'begin' | 'issued' | 'discarded'>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;

@@ -41,7 +41,8 @@ const toAttempt = (r: AttemptRow): ElevationAttempt => ({
 export function createApprovalStore(db: Database) {
   return {
     async approvalsFor(requestId: string): Promise<RecordedApproval[]> {
-      const rows = await db.all<{ approver_oid: string; approver_upn: string; created_at: string }>(
+      // Fresh: the count of approvals decides whether this one completes the request.
+      const rows = await db.fresh.all<{ approver_oid: string; approver_upn: string; created_at: string }>(
         'SELECT approver_oid, approver_upn, created_at FROM approval_reviews WHERE request_id = ? ORDER BY created_at, approver_oid',
         [requestId],
       );
@@ -79,11 +80,20 @@ export function createApprovalStore(db: Database) {
 
     /** Whether someone other than `oid` has a live attempt on the request (who a callback was probably meant for). */
     async othersHaveLiveAttempt(requestId: string, oid: string, now: string): Promise<boolean> {
-      const row = await db.get<{ n: number }>(
+      const row = await db.fresh.get<{ n: number }>(
         'SELECT COUNT(*) AS n FROM elevation_attempts WHERE request_id = ? AND approver_oid <> ? AND consumed_at IS NULL AND expires_at > ?',
         [requestId, oid.toLowerCase(), now],
       );
       return (row?.n ?? 0) > 0;
+    },
+
+    /** This approver's live (unconsumed, unexpired) attempt on the request, if any. */
+    async liveAttemptOf(requestId: string, approverOid: string, now: string): Promise<ElevationAttempt | undefined> {
+      const row = await db.fresh.get<AttemptRow>(
+        'SELECT * FROM elevation_attempts WHERE request_id = ? AND approver_oid = ? AND consumed_at IS NULL AND expires_at > ?',
+        [requestId, approverOid.toLowerCase(), now],
+      );
+      return row ? toAttempt(row) : undefined;
     },
 
     /**

@@ -30,6 +30,9 @@ import { denyRequest } from './deny-request.ts';
 import { beginElevationApproval, completeElevationApproval, type ElevationSignIn } from './elevation-approval.ts';
 import { createPendingRequests } from './pending-requests.ts';
 import { createRequestHistory, type HistoryQuery } from './request-history.ts';
+import { createOneTimeTokenRecords } from './one-time-token-records.ts';
+import { reconcileTokens } from './token-reconciler.ts';
+import { startReconcileTimer } from '../operations/execution-reconciler.ts';
 
 export interface ApprovalsModuleDeps {
   db: Database;
@@ -48,6 +51,8 @@ export interface ApprovalsModuleDeps {
   executionWaitMs?: number;
   /** How often a token held for a still-running operation checks the request (default 2 s). */
   holdPollMs?: number;
+  /** How often tokens left by an ended process are recorded as discarded (default 60 s; also once at start). */
+  reconcileIntervalMs?: number;
   logger?: Logger | undefined;
 }
 
@@ -106,6 +111,12 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
     const tracked = work.catch(() => undefined).finally(() => background.delete(tracked));
     background.add(tracked);
   };
+  const tokens = createOneTimeTokenRecords(deps.db);
+  const tokenTimer = startReconcileTimer({
+    run: () => reconcileTokens({ records: tokens, requests: deps.operations.store, audit: deps.audit, clock, logger: deps.logger }),
+    intervalMs: deps.reconcileIntervalMs ?? 60_000,
+    logger: deps.logger,
+  });
   const consent: ConsentDeps = { ...common, agents: deps.agents, agentCredential: deps.agentCredential };
   const elevation: ElevationDeps = {
     ...common,
@@ -114,6 +125,7 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
     adminConsentUrl: deps.adminConsentUrl,
     background: { signal: shutdown.signal, track },
     holdPollMs: deps.holdPollMs,
+    tokens,
   };
 
   return {
@@ -161,17 +173,23 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
 
     /** Approve pressed: a consent runs now; an elevation answers with the fresh sign-in to start. */
     async approve(requestId: string, user: SessionUser, reason: unknown): Promise<DecisionResult> {
+      const pressedAt = clock();
       const request = await loadRequest(common, requestId);
       if (!request) return refused(404, 'not_found', 'no such request');
-      return approvalKindOf(request) === 'elevation' ? beginElevationApproval(elevation, requestId, user, reason) : approveConsent(consent, requestId, user, reason);
+      // A consent queued behind a concurrent one finds the request no longer pending: 409, said clearly.
+      return approvalKindOf(request) === 'elevation' ? beginElevationApproval(elevation, requestId, user, reason, pressedAt) : approveConsent(consent, requestId, user, reason);
     },
 
     completeElevation: (signIn: ElevationSignIn) => completeElevationApproval(elevation, signIn),
 
     deny: (requestId: string, user: SessionUser, reason: unknown) => denyRequest(common, requestId, user, reason),
 
+    /** Settles when tokens left by an earlier process have their `token.discarded` entries. */
+    reconciled: tokenTimer.first,
+    reconcileTokens: () => reconcileTokens({ records: tokens, requests: deps.operations.store, audit: deps.audit, clock, logger: deps.logger }),
     /** Stops holding tokens for still-running operations (they are discarded now) and waits for that. */
     async close(): Promise<void> {
+      await tokenTimer.stop();
       shutdown.abort();
       await Promise.allSettled([...background]);
     },

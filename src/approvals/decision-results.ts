@@ -38,6 +38,8 @@ export function refusalStatus(code: string): RefusalStatus {
     case 'already_approved':
     case 'changed_concurrently':
     case 'no_attempt':
+    case 'approval_in_progress':
+    case 'too_many_sign_ins':
       return 409;
     case 'not_found':
       return 404;

@@ -7,10 +7,14 @@
  *    request; no max_age, see below), asking for a delegated token for Elevate's API when this
  *    approval would complete the request.
  * 2. The callback: the sign-in must be fresh and for this request, the role and tenant are checked
- *    again, the attempt is consumed (once), and the review is re-run on the current state. The
- *    approval that reaches the threshold is audited, and only then is the token exchanged
- *    (on-behalf-of) for an ARM token, the request approved and executed with it, and the token
- *    discarded (obo-execution.ts).
+ *    again, the attempt is consumed (once), and the review is re-run on the current state. For the
+ *    approval that reaches the threshold, `approval.obo.started` is audited, then the token is
+ *    exchanged (on-behalf-of) for an ARM token; only when that worked is `approval.decided`
+ *    (approve) audited, the request approved and executed with it, and the token discarded
+ *    (obo-execution.ts). A failed exchange leaves `approval.obo.failed`, never "decided: approve".
+ * Sign-ins are capped at MAX_SIGN_IN_ROUNDS per approval on every path that asks for another
+ * one; a second Approve press while the first one's sign-in is being started is refused (409),
+ * since the browser session would keep only one of the two pending sign-ins.
  * Entra answers that need the approver (MFA or Conditional Access claims challenges, an expired
  * token) send them through sign-in again; those that need the tenant's administrator (consent)
  * are shown with what to do. The request stays pending in both cases: nothing ran.
@@ -21,7 +25,7 @@ import type { SessionUser, SignInBinding } from '../sessions/session-data.ts';
 import type { AuthenticationSource } from '../signin/authentication-evidence.ts';
 import { PENDING_SIGN_IN_SECONDS, type BeginSignInOptions } from '../signin/begin-sign-in.ts';
 import { abilityForUser } from '../signin/access-control.ts';
-import { approverDetails, decidedEntry, oboFailedEntry, recordedEntry, signInStartedEntry, userActor } from './approval-audit.ts';
+import { approverDetails, decidedEntry, oboFailedEntry, oboStartedEntry, recordedEntry, signInStartedEntry, userActor } from './approval-audit.ts';
 import { approverOf, auditUnavailable, deciderOf, isAuditFailure, loadRequest, refuseDecision, type ElevationDeps, reviewStateOf } from './approval-deps.ts';
 import type { ElevationAttempt } from './approval-store.ts';
 import type { Approver } from './approval-types.ts';
@@ -73,6 +77,16 @@ async function startSignIn(
   attempt: { reason: string; rounds: number },
   x: { apiScope: boolean; claims?: string | undefined; message?: string },
 ): Promise<DecisionResult> {
+  if (attempt.rounds > MAX_SIGN_IN_ROUNDS) {
+    return refuseDecision(deps, {
+      request,
+      requestId: request.id,
+      approver,
+      decision: 'approve',
+      code: 'too_many_sign_ins',
+      message: `This approval already went through ${MAX_SIGN_IN_ROUNDS} sign-ins; nothing ran. Start again from the request page, or ask another administrator.`,
+    });
+  }
   const now = deps.clock();
   await deps.audit.append(signInStartedEntry(request, approver, { round: attempt.rounds, claimsChallenge: x.claims !== undefined }));
   await deps.approvals.putAttempt({
@@ -88,7 +102,7 @@ async function startSignIn(
 }
 
 /** Approve pressed on a pending elevation: check, remember the reason, ask for a fresh sign-in. */
-export async function beginElevationApproval(deps: ElevationDeps, requestId: string, user: SessionUser, rawReason: unknown): Promise<DecisionResult> {
+export async function beginElevationApproval(deps: ElevationDeps, requestId: string, user: SessionUser, rawReason: unknown, pressedAt: Date = deps.clock()): Promise<DecisionResult> {
   const who = deciderOf(deps, user, 'approve');
   const approver = approverOf(user);
   if (!who.ok) return refuseDecision(deps, { request: undefined, requestId, approver, decision: 'approve', code: who.code, message: who.message });
@@ -103,6 +117,21 @@ export async function beginElevationApproval(deps: ElevationDeps, requestId: str
       );
       if (outcome.outcome === 'refused') return refuseDecision(deps, { request, requestId, approver, decision: 'approve', code: outcome.code, message: outcome.message });
       if (outcome.outcome === 'deny' || outcome.kind !== 'elevation') return refused(409, 'not_elevation', 'this request does not wait for an elevation approval', request);
+      // Under the request's lock: a press that was queued behind another one (double click, two
+      // tabs posting at once) finds the attempt that one started after this press began. Both
+      // came with the same session, of which the store keeps only the last write, so one of the
+      // two sign-ins would be silently lost: this press is refused instead, saying why.
+      const inProgress = await deps.approvals.liveAttemptOf(request.id, approver.oid, deps.clock().toISOString());
+      if (inProgress && Date.parse(inProgress.createdAt) >= pressedAt.getTime()) {
+        return refuseDecision(deps, {
+          request,
+          requestId,
+          approver,
+          decision: 'approve',
+          code: 'approval_in_progress',
+          message: 'Your approval of this request is already being started (Approve was pressed twice at once). Continue with the sign-in the first press opened, or press Approve again.',
+        });
+      }
       // The delegated token is asked for only when this approval would complete the request.
       return await startSignIn(deps, request, approver, { reason: outcome.reason, rounds: 1 }, { apiScope: outcome.outcome === 'approve' });
     } catch (err) {
@@ -192,12 +221,16 @@ async function decide(deps: ElevationDeps, signIn: ElevationSignIn, approver: Ap
     });
   }
 
-  // The decision is on record before any token is exchanged; if this append fails, nothing runs.
-  await deps.audit.append(
-    decidedEntry(request, approver, { kind: 'elevation', reason: outcome.reason, approverOids: outcome.approverOids, required: outcome.required, authTime: signIn.user.authTime, authenticationSource: signIn.authenticationSource }),
-  );
+  // The exchange is an action: on record before it (if this append fails, nothing is exchanged).
+  // It says the exchange is starting, not that the request is approved.
+  await deps.audit.append(oboStartedEntry(request, approver, { reason: outcome.reason, approverOids: outcome.approverOids, required: outcome.required, authTime: signIn.user.authTime }));
   try {
     return await withOneTimeArmToken({ ...deps, track: deps.background.track }, { userAssertion: apiToken.reveal(), request, approver }, async (credential, token, report) => {
+      // The exchange worked: the decision is now true, and on record before anything runs (a
+      // failed append throws; the token is discarded in withOneTimeArmToken's finally).
+      await deps.audit.append(
+        decidedEntry(request, approver, { kind: 'elevation', reason: outcome.reason, approverOids: outcome.approverOids, required: outcome.required, authTime: signIn.user.authTime, authenticationSource: signIn.authenticationSource }),
+      );
       const approved = await deps.lifecycle.approve(request.id, userActor(approver), {
         reason: outcome.reason,
         details: {
@@ -216,7 +249,7 @@ async function decide(deps: ElevationDeps, signIn: ElevationSignIn, approver: Ap
       await deps.approvals.recordApproval({ requestId: request.id, approver, kind: 'elevation', reason: outcome.reason, at });
       report.used = true;
       report.requestState = 'approved';
-      const executed = await deps.executor.executeRequest(request.id, credential, approver.oid, { actor: userActor(approver), waitMs: deps.executionWaitMs });
+      const executed = await deps.executor.executeRequest(request.id, credential, approver.oid, { actor: userActor(approver), waitMs: deps.executionWaitMs, credentialKind: 'obo' });
       const current = executed.ok ? executed.request : executed.request;
       if (current) {
         report.requestState = current.state;

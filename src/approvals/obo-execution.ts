@@ -12,6 +12,7 @@ import type { AuditSink } from '../operations/request-lifecycle.ts';
 import { tokenDiscardedEntry, utiHash } from './approval-audit.ts';
 import type { Approver } from './approval-types.ts';
 import { oneTimeCredential } from './one-time-credential.ts';
+import type { OneTimeTokenRecords } from './one-time-token-records.ts';
 
 export interface OneTimeTokenFacts {
   utiSha256: string | null;
@@ -39,6 +40,11 @@ export interface OboExecutionDeps {
   logger?: Logger | undefined;
   /** Keeps a background discard alive for shutdown to wait on. */
   track?: (work: Promise<unknown>) => void;
+  /**
+   * The durable trace of the exchange: a row before it, marked when the token is discarded, so a
+   * token that dies with the process still gets its `token.discarded` entry (token-reconciler.ts).
+   */
+  tokens: Pick<OneTimeTokenRecords, 'begin' | 'issued' | 'discarded'>;
 }
 
 /**
@@ -51,11 +57,20 @@ export async function withOneTimeArmToken<T>(
   x: { userAssertion: string; request: OperationRequest; approver: Approver },
   use: (credential: TokenCredential, token: OneTimeTokenFacts, report: TokenUseReport) => Promise<T>,
 ): Promise<T> {
-  let exchanged: OboExchangeResult | undefined = await deps.exchange(x.userAssertion);
+  // Written before the exchange: if the process ends while it holds the token, the next one knows.
+  const recordId = await deps.tokens.begin(x.request.id, x.approver, deps.clock().toISOString());
+  let exchanged: OboExchangeResult | undefined;
+  try {
+    exchanged = await deps.exchange(x.userAssertion);
+  } catch (err) {
+    await deps.tokens.discarded(recordId, deps.clock().toISOString(), 'not_issued').catch(() => undefined);
+    throw err;
+  }
   const credential = oneTimeCredential(exchanged.accessToken, exchanged.expiresOn);
   const facts: OneTimeTokenFacts = { utiSha256: utiHash(exchanged.uti), expiresAt: exchanged.expiresOn.toISOString() };
   // From here on the credential's closure is the only holder of the token.
   exchanged = undefined;
+  await deps.tokens.issued(recordId, facts.utiSha256, facts.expiresAt).catch((err: unknown) => deps.logger?.warn({ err, requestId: x.request.id }, 'could not record the issued token facts'));
   const report: TokenUseReport = { used: false, armCorrelationId: null, armStatus: null, requestState: x.request.state };
   const discard = async () => {
     credential.discard();
@@ -72,6 +87,8 @@ export async function withOneTimeArmToken<T>(
           used: report.used,
         }),
       )
+      // Marked only once the entry is on record; otherwise the reconciler writes it later.
+      .then(() => deps.tokens.discarded(recordId, discardedAt, 'after_use'))
       .catch((err: unknown) => deps.logger?.error({ err, requestId: x.request.id }, 'the token.discarded entry could not be audited (the token was discarded)'));
   };
   try {

@@ -20,6 +20,7 @@ export type TimelineStage =
   | 'token-discarded'
   | 'expired'
   | 'cancelled'
+  | 'outcome-unknown'
   | 'other';
 
 export interface TimelineItem {
@@ -62,6 +63,7 @@ const TRANSITIONS: Record<string, TimelineStage> = {
   failed: 'failed',
   expired: 'expired',
   cancelled: 'cancelled',
+  outcome_unknown: 'outcome-unknown',
 };
 
 export function describeEntry(e: AuditEntry): TimelineItem {
@@ -97,6 +99,9 @@ export function describeEntry(e: AuditEntry): TimelineItem {
   } else if (e.eventType === 'approval.decided') {
     item.stage = 'approved';
     item.summary = `Approved by ${item.approver?.upn ?? item.approver?.id ?? e.actor.name ?? e.actor.id}${str(d.kind) ? ` (${str(d.kind)})` : ''}`;
+  } else if (e.eventType === 'approval.obo.started') {
+    item.stage = 'decided';
+    item.summary = `Approval by ${item.approver?.upn ?? item.approver?.id ?? e.actor.id} completes the request: exchanging their token (on-behalf-of)`;
   } else if (e.eventType === 'approval.recorded') {
     item.stage = 'decided';
     item.summary = `Approval recorded from ${item.approver?.upn ?? e.actor.id}: ${typeof d.counted === 'number' ? d.counted : '?'} of ${typeof d.required === 'number' ? d.required : '?'}`;
@@ -117,7 +122,7 @@ export function describeEntry(e: AuditEntry): TimelineItem {
     item.stage = 'token-discarded';
     const utiHash = firstString(d, [['tokenUtiSha256'], ['utiHash']]);
     if (utiHash) item.utiHash = utiHash;
-    item.summary = `On-behalf-of token discarded${item.approver ? ` (approver ${item.approver.upn ?? item.approver.id})` : ''}`;
+    item.summary = `On-behalf-of token discarded${item.approver ? ` (approver ${item.approver.upn ?? item.approver.id})` : ''}${str(d.reason) === 'process_end' ? ': the service stopped while holding it' : ''}`;
   }
   return item;
 }

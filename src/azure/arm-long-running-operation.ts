@@ -36,7 +36,35 @@ export interface ArmOperationContext {
   armEndpoint: string;
 }
 
-type PollMode = 'async-operation' | 'location' | 'provisioning-state';
+export type PollMode = 'async-operation' | 'location' | 'provisioning-state';
+
+/**
+ * Where ARM says to follow a long-running operation, per the ARM RPC
+ * (https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations):
+ * `Azure-AsyncOperation` first, else `Location` on a 201/202, else the resource itself while a
+ * PUT/PATCH body's provisioningState is not terminal. Undefined: the answer is final.
+ * The executor records this before waiting, so a restarted service can follow it to its end.
+ */
+export function pollTargetOf(method: ArmMethod, resourceUrl: string, initial: ArmResponse): { mode: PollMode; url: string } | undefined {
+  if (initial.status >= 400) return undefined;
+  const asyncUrl = initial.headers['azure-asyncoperation'];
+  const locationUrl = initial.headers['location'];
+  if ((initial.status === 200 || initial.status === 201 || initial.status === 202) && asyncUrl) return { mode: 'async-operation', url: asyncUrl };
+  if ((initial.status === 201 || initial.status === 202) && locationUrl) return { mode: 'location', url: locationUrl };
+  const state = provisioningState(initial);
+  if ((method === 'PUT' || method === 'PATCH') && state && !TERMINAL[state.toLowerCase()]) return { mode: 'provisioning-state', url: resourceUrl };
+  return undefined;
+}
+
+/**
+ * ARM's first answer as far as a durable execution record keeps it (the poll URL and its kind):
+ * what `followArmOperation` needs to go on following after a restart. Never sends the operation.
+ */
+export function resumedAnswer(mode: PollMode, pollUrl: string, correlationId: string): ArmResponse {
+  if (mode === 'async-operation') return { status: 202, headers: { 'azure-asyncoperation': pollUrl }, body: undefined, correlationId, requestId: undefined };
+  if (mode === 'location') return { status: 202, headers: { location: pollUrl }, body: undefined, correlationId, requestId: undefined };
+  return { status: 201, headers: {}, body: { properties: { provisioningState: 'Updating' } }, correlationId, requestId: undefined };
+}
 
 const TERMINAL: Record<string, ArmOperationState> = { succeeded: 'succeeded', failed: 'failed', canceled: 'canceled', cancelled: 'canceled' };
 
@@ -59,20 +87,10 @@ export async function followArmOperation(ctx: ArmOperationContext, options: ArmO
   });
 
   if (initial.status >= 400) return done('failed', initial, 0, { error: armError(initial) });
-  const asyncUrl = initial.headers['azure-asyncoperation'];
   const locationUrl = initial.headers['location'];
-  let mode: PollMode | undefined;
-  let pollUrl: string | undefined;
-  if ((initial.status === 200 || initial.status === 201 || initial.status === 202) && asyncUrl) {
-    mode = 'async-operation';
-    pollUrl = asyncUrl;
-  } else if ((initial.status === 201 || initial.status === 202) && locationUrl) {
-    mode = 'location';
-    pollUrl = locationUrl;
-  } else if ((ctx.method === 'PUT' || ctx.method === 'PATCH') && provisioningState(initial) && !TERMINAL[provisioningState(initial)!]) {
-    mode = 'provisioning-state';
-    pollUrl = ctx.resourceUrl;
-  }
+  const target = pollTargetOf(ctx.method, ctx.resourceUrl, initial);
+  const mode = target?.mode;
+  let pollUrl = target?.url;
   if (!mode || !pollUrl) {
     const state = stateFromProvisioning(initial) ?? 'succeeded';
     return done(state, initial, 0, state === 'succeeded' ? {} : { error: armError(initial) });

@@ -34,6 +34,8 @@ export const envSchema = z.object({
   ELEVATE_SESSION_ABSOLUTE_SECONDS: positiveSeconds(8 * 60 * 60),
   ELEVATE_REQUEST_TTL_SECONDS: positiveSeconds(60 * 60),
   ELEVATE_PERMISSION_CACHE_SECONDS: positiveSeconds(5 * 60),
+  /** Executions interrupted by a stop are reconciled at start and then this often (src/operations/execution-reconciler.ts). */
+  ELEVATE_RECONCILE_INTERVAL_SECONDS: positiveSeconds(60),
   ELEVATE_INVENTORY_REFRESH_SECONDS: positiveSeconds(15 * 60),
   /** Approver sign-in for an elevation must be at most this old (`auth_time`). */
   ELEVATE_FRESH_AUTH_SECONDS: positiveSeconds(5 * 60),

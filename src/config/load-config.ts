@@ -17,7 +17,7 @@ export interface Config {
   rolesFile: string | undefined;
   logLevel: Env['ELEVATE_LOG_LEVEL'];
   session: { secret: string | undefined; idleSeconds: number; absoluteSeconds: number };
-  requests: { ttlSeconds: number; freshAuthSeconds: number };
+  requests: { ttlSeconds: number; freshAuthSeconds: number; reconcileIntervalSeconds: number };
   permissionCacheSeconds: number;
   inventoryRefreshSeconds: number;
   /** Per-agent calls per minute on the agent API, when the deployment overrides rate-limits.yaml's default. */
@@ -82,7 +82,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       idleSeconds: e.ELEVATE_SESSION_IDLE_SECONDS,
       absoluteSeconds: e.ELEVATE_SESSION_ABSOLUTE_SECONDS,
     },
-    requests: { ttlSeconds: e.ELEVATE_REQUEST_TTL_SECONDS, freshAuthSeconds: e.ELEVATE_FRESH_AUTH_SECONDS },
+    requests: { ttlSeconds: e.ELEVATE_REQUEST_TTL_SECONDS, freshAuthSeconds: e.ELEVATE_FRESH_AUTH_SECONDS, reconcileIntervalSeconds: e.ELEVATE_RECONCILE_INTERVAL_SECONDS },
     permissionCacheSeconds: e.ELEVATE_PERMISSION_CACHE_SECONDS,
     inventoryRefreshSeconds: e.ELEVATE_INVENTORY_REFRESH_SECONDS,
     agentRateLimitPerMinute: e.ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE,

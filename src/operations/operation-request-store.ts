@@ -3,6 +3,7 @@
  * policy: the service decides, this file stores. State changes are compare-and-set on the
  * current state, so two racing transitions cannot both win.
  */
+import type { PollMode } from '../azure/arm-long-running-operation.ts';
 import type { Database, SqlValue } from '../store/database.ts';
 import { canonicalText, COLUMNS, fieldAssignments, toRequest, type RequestRow, type TransitionFields } from './operation-request-rows.ts';
 
@@ -44,6 +45,35 @@ export interface ExecutionRecord {
   actingIdentity: string;
   operationHash: string;
   startedAt: string;
+  /** The correlation id the ARM call will carry: written before the call (the intent). */
+  correlationId: string;
+  /** Whose identity sends it: the agent's UAMI, or an approver's one-time OBO token. */
+  credentialKind: 'agent' | 'obo';
+}
+
+/** An execution's durable record, as the reconciler reads it after a restart. */
+export interface StoredExecution extends ExecutionRecord {
+  finishedAt: string | null;
+  result: 'succeeded' | 'failed' | 'running' | null;
+  armStatus: number | null;
+  armRequestId: string | null;
+  pollUrl: string | null;
+  pollMode: PollMode | null;
+}
+
+interface ExecutionRow {
+  request_id: string;
+  acting_identity: string;
+  operation_hash: string;
+  started_at: string;
+  finished_at: string | null;
+  arm_status: number | null;
+  arm_correlation_id: string | null;
+  arm_request_id: string | null;
+  result: 'succeeded' | 'failed' | 'running' | null;
+  credential_kind: 'agent' | 'obo' | null;
+  poll_url: string | null;
+  poll_mode: PollMode | null;
 }
 
 export function isUniqueViolation(err: unknown): boolean {
@@ -98,13 +128,17 @@ export function createOperationRequestStore(db: Database) {
       }
     },
 
+    /**
+     * One request as last committed by this process (read-your-writes): the executor, the
+     * lifecycle and the approval flows act on what this returns right after writing it.
+     */
     async get(id: string): Promise<StoredRequest | undefined> {
-      const row = await db.get<RequestRow>(`SELECT ${COLUMNS} FROM operation_requests WHERE id = ?`, [id]);
+      const row = await db.fresh.get<RequestRow>(`SELECT ${COLUMNS} FROM operation_requests WHERE id = ?`, [id]);
       return row ? { request: toRequest(row), submissionHash: row.submission_hash } : undefined;
     },
 
     async findByIdempotencyKey(agentId: string, idempotencyKey: string): Promise<StoredRequest | undefined> {
-      const row = await db.get<RequestRow>(`SELECT ${COLUMNS} FROM operation_requests WHERE agent_id = ? AND idempotency_key = ?`, [
+      const row = await db.fresh.get<RequestRow>(`SELECT ${COLUMNS} FROM operation_requests WHERE agent_id = ? AND idempotency_key = ?`, [
         agentId,
         idempotencyKey,
       ]);
@@ -168,12 +202,10 @@ export function createOperationRequestStore(db: Database) {
     /** The second lock of at-most-once execution: false if the request already has an execution. */
     async insertExecution(record: ExecutionRecord): Promise<boolean> {
       try {
-        await db.run('INSERT INTO executions (request_id, acting_identity, operation_hash, started_at) VALUES (?, ?, ?, ?)', [
-          record.requestId,
-          record.actingIdentity,
-          record.operationHash,
-          record.startedAt,
-        ]);
+        await db.run(
+          'INSERT INTO executions (request_id, acting_identity, operation_hash, started_at, arm_correlation_id, credential_kind) VALUES (?, ?, ?, ?, ?, ?)',
+          [record.requestId, record.actingIdentity, record.operationHash, record.startedAt, record.correlationId, record.credentialKind],
+        );
         return true;
       } catch (err) {
         if (isUniqueViolation(err)) return false;
@@ -183,9 +215,56 @@ export function createOperationRequestStore(db: Database) {
 
     async finishExecution(requestId: string, finishedAt: string, result: 'succeeded' | 'failed' | 'running', arm?: ArmResult): Promise<void> {
       await db.run(
-        'UPDATE executions SET finished_at = ?, result = ?, arm_status = ?, arm_correlation_id = ?, arm_request_id = ? WHERE request_id = ?',
+        `UPDATE executions SET finished_at = ?, result = ?, arm_status = ?, arm_correlation_id = COALESCE(?, arm_correlation_id), arm_request_id = ?
+         WHERE request_id = ?`,
         [result === 'running' ? null : finishedAt, result, arm?.status ?? null, arm?.correlationId ?? null, arm?.armRequestId ?? null, requestId],
       );
+    },
+
+    /** Where ARM said to follow a long-running operation: recorded before anyone waits on it. */
+    async recordPollTarget(requestId: string, target: { mode: PollMode; url: string }, arm: { status: number; armRequestId?: string | undefined }): Promise<void> {
+      await db.run('UPDATE executions SET poll_url = ?, poll_mode = ?, arm_status = ?, arm_request_id = ?, result = ? WHERE request_id = ?', [
+        target.url,
+        target.mode,
+        arm.status,
+        arm.armRequestId ?? null,
+        'running',
+        requestId,
+      ]);
+    },
+
+    /** Marks an execution the reconciler ended without learning ARM's answer. */
+    async closeExecution(requestId: string, finishedAt: string): Promise<void> {
+      await db.run('UPDATE executions SET finished_at = COALESCE(finished_at, ?) WHERE request_id = ?', [finishedAt, requestId]);
+    },
+
+    async getExecution(requestId: string): Promise<StoredExecution | undefined> {
+      const r = await db.fresh.get<ExecutionRow>('SELECT * FROM executions WHERE request_id = ?', [requestId]);
+      if (!r) return undefined;
+      return {
+        requestId: r.request_id,
+        actingIdentity: r.acting_identity,
+        operationHash: r.operation_hash,
+        startedAt: r.started_at,
+        correlationId: r.arm_correlation_id ?? '',
+        // Rows from before migration 008 carry no kind: treat as the approver's (never re-usable).
+        credentialKind: r.credential_kind ?? 'obo',
+        finishedAt: r.finished_at,
+        result: r.result,
+        armStatus: r.arm_status,
+        armRequestId: r.arm_request_id,
+        pollUrl: r.poll_url,
+        pollMode: r.poll_mode,
+      };
+    },
+
+    /** Requests in `state` last changed at or before `cutoff` (all of them without one), oldest first. */
+    async listInState(state: RequestState, cutoff: string | undefined, limit: number): Promise<Array<{ id: string; updatedAt: string }>> {
+      const rows = await db.fresh.all<{ id: string; updated_at: string }>(
+        `SELECT id, updated_at FROM operation_requests WHERE state = ? ${cutoff ? 'AND updated_at <= ?' : ''} ORDER BY updated_at LIMIT ?`,
+        cutoff ? [state, cutoff, limit] : [state, limit],
+      );
+      return rows.map((r) => ({ id: r.id, updatedAt: r.updated_at }));
     },
 
     async countExecutions(requestId: string): Promise<number> {

@@ -115,6 +115,8 @@ export const REQUEST_STATES = [
   'denied',
   'expired',
   'cancelled',
+  // the execution was interrupted (a crash) and its end could not be learnt; never re-run
+  'outcome_unknown',
 ] as const;
 export type RequestState = (typeof REQUEST_STATES)[number];
 

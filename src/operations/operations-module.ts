@@ -16,7 +16,10 @@ import { createDecisionDeps } from './decision-deps.ts';
 import { createDecisionQueryAudit } from './decision-query-audit.ts';
 import { startExpirySweeper, type ExpirySweeper } from './expiry-sweeper.ts';
 import { createOperationRequestStore } from './operation-request-store.ts';
-import type { Agent } from './operation-types.ts';
+import { createExecutionReconciler, startReconcileTimer } from './execution-reconciler.ts';
+import { OPERATION_AUDIT_EVENTS } from './operation-audit.ts';
+import type { Agent, AgentDirectory } from './operation-types.ts';
+import { createRequestedOperationCheck } from './requested-operation-check.ts';
 import { createOperationsService } from './operations-service.ts';
 import type { PermissionCache } from './permission-cache.ts';
 import { createRequestExecutor } from './request-execution.ts';
@@ -51,6 +54,13 @@ export interface OperationsModuleDeps {
   pollIntervalMs?: number;
   /** Where `trigger.requestedBy` is looked up (Microsoft Graph); absent: every requester is unresolved. */
   userDirectory?: UserDirectory | undefined;
+  /** Who the agents are: the reconciler follows an interrupted operation with its agent's identity. */
+  agents?: Pick<AgentDirectory, 'get'>;
+  /**
+   * ELEVATE_RECONCILE_INTERVAL_SECONDS: interrupted executions are reconciled once at start and
+   * then every this often (those unchanged for this long). Default 60 s; 0: start-up pass only.
+   */
+  reconcileIntervalMs?: number;
 }
 
 export function createOperationsModule(deps: OperationsModuleDeps) {
@@ -65,6 +75,7 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     audit: deps.audit,
     armClientFor: deps.armClientFor,
     armEndpoint: deps.armEndpoint,
+    checkRequestedOperation: createRequestedOperationCheck(deps.db),
     clock,
     logger: deps.logger,
     ...(deps.executionWaitMs !== undefined ? { waitMs: deps.executionWaitMs } : {}),
@@ -93,6 +104,30 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
       record: (requestId, identity, at) => requesterStore.record(requestId, identity, at),
     },
   });
+  const reconciler = createExecutionReconciler({
+    store,
+    lifecycle,
+    executor,
+    armRequestAudited: async (requestId) =>
+      (await deps.db.fresh.get('SELECT 1 AS one FROM audit_log WHERE request_id = ? AND event_type = ? LIMIT 1', [requestId, OPERATION_AUDIT_EVENTS.armRequest])) !== undefined,
+    agents: deps.agents ?? { get: async () => undefined },
+    agentCredential: deps.agentCredential,
+    clock,
+    logger: deps.logger,
+  });
+  const reconcileIntervalMs = deps.reconcileIntervalMs ?? 60_000;
+  // At start: every interrupted execution (this process follows none yet). Then periodically:
+  // those unchanged for a whole interval that this process is not following.
+  let startupDone = false;
+  const reconcileTimer = startReconcileTimer({
+    run: () => {
+      const pass = reconciler.reconcile(startupDone ? { olderThanMs: reconcileIntervalMs } : {});
+      startupDone = true;
+      return pass;
+    },
+    intervalMs: reconcileIntervalMs > 0 ? reconcileIntervalMs : 2 ** 31 - 1,
+    logger: deps.logger,
+  });
   const interval = deps.sweepIntervalMs ?? Math.min((deps.requestTtlSeconds * 1000) / 4, 30_000);
   const sweeper: ExpirySweeper | undefined = interval > 0 ? startExpirySweeper({ expireDue: () => lifecycle.expireDue(), intervalMs: interval, logger: deps.logger }) : undefined;
 
@@ -103,9 +138,14 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     executor,
     notifier,
     permissions: deps.permissions,
+    /** Settles when the start-up reconcile pass is done. */
+    reconciled: reconcileTimer.first,
+    /** One reconcile pass now (`olderThanMs` undefined: every interrupted execution not followed here). */
+    reconcile: (options?: { olderThanMs?: number }) => reconciler.reconcile(options),
     /** Expires due requests now (the sweeper's tick). */
     sweep: () => lifecycle.expireDue(),
     async close(): Promise<void> {
+      await reconcileTimer.stop();
       await sweeper?.stop();
       await decisionQueryAudit?.close();
       notifier.close();

@@ -2,22 +2,29 @@
  * Runs an approved request against ARM, at most once, ever:
  * 1. `approved -> executing` compare-and-set: the single gate (a racing second caller loses);
  * 2. an `executions` row keyed by request id: the second lock, should the first be bypassed;
- * 3. the stored operation must still hash to the hash recorded at request time, or it is refused;
- * 4. the ARM call is audited before it is sent; its answer is recorded with the succeed/fail
- *    transition (and, for a long-running operation, ARM's acceptance as soon as it comes).
+ *    It is also the durable intent: written before ARM is called, with the correlation id the
+ *    call will carry and whose identity sends it, so a restarted service knows what may have
+ *    been sent (execution-reconciler.ts) and never sends it again;
+ * 3. the stored operation must hash to the hash in the request's hash-chained
+ *    `operation.requested` audit entry (requested-operation-check.ts), or it is refused, fail
+ *    closed and audited; a body and hash changed together in the database never reach ARM;
+ * 4. the ARM call is audited before it is sent (no audit entry, no action); its answer is
+ *    recorded with the succeed/fail transition. For a long-running operation the poll URL ARM
+ *    answered with is written to the execution record first, then ARM's acceptance is audited.
  * The credential is a parameter: the agent's UAMI for direct executions and consented writes,
  * a one-off OBO credential (the approval flow) for elevations.
  */
 import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import type { AuditActor } from '../audit/audit-types.ts';
-import { armError, followArmOperation, type ArmOperationResult } from '../azure/arm-long-running-operation.ts';
+import { armError, followArmOperation, pollTargetOf, resumedAnswer, type ArmOperationResult } from '../azure/arm-long-running-operation.ts';
 import type { ArmPipelineClient, ArmResponse } from '../azure/arm-pipeline-client.ts';
 import { buildArmUrl } from '../azure/arm-request-target.ts';
 import type { Logger } from '../observability/logger.ts';
 import { armRequestEntry, armResponseEntry, SYSTEM_ACTOR } from './operation-audit.ts';
 import { operationHash } from './operation-hash.ts';
-import type { OperationRequestStore } from './operation-request-store.ts';
+import type { OperationRequestStore, StoredExecution } from './operation-request-store.ts';
+import type { CheckRequestedOperation } from './requested-operation-check.ts';
 import type { ArmResult, JsonValue, OperationRequest } from './operation-types.ts';
 import { AuditUnavailableError, type AuditSink, type RequestLifecycle } from './request-lifecycle.ts';
 
@@ -28,6 +35,8 @@ export interface ExecutionDeps {
   /** An ARM client acting as `credential` (cached per credential by the caller). */
   armClientFor(credential: TokenCredential): ArmPipelineClient;
   armEndpoint: string;
+  /** The run-time check against the hash-chained `operation.requested` entry. */
+  checkRequestedOperation: CheckRequestedOperation;
   clock: () => Date;
   logger?: Logger | undefined;
   /** How long executeRequest waits for a long-running operation before answering `executing`. */
@@ -42,6 +51,8 @@ export interface ExecuteOptions {
   actor?: AuditActor;
   /** Overrides `waitMs` for this call. */
   waitMs?: number;
+  /** Whose identity `credential` is (recorded with the intent): the agent's UAMI (default) or an approver's OBO token. */
+  credentialKind?: 'agent' | 'obo';
 }
 
 export type ExecutionOutcome =
@@ -75,6 +86,11 @@ export function createRequestExecutor(deps: ExecutionDeps) {
   const followMs = deps.followMs ?? 30 * 60_000;
   const shutdown = new AbortController();
   const background = new Set<Promise<unknown>>();
+  /**
+   * Requests this process is executing or following right now, from the `start` gate to the end
+   * of following: the reconciler leaves them alone, however long ARM takes.
+   */
+  const following = new Set<string>();
   const now = () => deps.clock().toISOString();
 
   async function finish(request: OperationRequest, actor: AuditActor, actingIdentity: string, result: ArmOperationResult): Promise<OperationRequest> {
@@ -121,20 +137,34 @@ export function createRequestExecutor(deps: ExecutionDeps) {
     if (!stored) return { ok: false, code: 'not_found', message: 'no such request' };
     const gate = await deps.lifecycle.apply(stored.request, { event: 'start', actor, actingIdentity, details: { operationHash: stored.request.operationHash } });
     if (!gate.ok) return { ok: false, code: gate.code === 'not_found' ? 'not_found' : 'not_approved', message: gate.message, ...(gate.code === 'invalid_state' ? { request: gate.request } : {}) };
-    const request = gate.request;
+    following.add(requestId);
+    let handedOver = false;
+    try {
+      const outcome = await run(gate.request, credential, actingIdentity, actor, options, () => (handedOver = true));
+      return outcome;
+    } finally {
+      if (!handedOver) following.delete(requestId);
+    }
+  }
 
-    if (!(await deps.store.insertExecution({ requestId, actingIdentity, operationHash: request.operationHash, startedAt: now() }))) {
+  async function run(request: OperationRequest, credential: TokenCredential, actingIdentity: string, actor: AuditActor, options: ExecuteOptions, handOver: () => void): Promise<ExecutionOutcome> {
+    const requestId = request.id;
+
+    const op = request.operation;
+    const correlationId = randomUUID();
+    const credentialKind = options.credentialKind ?? 'agent';
+    if (!(await deps.store.insertExecution({ requestId, actingIdentity, operationHash: request.operationHash, startedAt: now(), correlationId, credentialKind }))) {
       // Unreachable unless the state column was tampered with: the request already ran once.
       const current = await failBeforeArm(request, actor, actingIdentity, 'already_executed', 'this request has already been executed once; it is never executed again');
       return { ok: true, request: current, authorizationFailed: false };
     }
-    if (operationHash(request.operation) !== request.operationHash) {
-      const current = await failBeforeArm(request, actor, actingIdentity, 'operation_mismatch', 'the stored operation no longer matches the one requested (hash differs); refused');
+    const checked = await deps.checkRequestedOperation(request);
+    if (!checked.ok) {
+      deps.logger?.warn({ requestId, code: checked.code }, 'refused to execute: the operation does not match its operation.requested audit entry');
+      const current = await failBeforeArm(request, actor, actingIdentity, checked.code, checked.message);
       return { ok: true, request: current, authorizationFailed: false };
     }
 
-    const op = request.operation;
-    const correlationId = randomUUID();
     try {
       await deps.audit.append(armRequestEntry(request, actor, actingIdentity, correlationId));
     } catch (err) {
@@ -147,35 +177,29 @@ export function createRequestExecutor(deps: ExecutionDeps) {
     try {
       initial = await client.armRequest({ method: op.method, path: op.path, apiVersion: op.apiVersion, body: op.body, correlationId, purpose: 'operation' });
     } catch (err) {
+      // No answer: ARM may or may not have received it. Recorded as failed with the correlation
+      // id (for the activity log), never retried.
       const message = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 500) : 'ARM request failed';
       deps.logger?.warn({ requestId, correlationId, reason: message }, 'ARM call for a request failed without a response');
       const current = await failBeforeArm(request, actor, actingIdentity, 'arm_unreachable', message);
       return { ok: true, request: current, authorizationFailed: false };
     }
-    const lro = longRunning(initial);
-    if (lro) {
-      // The final answer may be minutes away: record ARM's acceptance now. (A direct answer is
-      // recorded with the succeed/fail transition that follows at once.) ARM has acted by now,
-      // so a failed append is logged and the request still records the result.
+    const resourceUrl = buildArmUrl(deps.armEndpoint, op.path, op.apiVersion);
+    const target = pollTargetOf(op.method, resourceUrl, initial);
+    if (longRunning(initial) || target) {
+      // The final answer may be minutes away. Where to follow it goes to the durable execution
+      // record first (a restarted service follows it from there), then ARM's acceptance is
+      // audited. ARM has acted by now, so a failed append is logged and the request still
+      // records the result.
+      if (target) await deps.store.recordPollTarget(requestId, target, { status: initial.status, armRequestId: initial.requestId });
       const firstError = initial.status >= 400 ? armError(initial) : undefined;
       await deps.audit
         .append(armResponseEntry(request, actor, actingIdentity, { status: initial.status, correlationId, armRequestId: initial.requestId, error: firstError, longRunning: true }))
         .catch((err: unknown) => deps.logger?.error({ err, requestId, correlationId }, 'audit append of an ARM response failed'));
       await deps.store.recordArm(request.id, 'executing', now(), { status: initial.status, correlationId, armRequestId: initial.requestId, asyncStatus: 'running' });
     }
-
-    const resourceUrl = buildArmUrl(deps.armEndpoint, op.path, op.apiVersion);
-    const follow = followArmOperation(
-      { method: op.method, resourceUrl, initial, get: client.armGetUrl, armEndpoint: deps.armEndpoint },
-      { timeoutMs: followMs, abortSignal: shutdown.signal, ...(deps.pollIntervalMs ? { pollIntervalMs: deps.pollIntervalMs } : {}) },
-    )
-      .then((result) => finish(request, actor, actingIdentity, result))
-      .catch(async (err: unknown) => {
-        deps.logger?.warn({ err, requestId, correlationId }, 'recording the ARM result stopped; the request stays executing');
-        return (await deps.store.get(requestId).catch(() => undefined))?.request ?? request;
-      });
-    const tracked = follow.finally(() => background.delete(tracked));
-    background.add(tracked);
+    handOver();
+    const follow = followInBackground(request, actor, actingIdentity, client, initial);
 
     const limit = options.waitMs ?? waitMs;
     let timer: NodeJS.Timeout | undefined;
@@ -187,8 +211,41 @@ export function createRequestExecutor(deps: ExecutionDeps) {
     return { ok: true, request: current, authorizationFailed };
   }
 
+  function followInBackground(request: OperationRequest, actor: AuditActor, actingIdentity: string, client: ArmPipelineClient, initial: ArmResponse): Promise<OperationRequest> {
+    const op = request.operation;
+    const resourceUrl = buildArmUrl(deps.armEndpoint, op.path, op.apiVersion);
+    following.add(request.id);
+    const follow = followArmOperation(
+      { method: op.method, resourceUrl, initial, get: client.armGetUrl, armEndpoint: deps.armEndpoint },
+      { timeoutMs: followMs, abortSignal: shutdown.signal, ...(deps.pollIntervalMs ? { pollIntervalMs: deps.pollIntervalMs } : {}) },
+    )
+      .then((result) => finish(request, actor, actingIdentity, result))
+      .catch(async (err: unknown) => {
+        deps.logger?.warn({ err, requestId: request.id, correlationId: initial.correlationId }, 'recording the ARM result stopped; the request stays executing');
+        return (await deps.store.get(request.id).catch(() => undefined))?.request ?? request;
+      })
+      .finally(() => following.delete(request.id));
+    const tracked = follow.finally(() => background.delete(tracked));
+    background.add(tracked);
+    return follow;
+  }
+
+  /**
+   * Goes on following a long-running operation a previous process started, from its durable
+   * record (the reconciler's call): only GETs of the poll URL ARM gave, with `credential` (the
+   * identity that started it). The operation itself is never sent again.
+   */
+  function resumeFollowing(request: OperationRequest, execution: StoredExecution, credential: TokenCredential): Promise<OperationRequest> {
+    if (!execution.pollUrl || !execution.pollMode) throw new Error('resumeFollowing needs a recorded poll URL');
+    const initial = resumedAnswer(execution.pollMode, execution.pollUrl, execution.correlationId);
+    return followInBackground(request, SYSTEM_ACTOR, execution.actingIdentity, deps.armClientFor(credential), initial);
+  }
+
   return {
     executeRequest,
+    resumeFollowing,
+    /** Whether this process is following the request's long-running operation right now. */
+    isFollowing: (requestId: string) => following.has(requestId),
     /** Stops following long-running operations (their requests stay `executing`) and waits for the followers to end. */
     async close(): Promise<void> {
       shutdown.abort();

@@ -6,13 +6,18 @@
  *   pending_consent | pending_elevation --approve--> approved --start--> executing --succeed--> succeeded
  *                                                                                 --fail-----> failed
  *   pending_* | approved --deny | expire | cancel--> denied | expired | cancelled
+ *   executing --unknown--> outcome_unknown
+ *
+ * `unknown` is the reconciler's (execution-reconciler.ts): an execution interrupted by a crash
+ * whose end cannot be learnt from its durable record ends there, explicitly, and is never run
+ * again. `executing` has no other way out than succeed / fail / unknown: nothing re-starts it.
  *
  * Requests the pipeline allows outright are created `approved` and take the same
  * approved -> executing -> succeeded|failed path, so every execution is recorded the same way.
  */
 import type { DecisionOutcome, RequestState } from './operation-types.ts';
 
-export const REQUEST_EVENTS = ['approve', 'deny', 'expire', 'cancel', 'start', 'succeed', 'fail'] as const;
+export const REQUEST_EVENTS = ['approve', 'deny', 'expire', 'cancel', 'start', 'succeed', 'fail', 'unknown'] as const;
 export type RequestEvent = (typeof REQUEST_EVENTS)[number];
 
 const TABLE: Readonly<Record<RequestState, Partial<Record<RequestEvent, RequestState>>>> = {
@@ -21,15 +26,16 @@ const TABLE: Readonly<Record<RequestState, Partial<Record<RequestEvent, RequestS
   // An approved request that has not started can still be withdrawn or run out of time; once
   // `start` wins, it runs to an end.
   approved: { start: 'executing', cancel: 'cancelled', expire: 'expired' },
-  executing: { succeed: 'succeeded', fail: 'failed' },
+  executing: { succeed: 'succeeded', fail: 'failed', unknown: 'outcome_unknown' },
   succeeded: {},
   failed: {},
   denied: {},
   expired: {},
   cancelled: {},
+  outcome_unknown: {},
 };
 
-export const FINAL_STATES: readonly RequestState[] = ['succeeded', 'failed', 'denied', 'expired', 'cancelled'];
+export const FINAL_STATES: readonly RequestState[] = ['succeeded', 'failed', 'denied', 'expired', 'cancelled', 'outcome_unknown'];
 /** States that wait on a person or the clock, and so carry an expiry time. */
 export const WAITING_STATES: readonly RequestState[] = ['pending_consent', 'pending_elevation', 'approved'];
 
@@ -39,7 +45,7 @@ export class TransitionError extends Error {
     readonly from: RequestState,
     readonly event: RequestEvent,
   ) {
-    super(`a request that is ${from.replace('_', ' ')} cannot ${event === 'start' ? 'start executing' : event}`);
+    super(`a request that is ${from.replace('_', ' ')} cannot ${event === 'start' ? 'start executing' : event === 'unknown' ? 'end with an unknown outcome' : event}`);
   }
 }
 

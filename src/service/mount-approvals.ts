@@ -18,6 +18,7 @@ export function mountApprovalsForService(
     endpoints: ctx.endpoints,
     serviceCredentialSource: ctx.serviceCredentialSource,
     freshAuthSeconds: ctx.config.requests.freshAuthSeconds,
+    reconcileIntervalMs: ctx.config.requests.reconcileIntervalSeconds * 1000,
     logger: ctx.logger,
   });
   ctx.onShutdown(() => mounted.module.close());

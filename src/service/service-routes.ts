@@ -41,6 +41,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     serviceCredential: ctx.serviceCredential,
     tokenValidator: ctx.tokenValidator,
     requestTtlSeconds: ctx.config.requests.ttlSeconds,
+    reconcileIntervalSeconds: ctx.config.requests.reconcileIntervalSeconds,
     permissionCacheSeconds: ctx.config.permissionCacheSeconds,
     agentRateLimitPerMinute: ctx.config.agentRateLimitPerMinute,
     // Guardrail and input refusals (operation.forbidden/refused) collapse per agent and reason per minute; all else is appended as is.
@@ -64,6 +65,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
     auth: signIn.auth,
     readiness: audit.readiness,
-    ready: levels.ready,
+    // Listen once interrupted executions are reconciled, so no agent sees a request a dead process left.
+    ready: Promise.all([levels.ready, operations.module.reconciled, approvals.module.reconciled]).then(() => undefined),
   };
 }

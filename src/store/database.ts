@@ -25,6 +25,13 @@ export interface Database extends Queryable {
    * (it would otherwise deadlock on the lock or read around the open transaction).
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Reads that see every write this process has committed, whatever other flows are reading:
+   * they run on the writer connection under the write lock. For every path that writes and then
+   * acts on what it wrote (insert a request, then execute it; approve, then run it): the shared
+   * reader gives no such promise across concurrent flows (see the class comment).
+   */
+  readonly fresh: Pick<Queryable, 'get' | 'all'>;
   /** Streams a query's rows with constant memory (one thread-pool round trip per row). */
   iterate<T = Record<string, unknown>>(sql: string, params?: SqlParams): AsyncGenerator<T, void, undefined>;
   close(): Promise<void>;
@@ -41,6 +48,14 @@ export interface Database extends Queryable {
  * - `iterate` opens its own read-only connection, because an open statement pins its
  *   connection's read snapshot, and a long export must not make the shared reader stale;
  * - `:memory:` and read-only databases have a single connection, so reads take the mutex too.
+ * Snapshots: a connection's read transaction lasts while ANY of its statements is mid-flight, and
+ * every statement on that connection shares it. node-sqlite3's `get` steps once and finalizes
+ * later (after a trip through the JS thread), so one flow's `get` on the shared reader could pin
+ * a snapshot older than a commit another flow had already seen resolve, and that flow's next read
+ * missed its own insert (issue 11: a request answered `approved` that never ran). Hence `get` on
+ * the reader is run as `all` (stepped to the end, under the connection mutex, in one work item:
+ * the snapshot closes before any other statement can share it), and `fresh` reads run on the
+ * writer under the lock for the paths that must see their own writes by construction.
  * A transaction uses BEGIN IMMEDIATE so the write lock is taken up front and a concurrent
  * writer in another process waits (busy_timeout) instead of failing mid-transaction.
  */
@@ -67,8 +82,14 @@ class SqliteDatabase implements Database {
 
   async get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
     const reader = this.readerFor('get');
-    return reader ? reader.get<T>(sql, params) : this.locked(() => this.writer.get<T>(sql, params));
+    // `all`, not `get`: a statement left mid-flight would pin the shared snapshot (see above).
+    return reader ? (await reader.all<T>(sql, params))[0] : this.locked(() => this.writer.get<T>(sql, params));
   }
+
+  readonly fresh: Pick<Queryable, 'get' | 'all'> = {
+    get: async <T>(sql: string, params?: SqlParams): Promise<T | undefined> => (await this.locked(() => this.writer.all<T>(sql, params)))[0],
+    all: <T>(sql: string, params?: SqlParams): Promise<T[]> => this.locked(() => this.writer.all<T>(sql, params)),
+  };
 
   async all<T>(sql: string, params?: SqlParams): Promise<T[]> {
     const reader = this.readerFor('all');

@@ -126,12 +126,14 @@ describe('elevation', () => {
     events = [];
     const done = await m.completeElevation(signInFor(ADA, request.id));
     expect(done).toMatchObject({ kind: 'executed', request: { state: 'succeeded', actingIdentity: ADA.oid } });
-    expect(events).toEqual(['audit:approval.decided', 'exchange:api-token', `execute:${ADA.oid}`, 'audit:token.discarded']);
-    // When the token was asked for, the decision was on record and nothing had been approved yet.
-    expect(exchangedAfter.at(-1)).toBe('approval.decided');
+    expect(events).toEqual(['audit:approval.obo.started', 'exchange:api-token', 'audit:approval.decided', `execute:${ADA.oid}`, 'audit:token.discarded']);
+    // When the token was asked for, the exchange was on record; no decision was claimed and nothing approved yet (issue 11.7).
+    expect(exchangedAfter.at(-1)).toBe('approval.obo.started');
+    expect(exchangedAfter).not.toContain('approval.decided');
     expect(exchangedAfter).not.toContain('operation.transition:approved');
     const trail = (await auditEntries(h, { requestId: request.id })).map((e) => (e.eventType === 'operation.transition' ? `${e.eventType}:${e.outcome}` : e.eventType));
-    expect(trail.slice(trail.indexOf('approval.decided'))).toEqual([
+    expect(trail.slice(trail.indexOf('approval.obo.started'))).toEqual([
+      'approval.obo.started',
       'approval.decided',
       'operation.transition:approved',
       'operation.transition:executing',
@@ -184,13 +186,38 @@ describe('elevation', () => {
     expect(await two.completeElevation(signInFor(GRACE, request.id))).toMatchObject({ kind: 'executed', request: { state: 'succeeded', actingIdentity: GRACE.oid } });
   });
 
-  it('runs nothing and exchanges nothing when the decision cannot be audited', async () => {
+  it('runs nothing and exchanges nothing when the exchange cannot be audited first', async () => {
     const request = await raise();
     await m.approve(request.id, ADA, 'restart it');
-    failAudit = (e) => e.eventType === 'approval.decided';
+    failAudit = (e) => e.eventType === 'approval.obo.started';
     events = [];
     expect(await m.completeElevation(signInFor(ADA, request.id))).toMatchObject({ kind: 'refused', status: 503, code: 'audit_unavailable' });
     expect(events.some((e) => e.startsWith('exchange'))).toBe(false);
+    expect(h.armCalls).toHaveLength(0);
+  });
+
+  it('runs nothing, and discards the token, when the decision cannot be audited after the exchange', async () => {
+    const request = await raise();
+    await m.approve(request.id, ADA, 'restart it');
+    failAudit = (e) => e.eventType === 'approval.decided';
+    expect(await m.completeElevation(signInFor(ADA, request.id))).toMatchObject({ kind: 'refused', status: 503, code: 'audit_unavailable' });
+    expect(h.armCalls).toHaveLength(0);
+    expect((await h.module.store.get(request.id))?.request.state).toBe('pending_elevation');
+    const trail = (await auditEntries(h, { requestId: request.id })).map((e) => e.eventType);
+    expect(trail).not.toContain('approval.decided');
+    expect(trail.at(-1)).toBe('token.discarded');
+  });
+
+  it('a failed exchange leaves no "decided: approve": the timeline reads started, then failed (issue 11.7)', async () => {
+    const request = await raise();
+    exchange = async () => {
+      throw new OboExchangeError('consent_required', '65001', undefined);
+    };
+    await m.approve(request.id, ADA, 'restart it');
+    expect(await m.completeElevation(signInFor(ADA, request.id))).toMatchObject({ kind: 'obo_problem' });
+    const trail = (await auditEntries(h, { requestId: request.id })).map((e) => `${e.eventType}:${e.outcome}`);
+    expect(trail.filter((t) => t.startsWith('approval.decided'))).toEqual([]);
+    expect(trail.slice(-2)).toEqual(['approval.obo.started:exchanging', 'approval.obo.failed:consent_required']);
     expect(h.armCalls).toHaveLength(0);
   });
 
@@ -226,6 +253,23 @@ describe('elevation', () => {
     expect(last).toMatchObject({ kind: 'obo_problem', code: 'interaction_required' });
     expect((await h.module.store.get(request.id))?.request.state).toBe('pending_elevation');
     expect(h.armCalls).toHaveLength(0);
+  });
+
+  it('caps sign-in restarts on the "sign in once more" path too: refused clearly after the bound (issue 11.7)', async () => {
+    const request = await raise();
+    await m.approve(request.id, ADA, 'restart it');
+    // A callback without the delegated token when this approval completes the request asks for another sign-in.
+    for (let round = 2; round <= MAX_SIGN_IN_ROUNDS; round++) {
+      expect(await m.completeElevation(signInFor(ADA, request.id, { apiToken: undefined }))).toMatchObject({ kind: 'sign_in', options: { apiScope: true } });
+    }
+    const last = await m.completeElevation(signInFor(ADA, request.id, { apiToken: undefined }));
+    expect(last).toMatchObject({ kind: 'refused', status: 409, code: 'too_many_sign_ins' });
+    expect(last.kind === 'refused' && last.message).toContain(`${MAX_SIGN_IN_ROUNDS} sign-ins`);
+    // the bound holds: no attempt is left to continue, nothing was exchanged or run
+    expect(await m.completeElevation(signInFor(ADA, request.id))).toMatchObject({ kind: 'refused', code: 'no_attempt' });
+    expect(h.armCalls).toHaveLength(0);
+    const refusals = (await auditEntries(h, { requestId: request.id, eventType: 'approval.refused' })).map((e) => e.details.code);
+    expect(refusals).toContain('too_many_sign_ins');
   });
 
   it('explains consent problems with the admin-consent page and leaves the request pending', async () => {

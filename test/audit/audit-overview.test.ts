@@ -137,4 +137,21 @@ describe('timeline descriptions', () => {
     expect(legacy.find((i) => i.stage === 'executing')!.summary).toBe(`Execution started with managed identity ${MI}`);
     await db.close();
   });
+
+  it('tells an interrupted execution and a crash-discarded token apart, and an exchange that is only starting (issue 11)', async () => {
+    const db = await openStore({ dbPath: ':memory:' });
+    const audit = createAuditLog(db);
+    const base = { subject: 'req-x', requestId: 'req-x', agentId: 'a1', action: 'Microsoft.Compute/virtualMachines/restart/action', scope: '/subscriptions/s' };
+    const user = { kind: 'user' as const, id: APPROVER.oid, name: APPROVER.upn };
+    await audit.append({ ...base, actor: user, eventType: 'approval.obo.started', outcome: 'exchanging', approverId: APPROVER.oid, details: { approver: { oid: APPROVER.oid, upn: APPROVER.upn, tid: APPROVER.tid } } });
+    await audit.append({ ...base, actor: { kind: 'system', id: 'elevate' }, eventType: 'operation.transition', outcome: 'outcome_unknown', details: { from: 'executing', to: 'outcome_unknown', event: 'unknown', correlationId: CORRELATION } });
+    await audit.append({ ...base, actor: user, eventType: 'token.discarded', outcome: 'discarded', approverId: APPROVER.oid, details: { approver: { oid: APPROVER.oid, upn: APPROVER.upn }, reason: 'process_end' } });
+    const items = (await audit.list({ requestId: 'req-x' }, { limit: 10 })).entries.reverse().map(describeEntry);
+    expect(items.map((i) => i.stage)).toEqual(['decided', 'outcome-unknown', 'token-discarded']);
+    expect(items[0]!.summary).toContain('exchanging their token');
+    expect(items[0]!.summary).not.toMatch(/^Approved/);
+    expect(items[1]!.correlationId).toBe(CORRELATION);
+    expect(items[2]!.summary).toContain('the service stopped while holding it');
+    await db.close();
+  });
 });

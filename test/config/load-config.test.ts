@@ -33,6 +33,7 @@ const BAD_VALUES: Record<string, string[]> = {
   ELEVATE_INVENTORY_REFRESH_SECONDS: ['0', 'x'],
   ELEVATE_FRESH_AUTH_SECONDS: ['0', 'x'],
   ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: ['0', '-1', '1.5', '100001', 'lots'],
+  ELEVATE_RECONCILE_INTERVAL_SECONDS: ['0', '1.5', 'x'],
   ELEVATE_AUDIT_CHECKPOINT_EVERY: ['0', 'many'],
   ELEVATE_AUDIT_RETENTION_DAYS: ['-30', 'x'],
   ELEVATE_AUDIT_CHECKPOINT_INTERVAL_SECONDS: ['0', '1.5', 'soon'],
@@ -100,6 +101,8 @@ describe('parseConfig: modes', () => {
     expect(c.http).toEqual({ host: '127.0.0.1', port: 3000, publicUrl: undefined, trustProxy: false });
     expect(c.sandbox.httpsPort).toBe(8443);
     expect(c.azure.tenantId).toBeUndefined();
+    expect(c.requests.reconcileIntervalSeconds).toBe(60);
+    expect(parseConfig({ ELEVATE_RECONCILE_INTERVAL_SECONDS: '5' }).requests.reconcileIntervalSeconds).toBe(5);
   });
 
   it('treats empty strings as unset', () => {

@@ -17,6 +17,7 @@ const ALLOWED: Array<[RequestState, RequestEvent, RequestState]> = [
   ['approved', 'expire', 'expired'],
   ['executing', 'succeed', 'succeeded'],
   ['executing', 'fail', 'failed'],
+  ['executing', 'unknown', 'outcome_unknown'],
 ];
 
 describe('request state machine', () => {
@@ -51,6 +52,16 @@ describe('request state machine', () => {
 
   it('cannot approve an approved, denied or executing request', () => {
     for (const s of ['approved', 'denied', 'executing', 'expired', 'cancelled'] as const) expect(transition(s, 'approve').ok).toBe(false);
+  });
+
+  it('ends an interrupted execution as outcome_unknown, a final state nothing re-runs (issue 11.2)', () => {
+    expect(statesAllowing('unknown')).toEqual(['executing']);
+    expect(isFinal('outcome_unknown')).toBe(true);
+    for (const event of REQUEST_EVENTS) expect(transition('outcome_unknown', event).ok).toBe(false);
+    // executing only ends: nothing moves it back to approved or starts it again
+    expect(REQUEST_EVENTS.filter((e) => transition('executing', e).ok).sort()).toEqual(['fail', 'succeed', 'unknown']);
+    const r = transition('approved', 'unknown');
+    expect(!r.ok && r.error.message).toBe('a request that is approved cannot end with an unknown outcome');
   });
 
   it('starts requests from the pipeline outcome', () => {

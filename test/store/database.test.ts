@@ -315,3 +315,35 @@ describe('streaming and lifecycle', () => {
     await db.close(); // idempotent
   });
 });
+
+describe('read-your-writes (issue 11, item 1)', () => {
+  it('a read after a committed write sees it, even with many concurrent reads on the shared reader', async () => {
+    await withDb(async (db) => {
+      await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+      await db.run("INSERT INTO t (v) VALUES ('seed')");
+      let reading = true;
+      const readers = Array.from({ length: 8 }, async () => {
+        while (reading) await db.get('SELECT v FROM t WHERE id = 1');
+      });
+      const misses: number[] = [];
+      await Promise.all(
+        Array.from({ length: 200 }, async (_, i) => {
+          const { lastID } = await db.run('INSERT INTO t (v) VALUES (?)', [`row-${i}`]);
+          if ((await db.get('SELECT v FROM t WHERE id = ?', [lastID])) === undefined) misses.push(lastID);
+          if ((await db.fresh.get('SELECT v FROM t WHERE id = ?', [lastID])) === undefined) misses.push(-lastID);
+        }),
+      );
+      reading = false;
+      await Promise.all(readers);
+      expect(misses).toEqual([]);
+    });
+  });
+
+  it('fresh reads refuse to run inside a transaction (they would wait on its lock)', async () => {
+    await withDb(async (db) => {
+      await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+      await expect(db.transaction(() => db.fresh.get('SELECT 1 AS one'))).rejects.toThrow(/inside a transaction/);
+      expect(await db.fresh.all('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    });
+  });
+});

@@ -214,7 +214,7 @@ describe('elevation approval', { timeout: 60_000 }, () => {
     const raised = await h.submit(h.readerAgent, restartCheckout(h));
     const admin = await h.signedIn('admin');
     const before = h.exchangeCount();
-    h.failAuditWhen((e) => e.eventType === 'approval.decided');
+    h.failAuditWhen((e) => e.eventType === 'approval.obo.started');
     try {
       const { callback, page } = await approveElevation(admin, h, raised.id, 'admin');
       expect(callback.status).toBe(303);

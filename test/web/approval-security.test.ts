@@ -100,22 +100,41 @@ describe('approval attacks', { timeout: 90_000 }, () => {
     expect(armActions('admin', 'admin2')).toBe(before + 1);
   });
 
-  it('runs an elevation once when the same administrator approves from two tabs and both sign-ins return', async () => {
+  it('two concurrent Approve posts on one session: one proceeds, the other is refused clearly (409), and it runs once (issue 11.7)', async () => {
     const raised = await h.submit(h.readerAgent, restartCheckout(h));
     const admin = await h.signedIn('admin');
     const token = csrfOf((await requestPage(admin, h, raised.id)).body);
-    const [s1, s2] = await Promise.all([postDecision(admin, h, raised.id, 'approve', 'tab 1', token), postDecision(admin, h, raised.id, 'approve', 'tab 2', token)]);
+    const posts = await Promise.all([postDecision(admin, h, raised.id, 'approve', 'tab 1', token), postDecision(admin, h, raised.id, 'approve', 'tab 2', token)]);
+    const started = posts.filter((p) => p.status === 303 && p.location?.includes('/oauth2/v2.0/authorize'));
+    const refusedPosts = posts.filter((p) => p.status === 409);
+    // Never both silently "started" with one of them lost in the session: one starts, one is told why not.
+    expect(started).toHaveLength(1);
+    expect(refusedPosts).toHaveLength(1);
+    expect(refusedPosts[0]!.body).toContain('already being started');
+    const refusals = (await h.audit.list({ requestId: raised.id, eventType: 'approval.refused' }, { limit: 10 })).entries;
+    expect(refusals.map((e) => e.details.code)).toEqual(['approval_in_progress']);
+    const callback = await admin.get(await pickAccount(admin, started[0]!.location!, h.user('admin').oid));
+    expect(callback.status).toBe(303);
+    expect(callback.location).toContain('done=executed');
+    expect(await h.executions(raised.id)).toBe(1);
+    expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('succeeded');
+  });
+
+  it('the same administrator approving again from a second tab afterwards replaces the first attempt; it runs once', async () => {
+    const raised = await h.submit(h.readerAgent, restartCheckout(h));
+    const admin = await h.signedIn('admin');
+    const token = csrfOf((await requestPage(admin, h, raised.id)).body);
+    const s1 = await postDecision(admin, h, raised.id, 'approve', 'tab 1', token);
+    const s2 = await postDecision(admin, h, raised.id, 'approve', 'tab 2', token);
     expect([s1.status, s2.status]).toEqual([303, 303]);
     const cb1 = await pickAccount(admin, s1.location!, h.user('admin').oid);
     const cb2 = await pickAccount(admin, s2.location!, h.user('admin').oid);
     const first = await afterCallback(admin, await admin.get(cb1));
     const second = await afterCallback(admin, await admin.get(cb2));
-    // Whichever flow survives in the session (concurrent starts race for the session row, and
-    // a completed callback regenerates the session) runs; the other is refused.
+    // the later attempt replaced the first in the session: one callback runs, the other is refused
     const outcomes = [first, second].map((r) => (r.status === 303 && r.location?.includes('done=executed') ? 'executed' : r.status === 400 || r.status === 409 ? 'refused' : String(r.status)));
     expect(outcomes.sort()).toEqual(['executed', 'refused']);
     expect(await h.executions(raised.id)).toBe(1);
-    expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('succeeded');
   });
 
   it('refuses decisions posted without the CSRF token, with a wrong one, or with another session’s', async () => {

@@ -56,6 +56,8 @@ export interface OperationsApiDeps {
   clock?: () => Date;
   /** Default: Microsoft Graph at endpoints.graphEndpoint with the service credential. */
   userDirectory?: UserDirectory;
+  /** ELEVATE_RECONCILE_INTERVAL_SECONDS (default 60). */
+  reconcileIntervalSeconds?: number;
 }
 
 export interface OperationsApi {
@@ -77,6 +79,7 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
       metrics: deps.metrics,
       logger,
     });
+  const agents = deps.agents ?? cachingAgentDirectory(createSqliteAgentDirectory(deps.store), { ttlMs: 2000 });
   const module = createOperationsModule({
     db: deps.store,
     audit,
@@ -89,13 +92,15 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     requestTtlSeconds: deps.requestTtlSeconds,
     // Who asked for a request, resolved in the directory with Elevate's own credential (Graph User.Read.All).
     userDirectory: deps.userDirectory ?? createGraphUserDirectory(deps.serviceCredential, { graphEndpoint: deps.endpoints.graphEndpoint, graphScope: deps.endpoints.graphScope, logger }),
+    agents,
+    ...(deps.reconcileIntervalSeconds !== undefined ? { reconcileIntervalMs: deps.reconcileIntervalSeconds * 1000 } : {}),
     logger,
     metrics: deps.metrics,
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
   const authenticate = createAgentAuthenticator({
     validateToken: cachedTokenValidator(deps.tokenValidator),
-    agents: deps.agents ?? cachingAgentDirectory(createSqliteAgentDirectory(deps.store), { ttlMs: 2000 }),
+    agents,
     audit: deps.refusalAudit ?? audit,
     logger,
   });

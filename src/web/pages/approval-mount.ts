@@ -39,6 +39,8 @@ export interface ApprovalsMountDeps {
   exchange?: (userAssertion: string) => Promise<OboExchangeResult>;
   clock?: () => Date;
   executionWaitMs?: number;
+  /** ELEVATE_RECONCILE_INTERVAL_SECONDS, in ms. */
+  reconcileIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -68,6 +70,7 @@ export function mountApprovals(deps: ApprovalsMountDeps): ApprovalsMount {
     adminConsentUrl: `${endpoints.browserAuthorityHost}/${endpoints.tenantId}/adminconsent?client_id=${encodeURIComponent(endpoints.clientId)}`,
     clock,
     ...(deps.executionWaitMs !== undefined ? { executionWaitMs: deps.executionWaitMs } : {}),
+    ...(deps.reconcileIntervalMs !== undefined ? { reconcileIntervalMs: deps.reconcileIntervalMs } : {}),
     logger: deps.logger?.child({ component: 'approvals' }),
   });
 

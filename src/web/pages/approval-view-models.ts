@@ -34,6 +34,7 @@ export const STATE_LABELS: Record<OperationRequest['state'], string> = {
   denied: 'Denied',
   expired: 'Expired',
   cancelled: 'Cancelled',
+  outcome_unknown: 'Outcome unknown (interrupted; not re-run — check the Azure activity log)',
 };
 
 const oneLine = (text: string | undefined, max: number) => {

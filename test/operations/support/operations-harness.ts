@@ -13,6 +13,7 @@ import type { AuditInput } from '../../../src/audit/audit-types.ts';
 import type { ArmPipelineClient, ArmRequest, ArmResponse } from '../../../src/azure/arm-pipeline-client.ts';
 import { createOperationsModule, type OperationsModule } from '../../../src/operations/operations-module.ts';
 import { createPermissionCache, type PermissionSource } from '../../../src/operations/permission-cache.ts';
+import type { Agent } from '../../../src/operations/operation-types.ts';
 import type { RunMode, TriggerKind } from '../../../src/policies/policy-types.ts';
 import { createEvaluator } from '../../../src/rbac/rbac-evaluator.ts';
 import type { AuthorizationState } from '../../../src/rbac/rbac-types.ts';
@@ -42,7 +43,9 @@ export interface Harness {
 
 export const DEFAULT_RUN_MODES: Record<TriggerKind, RunMode> = { chat: 'Review', incident: 'Autonomous', scheduled: 'ReadOnly', manual: 'Autonomous' };
 
-export async function createHarness(options: { runModes?: Record<TriggerKind, RunMode>; ttlSeconds?: number; executionWaitMs?: number } = {}): Promise<Harness> {
+export async function createHarness(
+  options: { runModes?: Record<TriggerKind, RunMode>; ttlSeconds?: number; executionWaitMs?: number; agents?: Agent[] } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'elevate-ops-'));
   const db = await openStore({ dbPath: join(dir, 'elevate.db') });
   const clock = {
@@ -117,6 +120,7 @@ export async function createHarness(options: { runModes?: Record<TriggerKind, Ru
     requestTtlSeconds: options.ttlSeconds ?? 3600,
     clock: () => clock.now,
     sweepIntervalMs: 0,
+    agents: { get: async (id: string) => options.agents?.find((a) => a.id === id) },
     executionWaitMs: options.executionWaitMs ?? 2_000,
     pollIntervalMs: 5,
   });

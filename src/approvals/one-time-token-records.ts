@@ -1,0 +1,90 @@
+/**
+ * The durable trace of each on-behalf-of exchange (migrations/008, `one_time_tokens`): a row
+ * before the exchange is attempted, the token's uti hash and expiry once issued, and the discard.
+ * No token is ever stored. A row a process left undiscarded is how the next one knows a token died
+ * with it, and writes that token's `token.discarded` entry (reason: process end).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../store/database.ts';
+import type { Approver } from './approval-types.ts';
+
+export interface UndiscardedToken {
+  id: string;
+  requestId: string;
+  approver: Approver;
+  utiSha256: string | null;
+  expiresAt: string | null;
+  /** whether an execution ran with the approver's identity for the request (the token was used) */
+  used: boolean;
+  /** the request's state and the execution's ARM correlation id, for the entry */
+  requestState: string | null;
+  armCorrelationId: string | null;
+}
+
+export function createOneTimeTokenRecords(db: Database) {
+  /** Rows of tokens this process holds now: the reconciler leaves them alone. */
+  const live = new Set<string>();
+  return {
+    /** Before the exchange: returns the row's id. */
+    async begin(requestId: string, approver: Approver, at: string): Promise<string> {
+      const id = randomUUID();
+      await db.run('INSERT INTO one_time_tokens (id, request_id, approver_oid, approver_upn, approver_tid, requested_at) VALUES (?, ?, ?, ?, ?, ?)', [
+        id,
+        requestId,
+        approver.oid.toLowerCase(),
+        approver.upn,
+        approver.tid.toLowerCase(),
+        at,
+      ]);
+      live.add(id);
+      return id;
+    },
+    async issued(id: string, utiSha256: string | null, expiresAt: string): Promise<void> {
+      await db.run('UPDATE one_time_tokens SET uti_sha256 = ?, expires_at = ? WHERE id = ?', [utiSha256, expiresAt, id]);
+    },
+    async discarded(id: string, at: string, reason: 'after_use' | 'not_issued' | 'process_end'): Promise<void> {
+      try {
+        await db.run('UPDATE one_time_tokens SET discarded_at = ?, discard_reason = ? WHERE id = ? AND discarded_at IS NULL', [at, reason, id]);
+      } finally {
+        live.delete(id);
+      }
+    },
+    /** Rows left undiscarded by a process that ended (none this process holds). */
+    async orphaned(limit: number): Promise<UndiscardedToken[]> {
+      const rows = await db.fresh.all<{
+        id: string;
+        request_id: string;
+        approver_oid: string;
+        approver_upn: string;
+        approver_tid: string;
+        uti_sha256: string | null;
+        expires_at: string | null;
+        used: number;
+        request_state: string | null;
+        correlation_id: string | null;
+      }>(
+        `SELECT t.id, t.request_id, t.approver_oid, t.approver_upn, t.approver_tid, t.uti_sha256, t.expires_at,
+                (e.request_id IS NOT NULL) AS used, r.state AS request_state, e.arm_correlation_id AS correlation_id
+           FROM one_time_tokens t
+           LEFT JOIN executions e ON e.request_id = t.request_id AND lower(e.acting_identity) = t.approver_oid
+           LEFT JOIN operation_requests r ON r.id = t.request_id
+          WHERE t.discarded_at IS NULL ORDER BY t.requested_at LIMIT ?`,
+        [limit],
+      );
+      return rows
+        .filter((r) => !live.has(r.id))
+        .map((r) => ({
+          id: r.id,
+          requestId: r.request_id,
+          approver: { oid: r.approver_oid, upn: r.approver_upn, tid: r.approver_tid },
+          utiSha256: r.uti_sha256,
+          expiresAt: r.expires_at,
+          used: r.used === 1,
+          requestState: r.request_state,
+          armCorrelationId: r.correlation_id,
+        }));
+    },
+  };
+}
+
+export type OneTimeTokenRecords = ReturnType<typeof createOneTimeTokenRecords>;

@@ -1,0 +1,125 @@
+/**
+ * Issue 11, item 2: requests stuck in `executing` after a crash. The reconciler ends them from
+ * the execution's durable record and never sends the operation to ARM again. A crash is
+ * reproduced by writing exactly what an interrupted process leaves in the database (the same
+ * rows and audit entries the executor writes), then reconciling as the next process would.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { armRequestEntry } from '../../src/operations/operation-audit.ts';
+import type { OperationRequest } from '../../src/operations/operation-types.ts';
+import { makeAgent, PRIVILEGED_PRINCIPAL, RESTART } from './support/operation-fixtures.ts';
+import { auditEntries, createHarness, type Harness } from './support/operations-harness.ts';
+
+const privileged = makeAgent({ id: 'agent-priv', name: 'sre-agent-priv', uamiPrincipalId: PRIVILEGED_PRINCIPAL, level: 'Privileged' });
+const restart = (key: string) => ({ method: 'POST', path: RESTART, apiVersion: '2024-03-01', justification: 'stuck', trigger: { kind: 'chat' }, idempotencyKey: key });
+const APPROVER = { kind: 'user' as const, id: 'approver-oid', name: 'ada' };
+const POLL = 'https://arm.test.invalid/subscriptions/s/providers/Microsoft.App/locations/x/containerappOperationStatuses/op-1?api-version=2024-03-01';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness({ agents: [privileged] });
+});
+afterEach(async () => {
+  await h.close();
+});
+
+/** A request approved and moved to executing, as an interrupted process leaves it. */
+async function interrupted(key: string, record?: { kind: 'agent' | 'obo'; audited: boolean; pollUrl?: string; result?: 'succeeded' | 'failed' }): Promise<OperationRequest> {
+  const r = await h.module.service.submit(privileged, restart(key));
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  expect((await h.module.lifecycle.approve(r.value.id, APPROVER)).ok).toBe(true);
+  const started = await h.module.lifecycle.applyById(r.value.id, { event: 'start', actor: APPROVER, actingIdentity: PRIVILEGED_PRINCIPAL });
+  if (!started.ok) throw new Error('start failed');
+  if (record) {
+    await h.module.store.insertExecution({ requestId: r.value.id, actingIdentity: PRIVILEGED_PRINCIPAL, operationHash: r.value.operationHash, startedAt: h.clock.now.toISOString(), correlationId: `corr-${key}`, credentialKind: record.kind });
+    if (record.audited) await h.auditLog.append(armRequestEntry(started.request, APPROVER, PRIVILEGED_PRINCIPAL, `corr-${key}`));
+    if (record.pollUrl) await h.module.store.recordPollTarget(r.value.id, { mode: 'async-operation', url: record.pollUrl }, { status: 202 });
+    if (record.result) await h.module.store.finishExecution(r.value.id, h.clock.now.toISOString(), record.result, { status: record.result === 'succeeded' ? 200 : 409, correlationId: `corr-${key}` });
+  }
+  return started.request;
+}
+
+const stateOf = async (id: string) => (await h.module.store.get(id))!.request;
+
+describe('execution reconciler', () => {
+  it('fails, as not sent, an execution interrupted before its ARM call was audited', async () => {
+    const a = await interrupted('r-1');
+    const b = await interrupted('r-2', { kind: 'agent', audited: false });
+    const report = await h.module.reconcile();
+    expect(report).toMatchObject({ examined: 2, notSent: 2 });
+    for (const r of [a, b]) {
+      const now = await stateOf(r.id);
+      expect(now.state).toBe('failed');
+      expect(now.error?.code).toBe('interrupted_before_arm');
+    }
+    expect(h.armCalls).toEqual([]);
+    const failed = (await auditEntries(h, { requestId: a.id, outcome: 'failed' }))[0]!;
+    expect(failed.details).toMatchObject({ reconciled: true, error: { code: 'interrupted_before_arm' } });
+  });
+
+  it('follows a long-running operation the agent started to its end, with GETs only', async () => {
+    h.setPoll(() => ({ status: 200, body: { status: 'Succeeded' } }));
+    const r = await interrupted('r-3', { kind: 'agent', audited: true, pollUrl: POLL });
+    const report = await h.module.reconcile();
+    expect(report).toMatchObject({ examined: 1, resumed: 1 });
+    await expect.poll(async () => (await stateOf(r.id)).state, { timeout: 5000 }).toBe('succeeded');
+    expect(h.armCalls).toEqual([]);
+    expect(h.armPolls[0]).toBe(POLL);
+    expect((await stateOf(r.id)).arm?.correlationId).toBe('corr-r-3');
+  });
+
+  it("ends as outcome_unknown an elevation whose approver token died with the process, naming the correlation id", async () => {
+    const r = await interrupted('r-4', { kind: 'obo', audited: true, pollUrl: POLL });
+    const direct = await interrupted('r-5', { kind: 'agent', audited: true });
+    const report = await h.module.reconcile();
+    expect(report).toMatchObject({ examined: 2, outcomeUnknown: 2 });
+    const now = await stateOf(r.id);
+    expect(now.state).toBe('outcome_unknown');
+    expect(now.error?.code).toBe('outcome_unknown');
+    expect(now.error?.message).toContain('corr-r-4');
+    expect(now.stateReason).toMatch(/will not be re-run/);
+    expect((await stateOf(direct.id)).state).toBe('outcome_unknown');
+    expect(h.armCalls).toEqual([]);
+    expect(h.armPolls).toEqual([]);
+    const entry = (await auditEntries(h, { requestId: r.id, outcome: 'outcome_unknown' }))[0]!;
+    expect(entry.details).toMatchObject({ event: 'unknown', from: 'executing', to: 'outcome_unknown', correlationId: 'corr-r-4', reconciled: true });
+    // final: a second pass and any event leave it alone
+    expect(await h.module.reconcile()).toMatchObject({ examined: 0 });
+  });
+
+  it("applies ARM's answer recorded on the execution when the request did not get it", async () => {
+    const ok = await interrupted('r-6', { kind: 'agent', audited: true, result: 'succeeded' });
+    const ko = await interrupted('r-7', { kind: 'obo', audited: true, result: 'failed' });
+    expect(await h.module.reconcile()).toMatchObject({ finishedFromRecord: 2 });
+    expect((await stateOf(ok.id)).state).toBe('succeeded');
+    expect((await stateOf(ko.id)).state).toBe('failed');
+  });
+
+  it('leaves alone what this process is executing, and periodic passes only take requests unchanged for an interval', async () => {
+    h.setArm(() => ({ status: 202, headers: { 'azure-asyncoperation': POLL } }));
+    h.setPoll(() => ({ status: 200, body: { status: 'InProgress' } }));
+    const live = await h.module.service.submit(privileged, { ...restart('r-8'), trigger: { kind: 'incident' } });
+    expect(live.ok && live.value.state).toBe('executing');
+    expect(await h.module.reconcile({ olderThanMs: 0 })).toMatchObject({ examined: 0 });
+    expect((await stateOf(live.ok ? live.value.id : '')).state).toBe('executing');
+
+    const stale = await interrupted('r-9', { kind: 'obo', audited: true });
+    // updated "now" by the harness clock: not yet an interval old
+    expect(await h.module.reconcile({ olderThanMs: 60_000 })).toMatchObject({ examined: 0 });
+    h.clock.advance(61_000);
+    expect(await h.module.reconcile({ olderThanMs: 60_000 })).toMatchObject({ examined: 1, outcomeUnknown: 1 });
+    expect((await stateOf(stale.id)).state).toBe('outcome_unknown');
+  });
+
+  it('ends an approved request that never started as cancelled, not run', async () => {
+    const r = await h.module.service.submit(privileged, restart('r-10'));
+    if (!r.ok) throw new Error('submit');
+    expect((await h.module.lifecycle.approve(r.value.id, APPROVER)).ok).toBe(true);
+    h.clock.advance(61_000);
+    expect(await h.module.reconcile({ olderThanMs: 60_000 })).toMatchObject({ notStarted: 1 });
+    const now = await stateOf(r.value.id);
+    expect(now.state).toBe('cancelled');
+    expect(now.stateReason).toMatch(/it was not run/);
+    expect(await h.module.store.countExecutions(r.value.id)).toBe(0);
+  });
+});
