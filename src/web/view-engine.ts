@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
 import nunjucks from 'nunjucks';
+import { breakAfterSlashes } from './present/escape-html.ts';
 import { timeTag, type TimeTagOptions } from './present/time-tag.ts';
 import { shortArmPath, shortId } from './present/short-labels.ts';
 
@@ -21,6 +22,7 @@ export function createViewEngine(app: Express, viewsDir = DEFAULT_VIEWS_DIR, opt
   // timeTag builds its markup from escaped values only; SafeString keeps autoescape from escaping it twice.
   env.addGlobal('timeTag', (iso: unknown, options?: TimeTagOptions) => new nunjucks.runtime.SafeString(timeTag(iso, options)));
   env.addFilter('shortArmPath', (v: unknown) => (typeof v === 'string' ? shortArmPath(v) : v));
+  env.addFilter('breakAfterSlashes', (v: unknown) => (typeof v === 'string' ? new nunjucks.runtime.SafeString(breakAfterSlashes(v)) : v));
   env.addFilter('shortId', (v: unknown) => (typeof v === 'string' ? shortId(v) : v));
   env.express(app);
   app.set('view engine', 'njk');

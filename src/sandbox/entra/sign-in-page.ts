@@ -40,7 +40,7 @@ small{display:block;color:#605e5c}.cancel{text-align:center;border:none;color:#0
 
 /** The same notice as on Elevate's pages: whoever lands here knows no real tenant is involved. */
 const SANDBOX_BANNER =
-  '<div class="sandbox-banner" role="note" aria-label="Sandbox" data-testid="sandbox-banner"><strong>Sandbox tenant</strong>: a local simulation of Entra ID. No passwords: pick a seeded account. Nothing here touches a real Azure tenant.</div>';
+  '<aside class="sandbox-banner" aria-label="Sandbox notice" data-testid="sandbox-banner"><strong>Sandbox tenant</strong>: a local simulation of Entra ID. No passwords: pick a seeded account. Nothing here touches a real Azure tenant.</aside>';
 
 export function renderSignInPage(m: SignInPageModel): string {
   const hint = m.loginHint?.toLowerCase();
