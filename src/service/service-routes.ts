@@ -1,11 +1,14 @@
+import { createRecentDecisions } from '../approvals/recent-decisions.ts';
 import { createAuditModule } from '../audit/audit-module.ts';
 import { mountLevels } from './mount-levels.ts';
 import { mountSignIn } from './mount-sign-in.ts';
+import { createDriftStatusSource } from '../levels/drift-status.ts';
 import { exceptOnAgentApi } from '../web/api/agent-api-paths.ts';
 import { createOperationsApi } from '../web/api/operations-api.ts';
 import type { WebAppDeps } from '../web/create-web-app.ts';
 import { mountApprovalsForService } from './mount-approvals.ts';
 import { mountAuditWeb } from '../web/pages/audit-mount.ts';
+import { homeDashboard } from './home-dashboard.ts';
 import type { ServiceContext } from './service-context.ts';
 
 /** What capabilities add to the web app: their routers, shared middleware, sign-in links, home page. */
@@ -29,7 +32,14 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   // Sign-in and sessions (src/signin): every browser route sees res.locals.user/ability after this.
   const signIn = mountSignIn(ctx, { audit: audit.refusalSink });
   // The auditor's pages (/audit), the audit API (/api/v1/audit) and the 401/403 recorder.
-  const auditWeb = mountAuditWeb(audit, { signIn: signIn.signIn, validateToken: ctx.tokenValidator, policies: ctx.policies, logger: ctx.logger });
+  // Agent names beside agent ids come from the registry (mounted below; read only per request).
+  const auditWeb = mountAuditWeb(audit, {
+    signIn: signIn.signIn,
+    validateToken: ctx.tokenValidator,
+    policies: ctx.policies,
+    logger: ctx.logger,
+    agents: { list: () => levels.runtime.registry.list() },
+  });
   // The agent operations API (src/operations, src/web/api) under /api/v1.
   const operations = createOperationsApi({
     store: ctx.store,
@@ -64,6 +74,14 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
     routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
     auth: signIn.auth,
+    home: homeDashboard({
+      pending: approvals.module,
+      recentDecisions: createRecentDecisions(ctx.store, operations.module.store),
+      agents: levels.runtime.registry,
+      // The same plan as the agent's plan page, at most once per inventory refresh period.
+      drift: createDriftStatusSource({ enforcer: levels.runtime.enforcer, maxAgeSeconds: ctx.config.inventoryRefreshSeconds }),
+      signInPath: signIn.auth.signInPath,
+    }),
     readiness: audit.readiness,
     // Listen once interrupted executions are reconciled, so no agent sees a request a dead process left.
     ready: Promise.all([levels.ready, operations.module.reconciled, approvals.module.reconciled]).then(() => undefined),

@@ -2,15 +2,19 @@ import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { apiDocsRoute, swaggerUiAssets } from './api-docs-route.ts';
 import { errorHandler, notFoundHandler } from './error-handlers.ts';
 import { healthRoutes } from './health-routes.ts';
-import { homeRoute, type HomeModel } from './home-route.ts';
+import { homeRoute, type HomeModel, type HomeViewer } from './home-route.ts';
 import type { ReadinessCheck } from './readiness.ts';
 import { requestContext } from './request-context.ts';
 import { securityHeaders } from './security-headers.ts';
 import { createViewEngine, DEFAULT_VIEWS_DIR } from './view-engine.ts';
 
 export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+
+/** Where the API reference page loads swagger-ui-dist's bundle and stylesheet from. */
+const SWAGGER_ASSETS = '/static/swagger-ui';
 
 export interface NavItem {
   label: string;
@@ -48,7 +52,8 @@ export interface WebAppDeps {
   readinessTimeoutMs?: number;
   /** Present in sandbox mode: every page shows the "Sandbox tenant" banner. */
   sandbox?: SandboxBannerInfo;
-  home?: () => Promise<HomeModel> | HomeModel;
+  /** The start page's model for this viewer (signed in or not, and what their role may see). */
+  home?: (viewer: HomeViewer) => Promise<HomeModel> | HomeModel;
   /** Runs before every page and API route (sessions, authentication, CSRF token provision). */
   middleware?: RequestHandler[];
   routes?: WebRoute[];
@@ -57,6 +62,13 @@ export interface WebAppDeps {
   viewsDir?: string;
   publicDir?: string;
   jsonLimit?: string;
+}
+
+/** A nav item is current on its own page and below its first path segment (/audit/overview lights "Audit" on /audit/entries/7). */
+export function isCurrentSection(href: string, path: string): boolean {
+  if (href === '/') return path === '/';
+  const section = `/${href.split('/')[1] ?? ''}`;
+  return path === section || path.startsWith(`${section}/`);
 }
 
 /**
@@ -73,6 +85,7 @@ export function createWebApp(deps: WebAppDeps): Express {
 
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(securityHeaders({ authorizeOrigin: deps.authorizeOrigin, https: deps.https }));
+  app.use(SWAGGER_ASSETS, swaggerUiAssets());
   app.use('/static', express.static(deps.publicDir ?? DEFAULT_PUBLIC_DIR, { index: false, fallthrough: true, maxAge: '1h' }));
   app.use(healthRoutes({ readiness: deps.readiness, registry: deps.metrics.registry, readinessTimeoutMs: deps.readinessTimeoutMs }));
 
@@ -81,16 +94,17 @@ export function createWebApp(deps: WebAppDeps): Express {
   app.use(express.urlencoded({ extended: false, limit, parameterLimit: 200 }));
 
   const nav: NavItem[] = [{ label: 'Home', href: '/' }, ...(deps.routes ?? []).flatMap((r) => (r.nav ? [r.nav] : []))];
-  app.use((_req, res, next) => {
+  app.use((req, res, next) => {
     res.locals.mode = deps.mode;
     res.locals.sandbox = deps.sandbox;
-    res.locals.nav = nav;
+    res.locals.nav = nav.map((item) => ({ ...item, current: isCurrentSection(item.href, req.path) }));
     res.locals.auth = deps.auth;
     next();
   });
   for (const m of deps.middleware ?? []) app.use(m);
 
   app.use(homeRoute(deps.home));
+  app.use(apiDocsRoute({ docsPath: '/api/v1/docs', specPath: '/api/v1/openapi.json', assetsPath: SWAGGER_ASSETS }));
   for (const route of deps.routes ?? []) {
     const handlers = Array.isArray(route.handlers) ? route.handlers : [route.handlers];
     app.use(route.path, ...handlers);

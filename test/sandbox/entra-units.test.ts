@@ -86,6 +86,14 @@ describe('sign-in page', () => {
     expect(html).not.toContain('<img');
     expect(html).not.toContain('"onload="');
   });
+
+  it('carries the Sandbox banner and names the tenant once (no "(sandbox) (sandbox)")', () => {
+    const html = renderSignInPage({ action: '/a', flowId: 'f', clientName: 'Elevate', tenantName: 'Contoso SRE (sandbox)', users: [], loginHint: undefined, styleNonce: 'n' });
+    expect(html).toContain('data-testid="sandbox-banner"');
+    expect(html).toContain('<strong>Sandbox tenant</strong>');
+    expect(html).toContain('to continue to Elevate · Contoso SRE (sandbox)</p>');
+    expect(html).not.toContain('(sandbox) (sandbox)');
+  });
 });
 
 describe('ARM helpers', () => {

@@ -29,13 +29,20 @@ export interface SignInPageModel {
 }
 
 const STYLE = `
-body{font-family:system-ui,sans-serif;background:#f3f2f1;margin:0;display:flex;justify-content:center}
-main{background:#fff;margin:48px 16px;padding:32px;max-width:440px;width:100%;box-shadow:0 2px 6px rgba(0,0,0,.2)}
+body{font-family:system-ui,sans-serif;background:#f3f2f1;margin:0}
+.sandbox-banner{background:#fff8c5;color:#6c4400;border-bottom:2px solid #d4a72c;padding:8px 16px;font-size:.9rem}
+.sandbox-banner strong{color:#3b2300}
+main{background:#fff;margin:48px auto;padding:32px;max-width:440px;width:calc(100% - 32px);box-shadow:0 2px 6px rgba(0,0,0,.2)}
+@media (max-width:480px){main{margin:16px auto;padding:20px}}
 h1{font-size:1.4rem;margin:0 0 4px}p{color:#444;margin:0 0 20px}
 button{display:block;width:100%;text-align:left;padding:10px 12px;margin:0 0 8px;border:1px solid #8a8886;background:#fff;cursor:pointer;font-size:1rem}
-button:hover,button:focus{background:#edebe9}button.hinted{border:2px solid #0067b8}
+button:hover,button:focus{background:#edebe9}button:focus-visible{outline:3px solid #0067b8;outline-offset:2px}button.hinted{border:2px solid #0067b8}
 small{display:block;color:#605e5c}.cancel{text-align:center;border:none;color:#0067b8}
 `;
+
+/** The same notice as on Elevate's pages: whoever lands here knows no real tenant is involved. */
+const SANDBOX_BANNER =
+  '<aside class="sandbox-banner" aria-label="Sandbox notice" data-testid="sandbox-banner"><strong>Sandbox tenant</strong>: a local simulation of Entra ID. No passwords: pick a seeded account. Nothing here touches a real Azure tenant.</aside>';
 
 export function renderSignInPage(m: SignInPageModel): string {
   const hint = m.loginHint?.toLowerCase();
@@ -49,9 +56,9 @@ export function renderSignInPage(m: SignInPageModel): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Sign in to your account (Elevate sandbox)</title><style nonce="${escapeHtml(m.styleNonce)}">${STYLE}</style></head>
-<body><main>
+<body>${SANDBOX_BANNER}<main>
 <h1>Pick an account</h1>
-<p>to continue to ${escapeHtml(m.clientName)} · ${escapeHtml(m.tenantName)} (sandbox)</p>
+<p>to continue to ${escapeHtml(m.clientName)} · ${escapeHtml(m.tenantName)}</p>
 <form method="post" action="${escapeHtml(m.action)}">
 <input type="hidden" name="flow" value="${escapeHtml(m.flowId)}">
 ${buttons}
@@ -62,8 +69,8 @@ ${buttons}
 
 export function renderMessagePage(title: string, message: string, styleNonce: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style nonce="${escapeHtml(styleNonce)}">${STYLE}</style></head>
-<body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></main></body></html>`;
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style nonce="${escapeHtml(styleNonce)}">${STYLE}</style></head>
+<body>${SANDBOX_BANNER}<main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></main></body></html>`;
 }
 
 /** response_mode=form_post: an auto-submitting form to the app's redirect URI. */

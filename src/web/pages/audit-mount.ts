@@ -24,6 +24,8 @@ export interface AuditWebDeps {
   policies: { serviceRoles: ServiceRolesPolicy };
   logger?: Logger;
   clock?: () => Date;
+  /** The registry's agents, so audit pages show agent names beside their ids. */
+  agents?: { list(): Promise<ReadonlyArray<{ id: string; name: string }>> };
 }
 
 export interface AuditWeb {
@@ -33,6 +35,8 @@ export interface AuditWeb {
 }
 
 export function mountAuditWeb(module: Pick<AuditModule, 'query' | 'overview' | 'verifier' | 'recorder'>, deps: AuditWebDeps): AuditWeb {
+  const agents = deps.agents;
+  const agentNames = agents ? async () => new Map((await agents.list()).map((a) => [a.id.toLowerCase(), a.name] as const)) : undefined;
   const common = { ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.clock ? { clock: deps.clock } : {}) };
   return {
     middleware: [auditHttpRefusals(module.recorder, deps.logger)],
@@ -40,7 +44,7 @@ export function mountAuditWeb(module: Pick<AuditModule, 'query' | 'overview' | '
       {
         path: '/audit',
         nav: { label: 'Audit', href: '/audit/overview' },
-        handlers: auditPages({ query: module.query, overview: module.overview, verifier: module.verifier, requireAbility: deps.signIn.requireAbility, csrfProtection: deps.signIn.csrfProtection, ...common }),
+        handlers: auditPages({ query: module.query, overview: module.overview, verifier: module.verifier, requireAbility: deps.signIn.requireAbility, csrfProtection: deps.signIn.csrfProtection, ...(agentNames ? { agentNames } : {}), ...common }),
       },
       { path: '/api/v1/audit', handlers: auditApiRoutes({ query: module.query, validateToken: deps.validateToken, policies: deps.policies, ...common }) },
     ],

@@ -13,7 +13,7 @@ import type { OverviewSource } from '../../audit/audit-overview-source.ts';
 import { AuditQueryError, type AuditQuery } from '../../audit/audit-query.ts';
 import { AuditSearchError, isEmptySearch, parseAuditSearch, type AuditSearch } from '../../audit/audit-search.ts';
 import type { AuditVerifier } from '../../audit/audit-verifier.ts';
-import { entryModel, entryRow, exportHref, filterValues, listHref, timelineRows, timelineSummary } from './audit-view-models.ts';
+import { entryModel, entryRow, exportHref, type AgentNames, filterValues, listHref, timelineRows, timelineSummary } from './audit-view-models.ts';
 import { HttpError } from '../http-error.ts';
 
 export interface AuditPagesDeps {
@@ -24,6 +24,8 @@ export interface AuditPagesDeps {
   csrfProtection: RequestHandler;
   clock?: () => Date;
   logger?: { warn(obj: object, msg: string): void };
+  /** Agent names by id (lower-case), so pages show names beside ids; without it, ids only. */
+  agentNames?: () => Promise<AgentNames>;
 }
 
 const PAGE_SIZE = 50;
@@ -56,6 +58,8 @@ export function auditPages(deps: AuditPagesDeps): Router {
   const router = Router();
   const read = deps.requireAbility('read', 'AuditLog');
   const clock = deps.clock ?? (() => new Date());
+  // Names are a courtesy: a registry that cannot answer leaves the ids, which are the record.
+  const agentNames = async (): Promise<AgentNames> => (deps.agentNames ? deps.agentNames().catch(() => new Map<string, string>()) : new Map<string, string>());
   const noStore: RequestHandler = (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
@@ -73,12 +77,12 @@ export function auditPages(deps: AuditPagesDeps): Router {
         search = parseAuditSearch(query, ['cursor', 'order']);
         order = orderParam(query.order);
         const cursor = single(query.cursor, 'cursor');
-        const page = await deps.query.page(search, { limit: PAGE_SIZE, order, ...(cursor ? { cursor } : {}) });
+        const [page, names] = await Promise.all([deps.query.page(search, { limit: PAGE_SIZE, order, ...(cursor ? { cursor } : {}) }), agentNames()]);
         res.render('audit/list.njk', {
           filters: filterValues(search),
           order,
           filtered: !isEmptySearch(search),
-          rows: page.entries.map(entryRow),
+          rows: page.entries.map((e) => entryRow(e, names)),
           nextHref: page.nextCursor ? listHref(search, { cursor: page.nextCursor, ...(order === 'asc' ? { order } : {}) }) : null,
           firstHref: cursor ? listHref(search, order === 'asc' ? { order } : {}) : null,
           exportJsonl: exportHref(search, 'jsonl', order),
@@ -101,7 +105,7 @@ export function auditPages(deps: AuditPagesDeps): Router {
       const seq = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN;
       const entry = Number.isSafeInteger(seq) ? await deps.query.entry(seq) : undefined;
       if (!entry) throw new HttpError(404, 'not_found', 'no audit entry with that sequence number (it may have been archived)');
-      res.render('audit/entry.njk', entryModel(entry));
+      res.render('audit/entry.njk', entryModel(entry, await agentNames()));
     }),
   );
 

@@ -23,6 +23,33 @@ export interface EntryRow {
   approverId: string | null;
   requestId: string | null;
   requestHref: string | null;
+  /** The actor's name and id apart, so the table shows the name with the id beside it. */
+  actorName: string | null;
+  actorId: string;
+  /** The agent's registry name, beside its id. */
+  agentName: string | null;
+  /** The approver's UPN as the entry records it, beside their object id. */
+  approverUpn: string | null;
+}
+
+/** Agent id (lower-case) to name, from the registry, for showing names beside ids. */
+export type AgentNames = ReadonlyMap<string, string>;
+
+const sameId = (a: string | null | undefined, b: string | null | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
+
+/** The approver's UPN: recorded in the details (approval entries), or the acting user's name when the approver is the actor. */
+export function approverUpnOf(e: AuditEntry): string | null {
+  if (!e.approverId) return null;
+  const approver = e.details.approver;
+  if (approver && typeof approver === 'object' && !Array.isArray(approver) && typeof approver.upn === 'string' && approver.upn !== '') return approver.upn;
+  if (e.actor.kind === 'user' && sameId(e.actor.id, e.approverId) && e.actor.name) return e.actor.name;
+  return null;
+}
+
+/** The agent's name: the registry's, or the entry's own when the agent is the actor. */
+export function agentNameOf(e: AuditEntry, names: AgentNames = new Map()): string | null {
+  if (!e.agentId) return null;
+  return names.get(e.agentId.toLowerCase()) ?? (e.actor.kind === 'agent' && sameId(e.actor.id, e.agentId) ? e.actor.name : null);
 }
 
 export const entryHref = (seq: number) => `/audit/entries/${seq}`;
@@ -36,7 +63,7 @@ export function actingIdentityText(e: AuditEntry): string | null {
   return `${acting.id} (${ACTING_KIND_LABELS[acting.kind]}${recorded})`;
 }
 
-export function entryRow(e: AuditEntry): EntryRow {
+export function entryRow(e: AuditEntry, names: AgentNames = new Map()): EntryRow {
   return {
     seq: e.seq,
     href: entryHref(e.seq),
@@ -51,6 +78,10 @@ export function entryRow(e: AuditEntry): EntryRow {
     approverId: e.approverId,
     requestId: e.requestId,
     requestHref: e.requestId ? requestHref(e.requestId) : null,
+    actorName: e.actor.name,
+    actorId: e.actor.id,
+    agentName: agentNameOf(e, names),
+    approverUpn: approverUpnOf(e),
   };
 }
 
@@ -77,6 +108,8 @@ export function exportHref(search: AuditSearch, format: 'jsonl' | 'csv', order: 
 
 export interface EntryModel {
   entry: AuditEntry;
+  agentName: string | null;
+  approverUpn: string | null;
   canonicalJson: string;
   hashMatches: boolean;
   detailsJson: string;
@@ -87,9 +120,11 @@ export interface EntryModel {
   requestHref: string | null;
 }
 
-export function entryModel(e: AuditEntry): EntryModel {
+export function entryModel(e: AuditEntry, names: AgentNames = new Map()): EntryModel {
   return {
     entry: e,
+    agentName: agentNameOf(e, names),
+    approverUpn: approverUpnOf(e),
     canonicalJson: canonicalEntryJson(e),
     hashMatches: recomputedHash(e) === e.hash,
     detailsJson: JSON.stringify(e.details, null, 2),
