@@ -1,14 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
-import {
-  bearerTokenAuthenticationPolicy,
-  createDefaultHttpClient,
-  createHttpHeaders,
-  createPipelineFromOptions,
-  createPipelineRequest,
-  type HttpClient,
-  type PipelinePolicy,
-} from '@azure/core-rest-pipeline';
+import type { HttpClient, PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { AzureEndpoints } from './azure-endpoints.ts';
+import { createGraphClient } from './graph-client.ts';
 
 /**
  * Which of some groups a directory object (an agent's managed identity) is a transitive member
@@ -32,34 +25,11 @@ export function createGraphMemberGroupsCheck(
   endpoints: Pick<AzureEndpoints, 'graphEndpoint' | 'graphScope'>,
   options: { httpClient?: HttpClient; policies?: PipelinePolicy[] } = {},
 ): MemberGroupsCheck {
-  const pipeline = createPipelineFromOptions({
-    retryOptions: { maxRetries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 8_000 },
-    redirectOptions: { maxRetries: 0 },
-    userAgentOptions: { userAgentPrefix: 'elevate' },
-  });
-  pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: endpoints.graphScope }));
-  for (const p of options.policies ?? []) pipeline.addPolicy(p);
-  const httpClient = options.httpClient ?? createDefaultHttpClient();
+  const graph = createGraphClient(credential, endpoints, options);
 
   async function checkChunk(objectId: string, groupIds: string[]): Promise<string[]> {
-    const request = createPipelineRequest({
-      url: `${endpoints.graphEndpoint}/v1.0/directoryObjects/${objectId}/checkMemberGroups`,
-      method: 'POST',
-      headers: createHttpHeaders({ accept: 'application/json', 'content-type': 'application/json' }),
-      body: JSON.stringify({ groupIds }),
-      timeout: 30_000,
-    });
-    const response = await pipeline.sendRequest(httpClient, request);
-    let body: unknown;
-    try {
-      body = JSON.parse(response.bodyAsText ?? '');
-    } catch {
-      body = undefined;
-    }
-    if (response.status !== 200) {
-      const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
-      throw new GraphRequestError(`Microsoft Graph checkMemberGroups answered ${response.status}${typeof code === 'string' ? ` ${code.slice(0, 80)}` : ''}`);
-    }
+    const { status, body, errorCode } = await graph({ method: 'POST', path: `/v1.0/directoryObjects/${objectId}/checkMemberGroups`, body: { groupIds } });
+    if (status !== 200) throw new GraphRequestError(`Microsoft Graph checkMemberGroups answered ${status}${errorCode ? ` ${errorCode}` : ''}`);
     const value = (body as { value?: unknown } | undefined)?.value;
     if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new GraphRequestError('Microsoft Graph checkMemberGroups answered without a list of group ids');
     // only what was asked about counts

@@ -13,14 +13,8 @@
  * throws, and resolution records the requester as unresolved (the stricter rule).
  */
 import type { TokenCredential } from '@azure/core-auth';
-import {
-  bearerTokenAuthenticationPolicy,
-  createDefaultHttpClient,
-  createHttpHeaders,
-  createPipelineFromOptions,
-  createPipelineRequest,
-  type HttpClient,
-} from '@azure/core-rest-pipeline';
+import type { HttpClient } from '@azure/core-rest-pipeline';
+import { createGraphClient, type GraphAnswer } from '../azure/graph-client.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DirectoryUserRef, UserDirectory } from './requester-identity.ts';
 
@@ -53,42 +47,23 @@ const SELECT = 'id,userPrincipalName';
 const MAX_LOOKUP_LENGTH = 256;
 
 export function createGraphUserDirectory(credential: TokenCredential, options: GraphUserDirectoryOptions): UserDirectory {
-  const pipeline = createPipelineFromOptions({
+  const graph = createGraphClient(credential, options, {
     retryOptions: { maxRetries: 2, retryDelayInMs: 300, maxRetryDelayInMs: 3_000 },
-    // Graph does not redirect these calls; following one could carry the token elsewhere.
-    redirectOptions: { maxRetries: 0 },
-    userAgentOptions: { userAgentPrefix: 'elevate' },
+    timeoutMs: options.timeoutMs ?? 10_000,
+    ...(options.httpClient ? { httpClient: options.httpClient } : {}),
   });
-  pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: options.graphScope }));
-  const httpClient = options.httpClient ?? createDefaultHttpClient();
-  const base = options.graphEndpoint.replace(/\/+$/, '');
 
-  async function get(pathAndQuery: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
-    const request = createPipelineRequest({ url: `${base}${pathAndQuery}`, method: 'GET', headers: createHttpHeaders({ accept: 'application/json', ...headers }), timeout: options.timeoutMs ?? 10_000 });
-    let response;
+  async function get(pathAndQuery: string, headers: Record<string, string> = {}): Promise<GraphAnswer> {
     try {
-      response = await pipeline.sendRequest(httpClient, request);
+      return await graph({ method: 'GET', path: pathAndQuery, headers });
     } catch (err) {
       const reason = err instanceof Error ? err.message.split('\n')[0] : 'unknown error';
       options.logger?.warn({ reason }, 'Microsoft Graph did not answer');
       throw new GraphLookupError(`Microsoft Graph did not answer: ${reason}`, undefined, undefined);
     }
-    let body: unknown;
-    try {
-      body = response.bodyAsText ? (JSON.parse(response.bodyAsText) as unknown) : undefined;
-    } catch {
-      body = undefined;
-    }
-    return { status: response.status, body };
   }
 
-  const errorCode = (body: unknown) => {
-    const error = (body as { error?: { code?: unknown } } | undefined)?.error;
-    return typeof error?.code === 'string' ? error.code.slice(0, 80) : undefined;
-  };
-
-  function failed(status: number, body: unknown): GraphLookupError {
-    const code = errorCode(body);
+  function failed({ status, errorCode: code }: GraphAnswer): GraphLookupError {
     options.logger?.warn({ status, code }, 'Microsoft Graph refused a user look-up');
     const hint = status === 403 ? " (Elevate's app registration needs the Microsoft Graph application permission User.Read.All, admin consented)" : '';
     return new GraphLookupError(`Microsoft Graph answered ${status}${code ? ` ${code}` : ''}${hint}`, status, code);
@@ -96,8 +71,9 @@ export function createGraphUserDirectory(credential: TokenCredential, options: G
 
   async function list(filter: string): Promise<DirectoryUserRef[]> {
     // Advanced query mode (https://learn.microsoft.com/graph/aad-advanced-queries) so `or` across these properties is accepted.
-    const { status, body } = await get(`/v1.0/users?$filter=${encodeURIComponent(filter)}&$select=${SELECT}&$count=true`, { consistencyLevel: 'eventual' });
-    if (status !== 200) throw failed(status, body);
+    const answer = await get(`/v1.0/users?$filter=${encodeURIComponent(filter)}&$select=${SELECT}&$count=true`, { consistencyLevel: 'eventual' });
+    const { status, body } = answer;
+    if (status !== 200) throw failed(answer);
     const value = (body as { value?: unknown } | undefined)?.value;
     if (!Array.isArray(value)) throw new GraphLookupError('Microsoft Graph answered a user list without a value array', status, undefined);
     return value.flatMap((u) => (typeof (u as { id?: unknown }).id === 'string' ? [{ id: (u as { id: string }).id }] : []));
@@ -110,11 +86,12 @@ export function createGraphUserDirectory(credential: TokenCredential, options: G
 
   return {
     async byIdOrUpn(idOrUpn) {
-      const { status, body } = await get(`/v1.0/users/${encodeURIComponent(bounded(idOrUpn))}?$select=${SELECT}`);
-      if (status === 404 && errorCode(body) === 'Request_ResourceNotFound') return undefined;
+      const answer = await get(`/v1.0/users/${encodeURIComponent(bounded(idOrUpn))}?$select=${SELECT}`);
+      const { status, body, errorCode } = answer;
+      if (status === 404 && errorCode === 'Request_ResourceNotFound') return undefined;
       // A malformed id or UPN is "no such user" too (Graph answers 400 Request_BadRequest for some).
-      if (status === 400 && errorCode(body) === 'Request_BadRequest') return undefined;
-      if (status !== 200) throw failed(status, body);
+      if (status === 400 && errorCode === 'Request_BadRequest') return undefined;
+      if (status !== 200) throw failed(answer);
       const id = (body as { id?: unknown } | undefined)?.id;
       if (typeof id !== 'string') throw new GraphLookupError('Microsoft Graph answered a user without an id', status, undefined);
       return { id };

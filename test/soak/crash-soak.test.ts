@@ -71,6 +71,8 @@ async function startElevate(): Promise<void> {
       ELEVATE_SESSION_SECRET: 's'.repeat(48),
       AZURE_AUTHORITY_HOST: sandbox.authorityHost,
       ELEVATE_ARM_ENDPOINT: sandbox.armEndpoint,
+      // requester look-ups and group membership for deny assignments: this sandbox's Graph
+      ELEVATE_GRAPH_ENDPOINT: sandbox.graphEndpoint,
       // the agents' managed identities: this sandbox's IMDS
       AZURE_POD_IDENTITY_AUTHORITY_HOST: sandbox.imdsEndpoint,
       ELEVATE_PORT: String(port),
