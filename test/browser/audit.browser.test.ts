@@ -135,7 +135,7 @@ describe('the auditor in a browser', () => {
     await page.getByTestId('apply-filters').click();
     await page.waitForURL((url) => url.searchParams.get('requestId') === executed.id);
     const rows = page.getByTestId('audit-entries').locator('tbody tr');
-    const events = await rows.locator('td:nth-child(3)').allTextContents();
+    const events = await rows.getByTestId('cell-event').allTextContents();
     for (const e of ['operation.requested', 'approval.decided', 'operation.transition', 'arm.request', 'token.discarded']) expect(events, events.join(', ')).toContain(e);
     await saveScreenshot(page, 'audit-01-filtered-to-request');
 

@@ -65,7 +65,7 @@ const resource = (name: string) => sandboxInfo().tenant.resourceGroups.flatMap((
 
 function restartCheckout(justification: string) {
   const revision = resource('ca-checkout').children.find((c) => c.type.toLowerCase().endsWith('revisions'))!;
-  return { method: 'POST', path: `${revision.id}/restart`, apiVersion: '2024-03-01', justification, trigger: { kind: 'incident', ref: 'INC-4711', requestedBy: 'oncall@contoso.example' }, idempotencyKey: randomUUID() };
+  return { method: 'POST', path: `${revision.id}/restart`, apiVersion: '2024-03-01', justification, trigger: { kind: 'incident', ref: 'INC-4711', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' }, idempotencyKey: randomUUID() };
 }
 
 /** Realistic long ARM paths in the agent's groups (nested children, extension resources): reads the agent may do. */
@@ -82,7 +82,7 @@ function longReads(count: number) {
     method: 'GET',
     path: shapes[i % shapes.length]!(i),
     apiVersion: '2024-03-01',
-    trigger: { kind: 'chat', ref: `thread-${i}`, requestedBy: 'oncall@contoso.example' },
+    trigger: { kind: 'chat', ref: `thread-${i}`, requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' },
     idempotencyKey: randomUUID(),
   }));
 }
@@ -260,6 +260,10 @@ describe('pages people read', () => {
     }
     // The decision forms fit the screen: buttons at least 44 px tall for a thumb.
     await visit(page, `/approvals/${requests.pending}`);
+    // the decision is one tap from the top of a long request page
+    await page.getByTestId('jump-to-decide').click();
+    // boundingBox is relative to the viewport: after the jump the button is on screen
+    await expect.poll(async () => (await page.getByTestId('approve-button').boundingBox())!.y < PHONE.height).toBe(true);
     const approve = await page.getByTestId('approve-button').boundingBox();
     expect(approve!.height).toBeGreaterThanOrEqual(44);
     expect(approve!.x + approve!.width).toBeLessThanOrEqual(PHONE.width);

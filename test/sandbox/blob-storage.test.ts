@@ -101,8 +101,10 @@ describe('sandbox Blob service', () => {
     const dashboard = s.tenant.otherApps.find((a) => a.key === 'dashboard')!;
     const cred = new ClientSecretCredential(s.tenant.tenantId, dashboard.clientId, dashboard.clientSecret!, { authorityHost: s.authorityHost, disableInstanceDiscovery: true });
     const container = new ContainerClient(url, cred);
-    for (const call of [container.getProperties(), container.getBlockBlobClient('w').upload('w', 1), container.listBlobsFlat().next(), container.getBlobClient('w').download()]) {
-      expect(await refusal(call)).toMatchObject({ statusCode: 403, code: 'AuthorizationPermissionMismatch' });
+    // one call at a time: a promise made before its turn would reject unobserved
+    const calls = [() => container.getProperties(), () => container.getBlockBlobClient('w').upload('w', 1), () => container.listBlobsFlat().next(), () => container.getBlobClient('w').download()];
+    for (const call of calls) {
+      expect(await refusal(call())).toMatchObject({ statusCode: 403, code: 'AuthorizationPermissionMismatch' });
     }
     // Elevate's identity holds Storage Blob Data Contributor on the account (seed), so the same calls pass.
     const elevate = new ContainerClient(url, sandboxServiceCredential());

@@ -13,7 +13,7 @@ import { startApprovalHarness, type ApprovalHarness } from '../approvals/support
 import { afterCallback, approveElevation, approveUntilCallback, postDecision, restartCheckout, restartPayments } from '../approvals/support/approval-steps.ts';
 import { findTokens, installTokenTap, type TokenTap } from '../approvals/support/token-tap.ts';
 import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
-import { authorizeAs } from '../signin/support/sign-in-steps.ts';
+import { authorizeAs, refusalPage } from '../signin/support/sign-in-steps.ts';
 import { fakeJwt } from '../support/fake-jwt.ts';
 import { startFullService } from '../support/full-service.ts';
 
@@ -151,7 +151,8 @@ describe('token leak scan: refused sign-in callbacks', { timeout: 120_000 }, () 
         expect(code, callbackUrl).toBeTruthy();
         expect(state, callbackUrl).toBeTruthy();
         secrets.push({ kind: `authorization code (${key})`, value: code! }, { kind: `state (${key})`, value: state! });
-        expect((await client.get(callbackUrl)).status).toBe(403);
+        // refused: redirected to the stable refusal page (issue 12), which answers 403 without the query
+        expect((await refusalPage(client, await client.get(callbackUrl))).status).toBe(403);
       }
       // The 401/403 recorder appends after the response has finished.
       const db = f.service.context.store;

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
-import { approveElevation, approveUntilCallback, restartCheckout } from '../approvals/support/approval-steps.ts';
+import { afterCallback, approveElevation, approveUntilCallback, restartCheckout } from '../approvals/support/approval-steps.ts';
 
 const cases = [
   { name: 'without the auth_time optional claim (Entra default)', claims: [] as string[], freshness: 'prompt_login' },
@@ -49,7 +49,7 @@ describe.each(cases)('elevation $name', { timeout: 60_000 }, ({ claims, freshnes
     h.skewApprovalClock(121);
     let res;
     try {
-      res = await admin.get(callbackUrl);
+      res = await afterCallback(admin, await admin.get(callbackUrl));
     } finally {
       h.skewApprovalClock(0);
     }

@@ -159,7 +159,8 @@ describe('audit pages: content', () => {
   });
 
   it('filters by agent:<id> to every managed-identity execution, old entries included, and by the approver to OBO only', async () => {
-    const requestsOf = (text: string) => new Set([...text.matchAll(/data-testid="timeline-link">([^<]+)</g)].map((m) => m[1]));
+    // the link text is shortened; its title names the whole request id
+    const requestsOf = (text: string) => new Set([...text.matchAll(/title="Timeline of request ([^"]+)" data-testid="timeline-link"/g)].map((m) => m[1]));
     const mi = await request(rig.app).get('/audit').query({ actingIdentity: MI }).set(as('auditor')).expect(200);
     expect(requestsOf(mi.text)).toEqual(new Set([MI_REQUEST, LEGACY_CONSENT_REQUEST, CONSENT_REQUEST]));
     expect(mi.text).toContain(`${MI} (managed identity, recorded as ${MI_PRINCIPAL})`);

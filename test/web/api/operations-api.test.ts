@@ -88,7 +88,8 @@ describe('outcomes', () => {
     expect(op.arm?.body).toMatchObject({ name: 'ca-checkout', type: 'Microsoft.App/containerApps' });
     expect(op.arm?.correlationId).toBeTruthy();
     expect(op.arm?.armRequestId).toBeTruthy();
-    expect(op.actingIdentity).toBe(h.readerAgent.uamiPrincipalId);
+    // the agent's own managed identity ran it: recorded as the agent, never as a person (issue 12)
+    expect(op.actingIdentity).toBe(`agent:${h.readerAgent.id}`);
   });
 
   it('executes an operation on a resource whose ARM name has spaces (encoded on the wire, decoded by ARM)', async () => {
@@ -133,7 +134,7 @@ describe('outcomes', () => {
     expect(op.decision.permission?.grantedBy.map((g) => g.roleName)).toContain('Container Apps Contributor');
     const transitions = await h.auditLog.list({ requestId: op.id, eventType: 'operation.transition' });
     expect(transitions.entries.map((e) => e.outcome).reverse()).toEqual(['executing', 'succeeded']);
-    expect(transitions.entries.every((e) => e.actingIdentity === h.privilegedAgent.uamiPrincipalId)).toBe(true);
+    expect(transitions.entries.every((e) => e.actingIdentity === `agent:${h.privilegedAgent.id}`)).toBe(true);
   });
 
   it('leaves a permitted write pending consent in Review mode', async () => {
