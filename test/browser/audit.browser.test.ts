@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OperationRequest } from '../../src/operations/operation-types.ts';
 import { sandboxInfo, sandboxUser } from '../support/sandbox-context.ts';
+import { agentProcess, type AgentProcess } from './support/agent-process.ts';
 import { launchBrowser } from './support/launch-browser.ts';
 import { saveScreenshot } from './support/screenshots.ts';
 import { startServiceProcess, type ServiceProcess } from './support/service-process.ts';
@@ -28,8 +28,7 @@ const AGENT_SCRIPT = fileURLToPath(new URL('../approvals/support/sandbox-agent.t
 let service: ServiceProcess;
 let browser: Browser;
 let dir: string;
-let sandboxOrigin: string;
-let sandboxCa: string;
+let agentProc: AgentProcess;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
@@ -42,8 +41,7 @@ beforeAll(async () => {
     }),
     launchBrowser(),
   ]);
-  sandboxOrigin = /Entra \/ ARM \/ IMDS: +(\S+)/.exec(service.output())![1]!;
-  sandboxCa = /Local CA: +(\S+)/.exec(service.output())![1]!;
+  agentProc = agentProcess(service);
 }, 180_000);
 
 afterAll(async () => {
@@ -55,25 +53,7 @@ afterAll(async () => {
 
 /** The agent process (test/approvals/support/sandbox-agent.ts): one command, one JSON answer. */
 function agent<T>(...args: string[]): Promise<{ status: number; body: T }> {
-  const tenant = sandboxInfo().tenant;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', AGENT_SCRIPT, ...args], {
-      env: {
-        ...process.env,
-        ELEVATE_URL: service.url,
-        AGENT_CLIENT_ID: tenant.agent.uamiClientId,
-        API_AUDIENCE: tenant.elevateApp.apiAudience,
-        AZURE_POD_IDENTITY_AUTHORITY_HOST: sandboxOrigin,
-        NODE_EXTRA_CA_CERTS: sandboxCa,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { status: number; body: T }) : reject(new Error(`agent ${args[0]} exited ${code}: ${err}`))));
-  });
+  return agentProc.run<{ status: number; body: T }>(AGENT_SCRIPT, args);
 }
 
 function restartCheckout() {

@@ -6,7 +6,6 @@
  * ARM paths keeps every row within three lines; times read in local time with the UTC value on
  * hover; the Swagger UI runs under the strict CSP. One service and one browser for the file.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -14,6 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OperationRequest } from '../../src/operations/operation-types.ts';
 import { sandboxInfo, sandboxUser } from '../support/sandbox-context.ts';
+import { agentProcess, type AgentProcess } from './support/agent-process.ts';
 import { launchBrowser } from './support/launch-browser.ts';
 import { saveScreenshot } from './support/screenshots.ts';
 import { startServiceProcess, type ServiceProcess } from './support/service-process.ts';
@@ -30,34 +30,14 @@ const MAX_AUDIT_ROW_PX = 72;
 
 let service: ServiceProcess;
 let browser: Browser;
-let sandboxOrigin: string;
-let sandboxCa: string;
+let agentProc: AgentProcess;
 const contexts: BrowserContext[] = [];
 /** Request ids by the state the a11y pass looks at. */
 const requests: Record<'pending' | 'approved' | 'failed' | 'expired', string> = { pending: '', approved: '', failed: '', expired: '' };
 let expiringRaisedAt = 0;
 
-function agentEnv(): NodeJS.ProcessEnv {
-  const tenant = sandboxInfo().tenant;
-  return {
-    ...process.env,
-    ELEVATE_URL: service.url,
-    AGENT_CLIENT_ID: tenant.agent.uamiClientId,
-    API_AUDIENCE: tenant.elevateApp.apiAudience,
-    AZURE_POD_IDENTITY_AUTHORITY_HOST: sandboxOrigin,
-    NODE_EXTRA_CA_CERTS: sandboxCa,
-  };
-}
-
 function runNode<T>(script: string, args: string[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: agentEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`${script} exited ${code}: ${err}`))));
-  });
+  return agentProc.run<T>(script, args);
 }
 
 const rg = (name: string) => sandboxInfo().tenant.resourceGroups.find((g) => g.name === name)!;
@@ -143,8 +123,7 @@ async function visit(page: Page, path: string): Promise<void> {
 
 beforeAll(async () => {
   [service, browser] = await Promise.all([startServiceProcess({ ELEVATE_REQUEST_TTL_SECONDS: String(TTL_SECONDS) }), launchBrowser()]);
-  sandboxOrigin = /Entra \/ ARM \/ IMDS: +(\S+)/.exec(service.output())![1]!;
-  sandboxCa = /Local CA: +(\S+)/.exec(service.output())![1]!;
+  agentProc = agentProcess(service);
   // The request that will be seen expired: raised first, looked at last.
   requests.expired = (await raise('left to expire: nobody decides')).id;
   expiringRaisedAt = Date.now();
