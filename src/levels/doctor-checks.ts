@@ -205,8 +205,49 @@ export function runDoctorChecks(facts: DoctorFacts): DoctorReport {
       );
     }
   }
+  graphPermissions(facts, add);
   signInAuthTime(facts, add);
   return { agent: agent.name, ok: !out.some((f) => f.status === 'fail'), findings: out };
+}
+
+/** What Elevate asks Microsoft Graph, and the application permissions that allow each (any one suffices). */
+const GRAPH_NEEDS = [
+  {
+    what: 'resolve who the agent says asked for a request (trigger.requestedBy) to a user',
+    permission: 'User.Read.All',
+    accepted: ['User.Read.All', 'User.ReadBasic.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+    without: 'every requester stays unresolved, so each approval that forbids self-approval needs one more administrator',
+  },
+  {
+    what: 'tell whether the agent\'s identity is in a group a deny assignment names or excludes',
+    permission: 'GroupMember.Read.All',
+    accepted: ['GroupMember.Read.All', 'Group.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+    without: 'checks in a subscription whose deny assignments name groups are refused (fail closed)',
+  },
+] as const;
+
+/** Elevate's Graph application permissions, from its own app-only Graph token. Missing ones make Elevate stricter, never laxer: a warning. */
+function graphPermissions(facts: DoctorFacts, add: (f: DoctorFinding) => void): void {
+  const p = facts.governance.graphPermissions;
+  if (!p) return;
+  if (!p.ok) {
+    add({ check: 'graph-permissions', status: 'warn', summary: `Elevate's credential got no Microsoft Graph token`, azureError: errText(p.error), ...explainEntraError(p.error, facts) });
+    return;
+  }
+  for (const need of GRAPH_NEEDS) {
+    const held = need.accepted.filter((a) => p.value.includes(a));
+    add(
+      held.length
+        ? { check: 'graph-permissions', status: 'ok', summary: `Microsoft Graph ${held.join(', ')} granted: Elevate can ${need.what}` }
+        : {
+            check: 'graph-permissions',
+            status: 'warn',
+            summary: `Microsoft Graph ${need.permission} is not granted to Elevate's app: it cannot ${need.what}`,
+            cause: `Without it ${need.without}.`,
+            fix: `In Entra: App registrations > Elevate > API permissions > Add a permission > Microsoft Graph > Application permissions > ${need.permission}, then Grant admin consent.`,
+          },
+    );
+  }
 }
 
 const AUTH_TIME_FIX =

@@ -38,6 +38,12 @@ export interface GovernanceFacts {
   federated?: FederatedCredentialFacts;
   /** Per scope Elevate must change: whether its own principal may write role assignments there. */
   canAssignRoles: Array<{ scope: string; result: Probe<boolean> }>;
+  /**
+   * The Microsoft Graph application permissions granted to Elevate's app: the `roles` claim of an
+   * app-only Graph token it obtains with its own credential (read, never kept). Absent when no
+   * Graph token was asked for (no ARM token either).
+   */
+  graphPermissions?: Probe<string[]>;
   /** Client secret expiry, when it can be read (Microsoft Graph); otherwise why not. */
   secretExpiry: { known: true; expiresAt: string } | { known: false; reason: string };
 }

@@ -172,6 +172,16 @@ export async function gatherDoctorFacts(agent: Agent, deps: DoctorGatherDeps): P
     if (!t) throw new Error('no token returned');
     return true as const;
   });
+  // An app-only token lists the application permissions admin-consented to the app in its `roles`
+  // claim (https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference).
+  const graphPermissions = govToken.ok
+    ? await probe(async () => {
+        const t = await deps.governanceCredential.getToken(deps.endpoints.graphScope);
+        if (!t) throw new Error('no token returned');
+        const roles = decodeJwt(t.token).roles;
+        return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string').sort() : [];
+      })
+    : undefined;
   const govArm = deps.arm(deps.governanceCredential);
   const scopes = [...expectedSubscriptions.map(subscriptionScope), ...groupIds];
   const canAssignRoles = [];
@@ -186,11 +196,12 @@ export async function gatherDoctorFacts(agent: Agent, deps: DoctorGatherDeps): P
     clientId: deps.governance.clientId,
     token: govToken,
     canAssignRoles,
+    ...(graphPermissions ? { graphPermissions } : {}),
     secretExpiry: {
       known: false,
       reason:
         deps.mode === 'sandbox'
-          ? 'the sandbox does not emulate Microsoft Graph, where app credentials are listed'
+          ? 'the sandbox\'s Microsoft Graph does not serve applications, where app credentials are listed'
           : 'Elevate does not read its own app registration (that needs Microsoft Graph Application.Read.All, which it does not hold); see Certificates & secrets on the app registration',
     },
     ...(deps.governance.federatedTokenFile ? { federated: await federatedFacts(deps.governance.federatedTokenFile) } : {}),

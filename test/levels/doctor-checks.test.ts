@@ -174,4 +174,32 @@ describe('doctor: do sign-ins carry auth_time (an optional claim in Entra)?', ()
     expect(byCheck(runDoctorChecks(withSignIns(0, 0)).findings, 'sign-in-auth-time')[0]?.status).toBe('unknown');
     expect(byCheck(runDoctorChecks(healthy()).findings, 'sign-in-auth-time')).toEqual([]);
   });
+
+  it('reports the Microsoft Graph application permissions Elevate holds, and what each missing one costs', () => {
+    const f = healthy();
+    f.governance = { ...f.governance, graphPermissions: { ok: true, value: ['GroupMember.Read.All', 'User.Read.All'] } };
+    expect(byCheck(runDoctorChecks(f).findings, 'graph-permissions').map((x) => x.status)).toEqual(['ok', 'ok']);
+
+    f.governance = { ...f.governance, graphPermissions: { ok: true, value: ['Directory.Read.All'] } };
+    expect(byCheck(runDoctorChecks(f).findings, 'graph-permissions').map((x) => x.status)).toEqual(['ok', 'ok']);
+
+    f.governance = { ...f.governance, graphPermissions: { ok: true, value: [] } };
+    const r = runDoctorChecks(f);
+    const g = byCheck(r.findings, 'graph-permissions');
+    // stricter, never laxer: warnings, and the report still passes
+    expect(r.ok).toBe(true);
+    expect(g.map((x) => x.status)).toEqual(['warn', 'warn']);
+    expect(g[0]!.summary).toContain('User.Read.All');
+    expect(g[0]!.cause).toContain('one more administrator');
+    expect(g[1]!.summary).toContain('GroupMember.Read.All');
+    expect(g[1]!.cause).toContain('fail closed');
+    expect(g[1]!.fix).toContain('Grant admin consent');
+
+    f.governance = { ...f.governance, graphPermissions: { ok: false, error: { code: 'invalid_client', message: 'AADSTS7000215: Invalid client secret provided.' } } };
+    expect(byCheck(runDoctorChecks(f).findings, 'graph-permissions')[0]).toMatchObject({ status: 'warn', azureError: expect.stringContaining('AADSTS7000215') });
+
+    // no Graph token asked for (no ARM token): nothing said
+    delete f.governance.graphPermissions;
+    expect(byCheck(runDoctorChecks(f).findings, 'graph-permissions')).toEqual([]);
+  });
 });

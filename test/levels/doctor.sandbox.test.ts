@@ -76,6 +76,9 @@ describe('doctor', () => {
     expect(report.facts.uamiSubscriptions).toEqual({ ok: true, value: expect.arrayContaining([sandboxInfo().tenant.agent.subscriptionId]) });
     expect(report.facts.governance.canAssignRoles.every((c) => c.result.ok && c.result.value)).toBe(true);
     expect(report.findings.find((f) => f.check === 'secret-expiry')).toMatchObject({ status: 'unknown', summary: expect.stringContaining('not knowable') });
+    // the seed admin-consents both Graph application permissions Elevate uses (read from the roles of its own Graph token)
+    expect(report.facts.governance.graphPermissions).toEqual({ ok: true, value: expect.arrayContaining(['GroupMember.Read.All', 'User.Read.All']) });
+    expect(report.findings.filter((f) => f.check === 'graph-permissions').map((f) => f.status)).toEqual(['ok', 'ok']);
     // nothing in the facts is a token
     expect(JSON.stringify(report)).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
   });
