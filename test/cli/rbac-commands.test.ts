@@ -171,6 +171,14 @@ describe('elevate rbac check over the full built-in catalog (no --roles)', () =>
     expect(JSON.parse(redisNoVm.stdout)).toMatchObject({ allowed: false });
   });
 
+  it('warns on stderr when the typed action is not an operation Azure lists, and still answers', async () => {
+    const r = await check('redis-oid', 'Microsoft.Cache/redis/reboot/action', REDIS);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^elevate: warning: Microsoft\.Cache\/redis\/reboot\/action is not an action Azure lists for Microsoft\.Cache/);
+    // Redis Cache Contributor's Microsoft.Cache/redis/* still matches the invented name, as Azure's pattern match would
+    expect(JSON.parse(r.stdout)).toMatchObject({ allowed: true });
+  });
+
   it('suggests Redis Cache Contributor first for forceReboot', async () => {
     const r = await check('nobody', 'Microsoft.Cache/redis/forceReboot/action', REDIS);
     const names = (JSON.parse(r.stdout) as { wouldBeGrantedBy: Array<{ roleName: string }> }).wouldBeGrantedBy.map((s) => s.roleName);

@@ -13,6 +13,7 @@ import { createEvaluator } from '../../rbac/rbac-evaluator.ts';
 import { ArmPathError, RbacDataError, RbacInputError } from '../../rbac/rbac-errors.ts';
 import type { Decision, Evaluator } from '../../rbac/rbac-types.ts';
 import { resolveArmOperation } from '../../rbac/resolve-arm-operation.ts';
+import { typedActionNote } from '../../rbac/typed-action-note.ts';
 
 interface CheckOptions {
   principal?: string;
@@ -112,6 +113,8 @@ function runCheck(opts: CheckOptions): void {
     } catch (err) {
       asCliError(err);
     }
+    const note = typedActionNote(opts.action!, opts.data === true, loadProviderOperationIndex());
+    if (note) process.stderr.write(`elevate: warning: ${note}\n`);
     if (opts.output === 'json') printJson(decision);
     else printDecisionTable(decision);
     return;
