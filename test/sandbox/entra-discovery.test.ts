@@ -1,4 +1,5 @@
 import { ClientSecretCredential } from '@azure/identity';
+import { ConfidentialClientApplication } from '@azure/msal-node';
 import { describe, expect, it } from 'vitest';
 import { sandboxInfo } from '../support/sandbox-context.ts';
 
@@ -72,5 +73,38 @@ describe("Entra's discovery documents", () => {
     await expect(withDiscovery.getToken('https://management.azure.com/.default')).rejects.toThrow(/endpoints_resolution_error/);
     const without = new ClientSecretCredential(tenant(), app.clientId, app.clientSecret, { authorityHost: s().authorityHost, disableInstanceDiscovery: true });
     expect((await without.getToken('https://management.azure.com/.default')).token).toMatch(/^eyJ/);
+  });
+});
+
+describe('/common and /organizations with a single-tenant app (every app registration starts as one)', () => {
+  it('refuses the token request with AADSTS50194 naming the app (the SDKs do not even send a client-credentials request there)', async () => {
+    const app = s().tenant.elevateApp;
+    for (const segment of ['organizations', 'common']) {
+      const res = await fetch(`${s().origin}/${segment}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret!, scope: 'https://management.azure.com/.default' }),
+      });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: string; error_codes: number[]; error_description: string };
+      expect(body).toMatchObject({ error: 'invalid_request', error_codes: [50194] });
+      expect(body.error_description).toMatch(new RegExp(`^AADSTS50194: Application '${app.clientId}'\\(.+\\) is not configured as a multi-tenant application`));
+    }
+    const msal = new ConfidentialClientApplication({
+      auth: { clientId: app.clientId, clientSecret: app.clientSecret!, authority: `${s().authorityHost}/organizations`, knownAuthorities: [new URL(s().authorityHost).host] },
+    });
+    await expect(msal.acquireTokenByClientCredential({ scopes: ['https://management.azure.com/.default'] })).rejects.toThrow(/missing_tenant_id/);
+    const cred = new ClientSecretCredential('organizations', app.clientId, app.clientSecret!, { authorityHost: s().authorityHost, disableInstanceDiscovery: true });
+    await expect(cred.getToken('https://management.azure.com/.default')).rejects.toThrow(/tenant/i);
+  });
+
+  it('refuses the sign-in at the authorize endpoint, and an unknown client there is an unknown tenant (90002)', async () => {
+    const app = s().tenant.elevateApp;
+    const authorize = (segment: string, clientId: string) =>
+      fetch(`${s().browserOrigin}/${segment}/oauth2/v2.0/authorize?${new URLSearchParams({ client_id: clientId, response_type: 'code', redirect_uri: 'http://127.0.0.1:3000/auth/callback', scope: 'openid' })}`, { redirect: 'manual' });
+    const refused = await authorize('common', app.clientId);
+    expect(await refused.text()).toContain('AADSTS50194');
+    const unknown = await authorize('common', '00000000-0000-4000-8000-00000000abcd');
+    expect(await unknown.text()).toContain('AADSTS90002');
   });
 });

@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { AUTHORIZATION_CODE_TTL_MS, PENDING_SIGN_IN_TTL_MS, SSO_SESSION_TTL_MS, randomToken, type AuthorizeRequest, type SsoSession } from '../state/entra-sessions.ts';
-import { CONSUMERS_TENANT_ID } from '../state/first-party-apps.ts';
-import { knownTenant, type EntraContext } from './entra-context.ts';
+import { knownTenant, tenantForRequest, type EntraContext } from './entra-context.ts';
 import { EntraError, entraErrors, entraTimestamp } from './entra-errors.ts';
 import { param, type FormBody } from './form-params.ts';
 import { AuthorizeFailure, parseAuthorizeRequest } from './authorize-request.ts';
@@ -108,8 +107,9 @@ export function authorizeRouter(ctx: EntraContext): Router {
   };
 
   const startAuthorize = (req: Request<{ tenant: string }>, res: Response, params: FormBody) => {
-    const tenantId = knownTenant(ctx, req.params.tenant);
-    if (!tenantId || tenantId === CONSUMERS_TENANT_ID) return errorPage(res, entraErrors.tenantNotFound(req.params.tenant.slice(0, 100)));
+    const tenant = tenantForRequest(ctx, req.params.tenant, param(params, 'client_id'));
+    if ('error' in tenant) return errorPage(res, tenant.error);
+    const { tenantId } = tenant;
     let parsed: ReturnType<typeof parseAuthorizeRequest>;
     try {
       parsed = parseAuthorizeRequest(params, tenantId, ctx.directory);

@@ -5,6 +5,7 @@ import type { EntraSessions } from '../state/entra-sessions.ts';
 import type { SandboxStats } from '../state/sandbox-stats.ts';
 import { CONSUMERS_TENANT_ID } from '../state/first-party-apps.ts';
 import type { TokenIssuer } from './token-issuer.ts';
+import { entraErrors, type EntraError } from './entra-errors.ts';
 
 /** What every Entra endpoint of the sandbox works with. */
 export interface EntraContext {
@@ -26,6 +27,23 @@ export function knownTenant(ctx: EntraContext, tenant: string): string | undefin
   if (t === ctx.directory.tenantId || t === ctx.directory.tenantDomain.toLowerCase()) return ctx.directory.tenantId;
   if (t === CONSUMERS_TENANT_ID) return CONSUMERS_TENANT_ID;
   return undefined;
+}
+
+/**
+ * The tenant an /authorize or /token request names, or the Entra error it gets. /common and
+ * /organizations resolve only for multi-tenant apps; the sandbox's apps are single-tenant, as
+ * every app registration is when created, so they get AADSTS50194 there (an unknown client id
+ * gets 90002 like an unknown tenant, since nothing identifies the directory).
+ */
+export function tenantForRequest(ctx: EntraContext, segment: string, clientId: string | undefined): { tenantId: string } | { error: EntraError } {
+  const t = segment.toLowerCase();
+  if (t === 'common' || t === 'organizations') {
+    const app = clientId ? ctx.directory.application(clientId) : undefined;
+    if (app) return { error: entraErrors.singleTenantAppAtMultiTenantEndpoint(app.clientId, app.displayName) };
+  }
+  const tenantId = knownTenant(ctx, segment);
+  if (!tenantId || tenantId === CONSUMERS_TENANT_ID) return { error: entraErrors.tenantNotFound(segment.slice(0, 100)) };
+  return { tenantId };
 }
 
 /** Issuers of tokens signed with the sandbox's keys. */

@@ -62,6 +62,12 @@ export const entraErrors = {
   invalidRequest: (detail: string) => e(400, 'invalid_request', 9002313, `Invalid request. Request is malformed or invalid. ${detail}`.trim()),
   tenantNotFound: (tenant: string) =>
     e(400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`),
+  /**
+   * A single-tenant app (every app registration starts as one) used at /common or /organizations:
+   * https://learn.microsoft.com/en-us/entra/identity-platform/howto-convert-app-to-be-multi-tenant
+   */
+  singleTenantAppAtMultiTenantEndpoint: (clientId: string, appName: string) =>
+    e(400, 'invalid_request', 50194, `Application '${clientId}'(${appName}) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.`),
   unsupportedGrantType: (grant: string) => e(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'.`),
   unknownApplication: (clientId: string, tenant: string) =>
     e(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`),

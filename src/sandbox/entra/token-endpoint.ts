@@ -1,13 +1,12 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { authenticateClient } from './client-authentication.ts';
-import { knownTenant, sandboxIssuers, type EntraContext } from './entra-context.ts';
+import { sandboxIssuers, tenantForRequest, type EntraContext } from './entra-context.ts';
 import { EntraError, entraErrorBody, entraErrors } from './entra-errors.ts';
 import { param, type FormBody } from './form-params.ts';
 import { authorizationCodeGrant } from './grant-authorization-code.ts';
 import { clientCredentialsGrant } from './grant-client-credentials.ts';
 import { onBehalfOfGrant } from './grant-on-behalf-of.ts';
 import { refreshTokenGrant } from './grant-refresh-token.ts';
-import { CONSUMERS_TENANT_ID } from '../state/first-party-apps.ts';
 
 const GRANTS = {
   authorization_code: authorizationCodeGrant,
@@ -31,8 +30,8 @@ export function tokenRouter(ctx: EntraContext): Router {
     let grant = 'unknown';
     let clientId: string | undefined;
     try {
-      const tenantId = knownTenant(ctx, req.params.tenant);
-      if (!tenantId || tenantId === CONSUMERS_TENANT_ID) throw entraErrors.tenantNotFound(req.params.tenant.slice(0, 100));
+      const tenant = tenantForRequest(ctx, req.params.tenant, param(body, 'client_id'));
+      if ('error' in tenant) throw tenant.error;
       const grantType = param(body, 'grant_type');
       if (!grantType) throw entraErrors.missingParameter('grant_type');
       if (!Object.hasOwn(GRANTS, grantType)) throw entraErrors.unsupportedGrantType(grantType.slice(0, 100));
