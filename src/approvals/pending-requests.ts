@@ -7,6 +7,7 @@
 import type { OperationRequestStore } from '../operations/operation-request-store.ts';
 import type { OperationRequest } from '../operations/operation-types.ts';
 import type { Queryable } from '../store/database.ts';
+import { requestsById } from '../operations/requests-by-id.ts';
 
 const PENDING = "state IN ('pending_consent', 'pending_elevation') AND (expires_at IS NULL OR expires_at > ?)";
 export const MAX_PENDING_LISTED = 200;
@@ -23,12 +24,7 @@ export function createPendingRequests(db: Pick<Queryable, 'get' | 'all'>, store:
         now,
         Math.max(1, Math.min(limit, MAX_PENDING_LISTED)),
       ]);
-      const out: OperationRequest[] = [];
-      for (const { id } of rows) {
-        const stored = await store.get(id);
-        if (stored) out.push(stored.request);
-      }
-      return out;
+      return requestsById(store, rows.map((r) => r.id));
     },
   };
 }

@@ -6,6 +6,7 @@
 import type { OperationRequestStore } from '../operations/operation-request-store.ts';
 import type { OperationRequest } from '../operations/operation-types.ts';
 import type { Queryable } from '../store/database.ts';
+import { requestsById } from '../operations/requests-by-id.ts';
 
 const DECIDED = "outcome IN ('pending_consent', 'pending_elevation') AND state NOT IN ('pending_consent', 'pending_elevation')";
 export const MAX_RECENT_DECISIONS = 20;
@@ -17,12 +18,7 @@ export function createRecentDecisions(db: Pick<Queryable, 'all'>, store: Pick<Op
       const rows = await db.all<{ id: string }>(`SELECT id FROM operation_requests WHERE ${DECIDED} ORDER BY updated_at DESC, id DESC LIMIT ?`, [
         Math.max(1, Math.min(limit, MAX_RECENT_DECISIONS)),
       ]);
-      const out: OperationRequest[] = [];
-      for (const { id } of rows) {
-        const stored = await store.get(id);
-        if (stored) out.push(stored.request);
-      }
-      return out;
+      return requestsById(store, rows.map((r) => r.id));
     },
   };
 }

@@ -9,6 +9,7 @@ import { decodeCursor, encodeCursor } from '../operations/request-listing.ts';
 import { REQUEST_STATES, type OperationRequest, type RequestState } from '../operations/operation-types.ts';
 import type { OperationRequestStore } from '../operations/operation-request-store.ts';
 import type { Queryable, SqlValue } from '../store/database.ts';
+import { requestsById } from '../operations/requests-by-id.ts';
 
 export const HISTORY_VIEWS = ['all', 'mine'] as const;
 export type HistoryView = (typeof HISTORY_VIEWS)[number];
@@ -126,11 +127,7 @@ export function createRequestHistory(db: Pick<Queryable, 'all'>, store: Pick<Ope
       }
       const where = terms.length ? `WHERE ${terms.join(' AND ')}` : '';
       const rows = await db.all<{ id: string }>(`SELECT id FROM operation_requests ${where} ORDER BY created_at DESC, id DESC LIMIT ?`, [...params, q.limit + 1]);
-      const requests: OperationRequest[] = [];
-      for (const { id } of rows.slice(0, q.limit)) {
-        const stored = await store.get(id);
-        if (stored) requests.push(stored.request);
-      }
+      const requests = await requestsById(store, rows.slice(0, q.limit).map((r) => r.id));
       const last = requests.at(-1);
       return { requests, nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };
     },

@@ -48,7 +48,7 @@ export interface SandboxEndpointSource {
   browserOrigin: string;
   authorityHost: string;
   armEndpoint: string;
-  /** absent in older handles: the sandbox serves Graph on its https origin */
+  /** absent where the shape is rebuilt from `sandbox info` (CLI, tests): the sandbox serves Graph on its https origin */
   graphEndpoint?: string;
   imdsEndpoint: string;
   tenant: { tenantId: string; elevateApp: { clientId: string; clientSecret: string; apiAudience: string } };
