@@ -8,14 +8,13 @@ import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { parseConfig } from '../../src/config/load-config.ts';
-import { createLogger } from '../../src/observability/logger.ts';
 import { startService, type RunningService } from '../../src/service/start-service.ts';
 import { sandboxTlsFiles } from '../../src/sandbox/tls/sandbox-tls.ts';
 import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
 import { signInAs } from '../signin/support/sign-in-steps.ts';
 import { sandboxInfo } from './sandbox-context.ts';
+import { capturedLogger } from './captured-logger.ts';
 
 export interface FullService {
   service: RunningService;
@@ -37,16 +36,7 @@ export async function startFullService(env: Record<string, string> = {}): Promis
   const from = sandboxTlsFiles(sandboxInfo().dataDir);
   const to = sandboxTlsFiles(sandboxDir);
   for (const k of ['caCertPath', 'caKeyPath', 'serverCertPath', 'serverKeyPath'] as const) copyFileSync(from[k], to[k]);
-  const logs: string[] = [];
-  const logger = createLogger(
-    'debug',
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logs.push(chunk.toString('utf8'));
-        done();
-      },
-    }),
-  );
+  const { logger, logs } = capturedLogger();
   // The redirect URI is built from the configured port, so the port must be known before start.
   const port = await freePort();
   const config = parseConfig({

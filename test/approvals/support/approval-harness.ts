@@ -14,7 +14,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { TokenCredential } from '@azure/core-auth';
 import { AuditAppendError } from '../../../src/audit/audit-errors.ts';
 import { createAuditLog, type AuditLog } from '../../../src/audit/audit-log.ts';
@@ -25,7 +24,6 @@ import { resolveAzureEndpoints, resolveServiceCredentialSource, type AzureEndpoi
 import { exchangeOnBehalfOf, type OboExchangeResult } from '../../../src/azure/obo-exchange.ts';
 import { createMsalClientCredential, createServiceCredential } from '../../../src/azure/service-credential.ts';
 import { parseConfig } from '../../../src/config/load-config.ts';
-import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import type { Agent, OperationRequest } from '../../../src/operations/operation-types.ts';
 import type { ApprovalsPolicy } from '../../../src/policies/approvals-schema.ts';
@@ -43,6 +41,7 @@ import { policiesWithRunModes } from '../../operations/support/operation-fixture
 import { BrowserLikeClient } from '../../signin/support/browser-like-client.ts';
 import { signInAs } from '../../signin/support/sign-in-steps.ts';
 import { imdsCredential, startApprovalSandbox } from './approval-sandbox.ts';
+import { capturedLogger } from '../../support/captured-logger.ts';
 
 export const CONTAINER_APPS_CONTRIBUTOR = '358470bc-b998-42bd-ab17-a7e34c199c0f';
 
@@ -102,16 +101,7 @@ export async function startApprovalHarness(options: HarnessOptions = {}): Promis
     ELEVATE_LOG_LEVEL: 'debug',
     ...(options.freshAuthSeconds ? { ELEVATE_FRESH_AUTH_SECONDS: String(options.freshAuthSeconds) } : {}),
   });
-  const logs: string[] = [];
-  const logger = createLogger(
-    'debug',
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logs.push(chunk.toString('utf8'));
-        done();
-      },
-    }),
-  );
+  const { logger, logs } = capturedLogger();
   const metrics = createMetrics();
   const endpoints = resolveAzureEndpoints(config, sandbox);
   const serviceCredentialSource = resolveServiceCredentialSource(config, sandbox);
