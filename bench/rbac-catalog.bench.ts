@@ -12,7 +12,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseRoleDefinitionList } from '../src/rbac/arm-list-shapes.ts';
-import { PROVIDER_OPERATIONS_FILE, loadProviderOperationIndex } from '../src/rbac/provider-operations.ts';
+import { PROVIDER_OPERATIONS_FILE } from '../src/rbac/provider-operations.ts';
 import { createEvaluator } from '../src/rbac/rbac-evaluator.ts';
 import { BUILTIN_CATALOG_FILE, loadBuiltinCatalog, loadBuiltinCatalogFile } from '../src/rbac/role-catalog.ts';
 import { decodeCompressedJson } from '../src/rbac/compressed-json.ts';

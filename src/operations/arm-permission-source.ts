@@ -20,7 +20,7 @@ import { roleGuidOf } from '../rbac/compiled-role.ts';
 import { fromSdkDenyAssignment, fromSdkRoleAssignment, fromSdkRoleDefinition } from '../azure/sdk-authorization-shapes.ts';
 import type { MemberGroupsCheck } from '../azure/graph-member-groups.ts';
 import { ALL_PRINCIPALS_ID } from '../rbac/rbac-evaluator.ts';
-import type { AuthorizationState, DenyAssignment, RoleAssignment, RoleDefinition } from '../rbac/rbac-types.ts';
+import type { DenyAssignment, RoleAssignment, RoleDefinition } from '../rbac/rbac-types.ts';
 import type { PermissionSource } from './permission-cache.ts';
 
 export const PERMISSION_CACHE_PURPOSE = 'permission-cache';

@@ -8,7 +8,7 @@ import type { Database, SqlValue } from '../store/database.ts';
 import { canonicalText, COLUMNS, fieldAssignments, toRequest, type RequestRow, type TransitionFields } from './operation-request-rows.ts';
 
 export type { TransitionFields };
-import type { ArmResult, OperationDecision, OperationRequest, RequestError, RequestState, RunMode } from './operation-types.ts';
+import type { ArmResult, OperationDecision, OperationRequest, RequestState, RunMode } from './operation-types.ts';
 
 /** A request plus the hash of the submission it came from (for idempotent replays). */
 export interface StoredRequest {

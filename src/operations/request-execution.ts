@@ -22,7 +22,6 @@ import type { ArmPipelineClient, ArmResponse } from '../azure/arm-pipeline-clien
 import { buildArmUrl } from '../azure/arm-request-target.ts';
 import type { Logger } from '../observability/logger.ts';
 import { armRequestEntry, armResponseEntry, SYSTEM_ACTOR } from './operation-audit.ts';
-import { operationHash } from './operation-hash.ts';
 import type { OperationRequestStore, StoredExecution } from './operation-request-store.ts';
 import type { CheckRequestedOperation } from './requested-operation-check.ts';
 import type { ArmResult, JsonValue, OperationRequest } from './operation-types.ts';

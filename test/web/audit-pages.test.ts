@@ -8,7 +8,7 @@ import { approvalPages } from '../../src/web/pages/approval-pages.ts';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { requireAbility } from '../../src/signin/access-control.ts';
-import { appendConsentFlows, appendRequestFlows, APPROVER, CONSENT_REQUEST, CORRELATION, DEALLOCATE, HOSTILE, LEGACY_CONSENT_REQUEST, MI, MI_PRINCIPAL, MI_REQUEST, OBO_REQUEST } from '../audit/audit-flow-fixtures.ts';
+import { appendConsentFlows, appendRequestFlows, APPROVER, CONSENT_REQUEST, CORRELATION, DEALLOCATE, LEGACY_CONSENT_REQUEST, MI, MI_PRINCIPAL, MI_REQUEST, OBO_REQUEST } from '../audit/audit-flow-fixtures.ts';
 import { useTempDir } from '../audit/audit-tamper-fixtures.ts';
 import { auditWebRig, CSRF, type AuditWebRig } from './audit-web-fixtures.ts';
 
