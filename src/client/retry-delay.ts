@@ -16,6 +16,8 @@ export function parseRetryAfter(value: string | null | undefined, now: Date): nu
   if (value === null || value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d{1,6}$/.test(trimmed)) return Number(trimmed);
+  // IMF-fixdate, the form servers send (e.g. "Fri, 04 Dec 2026 12:00:30 GMT")
+  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - now.getTime()) / 1000));
