@@ -23,6 +23,8 @@ export function redactSecrets(value: unknown): unknown {
       const out: Record<string, unknown> = {};
       set(out);
       for (const [k, item] of Object.entries(from as Record<string, unknown>)) {
+        // Each key is placed now, in order; its value is filled in when the walk reaches it.
+        out[k] = undefined;
         if (SECRET_KEY.test(k) && item !== null && (typeof item === 'string' || typeof item === 'object')) out[k] = '[redacted by Elevate]';
         else stack.push({ from: item, set: (v) => (out[k] = v) });
       }
