@@ -8,6 +8,9 @@ import { ManagedIdentityCredential } from '@azure/identity';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFullService, type FullService } from '../support/full-service.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readmeBlock, writeExample } from '../client/support/readme-blocks.ts';
 import { httpSession, type McpSession } from './support/mcp-clients.ts';
 
 let fs: FullService;
@@ -80,6 +83,18 @@ describe('MCP over Streamable HTTP', () => {
   it('answers GET with 405: the endpoint is stateless, there is no server stream', async () => {
     const res = await fetch(mcpUrl(), { headers: { authorization: `Bearer ${agentToken}`, accept: 'text/event-stream' } });
     expect(res.status).toBe(405);
+  });
+});
+
+describe("the README's Streamable HTTP example", () => {
+  it('connects with a fresh managed-identity token per request and lists the tools', async () => {
+    const source = `${readmeBlock('Connect an AI agent', 'ts')}\nconsole.log(tools.map((t) => t.name).sort().join(','));\nawait client.close();\n`;
+    const file = writeExample('mcp-http-client.mts', source);
+    // The child inherits this worker's environment, whose managed-identity endpoint is the service's sandbox.
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], {
+      env: { ...process.env, ELEVATE_URL: fs.url, ELEVATE_API_SCOPE: `${tenant().elevateApp.apiAudience}/.default`, AZURE_CLIENT_ID: tenant().agent.uamiClientId },
+    });
+    expect(stdout.trim()).toBe('elevate_cancel,elevate_decide,elevate_list_requests,elevate_run_operation,elevate_wait');
   });
 });
 
