@@ -10,7 +10,7 @@ import { createElevateClient } from '../../src/client/elevate-client.ts';
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | 'network-error';
 
 function scriptedFetch(answers: Answer[]) {
-  const seen: Array<{ method: string; url: string; body: unknown; authorization: string | null; redirect: RequestRedirect | undefined }> = [];
+  const seen: Array<{ method: string; url: string; body: unknown; authorization: string | null; redirect: RequestInit["redirect"] }> = [];
   const fetchFn = (async (input: string | URL | Request, init?: RequestInit) => {
     const headers = new Headers(init?.headers);
     seen.push({ method: init?.method ?? 'GET', url: String(input), body: init?.body ? JSON.parse(String(init.body)) : undefined, authorization: headers.get('authorization'), redirect: init?.redirect });
