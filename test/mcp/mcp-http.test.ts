@@ -11,7 +11,7 @@ import { startFullService, type FullService } from '../support/full-service.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readmeBlock, writeExample } from '../client/support/readme-blocks.ts';
-import { httpSession, type McpSession } from './support/mcp-clients.ts';
+import { httpSession, stdioSession, type McpSession } from './support/mcp-clients.ts';
 
 let fs: FullService;
 let agentToken: string;
@@ -127,6 +127,20 @@ describe('refusals: exactly as the agent API', () => {
     expect(((await viaMcp.json()) as { error: { code: string } }).error.code).toBe('not_an_agent');
     const [entry] = await auditEntries('api.auth.refused');
     expect(entry?.details).toMatchObject({ reason: 'not_an_agent', clientAppId: mi.clientId });
+  });
+
+  it('over stdio too: `elevate mcp` running as an identity that is not a registered agent gets not_an_agent, audited', async () => {
+    const mi = tenant().elevateApp.managedIdentity!;
+    // The child inherits this worker's managed-identity endpoint: the service's sandbox.
+    const stdio = await stdioSession({ ELEVATE_URL: fs.url, ELEVATE_API_SCOPE: `${tenant().elevateApp.apiAudience}/.default`, ELEVATE_AGENT_CLIENT_ID: mi.clientId });
+    try {
+      const r = await stdio.call('elevate_decide', readCheckout());
+      expect(r).toMatchObject({ isError: true, data: { outcome: 'refused', error: { status: 403, code: 'not_an_agent' } } });
+      const [entry] = await auditEntries('api.auth.refused');
+      expect(entry?.details).toMatchObject({ reason: 'not_an_agent', clientAppId: mi.clientId });
+    } finally {
+      await stdio.close();
+    }
   });
 
   it('hostile arguments: wrong types and unknown fields are invalid_request from the API, audited as operation.refused', async () => {
