@@ -2,6 +2,7 @@ import { createRecentDecisions } from '../approvals/recent-decisions.ts';
 import { createAuditModule } from '../audit/audit-module.ts';
 import { mountLevels } from './mount-levels.ts';
 import { mountSignIn } from './mount-sign-in.ts';
+import { mountMcp } from './mount-mcp.ts';
 import { createDriftStatusSource } from '../levels/drift-status.ts';
 import { exceptOnAgentApi } from '../web/api/agent-api-paths.ts';
 import { createOperationsApi } from '../web/api/operations-api.ts';
@@ -59,6 +60,9 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     refusalAudit: audit.refusalSink,
   });
   ctx.onShutdown(() => operations.close());
+  // The MCP endpoint for remote AI agents (/api/v1/mcp), over the same use cases; mounted before
+  // the /api/v1 router, whose authentication would otherwise run first for it.
+  const mcp = mountMcp(ctx, operations);
   // Agent registry and level enforcement (/agents); applied roles reach the permission cache at once.
   const levels = mountLevels(ctx, {
     audit: audit.audit,
@@ -72,7 +76,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
   return {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
-    routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
+    routes: [...signIn.routes, mcp, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
     auth: signIn.auth,
     home: homeDashboard({
       pending: approvals.module,

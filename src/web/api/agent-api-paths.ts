@@ -6,7 +6,7 @@
 import type { RequestHandler } from 'express';
 
 export const API_BASE_PATH = '/api/v1';
-const AGENT_API = /^\/api\/v1\/(operations|decisions|openapi\.json)(\/|$)/;
+const AGENT_API = /^\/api\/v1\/(operations|decisions|openapi\.json|mcp)(\/|$)/;
 
 export function isAgentApiPath(path: string): boolean {
   return AGENT_API.test(path);

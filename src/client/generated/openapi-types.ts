@@ -1,0 +1,642 @@
+/**
+ * GENERATED from the agent API's OpenAPI document (src/web/api/openapi.ts) by openapi-typescript.
+ * Do not edit. Regenerate with: node --import tsx scripts/generate-client-types.ts
+ */
+export interface paths {
+    "/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The agent's own requests, newest first */
+        get: operations["listOperations"];
+        put?: never;
+        /**
+         * Ask Elevate to perform an ARM operation
+         * @description Runs the decision pipeline. `execute`: Elevate calls ARM with the agent's identity and the request carries ARM's status and body (state `succeeded`, `failed`, or `executing` for a long-running operation still in progress). `pending_consent` / `pending_elevation`: the request waits for an administrator. Guardrail hits and writes in ReadOnly runs are refused with 403 and store nothing.
+         */
+        post: operations["submitOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the agent's requests */
+        get: operations["getOperation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operations/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw a request that has not started executing */
+        post: operations["cancelOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What Elevate would decide for an operation, without creating a request or calling ARM */
+        post: operations["decideOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description One ARM operation the agent asks Elevate to perform. Unknown fields are refused. `path` is an ARM resource path inside one of the agent's managed resource groups: no query string, no percent-encoding, no `..`, no control characters, at most 2048 characters. `justification` is required for every method but GET. `body` (PUT, PATCH, POST only) is at most 65536 bytes serialized and 32 levels deep. A repeated `idempotencyKey` from the same agent returns the same request; the same key with a different submission is a 409. */
+        OperationSubmission: {
+            /** @enum {string} */
+            method: "GET" | "PUT" | "PATCH" | "DELETE" | "POST";
+            path: string;
+            apiVersion: string;
+            body?: unknown;
+            justification?: string;
+            trigger: {
+                /** @enum {string} */
+                kind: "chat" | "incident" | "scheduled" | "manual";
+                ref?: string;
+                requestedBy?: string;
+            };
+            idempotencyKey: string;
+        };
+        Decision: {
+            /** @enum {string} */
+            outcome: "execute" | "pending_consent" | "pending_elevation" | "forbidden";
+            /** @enum {string} */
+            reasonCode: "allowed" | "needs_consent" | "missing_permission" | "guardrail" | "run_mode_read_only";
+            explanation: string;
+            /** @description The Azure RBAC action of the operation */
+            action: string;
+            /**
+             * @description How the action relates to Azure's provider operations list: listed; resolved (the call is listed under another operation than resource type + verb, which action is); unlisted (no listed operation matches: Azure may check a different action)
+             * @enum {string}
+             */
+            actionStatus?: "listed" | "resolved" | "unlisted";
+            /** @description Why the action is resolved or unlisted, one line */
+            actionNote?: string;
+            /** @description The ARM scope the permission is checked at */
+            scope: string;
+            isWrite: boolean;
+            /** @enum {string} */
+            runMode: "ReadOnly" | "Review" | "Autonomous";
+            guardrail?: {
+                rule: string;
+                reason: string;
+            };
+            permission?: {
+                allowed: boolean;
+                reason: string;
+                message: string;
+                grantedBy: {
+                    roleName: string;
+                    scope: string;
+                    viaGroup: boolean;
+                }[];
+                deniedBy: {
+                    denyAssignmentId: string;
+                    scope: string;
+                }[];
+            };
+            missingAction?: string;
+            /** @description Smallest built-in roles that would grant the missing action */
+            wouldBeGrantedBy: {
+                roleDefinitionId: string;
+                roleName: string;
+                /** @description Number of action and data action patterns the role grants */
+                size: number;
+                builtIn: boolean;
+            }[];
+        };
+        OperationRequest: {
+            id: string;
+            agentId: string;
+            idempotencyKey: string;
+            /** @enum {string} */
+            state: "pending_consent" | "pending_elevation" | "approved" | "executing" | "succeeded" | "failed" | "denied" | "expired" | "cancelled" | "outcome_unknown";
+            version: number;
+            operation: {
+                /** @enum {string} */
+                method: "GET" | "PUT" | "PATCH" | "DELETE" | "POST";
+                path: string;
+                apiVersion: string;
+                /** @description Any JSON value */
+                body?: unknown;
+            };
+            operationHash: string;
+            justification?: string;
+            trigger: {
+                /** @enum {string} */
+                kind: "chat" | "incident" | "scheduled" | "manual";
+                ref?: string;
+                requestedBy?: string;
+            };
+            decision: components["schemas"]["Decision"];
+            createdAt: string;
+            updatedAt: string;
+            expiresAt?: string;
+            actingIdentity?: string;
+            stateReason?: string;
+            arm?: {
+                status: number;
+                correlationId?: string;
+                armRequestId?: string;
+                asyncStatus?: string;
+                /** @description Any JSON value */
+                body?: unknown;
+            };
+            error?: {
+                code: string;
+                message: string;
+            };
+            redecision?: components["schemas"]["Decision"];
+        };
+        OperationRequestPage: {
+            items: components["schemas"]["OperationRequest"][];
+            /** @description Pass as `cursor` for the next (older) page; null on the last page */
+            nextCursor: string | null;
+        };
+        Error: {
+            error: {
+                code: string;
+                message: string;
+                fields?: {
+                    /** @description Dotted path of the offending field ('' for the whole body) */
+                    path: string;
+                    message: string;
+                }[];
+                decision?: components["schemas"]["Decision"];
+            };
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    listOperations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                state?: "pending_consent" | "pending_elevation" | "approved" | "executing" | "succeeded" | "failed" | "denied" | "expired" | "cancelled" | "outcome_unknown";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of requests */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationRequestPage"];
+                };
+            };
+            /** @description Invalid query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token is valid but its identity is not a registered agent */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The agent made more calls this minute than rate-limits.yaml allows it: nothing was done */
+            429: {
+                headers: {
+                    /** @description Seconds until the agent may call again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the permission state is unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    submitOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OperationSubmission"];
+            };
+        };
+        responses: {
+            /** @description The request already created under this idempotencyKey */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationRequest"];
+                };
+            };
+            /** @description Request created */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationRequest"];
+                };
+            };
+            /** @description Invalid submission (field-level messages in `fields`) or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a registered agent, or forbidden by a guardrail or the run mode (`decision` says which) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The idempotencyKey was used for a different submission */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The agent made more calls this minute than rate-limits.yaml allows it: nothing was done */
+            429: {
+                headers: {
+                    /** @description Seconds until the agent may call again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the permission state is unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getOperation: {
+        parameters: {
+            query?: {
+                /** @description Long-poll: wait up to this many seconds for the state to change (answers at once when it does, or when the request is final) */
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationRequest"];
+                };
+            };
+            /** @description Invalid wait */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token is valid but its identity is not a registered agent */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such request among the agent's own */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many long-polls in progress, or the agent is over its rate limit; retry after Retry-After (or shortly) */
+            429: {
+                headers: {
+                    /** @description Seconds until the agent may call again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the permission state is unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cancelled request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationRequest"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token is valid but its identity is not a registered agent */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such request among the agent's own */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request can no longer be cancelled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The agent made more calls this minute than rate-limits.yaml allows it: nothing was done */
+            429: {
+                headers: {
+                    /** @description Seconds until the agent may call again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the permission state is unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    decideOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OperationSubmission"];
+            };
+        };
+        responses: {
+            /** @description The decision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Decision"];
+                };
+            };
+            /** @description Invalid submission or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token is valid but its identity is not a registered agent */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The agent made more calls this minute than rate-limits.yaml allows it: nothing was done */
+            429: {
+                headers: {
+                    /** @description Seconds until the agent may call again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the permission state is unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+}
