@@ -1,11 +1,11 @@
 /**
  * The typed client cannot drift from the API: its types are generated from the OpenAPI document
  * the service builds, and this test regenerates them and compares byte for byte. On failure run
- * `node --import tsx scripts/generate-client-types.ts` and commit the result.
+ * `npm run generate:client-types` and commit the result.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CLIENT_TYPES_PATH, generateClientTypes } from '../../scripts/client-types-source.ts';
+import { CLIENT_TYPES_PATH, generateClientTypes } from '../../src/client/scripts/client-types-source.ts';
 import { FINAL_STATES as CLIENT_FINAL, WAITING_STATES as CLIENT_WAITING } from '../../src/client/request-states.ts';
 import { FINAL_STATES, WAITING_STATES } from '../../src/operations/request-state-machine.ts';
 import { REQUEST_STATES } from '../../src/operations/operation-types.ts';
@@ -15,7 +15,7 @@ describe('client types and the OpenAPI document', () => {
   it('the committed generated types are exactly what the current document generates', async () => {
     const committed = readFileSync(CLIENT_TYPES_PATH, 'utf8');
     const regenerated = await generateClientTypes();
-    expect(committed, 'src/client/generated/openapi-types.ts is stale: run `node --import tsx scripts/generate-client-types.ts`').toBe(regenerated);
+    expect(committed, 'src/client/generated/openapi-types.ts is stale: run `npm run generate:client-types`').toBe(regenerated);
   });
 
   it('a change to the document changes the generated types (the comparison can fail)', async () => {

@@ -1,6 +1,6 @@
 /**
  * GENERATED from the agent API's OpenAPI document (src/web/api/openapi.ts) by openapi-typescript.
- * Do not edit. Regenerate with: node --import tsx scripts/generate-client-types.ts
+ * Do not edit. Regenerate with: npm run generate:client-types
  */
 export interface paths {
     "/operations": {

@@ -4,14 +4,14 @@
  * script and the drift test, so both produce byte-for-byte the same file.
  */
 import openapiTS, { astToString } from 'openapi-typescript';
-import { buildOpenApiDocument } from '../src/web/api/openapi.ts';
+import { buildOpenApiDocument } from '../../web/api/openapi.ts';
 
 export const CLIENT_TYPES_PATH = 'src/client/generated/openapi-types.ts';
 
 const HEADER = [
   '/**',
   ' * GENERATED from the agent API\'s OpenAPI document (src/web/api/openapi.ts) by openapi-typescript.',
-  ' * Do not edit. Regenerate with: node --import tsx scripts/generate-client-types.ts',
+  ' * Do not edit. Regenerate with: npm run generate:client-types',
   ' */',
   '',
 ].join('\n');
