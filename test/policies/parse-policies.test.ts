@@ -44,6 +44,7 @@ describe('the shipped policies folder', () => {
     expect(p.approvals).toEqual({
       elevation: { requesterMayApprove: false, approversRequired: 1 },
       consent: { requesterMayApprove: true, approversRequired: 1 },
+      levelRaise: { requesterMayApprove: false, approversRequired: 1, maxDurationMinutes: 480 },
     });
     expect(p.serviceRoles.roles.map((r) => [r.id, r.appRole, r.principalType])).toEqual([
       ['administrator', 'SREAgent.Administrator', 'user'],

@@ -63,6 +63,9 @@ export interface OperationsApiDeps {
 export interface OperationsApi {
   route: WebRoute;
   module: OperationsModule;
+  /** The agent authenticator and per-agent rate limit, for other agent API routes (e.g. level raises). */
+  authenticate: ReturnType<typeof createAgentAuthenticator>;
+  rateLimit: RequestHandler;
   close(): Promise<void>;
 }
 
@@ -118,6 +121,8 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
       handlers: [bodyErrorHandler(routeDeps) as unknown as RequestHandler, operationsApiRouter(routeDeps)],
     },
     module,
+    authenticate,
+    rateLimit,
     close: () => module.close(),
   };
 }
