@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyRaiseEvent, canApply, holdsGrants, isDue, retryDelayMs } from '../../src/raises/raise-state-machine.ts';
+import { applyRaiseEvent, canApply, holdsGrants, isDue, retryDelayMs, type RaiseEvent } from '../../src/raises/raise-state-machine.ts';
 import { RaiseConflictError, type LevelRaise, type RaiseGrant } from '../../src/raises/raise-types.ts';
 
 const T0 = '2026-01-01T10:00:00.000Z';
@@ -66,12 +66,13 @@ describe('raise state machine', () => {
 
   it('refuses events that do not apply in the current state, without changing the raise', () => {
     const ended = raise({ state: 'ended' });
-    for (const e of [
+    const events: RaiseEvent[] = [
       { type: 'approve', approval, enough: true, at: T0 },
       { type: 'end', reason: 'ended-by-admin', at: T0 },
       { type: 'deny', at: T0 },
       { type: 'granted', mode: 'pim', modeReason: '', grants: [], at: T0 },
-    ] as const) {
+    ];
+    for (const e of events) {
       expect(() => applyRaiseEvent(ended, e)).toThrow(RaiseConflictError);
     }
     expect(canApply(raise({ state: 'denied' }), 'approve')).toBe(false);
