@@ -132,6 +132,14 @@ export function createLevelsRuntime(deps: LevelsRuntimeDeps): LevelsRuntime {
         governance: deps.governance,
         arm: (credential) => createArmPipelineClient(credential, deps.endpoints, { ...pipelineOptions, retry: { maxRetries: 0 } }),
       });
+      const firstGroup = agent.resourceGroupIds[0];
+      if (firstGroup) {
+        // Asks Azure now (a read of schedule instances), so the answer holds even before any raise.
+        const problem = await raiseGateway.pimProblem(firstGroup, agent.uamiPrincipalId).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+        const mode = problem === undefined ? ({ mode: 'pim', reason: 'role assignment schedules can be read and written here; Azure ends each window itself' } as const) : ({ mode: 'fallback', reason: problem } as const);
+        facts.raiseMode = { ...mode, scope: firstGroup };
+        raises.observeMode({ ...mode, at: (deps.clock ?? (() => new Date()))().toISOString() });
+      }
       if (deps.auditReader) {
         try {
           facts.signIns = await gatherSignInFacts(deps.auditReader);

@@ -183,6 +183,15 @@ export function createArmRaiseGrantGateway(clients: LevelArmClients): RaiseGrant
     },
     async pimProblem(scope, principalId) {
       try {
+        // Reading needs only */read; granting needs roleAssignmentScheduleRequests/write (User Access Administrator, Owner).
+        const rg = /\/resourceGroups\/([^/]+)/i.exec(scope)?.[1];
+        if (rg) {
+          const blocks = [];
+          for await (const p of auth(scope).permissions.listForResourceGroup(rg)) blocks.push(p);
+          if (!permits(blocks, 'Microsoft.Authorization/roleAssignmentScheduleRequests/write')) {
+            return "Elevate's identity may not create role assignment schedule requests (Microsoft.Authorization/roleAssignmentScheduleRequests/write: User Access Administrator or Owner)";
+          }
+        }
         const it = auth(scope).roleAssignmentScheduleInstances.listForScope(relative(scope), { filter: `principalId eq '${principalId}'` });
         for await (const _ of it) break;
         return undefined;
@@ -191,4 +200,10 @@ export function createArmRaiseGrantGateway(clients: LevelArmClients): RaiseGrant
       }
     },
   };
+}
+
+/** Whether ARM permission blocks (actions minus notActions, per block) allow an action. */
+function permits(blocks: Array<{ actions?: string[]; notActions?: string[] }>, action: string): boolean {
+  const match = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`, 'i').test(action);
+  return blocks.some((b) => (b.actions ?? []).some(match) && !(b.notActions ?? []).some(match));
 }

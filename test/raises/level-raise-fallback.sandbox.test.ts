@@ -154,4 +154,22 @@ describe('time-bound raise without PIM (fallback)', { timeout: 60_000 }, () => {
     const failed = (await sb.audit.list({ requestId: raise.id, eventType: 'level-raise.revoke-failed' }, { limit: 5 })).entries;
     expect(failed).toHaveLength(1);
   });
+
+  it('doctor says which mode raises use here, and why', async () => {
+    const without = await sb.runtime.doctor('lv-raise-agent');
+    const finding = without.findings.find((f) => f.check === 'raise-mode')!;
+    expect(finding).toMatchObject({ status: 'warn' });
+    expect(finding.summary).toContain('fallback');
+    expect(finding.summary).toContain('AadPremiumLicenseRequired');
+    expect(finding.fix).toContain('P2');
+    sb.handle.setPimLicensed(true);
+    try {
+      const withPim = await sb.runtime.doctor('lv-raise-agent');
+      expect(withPim.findings.find((f) => f.check === 'raise-mode')).toMatchObject({ status: 'ok' });
+      expect(withPim.facts.raiseMode).toMatchObject({ mode: 'pim', scope: RG_LV_APPS });
+      expect(sb.runtime.raises.lastMode()).toMatchObject({ mode: 'pim' });
+    } finally {
+      sb.handle.setPimLicensed(false);
+    }
+  });
 });
