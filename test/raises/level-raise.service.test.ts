@@ -13,12 +13,14 @@ import type { AuditEntry } from '../../src/audit/audit-types.ts';
 import { loadBuiltinCatalog } from '../../src/rbac/role-catalog.ts';
 import type { SandboxHandle } from '../../src/sandbox/start-sandbox.ts';
 import { startFullService, type FullService } from '../support/full-service.ts';
+import { openApiResponseChecker } from '../web/api/support/openapi-responses.ts';
 import { agentCall, policiesWithTriggers, raiseForm, testClock, until } from './support/raise-steps.ts';
 
 const clock = testClock();
 let fs: FullService;
 let sb: SandboxHandle;
 let token: string;
+let checker: ReturnType<typeof openApiResponseChecker>;
 const CONTAINER_APPS_CONTRIBUTOR = loadBuiltinCatalog().byName('Container Apps Contributor')!.name;
 
 const rg = (name: string) => sb.tenant.resourceGroups.find((g) => g.name === name)!.id;
@@ -63,6 +65,7 @@ beforeAll(async () => {
   sb = fs.service.context.sandbox!;
   await fs.service.context.store.run("UPDATE agents SET run_mode_ceiling = 'Autonomous' WHERE uami_principal_id = ?", [sb.tenant.agent.uamiPrincipalId]);
   token = await fs.agentToken();
+  checker = openApiResponseChecker((await (await fetch(`${fs.url}/api/v1/openapi.json`)).json()) as never);
 }, 60_000);
 
 afterAll(async () => {
@@ -78,6 +81,7 @@ describe('time-bound level raise with PIM', { timeout: 90_000 }, () => {
     const asked = await agentCall(fs.url, token, 'POST', '/level-raises', raiseBody());
     expect(asked.status, JSON.stringify(asked.json)).toBe(201);
     expect(asked.json).toMatchObject({ state: 'pending', targetLevel: 'Privileged', durationMinutes: 2, triggerRef: 'INC-1042', window: { startsAt: null, endsAt: null } });
+    checker.check('POST', '/level-raises', 201, asked.json);
     const id = asked.json.id as string;
     expect(containerAppsContributorHeld()).toHaveLength(0);
 
@@ -89,6 +93,7 @@ describe('time-bound level raise with PIM', { timeout: 90_000 }, () => {
 
     const active = await agentCall(fs.url, token, 'GET', `/level-raises/${id}`);
     expect(active.json).toMatchObject({ state: 'active', mode: 'pim' });
+    checker.check('GET', '/level-raises/{id}', 200, active.json);
     expect(Date.parse(active.json.window.endsAt) - Date.parse(active.json.window.startsAt)).toBe(120_000);
     expect(active.json.grants.map((g: { role: string }) => g.role)).toContain('Container Apps Contributor');
     expect(containerAppsContributorHeld()).toHaveLength(1);
@@ -139,6 +144,7 @@ describe('time-bound level raise with PIM', { timeout: 90_000 }, () => {
     const back = await agentCall(fs.url, token, 'POST', `/level-raises/${id}/hand-back`);
     expect(back.status).toBe(200);
     expect(back.json).toMatchObject({ state: 'ended', endReason: 'handed-back' });
+    checker.check('POST', '/level-raises/{id}/hand-back', 200, back.json);
     expect(containerAppsContributorHeld()).toHaveLength(0);
     expect((await agentCall(fs.url, token, 'POST', '/operations', restart())).json.state).toBe('pending_elevation');
     const types = (await story(id)).map((e) => e.eventType);
@@ -169,6 +175,7 @@ describe('time-bound level raise with PIM', { timeout: 90_000 }, () => {
     const cap = await agentCall(fs.url, token, 'POST', '/level-raises', raiseBody({ durationMinutes: 481 }));
     expect(cap.status).toBe(400);
     expect(cap.json.error.code).toBe('beyond_policy_cap');
+    checker.check('POST', '/level-raises', 400, cap.json);
     const unmanaged = await agentCall(fs.url, token, 'POST', '/level-raises', raiseBody({ resourceGroupIds: [rg('rg-data')] }));
     expect(unmanaged.status).toBe(400);
     expect(unmanaged.json.error.code).toBe('unmanaged_resource_group');
@@ -189,6 +196,7 @@ describe('time-bound level raise with PIM', { timeout: 90_000 }, () => {
     const mine = await raiseForm(admin, fs.url, agentName(), 'raises', { resourceGroupIds: rg('rg-sre-apps'), durationMinutes: '30', justification: 'maintenance window' });
     expect(mine.status).toBe(303);
     const list = await agentCall(fs.url, token, 'GET', '/level-raises');
+    checker.check('GET', '/level-raises', 200, list.json);
     const pending = (list.json.value as Array<{ id: string; state: string; requestedBy: { kind: string } }>).find((r) => r.state === 'pending' && r.requestedBy.kind === 'user')!;
     const self = await raiseForm(admin, fs.url, agentName(), `raises/${pending.id}/approve`);
     expect(self.status).toBe(403);
