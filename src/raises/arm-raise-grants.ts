@@ -188,7 +188,7 @@ export function createArmRaiseGrantGateway(clients: LevelArmClients): RaiseGrant
         if (rg) {
           const blocks = [];
           for await (const p of auth(scope).permissions.listForResourceGroup(rg)) blocks.push(p);
-          if (!permits(blocks, 'Microsoft.Authorization/roleAssignmentScheduleRequests/write')) {
+          if (!permitsAction(blocks, 'Microsoft.Authorization/roleAssignmentScheduleRequests/write')) {
             return "Elevate's identity may not create role assignment schedule requests (Microsoft.Authorization/roleAssignmentScheduleRequests/write: User Access Administrator or Owner)";
           }
         }
@@ -203,7 +203,7 @@ export function createArmRaiseGrantGateway(clients: LevelArmClients): RaiseGrant
 }
 
 /** Whether ARM permission blocks (actions minus notActions, per block) allow an action. */
-function permits(blocks: Array<{ actions?: string[]; notActions?: string[] }>, action: string): boolean {
+export function permitsAction(blocks: Array<{ actions?: string[]; notActions?: string[] }>, action: string): boolean {
   const match = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`, 'i').test(action);
   return blocks.some((b) => (b.actions ?? []).some(match) && !(b.notActions ?? []).some(match));
 }
