@@ -161,4 +161,26 @@ describe('sandbox PIM: role assignment schedule requests', { timeout: 30_000 }, 
       sb.setPimLicensed(true);
     }
   });
+
+  it('moves its clock and switches the licence through the admin endpoints (X-Sandbox-Admin only)', async () => {
+    const post = (path: string, body: unknown, admin = true) =>
+      fetch(`${sb.origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(admin ? { 'x-sandbox-admin': 'true' } : {}) }, body: JSON.stringify(body) });
+    expect((await post('/_sandbox/clock/advance', { seconds: 60 }, false)).status).toBe(403);
+    expect((await post('/_sandbox/clock/advance', { seconds: -1 })).status).toBe(400);
+    expect((await post('/_sandbox/clock/advance', { seconds: 'soon' })).status).toBe(400);
+    const before = sb.clock.now().getTime();
+    const moved = (await (await post('/_sandbox/clock/advance', { seconds: 3600 })).json()) as { now: string; offsetSeconds: number };
+    expect(Date.parse(moved.now) - before).toBeGreaterThanOrEqual(3600_000);
+    expect(moved.offsetSeconds).toBeGreaterThanOrEqual(3600);
+    expect((await post('/_sandbox/pim', { licensed: 'no' })).status).toBe(400);
+    expect((await post('/_sandbox/pim', { licensed: false }, false)).status).toBe(403);
+    expect(await (await post('/_sandbox/pim', { licensed: false })).json()).toEqual({ licensed: false });
+    try {
+      expect(await (await fetch(`${sb.origin}/_sandbox/pim`)).json()).toEqual({ licensed: false });
+      const refused = await refusal(assign(governance(), 'Storage Account Contributor', rg('rg-sre-apps'), { type: 'AfterDuration', duration: 'PT1H' }));
+      expect(refused.code).toBe('AadPremiumLicenseRequired');
+    } finally {
+      await post('/_sandbox/pim', { licensed: true });
+    }
+  });
 });
