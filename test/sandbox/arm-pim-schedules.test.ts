@@ -127,11 +127,22 @@ describe('sandbox PIM: role assignment schedule requests', { timeout: 30_000 }, 
     expect(permanent).toMatchObject({ statusCode: 400, code: 'RoleAssignmentRequestPolicyValidationFailed' });
     const badDuration = await refusal(assign(c, 'Storage Account Contributor', rg('rg-sre-apps'), { type: 'AfterDuration', duration: 'two hours' }));
     expect(badDuration.statusCode).toBe(400);
+    const unjustified = await refusal(
+      c.roleAssignmentScheduleRequests.create(scopeArg(rg('rg-sre-apps')), randomUUID(), {
+        principalId: agent().uamiPrincipalId,
+        roleDefinitionId: roleId('Storage Account Contributor'),
+        requestType: 'AdminAssign',
+        scheduleInfo: { expiration: { type: 'AfterDuration', duration: 'PT1H' } },
+      }),
+    );
+    expect(unjustified).toMatchObject({ statusCode: 400, code: 'RoleAssignmentRequestPolicyValidationFailed' });
+    expect(unjustified.message).toContain('JustificationRule');
     const nobody = await refusal(
       c.roleAssignmentScheduleRequests.create(scopeArg(rg('rg-sre-apps')), randomUUID(), {
         principalId: randomUUID(),
         roleDefinitionId: roleId('Reader'),
         requestType: 'AdminAssign',
+        justification: 'x',
         scheduleInfo: { expiration: { type: 'AfterDuration', duration: 'PT1H' } },
       }),
     );

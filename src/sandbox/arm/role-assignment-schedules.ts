@@ -191,6 +191,8 @@ export function createScheduleRequest(req: Request, res: Response, caller: ArmCa
     return;
   }
   if (requestType !== 'AdminAssign') throw armErrors.invalidParameter(`The sandbox does not implement requestType '${requestType}'.`);
+  // The default policy's Enablement_Admin_Assignment rule asks an administrator for a justification.
+  if (justification === null || justification.trim() === '') throw pimErrors.policyFailed('JustificationRule');
 
   const info = p.scheduleInfo && typeof p.scheduleInfo === 'object' ? (p.scheduleInfo as Record<string, unknown>) : {};
   const exp = info.expiration && typeof info.expiration === 'object' ? (info.expiration as Record<string, unknown>) : {};
