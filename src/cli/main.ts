@@ -16,6 +16,7 @@ const GROUPS: Array<{ commands: string[]; load: () => Promise<Registrar> }> = [
   { commands: ['agents'], load: async () => (await import('./commands/agents-commands.ts')).registerAgentsCommands },
   { commands: ['mcp'], load: async () => (await import('./commands/mcp-command.ts')).registerMcpCommand },
   { commands: ['plan', 'apply', 'doctor'], load: async () => (await import('./commands/levels-commands.ts')).registerLevelsCommands },
+  { commands: ['levels'], load: async () => (await import('./commands/raise-commands.ts')).registerRaiseCommands },
 ];
 
 const program = new Command('elevate')

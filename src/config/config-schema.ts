@@ -37,6 +37,8 @@ export const envSchema = z.object({
   /** Executions interrupted by a stop are reconciled at start and then this often (src/operations/execution-reconciler.ts). */
   ELEVATE_RECONCILE_INTERVAL_SECONDS: positiveSeconds(60),
   ELEVATE_INVENTORY_REFRESH_SECONDS: positiveSeconds(15 * 60),
+  /** How often the level-raise sweeper ends due raises, checks they are gone and retries revokes (src/raises). */
+  ELEVATE_RAISE_SWEEP_SECONDS: positiveSeconds(15),
   /** Approver sign-in for an elevation must be at most this old (`auth_time`). */
   ELEVATE_FRESH_AUTH_SECONDS: positiveSeconds(5 * 60),
   /** Calls per minute per agent on Elevate's API; replaces the default of policies/rate-limits.yaml (agents it names keep theirs). */

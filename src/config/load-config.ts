@@ -20,6 +20,8 @@ export interface Config {
   requests: { ttlSeconds: number; freshAuthSeconds: number; reconcileIntervalSeconds: number };
   permissionCacheSeconds: number;
   inventoryRefreshSeconds: number;
+  /** ELEVATE_RAISE_SWEEP_SECONDS: period of the level-raise sweeper. */
+  raiseSweepSeconds: number;
   /** Per-agent calls per minute on the agent API, when the deployment overrides rate-limits.yaml's default. */
   agentRateLimitPerMinute: number | undefined;
   audit: {
@@ -85,6 +87,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     requests: { ttlSeconds: e.ELEVATE_REQUEST_TTL_SECONDS, freshAuthSeconds: e.ELEVATE_FRESH_AUTH_SECONDS, reconcileIntervalSeconds: e.ELEVATE_RECONCILE_INTERVAL_SECONDS },
     permissionCacheSeconds: e.ELEVATE_PERMISSION_CACHE_SECONDS,
     inventoryRefreshSeconds: e.ELEVATE_INVENTORY_REFRESH_SECONDS,
+    raiseSweepSeconds: e.ELEVATE_RAISE_SWEEP_SECONDS,
     agentRateLimitPerMinute: e.ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE,
     audit: {
       checkpointKeyPath: e.ELEVATE_AUDIT_CHECKPOINT_KEY,

@@ -207,6 +207,7 @@ export function runDoctorChecks(facts: DoctorFacts): DoctorReport {
   }
   graphPermissions(facts, add);
   signInAuthTime(facts, add);
+  raiseMode(facts, add);
   return { agent: agent.name, ok: !out.some((f) => f.status === 'fail'), findings: out };
 }
 
@@ -304,4 +305,21 @@ function checkAssign(scope: string, result: Probe<boolean>): DoctorFinding {
         cause: 'Elevate\'s app holds neither User Access Administrator nor Role Based Access Control Administrator there.',
         fix: 'Assign one of them to Elevate\'s app at the subscription (or each managed group).',
       };
+}
+
+/** Which mode time-bound raises use, and why (PIM needs Entra ID P2 and the right to create schedule requests). */
+function raiseMode(facts: DoctorFacts, add: (f: DoctorFinding) => void): void {
+  const r = facts.raiseMode;
+  if (!r) return;
+  if (r.mode === 'pim') {
+    add({ check: 'raise-mode', status: 'ok', summary: `time-bound raises use PIM: ${r.reason}` });
+    return;
+  }
+  add({
+    check: 'raise-mode',
+    status: 'warn',
+    summary: `time-bound raises use the fallback (plain role assignments Elevate revokes on schedule): ${r.reason}`,
+    cause: 'Azure does not end a fallback raise by itself: if Elevate stays down past a window, the roles stay until it is back.',
+    fix: 'For PIM: a Microsoft Entra ID P2 (or ID Governance) licence in the tenant, and User Access Administrator (or Owner) for Elevate on the managed scopes.',
+  });
 }

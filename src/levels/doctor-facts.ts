@@ -79,4 +79,6 @@ export interface DoctorFacts {
   planError?: AzureErrorFact;
   /** Absent when the audit log could not be read. */
   signIns?: SignInFacts;
+  /** How time-bound level raises are granted here (src/raises): PIM schedules, or plain assignments Elevate revokes. */
+  raiseMode?: { mode: 'pim' | 'fallback'; reason: string; scope?: string };
 }

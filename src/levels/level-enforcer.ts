@@ -12,6 +12,7 @@ import type { ProviderOperation } from './candidate-operations.ts';
 import type { InventoryProgress, InventoryService } from './inventory-service.ts';
 import type { Plan, ResourceGroupInventory } from './level-types.ts';
 import { planAssignments } from './plan-assignments.ts';
+import type { HeldByRaise } from './plan-core.ts';
 
 export interface LevelEnforcerDeps {
   registry: Pick<AgentRegistry, 'get' | 'list' | 'releasedResourceGroups' | 'forgetReleasedResourceGroups'>;
@@ -24,6 +25,8 @@ export interface LevelEnforcerDeps {
   providerOperations?: readonly ProviderOperation[];
   /** Told the principal whose roles an apply touched: the operations permission cache's invalidate. */
   onRolesChanged?: (principalId: string) => void;
+  /** Assignments time-bound raises hold for an agent now: planned as expected, not drift. */
+  heldByRaises?: (agentId: string) => Promise<HeldByRaise[]>;
 }
 
 export interface AgentPlan {
@@ -80,6 +83,7 @@ export function createLevelEnforcer(deps: LevelEnforcerDeps): LevelEnforcer {
     });
     const subscriptions = [...new Set([...agent.resourceGroupIds, ...released].map((id) => parseResourceGroupId(id).subscriptionId))].sort();
     const actual = subscriptions.length === 0 ? { assignments: [], groupIds: [], hierarchy: {}, extraRoles: [] } : await deps.reader.read(agent.uamiPrincipalId, subscriptions, knownRoles);
+    const heldByRaises = deps.heldByRaises ? await deps.heldByRaises(agent.id) : [];
     const plan = planAssignments({
       agent: { id: agent.id, name: agent.name, uamiPrincipalId: agent.uamiPrincipalId, level: agent.level, resourceGroupIds: agent.resourceGroupIds },
       inventory,
@@ -87,6 +91,7 @@ export function createLevelEnforcer(deps: LevelEnforcerDeps): LevelEnforcer {
       catalog: deps.catalog,
       actual,
       ...(deps.providerOperations ? { providerOperations: deps.providerOperations } : {}),
+      ...(heldByRaises.length > 0 ? { heldByRaises } : {}),
     });
     return { plan, inventory: [...inventory.values()], releasedResourceGroups: released };
   }

@@ -21,6 +21,10 @@ import { gatherSignInFacts } from './doctor-sign-ins.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { createInventoryService, type InventoryService } from './inventory-service.ts';
 import { createLevelEnforcer, type LevelEnforcer } from './level-enforcer.ts';
+import { createArmRaiseGrantGateway, type RaiseGrantGateway } from '../raises/arm-raise-grants.ts';
+import { createRaiseService, type RaiseService } from '../raises/raise-service.ts';
+import { createRaiseStore } from '../raises/raise-store.ts';
+import { startRaiseSweeper } from '../raises/raise-sweeper.ts';
 
 export interface LevelsRuntimeDeps {
   mode: 'sandbox' | 'azure';
@@ -30,8 +34,14 @@ export interface LevelsRuntimeDeps {
   /** Elevate's governance credential: reads inventory and role assignments, writes role assignments. */
   governanceCredential: TokenCredential;
   governance: { kind: GovernanceFacts['credentialKind']; clientId: string; federatedTokenFile?: string };
-  policies: Pick<Policies, 'levels'>;
+  policies: Pick<Policies, 'levels'> & Partial<Pick<Policies, 'approvals'>>;
   roleCatalog: RoleCatalog;
+  /** Elevate's clock (raise windows); the wall clock unless given. */
+  clock?: () => Date;
+  /** How long a level raise may wait for approval; ELEVATE_REQUEST_TTL_SECONDS. */
+  raisePendingTtlSeconds?: number;
+  /** Wraps the raises' Azure gateway (e.g. to count or to interpose on its calls). */
+  raiseGateway?: (arm: RaiseGrantGateway) => RaiseGrantGateway;
   /** ELEVATE_INVENTORY_REFRESH_SECONDS: cache lifetime and schedule period of the inventory. */
   inventoryRefreshSeconds: number;
   logger?: Logger;
@@ -49,6 +59,10 @@ export interface LevelsRuntime {
   registry: AgentRegistry;
   inventory: InventoryService;
   enforcer: LevelEnforcer;
+  /** Time-bound level raises (src/raises). */
+  raises: RaiseService;
+  /** Sweeps raises every `intervalSeconds` (and once now); returns the stop function. */
+  startRaiseSweeper(intervalSeconds: number): () => void;
   doctor(agentRef: string): Promise<DoctorReport & { facts: DoctorFacts }>;
   /** Refreshes every registered agent's groups on the inventory schedule; returns the stop function. */
   startInventorySchedule(): () => void;
@@ -80,6 +94,22 @@ export function createLevelsRuntime(deps: LevelsRuntimeDeps): LevelsRuntime {
     audit: deps.audit,
     ...(deps.providerOperations ? { providerOperations: deps.providerOperations } : {}),
     ...(deps.onRolesChanged ? { onRolesChanged: deps.onRolesChanged } : {}),
+    heldByRaises: (agentId) => raises.heldGrants(agentId),
+  });
+  const armGateway = createArmRaiseGrantGateway(clients);
+  const raiseGateway = deps.raiseGateway ? deps.raiseGateway(armGateway) : armGateway;
+  const raises = createRaiseService({
+    store: createRaiseStore(deps.store),
+    agents: registry,
+    inventory,
+    policies: deps.policies,
+    catalog: deps.roleCatalog.roles,
+    gateway: raiseGateway,
+    audit: deps.audit,
+    clock: deps.clock ?? (() => new Date()),
+    pendingTtlSeconds: deps.raisePendingTtlSeconds ?? 3600,
+    ...(deps.onRolesChanged ? { onRolesChanged: deps.onRolesChanged } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
   });
   const agentCredential = deps.agentCredential ?? createAgentCredential;
 
@@ -87,6 +117,10 @@ export function createLevelsRuntime(deps: LevelsRuntimeDeps): LevelsRuntime {
     registry,
     inventory,
     enforcer,
+    raises,
+    startRaiseSweeper(intervalSeconds) {
+      return startRaiseSweeper(raises, intervalSeconds * 1000);
+    },
     async doctor(agentRef) {
       const agent = await registry.get(agentRef);
       const facts = await gatherDoctorFacts(agent, {
@@ -98,6 +132,14 @@ export function createLevelsRuntime(deps: LevelsRuntimeDeps): LevelsRuntime {
         governance: deps.governance,
         arm: (credential) => createArmPipelineClient(credential, deps.endpoints, { ...pipelineOptions, retry: { maxRetries: 0 } }),
       });
+      const firstGroup = agent.resourceGroupIds[0];
+      if (firstGroup) {
+        // Asks Azure now (a read of schedule instances), so the answer holds even before any raise.
+        const problem = await raiseGateway.pimProblem(firstGroup, agent.uamiPrincipalId).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+        const mode = problem === undefined ? ({ mode: 'pim', reason: 'role assignment schedules can be read and written here; Azure ends each window itself' } as const) : ({ mode: 'fallback', reason: problem } as const);
+        facts.raiseMode = { ...mode, scope: firstGroup };
+        raises.observeMode({ ...mode, at: (deps.clock ?? (() => new Date()))().toISOString() });
+      }
       if (deps.auditReader) {
         try {
           facts.signIns = await gatherSignInFacts(deps.auditReader);

@@ -6,7 +6,7 @@ import type { RoleDefinition } from '../rbac/rbac-types.ts';
 import type { ProviderOperation } from './candidate-operations.ts';
 import type { EvaluatorFactory } from './drift-analysis.ts';
 import type { Plan, PlanAgent, ResourceGroupInventory } from './level-types.ts';
-import { planCore, type ActualState } from './plan-core.ts';
+import { planCore, type ActualState, type HeldByRaise } from './plan-core.ts';
 
 export type { ActualState } from './plan-core.ts';
 
@@ -22,6 +22,8 @@ export interface PlanAssignmentsInput {
   providerOperations?: readonly ProviderOperation[];
   /** Defaults to the foundation's evaluator. */
   createEvaluator?: EvaluatorFactory;
+  /** Assignments time-bound raises hold now (not drift until their window ends). */
+  heldByRaises?: readonly HeldByRaise[];
 }
 
 /** Drift checks run thousands of denied checks; role suggestions would only slow them down. */
@@ -50,5 +52,6 @@ export function planAssignments(input: PlanAssignmentsInput): Plan {
     roles,
     createEvaluator: input.createEvaluator ?? defaultEvaluator,
     ...(input.providerOperations ? { providerOperations: input.providerOperations } : {}),
+    ...(input.heldByRaises ? { heldByRaises: input.heldByRaises } : {}),
   });
 }

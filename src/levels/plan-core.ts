@@ -35,6 +35,15 @@ export interface PlanCoreInput {
   roles: RoleDefinition[];
   createEvaluator: EvaluatorFactory;
   providerOperations?: readonly ProviderOperation[];
+  /** Assignments a time-bound raise holds now: expected until their window ends, neither deleted nor drift. */
+  heldByRaises?: readonly HeldByRaise[];
+}
+
+export interface HeldByRaise {
+  raiseId: string;
+  roleGuid: string;
+  scope: string;
+  endsAt: string;
 }
 
 const roleGuid = (roleDefinitionId: string) => roleDefinitionId.slice(roleDefinitionId.lastIndexOf('/') + 1).toLowerCase();
@@ -70,6 +79,14 @@ export function planCore(input: PlanCoreInput): Plan {
       if (!match.managed) notes.push({ scope: d.scope, message: `${d.roleName} is present but was not made by Elevate (${match.id}); Elevate will not remove it` });
     } else {
       toCreate.push(d);
+    }
+  }
+
+  for (const held of input.heldByRaises ?? []) {
+    for (const a of reaching) {
+      if (used.has(a) || !same(a.principalId, principal) || roleGuid(a.roleDefinitionId) !== held.roleGuid.toLowerCase() || !same(trim(a.scope), trim(held.scope))) continue;
+      used.add(a);
+      notes.push({ scope: held.scope, message: `${roleNameOf(a.roleDefinitionId)} is held by time-bound raise ${held.raiseId} until ${held.endsAt}` });
     }
   }
 

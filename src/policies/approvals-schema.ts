@@ -15,9 +15,25 @@ const approvalRule = strictMapping({
     .max(10, 'expected at most 10 approvers'),
 });
 
+const levelRaiseRule = strictMapping({
+  requesterMayApprove: z.boolean({ error: 'expected true or false' }),
+  approversRequired: z
+    .number({ error: 'expected a whole number of approvers' })
+    .int('expected a whole number of approvers')
+    .min(1, 'expected at least 1 approver')
+    .max(10, 'expected at most 10 approvers'),
+  // PIM's own default policy caps an administrator's active assignment at 180 days.
+  maxDurationMinutes: z
+    .number({ error: 'expected a whole number of minutes' })
+    .int('expected a whole number of minutes')
+    .min(5, 'expected at least 5 minutes')
+    .max(180 * 24 * 60, 'expected at most 259200 minutes (180 days)'),
+});
+
 export const approvalsSchema = strictMapping({
   elevation: approvalRule,
   consent: approvalRule,
+  levelRaise: levelRaiseRule.optional(),
 });
 
 export type ApprovalsFile = z.infer<typeof approvalsSchema>;
@@ -29,7 +45,17 @@ export interface ApprovalRule {
   approversRequired: number;
 }
 
+export interface LevelRaiseRule extends ApprovalRule {
+  /** The longest window a time-bound level raise may ask for. */
+  maxDurationMinutes: number;
+}
+
+/** When approvals.yaml has no levelRaise section: four eyes, at most 8 hours. */
+export const DEFAULT_LEVEL_RAISE_RULE: LevelRaiseRule = { requesterMayApprove: false, approversRequired: 1, maxDurationMinutes: 480 };
+
 export interface ApprovalsPolicy {
   elevation: ApprovalRule;
   consent: ApprovalRule;
+  /** Time-bound level raises (Reader -> Privileged on some groups for a while). */
+  levelRaise?: LevelRaiseRule;
 }

@@ -127,6 +127,12 @@ export interface SandboxHandle {
   rotateSigningKey(): { kid: string; previousKid: string };
   /** ARM writes and actions, succeeded or refused */
   activityLog(): ActivityEvent[];
+  /** The sandbox clock: PIM's time-bound role assignments start and end on it. */
+  clock: { now(): Date; advance(seconds: number): Date };
+  /** PIM for Azure resources: off models a tenant without an Entra ID P2 licence. */
+  setPimLicensed(licensed: boolean): void;
+  /** Role assignments now in force for a principal (expired time-bound ones are gone). */
+  roleAssignmentsOf(principalId: string): Array<{ id: string; scope: string; roleDefinitionId: string; description: string | null }>;
   close(): Promise<void>;
 }
 
@@ -273,7 +279,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
       isAllowed: (principalId, action, scope, dataAction) => state.rbac().check({ principalId, action, scope, dataAction }).allowed,
     }),
   );
-  api.use(adminRouter({ stats, keys, activity, blobs }));
+  api.use(adminRouter({ stats, keys, activity, blobs, arm: state }));
   api.use(discoveryRouter(entra));
   api.use(tokenRouter(entra));
   api.use(userInfoRouter(entra));
@@ -306,6 +312,22 @@ function buildSandbox(b: BuildInput): SandboxHandle {
     resetStats: () => stats.reset(),
     rotateSigningKey: () => keys.rotate(),
     activityLog: () => activity.all(),
+    clock: {
+      now: () => state.clock.now(),
+      advance: (seconds: number) => {
+        const now = state.clock.advance(seconds * 1000);
+        state.syncSchedules();
+        return now;
+      },
+    },
+    setPimLicensed: (licensed: boolean) => {
+      state.pim.licensed = licensed;
+    },
+    roleAssignmentsOf: (principalId: string) =>
+      state
+        .allAssignments()
+        .filter((a) => a.principalId.toLowerCase() === principalId.toLowerCase())
+        .map((a) => ({ id: a.id, scope: a.scope, roleDefinitionId: a.roleDefinitionId, description: a.description })),
     close: async () => {
       operations.close();
       await b.closeServers();

@@ -47,6 +47,8 @@ export function mountLevels(ctx: ServiceContext, deps: MountLevelsDeps): LevelsM
     policies: ctx.policies,
     roleCatalog: ctx.roleCatalog,
     inventoryRefreshSeconds: ctx.config.inventoryRefreshSeconds,
+    raisePendingTtlSeconds: ctx.config.requests.ttlSeconds,
+    ...(ctx.clock ? { clock: ctx.clock } : {}),
     logger: ctx.logger.child({ component: 'levels' }),
     metrics: ctx.metrics,
     ...(deps.onRolesChanged ? { onRolesChanged: deps.onRolesChanged } : {}),
@@ -54,6 +56,9 @@ export function mountLevels(ctx: ServiceContext, deps: MountLevelsDeps): LevelsM
   });
   const stopSchedule = runtime.startInventorySchedule();
   ctx.onShutdown(stopSchedule);
+  // Ends time-bound raises on time (and checks Azure did), resumes what a stop interrupted.
+  const stopRaises = runtime.startRaiseSweeper(ctx.config.raiseSweepSeconds);
+  ctx.onShutdown(stopRaises);
 
   const sandbox = ctx.sandbox;
   const ready = sandbox

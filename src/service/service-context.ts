@@ -27,6 +27,8 @@ export interface ServiceContext {
   serviceCredential: TokenCredential;
   /** Validates bearer tokens presented to Elevate's API. */
   tokenValidator: ApiTokenValidator;
+  /** Elevate's clock (level-raise windows); the wall clock unless the composition is given one. */
+  clock?: () => Date;
   /** The running sandbox in sandbox mode; undefined with a real tenant. */
   sandbox: SandboxHandle | undefined;
   /**

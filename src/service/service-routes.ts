@@ -5,7 +5,8 @@ import { mountSignIn } from './mount-sign-in.ts';
 import { mountMcp } from './mount-mcp.ts';
 import { createDriftStatusSource } from '../levels/drift-status.ts';
 import { exceptOnAgentApi } from '../web/api/agent-api-paths.ts';
-import { createOperationsApi } from '../web/api/operations-api.ts';
+import { API_BASE_PATH, createOperationsApi } from '../web/api/operations-api.ts';
+import { raisesApiRouter } from '../web/api/raises-routes.ts';
 import type { WebAppDeps } from '../web/create-web-app.ts';
 import { mountApprovalsForService } from './mount-approvals.ts';
 import { mountAuditWeb } from '../web/pages/audit-mount.ts';
@@ -71,12 +72,14 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     csrfProtection: signIn.signIn.csrfProtection,
     onRolesChanged: (principalId) => operations.module.permissions.invalidate(principalId),
   });
+  // The agent's time-bound level raises under /api/v1/level-raises (ahead of the operations router).
+  const raisesRoute = { path: API_BASE_PATH, handlers: [raisesApiRouter({ raises: levels.runtime.raises, authenticate: operations.authenticate, rateLimit: operations.rateLimit, audit: audit.audit, basePath: API_BASE_PATH })] };
   // Approval pages (/approvals) and the fresh-sign-in continuation that runs an elevation (src/approvals).
   const approvals = mountApprovalsForService(ctx, { operations: operations.module, signIn: signIn.signIn, audit: audit.audit });
   // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
   return {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
-    routes: [...signIn.routes, mcp, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
+    routes: [...signIn.routes, mcp, raisesRoute, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
     auth: signIn.auth,
     home: homeDashboard({
       pending: approvals.module,

@@ -44,6 +44,8 @@ export interface StartServiceOptions {
   logger?: Logger;
   /** What to mount; the capabilities listed in service-routes.ts unless given. */
   routes?: (ctx: ServiceContext) => ServiceRoutes;
+  /** Elevate's clock (level-raise windows); the wall clock unless given (a test clock in tests). */
+  clock?: () => Date;
 }
 
 export async function startService(config: Config, options: StartServiceOptions = {}): Promise<RunningService> {
@@ -99,6 +101,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       serviceCredentialSource,
       serviceCredential,
       tokenValidator,
+      ...(options.clock ? { clock: options.clock } : {}),
       sandbox,
       onShutdown: (fn) => cleanup.push(async () => fn()),
     };

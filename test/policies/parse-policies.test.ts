@@ -44,6 +44,7 @@ describe('the shipped policies folder', () => {
     expect(p.approvals).toEqual({
       elevation: { requesterMayApprove: false, approversRequired: 1 },
       consent: { requesterMayApprove: true, approversRequired: 1 },
+      levelRaise: { requesterMayApprove: false, approversRequired: 1, maxDurationMinutes: 480 },
     });
     expect(p.serviceRoles.roles.map((r) => [r.id, r.appRole, r.principalType])).toEqual([
       ['administrator', 'SREAgent.Administrator', 'user'],
@@ -234,7 +235,13 @@ const malformed: { name: string; file: (typeof POLICY_FILES)[keyof typeof POLICY
     name: 'approvals: request expiry does not belong here (it is config)',
     file: 'approvals.yaml',
     text: `${APPROVALS_OK}expirySeconds: 3600\n`,
-    expected: "policies/approvals.yaml: expirySeconds: unknown key 'expirySeconds'; expected elevation or consent (line 7)",
+    expected: "policies/approvals.yaml: expirySeconds: unknown key 'expirySeconds'; expected elevation, consent or levelRaise (line 7)",
+  },
+  {
+    name: 'approvals: a level raise cap beyond what PIM allows (180 days)',
+    file: 'approvals.yaml',
+    text: `${APPROVALS_OK}levelRaise:\n  requesterMayApprove: false\n  approversRequired: 1\n  maxDurationMinutes: 300000\n`,
+    expected: 'policies/approvals.yaml: levelRaise.maxDurationMinutes: expected at most 259200 minutes (180 days) (line 10)',
   },
 ];
 

@@ -19,7 +19,7 @@ import { openStore } from '../../src/store/migrations.ts';
 import { sandboxInfo } from '../support/sandbox-context.ts';
 
 describe('mountLevels (composition root hook)', () => {
-  it('registers the sandbox agent, mounts /agents, and stops the inventory schedule at shutdown', async () => {
+  it('registers the sandbox agent, mounts /agents, and stops the inventory schedule and the raise sweeper at shutdown', async () => {
     const shared = sandboxInfo();
     const config = parseConfig({ ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'elevate-mount-levels-')), 'e.db') });
     const endpoints = resolveAzureEndpoints(config, shared);
@@ -50,7 +50,8 @@ describe('mountLevels (composition root hook)', () => {
       expect(mounted.routes[0]!.nav).toEqual({ label: 'Agents', href: '/agents' });
       const agent = await mounted.runtime.registry.get('sre-agent');
       expect(agent).toMatchObject({ level: 'Reader', uamiPrincipalId: shared.tenant.agent.uamiPrincipalId });
-      expect(shutdown).toHaveLength(1);
+      // the inventory schedule and the level-raise sweeper
+      expect(shutdown).toHaveLength(2);
       // a second start finds it registered and leaves it alone
       const again = mountLevels(ctx, { audit: createAuditLog(store), requireAbility: () => pass, csrfProtection: pass });
       await again.ready;

@@ -29,7 +29,7 @@ export interface FullService {
   close(): Promise<void>;
 }
 
-export async function startFullService(env: Record<string, string> = {}): Promise<FullService> {
+export async function startFullService(env: Record<string, string> = {}, options: { clock?: () => Date } = {}): Promise<FullService> {
   const dir = mkdtempSync(join(tmpdir(), 'elevate-full-service-'));
   const sandboxDir = join(dir, 'sandbox');
   mkdirSync(sandboxDir, { recursive: true });
@@ -51,7 +51,7 @@ export async function startFullService(env: Record<string, string> = {}): Promis
     ELEVATE_LOG_LEVEL: 'debug',
     ...env,
   });
-  const service = await startService(config, { logger });
+  const service = await startService(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
   const sandbox = service.context.sandbox!;
   const url = service.listenUrl;
   const user = (key: string) => {

@@ -178,6 +178,7 @@ export async function openLevelsContext(): Promise<CliLevelsContext> {
     policies,
     roleCatalog: catalog,
     inventoryRefreshSeconds: config.inventoryRefreshSeconds,
+    raisePendingTtlSeconds: config.requests.ttlSeconds,
     // stdout carries the command's output (JSON included); logs go to stderr, quietly.
     logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr),
   });

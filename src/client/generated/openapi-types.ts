@@ -75,6 +75,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/level-raises": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The agent's own raises, newest first */
+        get: operations["listLevelRaises"];
+        put?: never;
+        /**
+         * Ask for a time-bound level raise on some of the agent's resource groups
+         * @description Stored as `pending` until an administrator approves it (approvals.yaml `levelRaise`). On approval Elevate grants the extra role assignments for the window: as PIM time-bound assignments that Azure itself removes at the end where the tenant allows it, otherwise as plain assignments Elevate removes. Run-mode ceilings and guardrails still apply during the window.
+         */
+        post: operations["requestLevelRaise"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/level-raises/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the agent's raises, with its window and state */
+        get: operations["getLevelRaise"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/level-raises/{id}/hand-back": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hand a raise back when done: its role assignments are removed now and checked gone */
+        post: operations["handBackLevelRaise"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -202,6 +257,70 @@ export interface components {
                 }[];
                 decision?: components["schemas"]["Decision"];
             };
+        };
+        /** @description A time-bound level raise the agent asks for. It waits for approval by an administrator; the window starts at approval. */
+        LevelRaiseSubmission: {
+            /** @description Managed resource groups to raise on: a subset of the agent's own */
+            resourceGroupIds: string[];
+            /**
+             * @description The level for the window
+             * @enum {string}
+             */
+            targetLevel: "Privileged";
+            /** @description Length of the window; capped by approvals.yaml levelRaise.maxDurationMinutes */
+            durationMinutes: number;
+            /** @description Why; shown to approvers and recorded */
+            justification: string;
+            trigger?: {
+                kind?: string;
+                /** @description The incident or trigger, e.g. INC-1042 */
+                ref?: string;
+                /** @description The person who asked the agent (UPN or object id): they may not approve the raise */
+                requestedBy?: string;
+            };
+        };
+        LevelRaise: {
+            id: string;
+            agentId: string;
+            /** @enum {string} */
+            state: "pending" | "granting" | "active" | "revoking" | "ended" | "denied" | "cancelled" | "expired";
+            targetLevel: string;
+            resourceGroupIds: string[];
+            durationMinutes: number;
+            justification: string;
+            triggerRef: string | null;
+            requestedBy: {
+                /** @enum {string} */
+                kind: "agent" | "user";
+                name: string | null;
+                onBehalfOf: string | null;
+            };
+            /** @description pim: Azure ends the assignments itself; fallback: Elevate removes them */
+            mode: ("pim" | "fallback") | null;
+            modeReason: string | null;
+            createdAt: string;
+            pendingUntil: string;
+            window: {
+                startsAt: string | null;
+                endsAt: string | null;
+            };
+            approvals: {
+                approver: string;
+                at: string;
+            }[];
+            endReason: ("expired" | "ended-by-admin" | "handed-back" | "grant-failed") | null;
+            endedAt: string | null;
+            /** @description When Elevate read Azure after the end and found none of the role assignments left */
+            verifiedGoneAt: string | null;
+            grants: {
+                role: string;
+                scope: string;
+                /** @enum {string} */
+                status: "planned" | "granted" | "preexisting" | "removed";
+            }[];
+        };
+        LevelRaiseList: {
+            value: components["schemas"]["LevelRaise"][];
         };
     };
     responses: never;
@@ -610,6 +729,301 @@ export interface operations {
             };
             /** @description Content-Type is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The agent made more calls this minute than rate-limits.yaml allows it: nothing was done */
+            429: {
+                headers: {
+                    /** @description Seconds until the agent may call again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the permission state is unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listLevelRaises: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Raises */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelRaiseList"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token is valid but its identity is not a registered agent */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The agent made more calls this minute than rate-limits.yaml allows it: nothing was done */
+            429: {
+                headers: {
+                    /** @description Seconds until the agent may call again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the permission state is unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    requestLevelRaise: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LevelRaiseSubmission"];
+            };
+        };
+        responses: {
+            /** @description Raise requested */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelRaise"];
+                };
+            };
+            /** @description Refused: beyond the policy cap, a group the agent does not manage, not a raise, or malformed (`code` says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token is valid but its identity is not a registered agent */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The agent already has an open raise on one of these groups */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The agent made more calls this minute than rate-limits.yaml allows it: nothing was done */
+            429: {
+                headers: {
+                    /** @description Seconds until the agent may call again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the permission state is unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLevelRaise: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The raise */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelRaise"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token is valid but its identity is not a registered agent */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such raise among the agent's own */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The agent made more calls this minute than rate-limits.yaml allows it: nothing was done */
+            429: {
+                headers: {
+                    /** @description Seconds until the agent may call again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the permission state is unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    handBackLevelRaise: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The raise, `ended` (or `revoking` while a removal is retried) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelRaise"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token is valid but its identity is not a registered agent */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such raise among the agent's own */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The raise is not active (still pending, denied, ...) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

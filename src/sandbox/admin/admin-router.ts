@@ -3,6 +3,7 @@ import type { ActivityLog } from '../state/activity-events.ts';
 import { CONTAINER_NAME, type BlobAccounts } from '../blob/blob-state.ts';
 import type { SigningKeyStore } from '../keys/signing-keys.ts';
 import type { SandboxStats } from '../state/sandbox-stats.ts';
+import type { ArmState } from '../state/arm-state.ts';
 
 /**
  * /_sandbox/*: operator endpoints of the sandbox itself (no Azure counterpart), for processes
@@ -11,7 +12,7 @@ import type { SandboxStats } from '../state/sandbox-stats.ts';
  * (what `az storage container-rm create --enable-vlw` plus a retention policy make). POSTs need `X-Sandbox-Admin: true`, a header a
  * cross-site form cannot send.
  */
-export function adminRouter(deps: { stats: SandboxStats; keys: SigningKeyStore; activity: ActivityLog; blobs: BlobAccounts }): Router {
+export function adminRouter(deps: { stats: SandboxStats; keys: SigningKeyStore; activity: ActivityLog; blobs: BlobAccounts; arm?: ArmState }): Router {
   const router = Router();
   const guard = (req: Request, res: Response, next: NextFunction) => {
     if (req.get('x-sandbox-admin') !== 'true') {
@@ -46,6 +47,37 @@ export function adminRouter(deps: { stats: SandboxStats; keys: SigningKeyStore; 
     const c = deps.blobs.createContainer(account, body.name, { versionLevelWorm: worm, ...(worm && days !== undefined ? { policy: { days, state: 'Unlocked' as const } } : {}) });
     res.status(201).json({ account, name: c.name, versionLevelWorm: c.versionLevelWorm, retentionDays: c.policy?.days ?? null });
   });
+  // The sandbox clock (time-bound role assignments start and end on it) and the PIM licence switch.
+  const arm = deps.arm;
+  if (arm) {
+    const clockJson = () => ({ now: arm.clock.now().toISOString(), offsetSeconds: arm.clock.offset() / 1000 });
+    router.get('/_sandbox/clock', (_req, res) => {
+      res.set('Cache-Control', 'no-store').json(clockJson());
+    });
+    router.post('/_sandbox/clock/advance', guard, express.json({ limit: '1kb' }), (req, res) => {
+      const seconds = (req.body as { seconds?: unknown } | undefined)?.seconds;
+      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > 366 * 24 * 3600) {
+        res.status(400).json({ error: { code: 'InvalidRequest', message: 'Send {seconds} with a number of seconds from 0 to one year: the clock only moves forward.' } });
+        return;
+      }
+      arm.clock.advance(seconds * 1000);
+      arm.syncSchedules();
+      res.json(clockJson());
+    });
+    router.get('/_sandbox/pim', (_req, res) => {
+      res.set('Cache-Control', 'no-store').json({ licensed: arm.pim.licensed });
+    });
+    // {licensed:false} makes every PIM call answer what a tenant without Entra ID P2 gets.
+    router.post('/_sandbox/pim', guard, express.json({ limit: '1kb' }), (req, res) => {
+      const licensed = (req.body as { licensed?: unknown } | undefined)?.licensed;
+      if (typeof licensed !== 'boolean') {
+        res.status(400).json({ error: { code: 'InvalidRequest', message: 'Send {licensed: true|false}.' } });
+        return;
+      }
+      arm.pim.licensed = licensed;
+      res.json({ licensed });
+    });
+  }
   router.get('/_sandbox/activity', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ value: deps.activity.all() });
   });

@@ -27,6 +27,8 @@ const SUBSCRIPTIONS = [...new Set([...v('2016-06-01 2018-06-01 2019-06-01 2019-1
 const ROLE_ASSIGNMENTS = v('2015-07-01 2018-01-01-preview 2018-09-01-preview 2020-03-01-preview 2020-04-01-preview 2020-08-01-preview 2020-10-01-preview 2021-04-01-preview 2022-01-01-preview 2022-04-01');
 const ROLE_DEFINITIONS = v('2015-07-01 2018-01-01-preview 2022-04-01 2022-05-01-preview');
 const DENY_ASSIGNMENTS = v('2018-07-01-preview 2019-03-01-preview 2022-03-01 2022-04-01 2024-07-01-preview');
+// .../Microsoft.Authorization/stable/2020-10-01 and preview (PIM: role assignment schedule requests, schedules, instances)
+const ROLE_ASSIGNMENT_SCHEDULES = v('2020-10-01 2020-10-01-preview 2022-04-01-preview 2024-02-01-preview 2024-09-01-preview');
 const PERMISSIONS = v('2015-07-01 2018-01-01-preview 2022-04-01 2022-05-01-preview');
 // specification/managementgroups/resource-manager/Microsoft.Management/{stable,preview}
 const MANAGEMENT_GROUPS = v('2017-11-01-preview 2018-01-01-preview 2018-03-01-preview 2019-11-01 2020-02-01 2020-05-01 2020-10-01 2021-04-01 2023-04-01');
@@ -90,7 +92,7 @@ const PROVIDER_TYPES: Record<string, Record<string, string[]>> = {
   'microsoft.insights': { diagnosticsettings: INSIGHTS, metricalerts: v('2018-03-01 2024-03-01-preview'), scheduledqueryrules: v('2018-04-16 2021-08-01 2023-03-15-preview 2023-12-01 2024-01-01-preview'), activitylogalerts: v('2017-04-01 2020-10-01 2023-01-01-preview'), actiongroups: v('2019-06-01 2021-09-01 2022-06-01 2023-01-01 2023-09-01-preview 2024-10-01-preview'), eventtypes: ACTIVITY_LOG },
   'microsoft.alertsmanagement': { prometheusrulegroups: v('2021-07-22-preview 2023-03-01'), smartdetectoralertrules: v('2019-03-01 2019-06-01 2021-04-01') },
   'microsoft.recoveryservices': { vaults: RECOVERY_SERVICES, locations: RECOVERY_SERVICES },
-  'microsoft.authorization': { roleassignments: ROLE_ASSIGNMENTS, roledefinitions: ROLE_DEFINITIONS, denyassignments: DENY_ASSIGNMENTS, permissions: PERMISSIONS },
+  'microsoft.authorization': { roleassignments: ROLE_ASSIGNMENTS, roledefinitions: ROLE_DEFINITIONS, denyassignments: DENY_ASSIGNMENTS, permissions: PERMISSIONS, roleassignmentschedulerequests: ROLE_ASSIGNMENT_SCHEDULES, roleassignmentschedules: ROLE_ASSIGNMENT_SCHEDULES, roleassignmentscheduleinstances: ROLE_ASSIGNMENT_SCHEDULES },
   'microsoft.management': { managementgroups: MANAGEMENT_GROUPS },
 };
 

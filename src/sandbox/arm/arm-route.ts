@@ -9,7 +9,7 @@ export type ArmRoute =
   | { kind: 'resourceGroups.get'; subscriptionId: string; resourceGroup: string }
   | { kind: 'resources.listByResourceGroup'; subscriptionId: string; resourceGroup: string }
   | { kind: 'resources.listBySubscription'; subscriptionId: string }
-  | { kind: 'authorization'; scope: string; collection: string; name: string | undefined }
+  | { kind: 'authorization'; scope: string; collection: string; name: string | undefined; action?: string }
   | { kind: 'managementGroups.list' }
   | { kind: 'managementGroups.get'; id: string }
   | { kind: 'managementGroups.descendants'; id: string }
@@ -29,6 +29,11 @@ export function classifyArmPath(path: string): ArmRoute {
       if (rest.length === 1 || rest.length === 2) {
         const scope = i === 0 ? '/' : `/${segs.slice(0, i).join('/')}`;
         return { kind: 'authorization', scope, collection: rest[0]!, name: rest[1] };
+      }
+      // {collection}/{name}/{action}, e.g. roleAssignmentScheduleRequests/{name}/cancel
+      if (rest.length === 3) {
+        const scope = i === 0 ? '/' : `/${segs.slice(0, i).join('/')}`;
+        return { kind: 'authorization', scope, collection: rest[0]!, name: rest[1], action: rest[2]! };
       }
       break;
     }

@@ -12,6 +12,7 @@ import { getManagementGroup, listDescendants, listManagementGroups } from './man
 import { getOperationStatus } from './operation-status.ts';
 import { listPermissions } from './permissions.ts';
 import { handleResource, listResourcesInGroup, listResourcesInSubscription, operationAction } from './resources.ts';
+import { cancelScheduleRequest, createScheduleRequest, getSchedule, getScheduleRequest, listScheduleRequests, listSchedules } from './role-assignment-schedules.ts';
 import { createRoleAssignment, deleteRoleAssignment, getRoleAssignment, listRoleAssignments } from './role-assignments.ts';
 import { getRoleDefinition, listRoleDefinitions } from './role-definitions.ts';
 import { getResourceGroup, getSubscription, listResourceGroups, listSubscriptions } from './subscriptions.ts';
@@ -47,8 +48,9 @@ function routeKind(route: ArmRoute, method: string): string {
   if (route.kind !== 'authorization' && route.kind !== 'resource') return route.kind;
   if (route.kind === 'resource') return method === 'GET' ? 'resources.get' : method === 'POST' ? 'resources.action' : 'resources.update';
   const c = route.collection.toLowerCase();
-  const family = c === 'roleassignments' ? 'roleAssignments' : c === 'roledefinitions' ? 'roleDefinitions' : c === 'denyassignments' ? 'denyAssignments' : c;
+  const family = c === 'roleassignments' ? 'roleAssignments' : c === 'roledefinitions' ? 'roleDefinitions' : c === 'denyassignments' ? 'denyAssignments' : c === 'roleassignmentschedulerequests' ? 'roleAssignmentScheduleRequests' : c === 'roleassignmentscheduleinstances' ? 'roleAssignmentScheduleInstances' : c === 'roleassignmentschedules' ? 'roleAssignmentSchedules' : c;
   if (family === 'permissions') return 'permissions.list';
+  if (route.action) return `${family}.${route.action.toLowerCase()}`;
   const verb = method === 'PUT' ? 'create' : method === 'DELETE' ? 'delete' : route.name ? 'get' : 'list';
   return `${family}.${verb}`;
 }
@@ -96,6 +98,21 @@ function dispatch(req: Request, res: Response, route: ArmRoute, caller: ArmCalle
       return listActivityLog(req, res, caller, ctx, route.subscriptionId, path);
     case 'authorization': {
       const c = route.collection.toLowerCase();
+      if (route.action !== undefined) {
+        if (c === 'roleassignmentschedulerequests' && route.name && route.action.toLowerCase() === 'cancel' && method === 'POST') return cancelScheduleRequest(req, res, caller, ctx, route.scope, route.name);
+        throw armErrors.invalidPath(`The path '${path.slice(0, 300)}' is not an operation the sandbox's Azure Resource Manager implements.`);
+      }
+      if (c === 'roleassignmentschedulerequests') {
+        if (!route.name) return (readOnly(), listScheduleRequests(req, res, caller, ctx, route.scope, path));
+        if (method === 'GET') return getScheduleRequest(req, res, caller, ctx, route.scope, route.name);
+        if (method === 'PUT') return createScheduleRequest(req, res, caller, ctx, route.scope, route.name);
+        throw armErrors.operationNotSupported(method, 'Microsoft.Authorization/roleAssignmentScheduleRequests');
+      }
+      if (c === 'roleassignmentschedules' || c === 'roleassignmentscheduleinstances') {
+        readOnly();
+        const kind = c === 'roleassignmentschedules' ? 'schedule' : 'instance';
+        return route.name ? getSchedule(req, res, caller, ctx, route.scope, route.name, kind) : listSchedules(req, res, caller, ctx, route.scope, path, kind);
+      }
       if (c === 'roleassignments') {
         if (!route.name) return (readOnly(), listRoleAssignments(req, res, caller, ctx, route.scope, path));
         if (method === 'GET') return getRoleAssignment(req, res, caller, ctx, route.scope, route.name);

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { loadBuiltinCatalog, type RoleCatalog } from '../../rbac/role-catalog.ts';
 import { ALL_PRINCIPALS_ID, createEvaluator } from '../../rbac/rbac-evaluator.ts';
 import type { AuthorizationState, DenyAssignment, Evaluator, RoleDefinition } from '../../rbac/rbac-types.ts';
 import type { SandboxSeed, SeedResource } from '../seed/seed-schema.ts';
 import type { Directory, PrincipalType } from './directory.ts';
+import { PimState } from './pim-state.ts';
+import { SandboxClock } from './sandbox-clock.ts';
 
 /**
  * ARM's state in the sandbox: management groups, subscriptions, resource groups, resources, role
@@ -65,6 +68,8 @@ export interface RoleAssignmentRecord {
   updatedOn: string;
   createdBy: string | null;
   updatedBy: string | null;
+  /** Set on an assignment a PIM schedule made: the schedule's name (it ends with the schedule). */
+  scheduleName?: string;
 }
 
 export interface DenyAssignmentRecord extends DenyAssignment {
@@ -85,6 +90,9 @@ export class ArmState {
   readonly denyAssignments: DenyAssignmentRecord[];
   readonly catalog: RoleCatalog;
   private evaluator: Evaluator | undefined;
+  /** "Now" for schedules: time-bound assignments start and end on this clock. */
+  readonly clock = new SandboxClock();
+  readonly pim = new PimState();
 
   constructor(seed: SandboxSeed, private readonly directory: Directory, catalog: RoleCatalog = loadBuiltinCatalog()) {
     this.tenantId = seed.tenant.id;
@@ -241,11 +249,55 @@ export class ArmState {
   }
 
   allAssignments(): RoleAssignmentRecord[] {
+    this.syncSchedules();
     return [...this.assignments.values()];
   }
 
   assignment(id: string): RoleAssignmentRecord | undefined {
+    this.syncSchedules();
     return this.assignments.get(id.toLowerCase());
+  }
+
+  /**
+   * Brings the assignments PIM schedules make in line with the sandbox clock: a schedule whose
+   * start has come gets its role assignment, one whose end has passed loses it (Azure removes an
+   * expired time-bound assignment on its own, whatever happens to whoever asked for it).
+   * https://learn.microsoft.com/azure/role-based-access-control/role-assignments-portal#step-6-select-assignment-type
+   */
+  syncSchedules(): void {
+    if (this.pim.schedules.size === 0) return;
+    const now = this.clock.now().getTime();
+    for (const s of this.pim.schedules.values()) {
+      const ended = s.endDateTime !== null && Date.parse(s.endDateTime) <= now;
+      if (s.status === 'Granted' && !ended && Date.parse(s.startDateTime) <= now) {
+        const name = randomUUID();
+        const role = this.catalog.byId(s.roleDefinitionId.slice(s.roleDefinitionId.lastIndexOf('/') + 1));
+        const id = `${s.scope === '/' ? '' : s.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;
+        const at = new Date(Math.max(now, Date.parse(s.startDateTime))).toISOString();
+        this.putAssignment({
+          id,
+          name,
+          scope: s.scope,
+          roleDefinitionId: role ? this.roleDefinitionIdAt(s.scope, role.name) : s.roleDefinitionId,
+          principalId: s.principalId,
+          principalType: s.principalType as PrincipalType,
+          description: null,
+          condition: null,
+          conditionVersion: null,
+          createdOn: at,
+          updatedOn: at,
+          createdBy: null,
+          updatedBy: null,
+          scheduleName: s.name,
+        });
+        s.roleAssignmentId = id;
+        s.status = 'Provisioned';
+      }
+      if ((s.status === 'Provisioned' || s.status === 'Granted') && ended) {
+        if (s.roleAssignmentId) this.deleteAssignment(s.roleAssignmentId);
+        s.status = 'Expired';
+      }
+    }
   }
 
   putAssignment(a: RoleAssignmentRecord): void {
@@ -291,6 +343,7 @@ export class ArmState {
 
   /** The RBAC evaluator over the current state, rebuilt after any assignment change. */
   rbac(): Evaluator {
+    this.syncSchedules();
     this.evaluator ??= createEvaluator(this.authorizationState(), { suggestionLimit: 0 });
     return this.evaluator;
   }

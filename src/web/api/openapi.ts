@@ -8,6 +8,7 @@ import { LIMITS, operationInputSchema } from '../../operations/operation-schema.
 import { MAX_WAIT_SECONDS } from '../../operations/operations-service.ts';
 import { REQUEST_STATES } from '../../operations/operation-types.ts';
 import { apiErrorSchema, decisionSchema, requestPageSchema, requestResourceSchema } from './api-schemas.ts';
+import { raiseListSchema, raiseResourceSchema, raiseSubmissionSchema } from './raise-api-schemas.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -32,6 +33,9 @@ function componentSchemas(): Record<string, JsonObject> {
   registry.add(requestResourceSchema, { id: 'OperationRequest' });
   registry.add(requestPageSchema, { id: 'OperationRequestPage' });
   registry.add(apiErrorSchema, { id: 'Error' });
+  registry.add(raiseSubmissionSchema, { id: 'LevelRaiseSubmission' });
+  registry.add(raiseResourceSchema, { id: 'LevelRaise' });
+  registry.add(raiseListSchema, { id: 'LevelRaiseList' });
   const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, target: 'draft-2020-12', unrepresentable: 'any', io: 'input' });
   const out: Record<string, JsonObject> = {};
   for (const [name, schema] of Object.entries(schemas)) {
@@ -138,6 +142,48 @@ export function buildOpenApiDocument(serverUrl = '/api/v1'): JsonObject {
             ...COMMON_ERRORS,
             '413': error('Request body too large'),
             '415': error('Content-Type is not application/json'),
+          },
+        },
+      },
+      '/level-raises': {
+        post: {
+          operationId: 'requestLevelRaise',
+          summary: 'Ask for a time-bound level raise on some of the agent\'s resource groups',
+          description:
+            'Stored as `pending` until an administrator approves it (approvals.yaml `levelRaise`). On approval Elevate grants the extra role assignments for the window: as PIM time-bound assignments that Azure itself removes at the end where the tenant allows it, otherwise as plain assignments Elevate removes. Run-mode ceilings and guardrails still apply during the window.',
+          requestBody: { required: true, content: jsonContent('LevelRaiseSubmission') },
+          responses: {
+            '201': { description: 'Raise requested', headers: { Location: { schema: { type: 'string' } } }, content: jsonContent('LevelRaise') },
+            '400': error('Refused: beyond the policy cap, a group the agent does not manage, not a raise, or malformed (`code` says which)'),
+            '409': error('The agent already has an open raise on one of these groups'),
+            '415': error('Content-Type is not application/json'),
+            ...COMMON_ERRORS,
+          },
+        },
+        get: {
+          operationId: 'listLevelRaises',
+          summary: "The agent's own raises, newest first",
+          responses: { '200': { description: 'Raises', content: jsonContent('LevelRaiseList') }, ...COMMON_ERRORS },
+        },
+      },
+      '/level-raises/{id}': {
+        get: {
+          operationId: 'getLevelRaise',
+          summary: "One of the agent's raises, with its window and state",
+          parameters: [idParameter],
+          responses: { '200': { description: 'The raise', content: jsonContent('LevelRaise') }, '404': error("No such raise among the agent's own"), ...COMMON_ERRORS },
+        },
+      },
+      '/level-raises/{id}/hand-back': {
+        post: {
+          operationId: 'handBackLevelRaise',
+          summary: 'Hand a raise back when done: its role assignments are removed now and checked gone',
+          parameters: [idParameter],
+          responses: {
+            '200': { description: 'The raise, `ended` (or `revoking` while a removal is retried)', content: jsonContent('LevelRaise') },
+            '404': error("No such raise among the agent's own"),
+            '409': error('The raise is not active (still pending, denied, ...)'),
+            ...COMMON_ERRORS,
           },
         },
       },

@@ -63,7 +63,7 @@ export interface OperationsApiDeps {
 export interface OperationsApi {
   route: WebRoute;
   module: OperationsModule;
-  /** The agent API's authentication and per-agent rate limit, for other agent endpoints (MCP). */
+  /** The agent API's authentication and per-agent rate limit, for other agent endpoints (MCP, level raises). */
   authenticate: ReturnType<typeof createAgentAuthenticator>;
   rateLimit: RequestHandler;
   close(): Promise<void>;

@@ -11,9 +11,14 @@ import { AgentConflictError, AgentInputError, AgentNotFoundError, type RegistryA
 import { PERMISSION_LEVELS, RUN_MODES } from '../../policies/policy-types.ts';
 import { currentUser } from '../../signin/access-control.ts';
 import { HttpError } from '../http-error.ts';
+import type { RaiseService } from '../../raises/raise-service.ts';
+import { raiseView } from '../../raises/raise-view.ts';
+import { mountRaiseForms } from './raise-pages.ts';
 
 export interface AgentPagesDeps {
   registry: AgentRegistry;
+  /** Time-bound level raises: shown on the agent page, with their forms. */
+  raises?: RaiseService;
   requireAbility: (action: AppAction, subject: AppSubject) => RequestHandler;
   csrfProtection: RequestHandler;
 }
@@ -69,7 +74,9 @@ export function agentPages(deps: AgentPagesDeps): Router {
   /** A refused change re-renders the page it came from, with the reason and the values typed. */
   const renderDetail = async (res: Response, ref: string, status = 200, error?: string) => {
     const agent = await registry.get(ref);
-    res.status(status).render('agents/detail.njk', { agent, levels: PERMISSION_LEVELS, runModes: RUN_MODES, error, agentHref });
+    const raises = deps.raises ? (await deps.raises.listByAgent(agent.id)).map((r) => raiseView(r, { azureIds: true })) : undefined;
+    const raiseRule = deps.raises?.rule();
+    res.status(status).render('agents/detail.njk', { agent, levels: PERMISSION_LEVELS, runModes: RUN_MODES, error, agentHref, raises, raiseRule });
   };
 
   router.get('/', read, asyncPage(async (_req, res) => renderList(res)));
@@ -130,6 +137,19 @@ export function agentPages(deps: AgentPagesDeps): Router {
     manage,
     change((req, ref, actor) => registry.removeResourceGroup(ref, formField(req, 'resourceGroupId'), actor)),
   );
+
+  if (deps.raises) {
+    mountRaiseForms(router, {
+      raises: deps.raises,
+      requireAbility: deps.requireAbility,
+      csrfProtection: deps.csrfProtection,
+      renderDetail: (res, ref, status, error) => renderDetail(res, ref, status, error),
+      agentHref,
+      resolveAgent: (ref) => registry.get(ref),
+      formField,
+      asyncPage,
+    });
+  }
 
   return router;
 }

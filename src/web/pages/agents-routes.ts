@@ -15,7 +15,7 @@ export function agentRoutes(deps: {
   return [
     {
       path: '/agents',
-      handlers: [agentPages({ registry: deps.runtime.registry, ...common }), levelPages({ runtime: deps.runtime, ...common })],
+      handlers: [agentPages({ registry: deps.runtime.registry, raises: deps.runtime.raises, ...common }), levelPages({ runtime: deps.runtime, ...common })],
       nav: { label: 'Agents', href: '/agents' },
     },
   ];

@@ -1,0 +1,111 @@
+import type { Database } from '../store/database.ts';
+import type { LevelRaise, RaiseState } from './raise-types.ts';
+import { RaiseConflictError, RaiseNotFoundError } from './raise-types.ts';
+
+/** Level raises in SQLite (migrations/015_level_raises.sql); writes are version-checked. */
+export interface RaiseStore {
+  insert(raise: LevelRaise): Promise<void>;
+  get(id: string): Promise<LevelRaise>;
+  /** Writes `next` if the stored row is still at `next.version`; returns it at version + 1. */
+  update(next: LevelRaise): Promise<LevelRaise>;
+  listByAgent(agentId: string, limit?: number): Promise<LevelRaise[]>;
+  listOpen(): Promise<LevelRaise[]>;
+  listRecent(limit?: number): Promise<LevelRaise[]>;
+}
+
+interface Row {
+  id: string;
+  agent_id: string;
+  principal_id: string;
+  resource_group_ids: string;
+  target_level: string;
+  duration_minutes: number;
+  justification: string;
+  requested_by: string;
+  trigger_ref: string | null;
+  state: string;
+  mode: string | null;
+  mode_reason: string | null;
+  approvals: string;
+  grants: string;
+  created_at: string;
+  pending_until: string;
+  starts_at: string | null;
+  ends_at: string | null;
+  end_reason: string | null;
+  ended_at: string | null;
+  verified_at: string | null;
+  revoke_attempts: number;
+  next_attempt_at: string | null;
+  last_error: string | null;
+  version: number;
+}
+
+function fromRow(r: Row): LevelRaise {
+  return {
+    id: r.id,
+    agentId: r.agent_id,
+    principalId: r.principal_id,
+    resourceGroupIds: JSON.parse(r.resource_group_ids) as string[],
+    targetLevel: r.target_level as LevelRaise['targetLevel'],
+    durationMinutes: r.duration_minutes,
+    justification: r.justification,
+    requestedBy: JSON.parse(r.requested_by) as LevelRaise['requestedBy'],
+    triggerRef: r.trigger_ref,
+    state: r.state as RaiseState,
+    mode: r.mode as LevelRaise['mode'],
+    modeReason: r.mode_reason,
+    approvals: JSON.parse(r.approvals) as LevelRaise['approvals'],
+    grants: JSON.parse(r.grants) as LevelRaise['grants'],
+    createdAt: r.created_at,
+    pendingUntil: r.pending_until,
+    startsAt: r.starts_at,
+    endsAt: r.ends_at,
+    endReason: r.end_reason as LevelRaise['endReason'],
+    endedAt: r.ended_at,
+    verifiedAt: r.verified_at,
+    revokeAttempts: r.revoke_attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    version: r.version,
+  };
+}
+
+const COLUMNS = [
+  'agent_id', 'principal_id', 'resource_group_ids', 'target_level', 'duration_minutes', 'justification', 'requested_by', 'trigger_ref', 'state', 'mode', 'mode_reason',
+  'approvals', 'grants', 'created_at', 'pending_until', 'starts_at', 'ends_at', 'end_reason', 'ended_at', 'verified_at', 'revoke_attempts', 'next_attempt_at', 'last_error',
+] as const;
+
+function values(r: LevelRaise): Array<string | number | null> {
+  return [
+    r.agentId, r.principalId, JSON.stringify(r.resourceGroupIds), r.targetLevel, r.durationMinutes, r.justification, JSON.stringify(r.requestedBy), r.triggerRef, r.state, r.mode, r.modeReason,
+    JSON.stringify(r.approvals), JSON.stringify(r.grants), r.createdAt, r.pendingUntil, r.startsAt, r.endsAt, r.endReason, r.endedAt, r.verifiedAt, r.revokeAttempts, r.nextAttemptAt, r.lastError,
+  ];
+}
+
+export function createRaiseStore(db: Database): RaiseStore {
+  return {
+    async insert(raise) {
+      await db.run(`INSERT INTO level_raises (id, ${COLUMNS.join(', ')}, version) VALUES (?, ${COLUMNS.map(() => '?').join(', ')}, 0)`, [raise.id, ...values(raise)]);
+    },
+    async get(id) {
+      const row = await db.fresh.get<Row>('SELECT * FROM level_raises WHERE id = ?', [id]);
+      if (!row) throw new RaiseNotFoundError(`no level raise ${JSON.stringify(id.slice(0, 80))}`);
+      return fromRow(row);
+    },
+    async update(next) {
+      const res = await db.run(`UPDATE level_raises SET ${COLUMNS.map((c) => `${c} = ?`).join(', ')}, version = version + 1 WHERE id = ? AND version = ?`, [...values(next), next.id, next.version]);
+      if (res.changes !== 1) throw new RaiseConflictError('concurrent_change', 'the raise changed meanwhile; reload and try again');
+      return { ...next, version: next.version + 1 };
+    },
+    async listByAgent(agentId, limit = 50) {
+      return (await db.fresh.all<Row>('SELECT * FROM level_raises WHERE agent_id = ? ORDER BY created_at DESC, id LIMIT ?', [agentId, limit])).map(fromRow);
+    },
+    async listOpen() {
+      return (await db.fresh.all<Row>("SELECT * FROM level_raises WHERE state IN ('pending', 'granting', 'active', 'revoking') ORDER BY created_at, id")).map(fromRow);
+    },
+    async listRecent(limit = 100) {
+      return (await db.fresh.all<Row>('SELECT * FROM level_raises ORDER BY created_at DESC, id LIMIT ?', [limit])).map(fromRow);
+    },
+  };
+}

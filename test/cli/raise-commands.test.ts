@@ -1,0 +1,79 @@
+/**
+ * `elevate levels raise|approve|deny|list` as an operator runs them: a child process in sandbox
+ * mode against the shared test sandbox with its own database. Nothing is granted here (the shared
+ * sandbox's agent must keep its roles for every other test): a raise is asked for, refused for the
+ * reasons the policy gives, refused to its own requester, denied and listed.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sandboxInfo } from '../support/sandbox-context.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/elevate.js', import.meta.url));
+const POLICIES = fileURLToPath(new URL('../../policies', import.meta.url));
+let dir: string;
+
+function elevate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const s = sandboxInfo();
+  const keep = ['PATH', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'HOME'];
+  const env = {
+    ...Object.fromEntries(keep.flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]!]] : []))),
+    ELEVATE_DB_PATH: join(dir, 'elevate.db'),
+    ELEVATE_POLICIES_DIR: POLICIES,
+    ELEVATE_SANDBOX_PORT: new URL(s.origin).port,
+    ELEVATE_SANDBOX_HTTP_PORT: new URL(s.browserOrigin).port,
+    ELEVATE_SANDBOX_DATA_DIR: resolve(s.dataDir),
+    ELEVATE_LOG_LEVEL: 'warn',
+  };
+  return new Promise((done) => {
+    const child = execFile(process.execPath, [BIN, ...args], { cwd: dir, env, timeout: 90_000 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+    child.stdin?.end();
+  });
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'elevate-cli-raises-'));
+});
+
+describe('elevate levels (sandbox mode)', { timeout: 400_000 }, () => {
+  it('asks for a raise, refuses what the policy refuses and the requester’s own approval, denies and lists', async () => {
+    const t = sandboxInfo().tenant;
+    const rg = t.agent.resourceGroupIds[0]!;
+    const created = await elevate(['agents', 'create', '--name', 'sre-agent', '--uami-client-id', t.agent.uamiClientId, '--uami-principal-id', t.agent.uamiPrincipalId, '--level', 'Reader', '--rg', rg]);
+    expect(created.code, created.stderr).toBe(0);
+
+    const asked = await elevate(['levels', 'raise', 'sre-agent', '--rg', rg, '--minutes', '120', '--justification', 'INC-1042 restarts', '--incident', 'INC-1042', '--output', 'json']);
+    expect(asked.stderr).toBe('');
+    expect(asked.code).toBe(0);
+    const raise = JSON.parse(asked.stdout) as { id: string; state: string; targetLevel: string; resourceGroupIds: string[]; requestedBy: { kind: string } };
+    expect(raise).toMatchObject({ state: 'pending', targetLevel: 'Privileged', resourceGroupIds: [rg], requestedBy: { kind: 'user' } });
+
+    const cap = await elevate(['levels', 'raise', 'sre-agent', '--rg', rg, '--minutes', '481', '--justification', 'too long']);
+    expect(cap.code).toBe(2);
+    expect(cap.stderr.trim()).toMatch(/^elevate: durationMinutes: 481 is beyond the policy's cap of 480 minutes .*\(beyond_policy_cap\)$/);
+    const unmanaged = await elevate(['levels', 'raise', 'sre-agent', '--rg', t.resourceGroups.find((g) => g.name === 'rg-data')!.id, '--minutes', '60', '--justification', 'x']);
+    expect(unmanaged.code).toBe(2);
+    expect(unmanaged.stderr).toContain('unmanaged_resource_group');
+    const overlapping = await elevate(['levels', 'raise', 'sre-agent', '--rg', rg, '--minutes', '60', '--justification', 'again']);
+    expect(overlapping.stderr).toContain('raise_open');
+
+    const self = await elevate(['levels', 'approve', raise.id]);
+    expect(self.code).toBe(2);
+    expect(self.stderr).toContain('requester_may_not_approve');
+    const denied = await elevate(['levels', 'deny', raise.id, '--reason', 'not during the freeze', '--output', 'json']);
+    expect(denied.code, denied.stderr).toBe(0);
+    expect(JSON.parse(denied.stdout)).toMatchObject({ id: raise.id, state: 'denied' });
+    const unknown = await elevate(['levels', 'end', '00000000-0000-4000-8000-000000000000']);
+    expect(unknown.code).toBe(3);
+
+    const list = await elevate(['levels', 'list', '--agent', 'sre-agent']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(raise.id);
+    expect(list.stdout).toContain('denied');
+  });
+});

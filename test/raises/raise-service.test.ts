@@ -1,0 +1,170 @@
+/**
+ * The raise use cases over a real SQLite store and audit log, with Azure replaced by an in-memory
+ * gateway (the sandbox tests cover the real one): pending raises expiring, two approvers, the
+ * requester named by UPN, a grant Azure refuses (removed again), a grant interrupted by an outage
+ * and resumed by the sweeper, and "no audit entry, no action".
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Agent } from '../../src/agents/agent-types.ts';
+import { createAuditLog, type AuditLog } from '../../src/audit/audit-log.ts';
+import type { ResourceGroupInventory } from '../../src/levels/level-types.ts';
+import { loadPolicies } from '../../src/policies/load-policies.ts';
+import { GrantRefusedError, type RaiseGrantGateway } from '../../src/raises/arm-raise-grants.ts';
+import { createRaiseService, type RaiseService } from '../../src/raises/raise-service.ts';
+import { createRaiseStore } from '../../src/raises/raise-store.ts';
+import { RaiseInputError, type RaiseGrant } from '../../src/raises/raise-types.ts';
+import { loadBuiltinCatalog } from '../../src/rbac/role-catalog.ts';
+import type { Database } from '../../src/store/database.ts';
+import { openStore } from '../../src/store/migrations.ts';
+import { testClock } from './support/raise-steps.ts';
+
+const catalog = loadBuiltinCatalog();
+const shipped = loadPolicies('policies', { hasRole: (n) => catalog.byName(n) !== undefined });
+const RG = '/subscriptions/b1995c7e-f47d-4afd-b2fc-8cf38f44e21d/resourceGroups/rg-sre-apps';
+const agent: Agent = {
+  id: 'agent-1',
+  name: 'sre-agent',
+  uamiClientId: 'e1f0d68b-bc88-458f-a988-262125f523c6',
+  uamiPrincipalId: '26abe3bd-e958-413c-a6e7-68c668828c1f',
+  tenantId: 't',
+  level: 'Reader',
+  runModeCeiling: 'Review',
+  resourceGroupIds: [RG],
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
+};
+const inventory = new Map<string, ResourceGroupInventory>([[RG, { resourceGroupId: RG, resourceTypes: ['Microsoft.App/containerApps', 'Microsoft.App/managedEnvironments'], resourceCount: 2, fetchedAt: '2026-01-01T00:00:00Z' }]]);
+
+/** Azure in memory: assignments by (role, scope); failures switched on per test. */
+function memoryAzure() {
+  const held = new Map<string, string>();
+  const key = (g: Pick<RaiseGrant, 'roleGuid' | 'scope'>) => `${g.roleGuid}|${g.scope.toLowerCase()}`;
+  const state = { refuseGrantOf: undefined as string | undefined, outage: false, grants: 0 };
+  const gateway: RaiseGrantGateway = {
+    async grant(mode, g) {
+      if (state.outage) throw Object.assign(new Error('ServiceUnavailable'), { statusCode: 503 });
+      if (state.refuseGrantOf === g.roleName) throw new GrantRefusedError('RoleAssignmentRequestPolicyValidationFailed: ExpirationRule');
+      state.grants += 1;
+      const id = `${g.scope}/providers/Microsoft.Authorization/roleAssignments/${g.name}`;
+      held.set(key(g), id);
+      return { ...g, status: 'granted', roleAssignmentId: id, ...(mode === 'pim' ? { scheduleRequestId: `${g.scope}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests/${g.name}` } : {}) };
+    },
+    async end(_mode, g) {
+      held.delete(key(g));
+    },
+    async assignmentsFor(_p, g) {
+      const id = held.get(key(g));
+      return id ? [id] : [];
+    },
+    async deleteAssignment(id) {
+      for (const [k, v] of held) if (v === id) held.delete(k);
+    },
+    async pimProblem() {
+      return undefined;
+    },
+  };
+  return { gateway, held, state };
+}
+
+let db: Database;
+let audit: AuditLog;
+let azure: ReturnType<typeof memoryAzure>;
+let clock: ReturnType<typeof testClock>;
+let failAudit = false;
+
+function service(approversRequired = 1): RaiseService {
+  return createRaiseService({
+    store: createRaiseStore(db),
+    agents: { get: async () => agent },
+    inventory: { get: async () => inventory },
+    policies: { levels: shipped.levels, approvals: { levelRaise: { requesterMayApprove: false, approversRequired, maxDurationMinutes: 480 } } },
+    catalog: catalog.roles,
+    gateway: azure.gateway,
+    audit: { append: (input) => (failAudit ? Promise.reject(new Error('audit log unavailable')) : audit.append(input)) },
+    clock: clock.now,
+    pendingTtlSeconds: 600,
+  });
+}
+
+const ask = (s: RaiseService, requester = { kind: 'agent' as const, id: agent.id, name: agent.name, onBehalfOf: 'Sam.Standard@contoso.example' }) =>
+  s.request(agent.id, { resourceGroupIds: [RG], targetLevel: 'Privileged', durationMinutes: 60, justification: 'INC-9' }, requester);
+
+beforeEach(async () => {
+  db = await openStore({ dbPath: join(mkdtempSync(join(tmpdir(), 'elevate-raise-service-')), 'elevate.db') });
+  await db.run("INSERT INTO agents (id, name, uami_client_id, uami_principal_id, tenant_id, level, run_mode_ceiling, created_at, updated_at) VALUES (?, ?, ?, ?, 't', 'Reader', 'Review', 'x', 'x')", [agent.id, agent.name, agent.uamiClientId, agent.uamiPrincipalId]);
+  audit = createAuditLog(db);
+  azure = memoryAzure();
+  clock = testClock();
+  failAudit = false;
+});
+afterEach(async () => {
+  await db.close();
+});
+
+describe('raise service', () => {
+  it('expires a raise nobody approved, without granting anything', async () => {
+    const s = service();
+    const r = await ask(s);
+    clock.advance(601);
+    await s.sweep();
+    expect((await s.get(r.id)).state).toBe('expired');
+    expect(azure.state.grants).toBe(0);
+    await expect(s.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null)).rejects.toThrow(/expired/);
+  });
+
+  it('needs two distinct approvers when the policy says so; the person the agent named cannot be one, by UPN in any case', async () => {
+    const s = service(2);
+    const r = await ask(s);
+    await expect(s.approve(r.id, { id: 'u-sam', name: 'sam.standard@CONTOSO.example' }, null)).rejects.toThrow(RaiseInputError);
+    const first = await s.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null);
+    expect(first.state).toBe('pending');
+    await expect(s.approve(r.id, { id: 'U-1', name: 'ann@contoso.example' }, null)).rejects.toThrow(/already approved/);
+    const second = await s.approve(r.id, { id: 'u-2', name: 'bob@contoso.example' }, 'ok');
+    expect(second).toMatchObject({ state: 'active', mode: 'pim' });
+    expect(second.grants.map((g) => g.roleName).sort()).toEqual(['Container Apps Contributor', 'Container Apps ManagedEnvironments Contributor']);
+    expect(azure.held.size).toBe(2);
+  });
+
+  it('removes what was made when Azure refuses one grant for good', async () => {
+    const s = service();
+    azure.state.refuseGrantOf = 'Container Apps ManagedEnvironments Contributor';
+    const r = await ask(s);
+    const after = await s.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null);
+    expect(after).toMatchObject({ state: 'ended', endReason: 'grant-failed' });
+    expect(after.verifiedAt).not.toBeNull();
+    expect(azure.held.size).toBe(0);
+    const types = [...(await audit.list({ requestId: r.id }, { limit: 20 })).entries].reverse().map((e) => e.eventType);
+    expect(types).toEqual(['level-raise.requested', 'level-raise.approved', 'level-raise.grant-failed', 'level-raise.verified-gone']);
+  });
+
+  it('leaves an interrupted grant to the sweeper, which finishes it without granting twice', async () => {
+    const s = service();
+    azure.state.outage = true;
+    const r = await ask(s);
+    expect((await s.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null)).state).toBe('granting');
+    await s.sweep();
+    expect((await s.get(r.id)).state).toBe('granting');
+    azure.state.outage = false;
+    await s.sweep();
+    expect((await s.get(r.id)).state).toBe('active');
+    expect(azure.state.grants).toBe(2);
+    await s.sweep();
+    expect(azure.state.grants).toBe(2);
+  });
+
+  it('changes nothing when the audit log refuses the entry', async () => {
+    const s = service();
+    failAudit = true;
+    await expect(ask(s)).rejects.toThrow(/audit/);
+    expect(await s.listByAgent(agent.id)).toHaveLength(0);
+    failAudit = false;
+    const r = await ask(s);
+    failAudit = true;
+    await expect(s.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null)).rejects.toThrow(/audit/);
+    expect((await s.get(r.id)).state).toBe('pending');
+    expect(azure.state.grants).toBe(0);
+  });
+});
