@@ -4,6 +4,7 @@ import { mountLevels } from './mount-levels.ts';
 import { mountSignIn } from './mount-sign-in.ts';
 import { createDriftStatusSource } from '../levels/drift-status.ts';
 import { exceptOnAgentApi } from '../web/api/agent-api-paths.ts';
+import { mountAdminRequestsApi } from './mount-admin-requests-api.ts';
 import { createOperationsApi } from '../web/api/operations-api.ts';
 import type { WebAppDeps } from '../web/create-web-app.ts';
 import { mountApprovalsForService } from './mount-approvals.ts';
@@ -69,10 +70,12 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   });
   // Approval pages (/approvals) and the fresh-sign-in continuation that runs an elevation (src/approvals).
   const approvals = mountApprovalsForService(ctx, { operations: operations.module, signIn: signIn.signIn, audit: audit.audit });
+  // The administrator API for `elevate requests` (/api/v1/requests): before the agent API's /api/v1 router.
+  const adminApi = mountAdminRequestsApi(ctx, { approvals: approvals.module, audit: audit.refusalSink });
   // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
   return {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
-    routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
+    routes: [...signIn.routes, adminApi.route, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
     auth: signIn.auth,
     home: homeDashboard({
       pending: approvals.module,

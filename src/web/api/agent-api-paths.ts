@@ -6,7 +6,8 @@
 import type { RequestHandler } from 'express';
 
 export const API_BASE_PATH = '/api/v1';
-const AGENT_API = /^\/api\/v1\/(operations|decisions|openapi\.json)(\/|$)/;
+// `requests`: the administrator API (admin-requests-routes.ts), bearer tokens only as well.
+const AGENT_API = /^\/api\/v1\/(operations|decisions|requests|openapi\.json)(\/|$)/;
 
 export function isAgentApiPath(path: string): boolean {
   return AGENT_API.test(path);
