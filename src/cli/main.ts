@@ -14,6 +14,7 @@ const GROUPS: Array<{ commands: string[]; load: () => Promise<Registrar> }> = [
   { commands: ['audit'], load: async () => (await import('./commands/audit-commands.ts')).registerAuditCommands },
   { commands: ['sandbox'], load: async () => (await import('./commands/sandbox-commands.ts')).registerSandboxCommands },
   { commands: ['agents'], load: async () => (await import('./commands/agents-commands.ts')).registerAgentsCommands },
+  { commands: ['requests'], load: async () => (await import('./commands/requests-commands.ts')).registerRequestsCommands },
   { commands: ['plan', 'apply', 'doctor'], load: async () => (await import('./commands/levels-commands.ts')).registerLevelsCommands },
 ];
 

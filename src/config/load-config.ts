@@ -45,6 +45,8 @@ export interface Config {
     graphEndpoint: string;
   };
   sandbox: { httpsPort: number; httpPort: number; dataDir: string; seedFile: string | undefined };
+  /** `elevate requests`: where Elevate is and which public client the CLI signs in with. */
+  cli: { elevateUrl: string | undefined; clientId: string | undefined };
 }
 
 /** Reads `.env` (if present) under the real environment, which wins. */
@@ -113,6 +115,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       dataDir: e.ELEVATE_SANDBOX_DATA_DIR,
       seedFile: e.ELEVATE_SANDBOX_SEED,
     },
+    cli: { elevateUrl: e.ELEVATE_URL?.replace(/\/+$/, ''), clientId: e.ELEVATE_CLI_CLIENT_ID },
   };
 }
 
