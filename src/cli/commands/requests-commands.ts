@@ -11,7 +11,6 @@ import { Option, type Command } from 'commander';
 import { isCaReexecChild, processTrustsCaBundle } from '../../config/sdk-environment.ts';
 import { ConfigError, loadConfig } from '../../config/load-config.ts';
 import { sandboxCaBundlePath } from '../../sandbox/tls/ca-bundle.ts';
-import { reexecWithCaBundle } from '../../service/sandbox-trust.ts';
 import { CliError, outputOption, printJson, printTable, type OutputFormat } from '../cli-output.ts';
 import { callAdminApi, refusalOf, type ApiAnswer } from '../requests/admin-api-client.ts';
 import { signInWithDeviceCode } from '../requests/device-code-sign-in.ts';
@@ -55,6 +54,8 @@ async function settingsOrReexec(opts: RequestsCliFlags): Promise<RequestsCliSett
     if (!existsSync(bundle)) throw new CliError(`the sandbox is not running (no ${bundle}): start it with 'elevate serve' first`, 1);
     if (!processTrustsCaBundle(bundle)) {
       if (isCaReexecChild()) throw new CliError(`NODE_EXTRA_CA_CERTS: re-executed with ${bundle} but the sandbox CA is still not trusted`, 1);
+      // loaded only here: it pulls in the service's start-up code
+      const { reexecWithCaBundle } = await import('../../service/sandbox-trust.ts');
       return reexecWithCaBundle(bundle);
     }
   }
