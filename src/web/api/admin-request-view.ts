@@ -48,7 +48,7 @@ export function requestDetail(o: RequestOverview) {
 export function decisionResponse(result: DecisionResult, attempt: ElevationAttempt | undefined): { status: number; body: Record<string, unknown> } {
   switch (result.kind) {
     case 'refused':
-      return { status: result.status, body: { error: { code: result.code, message: result.message }, ...(result.request ? { state: result.request.state } : {}) } };
+      return { status: result.status, body: { error: { code: result.code, message: result.message } } };
     case 'sign_in':
       return {
         status: 202,
@@ -70,6 +70,7 @@ export function decisionResponse(result: DecisionResult, attempt: ElevationAttem
     case 'denied':
       return { status: 200, body: { outcome: 'denied', requestId: result.request.id, state: result.request.state, reason: result.request.stateReason ?? null } };
     case 'obo_problem':
-      return { status: 409, body: { error: { code: result.code, message: result.message }, adminAction: result.adminAction ?? null, state: result.request.state } };
+      // what the tenant's administrator must do (consent, say) goes with the message: the Error shape is shared with the agent API
+      return { status: 409, body: { error: { code: result.code, message: result.adminAction ? `${result.message} ${result.adminAction}` : result.message } } };
   }
 }

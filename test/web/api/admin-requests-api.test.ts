@@ -8,9 +8,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../src/audit/audit-types.ts';
 import { startApprovalHarness, type ApprovalHarness } from '../../approvals/support/approval-harness.ts';
 import { restartCheckout, restartPayments } from '../../approvals/support/approval-steps.ts';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { buildOpenApiDocument } from '../../../src/web/api/openapi.ts';
 import { deviceCodeToken } from '../../support/device-code-token.ts';
+import { openApiResponseChecker } from './support/openapi-responses.ts';
 
 let h: ApprovalHarness;
+const doc = buildOpenApiDocument() as Parameters<typeof openApiResponseChecker>[0];
+const checker = openApiResponseChecker(doc);
+
+/** The documented path of a call under /requests. */
+function templateOf(path: string): string | undefined {
+  if (path === '') return '/requests';
+  const m = /^\/([A-Za-z0-9-]{1,64})(\/approve|\/approve\/elevation|\/deny)?$/.exec(path);
+  return m ? `/requests/{id}${m[2] ?? ''}` : undefined;
+}
 const tokens = new Map<string, string>();
 
 beforeAll(async () => {
@@ -32,11 +44,23 @@ async function call(method: 'GET' | 'POST', path: string, token: string | undefi
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, any>, headers: res.headers };
+  const out = { status: res.status, body: (await res.json()) as Record<string, any>, headers: res.headers };
+  // every answer of a documented route matches the OpenAPI document
+  const template = templateOf(path);
+  if (template && doc.paths[template]?.[method.toLowerCase()]) checker.check(method, template, out.status, out.body);
+  return out;
 }
 
 const historyOf = async (id: string): Promise<AuditEntry[]> => [...(await h.audit.list({ requestId: id }, { limit: 500 })).entries].reverse();
 const refusals = async () => (await h.audit.list({ eventType: 'api.auth.refused' }, { limit: 500 })).entries;
+
+describe('OpenAPI document', () => {
+  it('stays a valid OpenAPI 3.1 document with the administrator paths added', async () => {
+    const result = await new Validator().validate(JSON.parse(JSON.stringify(doc)));
+    expect(result.errors ?? []).toEqual([]);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/operations', '/requests', '/requests/{id}', '/requests/{id}/approve', '/requests/{id}/approve/elevation', '/requests/{id}/deny']));
+  });
+});
 
 describe('administrator API: who is refused', { timeout: 60_000 }, () => {
   it('refuses every caller that is not an administrator with a delegated token, changes nothing, and audits each refusal', async () => {
@@ -200,5 +224,11 @@ describe('administrator API: decisions', { timeout: 90_000 }, () => {
     expect((await call('POST', `/${raised.id}/approve`, fresh, { reason: 'again' })).status).toBe(409);
     expect(await h.executions(raised.id)).toBe(1);
     expect(h.exchangeCount()).toBe(exchangesBefore + 1);
+  });
+});
+
+describe('responses', () => {
+  it('were each checked against the OpenAPI document', () => {
+    expect(checker.count()).toBeGreaterThan(40);
   });
 });
