@@ -7,6 +7,8 @@ import { enterDeviceCode } from '../support/device-code-user.ts';
 import { startPrivateSandbox } from '../support/private-sandbox.ts';
 import { sandboxAuthority, sandboxInfo, sandboxUser } from '../support/sandbox-context.ts';
 import { decodeClaims } from '../support/token-forge.ts';
+import { deviceCodeToken } from '../support/device-code-token.ts';
+import { seedFile, withElevateOptionalClaims } from '../support/seed-variants.ts';
 
 /**
  * The device authorization grant as Entra implements it, driven through MSAL Node's
@@ -172,5 +174,25 @@ describe('device code expiry', () => {
     expect(poll).toMatchObject({ status: 400, body: { error: 'expired_token', error_codes: [70019] } });
     const page = await enterDeviceCode(code.verification_uri, code.user_code);
     expect(page.status).toBe(400);
+  });
+});
+
+describe('device code tokens follow the app registration\'s optional claims', () => {
+  let sandbox: SandboxHandle | undefined;
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('carries auth_time (the moment the account was picked on the device login page) and acct once Elevate asks for them', async () => {
+    sandbox = await startPrivateSandbox({
+      seedFile: seedFile((seed) => withElevateOptionalClaims(seed, { accessToken: ['auth_time', 'acct'] })),
+      deviceCode: { lifetimeSeconds: 900, intervalSeconds: 1 },
+    });
+    const before = Math.floor(Date.now() / 1000);
+    const member = decodeClaims(await deviceCodeToken(sandbox, 'admin'));
+    expect(member.auth_time as number).toBeGreaterThanOrEqual(before - 1);
+    expect(member.auth_time as number).toBeLessThanOrEqual(member.iat as number);
+    expect(member.acct).toBe(0);
+    expect(decodeClaims(await deviceCodeToken(sandbox, 'guest')).acct).toBe(1);
   });
 });
