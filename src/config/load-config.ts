@@ -59,7 +59,7 @@ export function readEnvironment(processEnv: NodeJS.ProcessEnv, envFile = resolve
  * Validates the environment and builds the typed config. Throws `ConfigError` with a one-line
  * message that names the offending variable and what it expects.
  */
-export function parseConfig(env: Record<string, string | undefined>): Config {
+export function parseConfig(env: Record<string, string | undefined>, options: ParseOptions = {}): Config {
   // Empty strings count as unset, as shells and .env files often leave them behind.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
@@ -70,7 +70,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data;
   const mode = e.AZURE_TENANT_ID ? 'azure' : 'sandbox';
-  const credential = mode === 'azure' ? checkAzureCredential(e) : undefined;
+  const credential = mode === 'azure' && options.serviceCredential !== false ? checkAzureCredential(e) : undefined;
 
   return {
     mode,
@@ -151,7 +151,16 @@ function checkAzureCredential(e: Env): ClientCredentialKind {
   return kind;
 }
 
+export interface ParseOptions {
+  /**
+   * false: do not require Elevate's own credential (client id, secret or federation, session
+   * secret) with a real tenant: `elevate requests` runs on an administrator's machine, signs in as
+   * the person, and never acts as Elevate.
+   */
+  serviceCredential?: boolean;
+}
+
 /** The single reader of `process.env` in the codebase. */
-export function loadConfig(): Config {
-  return parseConfig(readEnvironment(process.env));
+export function loadConfig(options: ParseOptions = {}): Config {
+  return parseConfig(readEnvironment(process.env), options);
 }

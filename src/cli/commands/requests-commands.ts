@@ -43,7 +43,8 @@ function shortPath(path: unknown): string {
 async function settingsOrReexec(opts: RequestsCliFlags): Promise<RequestsCliSettings | number> {
   let config;
   try {
-    config = loadConfig();
+    // an administrator's machine holds no Elevate credential: only the tenant, the CLI's client id and the API
+    config = loadConfig({ serviceCredential: false });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message);
     throw err;
