@@ -10,7 +10,9 @@
  */
 import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { ApprovalsModule } from '../../approvals/approvals-module.ts';
+import { rateLimit } from 'express-rate-limit';
 import { DelegatedApiToken } from '../../signin/delegated-api-token.ts';
+import { DECISION_RATE_LIMIT, type RateLimitSettings } from '../../signin/rate-limits.ts';
 import type { AdminAuthenticator } from './admin-authentication.ts';
 import { decisionResponse, requestDetail, requestSummary } from './admin-request-view.ts';
 import type { SessionUser } from '../../sessions/session-data.ts';
@@ -19,6 +21,8 @@ import type { ApiTokenClaims } from '../../azure/api-token-validator.ts';
 export interface AdminRequestsDeps {
   approvals: Pick<ApprovalsModule, 'listPending' | 'overview' | 'approve' | 'deny' | 'completeElevationFromApi' | 'openAttempt'>;
   authenticate: AdminAuthenticator;
+  /** Decisions (approve, complete, deny) per administrator; default the browser's 30 a minute. */
+  decisionLimit?: RateLimitSettings;
 }
 
 interface Caller {
@@ -60,6 +64,16 @@ export function adminRequestsRouter(deps: AdminRequestsDeps): Router {
     (fn: (req: Request, res: Response) => Promise<void>): RequestHandler =>
     (req, res, next) =>
       void fn(req, res).catch(next);
+  // as on the approval pages: one account cannot hammer decisions (keyed by the token's oid)
+  const limit = deps.decisionLimit ?? DECISION_RATE_LIMIT;
+  const decisions = rateLimit({
+    windowMs: limit.windowMs,
+    limit: limit.limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (_req, res) => `user:${caller(res).user.oid}`,
+    handler: (_req, res) => send(res, 429, { error: { code: 'rate_limited', message: 'Too many decisions. Wait a minute and try again.' } }),
+  });
   const json: RequestHandler = (req, res, next) =>
     req.is('application/json') ? next() : send(res, 415, { error: { code: 'unsupported_media_type', message: 'request body must be JSON (Content-Type: application/json)' } });
 
@@ -82,6 +96,7 @@ export function adminRequestsRouter(deps: AdminRequestsDeps): Router {
 
   router.post(
     '/:id/approve',
+    decisions,
     json,
     route(async (req, res) => {
       const { user } = caller(res);
@@ -95,6 +110,7 @@ export function adminRequestsRouter(deps: AdminRequestsDeps): Router {
 
   router.post(
     '/:id/approve/elevation',
+    decisions,
     json,
     route(async (req, res) => {
       const { user, claims } = caller(res);
@@ -117,6 +133,7 @@ export function adminRequestsRouter(deps: AdminRequestsDeps): Router {
 
   router.post(
     '/:id/deny',
+    decisions,
     json,
     route(async (req, res) => {
       const out = decisionResponse(await deps.approvals.deny(String(req.params.id), caller(res).user, bodyField(req, 'reason')), undefined);
