@@ -4,6 +4,7 @@
  * administrator's device-code token, and an elevation completed with a fresh token bound to a
  * single-use attempt: a stale token, a second completion and a changed operation are refused.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../src/audit/audit-types.ts';
 import { startApprovalHarness, type ApprovalHarness } from '../../approvals/support/approval-harness.ts';
@@ -230,5 +231,13 @@ describe('administrator API: decisions', { timeout: 90_000 }, () => {
 describe('responses', () => {
   it('were each checked against the OpenAPI document', () => {
     expect(checker.count()).toBeGreaterThan(40);
+  });
+
+  it('left no token in the database files or the logs after every flow above', () => {
+    const jwt = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./;
+    const text = (path: string) => (existsSync(path) ? readFileSync(path).toString('latin1') : '');
+    for (const path of [h.dbPath, `${h.dbPath}-wal`]) expect(text(path), path).not.toMatch(jwt);
+    expect(h.logs.join('\n')).not.toMatch(jwt);
+    for (const t of tokens.values()) expect(h.logs.join('\n')).not.toContain(t.split('.')[2]);
   });
 });
