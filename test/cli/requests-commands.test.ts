@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/audit-types.ts';
-import { terminalSafe } from '../../src/cli/commands/requests-commands.ts';
+import { terminalSafe } from '../../src/cli/requests/terminal-safe.ts';
 import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
 import { restartCheckout } from '../approvals/support/approval-steps.ts';
 import { enterDeviceCode, parseDeviceCodeMessage } from '../support/device-code-user.ts';

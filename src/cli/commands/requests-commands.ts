@@ -14,6 +14,7 @@ import { sandboxCaBundlePath } from '../../sandbox/tls/ca-bundle.ts';
 import { CliError, outputOption, printJson, printTable, type OutputFormat } from '../cli-output.ts';
 import { callAdminApi, refusalOf, type ApiAnswer } from '../requests/admin-api-client.ts';
 import { signInWithDeviceCode } from '../requests/device-code-sign-in.ts';
+import { terminalSafe } from '../requests/terminal-safe.ts';
 import { resolveRequestsCliSettings, type RequestsCliFlags, type RequestsCliSettings } from '../requests/requests-cli-settings.ts';
 
 interface CommonOptions extends RequestsCliFlags {
@@ -23,16 +24,6 @@ interface CommonOptions extends RequestsCliFlags {
 const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
-
-/**
- * Text from the API is printed to a terminal; the agent wrote some of it (justification, trigger).
- * Control characters (ANSI escapes that could rewrite the screen, carriage returns that could hide
- * a line) are shown as '?'.
- */
-export function terminalSafe(value: unknown): string {
-  const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
-}
 
 function shortPath(path: unknown): string {
   const p = terminalSafe(path);

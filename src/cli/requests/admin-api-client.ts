@@ -3,6 +3,7 @@
  * put in the Authorization header of this one call; nothing here keeps or prints it.
  */
 import { CliError } from '../cli-output.ts';
+import { terminalSafe } from './terminal-safe.ts';
 
 export interface ApiAnswer {
   status: number;
@@ -36,5 +37,5 @@ export function refusalOf(answer: ApiAnswer): CliError {
   const error = answer.body.error as { code?: unknown; message?: unknown } | undefined;
   const code = typeof error?.code === 'string' ? error.code : `http_${answer.status}`;
   const message = typeof error?.message === 'string' ? error.message : 'refused';
-  return new CliError(`${code}: ${message}`, 1);
+  return new CliError(terminalSafe(`${code}: ${message}`), 1);
 }
