@@ -28,6 +28,7 @@ import { previewApproval, type ApprovalPreview } from './approval-preview.ts';
 import { refused, type DecisionResult } from './decision-results.ts';
 import { denyRequest } from './deny-request.ts';
 import { beginElevationApproval, completeElevationApproval, type ElevationSignIn } from './elevation-approval.ts';
+import { completeApiElevationApproval, type ApiElevationInput } from './api-elevation-approval.ts';
 import { createPendingRequests } from './pending-requests.ts';
 import { createRequestHistory, type HistoryQuery } from './request-history.ts';
 import { createOneTimeTokenRecords } from './one-time-token-records.ts';
@@ -181,6 +182,12 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
     },
 
     completeElevation: (signIn: ElevationSignIn) => completeElevationApproval(elevation, signIn),
+
+    /** The CLI's fresh token for an elevation it opened with `approve` (api-elevation-approval.ts). */
+    completeElevationFromApi: (input: ApiElevationInput) => completeApiElevationApproval(elevation, input),
+
+    /** This approver's open elevation attempt on the request (what `approve` just started), if any. */
+    openAttempt: (requestId: string, approverOid: string) => approvals.liveAttemptOf(requestId, approverOid, clock().toISOString()),
 
     deny: (requestId: string, user: SessionUser, reason: unknown) => denyRequest(common, requestId, user, reason),
 

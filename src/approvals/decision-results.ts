@@ -40,6 +40,7 @@ export function refusalStatus(code: string): RefusalStatus {
     case 'no_attempt':
     case 'approval_in_progress':
     case 'too_many_sign_ins':
+    case 'operation_mismatch':
       return 409;
     case 'not_found':
       return 404;

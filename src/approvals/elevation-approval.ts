@@ -49,7 +49,7 @@ export interface ElevationSignIn {
   authenticatedDuringFlow: boolean;
   /** auth_time, or without it the start of the prompt=login flow (signin/authentication-evidence.ts) */
   authenticatedAt: number | null;
-  authenticationSource: AuthenticationSource;
+  authenticationSource: AuthenticationSource | 'token_iat';
   apiToken: { oid: string; tid: string; reveal(): string } | undefined;
 }
 
@@ -148,6 +148,17 @@ export async function completeElevationApproval(deps: ElevationDeps, signIn: Ele
   const now = deps.clock();
   // Whatever happens next, this sign-in has used up the attempt it was started for.
   const attempt = /^[A-Za-z0-9-]{1,64}$/.test(requestId) ? await deps.approvals.consumeAttempt(requestId, approver.oid, now.toISOString()) : undefined;
+  return continueElevationApproval(deps, signIn, attempt);
+}
+
+/**
+ * After the attempt was consumed (by the browser callback above, or by the CLI's fresh token in
+ * api-elevation-approval.ts): the fresh sign-in is checked, then the decision is made.
+ */
+export async function continueElevationApproval(deps: ElevationDeps, signIn: ElevationSignIn, attempt: ElevationAttempt | undefined): Promise<DecisionResult> {
+  const requestId = signIn.boundTo?.requestId ?? '';
+  const approver = approverOf(signIn.user);
+  const now = deps.clock();
   const request = await loadRequest(deps, requestId);
   if (!request) return refused(404, 'not_found', 'no such request');
 

@@ -29,6 +29,12 @@ export interface ApiTokenClaims {
   expiresAt: Date;
   /** Present when the token came from an interactive sign-in; unix seconds. */
   authTime: number | undefined;
+  /** When Entra minted the token (`iat`), unix seconds. */
+  issuedAt?: number | undefined;
+  /** Home identity provider when it is not the issuer (guests: their tenant's STS URI; personal accounts: live.com). */
+  idp?: string | undefined;
+  /** Optional claim: 0 member, 1 guest. */
+  acct?: number | undefined;
 }
 
 export interface ApiTokenValidatorOptions {
@@ -172,5 +178,8 @@ function toClaims(p: JWTPayload, tenantId: string): ApiTokenClaims {
     audience: String(aud),
     expiresAt: new Date((p.exp ?? 0) * 1000),
     authTime: typeof p.auth_time === 'number' ? p.auth_time : undefined,
+    issuedAt: typeof p.iat === 'number' ? p.iat : undefined,
+    idp: str(p.idp),
+    acct: typeof p.acct === 'number' ? p.acct : undefined,
   };
 }

@@ -15,6 +15,7 @@ const GROUPS: Array<{ commands: string[]; load: () => Promise<Registrar> }> = [
   { commands: ['sandbox'], load: async () => (await import('./commands/sandbox-commands.ts')).registerSandboxCommands },
   { commands: ['agents'], load: async () => (await import('./commands/agents-commands.ts')).registerAgentsCommands },
   { commands: ['mcp'], load: async () => (await import('./commands/mcp-command.ts')).registerMcpCommand },
+  { commands: ['requests'], load: async () => (await import('./commands/requests-commands.ts')).registerRequestsCommands },
   { commands: ['plan', 'apply', 'doctor'], load: async () => (await import('./commands/levels-commands.ts')).registerLevelsCommands },
   { commands: ['levels'], load: async () => (await import('./commands/raise-commands.ts')).registerRaiseCommands },
 ];

@@ -75,6 +75,10 @@ export const envSchema = z.object({
   ELEVATE_SANDBOX_DATA_DIR: z.string().min(1).default('./data/sandbox'),
   ELEVATE_SANDBOX_SEED: z.string().min(1).optional(),
   ELEVATE_TRUST_PROXY: bool.default(false),
+  /** `elevate requests`: Elevate's base URL (default ELEVATE_PUBLIC_URL, else http://ELEVATE_HOST:ELEVATE_PORT). */
+  ELEVATE_URL: anyUrl.optional(),
+  /** `elevate requests`: client id of the public client app registration the CLI signs in with (device code flow). */
+  ELEVATE_CLI_CLIENT_ID: guid.optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

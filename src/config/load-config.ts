@@ -47,6 +47,8 @@ export interface Config {
     graphEndpoint: string;
   };
   sandbox: { httpsPort: number; httpPort: number; dataDir: string; seedFile: string | undefined };
+  /** `elevate requests`: where Elevate is and which public client the CLI signs in with. */
+  cli: { elevateUrl: string | undefined; clientId: string | undefined };
 }
 
 /** Reads `.env` (if present) under the real environment, which wins. */
@@ -59,7 +61,7 @@ export function readEnvironment(processEnv: NodeJS.ProcessEnv, envFile = resolve
  * Validates the environment and builds the typed config. Throws `ConfigError` with a one-line
  * message that names the offending variable and what it expects.
  */
-export function parseConfig(env: Record<string, string | undefined>): Config {
+export function parseConfig(env: Record<string, string | undefined>, options: ParseOptions = {}): Config {
   // Empty strings count as unset, as shells and .env files often leave them behind.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
@@ -70,7 +72,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data;
   const mode = e.AZURE_TENANT_ID ? 'azure' : 'sandbox';
-  const credential = mode === 'azure' ? checkAzureCredential(e) : undefined;
+  const credential = mode === 'azure' && options.serviceCredential !== false ? checkAzureCredential(e) : undefined;
 
   return {
     mode,
@@ -116,6 +118,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       dataDir: e.ELEVATE_SANDBOX_DATA_DIR,
       seedFile: e.ELEVATE_SANDBOX_SEED,
     },
+    cli: { elevateUrl: e.ELEVATE_URL?.replace(/\/+$/, ''), clientId: e.ELEVATE_CLI_CLIENT_ID },
   };
 }
 
@@ -151,7 +154,16 @@ function checkAzureCredential(e: Env): ClientCredentialKind {
   return kind;
 }
 
+export interface ParseOptions {
+  /**
+   * false: do not require Elevate's own credential (client id, secret or federation, session
+   * secret) with a real tenant: `elevate requests` runs on an administrator's machine, signs in as
+   * the person, and never acts as Elevate.
+   */
+  serviceCredential?: boolean;
+}
+
 /** The single reader of `process.env` in the codebase. */
-export function loadConfig(): Config {
-  return parseConfig(readEnvironment(process.env));
+export function loadConfig(options: ParseOptions = {}): Config {
+  return parseConfig(readEnvironment(process.env), options);
 }

@@ -12,6 +12,8 @@ import { ActivityLog, type ActivityEvent } from './state/activity-events.ts';
 import { armRouter } from './arm/arm-router.ts';
 import { AsyncOperations } from './arm/async-operations.ts';
 import { authorizeRouter } from './entra/authorize-endpoint.ts';
+import { deviceCodeRouter, ENTRA_DEVICE_CODE_TIMING, type DeviceCodeTiming } from './entra/device-code-endpoint.ts';
+import { deviceLoginRouter } from './entra/device-login-endpoint.ts';
 import { discoveryRouter } from './entra/discovery.ts';
 import type { EntraContext } from './entra/entra-context.ts';
 import { logoutRouter } from './entra/logout-endpoint.ts';
@@ -89,6 +91,8 @@ export interface SandboxOptions {
   logger?: Logger;
   /** page size of ARM list operations (nextLink paging); default 100 */
   armPageSize?: number;
+  /** device code lifetime and polling interval; default Entra's 900 s and 5 s */
+  deviceCode?: DeviceCodeTiming;
   /**
    * The extra CA file this process was started with (its NODE_EXTRA_CA_CERTS), folded into
    * `ca-bundle.pem` ahead of the sandbox CA; the system bundle is used when absent.
@@ -214,7 +218,7 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
       httpsApp = api;
       browserApp = browser;
     };
-    handle = buildSandbox({ seed, dataDir, origin, browserOrigin, logger, tls, caBundlePath, armPageSize: options.armPageSize ?? 100, closeServers, mount });
+    handle = buildSandbox({ seed, dataDir, origin, browserOrigin, logger, tls, caBundlePath, armPageSize: options.armPageSize ?? 100, deviceCode: options.deviceCode ?? ENTRA_DEVICE_CODE_TIMING, closeServers, mount });
   } catch (err) {
     await closeServers();
     throw err;
@@ -232,6 +236,7 @@ interface BuildInput {
   tls: ReturnType<typeof ensureSandboxTls>;
   caBundlePath: string;
   armPageSize: number;
+  deviceCode: DeviceCodeTiming;
   closeServers: () => Promise<unknown>;
   mount: (api: express.Express, browser: express.Express) => void;
 }
@@ -281,6 +286,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
   );
   api.use(adminRouter({ stats, keys, activity, blobs, arm: state }));
   api.use(discoveryRouter(entra));
+  api.use(deviceCodeRouter(entra, b.deviceCode));
   api.use(tokenRouter(entra));
   api.use(userInfoRouter(entra));
   api.use(imdsRouter({ directory, issuer, stats, logger }));
@@ -292,6 +298,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
   browser.disable('x-powered-by');
   browser.set('etag', false);
   browser.use(authorizeRouter(entra));
+  browser.use(deviceLoginRouter(entra));
   browser.use(logoutRouter(entra));
   finalHandlers(browser, logger);
   b.mount(api, browser);

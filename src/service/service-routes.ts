@@ -7,6 +7,7 @@ import { createDriftStatusSource } from '../levels/drift-status.ts';
 import { exceptOnAgentApi } from '../web/api/agent-api-paths.ts';
 import { API_BASE_PATH, createOperationsApi } from '../web/api/operations-api.ts';
 import { raisesApiRouter } from '../web/api/raises-routes.ts';
+import { mountAdminRequestsApi } from './mount-admin-requests-api.ts';
 import type { WebAppDeps } from '../web/create-web-app.ts';
 import { mountApprovalsForService } from './mount-approvals.ts';
 import { mountAuditWeb } from '../web/pages/audit-mount.ts';
@@ -76,10 +77,12 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   const raisesRoute = { path: API_BASE_PATH, handlers: [raisesApiRouter({ raises: levels.runtime.raises, authenticate: operations.authenticate, rateLimit: operations.rateLimit, audit: audit.audit, basePath: API_BASE_PATH })] };
   // Approval pages (/approvals) and the fresh-sign-in continuation that runs an elevation (src/approvals).
   const approvals = mountApprovalsForService(ctx, { operations: operations.module, signIn: signIn.signIn, audit: audit.audit });
+  // The administrator API for `elevate requests` (/api/v1/requests): before the agent API's /api/v1 router.
+  const adminApi = mountAdminRequestsApi(ctx, { approvals: approvals.module, audit: audit.refusalSink });
   // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
   return {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
-    routes: [...signIn.routes, mcp, raisesRoute, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
+    routes: [...signIn.routes, mcp, raisesRoute, adminApi.route, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
     auth: signIn.auth,
     home: homeDashboard({
       pending: approvals.module,

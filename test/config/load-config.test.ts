@@ -49,6 +49,8 @@ const BAD_VALUES: Record<string, string[]> = {
   ELEVATE_SANDBOX_PORT: ['99999', 'https'],
   ELEVATE_SANDBOX_HTTP_PORT: ['-1'],
   ELEVATE_TRUST_PROXY: ['yes', 'on'],
+  ELEVATE_URL: ['not a url', 'ftp://elevate.example.com'],
+  ELEVATE_CLI_CLIENT_ID: ['elevate-cli', '{11111111-2222-3333-4444-555555555555}'],
 };
 const FREE_FORM = [
   'ELEVATE_HOST',

@@ -51,10 +51,10 @@ describe("Entra's discovery documents", () => {
     expect((await discovery('contoso-unknown.example')).status).toBe(400);
   });
 
-  it('says plainly that it does not emulate the device code flow or Kerberos', async () => {
+  it('serves the device authorization endpoint it publishes (entra-device-code.test.ts), and says plainly that it does not emulate Kerberos', async () => {
     const device = await fetch(`${s().origin}/${tenant()}/oauth2/v2.0/devicecode`, { method: 'POST' });
-    expect(device.status).toBe(501);
-    expect(((await device.json()) as { error_description: string }).error_description).toMatch(/does not emulate the device code flow/);
+    expect(device.status).toBe(400);
+    expect(((await device.json()) as { error_codes: number[] }).error_codes).toEqual([900144]);
     expect((await fetch(`${s().origin}/${tenant()}/kerberos`)).status).toBe(501);
   });
 

@@ -48,6 +48,14 @@ function printInfoTables(info: SandboxInfoOutput): void {
     { field: 'app roles', value: app.appRoles.map((r) => r.value).join(', ') },
     { field: 'managed identity (federated)', value: app.managedIdentity ? `${app.managedIdentity.name} ${app.managedIdentity.clientId}` : '' },
   ]);
+  if (t.cliApp) {
+    section('Elevate CLI (elevate requests, device code flow)', [
+      { field: 'client id', value: t.cliApp.clientId },
+      { field: 'allow public client flows', value: t.cliApp.isFallbackPublicClient ? 'yes' : 'no' },
+      { field: 'API scope', value: t.cliApp.scope },
+      { field: 'device login page', value: `${info.endpoints.browserOrigin}/devicelogin` },
+    ]);
+  }
   section('Agent', [
     { field: 'name', value: t.agent.name },
     { field: 'UAMI client id', value: t.agent.uamiClientId },

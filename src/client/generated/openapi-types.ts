@@ -130,6 +130,100 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pending requests (administrators)
+         * @description An SRE Agent Administrator's delegated token (app role in `roles`, scope `user_impersonation`), e.g. from `elevate requests` (device code flow).
+         */
+        get: operations["listPendingRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One request with its exact operation, approvals and history (administrators) */
+        get: operations["showRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/requests/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve: a consent runs now; an elevation opens a single-use attempt and asks for a fresh sign-in
+         * @description For an elevation the answer is 202 `fresh_sign_in_required`: sign in again (a new device code flow), then POST the new token to `/requests/{id}/approve/elevation` within the attempt.
+         */
+        post: operations["approveRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/requests/{id}/approve/elevation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete an elevation with the FRESH token (bearer) of a sign-in made inside the attempt
+         * @description The bearer token must be minted after the attempt began (its `iat`, and `auth_time` when the app registration sends it), for the approver who opened it; the attempt is used up by this call whatever its outcome. `operationHash` is the request's, as shown. Then one on-behalf-of exchange, one execution, and the token is discarded.
+         */
+        post: operations["completeElevationApproval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/requests/{id}/deny": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deny with a reason the agent reads (administrators) */
+        post: operations["denyRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -321,6 +415,102 @@ export interface components {
         };
         LevelRaiseList: {
             value: components["schemas"]["LevelRaise"][];
+        };
+        AdminRequestSummary: {
+            id: string;
+            state: string;
+            kind: ("consent" | "elevation") | null;
+            agent: {
+                id: string;
+                name: string | null;
+            };
+            operation: {
+                method: string;
+                path: string;
+                apiVersion: string;
+                body?: unknown;
+            };
+            action: string;
+            scope: string;
+            justification: string | null;
+            requestedBy: string | null;
+            createdAt: string;
+            expiresAt: string | null;
+        };
+        AdminRequestPage: {
+            items: components["schemas"]["AdminRequestSummary"][];
+        };
+        AdminRequestDetail: {
+            id: string;
+            state: string;
+            kind: ("consent" | "elevation") | null;
+            agent: {
+                id: string;
+                name: string | null;
+            };
+            operation: {
+                method: string;
+                path: string;
+                apiVersion: string;
+                body?: unknown;
+            };
+            action: string;
+            scope: string;
+            justification: string | null;
+            requestedBy: string | null;
+            createdAt: string;
+            expiresAt: string | null;
+            operationHash: string;
+            decision?: {
+                outcome?: string;
+                reasonCode?: string;
+                explanation?: string;
+            };
+            trigger?: Record<string, never>;
+            requester?: Record<string, never> | null;
+            approvals: {
+                approverOid: string;
+                approverUpn: string;
+                at: string;
+            }[];
+            required?: number | null;
+            stateReason?: string | null;
+            actingIdentity?: string | null;
+            arm?: {
+                status?: number;
+                correlationId?: string | null;
+            } | null;
+            history: {
+                seq: number;
+                at: string;
+                eventType: string;
+                outcome?: string | null;
+                actor?: string;
+            }[];
+        };
+        AdminDecision: {
+            /** @enum {string} */
+            outcome: "executed" | "recorded" | "denied";
+            requestId: string;
+            state: string;
+            counted?: number;
+            required?: number;
+            reason?: string | null;
+            arm?: {
+                status?: number;
+                correlationId?: string | null;
+            } | null;
+        };
+        FreshSignInRequired: {
+            /** @constant */
+            outcome: "fresh_sign_in_required";
+            message?: string;
+            requestId: string;
+            operationHash: string;
+            attempt: {
+                startedAt: string;
+                expiresAt: string;
+            } | null;
         };
     };
     responses: never;
@@ -1043,6 +1233,402 @@ export interface operations {
                 };
             };
             /** @description The audit log or the permission state is unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listPendingRequests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Pending requests, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminRequestPage"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a delegated token with user_impersonation, not a member account of the tenant (personal Microsoft account, guest), or not an SRE Agent Administrator: nothing was done */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such request */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the tenant signing keys are unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    showRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminRequestDetail"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a delegated token with user_impersonation, not a member account of the tenant (personal Microsoft account, guest), or not an SRE Agent Administrator: nothing was done */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such request */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the tenant signing keys are unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    approveRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Approved and executed, or the approval recorded (more approvers needed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminDecision"];
+                };
+            };
+            /** @description An elevation: a fresh sign-in bound to this request is required */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FreshSignInRequired"];
+                };
+            };
+            /** @description Missing or too long reason, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a delegated token with user_impersonation, not a member account of the tenant (personal Microsoft account, guest), or not an SRE Agent Administrator: nothing was done */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such request */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not pending, already approved by you, or changed concurrently */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the tenant signing keys are unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    completeElevationApproval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    operationHash: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Approved and executed (or the approval recorded) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminDecision"];
+                };
+            };
+            /** @description Entra asks for another sign-in (MFA, Conditional Access): a new attempt is open, nothing ran */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FreshSignInRequired"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not fresh (minted before the attempt), another account, or not an administrator: nothing ran */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such request */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No open attempt (used, expired, never started), the operation hash differs, or Entra refused the exchange: nothing ran */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the tenant signing keys are unavailable: nothing was done */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    denyRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Denied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminDecision"];
+                };
+            };
+            /** @description Missing or too long reason, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a delegated token with user_impersonation, not a member account of the tenant (personal Microsoft account, guest), or not an SRE Agent Administrator: nothing was done */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such request */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not pending, or changed concurrently */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The audit log or the tenant signing keys are unavailable: nothing was done */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -18,7 +18,7 @@ import { peekClaims, verifySandboxToken } from './token-verifier.ts';
 
 export interface AuthenticatedClient {
   app: DirectoryApplication;
-  method: 'secret' | 'certificate' | 'federated';
+  method: 'secret' | 'certificate' | 'federated' | 'public';
   level: ClientAuthLevel;
 }
 
@@ -52,6 +52,22 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
 }
 
 const iso = (s: number | undefined) => (typeof s === 'number' ? new Date(s * 1000).toISOString() : 'unknown');
+
+/**
+ * A public client (no client credential) redeeming a device code: allowed only when the app
+ * registration has "Allow public client flows" on (`isFallbackPublicClient`); otherwise Entra
+ * treats the app as confidential and asks for its credential, AADSTS7000218.
+ * https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code
+ */
+export function authenticatePublicClient(body: FormBody, authorization: string | undefined, directory: Directory): AuthenticatedClient | undefined {
+  if (basicCredentials(authorization) || param(body, 'client_secret') !== undefined || param(body, 'client_assertion') !== undefined) return undefined;
+  const clientId = param(body, 'client_id');
+  if (!clientId) throw entraErrors.missingParameter('client_id');
+  const app = directory.application(clientId);
+  if (!app) throw entraErrors.unknownApplication(clientId.slice(0, 100), directory.tenantId);
+  if (!app.isFallbackPublicClient) throw entraErrors.missingClientCredential();
+  return { app, method: 'public', level: '0' };
+}
 
 export async function authenticateClient(body: FormBody, authorization: string | undefined, ctx: ClientAuthContext): Promise<AuthenticatedClient> {
   const basic = basicCredentials(authorization);

@@ -125,5 +125,15 @@ export const entraErrors = {
   loginRequired: () => e(400, 'login_required', 50058, 'A silent sign-in request was sent but no user is signed in.'),
   interactionRequired: () => e(400, 'interaction_required', 50058, 'A silent sign-in request was sent but the signed-in session does not satisfy the request (different user or max_age exceeded).'),
   userCancelled: () => e(400, 'access_denied', 65004, 'User declined to consent to access the app.'),
+  // device authorization grant: https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code
+  // (the error values are RFC 8628's; the AADSTS codes Entra's)
+  authorizationPending: () =>
+    e(400, 'authorization_pending', 70016, 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.'),
+  /** RFC 8628 3.5: the client polled before `interval` seconds had passed since its last request. */
+  slowDown: () => e(400, 'slow_down', 70016, 'OAuth 2.0 device flow error. The client is polling too fast: wait the interval between token requests.'),
+  deviceCodeExpired: () => e(400, 'expired_token', 70019, 'Verification code expired.'),
+  authorizationDeclined: () => e(400, 'authorization_declined', 70000, 'The end user declined the authorization request.'),
+  badVerificationCode: () => e(400, 'bad_verification_code', 70000, 'The device_code sent to the token endpoint was not recognized.'),
+  deviceCodeRedeemed: () => e(400, 'invalid_grant', 70000, 'Provided grant is invalid or malformed. The device code was already redeemed.'),
   flowExpired: () => e(400, 'invalid_request', 90014, "The sign-in request has expired or was already used. Start the sign-in again from the application."),
 };

@@ -67,6 +67,23 @@ ${buttons}
 </main></body></html>`;
 }
 
+/** The device login page's first step: type the code the device shows (Entra's microsoft.com/devicelogin). */
+export function renderDeviceCodeEntryPage(m: { action: string; styleNonce: string; error?: string | undefined }): string {
+  const error = m.error ? `<p role="alert" data-testid="device-code-error">${escapeHtml(m.error)}</p>` : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Enter code (Elevate sandbox)</title><style nonce="${escapeHtml(m.styleNonce)}">${STYLE}</style></head>
+<body>${SANDBOX_BANNER}<main>
+<h1>Enter code</h1>
+<p>Enter the code displayed on your app or device.</p>${error}
+<form method="post" action="${escapeHtml(m.action)}">
+<label for="otc">Code</label>
+<input id="otc" name="otc" autocomplete="off" autocapitalize="characters" maxlength="32" required>
+<button type="submit">Next</button>
+</form>
+</main></body></html>`;
+}
+
 export function renderMessagePage(title: string, message: string, styleNonce: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style nonce="${escapeHtml(styleNonce)}">${STYLE}</style></head>

@@ -1,18 +1,28 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import { authenticateClient } from './client-authentication.ts';
+import { authenticateClient, authenticatePublicClient } from './client-authentication.ts';
 import { sandboxIssuers, tenantForRequest, type EntraContext } from './entra-context.ts';
 import { EntraError, entraErrorBody, entraErrors } from './entra-errors.ts';
 import { param, type FormBody } from './form-params.ts';
 import { authorizationCodeGrant } from './grant-authorization-code.ts';
 import { clientCredentialsGrant } from './grant-client-credentials.ts';
+import { deviceCodeGrant } from './grant-device-code.ts';
 import { onBehalfOfGrant } from './grant-on-behalf-of.ts';
 import { refreshTokenGrant } from './grant-refresh-token.ts';
+
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+/**
+ * The documented grant type is the RFC 8628 URN; MSAL sends the short `device_code`, which Entra
+ * accepts as well. https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code
+ */
+const DEVICE_CODE_GRANT_SHORT = 'device_code';
 
 const GRANTS = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
   'urn:ietf:params:oauth:grant-type:jwt-bearer': onBehalfOfGrant,
+  [DEVICE_CODE_GRANT]: deviceCodeGrant,
+  [DEVICE_CODE_GRANT_SHORT]: deviceCodeGrant,
 } as const;
 
 type GrantName = keyof typeof GRANTS;
@@ -35,9 +45,12 @@ export function tokenRouter(ctx: EntraContext): Router {
       const grantType = param(body, 'grant_type');
       if (!grantType) throw entraErrors.missingParameter('grant_type');
       if (!Object.hasOwn(GRANTS, grantType)) throw entraErrors.unsupportedGrantType(grantType.slice(0, 100));
-      grant = grantType === 'urn:ietf:params:oauth:grant-type:jwt-bearer' ? 'on_behalf_of' : grantType;
+      grant = grantType === 'urn:ietf:params:oauth:grant-type:jwt-bearer' ? 'on_behalf_of' : grantType === DEVICE_CODE_GRANT ? 'device_code' : grantType;
+      const deviceCode = grantType === DEVICE_CODE_GRANT || grantType === DEVICE_CODE_GRANT_SHORT;
       ctx.stats.countGrant(grant);
-      const client = await authenticateClient(body, req.get('authorization'), {
+      // Only the device code grant may come from a public client (the sandbox models no other public flow).
+      const publicClient = deviceCode ? authenticatePublicClient(body, req.get('authorization'), ctx.directory) : undefined;
+      const client = publicClient ?? await authenticateClient(body, req.get('authorization'), {
         directory: ctx.directory,
         keys: ctx.keys,
         tokenEndpoint: `${ctx.origin}/${req.params.tenant}/oauth2/v2.0/token`,

@@ -53,7 +53,6 @@ export function userInfoRouter(ctx: EntraContext): Router {
     if (!knownTenant(ctx, t) && t !== 'common' && t !== 'organizations') return next();
     res.status(501).json({ error: 'not_implemented', error_description: `The Elevate sandbox does not emulate ${what}; Elevate does not use it.` });
   };
-  router.post('/:tenant/oauth2/v2.0/devicecode', notEmulated('the device code flow'));
   router.all('/:tenant/kerberos', notEmulated('Kerberos'));
   return router;
 }

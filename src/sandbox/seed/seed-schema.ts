@@ -55,6 +55,13 @@ const application = z.strictObject({
   /** Admin-consented delegated permissions: resource (identifier URI) and scope values. */
   grantedPermissions: z.array(z.strictObject({ resource: z.string().min(1), scopes: z.array(z.string().min(1)).min(1) })),
   optionalClaims,
+  /**
+   * Authentication > "Allow public client flows" (manifest `isFallbackPublicClient`): whether the
+   * app may redeem a device code (or use other public client flows) without a client credential.
+   * Off for a new registration, as in Entra; then the token endpoint answers AADSTS7000218.
+   * https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code
+   */
+  isFallbackPublicClient: z.boolean().default(false),
   federatedCredentials: z.array(
     z.strictObject({
       ...comment,

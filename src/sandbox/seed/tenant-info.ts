@@ -56,6 +56,8 @@ export interface SandboxTenantInfo {
     /** the user-assigned identity Elevate's registration trusts through a federated credential */
     managedIdentity: { name: string; clientId: string; principalId: string; resourceId: string } | undefined;
   };
+  /** the public client `elevate requests` signs in with (device code flow), when the seed has one */
+  cliApp: { displayName: string; clientId: string; isFallbackPublicClient: boolean; scope: string } | undefined;
   agent: { name: string; uamiClientId: string; uamiPrincipalId: string; uamiResourceId: string; subscriptionId: string; resourceGroupIds: string[] };
   users: SandboxUserInfo[];
   groups: Array<{ id: string; displayName: string; memberOids: string[] }>;
@@ -129,6 +131,7 @@ export function buildTenantInfo(seed: SandboxSeed, dataDir: string): SandboxTena
       appRoles: elevate.appRoles.map((r) => ({ value: r.value, displayName: r.displayName, allowedMemberTypes: r.allowedMemberTypes })),
       managedIdentity: elevateMi ? { name: elevateMi.name, clientId: elevateMi.clientId, principalId: elevateMi.principalId, resourceId: miResourceId(elevateMi) } : undefined,
     },
+    cliApp: cliAppOf(seed, `${audience(elevate)}/user_impersonation`),
     agent: {
       name: agentMi.name,
       uamiClientId: agentMi.clientId,
@@ -182,4 +185,10 @@ function memberOid(seed: SandboxSeed, member: string): string {
   if (kind === 'mi') return seed.managedIdentities.find((m) => m.key === key)!.principalId;
   if (kind === 'app') return seed.applications.find((a) => a.key === key)!.servicePrincipalId;
   return seed.users.find((u) => u.key === key)!.oid;
+}
+
+/** The seed's `elevate-cli` registration: the device-code client of `elevate requests`. */
+function cliAppOf(seed: SandboxSeed, scope: string): SandboxTenantInfo['cliApp'] {
+  const cli = seed.applications.find((a) => a.key === 'elevate-cli');
+  return cli ? { displayName: cli.displayName, clientId: cli.clientId, isFallbackPublicClient: cli.isFallbackPublicClient, scope } : undefined;
 }

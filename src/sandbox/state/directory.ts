@@ -75,6 +75,8 @@ export interface DirectoryApplication {
   appRoles: AppRole[];
   grantedPermissions: Array<{ resource: string; scopes: string[] }>;
   federatedCredentials: FederatedCredential[];
+  /** "Allow public client flows": may redeem a device code without a client credential. */
+  isFallbackPublicClient: boolean;
   /** Optional claims configured on the registration (none by default, as in Entra). */
   optionalClaims: { idToken: Set<OptionalClaimName>; accessToken: Set<OptionalClaimName> };
 }
@@ -189,6 +191,7 @@ export class Directory {
       exposedScopes: a.exposedScopes.map((s) => s.value),
       appRoles: a.appRoles,
       grantedPermissions: a.grantedPermissions,
+      isFallbackPublicClient: a.isFallbackPublicClient,
       optionalClaims: {
         idToken: new Set(a.optionalClaims.idToken.map((c) => c.name)),
         accessToken: new Set(a.optionalClaims.accessToken.map((c) => c.name)),

@@ -47,6 +47,30 @@ export interface SsoSession {
   authTime: number;
 }
 
+/**
+ * A device authorization grant in flight (device-code-endpoint.ts). Entra's device codes live 15
+ * minutes and are polled every 5 seconds:
+ * https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code
+ */
+export interface DeviceCodeRecord {
+  tenantId: string;
+  clientId: string;
+  scope: string;
+  userCode: string;
+  intervalSeconds: number;
+  status: 'pending' | 'approved' | 'declined';
+  /** set when a user signed in on the device login page */
+  userOid?: string;
+  authTime?: number;
+  sessionId?: string;
+  /** epoch ms of the last token request for this code (slow_down) */
+  lastPollAt?: number;
+  redeemed: boolean;
+}
+
+export const DEVICE_CODE_LIFETIME_SECONDS = 900;
+export const DEVICE_CODE_INTERVAL_SECONDS = 5;
+
 export const AUTHORIZATION_CODE_TTL_MS = 5 * 60 * 1000;
 export const PENDING_SIGN_IN_TTL_MS = 15 * 60 * 1000;
 export const REFRESH_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
@@ -59,4 +83,10 @@ export class EntraSessions {
   readonly codes = new TtlMap<AuthorizationCodeRecord>(10_000);
   readonly refreshTokens = new TtlMap<RefreshTokenRecord>(50_000);
   readonly sso = new TtlMap<SsoSession>(10_000);
+  /** by device_code */
+  readonly deviceCodes = new TtlMap<DeviceCodeRecord>(10_000);
+  /** user_code -> device_code */
+  readonly userCodes = new TtlMap<string>(10_000);
+  /** device login page: account picker flow id -> device_code */
+  readonly deviceSignIns = new TtlMap<string>(10_000);
 }

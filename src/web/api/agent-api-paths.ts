@@ -6,7 +6,9 @@
 import type { RequestHandler } from 'express';
 
 export const API_BASE_PATH = '/api/v1';
-const AGENT_API = /^\/api\/v1\/(operations|decisions|openapi\.json|mcp)(\/|$)/;
+// `requests`: the administrator API (admin-requests-routes.ts); `level-raises`: the agent's time-bound
+// raises; `mcp`: the MCP endpoint. All take bearer tokens only, never a browser session.
+const AGENT_API = /^\/api\/v1\/(operations|decisions|requests|level-raises|openapi\.json|mcp)(\/|$)/;
 
 export function isAgentApiPath(path: string): boolean {
   return AGENT_API.test(path);

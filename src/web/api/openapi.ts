@@ -9,6 +9,7 @@ import { MAX_WAIT_SECONDS } from '../../operations/operations-service.ts';
 import { REQUEST_STATES } from '../../operations/operation-types.ts';
 import { apiErrorSchema, decisionSchema, requestPageSchema, requestResourceSchema } from './api-schemas.ts';
 import { raiseListSchema, raiseResourceSchema, raiseSubmissionSchema } from './raise-api-schemas.ts';
+import { adminOpenApiPaths, adminOpenApiSchemas } from './admin-openapi.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -50,6 +51,8 @@ function componentSchemas(): Record<string, JsonObject> {
     `\`justification\` is required for every method but GET. \`body\` (PUT, PATCH, POST only) is at most ${LIMITS.bodyBytes} bytes serialized and ${LIMITS.bodyDepth} levels deep.`,
     'A repeated `idempotencyKey` from the same agent returns the same request; the same key with a different submission is a 409.',
   ].join(' ');
+  // the administrator API (admin-openapi.ts)
+  Object.assign(out, adminOpenApiSchemas());
   return out;
 }
 
@@ -187,6 +190,8 @@ export function buildOpenApiDocument(serverUrl = '/api/v1'): JsonObject {
           },
         },
       },
+      // the administrator API: `elevate requests` and scripts, with a person's delegated token
+      ...adminOpenApiPaths(),
     },
     components: {
       securitySchemes: {

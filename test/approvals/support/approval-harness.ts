@@ -32,6 +32,7 @@ import { loadBuiltinCatalog } from '../../../src/rbac/role-catalog.ts';
 import type { SandboxHandle, SandboxUserInfo } from '../../../src/sandbox/start-sandbox.ts';
 import type { ServiceContext } from '../../../src/service/service-context.ts';
 import { mountSignIn, type SignInMount } from '../../../src/service/mount-sign-in.ts';
+import { mountAdminRequestsApi } from '../../../src/service/mount-admin-requests-api.ts';
 import type { Database } from '../../../src/store/database.ts';
 import { openStore } from '../../../src/store/migrations.ts';
 import { createOperationsApi, type OperationsApi } from '../../../src/web/api/operations-api.ts';
@@ -53,6 +54,8 @@ export interface HarnessOptions {
   decisionLimit?: number;
   /** Optional claims on Elevate's app registration in the sandbox (default none, as in Entra). */
   idTokenOptionalClaims?: string[];
+  /** Device code polling interval of the sandbox (default Entra's 5 s). */
+  deviceCodeIntervalSeconds?: number;
 }
 
 export interface ApprovalHarness {
@@ -88,7 +91,7 @@ export interface ApprovalHarness {
 }
 
 export async function startApprovalHarness(options: HarnessOptions = {}): Promise<ApprovalHarness> {
-  const sandbox = await startApprovalSandbox({ idTokenOptionalClaims: options.idTokenOptionalClaims ?? [] });
+  const sandbox = await startApprovalSandbox({ idTokenOptionalClaims: options.idTokenOptionalClaims ?? [], ...(options.deviceCodeIntervalSeconds ? { deviceCodeIntervalSeconds: options.deviceCodeIntervalSeconds } : {}) });
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -189,7 +192,8 @@ export async function startApprovalHarness(options: HarnessOptions = {}): Promis
     authorizeOrigin: endpoints.browserAuthorityHost,
     readiness: [],
     middleware: signIn.middleware,
-    routes: [...signIn.routes, api.route, ...approvals.routes],
+    // the administrator API (elevate requests) goes before the agent API's /api/v1 router, as in service-routes.ts
+    routes: [...signIn.routes, mountAdminRequestsApi(ctx, { approvals: approvals.module, audit }).route, api.route, ...approvals.routes],
     auth: signIn.auth,
   });
   server.on('request', app);

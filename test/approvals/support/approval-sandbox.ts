@@ -37,6 +37,9 @@ export function imdsCredential(origin: string, clientId: string): TokenCredentia
 }
 
 /** A private sandbox (own keys and counters, the shared CA) seeded with admin3. */
-export function startApprovalSandbox(options: { idTokenOptionalClaims?: string[] } = {}): Promise<SandboxHandle> {
-  return startPrivateSandbox({ seedFile: seedWithAdmin3(options.idTokenOptionalClaims ?? []) });
+export function startApprovalSandbox(options: { idTokenOptionalClaims?: string[]; deviceCodeIntervalSeconds?: number } = {}): Promise<SandboxHandle> {
+  return startPrivateSandbox({
+    seedFile: seedWithAdmin3(options.idTokenOptionalClaims ?? []),
+    ...(options.deviceCodeIntervalSeconds ? { deviceCode: { lifetimeSeconds: 900, intervalSeconds: options.deviceCodeIntervalSeconds } } : {}),
+  });
 }

@@ -1,0 +1,28 @@
+/**
+ * The administrator API (/api/v1/requests) mounted from the service context: delegated tokens
+ * validated by the same validator as the agent API's, refusals audited through the collapsing
+ * refusal sink.
+ */
+import type { ApprovalsModule } from '../approvals/approvals-module.ts';
+import type { AuditSink } from '../operations/request-lifecycle.ts';
+import { createAdminAuthenticator } from '../web/api/admin-authentication.ts';
+import { adminBodyErrorHandler, adminRequestsRouter } from '../web/api/admin-requests-routes.ts';
+import { API_BASE_PATH } from '../web/api/agent-api-paths.ts';
+import type { WebRoute } from '../web/create-web-app.ts';
+import type { ServiceContext } from './service-context.ts';
+
+export function mountAdminRequestsApi(ctx: ServiceContext, deps: { approvals: ApprovalsModule; audit: AuditSink }): { route: WebRoute } {
+  const authenticate = createAdminAuthenticator({
+    validateToken: ctx.tokenValidator,
+    policies: ctx.policies,
+    tenantId: ctx.endpoints.tenantId,
+    audit: deps.audit,
+    logger: ctx.logger,
+  });
+  return {
+    route: {
+      path: `${API_BASE_PATH}/requests`,
+      handlers: [adminBodyErrorHandler as unknown as import('express').RequestHandler, adminRequestsRouter({ approvals: deps.approvals, authenticate })],
+    },
+  };
+}

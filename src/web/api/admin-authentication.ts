@@ -1,0 +1,72 @@
+/**
+ * Who is calling the administrator API (/api/v1/requests): a person's delegated access token for
+ * Elevate's API, validated exactly as the agent API validates tokens (signature against the
+ * tenant's keys, issuer, tenant, audience, expiry: api-token-validator.ts), then the browser
+ * sign-in's account checks and the Administrator role (signin/delegated-api-caller.ts). Every
+ * refusal is a clear 401/403, changes nothing, and is audited (`api.auth.refused`) like the agent
+ * API's. The token is never stored, logged or echoed; the route that needs it (the elevation's
+ * fresh token) gets it for the one call.
+ */
+import type { Request } from 'express';
+import { TokenValidationError, type ApiTokenClaims, type ApiTokenValidator } from '../../azure/api-token-validator.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { authRefusedEntry } from '../../operations/operation-audit.ts';
+import type { AuditSink } from '../../operations/request-lifecycle.ts';
+import type { ServiceRolesPolicy } from '../../policies/service-roles-schema.ts';
+import type { SessionUser } from '../../sessions/session-data.ts';
+import { delegatedApiCaller } from '../../signin/delegated-api-caller.ts';
+
+export interface AdminAuthDeps {
+  validateToken: ApiTokenValidator;
+  policies: { serviceRoles: ServiceRolesPolicy };
+  tenantId: string;
+  audit: AuditSink;
+  clock?: () => Date;
+  logger?: Logger | undefined;
+}
+
+export type AdminAuthResult =
+  | { ok: true; user: SessionUser; claims: ApiTokenClaims; token: string }
+  | { ok: false; status: 401 | 403 | 503; code: string; message: string };
+
+const MAX_AUTHORIZATION_HEADER = 16_384;
+
+function bearerToken(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string' || header.length > MAX_AUTHORIZATION_HEADER) return undefined;
+  return /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header)?.[1];
+}
+
+export function createAdminAuthenticator(deps: AdminAuthDeps) {
+  const clock = deps.clock ?? (() => new Date());
+  const refuse = async (status: 401 | 403, code: string, message: string, who: { oid?: string; clientAppId?: string } = {}): Promise<AdminAuthResult> => {
+    await deps.audit
+      .append(authRefusedEntry(code, message, who))
+      .catch((err: unknown) => deps.logger?.error({ err }, 'audit append of an administrator API refusal failed'));
+    return { ok: false, status, code, message };
+  };
+
+  return async function authenticate(req: Request): Promise<AdminAuthResult> {
+    const token = bearerToken(req);
+    if (!token) {
+      return req.headers.authorization === undefined
+        ? refuse(401, 'unauthorized', "a person's bearer access token for Elevate's API is required (elevate requests signs in with the device code flow)")
+        : refuse(401, 'invalid_token', 'the Authorization header is not a bearer token');
+    }
+    let claims: ApiTokenClaims;
+    try {
+      claims = await deps.validateToken(token);
+    } catch (err) {
+      if (err instanceof TokenValidationError) {
+        if (err.reason === 'keys_unavailable') return { ok: false, status: 503, code: 'keys_unavailable', message: 'the tenant signing keys could not be loaded; try again' };
+        return refuse(401, 'invalid_token', `invalid token: ${err.message}`);
+      }
+      throw err;
+    }
+    const caller = delegatedApiCaller(claims, { tenantId: deps.tenantId, policies: deps.policies, nowSeconds: Math.floor(clock().getTime() / 1000) });
+    if (!caller.ok) return refuse(caller.status, caller.code, caller.message, { oid: claims.oid, clientAppId: claims.clientAppId });
+    return { ok: true, user: caller.user, claims, token };
+  };
+}
+
+export type AdminAuthenticator = ReturnType<typeof createAdminAuthenticator>;

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import type { ApiTokenClaims } from '../../src/azure/api-token-validator.ts';
+import { policies } from '../levels/level-fixtures.ts';
+import { delegatedApiCaller } from '../../src/signin/delegated-api-caller.ts';
+
+const TENANT = '11111111-2222-3333-4444-555555555555';
+const OID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+
+function claims(over: Partial<ApiTokenClaims> = {}): ApiTokenClaims {
+  return {
+    oid: OID, tid: TENANT, sub: 's', clientAppId: 'cli', principalType: 'user', roles: ['SREAgent.Administrator'], scopes: ['user_impersonation'],
+    idtyp: 'user', upn: undefined, preferredUsername: 'ada@contoso.example', name: 'Ada', uti: 'u', issuer: `https://login/${TENANT}/v2.0`, audience: 'elevate',
+    expiresAt: new Date(0), authTime: undefined, issuedAt: 100, idp: undefined, acct: undefined, ...over,
+  };
+}
+
+const ctx = { tenantId: TENANT, policies, nowSeconds: 1000 };
+
+describe('delegatedApiCaller', () => {
+  it('accepts a member administrator with the delegated scope and keeps only identity fields', () => {
+    const r = delegatedApiCaller(claims(), ctx);
+    expect(r).toEqual({ ok: true, user: { oid: OID, tid: TENANT, upn: 'ada@contoso.example', name: 'Ada', roles: ['administrator'], authTime: null, signedInAt: 1000, homeTenantId: TENANT } });
+  });
+
+  it.each([
+    ['an app-only token', { principalType: 'app' as const, scopes: [] }, 'not_delegated'],
+    ['an idtyp app token that carries scp', { idtyp: 'app' }, 'not_delegated'],
+    ['a token without user_impersonation', { scopes: ['other'] }, 'insufficient_scope'],
+    ['a personal account (idp live.com)', { idp: 'live.com' }, 'personal-account'],
+    ['a guest (idp of another tenant)', { idp: 'https://sts.windows.net/99999999-2222-3333-4444-555555555555/' }, 'guest-account'],
+    ['a guest named only by acct = 1', { acct: 1 }, 'guest-account'],
+    ['another tenant', { tid: '99999999-2222-3333-4444-555555555555' }, 'wrong-tenant'],
+    ['no role', { roles: [] }, 'no-role'],
+    ['a Standard User', { roles: ['SREAgent.StandardUser'] }, 'not_administrator'],
+  ])('refuses %s', (_label, over, code) => {
+    const r = delegatedApiCaller(claims(over as Partial<ApiTokenClaims>), ctx);
+    expect(r).toMatchObject({ ok: false, status: 403, code });
+  });
+});
