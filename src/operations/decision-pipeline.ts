@@ -162,7 +162,7 @@ export function applyHolds(decision: OperationDecision, hits: ContentRuleHit[]):
   const approvers = Math.max(0, ...hits.map((h) => h.approvers ?? 0));
   const counting = hits.find((h) => (h.approvers ?? 0) === approvers && approvers > 0);
   if (approvers > 0) out.approversRequired = Math.max(approvers, decision.approversRequired ?? 0);
-  const needs = approvers > 0 ? `; ${approvers} administrators must approve (${describeHit(counting!)})` : '';
+  const needs = approvers > 0 ? `; ${approvers} administrators must approve${counting === elevating ? '' : ` (guardrail '${counting!.rule}')`}` : '';
   if (elevating && decision.outcome !== 'pending_elevation') {
     out.outcome = 'pending_elevation';
     out.reasonCode = 'content_rule';
