@@ -50,7 +50,8 @@ function foldBody(value: unknown): Folded {
       set(out);
       for (const [key, item] of Object.entries(v)) {
         const name = foldName(key);
-        if (out.has(name)) return { ok: false, problem: `the body names property '${name.slice(0, 60)}' twice in different letter case; ARM would read one of them, which one is not known` };
+        // The name is the agent's text: it is not repeated in the decision.
+        if (out.has(name)) return { ok: false, problem: 'the body names one property twice in different letter case; ARM would read one of them, which one is not known' };
         out.set(name, undefined);
         stack.push({ v: item, set: (x) => out.set(name, x), depth: depth + 1 });
       }
