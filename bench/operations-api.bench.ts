@@ -14,7 +14,7 @@
  * process does not trust the sandbox CA yet.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ManagedIdentityCredential } from '@azure/identity';
 import type { Result } from 'autocannon';
 import { parseConfig } from '../src/config/load-config.ts';
@@ -76,7 +77,7 @@ function hammer(load: Load): Promise<Result> {
   });
 }
 
-function freePortPair(): Promise<[number, number]> {
+function freePortPair(offset = 0): Promise<[number, number]> {
   const tryPort = (p: number) =>
     new Promise<boolean>((resolve) => {
       const s: Server = createServer();
@@ -84,7 +85,7 @@ function freePortPair(): Promise<[number, number]> {
       s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
     });
   return (async () => {
-    for (let i = 0; i < 40; i++) if ((await tryPort(BASE_PORT + i)) && (await tryPort(BASE_PORT - 400 + i))) return [BASE_PORT + i, BASE_PORT - 400 + i] as [number, number];
+    for (let i = offset; i < offset + 40; i++) if ((await tryPort(BASE_PORT + i)) && (await tryPort(BASE_PORT - 400 + i))) return [BASE_PORT + i, BASE_PORT - 400 + i] as [number, number];
     throw new Error('no free port pair for the benchmark sandbox');
   })();
 }
@@ -103,6 +104,51 @@ function row(name: string, r: Result, peer?: Result): string {
   const ratio = peer ? `${(r.requests.average / peer.requests.average).toFixed(2)}×` : '1.00×';
   const ok = r['2xx'];
   return `| ${name} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${ok} | ${r.non2xx + r.errors} | ${ratio} |`;
+}
+
+/** The shipped policies with the content and `require` rules of guardrails.yaml removed: the guardrails as they were before content rules. */
+function policiesWithoutContentRules(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'elevate-bench-policies-'));
+  cpSync(repoPolicies, dir, { recursive: true });
+  const doc = parseYaml(readFileSync(join(dir, 'guardrails.yaml'), 'utf8')) as { rules: Array<Record<string, unknown>> };
+  doc.rules = doc.rules.filter((r) => r.when === undefined && r.require === undefined);
+  writeFileSync(join(dir, 'guardrails.yaml'), stringifyYaml(doc));
+  return dir;
+}
+
+/** A second Elevate (its own sandbox and database) on other policies, its agent registered, with a token for it. */
+async function startPeerService(policiesDir: string): Promise<{ service: RunningService; token: string }> {
+  const [httpsPort, httpPort] = await freePortPair(60);
+  const config = parseConfig({
+    ELEVATE_HOST: '127.0.0.1',
+    ELEVATE_PORT: '0',
+    ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'elevate-bench-ops-')), 'elevate.db'),
+    ELEVATE_POLICIES_DIR: policiesDir,
+    ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: '100000',
+    ELEVATE_LOG_LEVEL: 'warn',
+    ELEVATE_SANDBOX_PORT: String(httpsPort),
+    ELEVATE_SANDBOX_HTTP_PORT: String(httpPort),
+    ELEVATE_SANDBOX_DATA_DIR: join(tmpdir(), 'elevate-bench-operations-sandbox'),
+  });
+  const service = await startService(config, { logger: createLogger('warn') });
+  await registerAgent(service);
+  const tenant = service.context.sandbox!.tenant;
+  const token = (await new ManagedIdentityCredential({ clientId: tenant.agent.uamiClientId }).getToken(`${tenant.elevateApp.apiAudience}/.default`))!.token;
+  return { service, token };
+}
+
+async function registerAgent(service: RunningService): Promise<void> {
+  const tenant = service.context.sandbox!.tenant;
+  const now = new Date().toISOString();
+  // The service may register the sandbox's agent itself at start; register it only if not.
+  const known = await service.context.store.get<{ id: string }>('SELECT id FROM agents WHERE uami_principal_id = ? COLLATE NOCASE', [tenant.agent.uamiPrincipalId]);
+  if (known) return;
+  const agentId = 'bench-agent';
+  await service.context.store.run(
+    'INSERT INTO agents (id, name, uami_client_id, uami_principal_id, tenant_id, level, run_mode_ceiling, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [agentId, tenant.agent.name, tenant.agent.uamiClientId, tenant.agent.uamiPrincipalId, tenant.tenantId, 'Reader', 'Autonomous', now, now],
+  );
+  for (const rg of tenant.agent.resourceGroupIds) await service.context.store.run('INSERT INTO agent_resource_groups (agent_id, resource_group_id) VALUES (?, ?)', [agentId, rg]);
 }
 
 async function main(): Promise<void> {
@@ -138,17 +184,7 @@ async function main(): Promise<void> {
   });
   try {
     const tenant = service.context.sandbox!.tenant;
-    const now = new Date().toISOString();
-    // The service may register the sandbox's agent itself at start; register it only if not.
-    const known = await service.context.store.get<{ id: string }>('SELECT id FROM agents WHERE uami_principal_id = ? COLLATE NOCASE', [tenant.agent.uamiPrincipalId]);
-    if (!known) {
-      const agentId = 'bench-agent';
-      await service.context.store.run(
-        'INSERT INTO agents (id, name, uami_client_id, uami_principal_id, tenant_id, level, run_mode_ceiling, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [agentId, tenant.agent.name, tenant.agent.uamiClientId, tenant.agent.uamiPrincipalId, tenant.tenantId, 'Reader', 'Autonomous', now, now],
-      );
-      for (const rg of tenant.agent.resourceGroupIds) await service.context.store.run('INSERT INTO agent_resource_groups (agent_id, resource_group_id) VALUES (?, ?)', [agentId, rg]);
-    }
+    await registerAgent(service);
 
     const token = (await new ManagedIdentityCredential({ clientId: tenant.agent.uamiClientId }).getToken(`${tenant.elevateApp.apiAudience}/.default`))!.token;
     const app = tenant.resourceGroups.find((g) => g.name === 'rg-sre-apps')!.resources.find((r) => r.type === 'Microsoft.App/containerApps')!;
@@ -191,6 +227,46 @@ async function main(): Promise<void> {
     const decided = [...decisionRuns, ...distinctRuns].reduce((n, r) => n + r['2xx'], 0) + operations['2xx'];
     const distinctRatios = distinctRuns.map((d, i) => d.requests.average / bares[i]!.requests.average);
 
+    // Content rules (issue 14): the same decisions on a second Elevate whose guardrails.yaml has
+    // no content or `require` rules (today's guardrails before them), alternating round by round.
+    // A GET skips CEL entirely (no content rule names a read action); a tags-only PATCH of the
+    // container app is a write every-write identity rule names, so its CEL conditions run (and pass).
+    log('starting a second Elevate without content rules');
+    const peerService = await startPeerService(policiesWithoutContentRules());
+    const patchTags = (key: string) => JSON.stringify({ method: 'PATCH', path: app.id, apiVersion: '2024-03-01', body: { tags: { owner: 'sre' } }, justification: 'bench', trigger: { kind: 'chat', ref: 'bench' }, idempotencyKey: key });
+    const withoutHeaders = { 'content-type': 'application/json', authorization: `Bearer ${peerService.token}` };
+    const cmp: Record<'getWith' | 'getWithout' | 'patchWith' | 'patchWithout', Result[]> = { getWith: [], getWithout: [], patchWith: [], patchWithout: [] };
+    try {
+      for (const [url, h] of [[apiUrl, headers], [peerService.service.listenUrl, withoutHeaders]] as const) {
+        await fetch(`${url}/api/v1/decisions`, { method: 'POST', headers: h, body: submission('warm-cmp') });
+        await fetch(`${url}/api/v1/decisions`, { method: 'POST', headers: h, body: patchTags('warm-cmp') });
+      }
+      for (let round = 1; round <= ROUNDS; round++) {
+        log(`round ${round}/${ROUNDS}: decisions with and without content rules (GET, then a tags PATCH)`);
+        cmp.getWithout.push(await hammer({ url: `${peerService.service.listenUrl}/api/v1/decisions`, headers: withoutHeaders, body: submission('bench-decision') }));
+        cmp.getWith.push(await hammer({ url: `${apiUrl}/api/v1/decisions`, headers, body: submission('bench-decision') }));
+        cmp.patchWith.push(await hammer({ url: `${apiUrl}/api/v1/decisions`, headers, body: patchTags('bench-patch') }));
+        cmp.patchWithout.push(await hammer({ url: `${peerService.service.listenUrl}/api/v1/decisions`, headers: withoutHeaders, body: patchTags('bench-patch') }));
+      }
+    } finally {
+      await peerService.service.close();
+    }
+    const getRatios = cmp.getWith.map((r, i) => r.requests.average / cmp.getWithout[i]!.requests.average);
+    const patchRatios = cmp.patchWith.map((r, i) => r.requests.average / cmp.patchWithout[i]!.requests.average);
+    const contentLines = [
+      '',
+      '#### Decisions with and without content rules (issue 14)',
+      '',
+      `Two Elevates in this process, one with the shipped guardrails.yaml (${ROUNDS} rounds alternating with one whose guardrails.yaml has its content and \`require\` rules removed). Decision-only, the same query repeated.`,
+      '',
+      '| workload | with content rules req/s | without req/s | ratio (median of rounds) | rounds |',
+      '|---|---:|---:|---:|---|',
+      `| GET of a container app (no content rule names a read: CEL skipped) | ${median(cmp.getWith.map((r) => r.requests.average)).toFixed(0)} | ${median(cmp.getWithout.map((r) => r.requests.average)).toFixed(0)} | **${median(getRatios).toFixed(2)}×** | ${getRatios.map((r) => r.toFixed(2)).join(', ')} |`,
+      `| tags-only PATCH of a container app (two every-write CEL conditions run, both false) | ${median(cmp.patchWith.map((r) => r.requests.average)).toFixed(0)} | ${median(cmp.patchWithout.map((r) => r.requests.average)).toFixed(0)} | **${median(patchRatios).toFixed(2)}×** | ${patchRatios.map((r) => r.toFixed(2)).join(', ')} |`,
+      '',
+      `- Target: at least 0.9× of the figure without content rules: GET ${median(getRatios) >= 0.9 ? 'met' : 'NOT met'}, PATCH ${median(patchRatios) >= 0.9 ? 'met' : 'NOT met'}.`,
+    ];
+
     const ratios = decisionRuns.map((d, i) => d.requests.average / bares[i]!.requests.average);
     const ratio = median(ratios);
     const medianRound = ratios.indexOf(ratio);
@@ -217,7 +293,7 @@ async function main(): Promise<void> {
       `- ARM calls for the operations themselves: ${operationCalls} for ${operations['2xx']} executed reads (one each); each executed read also writes its request row and five audit entries.`,
       `- Machine load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (${cpus().length} cores, shared).`,
     ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    process.stdout.write(`${[...lines, ...contentLines].join('\n')}\n`);
   } finally {
     // let executions still in flight when the load stopped finish before the store closes
     await new Promise((r) => setTimeout(r, 1000));
