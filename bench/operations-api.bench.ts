@@ -117,8 +117,8 @@ function policiesWithoutContentRules(): string {
 }
 
 /** A second Elevate (its own sandbox and database) on other policies, its agent registered, with a token for it. */
-async function startPeerService(policiesDir: string): Promise<{ service: RunningService; token: string }> {
-  const [httpsPort, httpPort] = await freePortPair(60);
+async function startPeerService(policiesDir: string, portOffset: number): Promise<{ service: RunningService; token: string }> {
+  const [httpsPort, httpPort] = await freePortPair(portOffset);
   const config = parseConfig({
     ELEVATE_HOST: '127.0.0.1',
     ELEVATE_PORT: '0',
@@ -231,25 +231,34 @@ async function main(): Promise<void> {
     // no content or `require` rules (today's guardrails before them), alternating round by round.
     // A GET skips CEL entirely (no content rule names a read action); a tags-only PATCH of the
     // container app is a write every-write identity rule names, so its CEL conditions run (and pass).
-    log('starting a second Elevate without content rules');
-    const peerService = await startPeerService(policiesWithoutContentRules());
+    // Both measured on fresh Elevates (own sandbox and database each) started side by side, so
+    // neither carries the first one's audit log and request rows; the order alternates per round.
+    log('starting two more Elevates: with and without content rules');
+    const withRules = await startPeerService(repoPolicies, 60);
+    const withoutRules = await startPeerService(policiesWithoutContentRules(), 120);
     const patchTags = (key: string) => JSON.stringify({ method: 'PATCH', path: app.id, apiVersion: '2024-03-01', body: { tags: { owner: 'sre' } }, justification: 'bench', trigger: { kind: 'chat', ref: 'bench' }, idempotencyKey: key });
-    const withoutHeaders = { 'content-type': 'application/json', authorization: `Bearer ${peerService.token}` };
+    const target = (peer: { service: RunningService; token: string }) => ({ url: `${peer.service.listenUrl}/api/v1/decisions`, headers: { 'content-type': 'application/json', authorization: `Bearer ${peer.token}` } });
     const cmp: Record<'getWith' | 'getWithout' | 'patchWith' | 'patchWithout', Result[]> = { getWith: [], getWithout: [], patchWith: [], patchWithout: [] };
     try {
-      for (const [url, h] of [[apiUrl, headers], [peerService.service.listenUrl, withoutHeaders]] as const) {
-        await fetch(`${url}/api/v1/decisions`, { method: 'POST', headers: h, body: submission('warm-cmp') });
-        await fetch(`${url}/api/v1/decisions`, { method: 'POST', headers: h, body: patchTags('warm-cmp') });
+      for (const peer of [withRules, withoutRules]) {
+        for (const body of [submission('warm-cmp'), patchTags('warm-cmp')]) {
+          const res = await fetch(target(peer).url, { method: 'POST', headers: target(peer).headers, body });
+          if (res.status !== 200) throw new Error(`warm-up decision answered ${res.status}: ${await res.text()}`);
+        }
       }
       for (let round = 1; round <= ROUNDS; round++) {
         log(`round ${round}/${ROUNDS}: decisions with and without content rules (GET, then a tags PATCH)`);
-        cmp.getWithout.push(await hammer({ url: `${peerService.service.listenUrl}/api/v1/decisions`, headers: withoutHeaders, body: submission('bench-decision') }));
-        cmp.getWith.push(await hammer({ url: `${apiUrl}/api/v1/decisions`, headers, body: submission('bench-decision') }));
-        cmp.patchWith.push(await hammer({ url: `${apiUrl}/api/v1/decisions`, headers, body: patchTags('bench-patch') }));
-        cmp.patchWithout.push(await hammer({ url: `${peerService.service.listenUrl}/api/v1/decisions`, headers: withoutHeaders, body: patchTags('bench-patch') }));
+        const order = round % 2 === 1 ? (['With', 'Without'] as const) : (['Without', 'With'] as const);
+        for (const kind of ['get', 'patch'] as const) {
+          for (const which of order) {
+            const peer = which === 'With' ? withRules : withoutRules;
+            cmp[`${kind}${which}`].push(await hammer({ ...target(peer), body: kind === 'get' ? submission('bench-decision') : patchTags('bench-patch') }));
+          }
+        }
       }
     } finally {
-      await peerService.service.close();
+      await withRules.service.close();
+      await withoutRules.service.close();
     }
     const getRatios = cmp.getWith.map((r, i) => r.requests.average / cmp.getWithout[i]!.requests.average);
     const patchRatios = cmp.patchWith.map((r, i) => r.requests.average / cmp.patchWithout[i]!.requests.average);
@@ -257,7 +266,7 @@ async function main(): Promise<void> {
       '',
       '#### Decisions with and without content rules (issue 14)',
       '',
-      `Two Elevates in this process, one with the shipped guardrails.yaml (${ROUNDS} rounds alternating with one whose guardrails.yaml has its content and \`require\` rules removed). Decision-only, the same query repeated.`,
+      `Two fresh Elevates side by side in this process (own sandbox and database each), one with the shipped guardrails.yaml and one whose guardrails.yaml has its content and \`require\` rules removed; ${ROUNDS} rounds, the order alternating. Decision-only, the same query repeated, by the Reader-level agent (the PATCH is pending_elevation either way).`,
       '',
       '| workload | with content rules req/s | without req/s | ratio (median of rounds) | rounds |',
       '|---|---:|---:|---:|---|',
