@@ -133,8 +133,27 @@ async function startPeerService(policiesDir: string, portOffset: number): Promis
   const service = await startService(config, { logger: createLogger('warn') });
   await registerAgent(service);
   const tenant = service.context.sandbox!.tenant;
-  const token = (await new ManagedIdentityCredential({ clientId: tenant.agent.uamiClientId }).getToken(`${tenant.elevateApp.apiAudience}/.default`))!.token;
-  return { service, token };
+  return { service, token: await agentTokenFrom(service.context.sandbox!.imdsEndpoint, tenant.agent.uamiClientId, `${tenant.elevateApp.apiAudience}/.default`) };
+}
+
+/**
+ * The agent's token from one sandbox's IMDS, through @azure/identity in a child process:
+ * msal-node caches the managed-identity endpoint process-wide, so this process keeps asking the
+ * first sandbox. The token travels on stdout (a pipe), never on a command line or in a log.
+ */
+function agentTokenFrom(imdsEndpoint: string, clientId: string, scope: string): Promise<string> {
+  const code = `
+    const { ManagedIdentityCredential } = await import(${JSON.stringify(createRequire(import.meta.url).resolve('@azure/identity'))});
+    const t = await new ManagedIdentityCredential({ clientId: process.argv[1] }).getToken(process.argv[2]);
+    process.stdout.write(t.token);
+  `;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code, clientId, scope], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AZURE_POD_IDENTITY_AUTHORITY_HOST: imdsEndpoint } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', reject);
+    child.once('close', (status) => (status === 0 && out ? resolve(out) : reject(new Error(`token helper exited with ${status}`))));
+  });
 }
 
 async function registerAgent(service: RunningService): Promise<void> {

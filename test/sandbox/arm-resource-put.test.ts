@@ -181,6 +181,15 @@ describe('container app identity', () => {
     expect(r.body).toMatchObject({ identity: { type: 'UserAssigned', userAssignedIdentities: { [elevateId]: { principalId: handle.tenant.elevateApp.managedIdentity!.principalId, clientId: handle.tenant.elevateApp.managedIdentity!.clientId } } } });
   });
 
+  it("detaches it with a PATCH (null), which Elevate holds for an administrator rather than forbids", async () => {
+    const elevateId = handle.tenant.elevateApp.managedIdentity!.resourceId;
+    const detach = { identity: { userAssignedIdentities: { [elevateId]: null } } };
+    expect(await decide('PATCH', ca(), detach)).toMatchObject({ outcome: 'pending_elevation', reasonCode: 'content_rule', contentRules: [{ rule: 'identity-change-needs-elevation' }] });
+    const r = await arm(admin, 'PATCH', ca(), detach);
+    expect(r.status).toBe(200);
+    expect(r.body).not.toHaveProperty('identity');
+  });
+
   it('passes a container app PUT without identity and refuses an identity that does not exist', async () => {
     const plain = { location: 'westeurope', properties: { template: { containers: [{ name: 'web', image: 'nginx' }] } } };
     expect((await decide('PUT', ca(), plain)).outcome).toBe('execute');

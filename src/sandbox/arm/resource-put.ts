@@ -51,7 +51,7 @@ export function puttableType(path: string): { type: string; kind: 'tracked' | 'c
 }
 
 /** ARM's identity block as the provider returns it: principal ids filled in for each identity. */
-function identityOf(ctx: ArmContext, caller: ArmCaller, action: string, scope: string, raw: unknown): Record<string, unknown> | undefined {
+export function identityOf(ctx: ArmContext, caller: ArmCaller, action: string, scope: string, raw: unknown): Record<string, unknown> | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!isObject(raw)) throw armErrors.invalidRequestContent("'identity' must be an object");
   const type = String(raw.type ?? 'None');
@@ -134,4 +134,31 @@ export function putResource(req: Request, res: Response, caller: ArmCaller, ctx:
   ctx.state.putResource(record);
   res.status(existing ? 200 : 201).json(resourceJson(record));
   return true;
+}
+
+/**
+ * PATCH of a resource's identity block (JSON merge patch over what is attached: a user-assigned
+ * identity set to null is detached, `type: None` removes all), checked like a PUT's.
+ * https://learn.microsoft.com/en-us/azure/container-apps/managed-identity#remove-an-identity
+ */
+export function patchIdentity(ctx: ArmContext, caller: ArmCaller, action: string, scope: string, r: ArmResourceRecord, patch: unknown): void {
+  if (patch === undefined) return;
+  if (patch === null) {
+    delete r.identity;
+    return;
+  }
+  if (!isObject(patch)) throw armErrors.invalidRequestContent("'identity' must be an object");
+  const current = isObject(r.identity?.userAssignedIdentities) ? Object.keys(r.identity.userAssignedIdentities) : [];
+  const assigned: Record<string, unknown> = Object.fromEntries(current.map((id) => [id, {}]));
+  if (isObject(patch.userAssignedIdentities)) {
+    for (const [id, v] of Object.entries(patch.userAssignedIdentities)) {
+      const known = Object.keys(assigned).find((k) => k.toLowerCase() === id.toLowerCase());
+      if (known) delete assigned[known];
+      if (v !== null) assigned[id] = {};
+    }
+  }
+  const raw = { type: patch.type ?? r.identity?.type ?? 'None', ...(Object.keys(assigned).length > 0 ? { userAssignedIdentities: assigned } : {}) };
+  const next = identityOf(ctx, caller, action, scope, raw);
+  if (next) r.identity = next;
+  else delete r.identity;
 }
