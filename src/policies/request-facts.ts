@@ -32,34 +32,37 @@ export interface RequestFacts {
 
 export const foldName = (name: string): string => name.toUpperCase().toLowerCase();
 
+class AmbiguousBody extends Error {}
+
+const MAX_FOLD_DEPTH = 64;
+
+/**
+ * The body with folded names, as Maps (no prototype keys). Recursive: the API caps bodies at 32
+ * levels before any rule sees them, and this refuses beyond 64 on its own.
+ */
+function fold(v: unknown, depth: number): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (depth > MAX_FOLD_DEPTH) throw new AmbiguousBody('the body is nested too deeply to read');
+  if (Array.isArray(v)) return v.map((item) => fold(item, depth + 1));
+  const out = new Map<string, unknown>();
+  for (const key of Object.keys(v)) {
+    const name = foldName(key);
+    // The name is the agent's text: it is not repeated in the decision.
+    if (out.has(name)) throw new AmbiguousBody('the body names one property twice in different letter case; ARM would read one of them, which one is not known');
+    out.set(name, fold((v as Record<string, unknown>)[key], depth + 1));
+  }
+  return out;
+}
+
 type Folded = { ok: true; value: unknown } | { ok: false; problem: string };
 
-/** The body with folded names, as Maps (no prototype keys), iteratively (depth is capped upstream, but never trust it). */
 function foldBody(value: unknown): Folded {
-  const root = { value: undefined as unknown };
-  const stack: Array<{ v: unknown; set: (x: unknown) => void; depth: number }> = [{ v: value, set: (x) => (root.value = x), depth: 0 }];
-  while (stack.length > 0) {
-    const { v, set, depth } = stack.pop()!;
-    if (depth > 64) return { ok: false, problem: 'the body is nested too deeply to read' };
-    if (Array.isArray(v)) {
-      const out: unknown[] = new Array(v.length);
-      set(out);
-      v.forEach((item, i) => stack.push({ v: item, set: (x) => (out[i] = x), depth: depth + 1 }));
-    } else if (typeof v === 'object' && v !== null) {
-      const out = new Map<string, unknown>();
-      set(out);
-      for (const [key, item] of Object.entries(v)) {
-        const name = foldName(key);
-        // The name is the agent's text: it is not repeated in the decision.
-        if (out.has(name)) return { ok: false, problem: 'the body names one property twice in different letter case; ARM would read one of them, which one is not known' };
-        out.set(name, undefined);
-        stack.push({ v: item, set: (x) => out.set(name, x), depth: depth + 1 });
-      }
-    } else {
-      set(v);
-    }
+  try {
+    return { ok: true, value: fold(value, 0) };
+  } catch (err) {
+    if (err instanceof AmbiguousBody) return { ok: false, problem: err.message };
+    throw err;
   }
-  return { ok: true, value: root.value };
 }
 
 /** Path parameters: every type segment (lower-cased) after `providers/{namespace}` or at the root, with its name. */

@@ -183,7 +183,8 @@ describe('container app identity', () => {
 
   it("detaches it with a PATCH (null), which Elevate holds for an administrator rather than forbids", async () => {
     const elevateId = handle.tenant.elevateApp.managedIdentity!.resourceId;
-    const detach = { identity: { userAssignedIdentities: { [elevateId]: null } } };
+    // Detaching the last user-assigned identity takes type None (an empty UserAssigned is refused).
+    const detach = { identity: { type: 'None', userAssignedIdentities: { [elevateId]: null } } };
     expect(await decide('PATCH', ca(), detach)).toMatchObject({ outcome: 'pending_elevation', reasonCode: 'content_rule', contentRules: [{ rule: 'identity-change-needs-elevation' }] });
     const r = await arm(admin, 'PATCH', ca(), detach);
     expect(r.status).toBe(200);
