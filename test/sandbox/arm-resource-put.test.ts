@@ -201,6 +201,27 @@ describe('container app identity', () => {
     expect(errorOf(r).message).toContain('was not found');
   });
 
+  it('refuses a caller that may write the app but not assign the identity with LinkedAuthorizationFailed', async () => {
+    // The agent's UAMI gets Container Apps Contributor on the group (by Elevate's governance app,
+    // User Access Administrator), which does not include userAssignedIdentities/assign/action.
+    const sub = rg.split('/')[2]!;
+    const governance = await token(handle.tenant.elevateApp.servicePrincipalId, { appid: handle.tenant.elevateApp.clientId, idtyp: 'app' });
+    const assignment = `${rg}/providers/Microsoft.Authorization/roleAssignments/6f1d2c3b-0000-4000-8000-00000000c14a`;
+    const granted = await armRequest(governance, 'PUT', `${handle.armEndpoint}${assignment}?api-version=2022-04-01`, {
+      body: { properties: { roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/358470bc-b998-42bd-ab17-a7e34c199c0f`, principalId: handle.tenant.agent.uamiPrincipalId, principalType: 'ServicePrincipal' } },
+    });
+    expect(granted.status).toBe(201);
+    const elevateId = handle.tenant.elevateApp.managedIdentity!.resourceId;
+    const r = await arm(agentCred, 'PUT', ca(), { location: 'westeurope', identity: { type: 'UserAssigned', userAssignedIdentities: { [elevateId]: {} } }, properties: {} });
+    expect(r.status).toBe(403);
+    expect(errorOf(r)).toEqual({
+      code: 'LinkedAuthorizationFailed',
+      message: `The client '${handle.tenant.agent.uamiPrincipalId}' with object id '${handle.tenant.agent.uamiPrincipalId}' has permission to perform action 'Microsoft.App/containerApps/write' on scope '${ca()}'; however, it does not have permission to perform action(s) 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action' on the linked scope(s) '${elevateId}' (respectively) or the linked scope(s) are invalid.`,
+    });
+    // Without an identity the same caller's PUT goes through.
+    expect((await arm(agentCred, 'PUT', ca(), { location: 'westeurope', properties: {} })).status).toBe(200);
+  });
+
   it('answers a body that is not an object with InvalidRequestContent', async () => {
     const r = await arm(admin, 'PUT', ca(), ['not', 'an', 'object']);
     expect(r.status).toBe(400);
