@@ -87,6 +87,7 @@ export async function reviewStateOf(deps: Pick<ApprovalDeps, 'approvals' | 'requ
     requestedBy: request.trigger.requestedBy,
     requester: await deps.requesters.get(request.id),
     approvals: await deps.approvals.approvalsFor(request.id),
+    minApprovers: request.decision.approversRequired,
   };
 }
 

@@ -18,13 +18,13 @@ const STAND_IN_REASON = 'preview';
 
 export function previewApproval(
   deps: Pick<ApprovalDeps, 'policies' | 'tenantId'>,
-  request: Pick<OperationRequest, 'state' | 'trigger'>,
+  request: Pick<OperationRequest, 'state' | 'trigger' | 'decision'>,
   requester: RequesterIdentity | undefined,
   approvals: readonly RecordedApproval[],
   user: SessionUser,
 ): ApprovalPreview {
   const who = deciderOf(deps, user, 'approve');
   if (!who.ok) return { ok: false, code: who.code, message: who.message };
-  const outcome = reviewRequest({ state: request.state, requestedBy: request.trigger.requestedBy, requester, approvals }, { decision: 'approve', approver: who.approver, reason: STAND_IN_REASON }, deps.policies);
+  const outcome = reviewRequest({ state: request.state, requestedBy: request.trigger.requestedBy, requester, approvals, minApprovers: request.decision.approversRequired }, { decision: 'approve', approver: who.approver, reason: STAND_IN_REASON }, deps.policies);
   return outcome.outcome === 'refused' ? { ok: false, code: outcome.code, message: outcome.message } : { ok: true };
 }

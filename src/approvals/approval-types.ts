@@ -35,6 +35,8 @@ export interface ReviewState {
    */
   requester?: RequesterIdentity | undefined;
   approvals: readonly RecordedApproval[];
+  /** distinct approvers a guardrail content rule asks for at least (the decision's `approversRequired`) */
+  minApprovers?: number | undefined;
 }
 
 /** Why one more approver than the policy's number is needed, for the approvers to read. */

@@ -152,7 +152,7 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
       const raisedFor = raisedForOf(request);
       const page = await deps.audit.list({ requestId: request.id }, { limit: HISTORY_LIMIT });
       const rule = raisedFor ? approvalRuleFor(raisedFor, deps.policies) : undefined;
-      const state = { requestedBy: request.trigger.requestedBy, requester: await requesters.get(request.id) };
+      const state = { requestedBy: request.trigger.requestedBy, requester: await requesters.get(request.id), minApprovers: request.decision.approversRequired };
       return {
         request,
         agent: await deps.agents.get(request.agentId),

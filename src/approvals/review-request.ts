@@ -54,8 +54,10 @@ export function extraApproverFor(state: Pick<ReviewState, 'requestedBy' | 'reque
 }
 
 /** Distinct approvals the request needs under the rule, the extra approver included. */
-export function approversRequired(state: Pick<ReviewState, 'requestedBy' | 'requester'>, rule: ApprovalRule): number {
-  return rule.approversRequired + (extraApproverFor(state, rule) ? 1 : 0);
+export function approversRequired(state: Pick<ReviewState, 'requestedBy' | 'requester' | 'minApprovers'>, rule: ApprovalRule): number {
+  // A guardrail rule may ask for more approvers than approvals.yaml (never fewer).
+  const base = Math.max(rule.approversRequired, state.minApprovers ?? 0);
+  return base + (extraApproverFor(state, rule) ? 1 : 0);
 }
 
 export function reviewRequest(state: ReviewState, review: Review, policies: { approvals: ApprovalsPolicy }): ReviewOutcome {

@@ -4,6 +4,8 @@
  */
 import type { Policies } from '../policies/policies.ts';
 import { findGuardrail } from '../policies/find-guardrail.ts';
+import { findContentRules } from '../policies/find-content-rules.ts';
+import type { ContentRuleHit } from './operation-types.ts';
 import { resolveRunMode, runModeAllows } from '../policies/resolve-run-mode.ts';
 import { loadProviderOperationIndex } from '../rbac/provider-operations.ts';
 import { resolveArmOperation } from '../rbac/resolve-arm-operation.ts';
@@ -22,11 +24,25 @@ export function createDecisionDeps(policies: Pick<Policies, 'guardrails' | 'runM
         operationStatus: derived.operationStatus,
         ...(derived.operationNote ? { operationNote: derived.operationNote } : {}),
         ...(derived.derivedAction ? { derivedAction: derived.derivedAction } : {}),
+        resourceType: derived.resourceType,
       };
     },
     findGuardrail(action, isDataAction) {
       const rule = findGuardrail(action, isDataAction, policies);
-      return rule ? { rule: rule.id, reason: rule.reason } : undefined;
+      return rule ? { rule: rule.id, reason: rule.reason, ...(rule.link ? { link: rule.link } : {}) } : undefined;
+    },
+    findContentRules(request) {
+      return findContentRules(request, policies).map((m): ContentRuleHit => {
+        const hit: ContentRuleHit = { rule: m.rule.id, reason: m.rule.reason, effect: m.effect.kind };
+        if (m.condition) hit.condition = m.condition;
+        if (m.rule.link) hit.link = m.rule.link;
+        if (m.effect.kind === 'require') {
+          if (m.effect.elevation) hit.elevation = true;
+          if (m.effect.approvers !== undefined) hit.approvers = m.effect.approvers;
+        }
+        if (m.failedClosed) hit.failedClosed = m.failedClosed;
+        return hit;
+      });
     },
     resolveRunMode: (triggerKind, ceiling) => resolveRunMode(triggerKind, ceiling, policies),
     runModeAllows,

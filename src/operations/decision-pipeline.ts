@@ -1,11 +1,24 @@
 /**
  * What Elevate does with one validated operation of one agent, as a chain of small checks:
- * deriveAction -> checkGuardrails -> resolveMode -> checkPermission -> outcome. Each step either
+ * deriveAction -> checkGuardrails -> content rules (forbid) -> resolveMode -> checkPermission ->
+ * outcome -> content rules (hold: tighten only). Each step either
  * settles the decision or hands on; the only I/O is the permission check, which reads a cache.
  */
 import type { Decision, RoleSuggestion } from '../rbac/rbac-types.ts';
 import type { OperationStatus } from '../rbac/resolve-arm-operation.ts';
-import type { Agent, GuardrailHit, OperationDecision, OperationInput, PermissionSummary, RunMode, TriggerKind } from './operation-types.ts';
+import type { Agent, ContentRuleHit, GuardrailHit, OperationDecision, OperationInput, PermissionSummary, RunMode, TriggerKind } from './operation-types.ts';
+
+/** What content rules are evaluated over: the request as validated, its derived actions, the agent. */
+export interface ContentRuleRequest {
+  method: string;
+  path: string;
+  apiVersion: string;
+  body?: unknown;
+  /** the derived action first, then the structural one when the call resolved to another */
+  actions: string[];
+  resourceType?: string | undefined;
+  agent: { id: string; resourceGroupIds: readonly string[] };
+}
 
 /** The foundation functions the pipeline composes, bound to the loaded policies. */
 export interface DecisionDeps {
@@ -16,9 +29,15 @@ export interface DecisionDeps {
   deriveAction(
     method: string,
     path: string,
-  ): { action: string; scope: string; isDataAction: boolean; operationStatus?: OperationStatus; operationNote?: string; derivedAction?: string };
+  ): { action: string; scope: string; isDataAction: boolean; operationStatus?: OperationStatus; operationNote?: string; derivedAction?: string; resourceType?: string };
   /** The guardrail rule the action hits, if any (findGuardrail over the loaded policies). */
   findGuardrail(action: string, isDataAction: boolean): GuardrailHit | undefined;
+  /**
+   * The content and `require` rules the request matches (findContentRules over the loaded
+   * policies); absent: there are none. Never throws for a rule that cannot be evaluated: that
+   * rule comes back as a hold (`failedClosed`).
+   */
+  findContentRules?(request: ContentRuleRequest): ContentRuleHit[];
   /** The trigger's run mode capped by the agent's ceiling (resolveRunMode). */
   resolveRunMode(triggerKind: TriggerKind, ceiling: RunMode): RunMode;
   /** What the mode does with the operation (runModeAllows). */
@@ -39,6 +58,8 @@ export interface DerivedAction {
   operationNote?: string;
   /** the structural "type + verb" action when the listed operation `action` differs from it */
   derivedAction?: string;
+  /** e.g. Microsoft.KeyVault/vaults */
+  resourceType?: string;
 }
 
 /** The path is well-formed but names nothing ARM serves for the method (PUT on a collection...). */
@@ -59,6 +80,7 @@ export function deriveAction(input: Pick<OperationInput, 'method' | 'path'>, dep
   if (derived.operationStatus) out.operationStatus = derived.operationStatus;
   if (derived.operationNote) out.operationNote = derived.operationNote;
   if (derived.derivedAction) out.derivedAction = derived.derivedAction;
+  if (derived.resourceType) out.resourceType = derived.resourceType;
   return out;
 }
 
@@ -86,6 +108,74 @@ export function checkGuardrails(d: DerivedAction, runMode: RunMode, deps: Pick<D
     explanation: withActionNote(d, `${d.action} is forbidden by guardrail '${hit.rule}': ${hit.reason}`),
     guardrail: hit,
   };
+}
+
+/** "guardrail 'id': reason (when: condition)" — the rule and the condition that matched, in one line. */
+function describeHit(hit: GuardrailHit & { failedClosed?: string | undefined }): string {
+  const when = hit.condition ? ` (when: ${hit.condition})` : '';
+  const failed = hit.failedClosed ? ` [not evaluable, held for an administrator: ${hit.failedClosed}]` : '';
+  return `guardrail '${hit.rule}'${when}: ${hit.reason}${failed}`;
+}
+
+/** The content rules the request matches, from the deps (none when the deps have no content rules). */
+export function contentRuleHits(input: Pick<OperationInput, 'method' | 'path' | 'apiVersion' | 'body'>, agent: Pick<Agent, 'id' | 'resourceGroupIds'>, d: DerivedAction, deps: Pick<DecisionDeps, 'findContentRules'>): ContentRuleHit[] {
+  if (!deps.findContentRules) return [];
+  const request: ContentRuleRequest = {
+    method: input.method,
+    path: input.path,
+    apiVersion: input.apiVersion,
+    actions: d.derivedAction ? [d.action, d.derivedAction] : [d.action],
+    resourceType: d.resourceType,
+    agent: { id: agent.id, resourceGroupIds: agent.resourceGroupIds },
+  };
+  if (input.body !== undefined) request.body = input.body;
+  return deps.findContentRules(request);
+}
+
+/** A content rule that forbids settles the decision, whatever the run mode or permission. */
+export function checkContentForbid(d: DerivedAction, runMode: RunMode, hits: ContentRuleHit[]): OperationDecision | undefined {
+  const hit = hits.find((h) => h.effect === 'forbid');
+  if (!hit) return undefined;
+  const guardrail: GuardrailHit = { rule: hit.rule, reason: hit.reason };
+  if (hit.condition) guardrail.condition = hit.condition;
+  if (hit.link) guardrail.link = hit.link;
+  return {
+    ...base(d, runMode),
+    outcome: 'forbidden',
+    reasonCode: 'guardrail',
+    explanation: withActionNote(d, `${d.action} is forbidden by ${describeHit(hit)}`),
+    guardrail,
+    contentRules: hits,
+  };
+}
+
+/**
+ * Tightens a decision by the `require` rules that matched (and the rules that could not be
+ * evaluated, which hold for an administrator). Never loosens: forbidden stays forbidden,
+ * pending_elevation stays pending_elevation, and the approvers needed only go up.
+ */
+export function applyHolds(decision: OperationDecision, hits: ContentRuleHit[]): OperationDecision {
+  if (hits.length === 0) return decision;
+  const out: OperationDecision = { ...decision, contentRules: hits };
+  if (decision.outcome === 'forbidden') return out;
+  const elevating = hits.find((h) => h.elevation === true);
+  const approvers = Math.max(0, ...hits.map((h) => h.approvers ?? 0));
+  const counting = hits.find((h) => (h.approvers ?? 0) === approvers && approvers > 0);
+  if (approvers > 0) out.approversRequired = Math.max(approvers, decision.approversRequired ?? 0);
+  const needs = approvers > 0 ? `; ${approvers} administrators must approve${counting === elevating ? '' : ` (guardrail '${counting!.rule}')`}` : '';
+  if (elevating && decision.outcome !== 'pending_elevation') {
+    out.outcome = 'pending_elevation';
+    out.reasonCode = 'content_rule';
+    out.explanation = `${decision.action} is held by ${describeHit(elevating)}; an administrator must run it with their own sign-in${needs}`;
+  } else if (approvers > 0 && decision.outcome === 'execute') {
+    out.outcome = 'pending_consent';
+    out.reasonCode = 'content_rule';
+    out.explanation = `${decision.action} is held${needs.replace(/^;/, ':')}`;
+  } else {
+    const held = elevating ? `; also held by ${describeHit(elevating)}` : '';
+    out.explanation = `${decision.explanation}${held}${needs}`;
+  }
+  return out;
 }
 
 export function checkRunMode(d: DerivedAction, runMode: RunMode, deps: Pick<DecisionDeps, 'runModeAllows'>): OperationDecision | undefined {
@@ -150,9 +240,13 @@ export function outcomeFor(d: DerivedAction, runMode: RunMode, permission: Decis
 export async function decideOperation(input: OperationInput, agent: Agent, deps: DecisionDeps): Promise<OperationDecision> {
   const derived = deriveAction(input, deps);
   const runMode = deps.resolveRunMode(input.trigger.kind, agent.runModeCeiling);
-  return (
-    checkGuardrails(derived, runMode, deps) ??
-    checkRunMode(derived, runMode, deps) ??
-    outcomeFor(derived, runMode, await deps.checkPermission(agent.uamiPrincipalId, derived.action, derived.scope), deps)
+  const guarded = checkGuardrails(derived, runMode, deps);
+  if (guarded) return guarded;
+  const hits = contentRuleHits(input, agent, derived, deps);
+  const forbidden = checkContentForbid(derived, runMode, hits);
+  if (forbidden) return forbidden;
+  return applyHolds(
+    checkRunMode(derived, runMode, deps) ?? outcomeFor(derived, runMode, await deps.checkPermission(agent.uamiPrincipalId, derived.action, derived.scope), deps),
+    hits,
   );
 }

@@ -67,6 +67,15 @@ function decisionDetails(d: OperationDecision): JsonObject {
   if (d.actionStatus && d.actionStatus !== 'listed') out.actionStatus = d.actionStatus;
   if (d.actionNote) out.actionNote = d.actionNote;
   if (d.guardrail) out.guardrail = { rule: d.guardrail.rule, reason: d.guardrail.reason };
+  if (d.contentRules && d.contentRules.length > 0) {
+    out.contentRules = d.contentRules.map((h) => {
+      const hit: JsonObject = { rule: h.rule, effect: h.effect };
+      if (h.condition) hit.condition = h.condition;
+      if (h.failedClosed) hit.failedClosed = h.failedClosed;
+      return hit;
+    });
+  }
+  if (d.approversRequired !== undefined) out.approversRequired = d.approversRequired;
   // the explanation already carries the evaluator's message
   if (d.permission) out.permission = { allowed: d.permission.allowed, reason: d.permission.reason };
   if (d.missingAction) out.missingAction = d.missingAction;

@@ -58,13 +58,29 @@ export type DecisionReasonCode =
   | 'needs_consent'
   | 'missing_permission'
   | 'guardrail'
-  | 'run_mode_read_only';
+  | 'run_mode_read_only'
+  // a content rule (guardrails.yaml `when` / `require`) holds the request for more people
+  | 'content_rule';
 
 export interface GuardrailHit {
   /** The guardrail rule's id, as guardrails.yaml names it. */
   rule: string;
   /** The rule's reason, for the agent and the approver. */
   reason: string;
+  /** the CEL condition that matched, for a content rule */
+  condition?: string | undefined;
+  /** the Microsoft doc that explains the risk */
+  link?: string | undefined;
+}
+
+/** A content or `require` rule of guardrails.yaml that the request matched. */
+export interface ContentRuleHit extends GuardrailHit {
+  /** forbid: never executed, never elevated; elevation: an administrator runs it with their own sign-in; approvers: that many distinct approvers */
+  effect: 'forbid' | 'require';
+  elevation?: boolean | undefined;
+  approvers?: number | undefined;
+  /** why the rule could not be evaluated and held the request instead (fail closed) */
+  failedClosed?: string | undefined;
 }
 
 export interface PermissionSummary {
@@ -97,6 +113,10 @@ export interface OperationDecision {
   isWrite: boolean;
   runMode: RunMode;
   guardrail?: GuardrailHit | undefined;
+  /** the content and `require` rules the request matched (guardrails.yaml), when any did */
+  contentRules?: ContentRuleHit[] | undefined;
+  /** distinct approvers the request needs at least, when a rule asks for more than approvals.yaml */
+  approversRequired?: number | undefined;
   /** absent when the pipeline stopped before the permission check (guardrail, ReadOnly) */
   permission?: PermissionSummary | undefined;
   /** the action the agent's UAMI lacks (pending_elevation) */

@@ -1,5 +1,5 @@
 import { compileActionPattern, isValidActionName } from '../rbac/action-pattern.ts';
-import type { GuardrailRule, GuardrailsPolicy } from './guardrails-schema.ts';
+import { isActionOnlyForbid, type GuardrailRule, type GuardrailsPolicy } from './guardrails-schema.ts';
 
 /**
  * Returned for an action string that is not a well-formed Azure operation name (wildcards,
@@ -24,7 +24,8 @@ const compiledByPolicy = new WeakMap<GuardrailsPolicy, CompiledRule[]>();
 function compiled(policy: GuardrailsPolicy): CompiledRule[] {
   let rules = compiledByPolicy.get(policy);
   if (!rules) {
-    rules = policy.rules.map((rule) => ({
+    // Content rules and `require` rules are find-content-rules.ts's: they do not forbid on the action alone.
+    rules = policy.rules.filter(isActionOnlyForbid).map((rule) => ({
       rule,
       actions: rule.actions.map(compileActionPattern),
       dataActions: rule.dataActions.map(compileActionPattern),

@@ -1,8 +1,13 @@
 import { compileActionPattern } from '../rbac/action-pattern.ts';
-import type { GuardrailsFile, GuardrailsPolicy } from './guardrails-schema.ts';
+import { compileCondition } from './content-condition.ts';
+import type { GuardrailEffect, GuardrailsFile, GuardrailsPolicy } from './guardrails-schema.ts';
 import type { PolicyIssue } from './policy-issues.ts';
 
-/** Checks guardrails.yaml beyond its schema: ids are unique and every pattern compiles in the RBAC matcher. */
+/**
+ * Checks guardrails.yaml beyond its schema: ids are unique, every pattern compiles in the RBAC
+ * matcher, and every CEL condition compiles and type-checks (a bad rule stops the start-up,
+ * named by its id, with the CEL error).
+ */
 export function checkGuardrails(file: GuardrailsFile): PolicyIssue[] {
   const issues: PolicyIssue[] = [];
   const ids = new Set<string>();
@@ -18,10 +23,33 @@ export function checkGuardrails(file: GuardrailsFile): PolicyIssue[] {
         }
       });
     }
+    if (rule.when !== undefined) {
+      try {
+        compileCondition(rule.when);
+      } catch (err) {
+        issues.push({ path: ['rules', i, 'when'], message: `rule '${rule.id}': ${(err as Error).message}` });
+      }
+    }
   });
   return issues;
 }
 
+function effectOf(require: GuardrailsFile['rules'][number]['require']): GuardrailEffect {
+  if (require === undefined) return { kind: 'forbid' };
+  if (require === 'elevation') return { kind: 'require', elevation: true };
+  return { kind: 'require', elevation: require.elevation === true, ...(require.approvers !== undefined ? { approvers: require.approvers } : {}) };
+}
+
 export function toGuardrailsPolicy(file: GuardrailsFile): GuardrailsPolicy {
-  return { rules: file.rules.map((r) => ({ id: r.id, reason: r.reason, actions: r.actions, dataActions: r.dataActions })) };
+  return {
+    rules: file.rules.map((r) => ({
+      id: r.id,
+      reason: r.reason,
+      actions: r.actions,
+      dataActions: r.dataActions,
+      ...(r.link !== undefined ? { link: r.link } : {}),
+      ...(r.when !== undefined ? { when: r.when } : {}),
+      effect: effectOf(r.require),
+    })),
+  };
 }

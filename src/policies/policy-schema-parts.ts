@@ -45,7 +45,8 @@ export const roleNameList = z.array(roleName, { error: 'expected a list of role 
 export const actionPattern = z
   .string({ error: 'expected an action pattern such as Microsoft.Authorization/*/write' })
   .regex(
-    /^(\*|[A-Za-z0-9][A-Za-z0-9.]*\/[A-Za-z0-9.$:{}_*/-]+)$/,
+    // `*/write` (every write, as Reader's `*/read`) is a pattern Azure roles use too
+    /^(\*|\*\/[A-Za-z0-9.$:{}_*/-]+|[A-Za-z0-9][A-Za-z0-9.]*\/[A-Za-z0-9.$:{}_*/-]+)$/,
     'expected an action pattern such as Microsoft.Authorization/*/write (Namespace/type/operation, * as wildcard, no spaces)',
   )
   .max(512, 'expected an action pattern of at most 512 characters');

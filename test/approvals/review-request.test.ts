@@ -21,6 +21,17 @@ const elevation = (x: Partial<ReviewState> = {}): ReviewState => ({ state: 'pend
 const approve = (approver: Approver, reason: unknown = 'restart to clear the stuck revision') => ({ decision: 'approve' as const, approver, reason });
 
 describe('reviewRequest', () => {
+  it('needs the approvers a guardrail content rule asks for, more than approvals.yaml, never fewer', () => {
+    const first = reviewRequest(elevation({ requestedBy: GRACE.upn, requester: resolved(GRACE), minApprovers: 2 }), approve(ADA), policies());
+    expect(first).toMatchObject({ outcome: 'recorded', counted: 1, required: 2 });
+    const second = reviewRequest(elevation({ requestedBy: GRACE.upn, requester: resolved(GRACE), minApprovers: 2, approvals: [recorded(ADA)] }), approve(HOPPER), policies());
+    expect(second).toMatchObject({ outcome: 'approve', counted: 2, required: 2 });
+    const consent = reviewRequest({ state: 'pending_consent', approvals: [], minApprovers: 2 }, approve(ADA), policies());
+    expect(consent).toMatchObject({ outcome: 'recorded', required: 2 });
+    // A rule asking for fewer than the policy does not lower it.
+    expect(reviewRequest(elevation({ requestedBy: GRACE.upn, requester: resolved(GRACE), minApprovers: 1 }), approve(ADA), policies({ approversRequired: 3 }))).toMatchObject({ required: 3 });
+  });
+
   it('approves an elevation with the default rule on the first approval of someone who did not ask', () => {
     const out = reviewRequest(elevation({ requestedBy: GRACE.upn, requester: resolved(GRACE) }), approve(ADA), policies());
     expect(out).toEqual({ outcome: 'approve', kind: 'elevation', reason: 'restart to clear the stuck revision', counted: 1, required: 1, approverOids: [ADA.oid] });

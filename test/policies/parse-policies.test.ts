@@ -193,7 +193,7 @@ const malformed: { name: string; file: (typeof POLICY_FILES)[keyof typeof POLICY
     name: 'guardrails: unknown key in a rule (misspelt dataActions)',
     file: 'guardrails.yaml',
     text: 'rules:\n  - id: x\n    reason: a\n    actions: [A.B/c]\n    dataAction: [A.B/d]\n',
-    expected: "policies/guardrails.yaml: rules[0].dataAction: unknown key 'dataAction'; expected id, reason, actions or dataActions (line 5)",
+    expected: "policies/guardrails.yaml: rules[0].dataAction: unknown key 'dataAction'; expected id, reason, link, actions, dataActions, when or require (line 5)",
   },
   {
     name: 'run-modes: unknown trigger kind',

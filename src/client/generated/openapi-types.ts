@@ -15,7 +15,7 @@ export interface paths {
         put?: never;
         /**
          * Ask Elevate to perform an ARM operation
-         * @description Runs the decision pipeline. `execute`: Elevate calls ARM with the agent's identity and the request carries ARM's status and body (state `succeeded`, `failed`, or `executing` for a long-running operation still in progress). `pending_consent` / `pending_elevation`: the request waits for an administrator. Guardrail hits and writes in ReadOnly runs are refused with 403 and store nothing.
+         * @description Runs the decision pipeline. `execute`: Elevate calls ARM with the agent's identity and the request carries ARM's status and body (state `succeeded`, `failed`, or `executing` for a long-running operation still in progress). `pending_consent` / `pending_elevation`: the request waits for an administrator. Guardrail hits and writes in ReadOnly runs are refused with 403 and store nothing. Content rules (guardrails over the request body, path and method) either refuse the same way or hold the request for an administrator (`reasonCode: content_rule`, `contentRules`, `approversRequired`); the decision names each rule, the CEL condition that matched and a Microsoft doc on the risk.
          */
         post: operations["submitOperation"];
         delete?: never;
@@ -247,8 +247,11 @@ export interface components {
         Decision: {
             /** @enum {string} */
             outcome: "execute" | "pending_consent" | "pending_elevation" | "forbidden";
-            /** @enum {string} */
-            reasonCode: "allowed" | "needs_consent" | "missing_permission" | "guardrail" | "run_mode_read_only";
+            /**
+             * @description `content_rule`: a guardrails.yaml content rule holds the request for an administrator (see contentRules)
+             * @enum {string}
+             */
+            reasonCode: "allowed" | "needs_consent" | "missing_permission" | "guardrail" | "run_mode_read_only" | "content_rule";
             explanation: string;
             /** @description The Azure RBAC action of the operation */
             action: string;
@@ -265,9 +268,34 @@ export interface components {
             /** @enum {string} */
             runMode: "ReadOnly" | "Review" | "Autonomous";
             guardrail?: {
+                /** @description The guardrails.yaml rule id */
                 rule: string;
                 reason: string;
+                /** @description The CEL condition that matched (content rules) */
+                condition?: string;
+                /** @description The Microsoft doc that explains the risk */
+                link?: string;
             };
+            /** @description The guardrails.yaml content and require rules the request matched, each with the condition that matched */
+            contentRules?: {
+                /** @description The guardrails.yaml rule id */
+                rule: string;
+                reason: string;
+                /** @description The CEL condition that matched (content rules) */
+                condition?: string;
+                /** @description The Microsoft doc that explains the risk */
+                link?: string;
+                /** @enum {string} */
+                effect: "forbid" | "require";
+                /** @description An administrator must run the operation with their own sign-in */
+                elevation?: boolean;
+                /** @description Distinct administrators who must approve */
+                approvers?: number;
+                /** @description The rule could not be evaluated (a runtime error, an unreadable body); the request is held for an administrator */
+                failedClosed?: string;
+            }[];
+            /** @description Distinct administrators who must approve, when a content rule asks for more than the approvals policy */
+            approversRequired?: number;
             permission?: {
                 allowed: boolean;
                 reason: string;

@@ -57,6 +57,15 @@ export const armErrors = {
     e(405, 'OperationNotSupported', `The sandbox does not support ${method} on resources of type '${type}'.`),
   invalidRequestContent: (detail: string) => e(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${detail}'.`),
   invalidParameter: (message: string) => e(400, 'InvalidParameter', message),
+  locationRequired: () => e(400, 'LocationRequired', 'The location property is required for this definition.'),
+  invalidResourceLocation: (name: string, existing: string, rg: string, wanted: string) =>
+    e(400, 'InvalidResourceLocation', `The resource '${name}' already exists in location '${existing}' in resource group '${rg}'. A resource with the same name cannot be created in location '${wanted}'. Please select a new resource name.`),
+  linkedAuthorizationFailed: (client: string, objectId: string, action: string, scope: string, linkedAction: string, linkedScope: string) =>
+    e(
+      403,
+      'LinkedAuthorizationFailed',
+      `The client '${client}' with object id '${objectId}' has permission to perform action '${action}' on scope '${scope}'; however, it does not have permission to perform action(s) '${linkedAction}' on the linked scope(s) '${linkedScope}' (respectively) or the linked scope(s) are invalid.`,
+    ),
   invalidFilter: (filter: string) =>
     e(400, 'UnsupportedQuery', `The filter '${filter}' is not supported. Supported filters are either 'atScope()' or 'principalId eq '{value}'' or 'assignedTo('{value}')'.`),
   invalidSkipToken: () => e(400, 'InvalidSkipToken', 'The skip token is invalid.'),

@@ -47,6 +47,7 @@ export function resourceJson(r: ArmResourceRecord, expandInstanceView = false): 
   if (r.kind) out.kind = r.kind;
   if (r.sku) out.sku = r.sku;
   if (r.tags) out.tags = r.tags;
+  if (r.identity) out.identity = r.identity;
   out.properties = expandInstanceView && r.powerState ? { ...r.properties, instanceView: vmInstanceView(r) } : r.properties;
   return out;
 }

@@ -8,6 +8,7 @@ import { armErrors } from './arm-errors.ts';
 import { resourceJson, resourceListEntryJson, vmInstanceView } from './arm-json.ts';
 import { pageOf, queryParam } from './arm-paging.ts';
 import { patchResource, postAction, scaleAgentPool } from './resource-operations.ts';
+import { patchIdentity, putResource } from './resource-put.ts';
 
 /**
  * Generic resources: listing (by resource group, by subscription) and operations on one resource
@@ -89,9 +90,13 @@ export function handleResource(req: Request, res: Response, caller: ArmCaller, c
     }
     throw notFound();
   }
+  if (method === 'PUT' && namesResource && putResource(req, res, caller, ctx, path, op.action, op.scope, s.subscriptionId, resourceGroup)) return;
   if (!target) throw notFound();
   if (method === 'POST' && !namesResource) return postAction(req, res, caller, ctx, target, segs[segs.length - 1]!);
-  if (method === 'PATCH' && namesResource) return patchResource(req, res, target);
+  if (method === 'PATCH' && namesResource) {
+    if (req.body !== null && typeof req.body === 'object' && !Array.isArray(req.body)) patchIdentity(ctx, caller, op.action, op.scope, target, (req.body as Record<string, unknown>).identity);
+    return patchResource(req, res, target);
+  }
   if (method === 'PUT' && namesResource && target.type.toLowerCase() === 'microsoft.containerservice/managedclusters/agentpools') return scaleAgentPool(req, res, target);
   throw armErrors.operationNotSupported(method, target.type);
 }

@@ -52,6 +52,8 @@ export interface ArmResourceRecord {
   parentId?: string;
   /** virtual machines only */
   powerState?: 'running' | 'stopped' | 'deallocated';
+  /** managed identities attached to the resource (ARM's `identity` block) */
+  identity?: Record<string, unknown>;
 }
 
 export interface RoleAssignmentRecord {
@@ -226,6 +228,11 @@ export class ArmState {
     const s = subscriptionId.toLowerCase();
     const n = name.toLowerCase();
     return this.resourceGroups.find((g) => g.subscriptionId === s && g.name.toLowerCase() === n);
+  }
+
+  /** Creates or replaces a resource (PUT); its id is the key, case-insensitively, as ARM's are. */
+  putResource(r: ArmResourceRecord): void {
+    this.resources.set(r.id.replace(/\/+$/, '').toLowerCase(), r);
   }
 
   resource(id: string): ArmResourceRecord | undefined {

@@ -21,10 +21,29 @@ export const roleSuggestionSchema = z.strictObject({
   builtIn: z.boolean(),
 });
 
+const guardrailHitShape = {
+  rule: z.string().meta({ description: 'The guardrails.yaml rule id' }),
+  reason: z.string(),
+  condition: z.string().optional().meta({ description: 'The CEL condition that matched (content rules)' }),
+  link: z.string().optional().meta({ description: 'The Microsoft doc that explains the risk' }),
+};
+
+export const guardrailHitSchema = z.strictObject(guardrailHitShape);
+
+export const contentRuleHitSchema = z.strictObject({
+  ...guardrailHitShape,
+  effect: z.enum(['forbid', 'require']),
+  elevation: z.boolean().optional().meta({ description: 'An administrator must run the operation with their own sign-in' }),
+  approvers: z.number().int().optional().meta({ description: 'Distinct administrators who must approve' }),
+  failedClosed: z.string().optional().meta({ description: 'The rule could not be evaluated (a runtime error, an unreadable body); the request is held for an administrator' }),
+});
+
 export const decisionSchema = z
   .strictObject({
     outcome: z.enum(['execute', 'pending_consent', 'pending_elevation', 'forbidden']),
-    reasonCode: z.enum(['allowed', 'needs_consent', 'missing_permission', 'guardrail', 'run_mode_read_only']),
+    reasonCode: z
+      .enum(['allowed', 'needs_consent', 'missing_permission', 'guardrail', 'run_mode_read_only', 'content_rule'])
+      .meta({ description: '`content_rule`: a guardrails.yaml content rule holds the request for an administrator (see contentRules)' }),
     explanation: z.string(),
     action: z.string().meta({ description: 'The Azure RBAC action of the operation' }),
     actionStatus: z
@@ -35,7 +54,16 @@ export const decisionSchema = z
     scope: z.string().meta({ description: 'The ARM scope the permission is checked at' }),
     isWrite: z.boolean(),
     runMode: z.enum(RUN_MODES),
-    guardrail: z.strictObject({ rule: z.string(), reason: z.string() }).optional(),
+    guardrail: guardrailHitSchema.optional(),
+    contentRules: z
+      .array(contentRuleHitSchema)
+      .optional()
+      .meta({ description: 'The guardrails.yaml content and require rules the request matched, each with the condition that matched' }),
+    approversRequired: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'Distinct administrators who must approve, when a content rule asks for more than the approvals policy' }),
     permission: z
       .strictObject({
         allowed: z.boolean(),

@@ -75,7 +75,7 @@ export function buildOpenApiDocument(serverUrl = '/api/v1'): JsonObject {
           operationId: 'submitOperation',
           summary: 'Ask Elevate to perform an ARM operation',
           description:
-            'Runs the decision pipeline. `execute`: Elevate calls ARM with the agent\'s identity and the request carries ARM\'s status and body (state `succeeded`, `failed`, or `executing` for a long-running operation still in progress). `pending_consent` / `pending_elevation`: the request waits for an administrator. Guardrail hits and writes in ReadOnly runs are refused with 403 and store nothing.',
+            'Runs the decision pipeline. `execute`: Elevate calls ARM with the agent\'s identity and the request carries ARM\'s status and body (state `succeeded`, `failed`, or `executing` for a long-running operation still in progress). `pending_consent` / `pending_elevation`: the request waits for an administrator. Guardrail hits and writes in ReadOnly runs are refused with 403 and store nothing. Content rules (guardrails over the request body, path and method) either refuse the same way or hold the request for an administrator (`reasonCode: content_rule`, `contentRules`, `approversRequired`); the decision names each rule, the CEL condition that matched and a Microsoft doc on the risk.',
           requestBody: { required: true, content: jsonContent('OperationSubmission') },
           responses: {
             '201': { description: 'Request created', headers: { Location: { schema: { type: 'string' } } }, content: jsonContent('OperationRequest') },

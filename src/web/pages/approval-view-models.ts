@@ -157,6 +157,15 @@ export function requestModel(o: RequestOverview, now: Date, x: { canApprove: boo
     scope: d.scope,
     explanation: d.explanation,
     missingAction: d.missingAction,
+    /** guardrails.yaml content rules that hold the request: policy text (trusted), the link only when it is a learn.microsoft.com one */
+    contentRules: (d.contentRules ?? []).map((h) => ({
+      rule: h.rule,
+      reason: h.reason,
+      condition: h.condition,
+      link: h.link && /^https:\/\/learn\.microsoft\.com\//.test(h.link) ? h.link : undefined,
+      holds: h.effect === 'forbid' ? 'Forbidden' : [h.elevation ? 'an administrator runs it with their own sign-in' : '', h.approvers ? `${h.approvers} administrators approve` : ''].filter(Boolean).join('; '),
+      failedClosed: h.failedClosed,
+    })),
     grantingRoles: d.wouldBeGrantedBy.map((s) => s.roleName),
     permissionMessage: d.permission?.message,
     runMode: d.runMode,

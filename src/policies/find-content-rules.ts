@@ -1,0 +1,116 @@
+/**
+ * The guardrail rules that are more than "this action is forbidden": rules with a CEL condition
+ * over the request (content rules) and rules that hold a request for more people (`require`).
+ *
+ * Fast path: rules are indexed by action, as findGuardrail's are; the list of candidate rules
+ * for an action is computed once and remembered, so a request whose action no such rule names
+ * never builds request facts and never runs CEL.
+ *
+ * Fail closed: a condition that errors at run time (a missing key, a wrong type) or that needs a
+ * body which cannot be read (not an object, ambiguous property names) counts as matched and
+ * holds the request for an administrator; it never forbids less and never allows.
+ */
+import { compileActionPattern } from '../rbac/action-pattern.ts';
+import { compileCondition, conditionErrorLine, type CompiledCondition } from './content-condition.ts';
+import type { GuardrailEffect, GuardrailRule, GuardrailsPolicy } from './guardrails-schema.ts';
+import { isActionOnlyForbid } from './guardrails-schema.ts';
+import { requestFacts, type RequestFacts, type RequestFactsInput } from './request-facts.ts';
+
+export interface ContentRuleMatch {
+  rule: GuardrailRule;
+  effect: GuardrailEffect;
+  /** the condition that matched (absent for an action-only `require` rule) */
+  condition?: string | undefined;
+  /** set when the rule matched because it could not be evaluated (fail closed) */
+  failedClosed?: string | undefined;
+}
+
+interface IndexedRule {
+  rule: GuardrailRule;
+  matches: ((action: string) => boolean)[];
+  condition?: CompiledCondition | undefined;
+}
+
+interface Index {
+  rules: IndexedRule[];
+  /** lower-cased action -> candidate rules (cached; the action vocabulary is finite) */
+  byAction: Map<string, IndexedRule[]>;
+}
+
+const MAX_CACHED_ACTIONS = 10_000;
+const indexByPolicy = new WeakMap<GuardrailsPolicy, Index>();
+
+function indexOf(policy: GuardrailsPolicy): Index {
+  let index = indexByPolicy.get(policy);
+  if (!index) {
+    const rules = policy.rules
+      .filter((rule) => !isActionOnlyForbid(rule))
+      .map((rule) => ({
+        rule,
+        matches: [...rule.actions, ...rule.dataActions].map(compileActionPattern),
+        condition: rule.when === undefined ? undefined : compileCondition(rule.when),
+      }));
+    index = { rules, byAction: new Map() };
+    indexByPolicy.set(policy, index);
+  }
+  return index;
+}
+
+/** Rules whose action patterns cover `action` (control- or data-plane lists alike, as findGuardrail). */
+export function candidateRules(action: string, policy: GuardrailsPolicy): readonly GuardrailRule[] {
+  return candidates(action, indexOf(policy)).map((r) => r.rule);
+}
+
+function candidates(action: string, index: Index): IndexedRule[] {
+  const key = action.toLowerCase();
+  let list = index.byAction.get(key);
+  if (!list) {
+    list = index.rules.filter((r) => r.matches.some((m) => m(action)));
+    if (index.byAction.size >= MAX_CACHED_ACTIONS) index.byAction.clear();
+    index.byAction.set(key, list);
+  }
+  return list;
+}
+
+function effectOf(rule: GuardrailRule): GuardrailEffect {
+  return rule.effect ?? { kind: 'forbid' };
+}
+
+/** Holding for an administrator: what a rule that cannot be evaluated does, whatever its own effect. */
+const HOLD: GuardrailEffect = { kind: 'require', elevation: true };
+
+/**
+ * Every content or `require` rule the request matches. `actions` are the derived action and,
+ * when the call resolved to another listed operation, the structural one too.
+ */
+export function findContentRules(
+  request: Omit<RequestFactsInput, 'action'> & { actions: readonly string[] },
+  policies: { guardrails: GuardrailsPolicy },
+): ContentRuleMatch[] {
+  const index = indexOf(policies.guardrails);
+  if (index.rules.length === 0) return [];
+  const seen = new Set<IndexedRule>();
+  for (const action of request.actions) for (const r of candidates(action, index)) seen.add(r);
+  if (seen.size === 0) return [];
+
+  let facts: RequestFacts | undefined;
+  const out: ContentRuleMatch[] = [];
+  for (const entry of seen) {
+    const { rule, condition } = entry;
+    if (!condition) {
+      out.push({ rule, effect: effectOf(rule) });
+      continue;
+    }
+    facts ??= requestFacts({ ...request, action: request.actions[0] ?? '' });
+    if (condition.readsBody && facts.bodyProblem) {
+      out.push({ rule, effect: HOLD, condition: condition.source, failedClosed: facts.bodyProblem });
+      continue;
+    }
+    try {
+      if (condition.evaluate(facts.facts)) out.push({ rule, effect: effectOf(rule), condition: condition.source });
+    } catch (err) {
+      out.push({ rule, effect: HOLD, condition: condition.source, failedClosed: `the condition could not be evaluated: ${conditionErrorLine(err)}` });
+    }
+  }
+  return out;
+}
