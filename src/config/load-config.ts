@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { SECRET_VARIABLES, envSchema, type Env } from './config-schema.ts';
+import { NOTIFY_SETTINGS, SECRET_VARIABLES, envSchema, type Env } from './config-schema.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -45,6 +45,17 @@ export interface Config {
     graphEndpoint: string;
   };
   sandbox: { httpsPort: number; httpPort: number; dataDir: string; seedFile: string | undefined };
+  notifications: {
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    timeoutMs: number;
+    /**
+     * The ELEVATE_NOTIFY_* channel URLs and secrets policies/notifications.yaml names, by name.
+     * A function, so logging or serialising the config never prints them.
+     */
+    secret(name: string): string | undefined;
+  };
 }
 
 /** Reads `.env` (if present) under the real environment, which wins. */
@@ -67,6 +78,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`${name}: ${issue.message} (${describeValue(name, cleaned[name])})`);
   }
   const e = parsed.data;
+  const notifySecrets = new Map(
+    Object.entries(cleaned).filter(([k]) => k.startsWith('ELEVATE_NOTIFY_') && !NOTIFY_SETTINGS.has(k)) as Array<[string, string]>,
+  );
+  if (e.ELEVATE_NOTIFY_RETRY_MAX_MS < e.ELEVATE_NOTIFY_RETRY_BASE_MS) {
+    throw new ConfigError(`ELEVATE_NOTIFY_RETRY_MAX_MS: expected at least ELEVATE_NOTIFY_RETRY_BASE_MS (${e.ELEVATE_NOTIFY_RETRY_BASE_MS})`);
+  }
   const mode = e.AZURE_TENANT_ID ? 'azure' : 'sandbox';
   const credential = mode === 'azure' ? checkAzureCredential(e) : undefined;
 
@@ -112,6 +129,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       httpPort: e.ELEVATE_SANDBOX_HTTP_PORT,
       dataDir: e.ELEVATE_SANDBOX_DATA_DIR,
       seedFile: e.ELEVATE_SANDBOX_SEED,
+    },
+    notifications: {
+      maxAttempts: e.ELEVATE_NOTIFY_MAX_ATTEMPTS,
+      retryBaseMs: e.ELEVATE_NOTIFY_RETRY_BASE_MS,
+      retryMaxMs: e.ELEVATE_NOTIFY_RETRY_MAX_MS,
+      timeoutMs: e.ELEVATE_NOTIFY_TIMEOUT_MS,
+      secret: (name) => notifySecrets.get(name),
     },
   };
 }

@@ -7,6 +7,8 @@ import { exceptOnAgentApi } from '../web/api/agent-api-paths.ts';
 import { createOperationsApi } from '../web/api/operations-api.ts';
 import type { WebAppDeps } from '../web/create-web-app.ts';
 import { mountApprovalsForService } from './mount-approvals.ts';
+import { mountNotifications } from './mount-notifications.ts';
+import { approvalEvents } from '../web/pages/approval-events.ts';
 import { mountAuditWeb } from '../web/pages/audit-mount.ts';
 import { homeDashboard } from './home-dashboard.ts';
 import type { ServiceContext } from './service-context.ts';
@@ -40,6 +42,8 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     logger: ctx.logger,
     agents: { list: () => levels.runtime.registry.list() },
   });
+  // Notifications (src/notifications): the outbox written with every request change, delivered in the background.
+  const notifications = mountNotifications(ctx, { audit: audit.audit });
   // The agent operations API (src/operations, src/web/api) under /api/v1.
   const operations = createOperationsApi({
     store: ctx.store,
@@ -57,8 +61,10 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     // Guardrail and input refusals (operation.forbidden/refused) collapse per agent and reason per minute; all else is appended as is.
     audit: audit.refusalSink,
     refusalAudit: audit.refusalSink,
+    outbox: notifications.outbox,
   });
   ctx.onShutdown(() => operations.close());
+  notifications.listenTo(operations.module.notifier);
   // Agent registry and level enforcement (/agents); applied roles reach the permission cache at once.
   const levels = mountLevels(ctx, {
     audit: audit.audit,
@@ -68,11 +74,22 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     onRolesChanged: (principalId) => operations.module.permissions.invalidate(principalId),
   });
   // Approval pages (/approvals) and the fresh-sign-in continuation that runs an elevation (src/approvals).
-  const approvals = mountApprovalsForService(ctx, { operations: operations.module, signIn: signIn.signIn, audit: audit.audit });
+  const approvals = mountApprovalsForService(ctx, { operations: operations.module, signIn: signIn.signIn, audit: audit.audit, outbox: notifications.outbox });
+  // /approvals live updates (Server-Sent Events), woken by the request notifier; before /approvals/:id.
+  const approvalsLive = {
+    path: '/approvals/events',
+    handlers: approvalEvents({
+      requireAbility: signIn.signIn.requireAbility,
+      subscribe: (listener) => operations.module.notifier.subscribe(listener),
+      countPending: () => approvals.module.countPending(),
+      shutdown: ctx.stopping ?? new AbortController().signal,
+    }),
+  };
+  notifications.start();
   // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
   return {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
-    routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
+    routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes, approvalsLive, ...approvals.routes],
     auth: signIn.auth,
     home: homeDashboard({
       pending: approvals.module,
