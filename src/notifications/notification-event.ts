@@ -71,10 +71,15 @@ export function eventTypeForState(from: RequestState | null, to: RequestState): 
   }
 }
 
+/** Token shapes an agent might paste: a JWT (as the audit log and logger scrub it) or a bearer header value. */
+const TOKEN_SHAPES = [/eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi];
+
+/** Agent text as it may be stored for notifications: tokens redacted, cut to MAX_UNTRUSTED_CHARS. */
 export function truncateUntrusted(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  const chars = [...text];
-  return chars.length > MAX_UNTRUSTED_CHARS ? `${chars.slice(0, MAX_UNTRUSTED_CHARS - 1).join('')}…` : text;
+  const redacted = TOKEN_SHAPES.reduce((t, shape) => t.replace(shape, '[redacted token]'), text);
+  const chars = [...redacted];
+  return chars.length > MAX_UNTRUSTED_CHARS ? `${chars.slice(0, MAX_UNTRUSTED_CHARS - 1).join('')}…` : redacted;
 }
 
 export function requestFacts(request: OperationRequest, agentName?: string): RequestFacts {

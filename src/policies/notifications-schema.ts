@@ -28,7 +28,8 @@ export const NOTIFY_ENV_NAME = /^ELEVATE_NOTIFY_[A-Z0-9_]{1,64}$/;
 
 const envName = z
   .string({ error: 'expected the name of an environment variable such as ELEVATE_NOTIFY_TEAMS_URL' })
-  .regex(NOTIFY_ENV_NAME, 'expected the name of an environment variable starting with ELEVATE_NOTIFY_ (the value itself never goes in this file)');
+  // A refinement, not .regex: a format error would quote the value, which may be the pasted secret.
+  .refine((v) => NOTIFY_ENV_NAME.test(v), 'expected the name of an environment variable starting with ELEVATE_NOTIFY_ (the value itself never goes in this file)');
 
 const name = z
   .string({ error: 'expected a name' })
