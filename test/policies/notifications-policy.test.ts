@@ -7,7 +7,7 @@ function faults(text: string): string[] {
   try {
     parseWith({ 'notifications.yaml': text });
   } catch (err) {
-    if (err instanceof PolicyError) return err.lines;
+    if (err instanceof PolicyError) return [...err.lines];
     throw err;
   }
   return [];
