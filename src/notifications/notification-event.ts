@@ -53,6 +53,16 @@ export interface NotificationEvent {
   audit?: { problem: string; seq?: number | undefined } | undefined;
 }
 
+/** drift.found for an agent, with how many assignments exceed its level. */
+export function driftEvent(id: string, at: string, agentId: string, differences: number, agentName?: string): NotificationEvent {
+  return { id, type: 'drift.found', occurredAt: at, drift: { agentId, agentName, differences } };
+}
+
+/** audit.verification_failed, with Elevate's own one-line finding (never agent text). */
+export function auditVerificationEvent(id: string, at: string, problem: string, seq?: number | null): NotificationEvent {
+  return { id, type: 'audit.verification_failed', occurredAt: at, audit: { problem: problem.slice(0, 300), ...(seq !== null && seq !== undefined ? { seq } : {}) } };
+}
+
 /** Which event a state change is, if any (approved, executing, cancelled are not notified). */
 export function eventTypeForState(from: RequestState | null, to: RequestState): NotificationEventType | undefined {
   if (from === null) return to === 'pending_consent' || to === 'pending_elevation' ? 'request.raised' : undefined;

@@ -11,7 +11,8 @@ import type { Database } from '../store/database.ts';
 import type { AuditInput } from '../audit/audit-types.ts';
 import { createChannelSenders, NotificationConfigError } from './channel-senders.ts';
 import { createNotificationDispatcher } from './notification-dispatcher.ts';
-import type { NotificationEvent } from './notification-event.ts';
+import { randomUUID } from 'node:crypto';
+import { auditVerificationEvent, driftEvent, type NotificationEvent } from './notification-event.ts';
 import { createOutboxStore } from './outbox-store.ts';
 import { createOutboxWriter } from './outbox-writer.ts';
 
@@ -67,6 +68,7 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
   });
   const writer = createOutboxWriter({ policy: () => policy, clock, holdMs: deps.holdMs ?? 5000, onRecorded: () => dispatcher.wake() });
   const unsubscribers: Array<() => void> = [];
+  const publish = (event: NotificationEvent): Promise<number> => deps.db.transaction((tx) => writer.recordEvent(tx, event));
 
   return {
     /** The port the request and approval stores write through. */
@@ -79,8 +81,18 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
       unsubscribers.push(notifier.subscribe((requestId) => dispatcher.wake(requestId)));
     },
     /** Records an event that is not a request change (drift found, audit verification failed). */
-    async publish(event: NotificationEvent): Promise<number> {
-      return deps.db.transaction((tx) => writer.recordEvent(tx, event));
+    publish,
+    /** drift.found (levels/drift-status.ts calls this once per drift episode); failures are logged, never thrown. */
+    driftFound(agentId: string, differences: number): void {
+      void publish(driftEvent(randomUUID(), clock().toISOString(), agentId, differences)).catch((err: unknown) =>
+        deps.logger?.error({ err: err instanceof Error ? err.message : String(err), agentId }, 'drift notification not recorded'),
+      );
+    },
+    /** audit.verification_failed (the audit verifier's failure listener). */
+    auditVerificationFailed(problem: string, seq?: number | null): void {
+      void publish(auditVerificationEvent(randomUUID(), clock().toISOString(), problem, seq)).catch((err: unknown) =>
+        deps.logger?.error({ err: err instanceof Error ? err.message : String(err) }, 'audit verification notification not recorded'),
+      );
     },
     start: () => dispatcher.start(),
     async close(): Promise<void> {

@@ -38,6 +38,10 @@ export function createOutboxWriter(deps: OutboxWriterDeps): OutboxWriter {
 
   async function recordEvent(tx: Queryable, event: NotificationEvent, options: { requestVersion?: number | null; heldUntil?: string } = {}): Promise<number> {
     const now = deps.clock();
+    if (event.drift && event.drift.agentName === undefined) {
+      const name = await agentNameOf(tx, event.drift.agentId);
+      if (name) event = { ...event, drift: { ...event.drift, agentName: name } };
+    }
     const deliveries = routeEvent(deps.policy(), event, now);
     for (const d of deliveries) {
       await insertOutboxRow(tx, {

@@ -85,6 +85,8 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
       shutdown: ctx.stopping ?? new AbortController().signal,
     }),
   };
+  // A verification run that finds the chain or its checkpoints broken is announced.
+  audit.verifier.onFailure?.((report) => notifications.auditVerificationFailed(report.firstProblem?.message ?? 'the audit log did not verify', report.firstProblem?.seq));
   notifications.start();
   // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
   return {
@@ -96,7 +98,11 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
       recentDecisions: createRecentDecisions(ctx.store, operations.module.store),
       agents: levels.runtime.registry,
       // The same plan as the agent's plan page, at most once per inventory refresh period.
-      drift: createDriftStatusSource({ enforcer: levels.runtime.enforcer, maxAgeSeconds: ctx.config.inventoryRefreshSeconds }),
+      drift: createDriftStatusSource({
+        enforcer: levels.runtime.enforcer,
+        maxAgeSeconds: ctx.config.inventoryRefreshSeconds,
+        onDriftFound: (agentId, status) => notifications.driftFound(agentId, status.driftCount),
+      }),
       signInPath: signIn.auth.signInPath,
     }),
     readiness: audit.readiness,

@@ -96,6 +96,24 @@ routes: [{ name: r, events: [approval.recorded, request.denied], channels: [hook
   });
 });
 
+describe('events that are not request changes', () => {
+  it('drift found and a failed audit verification are routed and delivered like the rest', async () => {
+    h = await createNotificationHarness({ policy: parseNotificationsYaml(`
+channels: { hook: { type: webhook, urlEnv: ELEVATE_NOTIFY_HOOK_URL, secretEnv: ELEVATE_NOTIFY_HOOK_SECRET } }
+routes: [{ name: r, events: [drift.found, audit.verification_failed], agents: [sre-agent], channels: [hook] }, { name: a, events: [audit.verification_failed], channels: [hook] }]
+`) });
+    h.notifications.driftFound('agent-1', 2);
+    h.notifications.auditVerificationFailed('entry 17: hash does not match its content', 17);
+    const got = await h.http.waitFor((all) => all.length >= 2);
+    const events = got.map((r) => JSON.parse(r.body) as { type: string; data: Record<string, any> });
+    const drift = events.find((e) => e.type === 'io.elevate.drift.found')!;
+    expect(drift.data.drift).toEqual({ agentId: 'agent-1', agentName: 'sre-agent', differences: 2 });
+    expect(drift.data.link).toBe(`${BASE_URL}/agents/agent-1`);
+    const audit = events.find((e) => e.type === 'io.elevate.audit.verification_failed')!;
+    expect(audit.data.audit).toEqual({ problem: 'entry 17: hash does not match its content', seq: 17 });
+  });
+});
+
 describe('the transactional outbox', () => {
   it('the outbox rows commit with the request, and a failing outbox write rolls the request back', async () => {
     h = await createNotificationHarness({ start: false });
@@ -157,7 +175,9 @@ describe('failures', () => {
     const ids = got.map((r) => r.body).join();
     expect(ids).toContain(`/approvals/${a.id}`);
     expect(ids).toContain(`/approvals/${b.id}`);
-    expect((await h.notifications.store.list({ status: 'pending' }))).toEqual([]);
+    // Each is marked delivered once the receiver's answer is back.
+    await until(async () => (await h!.notifications.store.list({ status: 'delivered' })).length === 2);
+    expect(await h.notifications.store.list({ status: 'pending' })).toEqual([]);
     expectNoLeak(JSON.stringify(await h.notificationAudit()), secrets());
   });
 
