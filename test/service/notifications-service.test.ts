@@ -132,12 +132,17 @@ describe('notifications through the full service', { timeout: 120_000 }, () => {
     const url = `${fs.url}/approvals/events`;
     const stream = await openEventStream(url, { cookie: cookieOf(admin, url) });
     await stream.waitFor((e) => e.event === 'pending');
+    const oldCookie = cookieOf(admin, `${fs.url}/approvals`);
     const csrf = csrfOf((await admin.get(`${fs.url}/approvals`)).body);
     expect((await admin.post(`${fs.url}/auth/signout`, { _csrf: csrf })).status).toBe(303);
     // The next wake-up (or heartbeat) finds the session gone.
     await raise('after sign-out');
     expect(JSON.parse((await stream.waitFor((e) => e.event === 'end')).data)).toEqual({ reason: 'signed-out' });
     await stream.ended;
+    // Ending the stream does not write the destroyed session back: the old cookie stays dead.
+    await new Promise((r) => setTimeout(r, 100));
+    const replay = await fetch(`${fs.url}/approvals`, { headers: { cookie: oldCookie }, redirect: 'manual' });
+    expect(replay.status).not.toBe(200);
   });
 
   it('ends the stream at shutdown (the service stops without waiting on it)', async () => {

@@ -4,7 +4,8 @@
  * the page (Approval:read). Woken by the request notifier (a new request, any state change), never
  * by polling: each wake-up sends the pending count, debounced so a burst of changes is one event.
  * A comment line every `heartbeatMs` keeps proxies from closing an idle stream, and each one also
- * re-reads the session: after sign-out (or expiry) the stream ends. Shutdown ends every stream.
+ * re-reads the session: after sign-out the stream ends. Shutdown ends every stream; so does its
+ * maximum age, after which the browser reconnects through the session's timeouts again.
  * The number of open streams is bounded; past it the answer is 503 and the page keeps working
  * without live updates.
  */
@@ -20,6 +21,12 @@ export interface ApprovalEventsDeps {
   heartbeatMs?: number;
   debounceMs?: number;
   maxStreams?: number;
+  /**
+   * A stream is closed after this long (default 10 min) without an `end` event: the browser
+   * reconnects, and the reconnect passes the session middleware's idle and absolute timeouts
+   * again. (It does not count as activity: the stream never saves the session.)
+   */
+  maxStreamMs?: number;
 }
 
 /** Whether the request's session still holds a signed-in user (read from the session store). */
@@ -46,6 +53,10 @@ export function approvalEvents(deps: ApprovalEventsDeps): Router {
     open += 1;
     res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
+    // The stream outlives its request: express-session would save `req.session` when the stream
+    // ends, writing back a session signed out (destroyed) meanwhile. Detached here, the session is
+    // only ever read again from the store (sessionAlive), never written by this response.
+    delete (req as { session?: unknown }).session;
     let closed = false;
     let pendingWake: NodeJS.Timeout | undefined;
 
@@ -71,6 +82,8 @@ export function approvalEvents(deps: ApprovalEventsDeps): Router {
       });
     }, heartbeatMs);
     heartbeat.unref();
+    const maxAge = setTimeout(() => end(), deps.maxStreamMs ?? 10 * 60_000);
+    maxAge.unref();
 
     /** Says why before ending, so the page stops instead of reconnecting. */
     function end(why?: 'signed-out' | 'shutdown') {
@@ -80,6 +93,7 @@ export function approvalEvents(deps: ApprovalEventsDeps): Router {
       open -= 1;
       unsubscribe();
       clearInterval(heartbeat);
+      clearTimeout(maxAge);
       clearTimeout(pendingWake);
       deps.shutdown.removeEventListener('abort', onShutdown);
       res.end();
