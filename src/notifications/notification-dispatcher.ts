@@ -1,8 +1,8 @@
 /**
  * Delivers the outbox, in the background: the only thing here that talks to channels, and never on
  * a decision's or an approval's path (those only write rows). One pass takes the due rows, claims
- * each for one attempt (a lease, see outbox-store.ts), sends it with the channel's per-attempt
- * timeout, audits the attempt, and then marks it delivered, schedules the next attempt (backoff
+ * each for one attempt (a lease, see outbox-store.ts) and starts it without waiting: it sends with
+ * the channel's per-attempt timeout, audits the attempt, and then marks it delivered, schedules the next attempt (backoff
  * with jitter, or the receiver's Retry-After when longer) or dead-letters it after the last one.
  * A delivery is marked done only once its audit entry is written: with the audit log down it is
  * retried later (a duplicate, never a silent send). Rows pending at start are picked up at once;
@@ -32,8 +32,10 @@ export interface DispatcherDeps {
   idleMs?: number;
   /** a claimed row is retried after this long if its attempt never finished (default: 2 x the attempt timeout) */
   leaseMs: number;
-  /** rows per pass (default 50); attempts within a pass run concurrently */
+  /** rows per query (default 50) */
   batchSize?: number;
+  /** attempts running at once (default 100) */
+  maxInFlight?: number;
 }
 
 export interface NotificationDispatcher {
@@ -51,15 +53,22 @@ export function createNotificationDispatcher(deps: DispatcherDeps): Notification
   const random = deps.random ?? Math.random;
   const idleMs = deps.idleMs ?? 30_000;
   const batchSize = deps.batchSize ?? 50;
+  const maxInFlight = deps.maxInFlight ?? 100;
+  const inflight = new Set<Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = true;
   const released = new Set<string>();
 
-  async function attempt(row: OutboxRow): Promise<void> {
+  /** Claims the row for one attempt now (false: another attempt has it). */
+  async function claim(row: OutboxRow): Promise<boolean> {
     const now = clock();
-    if (!(await deps.outbox.claim(row, now.toISOString(), new Date(now.getTime() + deps.leaseMs).toISOString()))) return;
+    return deps.outbox.claim(row, now.toISOString(), new Date(now.getTime() + deps.leaseMs).toISOString());
+  }
+
+  /** One claimed attempt: send, audit, record the outcome. */
+  async function attempt(row: OutboxRow): Promise<void> {
     const attemptNo = row.attempts + 1;
     const sender = deps.senders.get(row.channel);
     if (!sender) {
@@ -94,20 +103,33 @@ export function createNotificationDispatcher(deps: DispatcherDeps): Notification
     deps.logger?.warn({ channel: row.channel, eventType: row.eventType, attempt: attemptNo, error: result.error, nextAttemptAt: next }, 'notification attempt failed; will retry');
   }
 
+  /**
+   * Takes every due row (claiming each, so the next query no longer sees it) and starts its
+   * attempt without waiting for it: a channel that hangs until its timeout holds back neither the
+   * other channels nor the next pass. At most `maxInFlight` attempts run at once.
+   */
   async function pass(): Promise<void> {
     for (const id of [...released]) {
       released.delete(id);
       await deps.outbox.release(id, clock().toISOString());
     }
-    for (;;) {
-      const rows = await deps.outbox.due(clock().toISOString(), batchSize);
+    while (!stopped) {
+      const room = maxInFlight - inflight.size;
+      if (room <= 0) break;
+      const rows = await deps.outbox.due(clock().toISOString(), Math.min(batchSize, room));
       if (rows.length === 0) break;
-      const results = await Promise.allSettled(rows.map((row) => attempt(row)));
-      for (const r of results) {
-        // Audit log or store unavailable: the row keeps its lease and is retried when it runs out.
-        if (r.status === 'rejected') deps.logger?.error({ err: r.reason instanceof Error ? r.reason.message : String(r.reason) }, 'notification attempt not recorded; it will be retried');
+      for (const row of rows) {
+        if (!(await claim(row))) continue;
+        const work: Promise<void> = attempt(row)
+          // Audit log or store unavailable: the row keeps its lease and is retried when it runs out.
+          .catch((err: unknown) => deps.logger?.error({ err: err instanceof Error ? err.message : String(err), channel: row.channel }, 'notification attempt not recorded; it will be retried'))
+          .finally(() => {
+            inflight.delete(work);
+            // A slot is free, and a retry may now be due sooner than the timer says.
+            run();
+          });
+        inflight.add(work);
       }
-      if (stopped || results.every((r) => r.status === 'rejected')) break;
     }
   }
 
@@ -157,11 +179,14 @@ export function createNotificationDispatcher(deps: DispatcherDeps): Notification
     wake: (requestId) => wakeBound(requestId),
     async idle() {
       await running;
+      while (inflight.size > 0) await Promise.all([...inflight]);
     },
     async stop() {
       stopped = true;
       clearTimeout(timer);
       await running;
+      // Attempts under way finish (each within its timeout); unclaimed rows wait for the next start.
+      while (inflight.size > 0) await Promise.all([...inflight]);
     },
   };
 }

@@ -235,6 +235,28 @@ describe('failures', () => {
   });
 });
 
+describe('one channel hanging', () => {
+  it('holds back neither another channel nor the next notification', async () => {
+    h = await createNotificationHarness({
+      timeoutMs: 3000,
+      policy: parseNotificationsYaml(`
+channels:
+  teams: { type: teams, urlEnv: ELEVATE_NOTIFY_TEAMS_URL }
+  hook: { type: webhook, urlEnv: ELEVATE_NOTIFY_HOOK_URL, secretEnv: ELEVATE_NOTIFY_HOOK_SECRET }
+routes: [{ name: r, events: [request.raised], channels: [teams, hook] }]
+`),
+    });
+    h.http.script(`/teams/${SECRET_PATH}`, [{ status: 200, hang: true }, { status: 200, hang: true }]);
+    const a = await h.raise();
+    const b = await h.raise();
+    // Both webhook deliveries arrive and are recorded while Teams still holds both of its own open.
+    await until(async () => (await h!.notificationAudit()).filter((e) => e.eventType === 'notification.delivered').length === 2);
+    expect(h.http.hanging()).toBe(2);
+    const hooks = h.http.received.filter((r) => r.path.startsWith('/hook/')).map((r) => r.body);
+    expect(hooks.some((b0) => b0.includes(a.id)) && hooks.some((b1) => b1.includes(b.id))).toBe(true);
+  });
+});
+
 describe('restart', () => {
   it('rows pending when the dispatcher stopped are delivered by the next process', async () => {
     h = await createNotificationHarness({ policy: onlyTeams, start: false });
