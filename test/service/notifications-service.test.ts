@@ -112,6 +112,9 @@ describe('notifications through the full service', { timeout: 120_000 }, () => {
     await raise('live update');
     await stream.waitFor((e) => e.event === 'pending' && (JSON.parse(e.data) as { pending: number }).pending === first.pending + 1);
     stream.close();
+    // Leaving the page (the stream closes) leaves the session as it was: still signed in.
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await admin.get(`${fs.url}/approvals`)).status).toBe(200);
   });
 
   it('refuses the stream without a session, and applies the page’s own role check (Approval:read)', async () => {

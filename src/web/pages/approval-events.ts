@@ -54,9 +54,17 @@ export function approvalEvents(deps: ApprovalEventsDeps): Router {
     res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     // The stream outlives its request: express-session would save `req.session` when the stream
-    // ends, writing back a session signed out (destroyed) meanwhile. Detached here, the session is
-    // only ever read again from the store (sessionAlive), never written by this response.
-    delete (req as { session?: unknown }).session;
+    // ends, writing back a session signed out (destroyed) meanwhile. So this response never saves
+    // it (the session is only read again, from the store: sessionAlive). Not by unsetting
+    // req.session: with `unset: 'destroy'` (sessions/session-middleware.ts) that would destroy
+    // the live session whenever the page is left.
+    const streamSession = req.session as unknown as { save?: (cb?: (err?: unknown) => void) => unknown } | undefined;
+    if (streamSession) {
+      streamSession.save = function (this: unknown, cb?: (err?: unknown) => void) {
+        cb?.();
+        return this;
+      };
+    }
     let closed = false;
     let pendingWake: NodeJS.Timeout | undefined;
 
