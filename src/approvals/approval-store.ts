@@ -4,6 +4,8 @@
  * mean is decided in review-request.ts and the use cases.
  */
 import { isUniqueViolation } from '../operations/operation-request-store.ts';
+import type { OperationRequest } from '../operations/operation-types.ts';
+import type { RequestChangeOutbox } from '../operations/request-change-outbox.ts';
 import type { Database } from '../store/database.ts';
 import type { ApprovalKind, Approver, RecordedApproval } from './approval-types.ts';
 
@@ -38,7 +40,8 @@ const toAttempt = (r: AttemptRow): ElevationAttempt => ({
   expiresAt: r.expires_at,
 });
 
-export function createApprovalStore(db: Database) {
+export function createApprovalStore(db: Database, options: { outbox?: RequestChangeOutbox | undefined } = {}) {
+  const outbox = options.outbox;
   return {
     async approvalsFor(requestId: string): Promise<RecordedApproval[]> {
       // Fresh: the count of approvals decides whether this one completes the request.
@@ -49,13 +52,35 @@ export function createApprovalStore(db: Database) {
       return rows.map((r) => ({ approverOid: r.approver_oid, approverUpn: r.approver_upn, createdAt: r.created_at }));
     },
 
-    /** False when this approver already has an approval on the request. */
-    async recordApproval(input: { requestId: string; approver: Approver; kind: ApprovalKind; reason: string; at: string }): Promise<boolean> {
-      try {
-        await db.run(
+    /**
+     * False when this approver already has an approval on the request. `progress` is given when
+     * the approval is recorded but more approvers are needed: the outbox hears of it in the same
+     * transaction (the approval that completes a request is reported by its state change).
+     */
+    async recordApproval(input: {
+      requestId: string;
+      approver: Approver;
+      kind: ApprovalKind;
+      reason: string;
+      at: string;
+      progress?: { request: OperationRequest; counted: number; required: number };
+    }): Promise<boolean> {
+      const progress = outbox ? input.progress : undefined;
+      const insert = async (q: Pick<Database, 'run'>) => {
+        await q.run(
           'INSERT INTO approval_reviews (request_id, approver_oid, approver_upn, approver_tid, kind, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
           [input.requestId, input.approver.oid.toLowerCase(), input.approver.upn, input.approver.tid.toLowerCase(), input.kind, input.reason, input.at],
         );
+      };
+      try {
+        if (progress && outbox) {
+          await db.transaction(async (tx) => {
+            await insert(tx);
+            await outbox.record(tx, { kind: 'approval', request: progress.request, approverUpn: input.approver.upn, counted: progress.counted, required: progress.required, at: input.at });
+          });
+        } else {
+          await insert(db);
+        }
         return true;
       } catch (err) {
         if (isUniqueViolation(err)) return false;

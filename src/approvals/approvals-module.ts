@@ -34,6 +34,7 @@ import { createRequestHistory, type HistoryQuery } from './request-history.ts';
 import { createOneTimeTokenRecords } from './one-time-token-records.ts';
 import { reconcileTokens } from './token-reconciler.ts';
 import { startReconcileTimer } from '../operations/execution-reconciler.ts';
+import type { RequestChangeOutbox } from '../operations/request-change-outbox.ts';
 
 export interface ApprovalsModuleDeps {
   db: Database;
@@ -55,6 +56,8 @@ export interface ApprovalsModuleDeps {
   /** How often tokens left by an ended process are recorded as discarded (default 60 s; also once at start). */
   reconcileIntervalMs?: number;
   logger?: Logger | undefined;
+  /** The notification outbox: hears of an approval that still needs more approvers, in its transaction. */
+  outbox?: RequestChangeOutbox | undefined;
 }
 
 export interface RequestOverview {
@@ -88,7 +91,7 @@ function raisedForOf(request: OperationRequest): ApprovalKind | undefined {
 
 export function createApprovalsModule(deps: ApprovalsModuleDeps) {
   const clock = deps.clock ?? (() => new Date());
-  const approvals = createApprovalStore(deps.db);
+  const approvals = createApprovalStore(deps.db, { outbox: deps.outbox });
   const requesters = createRequesterStore(deps.db);
   const pending = createPendingRequests(deps.db, deps.operations.store);
   const history = createRequestHistory(deps.db, deps.operations.store);

@@ -32,7 +32,7 @@ export async function approveConsent(deps: ConsentDeps, requestId: string, user:
 
       if (outcome.outcome === 'recorded') {
         await deps.audit.append(recordedEntry(request, approver, { kind: 'consent', reason, counted: outcome.counted, required: outcome.required }));
-        if (!(await deps.approvals.recordApproval({ requestId, approver, kind: 'consent', reason, at }))) {
+        if (!(await deps.approvals.recordApproval({ requestId, approver, kind: 'consent', reason, at, progress: { request, counted: outcome.counted, required: outcome.required } }))) {
           return refused(409, 'already_approved', 'you have already approved this request', request);
         }
         return { kind: 'recorded', request, counted: outcome.counted, required: outcome.required };

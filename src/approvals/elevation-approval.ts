@@ -217,7 +217,7 @@ async function decide(deps: ElevationDeps, signIn: ElevationSignIn, approver: Ap
 
   if (outcome.outcome === 'recorded') {
     await deps.audit.append(recordedEntry(request, approver, { kind: 'elevation', reason: outcome.reason, counted: outcome.counted, required: outcome.required }));
-    if (!(await deps.approvals.recordApproval({ requestId: request.id, approver, kind: 'elevation', reason: outcome.reason, at }))) {
+    if (!(await deps.approvals.recordApproval({ requestId: request.id, approver, kind: 'elevation', reason: outcome.reason, at, progress: { request, counted: outcome.counted, required: outcome.required } }))) {
       return refused(409, 'already_approved', 'you have already approved this request', request);
     }
     return { kind: 'recorded', request, counted: outcome.counted, required: outcome.required };

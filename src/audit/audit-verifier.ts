@@ -26,6 +26,8 @@ export interface AuditVerifier {
   run(): Promise<VerifyReport>;
   last(): VerifyReport | undefined;
   readonly checksCheckpoints: boolean;
+  /** Calls `listener` with every run that found a problem (notifications); returns the unsubscribe. */
+  onFailure?(listener: (report: VerifyReport) => void): () => void;
 }
 
 export interface AuditVerifierDeps {
@@ -38,6 +40,7 @@ export function createAuditVerifier(deps: AuditVerifierDeps): AuditVerifier {
   const clock = deps.clock ?? (() => new Date());
   let running: Promise<VerifyReport> | undefined;
   let last: VerifyReport | undefined;
+  const failureListeners = new Set<(report: VerifyReport) => void>();
 
   async function once(): Promise<VerifyReport> {
     const started = clock();
@@ -67,6 +70,15 @@ export function createAuditVerifier(deps: AuditVerifierDeps): AuditVerifier {
       };
     }
     last = { ...report, startedAt: started.toISOString(), durationMs: Math.round(performance.now() - t0) };
+    if (!last.ok) {
+      for (const listener of failureListeners) {
+        try {
+          listener(last);
+        } catch {
+          // a listener's fault is not the verification's
+        }
+      }
+    }
     return last;
   }
 
@@ -79,5 +91,11 @@ export function createAuditVerifier(deps: AuditVerifierDeps): AuditVerifier {
     },
     last: () => last,
     checksCheckpoints: deps.checkpoints !== undefined,
+    onFailure(listener) {
+      failureListeners.add(listener);
+      return () => {
+        failureListeners.delete(listener);
+      };
+    },
   };
 }

@@ -79,7 +79,21 @@ export const envSchema = z.object({
   ELEVATE_URL: anyUrl.optional(),
   /** `elevate requests`: client id of the public client app registration the CLI signs in with (device code flow). */
   ELEVATE_CLI_CLIENT_ID: guid.optional(),
+
+  /** Notification delivery (src/notifications): attempts per delivery before it is dead-lettered. */
+  ELEVATE_NOTIFY_MAX_ATTEMPTS: positiveCount('expected a positive whole number of attempts').max(100, 'expected at most 100 attempts').default(8),
+  /** First retry delay; doubles per attempt (with jitter) up to ELEVATE_NOTIFY_RETRY_MAX_MS. */
+  ELEVATE_NOTIFY_RETRY_BASE_MS: positiveCount('expected a positive whole number of milliseconds').default(2000),
+  ELEVATE_NOTIFY_RETRY_MAX_MS: positiveCount('expected a positive whole number of milliseconds').default(15 * 60 * 1000),
+  /** Per-attempt timeout of one delivery (HTTP request or SMTP conversation). */
+  ELEVATE_NOTIFY_TIMEOUT_MS: positiveCount('expected a positive whole number of milliseconds').max(120_000, 'expected at most 120000 ms').default(10_000),
 });
+
+/**
+ * The settings above that share the ELEVATE_NOTIFY_ prefix; every other ELEVATE_NOTIFY_* variable
+ * is a channel URL or secret that policies/notifications.yaml may name (and nothing else may).
+ */
+export const NOTIFY_SETTINGS: ReadonlySet<string> = new Set(['ELEVATE_NOTIFY_MAX_ATTEMPTS', 'ELEVATE_NOTIFY_RETRY_BASE_MS', 'ELEVATE_NOTIFY_RETRY_MAX_MS', 'ELEVATE_NOTIFY_TIMEOUT_MS']);
 
 export type Env = z.infer<typeof envSchema>;
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { SECRET_VARIABLES, envSchema, type Env } from './config-schema.ts';
+import { NOTIFY_SETTINGS, SECRET_VARIABLES, envSchema, type Env } from './config-schema.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -49,6 +49,17 @@ export interface Config {
   sandbox: { httpsPort: number; httpPort: number; dataDir: string; seedFile: string | undefined };
   /** `elevate requests`: where Elevate is and which public client the CLI signs in with. */
   cli: { elevateUrl: string | undefined; clientId: string | undefined };
+  notifications: {
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    timeoutMs: number;
+    /**
+     * The ELEVATE_NOTIFY_* channel URLs and secrets policies/notifications.yaml names, by name.
+     * A function, so logging or serialising the config never prints them.
+     */
+    secret(name: string): string | undefined;
+  };
 }
 
 /** Reads `.env` (if present) under the real environment, which wins. */
@@ -71,6 +82,12 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
     throw new ConfigError(`${name}: ${issue.message} (${describeValue(name, cleaned[name])})`);
   }
   const e = parsed.data;
+  const notifySecrets = new Map(
+    Object.entries(cleaned).filter(([k]) => k.startsWith('ELEVATE_NOTIFY_') && !NOTIFY_SETTINGS.has(k)) as Array<[string, string]>,
+  );
+  if (e.ELEVATE_NOTIFY_RETRY_MAX_MS < e.ELEVATE_NOTIFY_RETRY_BASE_MS) {
+    throw new ConfigError(`ELEVATE_NOTIFY_RETRY_MAX_MS: expected at least ELEVATE_NOTIFY_RETRY_BASE_MS (${e.ELEVATE_NOTIFY_RETRY_BASE_MS})`);
+  }
   const mode = e.AZURE_TENANT_ID ? 'azure' : 'sandbox';
   const credential = mode === 'azure' && options.serviceCredential !== false ? checkAzureCredential(e) : undefined;
 
@@ -119,6 +136,13 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
       seedFile: e.ELEVATE_SANDBOX_SEED,
     },
     cli: { elevateUrl: e.ELEVATE_URL?.replace(/\/+$/, ''), clientId: e.ELEVATE_CLI_CLIENT_ID },
+    notifications: {
+      maxAttempts: e.ELEVATE_NOTIFY_MAX_ATTEMPTS,
+      retryBaseMs: e.ELEVATE_NOTIFY_RETRY_BASE_MS,
+      retryMaxMs: e.ELEVATE_NOTIFY_RETRY_MAX_MS,
+      timeoutMs: e.ELEVATE_NOTIFY_TIMEOUT_MS,
+      secret: (name) => notifySecrets.get(name),
+    },
   };
 }
 

@@ -28,7 +28,13 @@ export interface DriftStatusSource {
   peek(agentId: string): DriftStatus | undefined;
 }
 
-export function createDriftStatusSource(deps: { enforcer: Pick<LevelEnforcer, 'plan'>; maxAgeSeconds: number; clock?: () => Date }): DriftStatusSource {
+export function createDriftStatusSource(deps: {
+  enforcer: Pick<LevelEnforcer, 'plan'>;
+  maxAgeSeconds: number;
+  clock?: () => Date;
+  /** Called when an agent is found drifting and was not last time (notifications: once per episode). */
+  onDriftFound?: (agentId: string, status: DriftStatus) => void;
+}): DriftStatusSource {
   const clock = deps.clock ?? (() => new Date());
   const cache = new Map<string, { at: number; status: DriftStatus }>();
   const running = new Map<string, Promise<DriftStatus>>();
@@ -59,7 +65,15 @@ export function createDriftStatusSource(deps: { enforcer: Pick<LevelEnforcer, 'p
       let p = running.get(agentId);
       if (!p) {
         p = plan(agentId).then((status) => {
+          const before = cache.get(agentId)?.status.state;
           cache.set(agentId, { at: clock().getTime(), status });
+          if (status.state === 'drift' && before !== 'drift') {
+            try {
+              deps.onDriftFound?.(agentId, status);
+            } catch {
+              // a listener's fault is not the plan's
+            }
+          }
           running.delete(agentId);
           return status;
         });

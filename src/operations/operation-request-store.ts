@@ -4,7 +4,8 @@
  * current state, so two racing transitions cannot both win.
  */
 import type { PollMode } from '../azure/arm-long-running-operation.ts';
-import type { Database, SqlValue } from '../store/database.ts';
+import type { Database, Queryable, SqlValue } from '../store/database.ts';
+import type { RequestChangeOutbox } from './request-change-outbox.ts';
 import { canonicalText, COLUMNS, fieldAssignments, toRequest, type RequestRow, type TransitionFields } from './operation-request-rows.ts';
 
 export type { TransitionFields };
@@ -80,7 +81,15 @@ export function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && /SQLITE_CONSTRAINT/.test(err.message) && /UNIQUE|PRIMARY KEY/i.test(err.message);
 }
 
-export function createOperationRequestStore(db: Database) {
+export interface OperationRequestStoreOptions {
+  /** Receives every new request and state change inside its transaction (the notification outbox). */
+  outbox?: RequestChangeOutbox | undefined;
+}
+
+export function createOperationRequestStore(db: Database, options: OperationRequestStoreOptions = {}) {
+  const outbox = options.outbox;
+  /** Without an outbox a single statement needs no transaction; with one, both commit together. */
+  const atomically = <T>(fn: (q: Queryable) => Promise<T>): Promise<T> => (outbox ? db.transaction(fn) : fn(db));
   return {
     /** Inserts a new request; false when (agent, idempotency key) or the id already exists. */
     async insert(record: NewRequestRecord): Promise<boolean> {
@@ -114,13 +123,16 @@ export function createOperationRequestStore(db: Database) {
         r.stateReason ?? null,
       ];
       try {
-        await db.run(
+        await atomically(async (q) => {
+          await q.run(
           `INSERT INTO operation_requests (id, agent_id, idempotency_key, submission_hash, operation_hash, method, path, api_version,
              body_json, justification, trigger_kind, trigger_ref, trigger_requested_by, action, scope, run_mode, outcome,
              decision_json, state, version, created_at, updated_at, expires_at, acting_identity, state_reason)
            VALUES (${new Array(params.length).fill('?').join(', ')})`,
           params,
-        );
+          );
+          await outbox?.record(q, { kind: 'state', request: r, from: null, at: r.createdAt, audited: true });
+        });
         return true;
       } catch (err) {
         if (isUniqueViolation(err)) return false;
@@ -178,8 +190,18 @@ export function createOperationRequestStore(db: Database) {
         where.push('version = ?');
         params.push(input.expectVersion);
       }
-      const result = await db.run(`UPDATE operation_requests SET ${sets.join(', ')} WHERE ${where.join(' AND ')}`, params);
-      return result.changes === 1;
+      return atomically(async (q) => {
+        const result = await q.run(`UPDATE operation_requests SET ${sets.join(', ')} WHERE ${where.join(' AND ')}`, params);
+        if (result.changes !== 1 || !outbox) return result.changes === 1;
+        // A compensating revert (the lifecycle's audit failed) takes back what its change recorded.
+        if (input.expectVersion !== undefined) {
+          await outbox.retract(q, input.id, input.expectVersion);
+          return true;
+        }
+        const row = await q.get<RequestRow>(`SELECT ${COLUMNS} FROM operation_requests WHERE id = ?`, [input.id]);
+        if (row) await outbox.record(q, { kind: 'state', request: toRequest(row), from: input.from, at: input.now, audited: false });
+        return true;
+      });
     },
 
     /** Records ARM results on a request without changing its state (a still-running operation). */

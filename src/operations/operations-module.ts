@@ -24,6 +24,7 @@ import { createOperationsService } from './operations-service.ts';
 import type { PermissionCache } from './permission-cache.ts';
 import { createRequestExecutor } from './request-execution.ts';
 import { createRequestLifecycle, type AuditSink } from './request-lifecycle.ts';
+import type { RequestChangeOutbox } from './request-change-outbox.ts';
 import { createRequestNotifier } from './request-notifier.ts';
 
 export interface OperationsModuleDeps {
@@ -61,11 +62,13 @@ export interface OperationsModuleDeps {
    * then every this often (those unchanged for this long). Default 60 s; 0: start-up pass only.
    */
   reconcileIntervalMs?: number;
+  /** The notification outbox: written in the same transaction as every new request and state change. */
+  outbox?: RequestChangeOutbox | undefined;
 }
 
 export function createOperationsModule(deps: OperationsModuleDeps) {
   const clock = deps.clock ?? (() => new Date());
-  const store = createOperationRequestStore(deps.db);
+  const store = createOperationRequestStore(deps.db, { outbox: deps.outbox });
   const requesterStore = createRequesterStore(deps.db);
   const notifier = createRequestNotifier({ maxWaiters: deps.maxWaiters ?? 1000 });
   const lifecycle = createRequestLifecycle({ store, audit: deps.audit, notifier, clock, ttlSeconds: deps.requestTtlSeconds, logger: deps.logger });

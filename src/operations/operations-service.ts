@@ -195,6 +195,8 @@ export function createOperationsService(deps: OperationsServiceDeps) {
           // Another process took the key between our look-up and insert.
           return (await replay(agent, input)) ?? fail(409, 'idempotency_conflict', 'this idempotencyKey is in use');
         }
+        // Readers of new requests (the /approvals live stream) hear of it at once.
+        deps.notifier.notify(request.id);
         if (requester && deps.requesters) {
           // A failure here leaves no record, which reviews treat as unresolved: stricter, never laxer.
           await deps.requesters.record(request.id, requester, at).catch((err: unknown) => deps.logger?.error({ err, requestId: request.id }, 'the requester could not be recorded; reviews will treat it as unresolved'));

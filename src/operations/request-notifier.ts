@@ -12,6 +12,11 @@ export interface RequestNotifier {
    */
   wait(requestId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> | undefined;
   notify(requestId: string): void;
+  /**
+   * Calls `listener` on every notify, for any request (the /approvals live stream, the
+   * notification dispatcher). Returns the unsubscribe function. A throwing listener is ignored.
+   */
+  subscribe(listener: (requestId: string) => void): () => void;
   /** waiters currently parked */
   size(): number;
   /** resolves every waiter with false (shutdown) */
@@ -24,6 +29,7 @@ interface Waiter {
 
 export function createRequestNotifier(options: { maxWaiters: number }): RequestNotifier {
   const byRequest = new Map<string, Set<Waiter>>();
+  const listeners = new Set<(requestId: string) => void>();
   let count = 0;
 
   const remove = (requestId: string, waiter: Waiter) => {
@@ -58,13 +64,27 @@ export function createRequestNotifier(options: { maxWaiters: number }): RequestN
         count += 1;
       });
     },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
     notify(requestId) {
+      for (const listener of [...listeners]) {
+        try {
+          listener(requestId);
+        } catch {
+          // one listener's fault must not keep the others (or the long-poll waiters) from hearing
+        }
+      }
       const set = byRequest.get(requestId);
       if (!set) return;
       for (const waiter of [...set]) waiter.settle(true);
     },
     size: () => count,
     close() {
+      listeners.clear();
       for (const set of [...byRequest.values()]) for (const waiter of [...set]) waiter.settle(false);
     },
   };

@@ -3,6 +3,7 @@ import { approvalsSchema } from './approvals-schema.ts';
 import { guardrailsSchema } from './guardrails-schema.ts';
 import { checkGuardrails, toGuardrailsPolicy } from './guardrails-policy.ts';
 import { levelsSchema } from './levels-schema.ts';
+import { checkNotifications, notificationsSchema } from './notifications-schema.ts';
 import { checkLevels, toLevelsPolicy, type RoleCatalogLookup } from './levels-policy.ts';
 import { POLICY_FILES, type Policies, type PolicyFileName } from './policies.ts';
 import { PolicyError } from './policy-error.ts';
@@ -57,11 +58,13 @@ export function parsePolicies(
   const approvals = validate(POLICY_FILES.approvals, approvalsSchema, none, same);
   const serviceRoles = validate(POLICY_FILES.serviceRoles, serviceRolesSchema, checkServiceRoles, toServiceRolesPolicy);
   const rateLimits = validate(POLICY_FILES.rateLimits, rateLimitsSchema, checkRateLimits, same);
+  // Optional: without the file nothing is sent; with it, a fault stops start-up like any other.
+  const notifications = texts[POLICY_FILES.notifications] === undefined ? undefined : validate(POLICY_FILES.notifications, notificationsSchema, checkNotifications, same);
 
   if (lines.length > 0 || !levels || !guardrails || !runModes || !approvals || !serviceRoles || !rateLimits) {
     throw new PolicyError(lines);
   }
-  return deepFreeze({ levels, guardrails, runModes, approvals, serviceRoles, rateLimits });
+  return deepFreeze({ levels, guardrails, runModes, approvals, serviceRoles, rateLimits, ...(notifications ? { notifications } : {}) });
 }
 
 /** Agent names are unique regardless of case in the registry; two entries for one agent are a mistake. */

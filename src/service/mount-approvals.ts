@@ -7,7 +7,7 @@ import { mountApprovals, type ApprovalsMount, type ApprovalsMountDeps } from '..
 
 export function mountApprovalsForService(
   ctx: ServiceContext,
-  deps: { operations: ApprovalsMountDeps['operations']; signIn: ApprovalsMountDeps['signIn']; audit: ApprovalsMountDeps['audit'] },
+  deps: { operations: ApprovalsMountDeps['operations']; signIn: ApprovalsMountDeps['signIn']; audit: ApprovalsMountDeps['audit']; outbox?: ApprovalsMountDeps['outbox'] },
 ): ApprovalsMount {
   const mounted = mountApprovals({
     db: ctx.store,
@@ -20,6 +20,7 @@ export function mountApprovalsForService(
     freshAuthSeconds: ctx.config.requests.freshAuthSeconds,
     reconcileIntervalMs: ctx.config.requests.reconcileIntervalSeconds * 1000,
     logger: ctx.logger,
+    outbox: deps.outbox,
   });
   ctx.onShutdown(() => mounted.module.close());
   return mounted;

@@ -36,4 +36,8 @@ export interface ServiceContext {
    * server has stopped taking requests and before the store closes, in reverse registration order.
    */
   onShutdown(fn: () => Promise<void> | void): void;
+  /** Aborted as soon as the service starts stopping, before the HTTP server closes (ends live streams). */
+  stopping?: AbortSignal;
+  /** The URL people reach Elevate at: ELEVATE_PUBLIC_URL, else the configured host and port (links in notifications). */
+  publicUrl?: string;
 }

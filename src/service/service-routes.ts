@@ -10,6 +10,8 @@ import { raisesApiRouter } from '../web/api/raises-routes.ts';
 import { mountAdminRequestsApi } from './mount-admin-requests-api.ts';
 import type { WebAppDeps } from '../web/create-web-app.ts';
 import { mountApprovalsForService } from './mount-approvals.ts';
+import { mountNotifications } from './mount-notifications.ts';
+import { approvalEvents } from '../web/pages/approval-events.ts';
 import { mountAuditWeb } from '../web/pages/audit-mount.ts';
 import { homeDashboard } from './home-dashboard.ts';
 import type { ServiceContext } from './service-context.ts';
@@ -43,6 +45,8 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     logger: ctx.logger,
     agents: { list: () => levels.runtime.registry.list() },
   });
+  // Notifications (src/notifications): the outbox written with every request change, delivered in the background.
+  const notifications = mountNotifications(ctx, { audit: audit.audit });
   // The agent operations API (src/operations, src/web/api) under /api/v1.
   const operations = createOperationsApi({
     store: ctx.store,
@@ -60,8 +64,10 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     // Guardrail and input refusals (operation.forbidden/refused) collapse per agent and reason per minute; all else is appended as is.
     audit: audit.refusalSink,
     refusalAudit: audit.refusalSink,
+    outbox: notifications.outbox,
   });
   ctx.onShutdown(() => operations.close());
+  notifications.listenTo(operations.module.notifier);
   // The MCP endpoint for remote AI agents (/api/v1/mcp), over the same use cases; mounted before
   // the /api/v1 router, whose authentication would otherwise run first for it.
   const mcp = mountMcp(ctx, operations);
@@ -76,20 +82,37 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   // The agent's time-bound level raises under /api/v1/level-raises (ahead of the operations router).
   const raisesRoute = { path: API_BASE_PATH, handlers: [raisesApiRouter({ raises: levels.runtime.raises, authenticate: operations.authenticate, rateLimit: operations.rateLimit, audit: audit.audit, basePath: API_BASE_PATH })] };
   // Approval pages (/approvals) and the fresh-sign-in continuation that runs an elevation (src/approvals).
-  const approvals = mountApprovalsForService(ctx, { operations: operations.module, signIn: signIn.signIn, audit: audit.audit });
+  const approvals = mountApprovalsForService(ctx, { operations: operations.module, signIn: signIn.signIn, audit: audit.audit, outbox: notifications.outbox });
   // The administrator API for `elevate requests` (/api/v1/requests): before the agent API's /api/v1 router.
   const adminApi = mountAdminRequestsApi(ctx, { approvals: approvals.module, audit: audit.refusalSink });
+  // /approvals live updates (Server-Sent Events), woken by the request notifier; before /approvals/:id.
+  const approvalsLive = {
+    path: '/approvals/events',
+    handlers: approvalEvents({
+      requireAbility: signIn.signIn.requireAbility,
+      subscribe: (listener) => operations.module.notifier.subscribe(listener),
+      countPending: () => approvals.module.countPending(),
+      shutdown: ctx.stopping ?? new AbortController().signal,
+    }),
+  };
+  // A verification run that finds the chain or its checkpoints broken is announced.
+  audit.verifier.onFailure?.((report) => notifications.auditVerificationFailed(report.firstProblem?.message ?? 'the audit log did not verify', report.firstProblem?.seq));
+  notifications.start();
   // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
   return {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
-    routes: [...signIn.routes, mcp, raisesRoute, adminApi.route, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
+    routes: [...signIn.routes, mcp, raisesRoute, adminApi.route, operations.route, ...auditWeb.routes, ...levels.routes, approvalsLive, ...approvals.routes],
     auth: signIn.auth,
     home: homeDashboard({
       pending: approvals.module,
       recentDecisions: createRecentDecisions(ctx.store, operations.module.store),
       agents: levels.runtime.registry,
       // The same plan as the agent's plan page, at most once per inventory refresh period.
-      drift: createDriftStatusSource({ enforcer: levels.runtime.enforcer, maxAgeSeconds: ctx.config.inventoryRefreshSeconds }),
+      drift: createDriftStatusSource({
+        enforcer: levels.runtime.enforcer,
+        maxAgeSeconds: ctx.config.inventoryRefreshSeconds,
+        onDriftFound: (agentId, status) => notifications.driftFound(agentId, status.driftCount),
+      }),
       signInPath: signIn.auth.signInPath,
     }),
     readiness: audit.readiness,

@@ -52,7 +52,9 @@ export async function startService(config: Config, options: StartServiceOptions 
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
   const cleanup: Array<() => Promise<void>> = [];
+  const stopping = new AbortController();
   const closeAll = async () => {
+    stopping.abort();
     for (const fn of cleanup.reverse()) await fn().catch((err: unknown) => logger.warn({ reason: String(err) }, 'error while stopping'));
     cleanup.length = 0;
   };
@@ -104,6 +106,8 @@ export async function startService(config: Config, options: StartServiceOptions 
       ...(options.clock ? { clock: options.clock } : {}),
       sandbox,
       onShutdown: (fn) => cleanup.push(async () => fn()),
+      stopping: stopping.signal,
+      publicUrl: (config.http.publicUrl ?? `http://${displayHost(config.http.host)}:${config.http.port}`).replace(/\/+$/, ''),
     };
     const { ready, readiness: capabilityReadiness = [], ...mounted } = (options.routes ?? serviceRoutes)(context);
     // Listen only once the routes can answer: an agent calling right after start must be known.

@@ -186,6 +186,39 @@ describe('elevation', () => {
     expect(await two.completeElevation(signInFor(GRACE, request.id))).toMatchObject({ kind: 'executed', request: { state: 'succeeded', actingIdentity: GRACE.oid } });
   });
 
+  it('tells the notification outbox of an approval that still needs another, inside its transaction', async () => {
+    const policies = policiesWithRunModes(DEFAULT_RUN_MODES);
+    const changes: Array<{ kind: string; counted?: number; required?: number; approverUpn?: string; inTransaction: boolean }> = [];
+    const two = createApprovalsModule({
+      db: h.db,
+      operations: h.module,
+      agents: { get: async () => reader },
+      agentCredential: () => h.credential,
+      audit: h.auditLog,
+      policies: { ...policies, approvals: { ...policies.approvals, elevation: { requesterMayApprove: false, approversRequired: 2 } } },
+      tenantId: TENANT,
+      freshAuthSeconds: 300,
+      exchange: (a) => exchange(a),
+      clock: () => h.clock.now,
+      outbox: {
+        async record(tx, change) {
+          // The review row is already written in this same transaction.
+          const row = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM approval_reviews WHERE request_id = ?', [change.request.id]);
+          changes.push(change.kind === 'approval' ? { kind: change.kind, counted: change.counted, required: change.required, approverUpn: change.approverUpn, inTransaction: row?.n === 1 } : { kind: change.kind, inTransaction: true });
+        },
+        retract: async () => undefined,
+      },
+    });
+    const request = await raise();
+    await two.approve(request.id, ADA, 'first');
+    expect(await two.completeElevation(signInFor(ADA, request.id, { apiToken: undefined }))).toMatchObject({ kind: 'recorded', counted: 1, required: 2 });
+    expect(changes).toEqual([{ kind: 'approval', counted: 1, required: 2, approverUpn: ADA.upn, inTransaction: true }]);
+    await two.approve(request.id, GRACE, 'second');
+    expect(await two.completeElevation(signInFor(GRACE, request.id))).toMatchObject({ kind: 'executed' });
+    // The completing approval is reported by the request's state change, not as "more needed".
+    expect(changes).toHaveLength(1);
+  });
+
   it('runs nothing and exchanges nothing when the exchange cannot be audited first', async () => {
     const request = await raise();
     await m.approve(request.id, ADA, 'restart it');

@@ -154,20 +154,29 @@ describe('approvals in a browser', () => {
     expect(await page.getByTestId('pending-list').count()).toBe(0);
   });
 
-  it('keeps the pending count live without a reload (same-origin script, no inline code)', async () => {
+  it('updates /approvals live through Server-Sent Events: the new request appears without a reload, no polling, no CSP violation', async () => {
     const admin = sandboxUser('admin');
     const { page, consoleErrors } = await newPage();
-    await page.clock.install();
+    const requests: Array<{ url: string; type: string }> = [];
+    page.on('request', (r) => requests.push({ url: r.url(), type: r.resourceType() }));
     await openSignedIn(page, '/approvals', admin.upn);
+    let navigations = 0;
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame()) navigations += 1;
+    });
+    // The stream is open before anything is raised.
+    await page.getByTestId('pending-count').and(page.locator('[data-live="on"]')).waitFor({ state: 'attached' });
     const before = Number(await page.getByTestId('pending-count').textContent());
-    expect(await page.getByTestId('pending-count-changed').isVisible()).toBe(false);
-    await raise('live count');
-    // The script polls on a timer; move the page's clock past one period instead of waiting.
-    await page.clock.runFor(16_000);
-    // A locator wait runs in Playwright's own world: page.waitForFunction would eval() in the
-    // page, which the strict CSP (rightly) refuses.
+    const raised = await raise('live update over SSE');
+    // No clock is moved and nothing is reloaded: the server's event brings the row.
+    await page.locator(`[data-testid="pending-row"][data-request-id="${raised.id}"]`).waitFor({ state: 'visible' });
     await page.getByTestId('pending-count').filter({ hasText: new RegExp(`^\\s*${before + 1}\\s*$`) }).waitFor({ state: 'visible' });
-    expect(await page.getByTestId('pending-count-changed').isVisible()).toBe(true);
+    expect(navigations).toBe(0);
+    expect(await page.getByTestId('pending-count-changed').isVisible()).toBe(false);
+    expect(requests.filter((r) => r.url.endsWith('/approvals/events')).map((r) => r.type)).toEqual(['eventsource']);
+    expect(requests.filter((r) => r.url.includes('/approvals/count'))).toEqual([]);
+    await saveScreenshot(page, 'approval-07-live-update');
+    // CSP violations are reported as console errors; there are none.
     expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
   });
 

@@ -51,6 +51,10 @@ const BAD_VALUES: Record<string, string[]> = {
   ELEVATE_TRUST_PROXY: ['yes', 'on'],
   ELEVATE_URL: ['not a url', 'ftp://elevate.example.com'],
   ELEVATE_CLI_CLIENT_ID: ['elevate-cli', '{11111111-2222-3333-4444-555555555555}'],
+  ELEVATE_NOTIFY_MAX_ATTEMPTS: ['0', '101', 'x'],
+  ELEVATE_NOTIFY_RETRY_BASE_MS: ['0', '1.5'],
+  ELEVATE_NOTIFY_RETRY_MAX_MS: ['-1', 'x'],
+  ELEVATE_NOTIFY_TIMEOUT_MS: ['0', '120001'],
 };
 const FREE_FORM = [
   'ELEVATE_HOST',
@@ -142,6 +146,22 @@ describe('parseConfig: modes', () => {
     expect(parseConfig({ ...real, AZURE_FEDERATED_TOKEN_FILE: '/t' }).azure.credential).toBe('workload-identity');
     expect(parseConfig({ ...real, ELEVATE_MANAGED_IDENTITY_CLIENT_ID: CLIENT }).azure.credential).toBe('managed-identity');
     expect(parseConfig({ ...real, AZURE_CLIENT_SECRET: 's', ELEVATE_API_AUDIENCE: 'api://elevate' }).azure.apiAudience).toBe('api://elevate');
+  });
+});
+
+describe('parseConfig: notifications', () => {
+  it('has delivery defaults, and keeps channel URLs and secrets behind a function (never in the serialised config)', () => {
+    const config = parseConfig({ ELEVATE_NOTIFY_TEAMS_URL: 'https://contoso.example/webhook/secret-part', ELEVATE_NOTIFY_MAX_ATTEMPTS: '3' });
+    expect(config.notifications).toMatchObject({ maxAttempts: 3, retryBaseMs: 2000, retryMaxMs: 900_000, timeoutMs: 10_000 });
+    expect(config.notifications.secret('ELEVATE_NOTIFY_TEAMS_URL')).toBe('https://contoso.example/webhook/secret-part');
+    // Only ELEVATE_NOTIFY_* channel variables, never a setting or anything else.
+    expect(config.notifications.secret('ELEVATE_NOTIFY_MAX_ATTEMPTS')).toBeUndefined();
+    expect(parseConfig({ AZURE_CLIENT_SECRET: 'x' }).notifications.secret('AZURE_CLIENT_SECRET')).toBeUndefined();
+    expect(JSON.stringify(config)).not.toContain('secret-part');
+  });
+
+  it('refuses a retry ceiling below the base delay', () => {
+    expect(() => parseConfig({ ELEVATE_NOTIFY_RETRY_BASE_MS: '5000', ELEVATE_NOTIFY_RETRY_MAX_MS: '1000' })).toThrow(/ELEVATE_NOTIFY_RETRY_MAX_MS/);
   });
 });
 

@@ -58,4 +58,28 @@ describe('drift status for the start page', () => {
     expect(calls).toBe(2);
     expect(source.peek('a')?.state).toBe('in-sync');
   });
+
+  it('reports drift once per episode (for notifications): found, still drifting, gone, found again', async () => {
+    let now = Date.parse('2026-12-04T12:00:00Z');
+    let drift = 1;
+    const found: Array<[string, number]> = [];
+    const source = createDriftStatusSource({
+      enforcer: { plan: async () => planWith({ drift }) },
+      maxAgeSeconds: 60,
+      clock: () => new Date(now),
+      onDriftFound: (agentId, status) => found.push([agentId, status.driftCount]),
+    });
+    await source.get('a');
+    now += 61_000;
+    drift = 2;
+    await source.get('a');
+    expect(found).toEqual([['a', 1]]);
+    now += 61_000;
+    drift = 0;
+    await source.get('a');
+    now += 61_000;
+    drift = 3;
+    await source.get('a');
+    expect(found).toEqual([['a', 1], ['a', 3]]);
+  });
 });

@@ -35,7 +35,7 @@ consent:
 describe('the shipped policies folder', () => {
   it('validates every file against the real built-in role catalog', () => {
     const p = shippedPolicies();
-    expect(Object.keys(p).sort()).toEqual(['approvals', 'guardrails', 'levels', 'rateLimits', 'runModes', 'serviceRoles']);
+    expect(Object.keys(p).sort()).toEqual(['approvals', 'guardrails', 'levels', 'notifications', 'rateLimits', 'runModes', 'serviceRoles']);
     expect(p.levels.preconfiguredRoles).toEqual({
       resourceGroup: ['Reader', 'Log Analytics Reader', 'Monitoring Reader'],
       subscription: ['Monitoring Contributor'],

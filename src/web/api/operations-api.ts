@@ -9,7 +9,7 @@ import type { AzureEndpoints } from '../../azure/azure-endpoints.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { agentCredentials, armClientsByCredential, createArmPermissionCache } from '../../operations/operations-azure.ts';
-import { createOperationsModule, type OperationsModule } from '../../operations/operations-module.ts';
+import { createOperationsModule, type OperationsModule, type OperationsModuleDeps } from '../../operations/operations-module.ts';
 import type { Agent, AgentDirectory } from '../../operations/operation-types.ts';
 import type { PermissionCache } from '../../operations/permission-cache.ts';
 import type { AuditSink } from '../../operations/request-lifecycle.ts';
@@ -58,6 +58,8 @@ export interface OperationsApiDeps {
   userDirectory?: UserDirectory;
   /** ELEVATE_RECONCILE_INTERVAL_SECONDS (default 60). */
   reconcileIntervalSeconds?: number;
+  /** The notification outbox (src/notifications), written with every request change. */
+  outbox?: OperationsModuleDeps['outbox'];
 }
 
 export interface OperationsApi {
@@ -100,6 +102,7 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     logger,
     metrics: deps.metrics,
     ...(deps.clock ? { clock: deps.clock } : {}),
+    outbox: deps.outbox,
   });
   const authenticate = createAgentAuthenticator({
     validateToken: cachedTokenValidator(deps.tokenValidator),

@@ -42,6 +42,8 @@ export interface ApprovalsMountDeps {
   /** ELEVATE_RECONCILE_INTERVAL_SECONDS, in ms. */
   reconcileIntervalMs?: number;
   logger?: Logger;
+  /** The notification outbox (src/notifications). */
+  outbox?: ApprovalsModuleDeps['outbox'];
 }
 
 export interface ApprovalsMount {
@@ -72,6 +74,7 @@ export function mountApprovals(deps: ApprovalsMountDeps): ApprovalsMount {
     ...(deps.executionWaitMs !== undefined ? { executionWaitMs: deps.executionWaitMs } : {}),
     ...(deps.reconcileIntervalMs !== undefined ? { reconcileIntervalMs: deps.reconcileIntervalMs } : {}),
     logger: deps.logger?.child({ component: 'approvals' }),
+    outbox: deps.outbox,
   });
 
   const responder = { approvals: module, beginSignIn: deps.signIn.beginSignIn, clock };
