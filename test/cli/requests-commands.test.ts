@@ -6,19 +6,16 @@
  * through two device code sign-ins (the second one fresh and bound to the request), the operation
  * runs exactly once, the audit shows the order, and no token reaches a file.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/audit-types.ts';
 import { terminalSafe } from '../../src/cli/requests/terminal-safe.ts';
 import { startApprovalHarness, type ApprovalHarness } from '../approvals/support/approval-harness.ts';
 import { restartCheckout } from '../approvals/support/approval-steps.ts';
-import { enterDeviceCode, parseDeviceCodeMessage } from '../support/device-code-user.ts';
+import { elevateCliAs, type CliRun } from '../support/elevate-cli-as-person.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/elevate.js', import.meta.url));
 const JWT = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./;
 
 let h: ApprovalHarness;
@@ -37,52 +34,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  codesEntered: number;
-}
-
-/** Runs the CLI; `person` (a seeded user key) enters every device code it prints. */
-function elevate(args: string[], person: string): Promise<Run> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}),
-    // as a shell that followed `elevate sandbox info`'s advice would have it (else the CLI re-executes itself with it)
-    NODE_EXTRA_CA_CERTS: h.sandbox.caBundlePath,
-    HOME: home,
-    TMPDIR: tmp,
-    ELEVATE_URL: h.url,
-    ELEVATE_SANDBOX_PORT: new URL(h.sandbox.origin).port,
-    ELEVATE_SANDBOX_HTTP_PORT: new URL(h.sandbox.browserOrigin).port,
-    ELEVATE_SANDBOX_DATA_DIR: h.sandbox.dataDir,
-    ELEVATE_LOG_LEVEL: 'warn',
-  };
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let entered = 0;
-    const pages: Array<Promise<unknown>> = [];
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const codes = [...stderr.matchAll(/open the page (\S+) and enter the code ([A-Z0-9]+)/g)];
-      while (entered < codes.length) {
-        const c = parseDeviceCodeMessage(codes[entered]![0])!;
-        entered += 1;
-        pages.push(enterDeviceCode(c.verificationUri, c.userCode, { user: person, users: h.sandbox.tenant.users }));
-      }
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.once('error', fail);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      void Promise.all(pages).then(() => done({ code, stdout, stderr, codesEntered: entered }), fail);
-    });
-  });
-}
+const elevate = (args: string[], person: string): Promise<CliRun> => elevateCliAs({ url: h.url, sandbox: h.sandbox, home, work, tmp }, args, person);
 
 const historyOf = async (id: string): Promise<AuditEntry[]> => [...(await h.audit.list({ requestId: id }, { limit: 500 })).entries].reverse();
 

@@ -5,9 +5,6 @@
  * administrator, every attempt is audited; and /approvals/events streams the pending count live to
  * an administrator (not to anyone else), ending at sign-out and at shutdown.
  */
-import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/notifications/webhook-signature.ts';
@@ -17,33 +14,24 @@ import { openEventStream } from '../support/event-stream.ts';
 import { startFullService, type FullService } from '../support/full-service.ts';
 import { startHttpReceiver, type HttpReceiver } from '../notifications/support/receivers.ts';
 import { adaptiveCardIssues, expectNoLeak } from '../notifications/support/payload-checks.ts';
+import { policiesWithNotifications } from '../notifications/support/policies-with-notifications.ts';
 
 const SECRET = 'whsec-e2e-7f3a9b1c5d2e4f6a8b0c';
 let fs: FullService;
 let receiver: HttpReceiver;
 let closed = false;
 
-function policiesWithNotifications(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'elevate-policies-'));
-  for (const f of readdirSync(resolve('policies'))) if (f.endsWith('.yaml')) copyFileSync(resolve('policies', f), join(dir, f));
-  writeFileSync(
-    join(dir, 'notifications.yaml'),
-    `channels:
+beforeAll(async () => {
+  receiver = await startHttpReceiver();
+  fs = await startFullService({
+    ELEVATE_POLICIES_DIR: policiesWithNotifications(`channels:
   teams: { type: teams, urlEnv: ELEVATE_NOTIFY_TEAMS_URL }
   siem: { type: webhook, urlEnv: ELEVATE_NOTIFY_WEBHOOK_URL, secretEnv: ELEVATE_NOTIFY_WEBHOOK_SECRET }
 routes:
   - name: approvers
     events: [request.raised, request.denied]
     channels: [teams, siem]
-`,
-  );
-  return dir;
-}
-
-beforeAll(async () => {
-  receiver = await startHttpReceiver();
-  fs = await startFullService({
-    ELEVATE_POLICIES_DIR: policiesWithNotifications(),
+`),
     ELEVATE_NOTIFY_TEAMS_URL: `${receiver.url}/teams/workflows-secret-sig`,
     ELEVATE_NOTIFY_WEBHOOK_URL: `${receiver.url}/hook/secret-hook-path`,
     ELEVATE_NOTIFY_WEBHOOK_SECRET: SECRET,
