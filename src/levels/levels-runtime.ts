@@ -23,6 +23,7 @@ import { createInventoryService, type InventoryService } from './inventory-servi
 import { createLevelEnforcer, type LevelEnforcer } from './level-enforcer.ts';
 import { createArmRaiseGrantGateway, type RaiseGrantGateway } from '../raises/arm-raise-grants.ts';
 import { createRaiseService, type RaiseService } from '../raises/raise-service.ts';
+import { resolveRequester, type UserDirectory } from '../directory/requester-identity.ts';
 import { createRaiseStore } from '../raises/raise-store.ts';
 import { startRaiseSweeper } from '../raises/raise-sweeper.ts';
 
@@ -53,6 +54,8 @@ export interface LevelsRuntimeDeps {
   agentCredential?: (uamiClientId: string) => TokenCredential;
   /** The audit log, read by doctor for recent sign-ins (whether they carry auth_time). */
   auditReader?: Pick<AuditLog, 'list'>;
+  /** The directory an agent's "asked by" is resolved in for a raise's four eyes (Microsoft Graph). */
+  userDirectory?: UserDirectory;
 }
 
 export interface LevelsRuntime {
@@ -110,6 +113,7 @@ export function createLevelsRuntime(deps: LevelsRuntimeDeps): LevelsRuntime {
     pendingTtlSeconds: deps.raisePendingTtlSeconds ?? 3600,
     ...(deps.onRolesChanged ? { onRolesChanged: deps.onRolesChanged } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.userDirectory ? { resolveRequester: (spelling: string) => resolveRequester(spelling, deps.userDirectory!) } : {}),
   });
   const agentCredential = deps.agentCredential ?? createAgentCredential;
 

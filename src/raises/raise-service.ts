@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditActor } from '../audit/audit-types.ts';
+import type { RequesterIdentity } from '../directory/requester-identity.ts';
 import type { AuditAppender } from '../agents/agent-registry.ts';
 import type { Agent } from '../agents/agent-types.ts';
 import type { InventoryService } from '../levels/inventory-service.ts';
@@ -34,6 +35,8 @@ export interface RaiseServiceDeps {
   onRolesChanged?: (principalId: string) => void;
   logger?: Logger;
   newId?: () => string;
+  /** Resolves the person an agent names as having asked (Microsoft Graph); without it, unresolved. */
+  resolveRequester?: (spelling: string) => Promise<RequesterIdentity>;
 }
 
 export interface RaiseApprover {
@@ -104,7 +107,15 @@ export function createRaiseService(deps: RaiseServiceDeps): RaiseService {
     return deps.store.update(next);
   }
 
-  const requesterId = (r: LevelRaise) => (r.requestedBy.kind === 'user' ? r.requestedBy.id : r.requestedBy.onBehalfOf);
+  /** Who asked, as the directory knows them: an administrator by object id; a person an agent named as resolved then. */
+  const requesterOf = (r: LevelRaise): RequesterIdentity | undefined =>
+    r.requestedBy.kind === 'user'
+      ? { status: 'resolved', objectId: r.requestedBy.id.toLowerCase() }
+      : r.requestedBy.onBehalfOf === undefined
+        ? undefined
+        : (r.requestedBy.onBehalfOfIdentity ?? { status: 'unresolved', reason: 'directory_unavailable' });
+  const resolveNamed = async (spelling: string): Promise<RequesterIdentity> =>
+    deps.resolveRequester ? deps.resolveRequester(spelling).catch((): RequesterIdentity => ({ status: 'unresolved', reason: 'directory_unavailable' })) : { status: 'unresolved', reason: 'directory_unavailable' };
   const userActor = (a: RaiseApprover): AuditActor => ({ kind: 'user', id: a.id, name: a.name });
   const windowOf = (r: LevelRaise): GrantWindow => ({ principalId: r.principalId, raiseId: r.id, startsAt: r.startsAt!, endsAt: r.endsAt!, justification: r.justification });
 
@@ -230,13 +241,15 @@ export function createRaiseService(deps: RaiseServiceDeps): RaiseService {
     observeMode(o) {
       observed = o;
     },
-    async request(agentRef, input, requester) {
+    async request(agentRef, input, asked) {
+      let requester = asked;
       const agent = await deps.agents.get(agentRef);
       const checked = checkRaiseRequest(input, agent, rule());
       const open = (await deps.store.listByAgent(agent.id)).filter((r) => ['pending', 'granting', 'active'].includes(r.state));
       const overlap = open.find((r) => r.resourceGroupIds.some((g) => checked.resourceGroupIds.some((c) => c.toLowerCase() === g.toLowerCase())));
       if (overlap) throw new RaiseConflictError('raise_open', `the agent already has an open raise (${overlap.id}, ${overlap.state}) on ${overlap.resourceGroupIds.join(', ')}`);
       const at = now();
+      if (requester.onBehalfOf !== undefined) requester = { ...requester, onBehalfOfIdentity: await resolveNamed(requester.onBehalfOf) };
       const raise: LevelRaise = {
         id: deps.newId?.() ?? randomUUID(),
         agentId: agent.id,
@@ -269,18 +282,24 @@ export function createRaiseService(deps: RaiseServiceDeps): RaiseService {
       const granting = await lockFor(raiseId).runExclusive(async () => {
         const r = await deps.store.get(raiseId);
         if (r.state !== 'pending') throw new RaiseConflictError('invalid_state', `the raise is ${r.state}: it cannot be approved`);
-        // The requester is named by object id (an administrator) or as the agent named them (UPN or object id).
-        const requester = requesterId(r)?.toLowerCase();
-        const isRequester = requester !== undefined && [approver.id, approver.name].some((x) => x?.toLowerCase() === requester);
+        // Four eyes by object id, as for requests; the agent's own spelling also counts (stricter, never looser).
+        const requester = requesterOf(r);
+        const spelled = r.requestedBy.kind === 'agent' ? r.requestedBy.onBehalfOf?.toLowerCase() : undefined;
+        const isRequester =
+          (requester?.status === 'resolved' && requester.objectId === approver.id.toLowerCase()) ||
+          (spelled !== undefined && [approver.id, approver.name].some((x) => x?.toLowerCase() === spelled));
         if (isRequester && !rule().requesterMayApprove) throw new RaiseInputError('requester_may_not_approve', 'whoever asked for the raise cannot approve it (approvals.yaml levelRaise.requesterMayApprove)');
         if (r.approvals.some((a) => a.approverId.toLowerCase() === approver.id.toLowerCase())) throw new RaiseConflictError('already_approved', 'you have already approved this raise');
         const approvals = [...r.approvals.map((a) => a.approverId), approver.id];
-        const enough = approvals.length >= rule().approversRequired;
+        // Someone the directory could not pin down may be among the approvers: one more is needed.
+        const approversRequired = rule().approversRequired + (requester?.status === 'unresolved' ? 1 : 0);
+        const enough = approvals.length >= approversRequired;
         const at = iso();
         const next = await step(r, { type: 'approve', approval: { approverId: approver.id, approverName: approver.name, at, reason }, enough, at }, 'level-raise.approved', userActor(approver), {
           reason,
           approvals: approvals.length,
-          approversRequired: rule().approversRequired,
+          approversRequired,
+          ...(requester?.status === 'unresolved' ? { requesterUnresolved: requester.reason } : {}),
         });
         return next.state === 'granting' ? runGrant(next).catch(async (err: unknown) => {
           deps.logger?.warn({ raise: raiseId, reason: oneLine(err) }, 'level raise: grant interrupted; the sweeper resumes it');

@@ -1,3 +1,4 @@
+import type { RequesterIdentity } from '../directory/requester-identity.ts';
 import type { PermissionLevel } from '../policies/policy-types.ts';
 
 /**
@@ -23,6 +24,12 @@ export interface RaiseRequester {
   name: string | null;
   /** For an agent's raise: the person it names as having asked (counts as the requester for four eyes). */
   onBehalfOf?: string;
+  /**
+   * `onBehalfOf` resolved in the directory when the raise was asked for (as a request's
+   * trigger.requestedBy is, src/directory/requester-identity.ts), never to change: four eyes compares
+   * object ids, and an unresolved requester needs one more distinct approver.
+   */
+  onBehalfOfIdentity?: RequesterIdentity;
 }
 
 export interface RaiseApproval {

@@ -7,6 +7,7 @@ import type { ServiceContext } from './service-context.ts';
 import type { WebRoute } from '../web/create-web-app.ts';
 import { agentRoutes } from '../web/pages/agents-routes.ts';
 import { createLevelsRuntime, type LevelsRuntime } from '../levels/levels-runtime.ts';
+import type { UserDirectory } from '../directory/requester-identity.ts';
 
 export interface MountLevelsDeps {
   audit: AuditAppender;
@@ -16,6 +17,8 @@ export interface MountLevelsDeps {
   csrfProtection: RequestHandler;
   /** The operations permission cache's invalidate, so its checks see applied roles at once. */
   onRolesChanged?: (principalId: string) => void;
+  /** Where a raise's "asked by" is resolved (the operations API's Graph directory). */
+  userDirectory?: UserDirectory;
 }
 
 export interface LevelsMount {
@@ -53,6 +56,7 @@ export function mountLevels(ctx: ServiceContext, deps: MountLevelsDeps): LevelsM
     metrics: ctx.metrics,
     ...(deps.onRolesChanged ? { onRolesChanged: deps.onRolesChanged } : {}),
     ...(deps.auditReader ? { auditReader: deps.auditReader } : {}),
+    ...(deps.userDirectory ? { userDirectory: deps.userDirectory } : {}),
   });
   const stopSchedule = runtime.startInventorySchedule();
   ctx.onShutdown(stopSchedule);

@@ -78,6 +78,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     requireAbility: signIn.signIn.requireAbility,
     csrfProtection: signIn.signIn.csrfProtection,
     onRolesChanged: (principalId) => operations.module.permissions.invalidate(principalId),
+    userDirectory: operations.userDirectory,
   });
   // The agent's time-bound level raises under /api/v1/level-raises (ahead of the operations router).
   const raisesRoute = { path: API_BASE_PATH, handlers: [raisesApiRouter({ raises: levels.runtime.raises, authenticate: operations.authenticate, rateLimit: operations.rateLimit, audit: audit.audit, basePath: API_BASE_PATH })] };

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/agents/agent-types.ts';
+import type { RequesterIdentity } from '../../src/directory/requester-identity.ts';
 import { createAuditLog, type AuditLog } from '../../src/audit/audit-log.ts';
 import type { ResourceGroupInventory } from '../../src/levels/level-types.ts';
 import { loadPolicies } from '../../src/policies/load-policies.ts';
@@ -75,8 +76,13 @@ let azure: ReturnType<typeof memoryAzure>;
 let clock: ReturnType<typeof testClock>;
 let failAudit = false;
 
-function service(approversRequired = 1): RaiseService {
+/** The directory as Graph would answer: Sam's sign-in name is object id u-sam; nobody else is known. */
+const directory = async (spelling: string): Promise<RequesterIdentity> =>
+  spelling.toLowerCase() === 'sam.standard@contoso.example' ? { status: 'resolved', objectId: 'u-sam' } : { status: 'unresolved', reason: 'not_found' };
+
+function service(approversRequired = 1, resolveRequester: ((spelling: string) => Promise<RequesterIdentity>) | null = directory): RaiseService {
   return createRaiseService({
+    ...(resolveRequester !== null ? { resolveRequester } : {}),
     store: createRaiseStore(db),
     agents: { get: async () => agent },
     inventory: { get: async () => inventory },
@@ -126,6 +132,34 @@ describe('raise service', () => {
     expect(second).toMatchObject({ state: 'active', mode: 'pim' });
     expect(second.grants.map((g) => g.roleName).sort()).toEqual(['Container Apps Contributor', 'Container Apps ManagedEnvironments Contributor']);
     expect(azure.held.size).toBe(2);
+  });
+
+  it('compares the named requester by object id: the same person under another name cannot approve', async () => {
+    const s = service();
+    const r = await ask(s);
+    expect(r.requestedBy.onBehalfOfIdentity).toEqual({ status: 'resolved', objectId: 'u-sam' });
+    await expect(s.approve(r.id, { id: 'U-SAM', name: 'samuel@fabrikam.example' }, null)).rejects.toThrow(/cannot approve/);
+    expect((await s.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null)).state).toBe('active');
+  });
+
+  it('needs one more approver when the person the agent named cannot be resolved (unknown, or no directory)', async () => {
+    for (const s of [service(1), service(1, null)]) {
+      const r = await ask(s, { kind: 'agent', id: agent.id, name: agent.name, onBehalfOf: 'the on-call person' });
+      expect(r.requestedBy.onBehalfOfIdentity?.status).toBe('unresolved');
+      const first = await s.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null);
+      expect(first.state).toBe('pending');
+      const second = await s.approve(r.id, { id: 'u-2', name: 'bob@contoso.example' }, null);
+      expect(second.state).not.toBe('pending');
+      await s.end(r.id, { id: 'u-1', name: 'ann@contoso.example' });
+    }
+    const approved = [...(await audit.list({ eventType: 'level-raise.approved' }, { limit: 10 })).entries];
+    expect(approved.every((e) => (e.details as { approversRequired: number }).approversRequired === 2)).toBe(true);
+  });
+
+  it('needs no extra approver when the agent names nobody', async () => {
+    const s = service(1, null);
+    const r = await ask(s, { kind: 'agent', id: agent.id, name: agent.name } as never);
+    expect((await s.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null)).state).toBe('active');
   });
 
   it('removes what was made when Azure refuses one grant for good', async () => {

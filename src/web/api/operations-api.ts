@@ -68,6 +68,8 @@ export interface OperationsApi {
   /** The agent API's authentication and per-agent rate limit, for other agent endpoints (MCP, level raises). */
   authenticate: ReturnType<typeof createAgentAuthenticator>;
   rateLimit: RequestHandler;
+  /** The directory requesters are resolved in, shared with the level raises' four eyes. */
+  userDirectory: UserDirectory;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,9 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
       logger,
     });
   const agents = deps.agents ?? cachingAgentDirectory(createSqliteAgentDirectory(deps.store), { ttlMs: 2000 });
+  // Who asked for a request, resolved in the directory with Elevate's own credential (Graph User.Read.All).
+  const userDirectory =
+    deps.userDirectory ?? createGraphUserDirectory(deps.serviceCredential, { graphEndpoint: deps.endpoints.graphEndpoint, graphScope: deps.endpoints.graphScope, logger });
   const module = createOperationsModule({
     db: deps.store,
     audit,
@@ -95,8 +100,7 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     armEndpoint: deps.endpoints.armEndpoint,
     agentCredential: deps.agentCredential ?? agentCredentials(),
     requestTtlSeconds: deps.requestTtlSeconds,
-    // Who asked for a request, resolved in the directory with Elevate's own credential (Graph User.Read.All).
-    userDirectory: deps.userDirectory ?? createGraphUserDirectory(deps.serviceCredential, { graphEndpoint: deps.endpoints.graphEndpoint, graphScope: deps.endpoints.graphScope, logger }),
+    userDirectory,
     agents,
     ...(deps.reconcileIntervalSeconds !== undefined ? { reconcileIntervalMs: deps.reconcileIntervalSeconds * 1000 } : {}),
     logger,
@@ -126,6 +130,7 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     module,
     authenticate,
     rateLimit,
+    userDirectory,
     close: () => module.close(),
   };
 }
