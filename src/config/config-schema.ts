@@ -73,9 +73,30 @@ export const envSchema = z.object({
   ELEVATE_SANDBOX_DATA_DIR: z.string().min(1).default('./data/sandbox'),
   ELEVATE_SANDBOX_SEED: z.string().min(1).optional(),
   ELEVATE_TRUST_PROXY: bool.default(false),
+
+  /**
+   * Alert intake (src/incidents). Azure Monitor's secure webhook: the action group's token must be
+   * issued by the "Azure Monitor Action Group" first-party app (this app id) and carry this app role
+   * of Elevate's registration. https://learn.microsoft.com/azure/azure-monitor/alerts/action-groups#secure-webhook
+   */
+  ELEVATE_ALERT_ACTION_GROUP_APP_ID: guid.default('461e8683-5575-4561-ac7f-899cc907d62a'),
+  ELEVATE_ALERT_APP_ROLE: z.string().min(1).max(120).regex(/^[A-Za-z0-9_.-]+$/, 'expected an app role value such as ActionGroupsSecureWebhook').default('ActionGroupsSecureWebhook'),
+  /**
+   * Other monitoring tools (off by default): `name=hmac:<secret>` (HMAC-SHA256 of the body in
+   * X-Elevate-Signature) or `name=url:<secret>` (the secret in the webhook URL), comma-separated;
+   * each secret at least 32 characters.
+   */
+  ELEVATE_ALERT_SHARED_SECRETS: z
+    .string()
+    .max(8192)
+    .refine(
+      (s) => s.split(',').every((part) => /^[a-z0-9-]{1,40}=(hmac|url):[A-Za-z0-9._~+/=-]{32,512}$/.test(part.trim())),
+      'expected name=hmac:<secret> or name=url:<secret> entries (lower-case names, secrets of 32+ URL-safe characters), comma-separated',
+    )
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
 
 /** Variables whose values are credentials: an error about them never repeats the value. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['AZURE_CLIENT_SECRET', 'ELEVATE_SESSION_SECRET']);
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['AZURE_CLIENT_SECRET', 'ELEVATE_SESSION_SECRET', 'ELEVATE_ALERT_SHARED_SECRETS']);

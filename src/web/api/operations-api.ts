@@ -9,7 +9,7 @@ import type { AzureEndpoints } from '../../azure/azure-endpoints.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { agentCredentials, armClientsByCredential, createArmPermissionCache } from '../../operations/operations-azure.ts';
-import { createOperationsModule, type OperationsModule } from '../../operations/operations-module.ts';
+import { createOperationsModule, type OperationsModule, type OperationsModuleDeps } from '../../operations/operations-module.ts';
 import type { Agent, AgentDirectory } from '../../operations/operation-types.ts';
 import type { PermissionCache } from '../../operations/permission-cache.ts';
 import type { AuditSink } from '../../operations/request-lifecycle.ts';
@@ -58,6 +58,10 @@ export interface OperationsApiDeps {
   userDirectory?: UserDirectory;
   /** ELEVATE_RECONCILE_INTERVAL_SECONDS (default 60). */
   reconcileIntervalSeconds?: number;
+  /** src/incidents: an incident trigger must name a recorded incident in the agent's groups. */
+  checkTrigger?: OperationsModuleDeps['checkTrigger'];
+  /** src/incidents: follows executed alert changestates. */
+  onRequestChanged?: OperationsModuleDeps['onRequestChanged'];
 }
 
 export interface OperationsApi {
@@ -94,6 +98,8 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     userDirectory: deps.userDirectory ?? createGraphUserDirectory(deps.serviceCredential, { graphEndpoint: deps.endpoints.graphEndpoint, graphScope: deps.endpoints.graphScope, logger }),
     agents,
     ...(deps.reconcileIntervalSeconds !== undefined ? { reconcileIntervalMs: deps.reconcileIntervalSeconds * 1000 } : {}),
+    ...(deps.checkTrigger ? { checkTrigger: deps.checkTrigger } : {}),
+    ...(deps.onRequestChanged ? { onRequestChanged: deps.onRequestChanged } : {}),
     logger,
     metrics: deps.metrics,
     ...(deps.clock ? { clock: deps.clock } : {}),
