@@ -9,6 +9,8 @@ import type { WebAppDeps } from '../web/create-web-app.ts';
 import { mountApprovalsForService } from './mount-approvals.ts';
 import { mountAuditWeb } from '../web/pages/audit-mount.ts';
 import { homeDashboard } from './home-dashboard.ts';
+import { createIncidentsModule } from '../incidents/incidents-module.ts';
+import { mountIncidents } from './mount-incidents.ts';
 import type { ServiceContext } from './service-context.ts';
 
 /** What capabilities add to the web app: their routers, shared middleware, sign-in links, home page. */
@@ -40,6 +42,14 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     logger: ctx.logger,
     agents: { list: () => levels.runtime.registry.list() },
   });
+  // Incidents from Azure Monitor alerts (src/incidents): operations naming one are checked and followed.
+  const incidents = createIncidentsModule({
+    db: ctx.store,
+    audit: audit.refusalSink,
+    refusalAudit: audit.refusalSink,
+    agents: { list: () => levels.runtime.registry.list() },
+    logger: ctx.logger.child({ component: 'incidents' }),
+  });
   // The agent operations API (src/operations, src/web/api) under /api/v1.
   const operations = createOperationsApi({
     store: ctx.store,
@@ -57,6 +67,8 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     // Guardrail and input refusals (operation.forbidden/refused) collapse per agent and reason per minute; all else is appended as is.
     audit: audit.refusalSink,
     refusalAudit: audit.refusalSink,
+    checkTrigger: incidents.checkTrigger,
+    onRequestChanged: incidents.onRequestChanged,
   });
   ctx.onShutdown(() => operations.close());
   // Agent registry and level enforcement (/agents); applied roles reach the permission cache at once.
@@ -69,10 +81,16 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   });
   // Approval pages (/approvals) and the fresh-sign-in continuation that runs an elevation (src/approvals).
   const approvals = mountApprovalsForService(ctx, { operations: operations.module, signIn: signIn.signIn, audit: audit.audit });
+  const incidentWeb = mountIncidents(ctx, {
+    module: incidents,
+    operations,
+    requireAbility: signIn.signIn.requireAbility,
+    agentNames: async () => new Map((await levels.runtime.registry.list()).map((a) => [a.id, a.name])),
+  });
   // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
   return {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
-    routes: [...signIn.routes, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes],
+    routes: [...signIn.routes, ...incidentWeb.apiRoutes, operations.route, ...auditWeb.routes, ...levels.routes, ...approvals.routes, ...incidentWeb.pageRoutes],
     auth: signIn.auth,
     home: homeDashboard({
       pending: approvals.module,

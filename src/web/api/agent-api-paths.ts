@@ -6,7 +6,10 @@
 import type { RequestHandler } from 'express';
 
 export const API_BASE_PATH = '/api/v1';
-const AGENT_API = /^\/api\/v1\/(operations|decisions|openapi\.json)(\/|$)/;
+/** Alert intake (src/incidents): Azure Monitor's secure webhook and other tools. */
+export const ALERTS_PATH = `${API_BASE_PATH}/alerts`;
+// incidents: the agent's; alerts: Azure Monitor and other senders (no browser session either way)
+const AGENT_API = /^\/api\/v1\/(operations|decisions|openapi\.json|incidents|alerts)(\/|$)/;
 
 export function isAgentApiPath(path: string): boolean {
   return AGENT_API.test(path);

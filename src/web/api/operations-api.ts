@@ -67,6 +67,9 @@ export interface OperationsApiDeps {
 export interface OperationsApi {
   route: WebRoute;
   module: OperationsModule;
+  /** The agent authenticator and rate limit, for other agent API routers (incidents). */
+  authenticate: ReturnType<typeof createAgentAuthenticator>;
+  rateLimit: RequestHandler;
   close(): Promise<void>;
 }
 
@@ -124,6 +127,8 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
       handlers: [bodyErrorHandler(routeDeps) as unknown as RequestHandler, operationsApiRouter(routeDeps)],
     },
     module,
+    authenticate,
+    rateLimit,
     close: () => module.close(),
   };
 }
