@@ -57,6 +57,8 @@ export const armErrors = {
     e(405, 'OperationNotSupported', `The sandbox does not support ${method} on resources of type '${type}'.`),
   invalidRequestContent: (detail: string) => e(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${detail}'.`),
   invalidParameter: (message: string) => e(400, 'InvalidParameter', message),
+  /** Alerts Management: an alert id it does not hold (or not at this scope). */
+  alertNotFound: (id: string) => e(404, 'ResourceNotFound', `The alert '${id}' could not be found.`),
   invalidFilter: (filter: string) =>
     e(400, 'UnsupportedQuery', `The filter '${filter}' is not supported. Supported filters are either 'atScope()' or 'principalId eq '{value}'' or 'assignedTo('{value}')'.`),
   invalidSkipToken: () => e(400, 'InvalidSkipToken', 'The skip token is invalid.'),
