@@ -10,6 +10,7 @@ import { mountApprovalsForService } from './mount-approvals.ts';
 import { mountAuditWeb } from '../web/pages/audit-mount.ts';
 import { homeDashboard } from './home-dashboard.ts';
 import { createIncidentsModule } from '../incidents/incidents-module.ts';
+import { createIncidentActivity } from '../incidents/incident-activity.ts';
 import { mountIncidents } from './mount-incidents.ts';
 import type { ServiceContext } from './service-context.ts';
 
@@ -41,6 +42,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     policies: ctx.policies,
     logger: ctx.logger,
     agents: { list: () => levels.runtime.registry.list() },
+    incidentOfRequest: (requestId) => createIncidentActivity(ctx.store).incidentOfRequest(requestId),
   });
   // Incidents from Azure Monitor alerts (src/incidents): operations naming one are checked and followed.
   const incidents = createIncidentsModule({
