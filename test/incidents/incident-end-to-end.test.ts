@@ -176,4 +176,42 @@ describe('alert → incident → consented restart → alert closed', { timeout:
     expect(rows).toContain('ada.admin@contoso-sre.onmicrosoft.com');
     expect(rows).not.toContain('signin.completed');
   });
+
+  it('refuses an operation naming an unknown incident, or one outside the agent’s groups, and audits it', async () => {
+    // An alert on rg-web: recorded, but no agent manages that group.
+    const foreign = await fire({ targetResourceId: `/subscriptions/${SUB}/resourceGroups/rg-web/providers/Microsoft.Web/sites/app-web-01`, alertRule: 'web 5xx' });
+    expect(foreign.status).toBe(201);
+    const foreignId = foreign.body.incidentId as string;
+    expect((await api('GET', `/api/v1/incidents/${foreignId}`)).status).toBe(404);
+    for (const ref of [randomUUID(), foreignId, 'INC-4711', '../../etc/passwd']) {
+      const key = randomUUID();
+      const res = await api('POST', '/api/v1/operations', {
+        method: 'POST',
+        path: `${CHECKOUT}/revisions/ca-checkout--v2/restart`,
+        apiVersion: '2024-03-01',
+        justification: 'x',
+        trigger: { kind: 'incident', ref },
+        idempotencyKey: key,
+      });
+      expect(res.status, ref).toBe(400);
+      expect(res.json.error.fields).toEqual([{ path: 'trigger.ref', message: expect.stringContaining('names no incident') }]);
+      expect((await api('GET', `/api/v1/operations?limit=200`)).json.items.some((r: OperationRequest) => r.idempotencyKey === key)).toBe(false);
+    }
+    const auditor = await fs.signedIn('auditor');
+    const refused = await auditor.get(`${fs.url}/audit?eventType=operation.refused`);
+    const entry = /href="(\/audit\/entries\/\d+)"/.exec(refused.body.replace(/<datalist[\s\S]*?<\/datalist>/, ''));
+    expect(entry).not.toBeNull();
+    expect((await auditor.get(`${fs.url}${entry![1]}`)).body).toContain('trigger.ref');
+  });
+
+  it('validates the incidents API query and hides other agents’ incidents', async () => {
+    for (const q of ['wait=61', 'wait=x', 'limit=0', 'state=closed', 'cursor=%7B%7D']) expect((await api('GET', `/api/v1/incidents?${q}`)).status, q).toBe(400);
+    expect((await api('GET', `/api/v1/incidents/${randomUUID()}`)).status).toBe(404);
+    expect((await api('GET', '/api/v1/incidents/not-an-id')).status).toBe(404);
+    const anonymous = await fetch(`${fs.url}/api/v1/incidents`);
+    expect(anonymous.status).toBe(401);
+    const open = await api('GET', '/api/v1/incidents?state=open&limit=5');
+    expect(open.status).toBe(200);
+    expect(open.json.items.every((i: Incident) => i.state === 'open')).toBe(true);
+  });
 });
