@@ -10,7 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incidents/incident-types.ts';
 import type { OperationRequest } from '../../src/operations/operation-types.ts';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { csrfOf } from '../approvals/support/approval-steps.ts';
+import { openApiResponseChecker } from '../web/api/support/openapi-responses.ts';
 import { startFullService, type FullService } from '../support/full-service.ts';
 import { seedFile } from '../support/seed-variants.ts';
 
@@ -213,5 +215,15 @@ describe('alert → incident → consented restart → alert closed', { timeout:
     const open = await api('GET', '/api/v1/incidents?state=open&limit=5');
     expect(open.status).toBe(200);
     expect(open.json.items.every((i: Incident) => i.state === 'open')).toBe(true);
+
+    // The answers are what the OpenAPI document says, and the document is valid OpenAPI 3.1.
+    const doc = (await (await fetch(`${fs.url}/api/v1/openapi.json`)).json()) as Parameters<typeof openApiResponseChecker>[0];
+    const validation = await new Validator().validate(doc as unknown as Parameters<Validator["validate"]>[0]);
+    expect(validation.valid, String(JSON.stringify(validation.errors)).slice(0, 500)).toBe(true);
+    const checker = openApiResponseChecker(doc);
+    const all = await api('GET', '/api/v1/incidents');
+    checker.check('GET', '/incidents', 200, all.json);
+    checker.check('GET', '/incidents/{id}', 200, (await api('GET', `/api/v1/incidents/${all.json.items[0].id}`)).json);
+    checker.check('GET', '/incidents', 400, (await api('GET', '/api/v1/incidents?wait=99')).json);
   });
 });
