@@ -48,7 +48,8 @@ const timestamp = z
 const resourceId = z
   .string({ error: 'expected an ARM resource id' })
   .max(ALERT_LIMITS.resourceId, `must be at most ${ALERT_LIMITS.resourceId} characters`)
-  .regex(/^\/subscriptions\/[0-9a-f-]{36}(\/[^/?#%\\\s]+)*$/i, 'expected an ARM resource id (/subscriptions/...)');
+  // Names may hold plain spaces (alert rules, DNS records); never a query, fragment, percent-encoding or control characters.
+  .regex(/^\/subscriptions\/[0-9a-f-]{36}(\/[^/?#%\\\u0000-\u001f\u007f]+)*$/i, 'expected an ARM resource id (/subscriptions/...)');
 
 const boundedJson = z.unknown().superRefine((value, ctx) => {
   const problem = jsonBodyProblem(value);

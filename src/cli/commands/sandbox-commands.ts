@@ -136,32 +136,11 @@ export function registerSandboxCommands(program: Command): void {
     .addOption(outputOption())
     .action(async (opts: { target?: string; kind: string; rule?: string; severity: string; resolve?: string; output: OutputFormat }) => {
       if (await reexecForSandboxTrust()) return;
-      const config = loadConfig();
-      if (config.mode !== 'sandbox') throw new CliError('fire-alert drives the sandbox\'s Azure Monitor; with a real tenant, use "Test action group" in the Azure portal');
       if (!['metric', 'log', 'activity'].includes(opts.kind)) throw new CliError('--kind must be metric, log or activity');
-      const tenant = buildTenantInfo(loadSeed(config.sandbox.seedFile), config.sandbox.dataDir);
-      const group = tenant.resourceGroups.find((g) => tenant.agent.resourceGroupIds.some((id) => id.toLowerCase().endsWith(`/resourcegroups/${g.name.toLowerCase()}`)));
-      const target = opts.target ?? group?.resources[0]?.id;
-      if (!target) throw new CliError('--target is required: the agent manages no resource group with resources');
-      const { requestFireAlert, FireAlertError } = await import('../../sandbox/monitor/fire-alert-client.ts');
-      const { AZURE_MONITOR_WEBHOOK_PATH } = await import('../../web/api/alert-intake-routes.ts');
-      const base = config.http.publicUrl ?? `http://${config.http.host}:${config.http.port}`;
-      try {
-        const result = await requestFireAlert({
-          sandboxOrigin: `https://localhost:${config.sandbox.httpsPort}`,
-          webhookUrl: `${base.replace(/\/+$/, '')}${AZURE_MONITOR_WEBHOOK_PATH}`,
-          targetResourceId: target,
-          kind: opts.kind as 'metric',
-          severity: opts.severity,
-          ...(opts.rule ? { alertRule: opts.rule } : {}),
-          ...(opts.resolve ? { resolveAlertId: opts.resolve } : {}),
-        });
-        if (opts.output === 'json') printJson(result);
-        else printTable([{ alertId: result.alertId, condition: result.monitorCondition, webhook: String(result.status), answer: JSON.stringify(result.body).slice(0, 200) }]);
-        if (result.status >= 300) throw new CliError(`Elevate's webhook answered ${result.status}`, 1);
-      } catch (err) {
-        if (err instanceof FireAlertError) throw new CliError(err.message, 1);
-        throw err;
-      }
+      const { fireSandboxAlert } = await import('./alert-webhook-check.ts');
+      const result = await fireSandboxAlert(loadConfig(), { target: opts.target, kind: opts.kind as 'metric', rule: opts.rule, severity: opts.severity, resolve: opts.resolve });
+      if (opts.output === 'json') printJson(result);
+      else printTable([{ alertId: result.alertId, condition: result.monitorCondition, webhook: String(result.status), answer: JSON.stringify(result.body).slice(0, 200) }]);
+      if (result.status >= 300) throw new CliError(`Elevate's webhook answered ${result.status}`, 1);
     });
 }
