@@ -33,6 +33,12 @@ describe('the common alert schema (Microsoft-documented payloads)', () => {
     expect(deliveryKey(resolved.alert)).not.toBe(deliveryKey(fired.alert));
   });
 
+  it('accepts targets whose names hold plain spaces (alert rules, DNS records)', () => {
+    const raw = fixture('metric-alert-fired');
+    raw.data.essentials.alertTargetIDs = ['/subscriptions/b1995c7e-f47d-4afd-b2fc-8cf38f44e21d/resourceGroups/rg-sre-apps/providers/microsoft.insights/metricalerts/High CPU on ca-checkout'];
+    expect(parseCommonAlert(raw).ok).toBe(true);
+  });
+
   it('accepts essentials fields Microsoft adds later, and ignores them', () => {
     const raw = fixture('metric-alert-fired');
     (raw.data.essentials as Record<string, unknown>).intelligentAlertContext = { some: 'thing' };
