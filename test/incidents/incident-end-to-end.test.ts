@@ -226,4 +226,24 @@ describe('alert → incident → consented restart → alert closed', { timeout:
     checker.check('GET', '/incidents/{id}', 200, (await api('GET', `/api/v1/incidents/${all.json.items[0].id}`)).json);
     checker.check('GET', '/incidents', 400, (await api('GET', '/api/v1/incidents?wait=99')).json);
   });
+
+  it('lets every user role read incidents, nobody else, and refuses bad page input', async () => {
+    const fired = await fire({ targetResourceId: CHECKOUT, alertRule: 'page access' });
+    const id = fired.body.incidentId as string;
+    const anonymous = await fetch(`${fs.url}/incidents/${id}`, { redirect: 'manual' });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get('location')).toContain('/auth/signin');
+    // A user without an Elevate role is not signed in at all: sent back to sign-in, never the page.
+    const norole = await fs.signedIn('norole').catch(() => undefined);
+    if (norole) for (const path of ['/incidents', `/incidents/${id}`]) expect([303, 403]).toContain((await norole.get(`${fs.url}${path}`)).status);
+    const reader = await fs.signedIn('reader');
+    expect((await reader.get(`${fs.url}/incidents/${id}`)).status).toBe(200);
+    const list = await reader.get(`${fs.url}/incidents?state=open`);
+    expect(list.status).toBe(200);
+    expect(list.body).toContain(`data-incident="${id}"`);
+    expect((await reader.get(`${fs.url}/incidents?state=closed`)).status).toBe(400);
+    expect((await reader.get(`${fs.url}/incidents?cursor=abc`)).status).toBe(400);
+    expect((await reader.get(`${fs.url}/incidents/${randomUUID()}`)).status).toBe(404);
+    expect((await reader.get(`${fs.url}/incidents/%3Cscript%3E`)).status).toBe(404);
+  });
 });
