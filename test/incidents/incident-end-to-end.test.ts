@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incidents/incident-types.ts';
 import type { OperationRequest } from '../../src/operations/operation-types.ts';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { csrfOf } from '../approvals/support/approval-steps.ts';
+import { approveElevation, csrfOf } from '../approvals/support/approval-steps.ts';
+import type { ApprovalHarness } from '../approvals/support/approval-harness.ts';
 import { openApiResponseChecker } from '../web/api/support/openapi-responses.ts';
 import { startFullService, type FullService } from '../support/full-service.ts';
 import { seedFile } from '../support/seed-variants.ts';
@@ -245,5 +246,32 @@ describe('alert → incident → consented restart → alert closed', { timeout:
     expect((await reader.get(`${fs.url}/incidents?cursor=abc`)).status).toBe(400);
     expect((await reader.get(`${fs.url}/incidents/${randomUUID()}`)).status).toBe(404);
     expect((await reader.get(`${fs.url}/incidents/%3Cscript%3E`)).status).toBe(404);
+  });
+
+  it('shows an on-behalf-of elevation approved for an incident on its page', async () => {
+    // The agent holds Reader only on rg-sre-vms: restarting the VM needs an administrator's elevation.
+    const vm = `/subscriptions/${SUB}/resourceGroups/rg-sre-vms/providers/Microsoft.Compute/virtualMachines/vm-sre-worker-01`;
+    const fired = await fire({ targetResourceId: vm, alertRule: 'vm-sre-worker-01 unresponsive', kind: 'activity' });
+    const incidentId = fired.body.incidentId as string;
+    const raised = await api('POST', '/api/v1/operations', {
+      method: 'POST',
+      path: `${vm}/restart`,
+      apiVersion: '2024-07-01',
+      justification: 'the worker stopped answering',
+      trigger: { kind: 'incident', ref: incidentId },
+      idempotencyKey: randomUUID(),
+    });
+    expect(raised.json.state).toBe('pending_elevation');
+    const sandbox = fs.service.context.sandbox!;
+    const h = { url: fs.url, sandbox, user: (key: string) => sandbox.tenant.users.find((u) => u.key === key)! } as unknown as ApprovalHarness;
+    const admin = await fs.signedIn('admin');
+    const { callback } = await approveElevation(admin, h, raised.json.id, 'admin', 'restart the worker for the incident');
+    expect(callback.status).toBe(303);
+    expect((await settled(raised.json.id)).state).toBe('succeeded');
+    const page = await (await fs.signedIn('auditor')).get(`${fs.url}/incidents/${incidentId}`);
+    expect(page.body).toContain('data-testid="incident-elevations"');
+    expect(page.body).toContain('Microsoft.Compute/virtualMachines/restart/action');
+    expect(page.body).toContain('on-behalf-of elevation');
+    expect(page.body).toContain('restart the worker for the incident');
   });
 });
