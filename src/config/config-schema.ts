@@ -93,6 +93,10 @@ export const envSchema = z.object({
       (s) => s.split(',').every((part) => /^[a-z0-9-]{1,40}=(hmac|url):[A-Za-z0-9._~+/=-]{32,512}$/.test(part.trim())),
       'expected name=hmac:<secret> or name=url:<secret> entries (lower-case names, secrets of 32+ URL-safe characters), comma-separated',
     )
+    .refine((s) => {
+      const names = s.split(',').map((part) => part.trim().split('=')[0]);
+      return new Set(names).size === names.length;
+    }, 'each source name may appear once')
     .optional(),
 });
 

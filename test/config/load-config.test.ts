@@ -50,7 +50,7 @@ const BAD_VALUES: Record<string, string[]> = {
   ELEVATE_TRUST_PROXY: ['yes', 'on'],
   ELEVATE_ALERT_ACTION_GROUP_APP_ID: ['azure-monitor'],
   ELEVATE_ALERT_APP_ROLE: ['Action Groups', 'role/x'],
-  ELEVATE_ALERT_SHARED_SECRETS: ['grafana', 'grafana=hmac:short', `Grafana=url:${'s'.repeat(40)}`, `grafana=basic:${'s'.repeat(40)}`],
+  ELEVATE_ALERT_SHARED_SECRETS: ['grafana', 'grafana=hmac:short', `Grafana=url:${'s'.repeat(40)}`, `grafana=basic:${'s'.repeat(40)}`, `a=hmac:${'s'.repeat(40)},a=url:${'t'.repeat(40)}`],
 };
 const FREE_FORM = [
   'ELEVATE_HOST',
