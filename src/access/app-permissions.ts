@@ -3,7 +3,7 @@
  * policy grants these per role; the web and CLI layers ask `ability.can(action, subject)`.
  */
 
-export const APP_SUBJECTS = ['Request', 'Approval', 'Agent', 'AuditLog', 'Policy'] as const;
+export const APP_SUBJECTS = ['Request', 'Approval', 'Agent', 'AuditLog', 'Policy', 'Incident'] as const;
 export type AppSubject = (typeof APP_SUBJECTS)[number];
 
 /** `manage` is CASL's wildcard: every action on the subject. */

@@ -15,6 +15,7 @@ const PHRASES: Partial<Record<AppSubject, Partial<Record<AppAction, string>>>> =
     manage: 'Managing the audit log',
   },
   Policy: { read: 'Viewing policies', manage: 'Managing policies' },
+  Incident: { read: 'Viewing incidents', manage: 'Managing incidents' },
 };
 
 export function describeAction(action: AppAction, subject: AppSubject): string {

@@ -91,6 +91,12 @@ async function whereFor(search: AuditSearch, time: TimeBounds): Promise<Where> {
     terms.push(`${column} = ?`);
     params.push(value);
   }
+  if (search.incidentId !== undefined) {
+    exact = true;
+    // The incident's own entries by subject, its requests' entries by request id (both indexed).
+    terms.push("(subject = ? OR request_id IN (SELECT id FROM operation_requests WHERE trigger_kind = 'incident' AND trigger_ref = ?))");
+    params.push(search.incidentId, search.incidentId);
+  }
   if (search.scopePrefix !== undefined) {
     const p = normaliseScopePrefix(search.scopePrefix);
     // One range over the lower(scope) index ('0' is the character after '/'), then the exact

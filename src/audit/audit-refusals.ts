@@ -191,6 +191,10 @@ export const COLLAPSED_EVENTS: Record<string, (input: AuditInput) => string> = {
   'operation.forbidden': (i) => `${text(field(field(i.details?.decision, 'guardrail'), 'rule')) ?? text(field(i.details?.decision, 'reason')) ?? 'forbidden'} ${i.action ?? ''}`.trim(),
   // A submission refused before any decision (malformed, idempotency conflict).
   'operation.refused': (i) => text(i.details?.code) ?? 'refused',
+  // An alert delivery refused (unauthenticated, wrong caller, malformed): per sender and reason.
+  'incident.alert.refused': (i) => text(i.details?.reason) ?? 'refused',
+  // A repeated delivery of the same alert and monitor condition: per alert, counted.
+  'incident.alert.repeated': (i) => text(i.details?.reason) ?? 'repeated',
 };
 
 /**

@@ -25,6 +25,11 @@ export interface AuditSearch {
   requestId?: string;
   eventType?: string;
   outcome?: string;
+  /**
+   * An incident (src/incidents): its own entries (subject = incident id) and every entry of the
+   * operation requests tied to it (trigger kind `incident`, ref = the incident id).
+   */
+  incidentId?: string;
 }
 
 /** The exact-match fields and their audit_log columns (fixed names, never taken from input). */
@@ -40,7 +45,7 @@ export const EXACT_SEARCH_FIELDS = [
 
 export type ExactSearchField = (typeof EXACT_SEARCH_FIELDS)[number][0];
 
-export const SEARCH_PARAMS: ReadonlyArray<keyof AuditSearch> = ['from', 'to', ...EXACT_SEARCH_FIELDS.map(([f]) => f), 'scopePrefix'];
+export const SEARCH_PARAMS: ReadonlyArray<keyof AuditSearch> = ['from', 'to', ...EXACT_SEARCH_FIELDS.map(([f]) => f), 'scopePrefix', 'incidentId'];
 
 /** A bad search parameter; the message is one line and safe to show (it quotes no long input). */
 export class AuditSearchError extends Error {
@@ -92,8 +97,12 @@ export function scopeWithin(scope: string | null, prefix: string): boolean {
   return s === p || (s.startsWith(p) && s.charAt(p.length) === '/');
 }
 
-/** The reference semantics of a search, entry by entry. */
-export function matchesSearch(entry: AuditEntry, search: AuditSearch): boolean {
+/**
+ * The reference semantics of a search, entry by entry. `incidentRequests`: the ids of the requests
+ * tied to `search.incidentId` (the query reads them from the requests' triggers).
+ */
+export function matchesSearch(entry: AuditEntry, search: AuditSearch, incidentRequests: ReadonlySet<string> = new Set()): boolean {
+  if (search.incidentId !== undefined && entry.subject !== search.incidentId && !(entry.requestId !== null && incidentRequests.has(entry.requestId))) return false;
   if (search.from !== undefined && entry.ts < search.from) return false;
   if (search.to !== undefined && entry.ts >= search.to) return false;
   for (const [field] of EXACT_SEARCH_FIELDS) {
@@ -137,6 +146,11 @@ export function parseAuditSearch(params: Record<string, unknown>, allowed: reado
   for (const [field] of EXACT_SEARCH_FIELDS) {
     const value = text(field, params[field]);
     if (value !== undefined) search[field] = value;
+  }
+  const incident = text('incidentId', params.incidentId);
+  if (incident !== undefined) {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(incident)) throw new AuditSearchError('incidentId must be an incident id (a GUID)');
+    search.incidentId = incident.toLowerCase();
   }
   const scope = text('scopePrefix', params.scopePrefix);
   if (scope !== undefined) search.scopePrefix = normaliseScopePrefix(scope);

@@ -87,6 +87,31 @@ export const envSchema = z.object({
   ELEVATE_NOTIFY_RETRY_MAX_MS: positiveCount('expected a positive whole number of milliseconds').default(15 * 60 * 1000),
   /** Per-attempt timeout of one delivery (HTTP request or SMTP conversation). */
   ELEVATE_NOTIFY_TIMEOUT_MS: positiveCount('expected a positive whole number of milliseconds').max(120_000, 'expected at most 120000 ms').default(10_000),
+
+  /**
+   * Alert intake (src/incidents). Azure Monitor's secure webhook: the action group's token must be
+   * issued by the "Azure Monitor Action Group" first-party app (this app id) and carry this app role
+   * of Elevate's registration. https://learn.microsoft.com/azure/azure-monitor/alerts/action-groups#secure-webhook
+   */
+  ELEVATE_ALERT_ACTION_GROUP_APP_ID: guid.default('461e8683-5575-4561-ac7f-899cc907d62a'),
+  ELEVATE_ALERT_APP_ROLE: z.string().min(1).max(120).regex(/^[A-Za-z0-9_.-]+$/, 'expected an app role value such as ActionGroupsSecureWebhook').default('ActionGroupsSecureWebhook'),
+  /**
+   * Other monitoring tools (off by default): `name=hmac:<secret>` (HMAC-SHA256 of the body in
+   * X-Elevate-Signature) or `name=url:<secret>` (the secret in the webhook URL), comma-separated;
+   * each secret at least 32 characters.
+   */
+  ELEVATE_ALERT_SHARED_SECRETS: z
+    .string()
+    .max(8192)
+    .refine(
+      (s) => s.split(',').every((part) => /^[a-z0-9-]{1,40}=(hmac|url):[A-Za-z0-9._~+/=-]{32,512}$/.test(part.trim())),
+      'expected name=hmac:<secret> or name=url:<secret> entries (lower-case names, secrets of 32+ URL-safe characters), comma-separated',
+    )
+    .refine((s) => {
+      const names = s.split(',').map((part) => part.trim().split('=')[0]);
+      return new Set(names).size === names.length;
+    }, 'each source name may appear once')
+    .optional(),
 });
 
 /**
@@ -98,4 +123,4 @@ export const NOTIFY_SETTINGS: ReadonlySet<string> = new Set(['ELEVATE_NOTIFY_MAX
 export type Env = z.infer<typeof envSchema>;
 
 /** Variables whose values are credentials: an error about them never repeats the value. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['AZURE_CLIENT_SECRET', 'ELEVATE_SESSION_SECRET']);
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['AZURE_CLIENT_SECRET', 'ELEVATE_SESSION_SECRET', 'ELEVATE_ALERT_SHARED_SECRETS']);

@@ -60,6 +60,13 @@ export interface Config {
      */
     secret(name: string): string | undefined;
   };
+  /** Alert intake (src/incidents): who may deliver alerts. */
+  alerts: {
+    actionGroupAppId: string;
+    appRole: string;
+    /** other tools' sources; empty unless ELEVATE_ALERT_SHARED_SECRETS is set */
+    sharedSecrets: Array<{ source: string; mode: 'hmac' | 'url'; secret: string }>;
+  };
 }
 
 /** Reads `.env` (if present) under the real environment, which wins. */
@@ -142,6 +149,19 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
       retryMaxMs: e.ELEVATE_NOTIFY_RETRY_MAX_MS,
       timeoutMs: e.ELEVATE_NOTIFY_TIMEOUT_MS,
       secret: (name) => notifySecrets.get(name),
+    },
+    alerts: {
+      actionGroupAppId: e.ELEVATE_ALERT_ACTION_GROUP_APP_ID.toLowerCase(),
+      appRole: e.ELEVATE_ALERT_APP_ROLE,
+      sharedSecrets: (e.ELEVATE_ALERT_SHARED_SECRETS ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
+        .map((p) => {
+          const eq = p.indexOf('=');
+          const colon = p.indexOf(':', eq);
+          return { source: p.slice(0, eq), mode: p.slice(eq + 1, colon) as 'hmac' | 'url', secret: p.slice(colon + 1) };
+        }),
     },
   };
 }

@@ -48,6 +48,7 @@ export const SYSTEM_ACTOR: AuditActor = { kind: 'system', id: 'elevate' };
 function operationDetails(op: ArmOperation, operationHash?: string): JsonObject {
   const details: JsonObject = { method: op.method, path: op.path, apiVersion: op.apiVersion };
   if (operationHash) details.operationHash = operationHash;
+  if (op.query !== undefined) details.query = { ...op.query };
   if (op.body !== undefined) {
     const bytes = Buffer.byteLength(JSON.stringify(op.body), 'utf8');
     if (bytes <= AUDITED_BODY_BYTES) details.body = op.body as JsonValue;

@@ -17,15 +17,21 @@ function canonical(value: unknown): string {
   return text;
 }
 
-export function armOperationOf(input: Pick<OperationInput, 'method' | 'path' | 'apiVersion' | 'body'>): ArmOperation {
+export function armOperationOf(input: Pick<OperationInput, 'method' | 'path' | 'apiVersion' | 'body' | 'query'>): ArmOperation {
   const op: ArmOperation = { method: input.method, path: input.path, apiVersion: input.apiVersion };
   if (input.body !== undefined) op.body = input.body;
+  if (input.query !== undefined) op.query = input.query;
   return op;
 }
 
-/** SHA-256 over the RFC 8785 canonical JSON of the operation; `body` absent and `null` differ. */
+/**
+ * SHA-256 over the RFC 8785 canonical JSON of the operation; `body` absent and `null` differ. The
+ * query (changestate's newState) is covered when present; without one the hash is what it always was.
+ */
 export function operationHash(op: ArmOperation): string {
-  return sha256Hex(canonical({ v: 1, method: op.method, path: op.path, apiVersion: op.apiVersion, ...(op.body !== undefined ? { body: op.body } : {}) }));
+  return sha256Hex(
+    canonical({ v: 1, method: op.method, path: op.path, apiVersion: op.apiVersion, ...(op.body !== undefined ? { body: op.body } : {}), ...(op.query !== undefined ? { query: op.query } : {}) }),
+  );
 }
 
 export function submissionHash(input: OperationInput): string {

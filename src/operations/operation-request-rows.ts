@@ -40,6 +40,7 @@ export interface RequestRow {
   error_code: string | null;
   error_message: string | null;
   redecision_json: string | null;
+  query_json: string | null;
 }
 
 /** Fields a transition may set along with the state. `null` clears; `undefined` leaves alone. */
@@ -54,7 +55,7 @@ export interface TransitionFields {
 export const COLUMNS = `id, agent_id, idempotency_key, submission_hash, operation_hash, method, path, api_version, body_json,
   justification, trigger_kind, trigger_ref, trigger_requested_by, action, scope, run_mode, outcome, decision_json,
   state, version, created_at, updated_at, expires_at, acting_identity, state_reason, arm_status, arm_correlation_id,
-  arm_request_id, arm_async_status, arm_body_json, error_code, error_message, redecision_json`;
+  arm_request_id, arm_async_status, arm_body_json, error_code, error_message, redecision_json, query_json`;
 
 export const canonicalText = (value: JsonValue) => canonicalize(value) ?? 'null';
 
@@ -73,6 +74,7 @@ export function toRequest(row: RequestRow): OperationRequest {
     updatedAt: row.updated_at,
   };
   if (row.body_json !== null) request.operation.body = JSON.parse(row.body_json) as JsonValue;
+  if (row.query_json !== null) request.operation.query = JSON.parse(row.query_json) as Record<string, string>;
   if (row.justification !== null) request.justification = row.justification;
   if (row.trigger_ref !== null) request.trigger.ref = row.trigger_ref;
   if (row.trigger_requested_by !== null) request.trigger.requestedBy = row.trigger_requested_by;

@@ -121,13 +121,14 @@ export function createOperationRequestStore(db: Database, options: OperationRequ
         r.expiresAt ?? null,
         r.actingIdentity ?? null,
         r.stateReason ?? null,
+        r.operation.query === undefined ? null : canonicalText(r.operation.query),
       ];
       try {
         await atomically(async (q) => {
           await q.run(
           `INSERT INTO operation_requests (id, agent_id, idempotency_key, submission_hash, operation_hash, method, path, api_version,
              body_json, justification, trigger_kind, trigger_ref, trigger_requested_by, action, scope, run_mode, outcome,
-             decision_json, state, version, created_at, updated_at, expires_at, acting_identity, state_reason)
+             decision_json, state, version, created_at, updated_at, expires_at, acting_identity, state_reason, query_json)
            VALUES (${new Array(params.length).fill('?').join(', ')})`,
           params,
           );

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { armPathProblem, MAX_PATH_LENGTH } from './arm-path-rules.ts';
+import { armQueryProblem } from './arm-query-rules.ts';
 import { HTTP_METHODS } from './operation-types.ts';
 import { TRIGGER_KINDS } from '../policies/policy-types.ts';
 
@@ -68,6 +69,10 @@ export const operationInputSchema = z
       .max(32, 'expected the form YYYY-MM-DD or YYYY-MM-DD-preview')
       .regex(API_VERSION, 'expected the form YYYY-MM-DD or YYYY-MM-DD-preview'),
     body: armBodySchema.optional(),
+    // Only what arm-query-rules.ts allows for the path (checked below); never free-form.
+    query: z
+      .record(z.string().max(64).regex(/^[A-Za-z][A-Za-z0-9]*$/, 'expected a query parameter name'), z.string({ error: 'expected a string' }).max(64), { error: 'expected an object of query parameters' })
+      .optional(),
     justification: z
       .string({ error: 'expected a string' })
       .max(LIMITS.justification, `must be at most ${LIMITS.justification} characters`)
@@ -86,6 +91,10 @@ export const operationInputSchema = z
     }
     if ((input.method === 'GET' || input.method === 'DELETE') && input.body !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['body'], message: `must be absent for ${input.method}` });
+    }
+    if (armPathProblem(input.path) === undefined) {
+      const q = armQueryProblem(input.method, input.path, input.query);
+      if (q) ctx.addIssue({ code: 'custom', path: q.path.split('.'), message: q.message });
     }
   });
 

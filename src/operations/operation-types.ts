@@ -37,6 +37,8 @@ export interface OperationInput {
   path: string;
   apiVersion: string;
   body?: JsonValue | undefined;
+  /** query parameters besides api-version, only those arm-query-rules.ts allows (changestate's newState) */
+  query?: Record<string, string> | undefined;
   justification?: string | undefined;
   trigger: OperationTrigger;
   idempotencyKey: string;
@@ -48,6 +50,8 @@ export interface ArmOperation {
   path: string;
   apiVersion: string;
   body?: JsonValue | undefined;
+  /** query parameters besides api-version (arm-query-rules.ts); absent for almost every operation */
+  query?: Record<string, string> | undefined;
 }
 
 export type DecisionOutcome = 'execute' | 'pending_consent' | 'pending_elevation' | 'forbidden';

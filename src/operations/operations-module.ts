@@ -18,9 +18,9 @@ import { startExpirySweeper, type ExpirySweeper } from './expiry-sweeper.ts';
 import { createOperationRequestStore } from './operation-request-store.ts';
 import { createExecutionReconciler, startReconcileTimer } from './execution-reconciler.ts';
 import { OPERATION_AUDIT_EVENTS } from './operation-audit.ts';
-import type { Agent, AgentDirectory } from './operation-types.ts';
+import type { Agent, AgentDirectory, OperationRequest } from './operation-types.ts';
 import { createRequestedOperationCheck } from './requested-operation-check.ts';
-import { createOperationsService } from './operations-service.ts';
+import { createOperationsService, type OperationsServiceDeps } from './operations-service.ts';
 import type { PermissionCache } from './permission-cache.ts';
 import { createRequestExecutor } from './request-execution.ts';
 import { createRequestLifecycle, type AuditSink } from './request-lifecycle.ts';
@@ -64,6 +64,10 @@ export interface OperationsModuleDeps {
   reconcileIntervalMs?: number;
   /** The notification outbox: written in the same transaction as every new request and state change. */
   outbox?: RequestChangeOutbox | undefined;
+  /** What a trigger names must exist (src/incidents); see OperationsServiceDeps.checkTrigger. */
+  checkTrigger?: OperationsServiceDeps['checkTrigger'];
+  /** Told after every recorded request transition (must not throw). */
+  onRequestChanged?: ((request: OperationRequest) => void) | undefined;
 }
 
 export function createOperationsModule(deps: OperationsModuleDeps) {
@@ -71,7 +75,7 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
   const store = createOperationRequestStore(deps.db, { outbox: deps.outbox });
   const requesterStore = createRequesterStore(deps.db);
   const notifier = createRequestNotifier({ maxWaiters: deps.maxWaiters ?? 1000 });
-  const lifecycle = createRequestLifecycle({ store, audit: deps.audit, notifier, clock, ttlSeconds: deps.requestTtlSeconds, logger: deps.logger });
+  const lifecycle = createRequestLifecycle({ store, audit: deps.audit, notifier, clock, ttlSeconds: deps.requestTtlSeconds, logger: deps.logger, onTransition: deps.onRequestChanged });
   const executor = createRequestExecutor({
     store,
     lifecycle,
@@ -102,6 +106,7 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     ttlSeconds: deps.requestTtlSeconds,
     metrics: deps.metrics,
     logger: deps.logger,
+    checkTrigger: deps.checkTrigger,
     requesters: {
       resolve: (requestedBy) => (deps.userDirectory ? resolveRequester(requestedBy, deps.userDirectory) : Promise.resolve({ status: 'unresolved', reason: 'directory_unavailable' })),
       record: (requestId, identity, at) => requesterStore.record(requestId, identity, at),

@@ -59,6 +59,11 @@ export interface OperationsServiceDeps {
    * treats as unresolved (the stricter rule).
    */
   requesters?: RequesterRecording | undefined;
+  /**
+   * Checks what the trigger names (src/incidents: an incident `ref` must be a recorded incident in
+   * the agent's groups). Absent: every well-formed trigger is accepted.
+   */
+  checkTrigger?: ((agent: Agent, trigger: OperationInput['trigger']) => Promise<{ ok: true } | { ok: false; field: string; message: string }>) | undefined;
 }
 
 export interface RequesterRecording {
@@ -153,10 +158,22 @@ export function createOperationsService(deps: OperationsServiceDeps) {
     return (await deps.store.get(request.id))?.request ?? outcome.request;
   }
 
-  async function submit(agent: Agent, raw: unknown): Promise<ServiceResult<OperationRequest>> {
+  /** Validation, then what the trigger names: both refusals are audited 400s. */
+  async function validated(agent: Agent, raw: unknown): Promise<{ ok: true; input: OperationInput } | { ok: false; result: ServiceResult<never> }> {
     const v = validateOperationInput(raw, agent);
-    if (!v.ok) return refuse(agent, 400, v.error.code, v.error.message, v.error.fields);
-    const input = v.value;
+    if (!v.ok) return { ok: false, result: await refuse(agent, 400, v.error.code, v.error.message, v.error.fields) };
+    const t = deps.checkTrigger ? await deps.checkTrigger(agent, v.value.trigger) : ({ ok: true } as const);
+    if (!t.ok) {
+      const e = invalidRequest([{ path: t.field, message: t.message }]);
+      return { ok: false, result: await refuse(agent, 400, e.code, e.message, e.fields) };
+    }
+    return { ok: true, input: v.value };
+  }
+
+  async function submit(agent: Agent, raw: unknown): Promise<ServiceResult<OperationRequest>> {
+    const v = await validated(agent, raw);
+    if (!v.ok) return v.result;
+    const input = v.input;
     try {
       return await keyLock.run(`${agent.id}\u0000${input.idempotencyKey}`, async () => {
         const replayed = await replay(agent, input);
@@ -213,9 +230,9 @@ export function createOperationsService(deps: OperationsServiceDeps) {
 
   async function decide(agent: Agent, raw: unknown): Promise<ServiceResult<OperationDecision>> {
     try {
-      const v = validateOperationInput(raw, agent);
-      if (!v.ok) return await refuse(agent, 400, v.error.code, v.error.message, v.error.fields);
-      const input = v.value;
+      const v = await validated(agent, raw);
+      if (!v.ok) return v.result;
+      const input = v.input;
       const checked = await decided(agent, input);
       if (!checked.ok) return checked.result;
       const { decision } = checked;

@@ -174,7 +174,7 @@ export function createRequestExecutor(deps: ExecutionDeps) {
     const client = deps.armClientFor(credential);
     let initial: ArmResponse;
     try {
-      initial = await client.armRequest({ method: op.method, path: op.path, apiVersion: op.apiVersion, body: op.body, correlationId, purpose: 'operation' });
+      initial = await client.armRequest({ method: op.method, path: op.path, apiVersion: op.apiVersion, body: op.body, ...(op.query ? { query: op.query } : {}), correlationId, purpose: 'operation' });
     } catch (err) {
       // No answer: ARM may or may not have received it. Recorded as failed with the correlation
       // id (for the activity log), never retried.
@@ -183,7 +183,7 @@ export function createRequestExecutor(deps: ExecutionDeps) {
       const current = await failBeforeArm(request, actor, actingIdentity, 'arm_unreachable', message);
       return { ok: true, request: current, authorizationFailed: false };
     }
-    const resourceUrl = buildArmUrl(deps.armEndpoint, op.path, op.apiVersion);
+    const resourceUrl = buildArmUrl(deps.armEndpoint, op.path, op.apiVersion, op.query);
     const target = pollTargetOf(op.method, resourceUrl, initial);
     if (longRunning(initial) || target) {
       // The final answer may be minutes away. Where to follow it goes to the durable execution
@@ -212,7 +212,7 @@ export function createRequestExecutor(deps: ExecutionDeps) {
 
   function followInBackground(request: OperationRequest, actor: AuditActor, actingIdentity: string, client: ArmPipelineClient, initial: ArmResponse): Promise<OperationRequest> {
     const op = request.operation;
-    const resourceUrl = buildArmUrl(deps.armEndpoint, op.path, op.apiVersion);
+    const resourceUrl = buildArmUrl(deps.armEndpoint, op.path, op.apiVersion, op.query);
     following.add(request.id);
     const follow = followArmOperation(
       { method: op.method, resourceUrl, initial, get: client.armGetUrl, armEndpoint: deps.armEndpoint },

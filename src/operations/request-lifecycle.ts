@@ -26,6 +26,8 @@ export interface LifecycleDeps {
   /** ELEVATE_REQUEST_TTL_SECONDS */
   ttlSeconds: number;
   logger?: Logger | undefined;
+  /** Told after every recorded transition (e.g. incidents follow their alert's changestate); must not throw. */
+  onTransition?: ((request: OperationRequest) => void) | undefined;
 }
 
 export class AuditUnavailableError extends Error {
@@ -97,6 +99,7 @@ export function createRequestLifecycle(deps: LifecycleDeps) {
     }
     const updated = (await deps.store.get(request.id))?.request;
     deps.notifier.notify(request.id);
+    if (updated) deps.onTransition?.(updated);
     return { ok: true, request: updated ?? { ...request, state: t.to }, from: t.from, to: t.to };
   }
 

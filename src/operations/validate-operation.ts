@@ -84,6 +84,7 @@ export function validateOperationInput(raw: unknown, agent: Pick<Agent, 'resourc
   if (input.trigger.ref !== undefined) value.trigger.ref = input.trigger.ref;
   if (input.trigger.requestedBy !== undefined) value.trigger.requestedBy = input.trigger.requestedBy;
   if (input.body !== undefined) value.body = input.body as OperationInput['body'];
+  if (input.query !== undefined) value.query = { ...input.query };
   if (input.justification !== undefined) value.justification = input.justification;
   return { ok: true, value };
 }

@@ -1,3 +1,4 @@
+import { FiredAlerts } from './state/fired-alerts.ts';
 import { mkdirSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -284,14 +285,16 @@ function buildSandbox(b: BuildInput): SandboxHandle {
       isAllowed: (principalId, action, scope, dataAction) => state.rbac().check({ principalId, action, scope, dataAction }).allowed,
     }),
   );
-  api.use(adminRouter({ stats, keys, activity, blobs, arm: state }));
+  const alerts = new FiredAlerts();
+  const tenant = buildTenantInfo(seed, dataDir);
+  api.use(adminRouter({ stats, keys, activity, blobs, arm: state, monitor: { alerts, directory, issuer, defaultAudience: tenant.elevateApp.apiAudience } }));
   api.use(discoveryRouter(entra));
   api.use(deviceCodeRouter(entra, b.deviceCode));
   api.use(tokenRouter(entra));
   api.use(userInfoRouter(entra));
   api.use(imdsRouter({ directory, issuer, stats, logger }));
   api.use(graphRouter({ directory, keys, issuer }));
-  api.use(armRouter({ origin, state, directory, keys, issuer, stats, logger, pageSize: b.armPageSize, operations, activity }));
+  api.use(armRouter({ origin, state, directory, keys, issuer, stats, logger, pageSize: b.armPageSize, operations, activity, alerts }));
   finalHandlers(api, logger);
 
   const browser = express();
@@ -314,7 +317,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
     caCertPath: b.tls.caCertPath,
     caBundlePath: b.caBundlePath,
     dataDir,
-    tenant: buildTenantInfo(seed, dataDir),
+    tenant,
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
     rotateSigningKey: () => keys.rotate(),

@@ -14,6 +14,9 @@ import { mountNotifications } from './mount-notifications.ts';
 import { approvalEvents } from '../web/pages/approval-events.ts';
 import { mountAuditWeb } from '../web/pages/audit-mount.ts';
 import { homeDashboard } from './home-dashboard.ts';
+import { createIncidentsModule } from '../incidents/incidents-module.ts';
+import { createIncidentActivity } from '../incidents/incident-activity.ts';
+import { mountIncidents } from './mount-incidents.ts';
 import type { ServiceContext } from './service-context.ts';
 
 /** What capabilities add to the web app: their routers, shared middleware, sign-in links, home page. */
@@ -44,6 +47,15 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     policies: ctx.policies,
     logger: ctx.logger,
     agents: { list: () => levels.runtime.registry.list() },
+    incidentOfRequest: (requestId) => createIncidentActivity(ctx.store).incidentOfRequest(requestId),
+  });
+  // Incidents from Azure Monitor alerts (src/incidents): operations naming one are checked and followed.
+  const incidents = createIncidentsModule({
+    db: ctx.store,
+    audit: audit.refusalSink,
+    refusalAudit: audit.refusalSink,
+    agents: { list: () => levels.runtime.registry.list() },
+    logger: ctx.logger.child({ component: 'incidents' }),
   });
   // Notifications (src/notifications): the outbox written with every request change, delivered in the background.
   const notifications = mountNotifications(ctx, { audit: audit.audit });
@@ -65,6 +77,8 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     audit: audit.refusalSink,
     refusalAudit: audit.refusalSink,
     outbox: notifications.outbox,
+    checkTrigger: incidents.checkTrigger,
+    onRequestChanged: incidents.onRequestChanged,
   });
   ctx.onShutdown(() => operations.close());
   notifications.listenTo(operations.module.notifier);
@@ -99,10 +113,16 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   // A verification run that finds the chain or its checkpoints broken is announced.
   audit.verifier.onFailure?.((report) => notifications.auditVerificationFailed(report.firstProblem?.message ?? 'the audit log did not verify', report.firstProblem?.seq));
   notifications.start();
+  const incidentWeb = mountIncidents(ctx, {
+    module: incidents,
+    operations,
+    requireAbility: signIn.signIn.requireAbility,
+    agentNames: async () => new Map((await levels.runtime.registry.list()).map((a) => [a.id, a.name])),
+  });
   // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
   return {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
-    routes: [...signIn.routes, mcp, raisesRoute, adminApi.route, operations.route, ...auditWeb.routes, ...levels.routes, approvalsLive, ...approvals.routes],
+    routes: [...signIn.routes, mcp, raisesRoute, adminApi.route, ...incidentWeb.apiRoutes, operations.route, ...auditWeb.routes, ...levels.routes, approvalsLive, ...approvals.routes, ...incidentWeb.pageRoutes],
     auth: signIn.auth,
     home: homeDashboard({
       pending: approvals.module,

@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { ALERTS_PATH } from './api/agent-api-paths.ts';
+import { keepRawBodyUnder } from './raw-body.ts';
 import { apiDocsRoute, swaggerUiAssets } from './api-docs-route.ts';
 import { errorHandler, notFoundHandler } from './error-handlers.ts';
 import { healthRoutes } from './health-routes.ts';
@@ -90,7 +92,8 @@ export function createWebApp(deps: WebAppDeps): Express {
   app.use(healthRoutes({ readiness: deps.readiness, registry: deps.metrics.registry, readinessTimeoutMs: deps.readinessTimeoutMs }));
 
   const limit = deps.jsonLimit ?? '100kb';
-  app.use(express.json({ limit, strict: true }));
+  // The alert intake checks an HMAC over the exact body bytes of other tools' webhooks.
+  app.use(express.json({ limit, strict: true, verify: keepRawBodyUnder(ALERTS_PATH) }));
   app.use(express.urlencoded({ extended: false, limit, parameterLimit: 200 }));
 
   const nav: NavItem[] = [{ label: 'Home', href: '/' }, ...(deps.routes ?? []).flatMap((r) => (r.nav ? [r.nav] : []))];

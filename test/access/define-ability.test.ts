@@ -19,16 +19,19 @@ const EXPECTED: Record<ServiceRoleId, Partial<Record<AppSubject, readonly AppAct
     Agent: APP_ACTIONS, // manage
     AuditLog: ['read', 'export', 'verify'],
     Policy: ['read'],
+    Incident: ['read'],
   },
   standardUser: {
     Request: ['read', 'create', 'cancel'],
     Approval: ['read'],
     Agent: ['read'],
+    Incident: ['read'],
   },
   reader: {
     Request: ['read'],
     Approval: ['read'],
     Agent: ['read'],
+    Incident: ['read'],
   },
   auditor: {
     Request: ['read'],
@@ -36,6 +39,7 @@ const EXPECTED: Record<ServiceRoleId, Partial<Record<AppSubject, readonly AppAct
     Agent: ['read'],
     AuditLog: ['read', 'export', 'verify'],
     Policy: ['read'],
+    Incident: ['read'],
   },
   auditReader: {
     AuditLog: ['read', 'export', 'verify'],

@@ -46,7 +46,7 @@ function agent<T>(...args: string[]): Promise<{ status: number; body: T }> {
 function restartCheckout(justification: string) {
   const checkout = sandboxInfo().tenant.resourceGroups.flatMap((g) => g.resources).find((r) => r.name === 'ca-checkout')!;
   const revision = checkout.children.find((c) => c.type.toLowerCase().endsWith('revisions'))!;
-  return { method: 'POST', path: `${revision.id}/restart`, apiVersion: '2024-03-01', justification, trigger: { kind: 'incident', ref: 'INC-2077', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' }, idempotencyKey: randomUUID() };
+  return { method: 'POST', path: `${revision.id}/restart`, apiVersion: '2024-03-01', justification, trigger: { kind: 'chat', ref: 'thread-2077', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' }, idempotencyKey: randomUUID() };
 }
 
 async function raise(justification: string): Promise<OperationRequest> {

@@ -59,7 +59,7 @@ function agent<T>(...args: string[]): Promise<{ status: number; body: T }> {
 function restartCheckout() {
   const checkout = sandboxInfo().tenant.resourceGroups.flatMap((g) => g.resources).find((r) => r.name === 'ca-checkout')!;
   const revision = checkout.children.find((c) => c.type.toLowerCase().endsWith('revisions'))!;
-  return { method: 'POST', path: `${revision.id}/restart`, apiVersion: '2024-03-01', justification: 'revision unhealthy after deploy', trigger: { kind: 'incident', ref: 'INC-3001', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' }, idempotencyKey: randomUUID() };
+  return { method: 'POST', path: `${revision.id}/restart`, apiVersion: '2024-03-01', justification: 'revision unhealthy after deploy', trigger: { kind: 'chat', ref: 'thread-3001', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' }, idempotencyKey: randomUUID() };
 }
 
 async function newPage(): Promise<{ page: Page; consoleErrors: string[] }> {

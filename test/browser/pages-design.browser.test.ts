@@ -45,7 +45,7 @@ const resource = (name: string) => sandboxInfo().tenant.resourceGroups.flatMap((
 
 function restartCheckout(justification: string) {
   const revision = resource('ca-checkout').children.find((c) => c.type.toLowerCase().endsWith('revisions'))!;
-  return { method: 'POST', path: `${revision.id}/restart`, apiVersion: '2024-03-01', justification, trigger: { kind: 'incident', ref: 'INC-4711', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' }, idempotencyKey: randomUUID() };
+  return { method: 'POST', path: `${revision.id}/restart`, apiVersion: '2024-03-01', justification, trigger: { kind: 'chat', ref: 'thread-4711', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' }, idempotencyKey: randomUUID() };
 }
 
 /** Realistic long ARM paths in the agent's groups (nested children, extension resources): reads the agent may do. */

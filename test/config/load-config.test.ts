@@ -55,6 +55,9 @@ const BAD_VALUES: Record<string, string[]> = {
   ELEVATE_NOTIFY_RETRY_BASE_MS: ['0', '1.5'],
   ELEVATE_NOTIFY_RETRY_MAX_MS: ['-1', 'x'],
   ELEVATE_NOTIFY_TIMEOUT_MS: ['0', '120001'],
+  ELEVATE_ALERT_ACTION_GROUP_APP_ID: ['azure-monitor'],
+  ELEVATE_ALERT_APP_ROLE: ['Action Groups', 'role/x'],
+  ELEVATE_ALERT_SHARED_SECRETS: ['grafana', 'grafana=hmac:short', `Grafana=url:${'s'.repeat(40)}`, `grafana=basic:${'s'.repeat(40)}`, `a=hmac:${'s'.repeat(40)},a=url:${'t'.repeat(40)}`],
 };
 const FREE_FORM = [
   'ELEVATE_HOST',

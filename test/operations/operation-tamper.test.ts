@@ -78,7 +78,7 @@ describe('tampered operation (issue 11.3)', () => {
       `INSERT INTO operation_requests SELECT 'injected-1', agent_id, 'injected-key', submission_hash, operation_hash, method, path, api_version, body_json,
          justification, trigger_kind, trigger_ref, trigger_requested_by, action, scope, run_mode, outcome, decision_json, 'approved', 0, created_at,
          updated_at, expires_at, acting_identity, state_reason, arm_status, arm_correlation_id, arm_request_id, arm_async_status, arm_body_json,
-         error_code, error_message, redecision_json FROM operation_requests WHERE id = ?`,
+         error_code, error_message, redecision_json, query_json FROM operation_requests WHERE id = ?`,
       [req.id],
     );
     const outcome = await h.module.executor.executeRequest('injected-1', h.credential, privileged.uamiPrincipalId, { actor: APPROVER });

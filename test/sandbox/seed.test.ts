@@ -28,8 +28,12 @@ describe('the seeded tenant (contract)', () => {
       ['SREAgent.Reader', 'SRE Agent Reader'],
       ['SREAgent.Auditor', 'Auditor'],
       ['Audit.Read', 'Read the audit log (SIEM)'],
+      ['ActionGroupsSecureWebhook', 'Azure Monitor action groups deliver alerts (secure webhook)'],
     ]);
     expect(info.elevateApp.appRoles.find((r) => r.value === 'Audit.Read')!.allowedMemberTypes).toEqual(['Application']);
+    // The secure webhook's role is for the action group app's service principal only.
+    expect(info.elevateApp.appRoles.find((r) => r.value === 'ActionGroupsSecureWebhook')!.allowedMemberTypes).toEqual(['Application']);
+    expect(info.otherApps.find((a) => a.clientId === '461e8683-5575-4561-ac7f-899cc907d62a')?.elevateAppRoles).toEqual(['ActionGroupsSecureWebhook']);
   });
 
   it('has the users the contract names, with their kinds and roles', () => {

@@ -206,6 +206,7 @@ interface ExportFlags {
   action?: string;
   scopePrefix?: string;
   request?: string;
+  incident?: string;
   eventType?: string;
   outcome?: string;
 }
@@ -222,6 +223,7 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
       action: flags.action,
       scopePrefix: flags.scopePrefix,
       requestId: flags.request,
+      incidentId: flags.incident,
       eventType: flags.eventType,
       outcome: flags.outcome,
     });
@@ -325,6 +327,7 @@ export function registerAuditCommands(program: Command): void {
     .option('--approver <id>', 'approver object id')
     .option('--action <action>', 'Azure action, e.g. Microsoft.Compute/virtualMachines/restart/action')
     .option('--scope-prefix <scope>', 'ARM scope and everything under it (segment-aware, case-insensitive)')
+    .option('--incident <id>', "an incident's own entries and every entry of the requests tied to it")
     .option('--request <id>', 'request id')
     .option('--event-type <type>', 'event type, e.g. operation.requested')
     .option('--outcome <outcome>', 'outcome, e.g. denied')

@@ -162,14 +162,23 @@ export function registerLevelsCommands(program: Command): void {
     .command('doctor')
     .description("Test each agent's connection: UAMI token and subscriptions, roles per group, metrics and logs, Elevate's own credential and rights")
     .option('--agent <agent>', 'only this agent (name or id); default: every agent')
+    .option('--alerts', "sandbox: also fire a test alert through the sandbox's Azure Monitor at the running service's secure webhook")
     .addOption(outputOption())
-    .action((flags: PlanFlags) =>
+    .action((flags: PlanFlags & { alerts?: boolean }) =>
       run(async (ctx) => {
         const reports = [];
         for (const ref of await agentRefs(ctx, flags.agent)) reports.push(await ctx.runtime.doctor(ref));
         if (flags.output === 'json') printJson(flags.agent !== undefined ? reports[0] : reports);
         else reports.forEach((r) => printDoctorReport(r));
         if (reports.some((r) => !r.ok)) process.exitCode = 1;
+        if (flags.alerts) {
+          // The alert intake end to end: the same webhook path and token an action group uses.
+          const { fireSandboxAlert } = await import('./alert-webhook-check.ts');
+          const r = await fireSandboxAlert(ctx.config, { rule: 'elevate doctor connectivity check', severity: 'Sev4' });
+          const ok = r.status === 201 || r.status === 200;
+          process.stdout.write(`\nalert intake: ${ok ? 'ok' : 'FAIL'}: the secure webhook answered ${r.status} (alert ${r.alertId.split('/').pop()})\n`);
+          if (!ok) process.exitCode = 1;
+        }
       }),
     );
 }

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../../config/load-config.ts';
 import { loadSeed, SeedError } from '../../sandbox/seed/load-seed.ts';
 import { buildTenantInfo, type SandboxTenantInfo } from '../../sandbox/seed/tenant-info.ts';
 import { CliError, outputOption, printJson, printTable, type OutputFormat } from '../cli-output.ts';
+import { reexecForSandboxTrust } from './levels-cli-context.ts';
 
 interface InfoOptions {
   seed?: string;
@@ -130,5 +131,24 @@ export function registerSandboxCommands(program: Command): void {
       };
       if (opts.output === 'json') printJson(info);
       else printInfoTables(info);
+    });
+
+  sandbox
+    .command('fire-alert')
+    .description("fire a test Azure Monitor alert at the running service's secure webhook, as an action group does")
+    .option('--target <resourceId>', 'the alerted resource (default: the first resource in the agent\'s first managed resource group)')
+    .option('--kind <kind>', 'metric, log or activity', 'metric')
+    .option('--rule <name>', 'the alert rule name')
+    .option('--severity <sev>', 'Sev0 .. Sev4', 'Sev2')
+    .option('--resolve <alertId>', 'resolve an alert fired before instead (its id)')
+    .addOption(outputOption())
+    .action(async (opts: { target?: string; kind: string; rule?: string; severity: string; resolve?: string; output: OutputFormat }) => {
+      if (await reexecForSandboxTrust()) return;
+      if (!['metric', 'log', 'activity'].includes(opts.kind)) throw new CliError('--kind must be metric, log or activity');
+      const { fireSandboxAlert } = await import('./alert-webhook-check.ts');
+      const result = await fireSandboxAlert(loadConfig(), { target: opts.target, kind: opts.kind as 'metric', rule: opts.rule, severity: opts.severity, resolve: opts.resolve });
+      if (opts.output === 'json') printJson(result);
+      else printTable([{ alertId: result.alertId, condition: result.monitorCondition, webhook: String(result.status), answer: JSON.stringify(result.body).slice(0, 200) }]);
+      if (result.status >= 300) throw new CliError(`Elevate's webhook answered ${result.status}`, 1);
     });
 }

@@ -4,6 +4,10 @@ import { CONTAINER_NAME, type BlobAccounts } from '../blob/blob-state.ts';
 import type { SigningKeyStore } from '../keys/signing-keys.ts';
 import type { SandboxStats } from '../state/sandbox-stats.ts';
 import type { ArmState } from '../state/arm-state.ts';
+import type { TokenIssuer } from '../entra/token-issuer.ts';
+import type { Directory } from '../state/directory.ts';
+import type { FiredAlerts } from '../state/fired-alerts.ts';
+import { ALERT_KINDS, fireAlert, WebhookSetupError, type AlertKind } from '../monitor/action-group-webhook.ts';
 
 /**
  * /_sandbox/*: operator endpoints of the sandbox itself (no Azure counterpart), for processes
@@ -12,7 +16,15 @@ import type { ArmState } from '../state/arm-state.ts';
  * (what `az storage container-rm create --enable-vlw` plus a retention policy make). POSTs need `X-Sandbox-Admin: true`, a header a
  * cross-site form cannot send.
  */
-export function adminRouter(deps: { stats: SandboxStats; keys: SigningKeyStore; activity: ActivityLog; blobs: BlobAccounts; arm?: ArmState }): Router {
+export function adminRouter(deps: {
+  stats: SandboxStats;
+  keys: SigningKeyStore;
+  activity: ActivityLog;
+  blobs: BlobAccounts;
+  arm?: ArmState;
+  /** Azure Monitor: alerts fired through an action group's secure webhook (`elevate sandbox fire-alert`) */
+  monitor: { alerts: FiredAlerts; directory: Directory; issuer: TokenIssuer; defaultAudience: string };
+}): Router {
   const router = Router();
   const guard = (req: Request, res: Response, next: NextFunction) => {
     if (req.get('x-sandbox-admin') !== 'true') {
@@ -78,6 +90,34 @@ export function adminRouter(deps: { stats: SandboxStats; keys: SigningKeyStore; 
       res.json({ licensed });
     });
   }
+  // Fires (or resolves) an alert the way an action group with a secure webhook delivers it.
+  router.post('/_sandbox/alerts/fire', guard, express.json({ limit: '8kb' }), (req, res, next) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const str = (v: unknown, max: number) => (typeof v === 'string' && v.length > 0 && v.length <= max ? v : undefined);
+    const webhookUrl = str(b.webhookUrl, 2048);
+    const targetResourceId = str(b.targetResourceId, 2048);
+    const kind = b.kind === undefined ? 'metric' : (ALERT_KINDS as readonly unknown[]).includes(b.kind) ? (b.kind as AlertKind) : undefined;
+    if (!webhookUrl || !/^https?:\/\//.test(webhookUrl) || !targetResourceId || !kind) {
+      res.status(400).json({ error: { code: 'InvalidRequest', message: `Send {webhookUrl, targetResourceId, kind?: ${ALERT_KINDS.join('|')}, alertRule?, severity?, description?, resolveAlertId?, audience?}.` } });
+      return;
+    }
+    fireAlert(deps.monitor, {
+      webhookUrl,
+      targetResourceId,
+      kind,
+      audience: str(b.audience, 512) ?? deps.monitor.defaultAudience,
+      ...(str(b.alertRule, 256) ? { alertRule: str(b.alertRule, 256)! } : {}),
+      ...(str(b.severity, 8) ? { severity: str(b.severity, 8)! } : {}),
+      ...(str(b.description, 1024) ? { description: str(b.description, 1024)! } : {}),
+      ...(str(b.resolveAlertId, 200) ? { resolveAlertId: str(b.resolveAlertId, 200)!.split('/').at(-1)! } : {}),
+    })
+      .then((result) => res.json(result))
+      .catch((err: unknown) => {
+        if (err instanceof WebhookSetupError) return res.status(400).json({ error: { code: 'InvalidRequest', message: err.message } });
+        if (err instanceof Error && (err.name === 'TypeError' || err.name === 'TimeoutError')) return res.status(502).json({ error: { code: 'WebhookUnreachable', message: `the webhook could not be reached: ${err.message.slice(0, 200)}` } });
+        next(err);
+      });
+  });
   router.get('/_sandbox/activity', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ value: deps.activity.all() });
   });

@@ -74,6 +74,10 @@ const MANAGED_IDENTITY = v('2015-08-31-preview 2018-11-30 2021-09-30-preview 202
 const INSIGHTS = v('2015-04-01 2016-03-01 2017-05-01-preview 2018-03-01 2021-05-01-preview 2023-01-01 2024-03-01-preview');
 // specification/recoveryservicesbackup/resource-manager/Microsoft.RecoveryServices/stable
 const RECOVERY_SERVICES = v('2016-06-01 2016-12-01 2019-05-13 2019-06-15 2021-01-01 2021-12-01 2022-03-01 2022-10-01 2023-01-01 2023-04-01 2023-06-01 2024-04-01 2024-10-01 2025-02-01');
+// specification/alertsmanagement/resource-manager/Microsoft.AlertsManagement/{stable,preview} (AlertsManagement.json):
+// alerts at subscription scope since 2018-05-05; at any scope ({scope}/providers/...) in the 2023+ previews
+const ALERTS_SUBSCRIPTION = v('2018-05-05 2019-03-01 2019-05-05-preview 2023-07-12-preview 2024-01-01-preview');
+const ALERTS_ANY_SCOPE = v('2023-07-12-preview 2024-01-01-preview');
 // specification/dns/resource-manager/Microsoft.Network/stable (dnszones)
 const DNS = v('2016-04-01 2017-09-01 2017-10-01 2018-03-01-preview 2018-05-01 2023-07-01-preview');
 
@@ -130,6 +134,8 @@ export function apiVersionTarget(route: ArmRoute): ApiVersionTarget | undefined 
       return { namespace: 'Microsoft.Authorization', type: route.collection, versions: PROVIDER_TYPES['microsoft.authorization']![route.collection.toLowerCase()] };
     case 'operations.status':
       return { namespace: route.namespace, type: 'locations/operations', versions: PROVIDER_TYPES[route.namespace.toLowerCase()]?.['locations'] };
+    case 'alerts':
+      return { namespace: 'Microsoft.AlertsManagement', type: 'alerts', versions: route.scope.split('/').length === 3 ? ALERTS_SUBSCRIPTION : ALERTS_ANY_SCOPE };
     case 'resource': {
       // the last `providers/{namespace}/{type}` decides (extension resources under a resource)
       const segs = route.segments;

@@ -5,6 +5,7 @@ import type { ArmState } from '../state/arm-state.ts';
 import type { Directory } from '../state/directory.ts';
 import type { SandboxStats } from '../state/sandbox-stats.ts';
 import type { ActivityLog } from '../state/activity-events.ts';
+import type { FiredAlerts } from '../state/fired-alerts.ts';
 import type { AsyncOperations } from './async-operations.ts';
 
 /** What every ARM handler of the sandbox works with. */
@@ -20,6 +21,8 @@ export interface ArmContext {
   pageSize: number;
   operations: AsyncOperations;
   activity: ActivityLog;
+  /** alerts the sandbox's Azure Monitor fired (Alerts Management) */
+  alerts: FiredAlerts;
 }
 
 /** The authenticated caller of an ARM request, from its verified token. */

@@ -66,6 +66,8 @@ export const armErrors = {
       'LinkedAuthorizationFailed',
       `The client '${client}' with object id '${objectId}' has permission to perform action '${action}' on scope '${scope}'; however, it does not have permission to perform action(s) '${linkedAction}' on the linked scope(s) '${linkedScope}' (respectively) or the linked scope(s) are invalid.`,
     ),
+  /** Alerts Management: an alert id it does not hold (or not at this scope). */
+  alertNotFound: (id: string) => e(404, 'ResourceNotFound', `The alert '${id}' could not be found.`),
   invalidFilter: (filter: string) =>
     e(400, 'UnsupportedQuery', `The filter '${filter}' is not supported. Supported filters are either 'atScope()' or 'principalId eq '{value}'' or 'assignedTo('{value}')'.`),
   invalidSkipToken: () => e(400, 'InvalidSkipToken', 'The skip token is invalid.'),

@@ -16,6 +16,8 @@ export type ArmRoute =
   | { kind: 'operations.status'; subscriptionId: string; namespace: string; location: string; operationId: string; result: boolean }
   | { kind: 'activityLog.list'; subscriptionId: string }
   | { kind: 'resource'; subscriptionId: string; resourceGroup: string; segments: string[] }
+  /** {scope}/providers/Microsoft.AlertsManagement/alerts[/{alertId}[/changestate|history]]: scope is a subscription, resource group or resource */
+  | { kind: 'alerts'; scope: string; subscriptionId: string; alertId: string | undefined; action: string | undefined }
   | { kind: 'unknown' };
 
 const eq = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
@@ -36,6 +38,14 @@ export function classifyArmPath(path: string): ArmRoute {
         return { kind: 'authorization', scope, collection: rest[0]!, name: rest[1], action: rest[2]! };
       }
       break;
+    }
+  }
+  // extension: {scope}/providers/Microsoft.AlertsManagement/alerts[/{id}[/{action}]]
+  for (let i = segs.length - 2; i >= 2; i--) {
+    if (eq(segs[i], 'providers') && eq(segs[i + 1], 'Microsoft.AlertsManagement') && eq(segs[i + 2], 'alerts') && eq(segs[0], 'subscriptions')) {
+      const rest = segs.slice(i + 3);
+      if (rest.length > 2) return { kind: 'unknown' };
+      return { kind: 'alerts', scope: `/${segs.slice(0, i).join('/')}`, subscriptionId: segs[1]!, alertId: rest[0], action: rest[1] };
     }
   }
   if (eq(segs[0], 'providers') && eq(segs[1], 'Microsoft.Management') && eq(segs[2], 'managementGroups')) {

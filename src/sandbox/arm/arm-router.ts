@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { listActivityLog } from './activity-log.ts';
+import { handleAlerts } from './alerts.ts';
 import { authenticateArmRequest } from './arm-authentication.ts';
 import type { ArmCaller, ArmContext } from './arm-context.ts';
 import { ArmError, armErrors } from './arm-errors.ts';
@@ -96,6 +97,8 @@ function dispatch(req: Request, res: Response, route: ArmRoute, caller: ArmCalle
     case 'activityLog.list':
       readOnly();
       return listActivityLog(req, res, caller, ctx, route.subscriptionId, path);
+    case 'alerts':
+      return handleAlerts(req, res, caller, ctx, ctx.alerts, route, path);
     case 'authorization': {
       const c = route.collection.toLowerCase();
       if (route.action !== undefined) {

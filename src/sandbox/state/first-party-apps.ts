@@ -35,6 +35,16 @@ export const STORAGE_AUDIENCE = 'https://storage.azure.com';
 export const STORAGE_ACCEPTED_AUDIENCES = ['https://storage.azure.com', 'https://storage.azure.com/', STORAGE_APP_ID];
 
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+
+/**
+ * "Azure Monitor Action Group": the first-party client an action group's secure webhook gets its
+ * token as, for the app registration the webhook names (Elevate's); its service principal in the
+ * tenant holds one of that registration's app roles. A client, not a resource: it calls, nothing
+ * asks for tokens to it. The seed holds its service principal (applications: azure-monitor-action-group).
+ * https://learn.microsoft.com/azure/azure-monitor/alerts/action-groups#secure-webhook
+ */
+export const ACTION_GROUP_APP_ID = '461e8683-5575-4561-ac7f-899cc907d62a';
+export const ACTION_GROUP_APP_NAME = 'Azure Monitor Action Group';
 export const TOKEN_EXCHANGE_APP_ID = 'fb60f99c-7a34-4190-8149-302f77469936';
 export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
 

@@ -6,9 +6,12 @@
 import type { RequestHandler } from 'express';
 
 export const API_BASE_PATH = '/api/v1';
+/** Alert intake (src/incidents): Azure Monitor's secure webhook and other tools. */
+export const ALERTS_PATH = `${API_BASE_PATH}/alerts`;
 // `requests`: the administrator API (admin-requests-routes.ts); `level-raises`: the agent's time-bound
-// raises; `mcp`: the MCP endpoint. All take bearer tokens only, never a browser session.
-const AGENT_API = /^\/api\/v1\/(operations|decisions|requests|level-raises|openapi\.json|mcp)(\/|$)/;
+// raises; `mcp`: the MCP endpoint; `incidents`: the agent's; `alerts`: Azure Monitor and other senders.
+// All take bearer tokens (or a sender's signature) only, never a browser session.
+const AGENT_API = /^\/api\/v1\/(operations|decisions|requests|level-raises|openapi\.json|mcp|incidents|alerts)(\/|$)/;
 
 export function isAgentApiPath(path: string): boolean {
   return AGENT_API.test(path);

@@ -10,6 +10,9 @@ import { REQUEST_STATES } from '../../operations/operation-types.ts';
 import { apiErrorSchema, decisionSchema, requestPageSchema, requestResourceSchema } from './api-schemas.ts';
 import { raiseListSchema, raiseResourceSchema, raiseSubmissionSchema } from './raise-api-schemas.ts';
 import { adminOpenApiPaths, adminOpenApiSchemas } from './admin-openapi.ts';
+import { MAX_INCIDENT_WAIT_SECONDS } from '../../incidents/incident-api.ts';
+import { INCIDENT_STATES } from '../../incidents/incident-state.ts';
+import { incidentPageSchema, incidentResourceSchema } from './incident-schemas.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -37,6 +40,8 @@ function componentSchemas(): Record<string, JsonObject> {
   registry.add(raiseSubmissionSchema, { id: 'LevelRaiseSubmission' });
   registry.add(raiseResourceSchema, { id: 'LevelRaise' });
   registry.add(raiseListSchema, { id: 'LevelRaiseList' });
+  registry.add(incidentResourceSchema, { id: 'Incident' });
+  registry.add(incidentPageSchema, { id: 'IncidentPage' });
   const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, target: 'draft-2020-12', unrepresentable: 'any', io: 'input' });
   const out: Record<string, JsonObject> = {};
   for (const [name, schema] of Object.entries(schemas)) {
@@ -50,6 +55,8 @@ function componentSchemas(): Record<string, JsonObject> {
     `\`path\` is an ARM resource path inside one of the agent's managed resource groups: no query string, no percent-encoding, no \`..\`, no control characters, at most ${LIMITS.path} characters.`,
     `\`justification\` is required for every method but GET. \`body\` (PUT, PATCH, POST only) is at most ${LIMITS.bodyBytes} bytes serialized and ${LIMITS.bodyDepth} levels deep.`,
     'A repeated `idempotencyKey` from the same agent returns the same request; the same key with a different submission is a 409.',
+    '`trigger: { kind: "incident", ref }` ties the operation to an incident from GET /incidents (it must be one in the agent\'s managed resource groups; the run mode for incidents applies).',
+    '`query` carries the only query parameter Elevate passes besides api-version: `newState` (New, Acknowledged, Closed) of `POST .../providers/Microsoft.AlertsManagement/alerts/{alertId}/changestate`.',
   ].join(' ');
   // the administrator API (admin-openapi.ts)
   Object.assign(out, adminOpenApiSchemas());
@@ -132,6 +139,34 @@ export function buildOpenApiDocument(serverUrl = '/api/v1'): JsonObject {
             '409': error('The request can no longer be cancelled'),
             ...COMMON_ERRORS,
           },
+        },
+      },
+      '/incidents': {
+        get: {
+          operationId: 'listIncidents',
+          summary: "The agent's incidents (Azure Monitor alerts on its resource groups), oldest first after a cursor",
+          description:
+            'Keep `nextCursor` and pass it back as `cursor` to see only newer incidents. With `wait`, an empty answer is held until a new incident arrives for the agent or the seconds pass (long-poll).',
+          parameters: [
+            { name: 'cursor', in: 'query', schema: { type: 'string', maxLength: 200 } },
+            { name: 'state', in: 'query', schema: { type: 'string', enum: [...INCIDENT_STATES] } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+            { name: 'wait', in: 'query', description: 'Long-poll: wait up to this many seconds for a new incident when there is none', schema: { type: 'integer', minimum: 0, maximum: MAX_INCIDENT_WAIT_SECONDS } },
+          ],
+          responses: {
+            '200': { description: 'A page of incidents', content: jsonContent('IncidentPage') },
+            '400': error('Invalid query'),
+            ...COMMON_ERRORS,
+            '429': { ...COMMON_ERRORS['429'], description: 'Too many long-polls in progress, or the agent is over its rate limit' },
+          },
+        },
+      },
+      '/incidents/{id}': {
+        get: {
+          operationId: 'getIncident',
+          summary: 'One incident in the agent\'s resource groups',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 64 } }],
+          responses: { '200': { description: 'The incident', content: jsonContent('Incident') }, '404': error('No such incident in the agent\'s resource groups'), ...COMMON_ERRORS },
         },
       },
       '/decisions': {

@@ -60,12 +60,16 @@ export interface OperationsApiDeps {
   reconcileIntervalSeconds?: number;
   /** The notification outbox (src/notifications), written with every request change. */
   outbox?: OperationsModuleDeps['outbox'];
+  /** src/incidents: an incident trigger must name a recorded incident in the agent's groups. */
+  checkTrigger?: OperationsModuleDeps['checkTrigger'];
+  /** src/incidents: follows executed alert changestates. */
+  onRequestChanged?: OperationsModuleDeps['onRequestChanged'];
 }
 
 export interface OperationsApi {
   route: WebRoute;
   module: OperationsModule;
-  /** The agent API's authentication and per-agent rate limit, for other agent endpoints (MCP, level raises). */
+  /** The agent API's authentication and per-agent rate limit, for other agent endpoints (MCP, level raises, incidents). */
   authenticate: ReturnType<typeof createAgentAuthenticator>;
   rateLimit: RequestHandler;
   /** The directory requesters are resolved in, shared with the level raises' four eyes. */
@@ -103,6 +107,8 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     userDirectory,
     agents,
     ...(deps.reconcileIntervalSeconds !== undefined ? { reconcileIntervalMs: deps.reconcileIntervalSeconds * 1000 } : {}),
+    ...(deps.checkTrigger ? { checkTrigger: deps.checkTrigger } : {}),
+    ...(deps.onRequestChanged ? { onRequestChanged: deps.onRequestChanged } : {}),
     logger,
     metrics: deps.metrics,
     ...(deps.clock ? { clock: deps.clock } : {}),

@@ -148,6 +148,7 @@ export function requestModel(o: RequestOverview, now: Date, x: { canApprove: boo
     method: r.operation.method,
     path: r.operation.path,
     apiVersion: r.operation.apiVersion,
+    query: r.operation.query === undefined ? undefined : Object.entries(r.operation.query).map(([name, value]) => `${name}=${value}`).join('&'),
     body: r.operation.body === undefined ? undefined : JSON.stringify(r.operation.body, null, 2),
     operationHash: r.operationHash,
     action: d.action,

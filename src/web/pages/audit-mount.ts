@@ -26,6 +26,8 @@ export interface AuditWebDeps {
   clock?: () => Date;
   /** The registry's agents, so audit pages show agent names beside their ids. */
   agents?: { list(): Promise<ReadonlyArray<{ id: string; name: string }>> };
+  /** The incident a request is tied to, for the request timeline's link (src/incidents). */
+  incidentOfRequest?: (requestId: string) => Promise<string | undefined>;
 }
 
 export interface AuditWeb {
@@ -44,7 +46,7 @@ export function mountAuditWeb(module: Pick<AuditModule, 'query' | 'overview' | '
       {
         path: '/audit',
         nav: { label: 'Audit', href: '/audit/overview' },
-        handlers: auditPages({ query: module.query, overview: module.overview, verifier: module.verifier, requireAbility: deps.signIn.requireAbility, csrfProtection: deps.signIn.csrfProtection, ...(agentNames ? { agentNames } : {}), ...common }),
+        handlers: auditPages({ query: module.query, overview: module.overview, verifier: module.verifier, requireAbility: deps.signIn.requireAbility, csrfProtection: deps.signIn.csrfProtection, ...(agentNames ? { agentNames } : {}), ...(deps.incidentOfRequest ? { incidentOfRequest: deps.incidentOfRequest } : {}), ...common }),
       },
       { path: '/api/v1/audit', handlers: auditApiRoutes({ query: module.query, validateToken: deps.validateToken, policies: deps.policies, ...common }) },
     ],

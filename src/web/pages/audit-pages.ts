@@ -26,6 +26,8 @@ export interface AuditPagesDeps {
   logger?: { warn(obj: object, msg: string): void };
   /** Agent names by id (lower-case), so pages show names beside ids; without it, ids only. */
   agentNames?: () => Promise<AgentNames>;
+  /** The incident a request is tied to (src/incidents), for the timeline's link; without it, none. */
+  incidentOfRequest?: (requestId: string) => Promise<string | undefined>;
 }
 
 const PAGE_SIZE = 50;
@@ -118,7 +120,15 @@ export function auditPages(deps: AuditPagesDeps): Router {
       const { entries, truncated } = await deps.query.timeline(requestId);
       if (entries.length === 0) throw new HttpError(404, 'not_found', 'no audit entries for that request');
       const rows = timelineRows(entries);
-      res.render('audit/timeline.njk', { requestId, rows, truncated, summary: timelineSummary(rows), searchHref: listHref({ requestId }) });
+      const incidentId = deps.incidentOfRequest ? await deps.incidentOfRequest(requestId).catch(() => undefined) : undefined;
+      res.render('audit/timeline.njk', {
+        requestId,
+        rows,
+        truncated,
+        summary: timelineSummary(rows),
+        searchHref: listHref({ requestId }),
+        incident: incidentId ? { id: incidentId, href: `/incidents/${encodeURIComponent(incidentId)}`, searchHref: listHref({ incidentId }) } : undefined,
+      });
     }),
   );
 
