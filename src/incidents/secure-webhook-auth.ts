@@ -10,7 +10,8 @@
  * (`azp`/`appid`), and carry the configured app role (`roles`). The token is never stored, logged
  * or echoed; refusals name the check that failed.
  */
-import { TokenValidationError, type ApiTokenClaims, type ApiTokenValidator } from '../azure/api-token-validator.ts';
+import type { ApiTokenValidator } from '../azure/api-token-validator.ts';
+import { bearerClaims } from '../azure/bearer-claims.ts';
 
 export interface SecureWebhookSettings {
   validateToken: ApiTokenValidator;
@@ -24,28 +25,21 @@ export type SenderAuthResult =
   | { ok: true; source: string; callerId: string }
   | { ok: false; status: 401 | 403 | 503; code: string; message: string; callerId?: string | undefined };
 
-/** Entra access tokens are far below this; a larger header is not one. */
-const MAX_AUTHORIZATION_HEADER = 16_384;
-
-export function bearerTokenOf(header: unknown): string | undefined {
-  if (typeof header !== 'string' || header.length > MAX_AUTHORIZATION_HEADER) return undefined;
-  return /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header)?.[1];
-}
-
 export async function authenticateSecureWebhook(authorization: unknown, settings: SecureWebhookSettings): Promise<SenderAuthResult> {
-  if (authorization === undefined) return { ok: false, status: 401, code: 'unauthenticated', message: 'a bearer token issued to the Azure Monitor action group is required (enable "secure webhook" on the action)' };
-  const token = bearerTokenOf(authorization);
-  if (!token) return { ok: false, status: 401, code: 'invalid_token', message: 'the Authorization header is not a bearer token' };
-  let claims: ApiTokenClaims;
-  try {
-    claims = await settings.validateToken(token);
-  } catch (err) {
-    if (err instanceof TokenValidationError) {
-      if (err.reason === 'keys_unavailable') return { ok: false, status: 503, code: 'keys_unavailable', message: 'the tenant signing keys could not be loaded; try again' };
-      return { ok: false, status: 401, code: `token_${err.reason}`, message: `invalid token: ${err.message}` };
+  const bearer = await bearerClaims(authorization, settings.validateToken);
+  if (!bearer.ok) {
+    switch (bearer.problem) {
+      case 'missing':
+        return { ok: false, status: 401, code: 'unauthenticated', message: 'a bearer token issued to the Azure Monitor action group is required (enable "secure webhook" on the action)' };
+      case 'not_bearer':
+        return { ok: false, status: 401, code: 'invalid_token', message: 'the Authorization header is not a bearer token' };
+      case 'keys_unavailable':
+        return { ok: false, status: 503, code: 'keys_unavailable', message: 'the tenant signing keys could not be loaded; try again' };
+      case 'invalid':
+        return { ok: false, status: 401, code: `token_${bearer.reason}`, message: `invalid token: ${bearer.message}` };
     }
-    throw err;
   }
+  const { claims } = bearer;
   const callerId = claims.clientAppId;
   if (claims.principalType !== 'app' || (claims.idtyp !== undefined && claims.idtyp !== 'app')) {
     return { ok: false, status: 403, code: 'not_an_application', message: 'alerts are accepted from the action group application, not from a user', callerId };

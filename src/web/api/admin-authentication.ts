@@ -8,7 +8,8 @@
  * fresh token) gets it for the one call.
  */
 import type { Request } from 'express';
-import { TokenValidationError, type ApiTokenClaims, type ApiTokenValidator } from '../../azure/api-token-validator.ts';
+import type { ApiTokenClaims, ApiTokenValidator } from '../../azure/api-token-validator.ts';
+import { bearerClaims } from '../../azure/bearer-claims.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { authRefusedEntry } from '../../operations/operation-audit.ts';
 import type { AuditSink } from '../../operations/request-lifecycle.ts';
@@ -29,14 +30,6 @@ export type AdminAuthResult =
   | { ok: true; user: SessionUser; claims: ApiTokenClaims; token: string }
   | { ok: false; status: 401 | 403 | 503; code: string; message: string };
 
-const MAX_AUTHORIZATION_HEADER = 16_384;
-
-function bearerToken(req: Request): string | undefined {
-  const header = req.headers.authorization;
-  if (typeof header !== 'string' || header.length > MAX_AUTHORIZATION_HEADER) return undefined;
-  return /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header)?.[1];
-}
-
 export function createAdminAuthenticator(deps: AdminAuthDeps) {
   const clock = deps.clock ?? (() => new Date());
   const refuse = async (status: 401 | 403, code: string, message: string, who: { oid?: string; clientAppId?: string } = {}): Promise<AdminAuthResult> => {
@@ -47,22 +40,13 @@ export function createAdminAuthenticator(deps: AdminAuthDeps) {
   };
 
   return async function authenticate(req: Request): Promise<AdminAuthResult> {
-    const token = bearerToken(req);
-    if (!token) {
-      return req.headers.authorization === undefined
-        ? refuse(401, 'unauthorized', "a person's bearer access token for Elevate's API is required (elevate requests signs in with the device code flow)")
-        : refuse(401, 'invalid_token', 'the Authorization header is not a bearer token');
+    const bearer = await bearerClaims(req.headers.authorization, deps.validateToken);
+    if (!bearer.ok) {
+      if (bearer.problem === 'missing') return refuse(401, 'unauthorized', "a person's bearer access token for Elevate's API is required (elevate requests signs in with the device code flow)");
+      if (bearer.problem === 'keys_unavailable') return { ok: false, status: 503, code: 'keys_unavailable', message: 'the tenant signing keys could not be loaded; try again' };
+      return refuse(401, 'invalid_token', bearer.problem === 'not_bearer' ? 'the Authorization header is not a bearer token' : `invalid token: ${bearer.message}`);
     }
-    let claims: ApiTokenClaims;
-    try {
-      claims = await deps.validateToken(token);
-    } catch (err) {
-      if (err instanceof TokenValidationError) {
-        if (err.reason === 'keys_unavailable') return { ok: false, status: 503, code: 'keys_unavailable', message: 'the tenant signing keys could not be loaded; try again' };
-        return refuse(401, 'invalid_token', `invalid token: ${err.message}`);
-      }
-      throw err;
-    }
+    const { claims, token } = bearer;
     const caller = delegatedApiCaller(claims, { tenantId: deps.tenantId, policies: deps.policies, nowSeconds: Math.floor(clock().getTime() / 1000) });
     if (!caller.ok) return refuse(caller.status, caller.code, caller.message, { oid: claims.oid, clientAppId: claims.clientAppId });
     return { ok: true, user: caller.user, claims, token };

@@ -5,7 +5,8 @@
  * of one registered agent. The token itself is never stored, logged or echoed.
  */
 import type { Request, RequestHandler } from 'express';
-import { TokenValidationError, type ApiTokenClaims, type ApiTokenValidator } from '../../azure/api-token-validator.ts';
+import type { ApiTokenClaims, ApiTokenValidator } from '../../azure/api-token-validator.ts';
+import { bearerClaims } from '../../azure/bearer-claims.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { authRefusedEntry } from '../../operations/operation-audit.ts';
 import type { Agent, AgentDirectory } from '../../operations/operation-types.ts';
@@ -22,16 +23,6 @@ export type AgentAuthResult =
   | { ok: true; agent: Agent; claims: ApiTokenClaims }
   | { ok: false; status: 401 | 403 | 503; code: string; message: string };
 
-/** Entra access tokens are far below this; a larger header is not one. */
-const MAX_AUTHORIZATION_HEADER = 16_384;
-
-function bearerToken(req: Request): string | undefined {
-  const header = req.headers.authorization;
-  if (typeof header !== 'string' || header.length > MAX_AUTHORIZATION_HEADER) return undefined;
-  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-  return match?.[1];
-}
-
 export function createAgentAuthenticator(deps: AgentAuthDeps) {
   const refuse = async (status: 401 | 403, code: string, message: string, who: { oid?: string; clientAppId?: string } = {}): Promise<AgentAuthResult> => {
     // A caller without an identity learns nothing about the audit log's health: the refusal stands either way.
@@ -40,22 +31,13 @@ export function createAgentAuthenticator(deps: AgentAuthDeps) {
   };
 
   return async function authenticate(req: Request): Promise<AgentAuthResult> {
-    const token = bearerToken(req);
-    if (!token) {
-      return req.headers.authorization === undefined
-        ? { ok: false, status: 401, code: 'unauthorized', message: 'a bearer access token for Elevate\'s API is required' }
-        : refuse(401, 'invalid_token', 'the Authorization header is not a bearer token');
+    const bearer = await bearerClaims(req.headers.authorization, deps.validateToken);
+    if (!bearer.ok) {
+      if (bearer.problem === 'missing') return { ok: false, status: 401, code: 'unauthorized', message: 'a bearer access token for Elevate\'s API is required' };
+      if (bearer.problem === 'keys_unavailable') return { ok: false, status: 503, code: 'keys_unavailable', message: 'the tenant signing keys could not be loaded; try again' };
+      return refuse(401, 'invalid_token', bearer.problem === 'not_bearer' ? 'the Authorization header is not a bearer token' : `invalid token: ${bearer.message}`);
     }
-    let claims: ApiTokenClaims;
-    try {
-      claims = await deps.validateToken(token);
-    } catch (err) {
-      if (err instanceof TokenValidationError) {
-        if (err.reason === 'keys_unavailable') return { ok: false, status: 503, code: 'keys_unavailable', message: 'the tenant signing keys could not be loaded; try again' };
-        return refuse(401, 'invalid_token', `invalid token: ${err.message}`);
-      }
-      throw err;
-    }
+    const { claims } = bearer;
     const who = { oid: claims.oid, clientAppId: claims.clientAppId };
     if (claims.principalType !== 'app' || (claims.idtyp !== undefined && claims.idtyp !== 'app')) {
       return refuse(403, 'not_an_agent', 'the agent API accepts only an agent identity\'s app-only token, not a user\'s', who);
