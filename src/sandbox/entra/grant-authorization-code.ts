@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import { OIDC_SCOPES } from '../state/first-party-apps.ts';
 import type { AuthenticatedClient } from './client-authentication.ts';
 import type { EntraContext } from './entra-context.ts';
 import { entraErrors } from './entra-errors.ts';
 import { param, requiredParam, type FormBody } from './form-params.ts';
-import { parseScopeRequest } from './scope-request.ts';
-import { userTokenResponse } from './user-token-response.ts';
+import { signInTokenResponse } from './sign-in-token-response.ts';
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
@@ -31,21 +29,5 @@ export async function authorizationCodeGrant(body: FormBody, client: Authenticat
   if (!verifier) throw entraErrors.pkceVerifierMissing();
   if (!VERIFIER.test(verifier) || createHash('sha256').update(verifier).digest('base64url') !== record.codeChallenge) throw entraErrors.pkceMismatch();
 
-  const user = ctx.directory.userByOid(record.userOid);
-  if (!user) throw entraErrors.invalidGrant('The signed-in user no longer exists.');
-  const requested = param(body, 'scope');
-  const signInScopes = parseScopeRequest(record.scope, ctx.directory);
-  const scopes = requested ? parseScopeRequest(requested, ctx.directory) : signInScopes;
-  const oidc = new Set([...signInScopes.oidc].filter((s) => OIDC_SCOPES.has(s)));
-  return userTokenResponse(ctx, {
-    user,
-    client: client.app,
-    clientAuth: client.level,
-    scopes,
-    authTime: record.authTime,
-    sessionId: record.sessionId,
-    nonce: record.nonce,
-    oidc,
-    clientInfo: param(body, 'client_info') === '1',
-  });
+  return signInTokenResponse(ctx, client, body, record);
 }

@@ -1,10 +1,8 @@
-import { OIDC_SCOPES } from '../state/first-party-apps.ts';
 import type { AuthenticatedClient } from './client-authentication.ts';
 import type { EntraContext } from './entra-context.ts';
 import { entraErrors } from './entra-errors.ts';
-import { param, requiredParam, type FormBody } from './form-params.ts';
-import { parseScopeRequest } from './scope-request.ts';
-import { userTokenResponse } from './user-token-response.ts';
+import { requiredParam, type FormBody } from './form-params.ts';
+import { signInTokenResponse } from './sign-in-token-response.ts';
 
 /**
  * Node's timers may fire a hair early; a client that waited its interval is not told to slow down
@@ -42,21 +40,5 @@ export async function deviceCodeGrant(body: FormBody, client: AuthenticatedClien
   record.redeemed = true;
   ctx.sessions.userCodes.delete(record.userCode);
 
-  const user = ctx.directory.userByOid(record.userOid);
-  if (!user) throw entraErrors.invalidGrant('The signed-in user no longer exists.');
-  const signInScopes = parseScopeRequest(record.scope, ctx.directory);
-  const requested = param(body, 'scope');
-  const scopes = requested ? parseScopeRequest(requested, ctx.directory) : signInScopes;
-  const oidc = new Set([...signInScopes.oidc].filter((s) => OIDC_SCOPES.has(s)));
-  return userTokenResponse(ctx, {
-    user,
-    client: client.app,
-    clientAuth: client.level,
-    scopes,
-    authTime: record.authTime,
-    sessionId: record.sessionId,
-    nonce: undefined,
-    oidc,
-    clientInfo: param(body, 'client_info') === '1',
-  });
+  return signInTokenResponse(ctx, client, body, { userOid: record.userOid, scope: record.scope, authTime: record.authTime, sessionId: record.sessionId, nonce: undefined });
 }
