@@ -6,22 +6,20 @@ import { strictMapping } from './policy-schema-parts.ts';
  * it is ELEVATE_REQUEST_TTL_SECONDS in the config.
  */
 
-const approvalRule = strictMapping({
+/** Who may approve and how many must: the same two fields for requests and for level raises. */
+const approverFields = {
   requesterMayApprove: z.boolean({ error: 'expected true or false' }),
   approversRequired: z
     .number({ error: 'expected a whole number of approvers' })
     .int('expected a whole number of approvers')
     .min(1, 'expected at least 1 approver')
     .max(10, 'expected at most 10 approvers'),
-});
+};
+
+const approvalRule = strictMapping(approverFields);
 
 const levelRaiseRule = strictMapping({
-  requesterMayApprove: z.boolean({ error: 'expected true or false' }),
-  approversRequired: z
-    .number({ error: 'expected a whole number of approvers' })
-    .int('expected a whole number of approvers')
-    .min(1, 'expected at least 1 approver')
-    .max(10, 'expected at most 10 approvers'),
+  ...approverFields,
   // PIM's own default policy caps an administrator's active assignment at 180 days.
   maxDurationMinutes: z
     .number({ error: 'expected a whole number of minutes' })
