@@ -38,7 +38,7 @@ const restart = (justification: string): OperationInput => ({
   path: `${revision().id}/restart`,
   apiVersion: '2024-03-01',
   justification,
-  trigger: { kind: 'incident', ref: 'INC-2077', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' },
+  trigger: { kind: 'chat', ref: 'thread-2077', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' },
 });
 
 beforeAll(async () => {

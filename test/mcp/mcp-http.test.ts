@@ -21,7 +21,7 @@ const tenant = () => fs.service.context.sandbox!.tenant;
 const checkout = () => tenant().resourceGroups.find((g) => g.name === 'rg-sre-apps')!.resources.find((r) => r.name === 'ca-checkout')!;
 const revision = () => checkout().children.find((c) => c.type.toLowerCase().endsWith('revisions'))!;
 const readCheckout = () => ({ method: 'GET', path: checkout().id, apiVersion: '2024-03-01', trigger: { kind: 'chat', ref: 'conv-11' } });
-const restart = () => ({ method: 'POST', path: `${revision().id}/restart`, apiVersion: '2024-03-01', justification: 'revision unhealthy after deploy', trigger: { kind: 'incident', ref: 'INC-5001' } });
+const restart = () => ({ method: 'POST', path: `${revision().id}/restart`, apiVersion: '2024-03-01', justification: 'revision unhealthy after deploy', trigger: { kind: 'chat', ref: 'thread-5001' } });
 const mcpUrl = () => `${fs.url}/api/v1/mcp`;
 
 /** A token for Elevate's API (or another scope) from a managed identity of the service's sandbox. */

@@ -38,7 +38,7 @@ function restart(name = 'ca-checkout') {
     path: `${revision.id}/restart`,
     apiVersion: '2024-03-01',
     justification: 'revision unhealthy after deploy',
-    trigger: { kind: 'incident', ref: 'INC-1042', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' },
+    trigger: { kind: 'chat', ref: 'thread-1042', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' },
     idempotencyKey: randomUUID(),
   };
 }
@@ -48,7 +48,7 @@ const raiseBody = (extra: Record<string, unknown> = {}) => ({
   targetLevel: 'Privileged',
   durationMinutes: 2,
   justification: 'INC-1042: checkout revisions keep crashing, restarts needed',
-  trigger: { kind: 'incident', ref: 'INC-1042', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' },
+  trigger: { kind: 'chat', ref: 'thread-1042', requestedBy: 'sam.standard@contoso-sre.onmicrosoft.com' },
   ...extra,
 });
 
@@ -61,7 +61,7 @@ async function story(raiseId: string): Promise<AuditEntry[]> {
 }
 
 beforeAll(async () => {
-  fs = await startFullService({ ELEVATE_POLICIES_DIR: policiesWithTriggers({ incident: 'Autonomous' }), ELEVATE_RAISE_SWEEP_SECONDS: '1' }, { clock: clock.now });
+  fs = await startFullService({ ELEVATE_POLICIES_DIR: policiesWithTriggers({ chat: 'Autonomous' }), ELEVATE_RAISE_SWEEP_SECONDS: '1' }, { clock: clock.now });
   sb = fs.service.context.sandbox!;
   await fs.service.context.store.run("UPDATE agents SET run_mode_ceiling = 'Autonomous' WHERE uami_principal_id = ?", [sb.tenant.agent.uamiPrincipalId]);
   token = await fs.agentToken();
@@ -80,7 +80,7 @@ describe('time-bound level raise with PIM', { timeout: 90_000 }, () => {
 
     const asked = await agentCall(fs.url, token, 'POST', '/level-raises', raiseBody());
     expect(asked.status, JSON.stringify(asked.json)).toBe(201);
-    expect(asked.json).toMatchObject({ state: 'pending', targetLevel: 'Privileged', durationMinutes: 2, triggerRef: 'INC-1042', window: { startsAt: null, endsAt: null } });
+    expect(asked.json).toMatchObject({ state: 'pending', targetLevel: 'Privileged', durationMinutes: 2, triggerRef: 'thread-1042', window: { startsAt: null, endsAt: null } });
     checker.check('POST', '/level-raises', 201, asked.json);
     const id = asked.json.id as string;
     expect(containerAppsContributorHeld()).toHaveLength(0);

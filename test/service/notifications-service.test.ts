@@ -46,7 +46,7 @@ afterAll(async () => {
 function restartCheckout(justification: string) {
   const checkout = fs.service.context.sandbox!.tenant.resourceGroups.flatMap((g) => g.resources).find((r) => r.name === 'ca-checkout')!;
   const revision = checkout.children.find((c) => c.type.toLowerCase().endsWith('revisions'))!;
-  return { method: 'POST', path: `${revision.id}/restart`, apiVersion: '2024-03-01', justification, trigger: { kind: 'incident', ref: 'INC-3001' }, idempotencyKey: randomUUID() };
+  return { method: 'POST', path: `${revision.id}/restart`, apiVersion: '2024-03-01', justification, trigger: { kind: 'chat', ref: 'thread-3001' }, idempotencyKey: randomUUID() };
 }
 
 async function raise(justification: string): Promise<{ id: string; state: string }> {

@@ -52,7 +52,7 @@ describe('notified, then approved from the CLI', { timeout: 180_000 }, () => {
         path: `${revision.id}/restart`,
         apiVersion: '2024-03-01',
         justification: 'checkout revision wedged',
-        trigger: { kind: 'incident', ref: 'INC-4242' },
+        trigger: { kind: 'chat', ref: 'thread-4242' },
         idempotencyKey: randomUUID(),
       }),
     });
