@@ -43,7 +43,7 @@ describe('service-roles.yaml', () => {
     {
       name: 'unknown subject',
       text: replaceNth(shipped, '      Policy: [read]', '      Policies: [read]'),
-      expected: `roles.administrator.permissions.Policies: unknown subject 'Policies'; expected Request, Approval, Agent, AuditLog or Policy (line ${lineOf(shipped, '      Policy: [read]')})`,
+      expected: `roles.administrator.permissions.Policies: unknown subject 'Policies'; expected Request, Approval, Agent, AuditLog, Policy or Incident (line ${lineOf(shipped, '      Policy: [read]')})`,
     },
     {
       name: 'unknown action',
