@@ -5,6 +5,7 @@ import { createLogger } from '../src/observability/logger.ts';
 import { startSandbox, type SandboxHandle } from '../src/sandbox/start-sandbox.ts';
 import { installNoEgressGuard } from './support/no-egress-guard.mjs';
 import type { SandboxTestInfo } from './support/sandbox-context.ts';
+import { startThrowawayPostgres, type ThrowawayPostgres } from './support/throwaway-postgres.ts';
 
 /**
  * Starts the Azure sandbox once per test run, before any worker forks, and shares it:
@@ -15,6 +16,8 @@ import type { SandboxTestInfo } from './support/sandbox-context.ts';
  *   there (msal-node fixes that endpoint per process, hence one sandbox for the whole run);
  * - NODE_OPTIONS preloads the no-egress guard into workers and into processes tests spawn.
  * Tests read the endpoints and seeded tenant with `sandboxInfo()` (test/support/sandbox-context.ts).
+ * It also starts one throwaway PostgreSQL cluster (or takes ELEVATE_TEST_DATABASE_URL) for the
+ * PostgreSQL adapter's tests, which create a database each (test/support/postgres-context.ts).
  */
 
 const BASE_HTTPS_PORT = 47443;
@@ -26,6 +29,7 @@ export const TEST_ARM_PAGE_SIZE = 5;
 const MANAGED_IDENTITY_ENV = ['IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'IDENTITY_SERVER_THUMBPRINT', 'IMDS_ENDPOINT', 'MSI_ENDPOINT', 'MSI_SECRET', 'AZURE_FEDERATED_TOKEN_FILE'];
 
 let handle: SandboxHandle | undefined;
+let postgres: ThrowawayPostgres | undefined;
 
 async function startOnFreePorts(): Promise<SandboxHandle> {
   let lastError: unknown;
@@ -51,7 +55,7 @@ async function startOnFreePorts(): Promise<SandboxHandle> {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   installNoEgressGuard();
-  handle = await startOnFreePorts();
+  [handle, postgres] = await Promise.all([startOnFreePorts(), startThrowawayPostgres()]);
   process.env.NODE_EXTRA_CA_CERTS = handle.caBundlePath;
   process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = handle.imdsEndpoint;
   for (const name of MANAGED_IDENTITY_ENV) delete process.env[name];
@@ -73,8 +77,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     tenant: handle.tenant,
   };
   project.provide('sandbox', info);
+  project.provide('postgresUrl', postgres.url);
   return async () => {
-    await handle?.close();
+    await Promise.all([handle?.close(), postgres?.stop()]);
     handle = undefined;
+    postgres = undefined;
   };
 }
