@@ -15,6 +15,7 @@
  *                       case-insensitively); for PATCH the patch document itself
  */
 import { Environment } from '@marcbachmann/cel-js';
+import { conditionGuard, type ConditionGuard } from './condition-guard.ts';
 
 /** Parse-time limits: a rule is a short predicate. Bodies are capped upstream (64 KiB, depth 32). */
 const LIMITS = { maxAstNodes: 400, maxDepth: 40, maxListElements: 100, maxMapEntries: 50, maxCallArguments: 8 };
@@ -70,6 +71,8 @@ export interface CompiledCondition {
   source: string;
   /** the condition reads `body`: an unreadable body holds the request instead of guessing */
   readsBody: boolean;
+  /** conjuncts decidable from the raw request: when one is false the condition is, without CEL */
+  guard?: ConditionGuard | undefined;
   evaluate(facts: ConditionFacts): boolean;
 }
 
@@ -152,6 +155,7 @@ export function compileCondition(source: string): CompiledCondition {
   return {
     source,
     readsBody,
+    guard: conditionGuard(program.ast),
     evaluate(facts) {
       const result: unknown = program(facts as unknown as Record<string, unknown>);
       if (typeof result !== 'boolean') throw new ConditionError(`the condition gave ${typeof result}, not true or false`);

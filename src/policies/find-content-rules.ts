@@ -4,13 +4,17 @@
  *
  * Fast path: rules are indexed by action, as findGuardrail's are; the list of candidate rules
  * for an action is computed once and remembered, so a request whose action no such rule names
- * never builds request facts and never runs CEL.
+ * never builds request facts and never runs CEL. A candidate whose condition requires a top-level
+ * body property or a method the request does not have is ruled out by its guard
+ * (condition-guard.ts) before any facts are built: a tags-only PATCH never runs the identity
+ * rules that every write is a candidate for.
  *
  * Fail closed: a condition that errors at run time (a missing key, a wrong type) or that needs a
  * body which cannot be read (not an object, ambiguous property names) counts as matched and
  * holds the request for an administrator; it never forbids less and never allows.
  */
 import { compileActionPattern } from '../rbac/action-pattern.ts';
+import { guardRulesOut, topLevelKeys, type TopLevelKeys } from './condition-guard.ts';
 import { compileCondition, conditionErrorLine, type CompiledCondition } from './content-condition.ts';
 import type { GuardrailEffect, GuardrailRule, GuardrailsPolicy } from './guardrails-schema.ts';
 import { isActionOnlyForbid } from './guardrails-schema.ts';
@@ -94,12 +98,17 @@ export function findContentRules(
   if (seen.size === 0) return [];
 
   let facts: RequestFacts | undefined;
+  let keys: TopLevelKeys | undefined;
   const out: ContentRuleMatch[] = [];
   for (const entry of seen) {
     const { rule, condition } = entry;
     if (!condition) {
       out.push({ rule, effect: effectOf(rule) });
       continue;
+    }
+    if (condition.guard) {
+      keys ??= topLevelKeys(request.body);
+      if (guardRulesOut(condition.guard, request.method, keys)) continue;
     }
     facts ??= requestFacts({ ...request, action: request.actions[0] ?? '' });
     if (condition.readsBody && facts.bodyProblem) {
