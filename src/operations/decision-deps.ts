@@ -4,7 +4,7 @@
  */
 import type { Policies } from '../policies/policies.ts';
 import { findGuardrail } from '../policies/find-guardrail.ts';
-import { findContentRules } from '../policies/find-content-rules.ts';
+import { findContentRules, needsCurrentResource } from '../policies/find-content-rules.ts';
 import type { ContentRuleHit } from './operation-types.ts';
 import { resolveRunMode, runModeAllows } from '../policies/resolve-run-mode.ts';
 import { loadProviderOperationIndex } from '../rbac/provider-operations.ts';
@@ -12,8 +12,15 @@ import { resolveArmOperation } from '../rbac/resolve-arm-operation.ts';
 import type { DecisionDeps } from './decision-pipeline.ts';
 import type { PermissionCache } from './permission-cache.ts';
 
-export function createDecisionDeps(policies: Pick<Policies, 'guardrails' | 'runModes'>, permissions: Pick<PermissionCache, 'check'>): DecisionDeps {
+export function createDecisionDeps(
+  policies: Pick<Policies, 'guardrails' | 'runModes'>,
+  permissions: Pick<PermissionCache, 'check'>,
+  /** reads the resource a PATCH applies to (current-resource-read.ts); without it, rules reading `merged` hold PATCHes */
+  options: Pick<DecisionDeps, 'readCurrentResource'> = {},
+): DecisionDeps {
   return {
+    ...options,
+    needsCurrentResource: (request) => needsCurrentResource(request, policies),
     deriveAction(method, path) {
       const derived = resolveArmOperation(method, path, loadProviderOperationIndex());
       // The API carries ARM (control-plane) operations only.

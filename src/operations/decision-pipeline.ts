@@ -2,8 +2,10 @@
  * What Elevate does with one validated operation of one agent, as a chain of small checks:
  * deriveAction -> checkGuardrails -> content rules (forbid) -> resolveMode -> checkPermission ->
  * outcome -> content rules (hold: tighten only). Each step either
- * settles the decision or hands on; the only I/O is the permission check, which reads a cache.
+ * settles the decision or hands on; the only I/O is the permission check, which reads a cache,
+ * and for a PATCH some content rule needs to see merged, one read of the resource as it is.
  */
+import type { CurrentResource } from '../policies/request-facts.ts';
 import type { Decision, RoleSuggestion } from '../rbac/rbac-types.ts';
 import type { OperationStatus } from '../rbac/resolve-arm-operation.ts';
 import type { Agent, ContentRuleHit, GuardrailHit, OperationDecision, OperationInput, PermissionSummary, RunMode, TriggerKind } from './operation-types.ts';
@@ -18,6 +20,8 @@ export interface ContentRuleRequest {
   actions: string[];
   resourceType?: string | undefined;
   agent: { id: string; resourceGroupIds: readonly string[] };
+  /** for a PATCH a rule reading `merged` could match: the resource as it is */
+  current?: CurrentResource | undefined;
 }
 
 /** The foundation functions the pipeline composes, bound to the loaded policies. */
@@ -38,6 +42,13 @@ export interface DecisionDeps {
    * rule comes back as a hold (`failedClosed`).
    */
   findContentRules?(request: ContentRuleRequest): ContentRuleHit[];
+  /** Whether the content rules need the resource as it is (a PATCH a rule reading `merged` could match). */
+  needsCurrentResource?(request: ContentRuleRequest): boolean;
+  /**
+   * The resource as it is, read from ARM with the agent's own identity just before the decision.
+   * Never throws: what could not be read comes back `known: false`, and the rules reading it hold.
+   */
+  readCurrentResource?(agent: Agent, path: string, apiVersion: string): Promise<CurrentResource>;
   /** The trigger's run mode capped by the agent's ceiling (resolveRunMode). */
   resolveRunMode(triggerKind: TriggerKind, ceiling: RunMode): RunMode;
   /** What the mode does with the operation (runModeAllows). */
@@ -117,8 +128,17 @@ function describeHit(hit: GuardrailHit & { failedClosed?: string | undefined }):
   return `guardrail '${hit.rule}'${when}: ${hit.reason}${failed}`;
 }
 
-/** The content rules the request matches, from the deps (none when the deps have no content rules). */
-export function contentRuleHits(input: Pick<OperationInput, 'method' | 'path' | 'apiVersion' | 'body'>, agent: Pick<Agent, 'id' | 'resourceGroupIds'>, d: DerivedAction, deps: Pick<DecisionDeps, 'findContentRules'>): ContentRuleHit[] {
+/**
+ * The content rules the request matches, from the deps (none when the deps have no content rules).
+ * The only I/O: for a PATCH that a rule reading `merged` could match, the resource is read first;
+ * without a reader, such rules hold the request (what the PATCH leaves is not known).
+ */
+export async function contentRuleHits(
+  input: Pick<OperationInput, 'method' | 'path' | 'apiVersion' | 'body'>,
+  agent: Agent,
+  d: DerivedAction,
+  deps: Pick<DecisionDeps, 'findContentRules' | 'needsCurrentResource' | 'readCurrentResource'>,
+): Promise<ContentRuleHit[]> {
   if (!deps.findContentRules) return [];
   const request: ContentRuleRequest = {
     method: input.method,
@@ -129,6 +149,9 @@ export function contentRuleHits(input: Pick<OperationInput, 'method' | 'path' | 
     agent: { id: agent.id, resourceGroupIds: agent.resourceGroupIds },
   };
   if (input.body !== undefined) request.body = input.body;
+  if (deps.needsCurrentResource?.(request)) {
+    request.current = deps.readCurrentResource ? await deps.readCurrentResource(agent, input.path, input.apiVersion) : { known: false, why: 'Elevate has no reader for it' };
+  }
   return deps.findContentRules(request);
 }
 
@@ -242,7 +265,7 @@ export async function decideOperation(input: OperationInput, agent: Agent, deps:
   const runMode = deps.resolveRunMode(input.trigger.kind, agent.runModeCeiling);
   const guarded = checkGuardrails(derived, runMode, deps);
   if (guarded) return guarded;
-  const hits = contentRuleHits(input, agent, derived, deps);
+  const hits = await contentRuleHits(input, agent, derived, deps);
   const forbidden = checkContentForbid(derived, runMode, hits);
   if (forbidden) return forbidden;
   return applyHolds(

@@ -12,6 +12,7 @@ import type { Policies } from '../policies/policies.ts';
 import type { Database } from '../store/database.ts';
 import { resolveRequester, type UserDirectory } from '../directory/requester-identity.ts';
 import { createRequesterStore } from '../directory/requester-store.ts';
+import { createCurrentResourceReader } from './current-resource-read.ts';
 import { createDecisionDeps } from './decision-deps.ts';
 import { createDecisionQueryAudit } from './decision-query-audit.ts';
 import { startExpirySweeper, type ExpirySweeper } from './expiry-sweeper.ts';
@@ -88,7 +89,9 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     ...(deps.executionWaitMs !== undefined ? { waitMs: deps.executionWaitMs } : {}),
     ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
   });
-  const decision = createDecisionDeps(deps.policies, deps.permissions);
+  const decision = createDecisionDeps(deps.policies, deps.permissions, {
+    readCurrentResource: createCurrentResourceReader({ armClientFor: deps.armClientFor, agentCredential: deps.agentCredential, logger: deps.logger }),
+  });
   const decisionQueryAudit = deps.collapseDecisionQueries === false ? undefined : createDecisionQueryAudit(deps.audit, { clock, logger: deps.logger });
   decisionQueryAudit?.start();
   const service = createOperationsService({

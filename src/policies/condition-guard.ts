@@ -4,25 +4,29 @@
  *
  * From a condition's top-level `&&` chain it keeps the conjuncts that can be decided from the raw
  * request alone:
- *   has(body.k)      -- a top-level body property (one level only; CEL's has() takes a field selection)
+ *   has(body.k), has(body.k.j), ...   -- a body property, when every shorter path to it is also
+ *                                        a `has` conjunct of the chain
  *   method == "X"  /  "X" == method
  * If any of them is false, the whole condition is false. That is sound in CEL even when other
  * conjuncts would error: CEL's `&&` is commutative and absorbs errors, `false && error` is
  * `false` (https://github.com/google/cel-spec/blob/master/doc/langdef.md#logical-operators).
  * So skipping is exactly what evaluation would have said, never a weaker answer.
  *
- * Only a body that is absent or a plain JSON object is pre-checked. Anything else (a list, a
- * string) goes the full way, where a rule that reads the body holds it for an administrator.
- * `has(body.k.j)` does not qualify: selecting `j` from a missing `k` is an error in CEL, which
- * the full path turns into a hold.
+ * Why every prefix must be guarded too: `has(body.k.j)` with `k` missing is an error in CEL, not
+ * false, and the full path turns an error into a hold. With `has(body.k)` in the same chain, a
+ * missing `k` makes that conjunct false, which settles the chain.
+ *
+ * A path is only ruled out by a plain JSON object that lacks the (case-folded) name. Anything else
+ * on the way (a list, a string, a name spelt twice in different case) goes the full way, where a
+ * rule that reads the body holds it for an administrator.
  */
 import { foldName } from './request-facts.ts';
 
 export interface ConditionGuard {
   /** the method the condition requires (as written; compared with the upper-cased request method) */
   method?: string;
-  /** lower-case top-level body properties the condition requires to be present */
-  bodyKeys: string[];
+  /** lower-case body property paths the condition requires to be present */
+  bodyPaths: string[][];
 }
 
 interface AstNode {
@@ -42,14 +46,18 @@ function conjuncts(node: AstNode, out: AstNode[]): AstNode[] {
 const isId = (v: unknown, name: string): boolean => isNode(v) && v.op === 'id' && v.args === name;
 const stringValue = (v: unknown): string | undefined => (isNode(v) && v.op === 'value' && typeof v.args === 'string' ? v.args : undefined);
 
-/** `has(body.k)` -> k */
-function topLevelHas(node: AstNode): string | undefined {
+/** `has(body.k.j)` -> [k, j] */
+function hasPath(node: AstNode): string[] | undefined {
   if (node.op !== 'call' || !Array.isArray(node.args) || node.args[0] !== 'has') return undefined;
   const params = node.args[1];
   if (!Array.isArray(params) || params.length !== 1 || !isNode(params[0])) return undefined;
-  const select = params[0];
-  if (!Array.isArray(select.args) || !isId(select.args[0], 'body')) return undefined;
-  return select.op === '.' && typeof select.args[1] === 'string' ? select.args[1] : undefined;
+  const path: string[] = [];
+  let current: AstNode = params[0];
+  while (current.op === '.' && Array.isArray(current.args) && typeof current.args[1] === 'string' && isNode(current.args[0])) {
+    path.unshift(current.args[1]);
+    current = current.args[0];
+  }
+  return isId(current, 'body') && path.length > 0 ? path : undefined;
 }
 
 /** `method == "X"` or `"X" == method` -> X */
@@ -64,34 +72,67 @@ function methodEquals(node: AstNode): string | undefined {
 /** The guard of a parsed condition; undefined when no conjunct qualifies. */
 export function conditionGuard(ast: unknown): ConditionGuard | undefined {
   if (!isNode(ast)) return undefined;
-  const guard: ConditionGuard = { bodyKeys: [] };
+  let method: string | undefined;
+  const paths: string[][] = [];
   for (const node of conjuncts(ast, [])) {
-    const key = topLevelHas(node);
-    if (key !== undefined) {
-      if (!guard.bodyKeys.includes(key)) guard.bodyKeys.push(key);
+    const path = hasPath(node);
+    if (path !== undefined) {
+      paths.push(path);
       continue;
     }
-    const method = methodEquals(node);
     // Two different methods in one chain can never both hold; keep the first, the full
     // evaluation of a request with that method still sees the other.
-    if (method !== undefined) guard.method ??= method;
+    method ??= methodEquals(node);
   }
-  return guard.method === undefined && guard.bodyKeys.length === 0 ? undefined : guard;
+  const key = (p: readonly string[]) => p.join('\u0000');
+  const present = new Set(paths.map(key));
+  const bodyPaths = paths.filter((p, i) => paths.findIndex((q) => key(q) === key(p)) === i && p.every((_, n) => n === 0 || present.has(key(p.slice(0, n)))));
+  if (method === undefined && bodyPaths.length === 0) return undefined;
+  return method === undefined ? { bodyPaths } : { method, bodyPaths };
 }
 
-/** The folded top-level property names of a plain-object body, computed once per request. */
-export type TopLevelKeys = ReadonlySet<string> | 'absent' | 'not-an-object';
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function topLevelKeys(body: unknown): TopLevelKeys {
-  if (body === undefined) return 'absent';
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'not-an-object';
-  return new Set(Object.keys(body).map(foldName));
+/**
+ * The request's body as the guard reads it: which (folded) names a JSON object has, worked out
+ * once per object per request.
+ */
+export class BodyShape {
+  private readonly names = new Map<object, Map<string, string[]>>();
+  constructor(readonly body: unknown) {}
+
+  private foldedNames(obj: Record<string, unknown>): Map<string, string[]> {
+    let names = this.names.get(obj);
+    if (!names) {
+      names = new Map();
+      for (const raw of Object.keys(obj)) {
+        const name = foldName(raw);
+        const spellings = names.get(name);
+        if (spellings) spellings.push(raw);
+        else names.set(name, [raw]);
+      }
+      this.names.set(obj, names);
+    }
+    return names;
+  }
+
+  /** True only when a plain object on the way lacks the next name: `has(body.<path>)` is then false. */
+  lacks(path: readonly string[]): boolean {
+    if (this.body === undefined) return true;
+    let node: unknown = this.body;
+    for (const name of path) {
+      if (!isPlainObject(node)) return false;
+      const spellings = this.foldedNames(node).get(name);
+      if (spellings === undefined) return true;
+      if (spellings.length > 1) return false;
+      node = node[spellings[0]!];
+    }
+    return false;
+  }
 }
 
 /** True when the guard proves the condition false for this request. */
-export function guardRulesOut(guard: ConditionGuard, method: string, keys: TopLevelKeys): boolean {
+export function guardRulesOut(guard: ConditionGuard, method: string, body: BodyShape): boolean {
   if (guard.method !== undefined && method.toUpperCase() !== guard.method) return true;
-  if (guard.bodyKeys.length === 0 || keys === 'not-an-object') return false;
-  if (keys === 'absent') return true;
-  return guard.bodyKeys.some((k) => !keys.has(k));
+  return guard.bodyPaths.some((path) => body.lacks(path));
 }

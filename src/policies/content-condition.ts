@@ -13,6 +13,9 @@
  *   hasBody     bool
  *   body        map     the JSON body, every property name lower-cased (ARM reads names
  *                       case-insensitively); for PATCH the patch document itself
+ *   merged      map     what the resource looks like after the request: for PUT the body; for
+ *                       PATCH the body merged (RFC 7396) onto the resource as read just before
+ *                       the decision; names lower-cased as in `body`
  */
 import { Environment } from '@marcbachmann/cel-js';
 import { conditionGuard, type ConditionGuard } from './condition-guard.ts';
@@ -53,7 +56,8 @@ const environment = new Environment({ enableOptionalTypes: true, limits: LIMITS 
   .registerVariable('params', 'map<string, string>')
   .registerVariable('agent', 'map')
   .registerVariable('hasBody', 'bool')
-  .registerVariable('body', 'map');
+  .registerVariable('body', 'map')
+  .registerVariable('merged', 'map');
 
 /** The facts a condition is evaluated over (request-facts.ts builds them). */
 export interface ConditionFacts {
@@ -65,12 +69,15 @@ export interface ConditionFacts {
   agent: Map<string, unknown>;
   hasBody: boolean;
   body: Map<string, unknown>;
+  merged: Map<string, unknown>;
 }
 
 export interface CompiledCondition {
   source: string;
   /** the condition reads `body`: an unreadable body holds the request instead of guessing */
   readsBody: boolean;
+  /** the condition reads `merged`: a PATCH needs the resource as it is, and holds when it cannot be read */
+  readsMerged: boolean;
   /** conjuncts decidable from the raw request: when one is false the condition is, without CEL */
   guard?: ConditionGuard | undefined;
   evaluate(facts: ConditionFacts): boolean;
@@ -107,20 +114,23 @@ function rootId(node: AstNode): string | undefined {
   }
 }
 
-/** Walks the AST: does it read `body`, does it select a body property with upper case, how deep do comprehensions nest. */
-function inspect(ast: AstNode): { readsBody: boolean; problem?: string } {
+/** Walks the AST: does it read `body` or `merged`, does it select a property of them with upper case, how deep do comprehensions nest. */
+function inspect(ast: AstNode): { readsBody: boolean; readsMerged: boolean; problem?: string } {
   let readsBody = false;
+  let readsMerged = false;
   let problem: string | undefined;
   const stack: Array<{ node: AstNode; nesting: number }> = [{ node: ast, nesting: 0 }];
   while (stack.length > 0) {
     const { node, nesting } = stack.pop()!;
     let depth = nesting;
     if (node.op === 'id' && node.args === 'body') readsBody = true;
-    if ((node.op === '.' || node.op === '.?' || node.op === '[]' || node.op === '[?]') && rootId(node) === 'body') {
+    if (node.op === 'id' && node.args === 'merged') readsMerged = true;
+    const root = rootId(node);
+    if ((node.op === '.' || node.op === '.?' || node.op === '[]' || node.op === '[?]') && (root === 'body' || root === 'merged')) {
       const key = Array.isArray(node.args) ? node.args[1] : undefined;
       const name = typeof key === 'string' ? key : isNode(key) && key.op === 'value' && typeof key.args === 'string' ? key.args : undefined;
       if (name !== undefined && name !== name.toLowerCase()) {
-        problem ??= `body property '${name}' has upper-case letters; body property names are lower-cased before evaluation (ARM reads them case-insensitively), so write '${name.toLowerCase()}'`;
+        problem ??= `${root} property '${name}' has upper-case letters; ${root} property names are lower-cased before evaluation (ARM reads them case-insensitively), so write '${name.toLowerCase()}'`;
       }
     }
     if (node.op === 'rcall' && Array.isArray(node.args) && COMPREHENSIONS.has(String(node.args[0]))) {
@@ -129,7 +139,7 @@ function inspect(ast: AstNode): { readsBody: boolean; problem?: string } {
     }
     for (const child of children(node)) stack.push({ node: child, nesting: depth });
   }
-  return problem === undefined ? { readsBody } : { readsBody, problem };
+  return problem === undefined ? { readsBody, readsMerged } : { readsBody, readsMerged, problem };
 }
 
 /** The first line of a CEL error (its later lines draw a caret under the source). */
@@ -150,11 +160,12 @@ export function compileCondition(source: string): CompiledCondition {
   const type = String(checked.type);
   if (type !== 'bool' && type !== 'dyn') throw new ConditionError(`a condition must be true or false; this one is of type ${type}`);
   const program = environment.parse(source);
-  const { readsBody, problem } = inspect(program.ast as AstNode);
+  const { readsBody, readsMerged, problem } = inspect(program.ast as AstNode);
   if (problem) throw new ConditionError(problem);
   return {
     source,
     readsBody,
+    readsMerged,
     guard: conditionGuard(program.ast),
     evaluate(facts) {
       const result: unknown = program(facts as unknown as Record<string, unknown>);

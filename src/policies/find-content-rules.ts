@@ -4,17 +4,18 @@
  *
  * Fast path: rules are indexed by action, as findGuardrail's are; the list of candidate rules
  * for an action is computed once and remembered, so a request whose action no such rule names
- * never builds request facts and never runs CEL. A candidate whose condition requires a top-level
- * body property or a method the request does not have is ruled out by its guard
+ * never builds request facts and never runs CEL. A candidate whose condition requires a body
+ * property or a method the request does not have is ruled out by its guard
  * (condition-guard.ts) before any facts are built: a tags-only PATCH never runs the identity
  * rules that every write is a candidate for.
  *
- * Fail closed: a condition that errors at run time (a missing key, a wrong type) or that needs a
- * body which cannot be read (not an object, ambiguous property names) counts as matched and
- * holds the request for an administrator; it never forbids less and never allows.
+ * Fail closed: a condition that errors at run time (a missing key, a wrong type), that needs a
+ * body which cannot be read (not an object, ambiguous property names), or that reads `merged` for
+ * a PATCH whose resource could not be read, counts as matched and holds the request for an
+ * administrator; it never forbids less and never allows.
  */
 import { compileActionPattern } from '../rbac/action-pattern.ts';
-import { guardRulesOut, topLevelKeys, type TopLevelKeys } from './condition-guard.ts';
+import { BodyShape, guardRulesOut } from './condition-guard.ts';
 import { compileCondition, conditionErrorLine, type CompiledCondition } from './content-condition.ts';
 import type { GuardrailEffect, GuardrailRule, GuardrailsPolicy } from './guardrails-schema.ts';
 import { isActionOnlyForbid } from './guardrails-schema.ts';
@@ -39,6 +40,8 @@ interface Index {
   rules: IndexedRule[];
   /** lower-cased action -> candidate rules (cached; the action vocabulary is finite) */
   byAction: Map<string, IndexedRule[]>;
+  /** some rule reads `merged` (else no PATCH ever needs the resource read) */
+  readsMerged: boolean;
 }
 
 const MAX_CACHED_ACTIONS = 10_000;
@@ -54,7 +57,7 @@ function indexOf(policy: GuardrailsPolicy): Index {
         matches: [...rule.actions, ...rule.dataActions].map(compileActionPattern),
         condition: rule.when === undefined ? undefined : compileCondition(rule.when),
       }));
-    index = { rules, byAction: new Map() };
+    index = { rules, byAction: new Map(), readsMerged: rules.some((r) => r.condition?.readsMerged === true) };
     indexByPolicy.set(policy, index);
   }
   return index;
@@ -84,6 +87,27 @@ function effectOf(rule: GuardrailRule): GuardrailEffect {
 const HOLD: GuardrailEffect = { kind: 'require', elevation: true };
 
 /**
+ * Whether deciding this request needs the resource as it is: a PATCH that a rule reading
+ * `merged` could match (not ruled out by its guard). Only then does the caller read it from ARM.
+ */
+export function needsCurrentResource(request: { method: string; body?: unknown; actions: readonly string[] }, policies: { guardrails: GuardrailsPolicy }): boolean {
+  if (request.method.toUpperCase() !== 'PATCH') return false;
+  const index = indexOf(policies.guardrails);
+  if (!index.readsMerged) return false;
+  let shape: BodyShape | undefined;
+  for (const action of request.actions)
+    for (const { condition } of candidates(action, index)) {
+      if (!condition?.readsMerged) continue;
+      if (condition.guard) {
+        shape ??= new BodyShape(request.body);
+        if (guardRulesOut(condition.guard, request.method, shape)) continue;
+      }
+      return true;
+    }
+  return false;
+}
+
+/**
  * Every content or `require` rule the request matches. `actions` are the derived action and,
  * when the call resolved to another listed operation, the structural one too.
  */
@@ -98,7 +122,7 @@ export function findContentRules(
   if (seen.size === 0) return [];
 
   let facts: RequestFacts | undefined;
-  let keys: TopLevelKeys | undefined;
+  let shape: BodyShape | undefined;
   const out: ContentRuleMatch[] = [];
   for (const entry of seen) {
     const { rule, condition } = entry;
@@ -107,12 +131,16 @@ export function findContentRules(
       continue;
     }
     if (condition.guard) {
-      keys ??= topLevelKeys(request.body);
-      if (guardRulesOut(condition.guard, request.method, keys)) continue;
+      shape ??= new BodyShape(request.body);
+      if (guardRulesOut(condition.guard, request.method, shape)) continue;
     }
     facts ??= requestFacts({ ...request, action: request.actions[0] ?? '' });
-    if (condition.readsBody && facts.bodyProblem) {
+    if ((condition.readsBody || condition.readsMerged) && facts.bodyProblem) {
       out.push({ rule, effect: HOLD, condition: condition.source, failedClosed: facts.bodyProblem });
+      continue;
+    }
+    if (condition.readsMerged && facts.mergedProblem) {
+      out.push({ rule, effect: HOLD, condition: condition.source, failedClosed: facts.mergedProblem });
       continue;
     }
     try {

@@ -11,6 +11,14 @@
  * https://learn.microsoft.com/en-us/dotnet/api/system.stringcomparison#fields (OrdinalIgnoreCase)
  */
 import type { ConditionFacts } from './content-condition.ts';
+import { mergeFolded } from './json-merge-patch.ts';
+
+/**
+ * The resource a PATCH applies to, as read just before the decision (only when a rule reads
+ * `merged`). Anything but ARM's 200 is not known, a 404 included: the resource may exist by the
+ * time the PATCH runs, so "absent" is no safer a guess than any other.
+ */
+export type CurrentResource = { known: true; value: unknown } | { known: false; why: string };
 
 export interface RequestFactsInput {
   method: string;
@@ -22,12 +30,16 @@ export interface RequestFactsInput {
   /** e.g. Microsoft.KeyVault/vaults */
   resourceType?: string | undefined;
   agent: { id: string; resourceGroupIds: readonly string[] };
+  /** for a PATCH: the resource as it is, so `merged` can say what the PATCH leaves */
+  current?: CurrentResource | undefined;
 }
 
 export interface RequestFacts {
   facts: ConditionFacts;
   /** why the body cannot be read by a rule, when it cannot */
   bodyProblem?: string | undefined;
+  /** why `merged` is not known (a PATCH whose resource could not be read), when it is not */
+  mergedProblem?: string | undefined;
 }
 
 export const foldName = (name: string): string => name.toUpperCase().toLowerCase();
@@ -105,13 +117,33 @@ export function requestFacts(input: RequestFactsInput): RequestFacts {
     agent,
     hasBody: input.body !== undefined,
     body: new Map(),
+    merged: new Map(),
   };
-  if (input.body === undefined) return { facts };
-  if (typeof input.body !== 'object' || input.body === null || Array.isArray(input.body)) {
-    return { facts, bodyProblem: 'the body is not a JSON object, so what it changes cannot be read' };
+  if (input.body !== undefined) {
+    if (typeof input.body !== 'object' || input.body === null || Array.isArray(input.body)) {
+      return { facts, bodyProblem: 'the body is not a JSON object, so what it changes cannot be read' };
+    }
+    const folded = foldBody(input.body);
+    if (!folded.ok) return { facts, bodyProblem: folded.problem };
+    facts.body = folded.value as Map<string, unknown>;
   }
-  const folded = foldBody(input.body);
-  if (!folded.ok) return { facts, bodyProblem: folded.problem };
-  facts.body = folded.value as Map<string, unknown>;
+  if (facts.method !== 'PATCH') {
+    // A PUT replaces the resource with its body; other methods leave no document to merge.
+    facts.merged = facts.body;
+    return { facts };
+  }
+  const merged = mergedAfterPatch(facts.body, input.current);
+  if (!merged.ok) return { facts, mergedProblem: merged.problem };
+  facts.merged = merged.value;
   return { facts };
+}
+
+function mergedAfterPatch(body: Map<string, unknown>, current: CurrentResource | undefined): { ok: true; value: Map<string, unknown> } | { ok: false; problem: string } {
+  const unknown = (why: string) => ({ ok: false as const, problem: `${why}, so what this PATCH leaves behind is not known` });
+  if (current === undefined) return unknown('the resource as it is was not read');
+  if (!current.known) return unknown(`the resource as it is could not be read (${current.why})`);
+  if (typeof current.value !== 'object' || current.value === null || Array.isArray(current.value)) return unknown('ARM returned a resource that is not a JSON object');
+  const folded = foldBody(current.value);
+  if (!folded.ok) return unknown(`the resource as it is cannot be read: ${folded.problem.replace(/^the body/, 'it')}`);
+  return { ok: true, value: mergeFolded(folded.value, body) as Map<string, unknown> };
 }

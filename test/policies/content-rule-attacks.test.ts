@@ -149,6 +149,54 @@ describe('bodies that are not what a rule expects', () => {
   });
 });
 
+describe('a PATCH whose effect depends on the resource as it is (merged)', () => {
+  const ipRule = { properties: { networkAcls: { ipRules: [{ value: '0.0.0.0/0' }] } } };
+  const withReader = (read: NonNullable<Parameters<typeof createDecisionDeps>[2]>['readCurrentResource']) => createDecisionDeps(policies, { check: async () => granted }, { readCurrentResource: read });
+
+  it('holds it, saying why, when the resource cannot be read (403, 404, unreachable) or no reader is configured', async () => {
+    for (const why of ['ARM answered 403 AuthorizationFailed to the agent\'s read of it', 'ARM answered 404 ResourceNotFound to the agent\'s read of it', 'ARM could not be reached']) {
+      const d = await decideOperation(op('PATCH', KV, ipRule), agent, withReader(async () => ({ known: false, why })));
+      expect(d).toMatchObject({ outcome: 'pending_elevation', reasonCode: 'content_rule' });
+      const hit = d.contentRules!.find((h) => h.rule === 'key-vault-firewall-open-to-internet')!;
+      expect(hit.failedClosed).toBe(`the resource as it is could not be read (${why}), so what this PATCH leaves behind is not known`);
+      expect(d.explanation).toContain('not evaluable, held for an administrator');
+    }
+    const none = await decide(op('PATCH', KV, ipRule));
+    expect(none.contentRules!.find((h) => h.rule === 'key-vault-firewall-open-to-internet')!.failedClosed).toContain('could not be read (Elevate has no reader for it)');
+  });
+
+  it('holds it when the resource as read names one property twice in different case', async () => {
+    const d = await decideOperation(op('PATCH', KV, ipRule), agent, withReader(async () => ({ known: true, value: { properties: { publicNetworkAccess: 'Disabled', PublicNetworkAccess: 'Enabled' } } })));
+    expect(d.outcome).toBe('pending_elevation');
+    expect(d.contentRules![0]!.failedClosed).toContain('twice in different letter case');
+  });
+
+  it('merges case-insensitively: a patch spelt in upper case still overrides what the vault has', async () => {
+    const reader = withReader(async () => ({ known: true, value: { properties: { publicNetworkAccess: 'Disabled' } } }));
+    expect((await decideOperation(op('PATCH', KV, ipRule), agent, reader)).outcome).toBe('execute');
+    const turnedOn = await decideOperation(op('PATCH', KV, { PROPERTIES: { PublicNetworkAccess: null, NETWORKACLS: { ipRules: [{ value: '0.0.0.0' }] } } }), agent, reader);
+    // null removes publicNetworkAccess, which puts the vault back to its default: public
+    expect(turnedOn.outcome).toBe('pending_elevation');
+    const hit = turnedOn.contentRules!.find((h) => h.rule === 'key-vault-firewall-open-to-internet');
+    expect(hit).toMatchObject({ approvers: 2, elevation: true });
+    expect(hit!.failedClosed).toBeUndefined();
+  });
+
+  it('reads nothing for a PATCH no merged rule could match, nor for a PUT', async () => {
+    let reads = 0;
+    const reader = withReader(async () => {
+      reads++;
+      return { known: false, why: 'x' };
+    });
+    await decideOperation(op('PATCH', KV, { tags: { a: 'b' } }), agent, reader);
+    await decideOperation(op('PATCH', KV, { properties: { enableSoftDelete: true } }), agent, reader);
+    await decideOperation(op('PUT', KV, { location: 'westeurope', properties: { enableRbacAuthorization: true, networkAcls: { ipRules: [] } } }), agent, reader);
+    expect(reads).toBe(0);
+    await decideOperation(op('PATCH', KV, ipRule), agent, reader);
+    expect(reads).toBe(1);
+  });
+});
+
 describe('the fast path', () => {
   it('has no candidate content rule for reads, so a GET never runs CEL', () => {
     for (const action of ['Microsoft.App/containerApps/read', 'Microsoft.KeyVault/vaults/read', 'Microsoft.Compute/virtualMachines/read']) {
@@ -164,6 +212,7 @@ describe('the fast path', () => {
       'key-vault-put-without-rbac-setting',
       'no-soft-delete-or-purge-protection-off',
       'public-network-access-on',
+      'key-vault-firewall-open-to-internet',
       'no-foreign-identity-attach',
       'identity-change-needs-elevation',
     ]);

@@ -21,7 +21,15 @@ const granted: Decision = {
   conditionalGrants: [],
   wouldBeGrantedBy: [],
 };
-const deps = createDecisionDeps(policies, { check: async () => granted });
+const P0 = `${RG_APPS}/providers`;
+/** The resources as ARM would return them to the agent's read (for rules over `merged`); any other path is not readable. */
+const CURRENT: Record<string, JsonValue> = {
+  [`${P0}/Microsoft.KeyVault/vaults/kv-sre`]: { name: 'kv-sre', properties: { publicNetworkAccess: 'Enabled', networkAcls: { defaultAction: 'Deny', ipRules: [] } } },
+  [`${P0}/Microsoft.KeyVault/vaults/kv-private`]: { name: 'kv-private', properties: { publicNetworkAccess: 'Disabled', networkAcls: { defaultAction: 'Deny', ipRules: [] } } },
+};
+const deps = createDecisionDeps(policies, { check: async () => granted }, {
+  readCurrentResource: async (_agent, path) => (path in CURRENT ? { known: true, value: CURRENT[path] } : { known: false, why: 'ARM answered 404 ResourceNotFound' }),
+});
 const agent = makeAgent({ uamiPrincipalId: '7d1e0000-0000-4000-8000-0000000000b2', level: 'Privileged' });
 
 const P = `${RG_APPS}/providers`;
@@ -145,6 +153,16 @@ const rows: Row[] = [
     rule: 'public-network-access-on',
     held: ['SQL public access on', op('PATCH', SQL, { properties: { publicNetworkAccess: 'Enabled' } }), { outcome: 'pending_elevation', rule: 'public-network-access-on', approvers: 2 }],
     nearMiss: ['SQL public access off', op('PATCH', SQL, { properties: { publicNetworkAccess: 'Disabled' } })],
+  },
+  {
+    rule: 'key-vault-firewall-open-to-internet',
+    held: ['a PATCH adding 0.0.0.0/0 to a vault with public access on', op('PATCH', KV, { properties: { networkAcls: { ipRules: [{ value: '0.0.0.0/0' }] } } }), { outcome: 'pending_elevation', rule: 'key-vault-firewall-open-to-internet', approvers: 2 }],
+    nearMiss: ['the same PATCH on a vault with public access disabled', op('PATCH', `${P}/Microsoft.KeyVault/vaults/kv-private`, { properties: { networkAcls: { ipRules: [{ value: '0.0.0.0/0' }] } } })],
+  },
+  {
+    rule: 'key-vault-firewall-open-to-internet',
+    held: ['a PUT with 1.0.0.0/8 and public access left to its default', op('PUT', KV, { location: 'westeurope', properties: kvProps({ networkAcls: { defaultAction: 'Deny', ipRules: [{ value: '1.0.0.0/8' }] } }) }), { outcome: 'pending_elevation', rule: 'key-vault-firewall-open-to-internet', approvers: 2 }],
+    nearMiss: ['a PATCH adding one office range', op('PATCH', KV, { properties: { networkAcls: { ipRules: [{ value: '203.0.113.0/24' }] } } })],
   },
   {
     rule: 'storage-shared-key-on',
