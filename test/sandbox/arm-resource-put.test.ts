@@ -8,7 +8,11 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveAzureEndpoints } from '../../src/azure/azure-endpoints.ts';
+import { parseConfig } from '../../src/config/load-config.ts';
+import { createCurrentResourceReader } from '../../src/operations/current-resource-read.ts';
 import { createDecisionDeps } from '../../src/operations/decision-deps.ts';
+import { armClientsByCredential } from '../../src/operations/operations-azure.ts';
 import { decideOperation } from '../../src/operations/decision-pipeline.ts';
 import type { HttpMethod, JsonValue } from '../../src/operations/operation-types.ts';
 import type { Decision } from '../../src/rbac/rbac-types.ts';
@@ -103,6 +107,43 @@ describe('Key Vault PUT', () => {
     const r = await arm(agentCred, 'PUT', kv(), { location: 'westeurope', properties: props() });
     expect(r.status).toBe(403);
     expect(errorOf(r).code).toBe('AuthorizationFailed');
+  });
+});
+
+describe('Key Vault PATCH: what it leaves behind (merged)', () => {
+  const kv = () => `${rg}/providers/Microsoft.KeyVault/vaults/kv-merged`;
+  const openToAll = { properties: { networkAcls: { defaultAction: 'Deny', ipRules: [{ value: '0.0.0.0/0' }] } } };
+  /** The decision with the production reader: GET through the ARM pipeline client with the agent's own token. */
+  const decideReading = (method: HttpMethod, path: string, body: JsonValue, cred: TokenCredential) => {
+    const reader = createCurrentResourceReader({ armClientFor: armClientsByCredential(resolveAzureEndpoints(parseConfig({}), handle)), agentCredential: () => cred });
+    return decideOperation(
+      { method, path, apiVersion: versionFor(path), justification: 'x', trigger: { kind: 'incident' }, idempotencyKey: 'k', body },
+      makeAgent({ resourceGroupIds: [rg] }),
+      createDecisionDeps(policies, { check: async () => granted }, { readCurrentResource: reader }),
+    );
+  };
+
+  it('passes an internet-wide IP rule on a vault with public access disabled, holds it once public access is on', async () => {
+    const created = await arm(admin, 'PUT', kv(), { location: 'westeurope', properties: { tenantId: handle.tenant.tenantId, sku: { family: 'A', name: 'standard' }, enableRbacAuthorization: true, publicNetworkAccess: 'Disabled' } });
+    expect(created.status).toBe(201);
+    expect((await decideReading('PATCH', kv(), openToAll, agentCred)).outcome).toBe('execute');
+    // ARM merges the PATCH: public access stays Disabled, the IP rule is there and reaches no one.
+    const patched = await arm(admin, 'PATCH', kv(), openToAll);
+    expect(patched.body).toMatchObject({ properties: { publicNetworkAccess: 'Disabled', networkAcls: { ipRules: [{ value: '0.0.0.0/0' }] } } });
+
+    const turnedOn = await arm(admin, 'PATCH', kv(), { properties: { publicNetworkAccess: 'Enabled', networkAcls: { defaultAction: 'Deny', ipRules: [] } } });
+    expect(turnedOn.status).toBe(200);
+    const held = await decideReading('PATCH', kv(), openToAll, agentCred);
+    expect(held).toMatchObject({ outcome: 'pending_elevation', reasonCode: 'content_rule', approversRequired: 2, contentRules: [{ rule: 'key-vault-firewall-open-to-internet', elevation: true, approvers: 2 }] });
+    expect(held.contentRules![0]!.failedClosed).toBeUndefined();
+  });
+
+  it('holds the PATCH when the agent cannot read the vault, or it does not exist, naming what ARM answered', async () => {
+    const stranger = await token('00000000-0000-4000-8000-00000000dead', { appid: '00000000-0000-4000-8000-00000000beef', idtyp: 'app' });
+    const denied = await decideReading('PATCH', kv(), openToAll, stranger);
+    expect(denied).toMatchObject({ outcome: 'pending_elevation', contentRules: [{ rule: 'key-vault-firewall-open-to-internet', failedClosed: "the resource as it is could not be read (ARM answered 403 AuthorizationFailed to the agent's read of it), so what this PATCH leaves behind is not known" }] });
+    const missing = await decideReading('PATCH', `${rg}/providers/Microsoft.KeyVault/vaults/kv-nowhere`, openToAll, agentCred);
+    expect(missing.contentRules![0]!.failedClosed).toContain('ARM answered 404 ResourceNotFound');
   });
 });
 
