@@ -20,7 +20,7 @@
  * on the way (a list, a string, a name spelt twice in different case) goes the full way, where a
  * rule that reads the body holds it for an administrator.
  */
-import { foldName } from './request-facts.ts';
+import { foldName } from './fold-name.ts';
 
 export interface ConditionGuard {
   /** the method the condition requires (as written; compared with the upper-cased request method) */

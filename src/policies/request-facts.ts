@@ -11,6 +11,7 @@
  * https://learn.microsoft.com/en-us/dotnet/api/system.stringcomparison#fields (OrdinalIgnoreCase)
  */
 import type { ConditionFacts } from './content-condition.ts';
+import { foldName } from './fold-name.ts';
 import { mergeFolded } from './json-merge-patch.ts';
 
 /**
@@ -42,7 +43,7 @@ export interface RequestFacts {
   mergedProblem?: string | undefined;
 }
 
-export const foldName = (name: string): string => name.toUpperCase().toLowerCase();
+export { foldName };
 
 class AmbiguousBody extends Error {}
 

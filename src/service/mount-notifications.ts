@@ -6,7 +6,7 @@
 import type { AuditSink } from '../operations/request-lifecycle.ts';
 import { createNotificationsModule, NotificationConfigError, type NotificationsModule } from '../notifications/notifications-module.ts';
 import type { ServiceContext } from './service-context.ts';
-import { ServiceStartError } from './start-service.ts';
+import { ServiceStartError } from './service-start-error.ts';
 
 export function mountNotifications(ctx: ServiceContext, deps: { audit: AuditSink }): NotificationsModule {
   let notifications: NotificationsModule;

@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { environmentWithCaBundle, currentExtraCaFile, isCaReexecChild, processTrustsCaBundle } from '../config/sdk-environment.ts';
 import { writeCaBundle } from '../sandbox/tls/ca-bundle.ts';
 import { ensureSandboxTls } from '../sandbox/tls/sandbox-tls.ts';
-import { ServiceStartError } from './start-service.ts';
+import { ServiceStartError } from './service-start-error.ts';
 
 export type SandboxTrust = { trusted: true; bundlePath: string } | { trusted: false; bundlePath: string };
 

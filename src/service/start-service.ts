@@ -1,3 +1,4 @@
+import { ServiceStartError } from './service-start-error.ts';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
@@ -31,9 +32,7 @@ export interface RunningService {
 }
 
 /** A start-up failure with a one-line, user-facing message. */
-export class ServiceStartError extends Error {
-  override name = 'ServiceStartError';
-}
+export { ServiceStartError };
 
 /**
  * The composition root: config -> sandbox (sandbox mode) -> Azure endpoints and credentials ->
