@@ -30,10 +30,14 @@ export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/',
 
 const FILE_NAME = /^(\d{3})_[a-z0-9_]+\.sql$/;
 
-/** Reads `NNN_name.sql` files in numeric order; other files are an error, not silently skipped. */
+/**
+ * Reads `NNN_name.sql` files in numeric order; other files are an error, not silently skipped.
+ * Subfolders (migrations/postgres/ holds the PostgreSQL set) and a README.md are not migrations.
+ */
 export function readMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Migration[] {
   const migrations: Migration[] = [];
-  for (const file of readdirSync(dir).sort()) {
+  const entries = readdirSync(dir, { withFileTypes: true }).filter((e) => !e.isDirectory() && e.name !== 'README.md');
+  for (const file of entries.map((e) => e.name).sort()) {
     const match = FILE_NAME.exec(file);
     if (!match) throw new StoreError(`migrations: ${file} in ${dir} is not named NNN_name.sql`);
     const sql = readFileSync(join(dir, file), 'utf8').replace(/\r\n/g, '\n');
@@ -45,7 +49,7 @@ export function readMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Migration[
   return migrations.sort((a, b) => a.version - b.version);
 }
 
-interface AppliedRow {
+export interface AppliedRow {
   version: number;
   name: string;
   checksum: string;
@@ -65,7 +69,7 @@ export async function migrate(db: Database, opts: MigrateOptions = {}): Promise<
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL, checksum TEXT NOT NULL)',
   );
   const applied = await db.all<AppliedRow>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
-  checkApplied(db.path, applied, known, newest);
+  checkApplied(`database ${db.path}`, 'ELEVATE_DB_PATH', applied, known, newest);
 
   const done = new Set(applied.map((a) => a.version));
   const ran: Migration[] = [];
@@ -75,7 +79,7 @@ export async function migrate(db: Database, opts: MigrateOptions = {}): Promise<
       // Another process may have migrated between our read and taking the write lock.
       const already = await tx.get<AppliedRow>('SELECT version, name, checksum FROM schema_migrations WHERE version = ?', [m.version]);
       if (already) {
-        checkApplied(db.path, [already], known, newest);
+        checkApplied(`database ${db.path}`, 'ELEVATE_DB_PATH', [already], known, newest);
         return false;
       }
       try {
@@ -96,21 +100,26 @@ export async function migrate(db: Database, opts: MigrateOptions = {}): Promise<
   return { version: Math.max(newest, ...applied.map((a) => a.version)), applied: ran };
 }
 
-function checkApplied(path: string, applied: AppliedRow[], known: Migration[], newest: number): void {
+/**
+ * Refuses a database written by a newer Elevate, or whose applied migrations no longer match the
+ * files. `database` names it for the operator (never with credentials); `setting` is what they
+ * change to point Elevate elsewhere. Shared by the SQLite and PostgreSQL runners.
+ */
+export function checkApplied(database: string, setting: string, applied: AppliedRow[], known: Migration[], newest: number): void {
   const highest = Math.max(0, ...applied.map((a) => a.version));
   if (highest > newest) {
     throw new StoreError(
-      `database ${path} is at schema version ${highest}, newer than this Elevate (${newest}): upgrade Elevate or use another ELEVATE_DB_PATH`,
+      `${database} is at schema version ${highest}, newer than this Elevate (${newest}): upgrade Elevate or use another ${setting}`,
     );
   }
   for (const a of applied) {
     const file = known.find((m) => m.version === a.version);
     if (!file) {
-      throw new StoreError(`database ${path} has migration ${a.name} applied, but no such file is known: restore it or use another ELEVATE_DB_PATH`);
+      throw new StoreError(`${database} has migration ${a.name} applied, but no such file is known: restore it or use another ${setting}`);
     }
     if (file.checksum !== a.checksum) {
       throw new StoreError(
-        `database ${path}: migration ${file.name}.sql changed after it was applied (checksum differs): restore the file or use another ELEVATE_DB_PATH`,
+        `${database}: migration ${file.name}.sql changed after it was applied (checksum differs): restore the file or use another ${setting}`,
       );
     }
   }

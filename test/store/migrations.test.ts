@@ -33,6 +33,12 @@ describe('readMigrations', () => {
     expect(() => readMigrations(writeMigrations(tempDir(), 'dup', { '001_a.sql': '', '001_b.sql': '' }))).toThrow(/share version 1/);
   });
 
+  it('skips subfolders (the PostgreSQL set) and a README.md', () => {
+    const dir = writeMigrations(tempDir(), 'm', { '001_a.sql': 'SELECT 1;', 'README.md': '# notes' });
+    writeMigrations(dir, 'postgres', { '001_a.sql': 'SELECT 1;' });
+    expect(readMigrations(dir).map((m) => m.name)).toEqual(['001_a']);
+  });
+
   it('finds the project migrations, starting with the audit log', () => {
     expect(readMigrations(DEFAULT_MIGRATIONS_DIR)[0]?.name).toBe('001_audit_log');
   });
