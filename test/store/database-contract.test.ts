@@ -9,6 +9,7 @@ import { openDatabase, type Database } from '../../src/store/database.ts';
 import { keysetPages } from '../../src/store/keyset-pages.ts';
 import { openPostgresDatabase } from '../../src/store/postgres-database.ts';
 import { StoreError } from '../../src/store/store-errors.ts';
+import { isUniqueViolation } from '../../src/store/unique-violation.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres-context.ts';
 import { useTempDirs } from './store-fixtures.ts';
 
@@ -126,6 +127,25 @@ describe.each(adapters)('the Database port on $name', (adapter) => {
         await expect(db.run('INSERT INTO t (id, v) VALUES (1, ?)', ['b'])).rejects.toThrow();
         await expect(db.run('INSERT INTO t (id, v) VALUES (2, NULL)')).rejects.toThrow();
         expect(await db.all('SELECT id, v FROM t')).toEqual([{ id: 1, v: 'a' }]);
+      });
+    });
+
+    it('isUniqueViolation recognises a duplicate key or unique value, and nothing else', async () => {
+      await withDb(async (db) => {
+        await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)');
+        await db.run('INSERT INTO t (id, name) VALUES (1, ?)', ['a']);
+        const failure = (sql: string, params: (string | number | null)[]) => db.run(sql, params).then(() => undefined, (err: unknown) => err);
+        expect(isUniqueViolation(await failure('INSERT INTO t (id, name) VALUES (?, ?)', [1, 'b']))).toBe(true);
+        expect(isUniqueViolation(await failure('INSERT INTO t (id, name) VALUES (?, ?)', [2, 'a']))).toBe(true);
+        await db.transaction(async (tx) => {
+          const err = await tx.run('INSERT INTO t (id, name) VALUES (?, ?)', [1, 'c']).then(() => undefined, (e: unknown) => e);
+          expect(isUniqueViolation(err)).toBe(true);
+          throw err;
+        }).catch(() => undefined);
+        expect(isUniqueViolation(await failure('INSERT INTO t (id, name) VALUES (?, ?)', [3, null]))).toBe(false);
+        expect(isUniqueViolation(await failure('INSERT INTO nowhere (id) VALUES (?)', [1]))).toBe(false);
+        expect(isUniqueViolation(new Error('unique'))).toBe(false);
+        expect(isUniqueViolation('UNIQUE constraint failed')).toBe(false);
       });
     });
 
