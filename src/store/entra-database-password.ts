@@ -17,10 +17,10 @@ export interface EntraPasswordOptions {
 }
 
 /**
- * A `pg` password function that answers with a Microsoft Entra access token. The server checks the
- * token only when a connection signs in (an open connection outlives its token, per the page
- * above), so the token matters for new pool connections only: it is cached, and fetched again once
- * it is within `refreshSkewMs` of expiry or past the credential's own `refreshAfterTimestamp`.
+ * A `pg` password function that answers with a Microsoft Entra access token (the page above: the
+ * token is the password of the Entra principal's role). `pg` calls it for each new pool connection,
+ * so a token must be valid when a connection signs in: it is cached, and fetched again once it is
+ * within `refreshSkewMs` of expiry or past the credential's own `refreshAfterTimestamp`.
  * Concurrent sign-ins share one fetch; a failed fetch is not cached, so the next sign-in retries.
  * The token is handed to `pg` only, never logged, and a credential's error is reported without it.
  */

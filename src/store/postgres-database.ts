@@ -1,28 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { TokenCredential } from '@azure/core-auth';
 import pg from 'pg';
 import { AsyncMutex } from './async-mutex.ts';
 import type { Database, Queryable, RunResult, SqlParams } from './database.ts';
-import { entraDatabasePassword, type EntraPasswordOptions } from './entra-database-password.ts';
 import { toPostgresStatement } from './postgres-placeholders.ts';
-import { elevateResultTypes } from './postgres-result-types.ts';
+import { DEFAULT_BUSY_TIMEOUT_MS, poolConfig, type OpenPostgresOptions } from './postgres-pool-config.ts';
 import { parsePostgresUrl, type PostgresConnectionSettings } from './postgres-url.ts';
 import { StoreError } from './store-errors.ts';
 
-export interface OpenPostgresOptions {
-  /** Where Entra tokens come from; required when the URL selects `authentication=entra`. */
-  credential?: TokenCredential;
-  /** Clock and skew of the Entra token cache. */
-  entra?: EntraPasswordOptions;
-  /** Connections in the pool (default 10). Writes use one at a time; reads and `iterate` the rest. */
-  poolSize?: number;
-  /**
-   * Told about a pooled connection that failed while idle (server restart, network cut). The pool
-   * has already dropped it and the next statement opens a new one, so the default ignores it: a
-   * lasting problem shows up as that statement's error.
-   */
-  onIdleConnectionError?: (err: Error) => void;
-}
+export type { OpenPostgresOptions } from './postgres-pool-config.ts';
 
 /**
  * The classid/objid pair of the advisory lock every write transaction holds (pg_advisory_xact_lock
@@ -31,7 +16,14 @@ export interface OpenPostgresOptions {
  */
 export const WRITE_LOCK_KEY = [0x456c6576, 1] as const;
 
-const BEGIN_WRITE = `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY[0]}, ${WRITE_LOCK_KEY[1]})`;
+/**
+ * One round trip: BEGIN, a lock_timeout for this transaction (SQLite's busy_timeout: a writer stuck
+ * elsewhere makes writes fail with SQLSTATE 55P03 instead of queueing forever), then the lock.
+ */
+function beginWrite(busyTimeoutMs: number): string {
+  return `BEGIN READ WRITE; SET LOCAL lock_timeout = ${busyTimeoutMs}; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY[0]}, ${WRITE_LOCK_KEY[1]})`;
+}
+
 const ITERATE_BATCH_ROWS = 200;
 
 /**
@@ -41,10 +33,13 @@ const ITERATE_BATCH_ROWS = 200;
  * takes one database-wide advisory lock, so writers from every Elevate instance on the database
  * queue behind each other, and a transaction's reads cannot be overtaken by a write from anywhere
  * before it commits. Within this process an async FIFO mutex queues writers before they take a
- * pooled connection, so waiting writers hold one connection, not the whole pool.
+ * pooled connection, so waiting writers hold one connection, not the whole pool. A write that
+ * waits longer than `busyTimeoutMs` for another instance fails (lock_timeout), as on SQLite.
  * - Plain `get`/`all` (and `fresh`) run on any pooled connection at READ COMMITTED: each statement
  *   sees everything committed before it started, including this process's own writes once they
- *   resolved, which is what `fresh` promises; they never wait for a writer.
+ *   resolved, which is what `fresh` promises; they never wait for a writer. Connections are
+ *   read-only by default (only the write path begins READ WRITE), so a write sent through them
+ *   fails instead of slipping past the lock.
  * - `run` outside a transaction costs three round trips (BEGIN+lock, statement, COMMIT) where
  *   SQLite's costs one; a later slice may let compare-and-set paths skip the lock.
  * - `iterate` reads through a server-side cursor (DECLARE/FETCH) in a read-only transaction of
@@ -67,6 +62,7 @@ class PostgresDatabase implements Database {
     /** The URL without its password: what messages (migrations, readiness) name the database by. */
     readonly path: string,
     private readonly pool: pg.Pool,
+    private readonly beginWrite: string,
   ) {}
 
   run(sql: string, params?: SqlParams): Promise<RunResult> {
@@ -150,7 +146,7 @@ class PostgresDatabase implements Database {
       const client = await this.pool.connect();
       let broken: Error | undefined;
       try {
-        await client.query(BEGIN_WRITE);
+        await client.query(this.beginWrite);
         const result = await fn(client);
         await client.query('COMMIT');
         return result;
@@ -237,32 +233,6 @@ function runResult(changes: number): RunResult {
   return result;
 }
 
-/** The pg pool settings for validated connection settings: TLS, Entra password, result types. */
-export function poolConfig(settings: PostgresConnectionSettings, opts: OpenPostgresOptions = {}): pg.PoolConfig {
-  let password: pg.PoolConfig['password'];
-  if (settings.authentication === 'entra') {
-    if (!opts.credential) throw new StoreError(`database ${settings.display}: authentication=entra needs an Azure credential`);
-    password = entraDatabasePassword(opts.credential, opts.entra);
-  } else {
-    password = settings.password;
-  }
-  const poolSize = opts.poolSize ?? 10;
-  if (!Number.isInteger(poolSize) || poolSize < 1) throw new StoreError(`poolSize must be a whole number from 1, got ${poolSize}`);
-  return {
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    user: settings.user,
-    password,
-    // verify-full: the chain against Node's CAs and the host name (pg passes the host to TLS).
-    ssl: settings.tls === 'verify-full' ? { rejectUnauthorized: true } : false,
-    ...(settings.applicationName === undefined ? {} : { application_name: settings.applicationName }),
-    connectionTimeoutMillis: settings.connectTimeoutMs,
-    max: poolSize,
-    types: elevateResultTypes(),
-  };
-}
-
 /**
  * Opens a pool on the PostgreSQL database named by `ELEVATE_DATABASE_URL` (or settings already
  * parsed from it) and checks that it answers, so a wrong URL or password fails at start-up.
@@ -277,5 +247,5 @@ export async function openPostgresDatabase(url: string | PostgresConnectionSetti
     await pool.end().catch(() => undefined);
     throw new StoreError(`database ${settings.display}: cannot connect (${(err as Error).message.split('\n')[0]})`);
   }
-  return new PostgresDatabase(settings.display, pool);
+  return new PostgresDatabase(settings.display, pool, beginWrite(opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
 }

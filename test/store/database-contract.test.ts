@@ -149,6 +149,16 @@ describe.each(adapters)('the Database port on $name', (adapter) => {
       });
     });
 
+    it('plain reads cannot write: a write through get or all outside a transaction is refused', async () => {
+      await withDb(async (db) => {
+        await db.exec('CREATE TABLE t (v INTEGER)');
+        await expect(db.get('INSERT INTO t (v) VALUES (1) RETURNING v')).rejects.toThrow(/SQLITE_READONLY|read-only transaction/);
+        await expect(db.all('DELETE FROM t RETURNING v')).rejects.toThrow(/SQLITE_READONLY|read-only transaction/);
+        expect(await db.transaction((tx) => tx.get('INSERT INTO t (v) VALUES (2) RETURNING v'))).toEqual({ v: 2 });
+        expect(await db.all('SELECT v FROM t')).toEqual([{ v: 2 }]);
+      });
+    });
+
     it('exec runs a script of several statements', async () => {
       await withDb(async (db) => {
         await db.exec(`

@@ -198,6 +198,34 @@ describe('the write lock across instances', () => {
   });
 });
 
+describe('the write lock timeout (SQLite\'s busy timeout)', () => {
+  it('is 5 s by default, and a write waiting longer for another instance fails instead of queueing forever', async () => {
+    await withDb(async (a) => {
+      expect(await a.transaction((tx) => tx.get('SHOW lock_timeout'))).toEqual({ lock_timeout: '5s' });
+      const b = await openPostgresDatabase(testDb.url, { poolSize: 2, busyTimeoutMs: 50 });
+      try {
+        await a.exec('CREATE TABLE t (v TEXT)');
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        let entered!: () => void;
+        const inside = new Promise<void>((r) => (entered = r));
+        const tx = a.transaction(async () => {
+          entered();
+          await gate;
+        });
+        await inside;
+        await expect(b.run("INSERT INTO t VALUES ('b')")).rejects.toMatchObject({ code: '55P03' });
+        release();
+        await tx;
+        await b.run("INSERT INTO t VALUES ('b')");
+        expect(await b.all('SELECT v FROM t')).toEqual([{ v: 'b' }]);
+      } finally {
+        await b.close();
+      }
+    });
+  });
+});
+
 describe('iterate on PostgreSQL', () => {
   it('reads one snapshot through a cursor: rows committed meanwhile are not mixed in', async () => {
     await withDb(async (db) => {
