@@ -10,11 +10,12 @@ import { StoreError } from './store-errors.ts';
 export type { OpenPostgresOptions } from './postgres-pool-config.ts';
 
 /**
- * The classid/objid pair of the advisory lock every write transaction holds (pg_advisory_xact_lock
- * with two int4 keys; the single-bigint key space is separate, free for other uses). 0x456c6576 is
- * "Elev".
+ * The two-key advisory lock every write transaction holds (pg_advisory_xact_lock(int4, int4); the
+ * single-bigint key space is separate, left to other applications). The first key is Elevate's
+ * namespace, 'Elev' in ASCII; second keys: 1 the migration runner's, 2 this one's, others free
+ * for singleton jobs.
  */
-export const WRITE_LOCK_KEY = [0x456c6576, 1] as const;
+export const WRITE_LOCK_KEY = [0x456c6576, 2] as const;
 
 /**
  * One round trip: BEGIN, a lock_timeout for this transaction (SQLite's busy_timeout: a writer stuck

@@ -15,8 +15,9 @@ export type PostgresValue = string | number | bigint | null | Buffer | Uint8Arra
  * (`'…'`, `E'…'`, `$tag$…$tag$`), quoted identifiers and comments untouched, so the text the
  * caller wrote as data never becomes a parameter and no value is ever spliced into the SQL.
  *
- * Fails closed where SQLite would guess: a missing value (SQLite binds NULL), positional and named
- * placeholders mixed in one statement, `?NNN` and PostgreSQL's own `$1` (one style per port).
+ * `?NNN` is the NNN-th positional value, as in SQLite. Fails closed where SQLite would guess: a
+ * missing value (SQLite binds NULL), positional and named placeholders mixed in one statement, and
+ * PostgreSQL's own `$1` (one style per port).
  * Known clashes with PostgreSQL syntax, all unused by Elevate: the jsonb operators `?`, `?|`, `?&`
  * (write `jsonb_exists(…)`), `:name` inside an array slice (`a[1:n]`; write `a[1 : n]`), and `@name`
  * read as a parameter where PostgreSQL would read the `@` (absolute value) operator.
@@ -30,7 +31,8 @@ export function toPostgresStatement(sql: string, params: SqlParams = []): Postgr
   const byName = named ? (params as Readonly<Record<string, SqlValue>>) : {};
   const indexOfName = new Map<string, number>();
   const values: PostgresValue[] = [];
-  let positionalCount = 0;
+  let highestPositional = 0;
+  const usedPositional = new Set<number>();
   let out = '';
   let copiedUpTo = 0;
 
@@ -75,19 +77,27 @@ export function toPostgresStatement(sql: string, params: SqlParams = []): Postgr
       replace(i, end, `$${index}`);
       i = end;
     } else if (c === '?') {
-      if (next !== undefined && /[0-9]/.test(next)) throw new StoreError('SQL uses a numbered ?NNN placeholder: write ? or a named parameter instead');
       if (named) throw new StoreError('SQL has a positional ? parameter but named parameters were given');
-      if (positionalCount >= positional.length) throw new StoreError(`SQL has more ? parameters than the ${positional.length} given`);
-      values.push(toPostgresValue(positional[positionalCount]!));
-      positionalCount++;
-      replace(i, i + 1, `$${positionalCount}`);
-      i += 1;
+      let end = i + 1;
+      while (end < sql.length && /[0-9]/.test(sql[end]!)) end++;
+      // SQLite: `?NNN` is the NNN-th value (one value may serve several places); a bare `?` is the
+      // one after the highest number used so far.
+      const index = end > i + 1 ? Number(sql.slice(i + 1, end)) : highestPositional + 1;
+      if (index < 1) throw new StoreError('SQL has a ?0 parameter: numbered parameters start at ?1');
+      if (index > positional.length) throw new StoreError(`SQL has more ? parameters than the ${positional.length} given`);
+      highestPositional = Math.max(highestPositional, index);
+      usedPositional.add(index);
+      replace(i, end, `$${index}`);
+      i = end;
     } else {
       i += 1;
     }
   }
-  if (!named && positionalCount !== positional.length) {
-    throw new StoreError(`SQL has ${positionalCount} ? parameters but ${positional.length} values were given`);
+  if (!named) {
+    if (usedPositional.size !== positional.length) {
+      throw new StoreError(`SQL uses ${usedPositional.size} ? parameters but ${positional.length} values were given`);
+    }
+    values.push(...positional.map(toPostgresValue));
   }
   if (named) {
     const unused = Object.keys(byName).filter((k) => !indexOfName.has(k));

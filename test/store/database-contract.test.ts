@@ -87,6 +87,7 @@ describe.each(adapters)('the Database port on $name', (adapter) => {
           { id: 4, v: "it's ? and :v" },
         ]);
         expect(await db.get("SELECT v FROM t WHERE v = 'it''s ? and :v' AND id = ?", [4])).toEqual({ v: "it's ? and :v" });
+        expect(await db.all('SELECT id FROM t WHERE v = ?1 OR id = ?2 OR v = ?1 ORDER BY id', ['dollar', 4])).toEqual([{ id: 2 }, { id: 4 }]);
       });
     });
 

@@ -14,6 +14,14 @@ describe('toPostgresStatement', () => {
     expect(toPostgresStatement('SELECT 1')).toEqual({ text: 'SELECT 1', values: [] });
   });
 
+  it('binds numbered ?NNN as SQLite does: one value for several places, a bare ? after the highest number', () => {
+    expect(toPostgresStatement('SELECT * FROM a WHERE x = ?1 OR y = ?1 LIMIT 1', ['id'])).toEqual({ text: 'SELECT * FROM a WHERE x = $1 OR y = $1 LIMIT 1', values: ['id'] });
+    expect(toPostgresStatement('SELECT ?2, ?, ?1', ['a', 'b', 'c'])).toEqual({ text: 'SELECT $2, $3, $1', values: ['a', 'b', 'c'] });
+    expect(() => toPostgresStatement('SELECT ?0', ['a'])).toThrow(/\?0/);
+    expect(() => toPostgresStatement('SELECT ?3', ['a', 'b', 'c'])).toThrow(new StoreError('SQL uses 1 ? parameters but 3 values were given'));
+    expect(() => toPostgresStatement('SELECT ?2', ['a'])).toThrow(/more \? parameters than the 1 given/);
+  });
+
   it('binds named :name, $name and @name, with the prefix in the key, one number per name', () => {
     expect(toPostgresStatement('SELECT :a, $b, @c, :a, x = :a_2', { ':a': 1, $b: 'two', '@c': null, ':a_2': 4 })).toEqual({
       text: 'SELECT $1, $2, $3, $1, x = $4',
@@ -59,7 +67,7 @@ describe('toPostgresStatement', () => {
 
   it('fails closed on a value count that does not match', () => {
     expect(() => toPostgresStatement('SELECT ?, ?', [1])).toThrow(new StoreError('SQL has more ? parameters than the 1 given'));
-    expect(() => toPostgresStatement('SELECT ?', [1, 2])).toThrow(new StoreError('SQL has 1 ? parameters but 2 values were given'));
+    expect(() => toPostgresStatement('SELECT ?', [1, 2])).toThrow(new StoreError('SQL uses 1 ? parameters but 2 values were given'));
     expect(() => toPostgresStatement('SELECT :a, :b', { ':a': 1 })).toThrow(new StoreError('no value given for parameter :b'));
     expect(() => toPostgresStatement('SELECT :a', { ':a': 1, ':z': 2 })).toThrow(/parameters :z do not appear/);
     expect(() => toPostgresStatement('SELECT $a', { a: 1 })).toThrow(/no value given for parameter \$a/);
@@ -69,7 +77,6 @@ describe('toPostgresStatement', () => {
     expect(() => toPostgresStatement('SELECT ?, :a', { ':a': 1 })).toThrow(/positional \? parameter but named/);
     expect(() => toPostgresStatement('SELECT ?, :a', [1])).toThrow(/names parameter :a but positional/);
     expect(() => toPostgresStatement('SELECT $1', [1])).toThrow(/\$n placeholder/);
-    expect(() => toPostgresStatement('SELECT ?1', [1])).toThrow(/numbered \?NNN/);
   });
 
   it('refuses unterminated literals, identifiers and comments rather than guessing', () => {
