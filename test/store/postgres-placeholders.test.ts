@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toPostgresStatement } from '../../src/store/postgres-placeholders.ts';
 import { StoreError } from '../../src/store/store-errors.ts';
@@ -84,5 +85,28 @@ describe('toPostgresStatement', () => {
     expect(() => toPostgresStatement('SELECT "abc ?', [1])).toThrow(/unterminated quoted identifier/);
     expect(() => toPostgresStatement('SELECT /* /* */ ?', [1])).toThrow(/unterminated \/\* comment/);
     expect(() => toPostgresStatement('SELECT $q$ ?', [1])).toThrow(/unterminated dollar-quoted/);
+  });
+
+  it('changes nothing but the placeholders, whatever literals, identifiers and comments surround them', () => {
+    const tricky = fc.constantFrom('a', ' ', '?', ':x', '$y', '@z', '::', "\\", '-', '*', '/', '$', 'é');
+    const body = (exclude: RegExp) => fc.array(tricky, { maxLength: 8 }).map((parts) => parts.join('')).filter((t) => !exclude.test(t));
+    const segment = fc.oneof(
+      fc.constant({ sql: '?', placeholder: true }),
+      body(/'/).map((t) => ({ sql: `'${t}'`, placeholder: false })),
+      fc.tuple(body(/'/), body(/'/)).map(([a, b]) => ({ sql: `'${a}''${b}'`, placeholder: false })),
+      body(/"/).map((t) => ({ sql: `"${t}"`, placeholder: false })),
+      body(/\n/).map((t) => ({ sql: `--${t}\n`, placeholder: false })),
+      body(/\/\*|\*\/|\*$|\/$/).map((t) => ({ sql: `/*${t}*/`, placeholder: false })),
+      body(/\$\$|\$$/).map((t) => ({ sql: `$$${t}$$`, placeholder: false })),
+      fc.constantFrom('SELECT', 'x', '=', ',', '(', ')', 'a::int', 'col$1').map((t) => ({ sql: t, placeholder: false })),
+    );
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 12 }), (segments) => {
+        let n = 0;
+        const expected = segments.map((s) => (s.placeholder ? `$${++n}` : s.sql)).join(' ');
+        const values = Array.from({ length: n }, (_, i) => `v${i}`);
+        expect(toPostgresStatement(segments.map((s) => s.sql).join(' '), values)).toEqual({ text: expected, values });
+      }),
+    );
   });
 });
