@@ -113,13 +113,12 @@ class PostgresDatabase implements Database {
         for (const row of batch.rows as T[]) yield row;
         if (batch.rows.length < ITERATE_BATCH_ROWS) break;
       }
-    } catch (err) {
-      broken = err as Error;
-      throw err;
     } finally {
-      // Also reached when the consumer stops early: ending the transaction closes the cursor.
+      // Also reached when the consumer stops early: ending the transaction closes the cursor. A
+      // failed statement leaves the connection fine once rolled back; one that cannot roll back
+      // is dropped from the pool.
       await client.query('ROLLBACK').catch((err: Error) => {
-        broken ??= err;
+        broken = err;
       });
       client.release(broken);
     }
