@@ -3,10 +3,10 @@
  * and elevation attempts waiting for the approver's fresh sign-in. Rows and SQL only; what they
  * mean is decided in review-request.ts and the use cases.
  */
-import { isUniqueViolation } from '../operations/operation-request-store.ts';
 import type { OperationRequest } from '../operations/operation-types.ts';
 import type { RequestChangeOutbox } from '../operations/request-change-outbox.ts';
 import type { Database } from '../store/database.ts';
+import { isUniqueViolation } from '../store/unique-violation.ts';
 import type { ApprovalKind, Approver, RecordedApproval } from './approval-types.ts';
 
 export interface ElevationAttempt {

@@ -5,6 +5,7 @@
  */
 import type { PollMode } from '../azure/arm-long-running-operation.ts';
 import type { Database, Queryable, SqlValue } from '../store/database.ts';
+import { isUniqueViolation } from '../store/unique-violation.ts';
 import type { RequestChangeOutbox } from './request-change-outbox.ts';
 import { canonicalText, COLUMNS, fieldAssignments, toRequest, type RequestRow, type TransitionFields } from './operation-request-rows.ts';
 
@@ -75,10 +76,6 @@ interface ExecutionRow {
   credential_kind: 'agent' | 'obo' | null;
   poll_url: string | null;
   poll_mode: PollMode | null;
-}
-
-export function isUniqueViolation(err: unknown): boolean {
-  return err instanceof Error && /SQLITE_CONSTRAINT/.test(err.message) && /UNIQUE|PRIMARY KEY/i.test(err.message);
 }
 
 export interface OperationRequestStoreOptions {
