@@ -6,7 +6,7 @@
  * `refusal.repeated` entry with their count.
  */
 import type { RequestHandler, Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { rateLimit, type Store } from 'express-rate-limit';
 import type { AuditInput } from '../../audit/audit-types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { agentActor } from '../../operations/operation-audit.ts';
@@ -25,6 +25,8 @@ export interface AgentRateLimitDeps {
   /** The refusal sink (collapsingAudit): api.rate_limited is one of its collapsed events. */
   audit: { append(input: AuditInput): Promise<unknown> };
   logger?: Logger | undefined;
+  /** Shared counters when several instances share one database (absent: in this process). */
+  store?: Store | undefined;
 }
 
 export function rateLimitedEntry(agent: Pick<Agent, 'id' | 'name'>, limit: number): AuditInput {
@@ -43,6 +45,7 @@ const agentOf = (res: Response) => res.locals.agent as Agent;
 export function agentRateLimit(deps: AgentRateLimitDeps): RequestHandler {
   const limitOf = (res: Response) => agentRequestsPerMinute(deps.policy(), agentOf(res).name, deps.configuredDefault);
   return rateLimit({
+    ...(deps.store ? { store: deps.store } : {}),
     windowMs: WINDOW_MS,
     limit: (_req, res) => limitOf(res),
     // Per agent (its registry id), whatever address or token it calls with.

@@ -2,6 +2,7 @@
  * Builds the agent operations API from the service's shared context: the operations module over
  * the store and ARM, the agent authenticator, and the /api/v1 router to mount.
  */
+import type { RateLimitStoreFactory } from '../../signin/rate-limits.ts';
 import type { TokenCredential } from '@azure/core-auth';
 import { createAuditLog } from '../../audit/audit-log.ts';
 import type { ApiTokenValidator } from '../../azure/api-token-validator.ts';
@@ -45,6 +46,8 @@ export interface OperationsApiDeps {
   permissionCacheSeconds: number;
   /** ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: replaces rate-limits.yaml's default when set. */
   agentRateLimitPerMinute?: number | undefined;
+  /** Shared counters when several instances share one database (absent: in this process). */
+  rateLimitStore?: RateLimitStoreFactory | undefined;
   /** Defaults: the `agents` tables, and an audit log over the store. */
   agents?: AgentDirectory;
   audit?: AuditSink;
@@ -123,6 +126,7 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
   const rateLimit = agentRateLimit({
     policy: () => deps.policies.rateLimits,
     configuredDefault: deps.agentRateLimitPerMinute,
+    store: deps.rateLimitStore?.('agent-api'),
     audit: deps.refusalAudit ?? audit,
     logger,
   });
