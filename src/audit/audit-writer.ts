@@ -158,10 +158,12 @@ export class AuditWriter {
     const rows: AuditRow[] = [];
     for (const entry of entries) {
       seq += 1;
-      const content = { ...entry, seq, ts: this.hooks.clock().toISOString() };
-      const next = computeEntryHash(hash, content);
-      rows.push({ ...content, prev_hash: hash, hash: next });
-      hash = next;
+      // One object per row: the hash covers only the content columns, so prev_hash and the
+      // placeholder hash on the row do not enter it.
+      const row: AuditRow = { ...entry, seq, ts: this.hooks.clock().toISOString(), prev_hash: hash, hash: '' };
+      row.hash = computeEntryHash(hash, row);
+      rows.push(row);
+      hash = row.hash;
     }
     return rows;
   }
