@@ -65,9 +65,10 @@ export interface WriterHooks {
  *
  * The statement is not prepared once and reused: the store port has no prepared writes, and
  * compiling a 256-row INSERT costs ~0.5 ms against tens of ms to insert its rows into audit_log's
- * dozen indexes (bench/RESULTS.md, 2026-12-05). Hashing stays on the event loop for the same
- * reason: it is about 1% of the main thread's time in the append benchmark, which is otherwise
- * idle waiting for SQLite; a worker's message round trip would cost more than it saves.
+ * dozen indexes (bench/RESULTS.md, 2026-12-05). Hashing stays on the event loop: chaining costs
+ * ~10 µs per entry on a main thread that is busy 12–20% of the append benchmark (the rest is
+ * waiting for SQLite), and the chain is sequential, so a worker could only take a whole group,
+ * paying a structured clone of every row each way while this thread waits for it anyway.
  */
 export class AuditWriter {
   private readonly queue: Pending[] = [];
