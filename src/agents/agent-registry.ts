@@ -4,6 +4,7 @@ import type { Database } from '../store/database.ts';
 import type { PermissionLevel, RunMode } from '../policies/policy-types.ts';
 import { agentName, guid, MAX_RESOURCE_GROUPS, permissionLevel, resourceGroupRef, resourceGroupRefs, runMode, shown } from './agent-input.ts';
 import * as repo from './agent-repository.ts';
+import { isUniqueViolation } from '../store/unique-violation.ts';
 import {
   AgentConflictError,
   AgentInputError,
@@ -170,7 +171,7 @@ export function createAgentRegistry(deps: AgentRegistryDeps): AgentRegistry {
         await db.transaction((tx) => repo.insertAgent(tx, agent));
       } catch (err) {
         await failed('agent.created-failed', actor, agent.id, err);
-        if (err instanceof Error && /UNIQUE/i.test(err.message)) throw new AgentConflictError(`agent '${name}' or its UAMI is already registered`);
+        if (isUniqueViolation(err)) throw new AgentConflictError(`agent '${name}' or its UAMI is already registered`);
         throw err;
       }
       return get(agent.id);

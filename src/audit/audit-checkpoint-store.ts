@@ -80,7 +80,8 @@ export function createCheckpointStore(
       } finally {
         await handle.close();
       }
-      await db.run('INSERT OR IGNORE INTO audit_checkpoints (seq, hash, ts, key_id, signature, reason) VALUES (?, ?, ?, ?, ?, ?)', [
+      // ON CONFLICT DO NOTHING: the same in SQLite and PostgreSQL (a re-signed head is already there).
+      await db.run('INSERT INTO audit_checkpoints (seq, hash, ts, key_id, signature, reason) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [
         cp.seq,
         cp.hash,
         cp.ts,

@@ -1,17 +1,20 @@
 import { hash as oneShotHash } from 'node:crypto';
-import type { Queryable } from '../store/database.ts';
+import type { Queryable, SqlDialect } from '../store/database.ts';
 import { keysetPages } from '../store/keyset-pages.ts';
+import { sqliteDialect } from '../store/sql-dialect.ts';
 import { computeEntryHash, CONTENT_COLUMNS, type AuditRow } from './audit-hash.ts';
 import { ROW_COLUMNS } from './audit-rows.ts';
 import type { ChainBreak } from './audit-types.ts';
 
 export const WALK_PAGE = 5000;
 
-/** SQL for a row's canonical content JSON: json_object emits RFC 8785 text for this flat shape. */
-export const CONTENT_JSON_SQL = `json_object(${[...CONTENT_COLUMNS]
-  .sort()
-  .map((c) => `'${c}', ${c}`)
-  .join(', ')})`;
+const CONTENT_PAIRS = [...CONTENT_COLUMNS].sort().map((c) => [c, c] as const);
+
+/** SQL for a row's canonical content JSON: SQLite's json_object emits RFC 8785 text for this flat shape. */
+export const CONTENT_JSON_SQL = sqliteDialect(undefined).canonicalJsonObject(CONTENT_PAIRS)!;
+
+/** What the walk reads through; without a dialect it is SQLite (json_object). */
+export type WalkSource = Pick<Queryable, 'get' | 'all'> & { readonly dialect?: SqlDialect };
 
 /**
  * `hash || prev_hash || canonical content JSON`, built by SQLite in one column. Turning 17
@@ -21,8 +24,6 @@ export const CONTENT_JSON_SQL = `json_object(${[...CONTENT_COLUMNS]
  * authoritative definition, using its real columns. A match is sound: equal JSON text means
  * equal content values.
  */
-const CHAIN_SQL = `hash || prev_hash || ${CONTENT_JSON_SQL}`;
-
 interface ChainRow {
   seq: number;
   chain: string | null;
@@ -61,7 +62,7 @@ export interface WalkState {
  * - reordered: the entry that really follows the last intact one sits elsewhere in the table.
  */
 export async function walkChain(
-  db: Pick<Queryable, 'get' | 'all'>,
+  db: WalkSource,
   state: WalkState,
   upTo: number | undefined,
   onPage?: () => void,
@@ -71,20 +72,24 @@ export async function walkChain(
     typeof chain === 'string' && oneShotHash('sha256', chain.slice(64), 'hex') === chain.slice(0, 64)
       ? { seq, hash: chain.slice(0, 64), prevHash: chain.slice(64, 128), consistent: true }
       : undefined;
-  const inFull = async (seq: number): Promise<Checked> => {
-    const full = await db.get<AuditRow>(`SELECT ${ROW_COLUMNS} FROM audit_log WHERE seq = ?`, [seq]);
-    if (!full) return { seq, hash: '', prevHash: '', consistent: false };
-    return { seq, hash: full.hash, prevHash: full.prev_hash, consistent: computeEntryHash(full.prev_hash, full) === full.hash };
-  };
+  const fullCheck = (seq: number, full: AuditRow | undefined): Checked =>
+    full ? { seq, hash: full.hash, prevHash: full.prev_hash, consistent: computeEntryHash(full.prev_hash, full) === full.hash } : { seq, hash: '', prevHash: '', consistent: false };
+  const inFull = async (seq: number): Promise<Checked> => fullCheck(seq, await db.get<AuditRow>(`SELECT ${ROW_COLUMNS} FROM audit_log WHERE seq = ?`, [seq]));
+
+  // An engine that cannot build the canonical text (PostgreSQL) sends the columns, and every row
+  // is judged by computeEntryHash straight away: the authoritative path, slower but the same answer.
+  const contentJson = db.dialect ? db.dialect.canonicalJsonObject(CONTENT_PAIRS) : CONTENT_JSON_SQL;
+  const judge = contentJson === undefined ? (raw: ChainRow): Checked => fullCheck(raw.seq, raw as unknown as AuditRow) : (raw: ChainRow) => quick(raw);
+  const columns = contentJson === undefined ? ROW_COLUMNS : `seq, hash || prev_hash || ${contentJson} AS chain`;
 
   const bound = upTo === undefined ? '' : 'AND seq <= ?';
   const pages = keysetPages<ChainRow>(db, WALK_PAGE, (last) => ({
-    sql: `SELECT seq, ${CHAIN_SQL} AS chain FROM audit_log WHERE seq > ? ${bound} ORDER BY seq LIMIT ${WALK_PAGE}`,
+    sql: `SELECT ${columns} FROM audit_log WHERE seq > ? ${bound} ORDER BY seq LIMIT ${WALK_PAGE}`,
     params: upTo === undefined ? [last?.seq ?? state.lastSeq] : [last?.seq ?? state.lastSeq, upTo],
   }));
   for await (const page of pages) {
     for (const raw of page) {
-      const row = quick(raw) ?? (await inFull(raw.seq));
+      const row = judge(raw) ?? (await inFull(raw.seq));
       const consistent = row.consistent;
       const expected = state.lastSeq + 1;
       const linked = row.prevHash === state.running;

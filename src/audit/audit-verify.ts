@@ -1,13 +1,17 @@
 import { availableParallelism } from 'node:os';
-import type { Queryable } from '../store/database.ts';
+import type { Queryable, SqlDialect } from '../store/database.ts';
 import { chainStart } from './audit-anchor.ts';
 import { rangeCount, type RangePlan } from './audit-verify-ranges.ts';
 import { startRangeChecks, type RangeChecks } from './audit-verify-threads.ts';
 import { WALK_PAGE, walkChain, type WalkState } from './audit-verify-walk.ts';
 import type { ChainBreak, VerifyOptions, VerifyResult } from './audit-types.ts';
 
-/** What verification reads through: a query interface, and the file behind it when there is one. */
-export type ChainSource = Pick<Queryable, 'get' | 'all'> & { readonly path?: string };
+/**
+ * What verification reads through: a query interface, and the file behind it when there is one.
+ * A `Database` says so through its dialect (`path` on PostgreSQL is a URL, not a file); a bare
+ * source is taken to be SQLite, its `path` the file.
+ */
+export type ChainSource = Pick<Queryable, 'get' | 'all'> & { readonly path?: string; readonly dialect?: SqlDialect };
 
 /**
  * How a file database is split; the defaults suit every caller, benchmarks and tests vary them.
@@ -59,7 +63,8 @@ export async function verifyChain(db: ChainSource, opts: VerifyOptions = {}, thr
     return firstBreak ? { ok: false, ...base, firstBreak } : { ok: true, ...base };
   };
 
-  const path = typeof db.path === 'string' && db.path !== '' && db.path !== ':memory:' ? db.path : undefined;
+  const file = db.dialect ? db.dialect.file : db.path;
+  const path = typeof file === 'string' && file !== '' && file !== ':memory:' ? file : undefined;
   if (path === undefined) return result(await walkChain(db, state, undefined, () => opts.onProgress?.(state.checked)));
 
   // Progress in whole pages, as the walk alone reports it.

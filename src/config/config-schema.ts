@@ -24,6 +24,12 @@ export const envSchema = z.object({
   /** The URL a browser uses to reach Elevate; redirect URIs are built from it. */
   ELEVATE_PUBLIC_URL: anyUrl.optional(),
   ELEVATE_DB_PATH: z.string().min(1).default('./data/elevate.db'),
+  /**
+   * postgres://user[:password]@host[:port]/database[?sslmode=…&authentication=entra]: run on
+   * PostgreSQL instead of the SQLite file (several instances may share it). Checked in full by
+   * parsePostgresUrl (src/store/postgres-url.ts); secret, as it may carry a password.
+   */
+  ELEVATE_DATABASE_URL: z.string().min(1).optional(),
   ELEVATE_POLICIES_DIR: z.string().min(1).default('./policies'),
   /** Optional `az role definition list` export of the tenant's roles (built-in and custom). */
   ELEVATE_ROLES_FILE: z.string().min(1).optional(),
@@ -123,4 +129,4 @@ export const NOTIFY_SETTINGS: ReadonlySet<string> = new Set(['ELEVATE_NOTIFY_MAX
 export type Env = z.infer<typeof envSchema>;
 
 /** Variables whose values are credentials: an error about them never repeats the value. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['AZURE_CLIENT_SECRET', 'ELEVATE_SESSION_SECRET', 'ELEVATE_ALERT_SHARED_SECRETS']);
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['AZURE_CLIENT_SECRET', 'ELEVATE_SESSION_SECRET', 'ELEVATE_ALERT_SHARED_SECRETS', 'ELEVATE_DATABASE_URL']);

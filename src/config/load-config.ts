@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import { parsePostgresUrl, type PostgresConnectionSettings } from '../store/postgres-url.ts';
 import { NOTIFY_SETTINGS, SECRET_VARIABLES, envSchema, type Env } from './config-schema.ts';
 
 export class ConfigError extends Error {
@@ -12,7 +13,10 @@ export type ClientCredentialKind = 'secret' | 'workload-identity' | 'managed-ide
 export interface Config {
   mode: 'sandbox' | 'azure';
   http: { host: string; port: number; publicUrl: string | undefined; trustProxy: boolean };
+  /** The SQLite file, used when `database` is undefined. */
   dbPath: string;
+  /** ELEVATE_DATABASE_URL: PostgreSQL instead of the SQLite file; undefined by default. */
+  database: PostgresDatabaseConfig | undefined;
   policiesDir: string;
   rolesFile: string | undefined;
   logLevel: Env['ELEVATE_LOG_LEVEL'];
@@ -69,6 +73,16 @@ export interface Config {
   };
 }
 
+/**
+ * The validated ELEVATE_DATABASE_URL. The settings (password included) sit behind a function, so
+ * logging or serialising the config never prints them; `display` is the URL without password.
+ */
+export interface PostgresDatabaseConfig {
+  display: string;
+  authentication: PostgresConnectionSettings['authentication'];
+  settings(): PostgresConnectionSettings;
+}
+
 /** Reads `.env` (if present) under the real environment, which wins. */
 export function readEnvironment(processEnv: NodeJS.ProcessEnv, envFile = resolve('.env')): Record<string, string | undefined> {
   const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
@@ -96,12 +110,14 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
     throw new ConfigError(`ELEVATE_NOTIFY_RETRY_MAX_MS: expected at least ELEVATE_NOTIFY_RETRY_BASE_MS (${e.ELEVATE_NOTIFY_RETRY_BASE_MS})`);
   }
   const mode = e.AZURE_TENANT_ID ? 'azure' : 'sandbox';
+  const database = e.ELEVATE_DATABASE_URL === undefined ? undefined : databaseConfig(e.ELEVATE_DATABASE_URL);
   const credential = mode === 'azure' && options.serviceCredential !== false ? checkAzureCredential(e) : undefined;
 
   return {
     mode,
     http: { host: e.ELEVATE_HOST, port: e.ELEVATE_PORT, publicUrl: e.ELEVATE_PUBLIC_URL, trustProxy: e.ELEVATE_TRUST_PROXY },
     dbPath: e.ELEVATE_DB_PATH,
+    database,
     policiesDir: e.ELEVATE_POLICIES_DIR,
     rolesFile: e.ELEVATE_ROLES_FILE,
     logLevel: e.ELEVATE_LOG_LEVEL,
@@ -172,6 +188,18 @@ function describeValue(name: string, value: string | undefined): string {
   if (SECRET_VARIABLES.has(name)) return `value hidden, ${value.length} characters`;
   const quoted = JSON.stringify(value);
   return `got ${quoted.length > 80 ? `${quoted.slice(0, 77)}..."` : quoted}`;
+}
+
+/** Checked at start, in full, so a bad URL fails before anything opens; messages never hold the password. */
+function databaseConfig(url: string): PostgresDatabaseConfig {
+  let settings: PostgresConnectionSettings;
+  try {
+    settings = parsePostgresUrl(url);
+  } catch (err) {
+    // parsePostgresUrl's messages already start with ELEVATE_DATABASE_URL and never quote the URL.
+    throw new ConfigError((err as Error).message);
+  }
+  return { display: settings.display, authentication: settings.authentication, settings: () => settings };
 }
 
 function checkAzureCredential(e: Env): ClientCredentialKind {

@@ -16,17 +16,21 @@ interface AgentRow {
   run_mode_ceiling: string;
   created_at: string;
   updated_at: string;
-  /** JSON array of the agent's resource group ids (one round trip per look-up) */
-  groups: string;
+  /** One of the agent's resource group ids, or null when it has none. */
+  resource_group_id: string | null;
 }
 
-const SELECT = `SELECT a.id, a.name, a.uami_client_id, a.uami_principal_id, a.tenant_id, a.level, a.run_mode_ceiling, a.created_at, a.updated_at,
-  (SELECT json_group_array(resource_group_id) FROM (SELECT resource_group_id FROM agent_resource_groups g WHERE g.agent_id = a.id ORDER BY resource_group_id)) AS groups
-  FROM agents a`;
+/**
+ * One row per resource group (one with null when there is none): a single round trip and one
+ * snapshot per look-up, in SQL both SQLite and PostgreSQL run (no JSON aggregates, which differ).
+ */
+const SELECT = `SELECT a.id, a.name, a.uami_client_id, a.uami_principal_id, a.tenant_id, a.level, a.run_mode_ceiling, a.created_at, a.updated_at, g.resource_group_id
+  FROM agents a LEFT JOIN agent_resource_groups g ON g.agent_id = a.id`;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function createSqliteAgentDirectory(db: Pick<Queryable, 'get'>): AgentDirectory {
-  function toAgent(row: AgentRow | undefined): Agent | undefined {
+export function createSqliteAgentDirectory(db: Pick<Queryable, 'all'>): AgentDirectory {
+  function toAgent(rows: AgentRow[]): Agent | undefined {
+    const row = rows[0];
     if (!row) return undefined;
     return {
       id: row.id,
@@ -36,7 +40,7 @@ export function createSqliteAgentDirectory(db: Pick<Queryable, 'get'>): AgentDir
       tenantId: row.tenant_id,
       level: row.level as PermissionLevel,
       runModeCeiling: row.run_mode_ceiling as RunMode,
-      resourceGroupIds: JSON.parse(row.groups) as string[],
+      resourceGroupIds: rows.flatMap((r) => (r.resource_group_id === null ? [] : [r.resource_group_id])),
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
@@ -45,11 +49,16 @@ export function createSqliteAgentDirectory(db: Pick<Queryable, 'get'>): AgentDir
   return {
     async findByIdentity(objectIdOrClientId) {
       if (typeof objectIdOrClientId !== 'string' || !GUID.test(objectIdOrClientId)) return undefined;
-      return toAgent(await db.get<AgentRow>(`${SELECT} WHERE a.uami_principal_id = ?1 COLLATE NOCASE OR a.uami_client_id = ?1 COLLATE NOCASE LIMIT 1`, [objectIdOrClientId]));
+      return toAgent(
+        await db.all<AgentRow>(
+          `${SELECT} WHERE a.id = (SELECT id FROM agents WHERE uami_principal_id = ? COLLATE NOCASE OR uami_client_id = ? COLLATE NOCASE LIMIT 1) ORDER BY g.resource_group_id`,
+          [objectIdOrClientId, objectIdOrClientId],
+        ),
+      );
     },
     async get(agentId) {
       if (typeof agentId !== 'string' || agentId.length === 0 || agentId.length > 64) return undefined;
-      return toAgent(await db.get<AgentRow>(`${SELECT} WHERE a.id = ?`, [agentId]));
+      return toAgent(await db.all<AgentRow>(`${SELECT} WHERE a.id = ? ORDER BY g.resource_group_id`, [agentId]));
     },
   };
 }

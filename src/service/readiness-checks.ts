@@ -3,12 +3,26 @@ import type { Database } from '../store/database.ts';
 import { readMigrations } from '../store/migrations.ts';
 import type { ReadinessCheck } from '../web/readiness.ts';
 
-/** The database answers a query. */
-export function databaseCheck(db: Pick<Database, 'get'>): ReadinessCheck {
+/**
+ * The database answers a query within `timeoutMs` (on PostgreSQL: the pool hands out a working
+ * connection, opening a new one if the old ones died). A lost database makes the instance not
+ * ready; nothing needs resetting when it is back, as the pool reconnects on the next check.
+ */
+export function databaseCheck(db: Pick<Database, 'get'>, timeoutMs = 1_500): ReadinessCheck {
   return {
     name: 'database',
     check: async () => {
-      await db.get('SELECT 1 AS ok');
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          db.get('SELECT 1 AS ok'),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`the database did not answer within ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

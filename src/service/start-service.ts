@@ -14,7 +14,8 @@ import { PolicyError } from '../policies/policy-error.ts';
 import { loadBuiltinCatalog, loadCatalogFile, type RoleCatalog } from '../rbac/role-catalog.ts';
 import type { SandboxHandle } from '../sandbox/start-sandbox.ts';
 import type { Database } from '../store/database.ts';
-import { openStore } from '../store/migrations.ts';
+import { openConfiguredStore } from '../store/open-store.ts';
+import { DEFAULT_POSTGRES_MIGRATIONS_DIR } from '../store/postgres-migrations.ts';
 import { createWebApp } from '../web/create-web-app.ts';
 import { databaseCheck, identityDiscoveryCheck, migrationsCheck, policiesCheck } from './readiness-checks.ts';
 import type { ServiceContext } from './service-context.ts';
@@ -83,8 +84,18 @@ export async function startService(config: Config, options: StartServiceOptions 
     const serviceCredential = createServiceCredential(endpoints, serviceCredentialSource);
     const tokenValidator = createApiTokenValidator({ issuers: endpoints.issuers, tenantId: endpoints.tenantId, audiences: endpoints.apiAudiences, jwksUri: endpoints.jwksUri });
 
-    const store: Database = await openStore(config).catch((err: unknown) => {
-      throw new ServiceStartError(`ELEVATE_DB_PATH: cannot open ${config.dbPath}: ${firstLine(err)}`);
+    // On PostgreSQL with authentication=entra, Elevate signs in to the database as itself, with
+    // the same credential it uses for ARM (its managed identity in production).
+    const store: Database = await openConfiguredStore(config, {
+      credential: serviceCredential,
+      onIdleConnectionError: (err) => logger.warn({ reason: firstLine(err) }, 'database connection lost while idle; the next query reconnects'),
+    }).catch((err: unknown) => {
+      // Named by the display URL (no password) or the file; store errors never carry the password.
+      throw new ServiceStartError(
+        config.database
+          ? `ELEVATE_DATABASE_URL: cannot open ${config.database.display}: ${firstLine(err)}`
+          : `ELEVATE_DB_PATH: cannot open ${config.dbPath}: ${firstLine(err)}`,
+      );
     });
     cleanup.push(() => store.close());
 
@@ -118,7 +129,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       trustProxy: config.http.trustProxy,
       https: config.http.publicUrl?.startsWith('https://') ?? false,
       authorizeOrigin: endpoints.browserAuthorityHost,
-      readiness: [databaseCheck(store), migrationsCheck(store), policiesCheck(() => context.policies !== undefined), identityDiscoveryCheck(endpoints), ...capabilityReadiness],
+      readiness: [databaseCheck(store), migrationsCheck(store, config.database ? DEFAULT_POSTGRES_MIGRATIONS_DIR : undefined), policiesCheck(() => context.policies !== undefined), identityDiscoveryCheck(endpoints), ...capabilityReadiness],
       ...(sandbox ? { sandbox: { tenantId: sandbox.tenant.tenantId, users: sandbox.tenant.users.map((u) => ({ upn: u.upn, displayName: u.displayName, appRoles: u.appRoles })) } } : {}),
       ...mounted,
     });

@@ -3,9 +3,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './async-mutex.ts';
 import { SqliteConnection, type Queryable, type RunResult, type SqlParams } from './sqlite-connection.ts';
+import { sqliteDialect, type SqlDialect } from './sql-dialect.ts';
 import { StoreError } from './store-errors.ts';
 
 export type { Queryable, RunResult, SqlParams, SqlValue } from './sqlite-connection.ts';
+export type { SqlDialect } from './sql-dialect.ts';
 
 export interface OpenDatabaseOptions {
   /** Open the file read-only: every write fails with SQLITE_READONLY. The file must exist. */
@@ -17,8 +19,11 @@ export interface OpenDatabaseOptions {
 }
 
 export interface Database extends Queryable {
+  /** The file, or on PostgreSQL the URL without its password: what messages name the database by. */
   readonly path: string;
   readonly readonly: boolean;
+  /** The few engine differences a caller may need, as capabilities (sql-dialect.ts). */
+  readonly dialect: SqlDialect;
   /**
    * Runs `fn` inside BEGIN IMMEDIATE ... COMMIT while holding the write lock; rolls back and
    * rethrows if `fn` throws. Inside `fn`, use only `tx`: calling the database itself throws
@@ -63,6 +68,7 @@ class SqliteDatabase implements Database {
   private readonly mutex = new AsyncMutex();
   private readonly inTransaction = new AsyncLocalStorage<SqliteDatabase>();
   private closed = false;
+  readonly dialect: SqlDialect;
 
   constructor(
     readonly path: string,
@@ -70,7 +76,9 @@ class SqliteDatabase implements Database {
     private readonly writer: SqliteConnection,
     private readonly reader: SqliteConnection | undefined,
     private readonly busyTimeoutMs: number,
-  ) {}
+  ) {
+    this.dialect = sqliteDialect(path === ':memory:' ? undefined : path);
+  }
 
   run(sql: string, params?: SqlParams): Promise<RunResult> {
     return this.locked(() => this.writer.run(sql, params));

@@ -5,6 +5,7 @@ import type { Database, Queryable, RunResult, SqlParams } from './database.ts';
 import { toPostgresStatement } from './postgres-placeholders.ts';
 import { DEFAULT_BUSY_TIMEOUT_MS, poolConfig, type OpenPostgresOptions } from './postgres-pool-config.ts';
 import { parsePostgresUrl, type PostgresConnectionSettings } from './postgres-url.ts';
+import { POSTGRES_DIALECT } from './sql-dialect.ts';
 import { StoreError } from './store-errors.ts';
 
 export type { OpenPostgresOptions } from './postgres-pool-config.ts';
@@ -54,6 +55,7 @@ const ITERATE_BATCH_ROWS = 200;
  */
 class PostgresDatabase implements Database {
   readonly readonly = false;
+  readonly dialect = POSTGRES_DIALECT;
   private readonly mutex = new AsyncMutex();
   private readonly inTransaction = new AsyncLocalStorage<PostgresDatabase>();
   private closed = false;

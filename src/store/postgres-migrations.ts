@@ -99,9 +99,13 @@ function readApplied(session: Session): Promise<AppliedRow[]> {
   return session.query<AppliedRow>('SELECT version, name, checksum FROM schema_migrations ORDER BY version').then((r) => r.rows);
 }
 
-/** Runs `fn` in a transaction that first waits for the migration lock; rolls back if `fn` throws. */
+/**
+ * Runs `fn` in a transaction that first waits for the migration lock; rolls back if `fn` throws.
+ * READ WRITE said out loud: Elevate's sessions default to read-only (postgres-pool-config.ts), and
+ * a runner handed one of them must still be able to create the schema.
+ */
 async function serialised<T>(session: Session, fn: () => Promise<T>): Promise<T> {
-  await session.query('BEGIN');
+  await session.query('BEGIN READ WRITE');
   try {
     await session.query('SELECT pg_advisory_xact_lock($1, $2)', [MIGRATION_LOCK.namespace, MIGRATION_LOCK.id]);
     const result = await fn();

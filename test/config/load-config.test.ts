@@ -57,6 +57,14 @@ const BAD_VALUES: Record<string, string[]> = {
   ELEVATE_NOTIFY_TIMEOUT_MS: ['0', '120001'],
   ELEVATE_ALERT_ACTION_GROUP_APP_ID: ['azure-monitor'],
   ELEVATE_ALERT_APP_ROLE: ['Action Groups', 'role/x'],
+  ELEVATE_DATABASE_URL: [
+    'not a url',
+    'mysql://elevate:s3cret-pw@db.example.com/elevate',
+    'postgres://elevate:s3cret-pw@db.example.com/elevate?sslmode=require',
+    'postgres://elevate:s3cret-pw@db.example.com/elevate?sslmode=disable',
+    'postgres://elevate:s3cret-pw@db.example.com/elevate?sslmod=verify-full',
+    'postgres://elevate:s3cret-pw@db.example.com/elevate?authentication=entra',
+  ],
   ELEVATE_ALERT_SHARED_SECRETS: ['grafana', 'grafana=hmac:short', `Grafana=url:${'s'.repeat(40)}`, `grafana=basic:${'s'.repeat(40)}`, `a=hmac:${'s'.repeat(40)},a=url:${'t'.repeat(40)}`],
 };
 const FREE_FORM = [
@@ -149,6 +157,32 @@ describe('parseConfig: modes', () => {
     expect(parseConfig({ ...real, AZURE_FEDERATED_TOKEN_FILE: '/t' }).azure.credential).toBe('workload-identity');
     expect(parseConfig({ ...real, ELEVATE_MANAGED_IDENTITY_CLIENT_ID: CLIENT }).azure.credential).toBe('managed-identity');
     expect(parseConfig({ ...real, AZURE_CLIENT_SECRET: 's', ELEVATE_API_AUDIENCE: 'api://elevate' }).azure.apiAudience).toBe('api://elevate');
+  });
+});
+
+describe('parseConfig: database', () => {
+  it('is the SQLite file unless ELEVATE_DATABASE_URL is set', () => {
+    expect(parseConfig({}).database).toBeUndefined();
+  });
+
+  it('takes a PostgreSQL URL, checked at start, and never serialises its password', () => {
+    const config = parseConfig({ ELEVATE_DATABASE_URL: 'postgres://elevate:s3cret-pw@db.example.com:5433/elevate' });
+    expect(config.database).toMatchObject({ display: 'postgres://elevate@db.example.com:5433/elevate', authentication: 'password' });
+    expect(config.database!.settings()).toMatchObject({ host: 'db.example.com', port: 5433, tls: 'verify-full', password: 's3cret-pw' });
+    expect(JSON.stringify(config)).not.toContain('s3cret-pw');
+  });
+
+  it('takes Entra authentication (no password in the URL)', () => {
+    const config = parseConfig({ ELEVATE_DATABASE_URL: 'postgres://elevate-mi@db.example.com/elevate?authentication=entra' });
+    expect(config.database?.authentication).toBe('entra');
+  });
+
+  it('a refused URL names the variable and never the password', () => {
+    for (const url of BAD_VALUES.ELEVATE_DATABASE_URL!) {
+      const message = failure({ ELEVATE_DATABASE_URL: url });
+      expect(message).toMatch(/^ELEVATE_DATABASE_URL: /);
+      expect(message).not.toContain('s3cret-pw');
+    }
   });
 });
 
