@@ -43,6 +43,7 @@ function instrumented(db: Database) {
     ...wrap(db),
     path: db.path,
     readonly: db.readonly,
+    dialect: db.dialect,
     fresh: db.fresh,
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
     iterate: (sql, params) => db.iterate(sql, params),
