@@ -34,7 +34,7 @@ export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 
  */
 export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   // The audit log with signed checkpoints, retention and collapsed refusals (src/audit); sign-in records through it.
-  const audit = createAuditModule({ db: ctx.store, config: ctx.config.audit, logger: ctx.logger, metrics: ctx.metrics, credential: ctx.serviceCredential });
+  const audit = createAuditModule({ db: ctx.store, config: ctx.config.audit, logger: ctx.logger, metrics: ctx.metrics, credential: ctx.serviceCredential, leases: ctx.leases });
   audit.start();
   ctx.onShutdown(() => audit.close());
   // Sign-in and sessions (src/signin): every browser route sees res.locals.user/ability after this.
@@ -56,6 +56,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     refusalAudit: audit.refusalSink,
     agents: { list: () => levels.runtime.registry.list() },
     logger: ctx.logger.child({ component: 'incidents' }),
+    changes: ctx.changes,
   });
   // Notifications (src/notifications): the outbox written with every request change, delivered in the background.
   const notifications = mountNotifications(ctx, { audit: audit.audit });
@@ -79,6 +80,8 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     outbox: notifications.outbox,
     checkTrigger: incidents.checkTrigger,
     onRequestChanged: incidents.onRequestChanged,
+    leases: ctx.leases,
+    changes: ctx.changes,
   });
   ctx.onShutdown(() => operations.close());
   notifications.listenTo(operations.module.notifier);

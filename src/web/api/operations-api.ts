@@ -67,6 +67,9 @@ export interface OperationsApiDeps {
   checkTrigger?: OperationsModuleDeps['checkTrigger'];
   /** src/incidents: follows executed alert changestates. */
   onRequestChanged?: OperationsModuleDeps['onRequestChanged'];
+  /** Several instances: who runs the singleton jobs, and how changes reach the others. */
+  leases?: OperationsModuleDeps['leases'];
+  changes?: OperationsModuleDeps['changes'];
 }
 
 export interface OperationsApi {
@@ -116,6 +119,8 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     metrics: deps.metrics,
     ...(deps.clock ? { clock: deps.clock } : {}),
     outbox: deps.outbox,
+    leases: deps.leases,
+    changes: deps.changes,
   });
   const authenticate = createAgentAuthenticator({
     validateToken: cachedTokenValidator(deps.tokenValidator),
