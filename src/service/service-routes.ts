@@ -1,3 +1,4 @@
+import { rateLimitStoresFor } from './rate-limit-stores.ts';
 import { createRecentDecisions } from '../approvals/recent-decisions.ts';
 import { createAuditModule } from '../audit/audit-module.ts';
 import { mountLevels } from './mount-levels.ts';
@@ -74,6 +75,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     reconcileIntervalSeconds: ctx.config.requests.reconcileIntervalSeconds,
     permissionCacheSeconds: ctx.config.permissionCacheSeconds,
     agentRateLimitPerMinute: ctx.config.agentRateLimitPerMinute,
+    rateLimitStore: rateLimitStoresFor(ctx),
     // Guardrail and input refusals (operation.forbidden/refused) collapse per agent and reason per minute; all else is appended as is.
     audit: audit.refusalSink,
     refusalAudit: audit.refusalSink,
