@@ -1,6 +1,7 @@
 /**
  * The top frames of a `node --cpu-prof` profile, as Markdown: self time by function (where the
- * CPU actually went) and total time by package or source file (which layer it went through).
+ * CPU actually went) and self time by the nearest package or source file on the stack (whose
+ * work it was: Node's own frames, e.g. a socket write, count for the code that called them).
  * Used for the before/after summaries in bench/RESULTS.md (issue 18).
  *
  *   node --import tsx bench/cpu-profile-summary.ts <file.cpuprofile> [top=25]
@@ -45,21 +46,21 @@ function summarise(path: string, top: number): string {
   const busy = total - idle;
 
   const self = new Map<string, number>();
-  const inclusive = new Map<string, number>();
+  const nearest = new Map<string, number>();
   for (const [id, us] of selfUs) {
     const f = byId.get(id)!.callFrame;
     if (f.functionName === '(idle)') continue;
     const name = `${f.functionName || '(anonymous)'} ${where(f.url)}${f.url ? `:${f.lineNumber + 1}` : ''}`;
     self.set(name, (self.get(name) ?? 0) + us);
-    // each layer counted once per sample, however deep it recurses
-    const seen = new Set<string>();
+    let layer = 'Node itself (no package or source file on the stack: GC, HTTP parsing, start-up)';
     for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
       const u = byId.get(n)!.callFrame.url;
-      const layer = where(u);
-      if (!u || seen.has(layer)) continue;
-      seen.add(layer);
-      inclusive.set(layer, (inclusive.get(layer) ?? 0) + us);
+      if (/node_modules\/|\/(src|bench)\//.test(u)) {
+        layer = where(u);
+        break;
+      }
     }
+    nearest.set(layer, (nearest.get(layer) ?? 0) + us);
   }
   const pct = (us: number) => `${((us / busy) * 100).toFixed(1)}%`;
   const rows = (m: Map<string, number>) =>
@@ -74,9 +75,9 @@ function summarise(path: string, top: number): string {
     '|---|---:|',
     ...rows(self),
     '',
-    '| total time through a layer (package or source file) | share |',
+    '| self time by nearest package or source file | share |',
     '|---|---:|',
-    ...rows(inclusive),
+    ...rows(nearest),
   ].join('\n');
 }
 

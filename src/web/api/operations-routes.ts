@@ -43,9 +43,10 @@ function render<T>(res: Response, result: ServiceResult<T>): void {
 const agentOf = (res: Response) => res.locals.agent as Agent;
 
 function requireJson(service: OperationsService): RequestHandler {
-  return async (req, res, next) => {
+  // synchronous when the body is JSON: no promise per call on the hot path
+  return (req, res, next) => {
     if (req.is('application/json')) return next();
-    render(res, await service.refuse(agentOf(res), 415, 'unsupported_media_type', 'request body must be JSON (Content-Type: application/json)'));
+    service.refuse(agentOf(res), 415, 'unsupported_media_type', 'request body must be JSON (Content-Type: application/json)').then((result) => render(res, result), next);
   };
 }
 
