@@ -21,7 +21,7 @@ import { mountIncidents } from './mount-incidents.ts';
 import type { ServiceContext } from './service-context.ts';
 
 /** What capabilities add to the web app: their routers, shared middleware, sign-in links, home page. */
-export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 'home'> & {
+export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 'home' | 'apiLanes'> & {
   /** Readiness checks of the capabilities' own dependencies (e.g. the external audit checkpoint stores). */
   readiness?: WebAppDeps['readiness'];
   /** Settles when start-up work the routes depend on is done (e.g. the sandbox agent registered). */
@@ -127,6 +127,8 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
   return {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
+    // The operations and decisions endpoints, the agents' hot path, on the lean API lane (create-web-app.ts).
+    apiLanes: [operations.lane],
     routes: [...signIn.routes, mcp, raisesRoute, adminApi.route, ...incidentWeb.apiRoutes, operations.route, ...auditWeb.routes, ...levels.routes, approvalsLive, ...approvals.routes, ...incidentWeb.pageRoutes],
     auth: signIn.auth,
     home: homeDashboard({

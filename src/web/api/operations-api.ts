@@ -18,7 +18,7 @@ import { createSqliteAgentDirectory } from '../../operations/sqlite-agent-direct
 import type { Policies } from '../../policies/policies.ts';
 import type { RoleCatalog } from '../../rbac/role-catalog.ts';
 import type { Database } from '../../store/database.ts';
-import type { WebRoute } from '../create-web-app.ts';
+import type { ApiLane, WebRoute } from '../create-web-app.ts';
 import { createGraphUserDirectory } from '../../directory/graph-user-directory.ts';
 import type { UserDirectory } from '../../directory/requester-identity.ts';
 import { createAgentAuthenticator } from './agent-authentication.ts';
@@ -72,8 +72,14 @@ export interface OperationsApiDeps {
   changes?: OperationsModuleDeps['changes'];
 }
 
+/** What the operations router serves on the API lane: its two resources, everything below them included. */
+const LANE_PATHS = /^\/api\/v1\/(operations|decisions)(\/|$)/;
+
 export interface OperationsApi {
+  /** Everything else under /api/v1 the operations router answers (its OpenAPI document, 401 for unknown paths). */
   route: WebRoute;
+  /** POST /decisions and /operations, the agents' hot path, on the lean API lane (create-web-app.ts). */
+  lane: ApiLane;
   module: OperationsModule;
   /** The agent API's authentication and per-agent rate limit, for other agent endpoints (MCP, level raises, incidents). */
   authenticate: ReturnType<typeof createAgentAuthenticator>;
@@ -136,12 +142,11 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     logger,
   });
   const routeDeps = { service: module.service, authenticate, rateLimit, basePath: API_BASE_PATH };
+  // Express calls a four-argument handler only for errors; WebRoute's type does not name that kind.
+  const handlers = [bodyErrorHandler(routeDeps) as unknown as RequestHandler, operationsApiRouter(routeDeps)];
   return {
-    route: {
-      path: API_BASE_PATH,
-      // Express calls a four-argument handler only for errors; WebRoute's type does not name that kind.
-      handlers: [bodyErrorHandler(routeDeps) as unknown as RequestHandler, operationsApiRouter(routeDeps)],
-    },
+    route: { path: API_BASE_PATH, handlers },
+    lane: { path: API_BASE_PATH, handles: (path) => LANE_PATHS.test(path), handlers },
     module,
     authenticate,
     rateLimit,
