@@ -5,11 +5,17 @@
  * appended, the rest of the minute one `refusal.repeated` with the count), and other agents are
  * not affected.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collapsingAudit, createRefusalRecorder, REFUSAL_REPEATED, type RefusalRecorder } from '../../../src/audit/audit-refusals.ts';
 import type { Policies } from '../../../src/policies/policies.ts';
+import type { Database } from '../../../src/store/database.ts';
+import { openStore } from '../../../src/store/migrations.ts';
+import { SharedRateLimitStore } from '../../../src/store/shared-rate-limit-store.ts';
 import { agentRateLimit, API_RATE_LIMITED } from '../../../src/web/api/agent-rate-limit.ts';
 import { policiesWithRunModes } from '../../operations/support/operation-fixtures.ts';
 import { createApiHarness, TEST_RUN_MODES, type ApiHarness } from './support/api-harness.ts';
@@ -139,5 +145,49 @@ describe('per-agent rate limit: its window and policy (clock injected)', () => {
     expect((await call(app)).status).toBe(200);
     limit = 1;
     expect((await call(app)).status).toBe(429);
+  });
+});
+
+describe('per-agent rate limit across instances (shared store)', () => {
+  const dbs: Database[] = [];
+  afterAll(async () => Promise.all(dbs.map((d) => d.close())));
+
+  function instance(db: Database, audited: string[]) {
+    const app = express();
+    app.use((req, res, next) => {
+      res.locals.agent = { id: String(req.headers['x-agent']), name: String(req.headers['x-agent']) };
+      next();
+    });
+    app.use(
+      agentRateLimit({
+        policy: () => ({ agentApi: { requestsPerMinute: 3 } }),
+        audit: { append: async (input) => void audited.push(String(input.agentId)) },
+        store: new SharedRateLimitStore(db, { prefix: 'agent-api' }),
+      }),
+    );
+    app.get('/', (_req, res) => void res.json({ ok: true }));
+    app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(503).json({ error: { code: 'unavailable', message: err.name } }));
+    return app;
+  }
+
+  it('counts one window for an agent whichever instance it calls, and fails closed when the count cannot be taken', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'elevate-rl-')), 'elevate.db');
+    const a = await openStore({ dbPath: path });
+    const b = await openStore({ dbPath: path });
+    dbs.push(a, b);
+    const audited: string[] = [];
+    const [one, two] = [instance(a, audited), instance(b, audited)];
+    const statuses: number[] = [];
+    for (const app of [one, two, one, two]) statuses.push((await request(app).get('/').set('x-agent', 'a1')).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(audited).toEqual(['a1']);
+    expect((await request(two).get('/').set('x-agent', 'a2')).status).toBe(200);
+
+    const broken = await openStore({ dbPath: join(mkdtempSync(join(tmpdir(), 'elevate-rl-')), 'elevate.db') });
+    const app = instance(broken, audited);
+    await broken.close();
+    const refused = await request(app).get('/').set('x-agent', 'a1');
+    expect(refused.status).toBe(503);
+    expect(refused.body.ok).toBeUndefined();
   });
 });
