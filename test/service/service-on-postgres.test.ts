@@ -94,6 +94,37 @@ describe('the service on PostgreSQL', { timeout: 120_000 }, () => {
     expect(verified.entriesChecked).toBeGreaterThan(3);
   });
 
+  it('the pages and the audit search answer on PostgreSQL (every filter, the overview, the timeline, export)', async () => {
+    const id = (await s.service.context.store.get<{ id: string }>('SELECT id FROM operation_requests ORDER BY created_at LIMIT 1'))!.id;
+    const sandbox = s.service.context.sandbox!;
+    const mi = `mi:${sandbox.tenant.agent.uamiPrincipalId}`;
+    const auditor = await s.signedIn('auditor');
+    const admin = await s.signedIn('admin');
+    const paths = [
+      '/audit',
+      `/audit?requestId=${id}`,
+      `/audit?actingIdentity=${encodeURIComponent(mi)}`,
+      `/audit?scopePrefix=${encodeURIComponent(sandbox.tenant.agent.resourceGroupIds[0]!)}`,
+      `/audit?from=2020-01-01&to=2099-01-01`,
+      '/audit/overview',
+      `/audit/requests/${id}`,
+      '/audit/entries/1',
+      `/audit/export?requestId=${id}&format=jsonl`,
+      '/audit/export?format=csv',
+      '/audit/verify',
+    ];
+    for (const path of paths) {
+      const page = await auditor.get(`${s.url}${path}`);
+      expect(page.status, `${path}: ${page.body.slice(0, 200)}\n${errorLines()}`).toBe(200);
+    }
+    for (const path of ['/', '/approvals', `/approvals/${id}`, '/agents', '/incidents']) {
+      const page = await admin.get(`${s.url}${path}`);
+      expect(page.status, `${path}: ${page.body.slice(0, 200)}\n${errorLines()}`).toBeLessThan(400);
+    }
+    // Nothing failed on the way, background jobs (reconciler, checkpointer, dispatcher) included.
+    expect(s.logLines().filter((l) => ['warn', 'error', 'fatal'].includes(String(l.level)) || Number(l.level) >= 40)).toEqual([]);
+  });
+
   it('/readyz fails while the database is unreachable and recovers by itself', async () => {
     // Take the database away: refuse new connections to it and end every session on it.
     const admin = new pg.Client({ connectionString: postgresServerUrl() });
