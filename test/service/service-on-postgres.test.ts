@@ -6,6 +6,9 @@
  * chain verifies. Then /readyz: a lost database makes the instance not ready, and it is ready
  * again by itself once the database is back.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalHarness } from '../approvals/support/approval-harness.ts';
@@ -22,7 +25,12 @@ let s: FullService;
 
 beforeAll(async () => {
   database = await createTestDatabase('elevate_service');
-  s = await startFullService({ ELEVATE_DATABASE_URL: database.url });
+  s = await startFullService({
+    ELEVATE_DATABASE_URL: database.url,
+    // Signed checkpoints on, one every few entries, so they are written to PostgreSQL too.
+    ELEVATE_AUDIT_CHECKPOINT_KEY: join(mkdtempSync(join(tmpdir(), 'elevate-pg-key-')), 'checkpoint.pem'),
+    ELEVATE_AUDIT_CHECKPOINT_EVERY: '5',
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -92,6 +100,15 @@ describe('the service on PostgreSQL', { timeout: 120_000 }, () => {
     const count = await store.get<{ n: number }>('SELECT count(*) AS n FROM audit_log');
     expect(verified.entriesChecked).toBe(count!.n);
     expect(verified.entriesChecked).toBeGreaterThan(3);
+    // A checkpoint of the chain was signed and stored in the database, naming an entry that verifies.
+    let checkpoint: { seq: number; hash: string } | undefined;
+    for (let i = 0; i < 100 && !checkpoint; i++) {
+      // Taken in the background once 5 entries are appended: wait for it rather than race it.
+      checkpoint = await store.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1');
+      if (!checkpoint) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(checkpoint, errorLines()).toBeDefined();
+    expect((await store.get<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = ?', [checkpoint!.seq]))?.hash).toBe(checkpoint!.hash);
   });
 
   it('the pages and the audit search answer on PostgreSQL (every filter, the overview, the timeline, export)', async () => {
