@@ -168,3 +168,22 @@ describe('the service on PostgreSQL', { timeout: 120_000 }, () => {
     expect(back.status, JSON.stringify(back.checks)).toBe(200);
   });
 });
+
+describe('the service refuses a PostgreSQL database it cannot use', { timeout: 120_000 }, () => {
+  it('a wrong password stops the start with one line naming the setting, never either password', async () => {
+    const wrong = new URL(database.url);
+    const real = wrong.password;
+    wrong.password = 'not-the-Pa55word';
+    const failure = await startFullService({ ELEVATE_DATABASE_URL: wrong.href }).then(
+      async (started) => {
+        await started.close();
+        return undefined;
+      },
+      (err: Error) => err,
+    );
+    expect(failure?.name).toBe('ServiceStartError');
+    expect(failure?.message).toMatch(/^ELEVATE_DATABASE_URL: cannot open postgres:\/\/[^:@]+@127\.0\.0\.1:\d+\/elevate_service_\w+: /);
+    expect(failure?.message).not.toContain('not-the-Pa55word');
+    expect(failure?.message).not.toContain(real);
+  });
+});
