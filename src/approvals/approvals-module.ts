@@ -17,6 +17,7 @@ import type { ApprovalRule, ApprovalsPolicy } from '../policies/approvals-schema
 import type { ServiceRolesPolicy } from '../policies/service-roles-schema.ts';
 import type { SessionUser } from '../sessions/session-data.ts';
 import type { Database } from '../store/database.ts';
+import { leaderOnly, type SingletonLeases } from '../store/singleton-leases.ts';
 import { loadRequest, type ConsentDeps, type ElevationDeps } from './approval-deps.ts';
 import { createApprovalStore } from './approval-store.ts';
 import { createRequesterStore } from '../directory/requester-store.ts';
@@ -58,6 +59,8 @@ export interface ApprovalsModuleDeps {
   logger?: Logger | undefined;
   /** The notification outbox: hears of an approval that still needs more approvers, in its transaction. */
   outbox?: RequestChangeOutbox | undefined;
+  /** Which instance runs the token reconciler (default: this one). */
+  leases?: SingletonLeases | undefined;
 }
 
 export interface RequestOverview {
@@ -117,7 +120,7 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
   };
   const tokens = createOneTimeTokenRecords(deps.db);
   const tokenTimer = startReconcileTimer({
-    run: () => reconcileTokens({ records: tokens, requests: deps.operations.store, audit: deps.audit, clock, logger: deps.logger }),
+    run: leaderOnly(deps.leases, 'token-reconciler', () => reconcileTokens({ records: tokens, requests: deps.operations.store, audit: deps.audit, clock, logger: deps.logger }), undefined),
     intervalMs: deps.reconcileIntervalMs ?? 60_000,
     logger: deps.logger,
   });

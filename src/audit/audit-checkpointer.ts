@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../observability/logger.ts';
 import type { Queryable } from '../store/database.ts';
+import { leaderOnly, type SingletonLeases } from '../store/singleton-leases.ts';
 import { chainTail } from './audit-anchor.ts';
 import type { CheckpointKey } from './audit-checkpoint-key.ts';
 import { signCheckpoint, type CheckpointReason, type SignedCheckpoint } from './audit-checkpoint-sign.ts';
@@ -46,6 +47,8 @@ export interface CheckpointerDeps {
   clock?: () => Date;
   logger?: Logger;
   scheduler?: Scheduler;
+  /** Several instances: only the leader takes the scheduled checkpoints (default: this instance). */
+  leases?: SingletonLeases | undefined;
 }
 
 export class CheckpointError extends Error {
@@ -125,7 +128,8 @@ export function createCheckpointer(deps: CheckpointerDeps): Checkpointer {
     start(intervalSeconds) {
       if (cancelSchedule) return;
       if (!Number.isSafeInteger(intervalSeconds) || intervalSeconds < 1) throw new CheckpointError('checkpoint interval must be a positive whole number of seconds');
-      cancelSchedule = (deps.scheduler ?? intervalScheduler)(intervalSeconds * 1000, () => tick().catch(logFailure));
+      const scheduledTick = leaderOnly(deps.leases, 'audit-checkpointer', tick, undefined);
+      cancelSchedule = (deps.scheduler ?? intervalScheduler)(intervalSeconds * 1000, () => scheduledTick().catch(logFailure));
     },
     stop() {
       cancelSchedule?.();

@@ -32,6 +32,11 @@ export interface AuditLogDeps {
   clock?: () => Date;
   logger?: Logger;
   metrics?: Pick<Metrics, 'auditAppends'>;
+  /**
+   * Most appends accepted and not yet committed or failed (default 10,000); beyond it an append
+   * waits for room, in order (back-pressure; nothing is dropped).
+   */
+  maxQueuedAppends?: number;
 }
 
 const DEFAULT_PAGE = 50;
@@ -47,6 +52,7 @@ export function createAuditLog(db: Database, deps: AuditLogDeps = {}): AuditLog 
       deps.metrics?.auditAppends.inc({ result: 'error' }, n);
       deps.logger?.error({ err, entries: n }, 'audit append failed: entries not recorded');
     },
+    ...(deps.maxQueuedAppends === undefined ? {} : { maxQueued: deps.maxQueuedAppends }),
   });
 
   return {

@@ -23,6 +23,7 @@ import { collapsingAudit, createRefusalRecorder, type RefusalRecorder } from './
 import { archiveExpired, type ArchiveResult } from './audit-retention.ts';
 import type { AuditInput } from './audit-types.ts';
 import { createAuditVerifier, type AuditVerifier } from './audit-verifier.ts';
+import { leaderOnly, type SingletonLeases } from '../store/singleton-leases.ts';
 
 export interface AuditModuleDeps {
   db: Database;
@@ -36,6 +37,8 @@ export interface AuditModuleDeps {
   checkpointScheduler?: Scheduler;
   /** How often retention runs (default 6 h). */
   retentionIntervalMs?: number;
+  /** Several instances: only the leaders run the scheduled checkpoints and retention (default: this instance). */
+  leases?: SingletonLeases | undefined;
 }
 
 export interface AuditModule {
@@ -94,6 +97,7 @@ export function createAuditModule(deps: AuditModuleDeps): AuditModule {
       clock,
       ...(deps.logger ? { logger: deps.logger } : {}),
       ...(deps.checkpointScheduler ? { scheduler: deps.checkpointScheduler } : {}),
+      leases: deps.leases,
     });
   }
   if (config.retentionDays !== undefined && !checkpointer) {
@@ -134,8 +138,9 @@ export function createAuditModule(deps: AuditModuleDeps): AuditModule {
       recorder.start();
       checkpointer?.start(config.checkpointIntervalSeconds);
       if (config.retentionDays !== undefined && !retentionTimer) {
+        const scheduledRetention = leaderOnly(deps.leases, 'audit-retention', runRetention, undefined);
         const tick = () => {
-          runRetention().catch((err: unknown) => deps.logger?.error({ reason: (err as Error).message }, 'audit retention failed; nothing was deleted'));
+          scheduledRetention().catch((err: unknown) => deps.logger?.error({ reason: (err as Error).message }, 'audit retention failed; nothing was deleted'));
         };
         retentionTimer = setInterval(tick, deps.retentionIntervalMs ?? 6 * 3_600_000);
         retentionTimer.unref();

@@ -14,6 +14,7 @@ import { createIncidentFollower } from './incident-follow-operations.ts';
 import type { RoutableAgent } from './incident-routing.ts';
 import { createIncidentStore } from './incident-store.ts';
 import { createIncidentTriggerCheck } from './incident-trigger-check.ts';
+import type { ChangeBus } from '../store/change-bus.ts';
 
 export interface IncidentsModuleDeps {
   db: Database;
@@ -24,12 +25,14 @@ export interface IncidentsModuleDeps {
   logger?: Logger | undefined;
   /** bound on parked long-poll readers (default 1000) */
   maxWaiters?: number;
+  /** Carries alerts to agents long-polling on other instances (default: this process only). */
+  changes?: ChangeBus | undefined;
 }
 
 export function createIncidentsModule(deps: IncidentsModuleDeps) {
   const clock = deps.clock ?? (() => new Date());
   const store = createIncidentStore(deps.db);
-  const notifier = createRequestNotifier({ maxWaiters: deps.maxWaiters ?? 1000 });
+  const notifier = createRequestNotifier({ maxWaiters: deps.maxWaiters ?? 1000, changes: deps.changes, channel: 'elevate_incidents', logger: deps.logger });
   const notify = (agentId: string | undefined) => {
     if (agentId) notifier.notify(agentWaitKey(agentId));
   };

@@ -26,6 +26,7 @@ import { createRaiseService, type RaiseService } from '../raises/raise-service.t
 import { resolveRequester, type UserDirectory } from '../directory/requester-identity.ts';
 import { createRaiseStore } from '../raises/raise-store.ts';
 import { startRaiseSweeper } from '../raises/raise-sweeper.ts';
+import { leaderOnly, type SingletonLeases } from '../store/singleton-leases.ts';
 
 export interface LevelsRuntimeDeps {
   mode: 'sandbox' | 'azure';
@@ -56,6 +57,8 @@ export interface LevelsRuntimeDeps {
   auditReader?: Pick<AuditLog, 'list'>;
   /** The directory an agent's "asked by" is resolved in for a raise's four eyes (Microsoft Graph). */
   userDirectory?: UserDirectory;
+  /** Several instances: only the leaders run the raise sweeper and the inventory schedule (default: this instance). */
+  leases?: SingletonLeases | undefined;
 }
 
 export interface LevelsRuntime {
@@ -123,7 +126,7 @@ export function createLevelsRuntime(deps: LevelsRuntimeDeps): LevelsRuntime {
     enforcer,
     raises,
     startRaiseSweeper(intervalSeconds) {
-      return startRaiseSweeper(raises, intervalSeconds * 1000);
+      return startRaiseSweeper({ sweep: leaderOnly(deps.leases, 'raise-sweeper', () => raises.sweep(), undefined) }, intervalSeconds * 1000);
     },
     async doctor(agentRef) {
       const agent = await registry.get(agentRef);
@@ -155,7 +158,8 @@ export function createLevelsRuntime(deps: LevelsRuntimeDeps): LevelsRuntime {
     },
     startInventorySchedule() {
       return inventory.schedule(
-        async () => (await registry.list()).flatMap((a) => a.resourceGroupIds),
+        // Elsewhere than on the leader a tick refreshes no group.
+        leaderOnly(deps.leases, 'inventory-refresh', async () => (await registry.list()).flatMap((a) => a.resourceGroupIds), [] as string[]),
         deps.inventoryRefreshSeconds,
         (err) => deps.logger?.warn({ reason: err instanceof Error ? err.message.split('\n')[0] : String(err) }, 'scheduled inventory refresh failed'),
       );

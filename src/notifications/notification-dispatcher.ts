@@ -11,6 +11,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { AuditInput } from '../audit/audit-types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { SingletonLeases } from '../store/singleton-leases.ts';
 import type { ChannelSender } from './channel-senders.ts';
 import type { DeliveryResult } from './delivery-result.ts';
 import { deadLetteredEntry, deliveredEntry, failedAttemptEntry } from './notification-audit.ts';
@@ -36,6 +37,8 @@ export interface DispatcherDeps {
   batchSize?: number;
   /** attempts running at once (default 100) */
   maxInFlight?: number;
+  /** Several instances: only the leader delivers; the others check again every `idleMs` (default: this instance). */
+  leases?: SingletonLeases | undefined;
 }
 
 export interface NotificationDispatcher {
@@ -108,6 +111,12 @@ export function createNotificationDispatcher(deps: DispatcherDeps): Notification
    * attempt without waiting for it: a channel that hangs until its timeout holds back neither the
    * other channels nor the next pass. At most `maxInFlight` attempts run at once.
    */
+  /** One pass when this instance is the dispatcher's leader; false (and no pass) elsewhere. */
+  async function leadPass(): Promise<boolean> {
+    if (!deps.leases) return (await pass(), true);
+    return (await deps.leases.runIfLeader('notification-dispatcher', pass)).ran;
+  }
+
   async function pass(): Promise<void> {
     for (const id of [...released]) {
       released.delete(id);
@@ -148,14 +157,21 @@ export function createNotificationDispatcher(deps: DispatcherDeps): Notification
     }
     clearTimeout(timer);
     running = (async () => {
+      let leading = true;
       do {
         again = false;
         try {
-          await pass();
+          leading = await leadPass();
         } catch (err) {
           deps.logger?.warn({ err: err instanceof Error ? err.message : String(err) }, 'notification dispatch pass failed; retrying on the next tick');
         }
-      } while (again && !stopped);
+      } while (again && leading && !stopped);
+      if (!leading) {
+        // Another instance delivers, and hears the same changes (so releases the same holds).
+        released.clear();
+        schedule(idleMs);
+        return;
+      }
       const nextAt = await deps.outbox.nextDueAt().catch(() => undefined);
       schedule(nextAt ? Date.parse(nextAt) - clock().getTime() : idleMs);
     })().finally(() => {

@@ -8,6 +8,7 @@
 import type { Logger } from '../observability/logger.ts';
 import { NO_NOTIFICATIONS, requiredNotificationEnv, type NotificationsPolicy } from '../policies/notifications-schema.ts';
 import type { Database } from '../store/database.ts';
+import type { SingletonLeases } from '../store/singleton-leases.ts';
 import type { AuditInput } from '../audit/audit-types.ts';
 import { createChannelSenders, NotificationConfigError } from './channel-senders.ts';
 import { createNotificationDispatcher } from './notification-dispatcher.ts';
@@ -37,6 +38,8 @@ export interface NotificationsModuleDeps {
   holdMs?: number;
   /** sleep between passes when nothing is due (default 30 s) */
   idleMs?: number;
+  /** Several instances: only the leader delivers the outbox (default: this instance). */
+  leases?: SingletonLeases | undefined;
 }
 
 /** Every variable an enabled route needs through an enabled channel, or a start-up error naming the missing ones. */
@@ -65,6 +68,7 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
     logger: deps.logger,
     leaseMs: deps.settings.timeoutMs * 2 + 1000,
     ...(deps.idleMs !== undefined ? { idleMs: deps.idleMs } : {}),
+    leases: deps.leases,
   });
   const writer = createOutboxWriter({ policy: () => policy, clock, holdMs: deps.holdMs ?? 5000, onRecorded: () => dispatcher.wake() });
   const unsubscribers: Array<() => void> = [];
@@ -77,7 +81,8 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
     dispatcher,
     /** channel names with a sender (enabled and routed) */
     channels: [...senders.keys()],
-    listenTo(notifier: { subscribe(listener: (requestId: string) => void): () => void }) {
+    /** Wakes the dispatcher on every request change (no id: changes may have been missed, look at everything due). */
+    listenTo(notifier: { subscribe(listener: (requestId?: string) => void): () => void }) {
       unsubscribers.push(notifier.subscribe((requestId) => dispatcher.wake(requestId)));
     },
     /** Records an event that is not a request change (drift found, audit verification failed). */

@@ -12,6 +12,45 @@ import { resolveArmOperation } from '../rbac/resolve-arm-operation.ts';
 import type { DecisionDeps } from './decision-pipeline.ts';
 import type { PermissionCache } from './permission-cache.ts';
 
+/** Distinct ARM calls whose action is remembered; past it the oldest is forgotten first. */
+export const DERIVED_ACTIONS_REMEMBERED = 10_000;
+
+type Derived = ReturnType<DecisionDeps['deriveAction']>;
+
+function deriveArmAction(method: string, path: string): Derived {
+  const derived = resolveArmOperation(method, path, loadProviderOperationIndex());
+  // The API carries ARM (control-plane) operations only.
+  return Object.freeze({
+    action: derived.action,
+    scope: derived.scope,
+    isDataAction: false,
+    operationStatus: derived.operationStatus,
+    ...(derived.operationNote ? { operationNote: derived.operationNote } : {}),
+    ...(derived.derivedAction ? { derivedAction: derived.derivedAction } : {}),
+    resourceType: derived.resourceType,
+  });
+}
+
+/**
+ * The action of a method and path depends on nothing else: the provider operations index is
+ * read once per process and never changes. Resolving one parses the path and looks through the
+ * index (the largest pure step of a decision, issue 18), so an agent polling the same call pays
+ * for it once. Bounded by `max` entries, the oldest forgotten first; refusals (a shape ARM does
+ * not serve) are not remembered and throw each time.
+ */
+export function rememberedDeriveAction(derive: (method: string, path: string) => Derived = deriveArmAction, max = DERIVED_ACTIONS_REMEMBERED): DecisionDeps['deriveAction'] {
+  const known = new Map<string, Derived>();
+  return (method, path) => {
+    const key = `${method} ${path}`;
+    const hit = known.get(key);
+    if (hit) return hit;
+    const derived = derive(method, path);
+    if (known.size >= max) known.delete(known.keys().next().value!);
+    known.set(key, derived);
+    return derived;
+  };
+}
+
 export function createDecisionDeps(
   policies: Pick<Policies, 'guardrails' | 'runModes'>,
   permissions: Pick<PermissionCache, 'check'>,
@@ -21,19 +60,7 @@ export function createDecisionDeps(
   return {
     ...options,
     needsCurrentResource: (request) => needsCurrentResource(request, policies),
-    deriveAction(method, path) {
-      const derived = resolveArmOperation(method, path, loadProviderOperationIndex());
-      // The API carries ARM (control-plane) operations only.
-      return {
-        action: derived.action,
-        scope: derived.scope,
-        isDataAction: false,
-        operationStatus: derived.operationStatus,
-        ...(derived.operationNote ? { operationNote: derived.operationNote } : {}),
-        ...(derived.derivedAction ? { derivedAction: derived.derivedAction } : {}),
-        resourceType: derived.resourceType,
-      };
-    },
+    deriveAction: rememberedDeriveAction(),
     findGuardrail(action, isDataAction) {
       const rule = findGuardrail(action, isDataAction, policies);
       return rule ? { rule: rule.id, reason: rule.reason, ...(rule.link ? { link: rule.link } : {}) } : undefined;

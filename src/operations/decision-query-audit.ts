@@ -18,8 +18,11 @@ import { OPERATION_AUDIT_EVENTS } from './operation-audit.ts';
 export const DECISION_REPEATED = OPERATION_AUDIT_EVENTS.decidedRepeated;
 
 export interface DecisionQueryAudit {
-  /** Appends `entry` if it opens a window for `key`; otherwise counts it. Rejects if the append fails. */
-  record(key: string, entry: AuditInput): Promise<void>;
+  /**
+   * Appends `entry` if it opens a window for `key`; otherwise counts it. Rejects if the append
+   * fails. A function is called only when the entry is appended: a counted repeat needs none.
+   */
+  record(key: string, entry: AuditInput | (() => AuditInput)): Promise<void>;
   /** Appends the counts of windows that have ended. */
   flushDue(): Promise<void>;
   flush(): Promise<void>;
@@ -84,7 +87,8 @@ export function createDecisionQueryAudit(
   }
 
   return {
-    async record(key, entry) {
+    async record(key, entryOf) {
+      const entry = () => (typeof entryOf === 'function' ? entryOf() : entryOf);
       const now = clock().getTime();
       let w = windows.get(key);
       if (w && now - w.startedAt >= windowMs) {
@@ -99,11 +103,12 @@ export function createDecisionQueryAudit(
       }
       // Past the bound every query is appended on its own: never less evidence, only slower.
       if (windows.size >= maxKeys) {
-        await audit.append(entry);
+        await audit.append(entry());
         return;
       }
-      const recorded = audit.append(entry);
-      const opened: Window = { first: entry, recorded, startedAt: now, lastAt: now, repeats: 0 };
+      const first = entry();
+      const recorded = audit.append(first);
+      const opened: Window = { first, recorded, startedAt: now, lastAt: now, repeats: 0 };
       windows.set(key, opened);
       try {
         await recorded;

@@ -9,7 +9,9 @@ import type { ArmPipelineClient } from '../azure/arm-pipeline-client.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Policies } from '../policies/policies.ts';
+import type { ChangeBus } from '../store/change-bus.ts';
 import type { Database } from '../store/database.ts';
+import { leaderOnly, type SingletonLeases } from '../store/singleton-leases.ts';
 import { resolveRequester, type UserDirectory } from '../directory/requester-identity.ts';
 import { createRequesterStore } from '../directory/requester-store.ts';
 import { createCurrentResourceReader } from './current-resource-read.ts';
@@ -69,13 +71,17 @@ export interface OperationsModuleDeps {
   checkTrigger?: OperationsServiceDeps['checkTrigger'];
   /** Told after every recorded request transition (must not throw). */
   onRequestChanged?: ((request: OperationRequest) => void) | undefined;
+  /** Which instance runs the reconciler and the expiry sweeper (default: this one). */
+  leases?: SingletonLeases | undefined;
+  /** Carries request changes to long-polls on other instances (default: this process only). */
+  changes?: ChangeBus | undefined;
 }
 
 export function createOperationsModule(deps: OperationsModuleDeps) {
   const clock = deps.clock ?? (() => new Date());
   const store = createOperationRequestStore(deps.db, { outbox: deps.outbox });
   const requesterStore = createRequesterStore(deps.db);
-  const notifier = createRequestNotifier({ maxWaiters: deps.maxWaiters ?? 1000 });
+  const notifier = createRequestNotifier({ maxWaiters: deps.maxWaiters ?? 1000, changes: deps.changes, channel: 'elevate_requests', logger: deps.logger });
   const lifecycle = createRequestLifecycle({ store, audit: deps.audit, notifier, clock, ttlSeconds: deps.requestTtlSeconds, logger: deps.logger, onTransition: deps.onRequestChanged });
   const executor = createRequestExecutor({
     store,
@@ -131,16 +137,16 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
   // those unchanged for a whole interval that this process is not following.
   let startupDone = false;
   const reconcileTimer = startReconcileTimer({
-    run: () => {
+    run: leaderOnly(deps.leases, 'execution-reconciler', () => {
       const pass = reconciler.reconcile(startupDone ? { olderThanMs: reconcileIntervalMs } : {});
       startupDone = true;
       return pass;
-    },
+    }, undefined),
     intervalMs: reconcileIntervalMs > 0 ? reconcileIntervalMs : 2 ** 31 - 1,
     logger: deps.logger,
   });
   const interval = deps.sweepIntervalMs ?? Math.min((deps.requestTtlSeconds * 1000) / 4, 30_000);
-  const sweeper: ExpirySweeper | undefined = interval > 0 ? startExpirySweeper({ expireDue: () => lifecycle.expireDue(), intervalMs: interval, logger: deps.logger }) : undefined;
+  const sweeper: ExpirySweeper | undefined = interval > 0 ? startExpirySweeper({ expireDue: leaderOnly(deps.leases, 'expiry-sweeper', () => lifecycle.expireDue(), 0), intervalMs: interval, logger: deps.logger }) : undefined;
 
   return {
     service,

@@ -236,9 +236,9 @@ export function createOperationsService(deps: OperationsServiceDeps) {
       const checked = await decided(agent, input);
       if (!checked.ok) return checked.result;
       const { decision } = checked;
-      const entry = decisionEntry('decided', agent, armOperationOf(input), decision, { justification: input.justification, trigger: triggerDetails(input) });
+      const entry = () => decisionEntry('decided', agent, armOperationOf(input), decision, { justification: input.justification, trigger: triggerDetails(input) });
       if (deps.decisionQueryAudit) await deps.decisionQueryAudit.record(decisionQueryKey(agent, decision), entry);
-      else await deps.audit.append(entry);
+      else await deps.audit.append(entry());
       return { ok: true, status: 200, value: decision };
     } catch (err) {
       if (isUnavailable(err)) return unavailable(err);

@@ -52,7 +52,17 @@ export class PermissionStateUnavailableError extends Error {
 interface Entry {
   evaluator: PermissionEvaluator;
   loadedAt: number;
+  /**
+   * The evaluator's answers over this entry's state, by action and scope: an agent polling the
+   * same question gets the same answer without evaluating again. They live and die with the
+   * entry (a refresh or `invalidate` replaces it), so they are never staler than the state they
+   * were computed from; at most ANSWERS_PER_ENTRY, the oldest forgotten first.
+   */
+  answers: Map<string, Decision>;
 }
+
+/** Answers remembered per entry (principal and subscription). */
+export const ANSWERS_PER_ENTRY = 1000;
 
 const REFRESH_AHEAD = 0.8;
 
@@ -76,7 +86,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
     const promise = options.source
       .load(principalId, subscriptionId)
       .then((state) => {
-        const entry: Entry = { evaluator: options.makeEvaluator(state), loadedAt: now() };
+        const entry: Entry = { evaluator: options.makeEvaluator(state), loadedAt: now(), answers: new Map() };
         if (generationOf(principalId) === generation) entries.set(key, entry);
         return entry;
       })
@@ -116,7 +126,15 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
       const subscriptionId = subscriptionOfPath(scope);
       if (!subscriptionId) throw new PermissionStateUnavailableError(`no subscription in scope ${scope.slice(0, 200)}`);
       const entry = await entryFor(principalId, subscriptionId);
-      return entry.evaluator.check({ principalId, action, scope, dataAction });
+      // Keyed by the question exactly as asked: another spelling of the same action is only a miss.
+      const key = `${dataAction ? 'data' : 'control'}\u0000${principalId}\u0000${action}\u0000${scope}`;
+      const known = entry.answers.get(key);
+      if (known) return known;
+      // shared by every caller that asks the same: frozen, so none can change it for the others
+      const answer = Object.freeze(entry.evaluator.check({ principalId, action, scope, dataAction }));
+      if (entry.answers.size >= ANSWERS_PER_ENTRY) entry.answers.delete(entry.answers.keys().next().value!);
+      entry.answers.set(key, answer);
+      return answer;
     },
     invalidate(principalId) {
       const lower = principalId.toLowerCase();

@@ -3,6 +3,7 @@
  * validated by the same validator as the agent API's, refusals audited through the collapsing
  * refusal sink.
  */
+import { rateLimitStoresFor } from './rate-limit-stores.ts';
 import type { ApprovalsModule } from '../approvals/approvals-module.ts';
 import type { AuditSink } from '../operations/request-lifecycle.ts';
 import { createAdminAuthenticator } from '../web/api/admin-authentication.ts';
@@ -22,7 +23,7 @@ export function mountAdminRequestsApi(ctx: ServiceContext, deps: { approvals: Ap
   return {
     route: {
       path: `${API_BASE_PATH}/requests`,
-      handlers: [adminBodyErrorHandler as unknown as import('express').RequestHandler, adminRequestsRouter({ approvals: deps.approvals, authenticate })],
+      handlers: [adminBodyErrorHandler as unknown as import('express').RequestHandler, adminRequestsRouter({ approvals: deps.approvals, authenticate, rateLimitStore: rateLimitStoresFor(ctx) })],
     },
   };
 }

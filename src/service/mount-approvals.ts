@@ -21,6 +21,7 @@ export function mountApprovalsForService(
     reconcileIntervalMs: ctx.config.requests.reconcileIntervalSeconds * 1000,
     logger: ctx.logger,
     outbox: deps.outbox,
+    leases: ctx.leases,
   });
   ctx.onShutdown(() => mounted.module.close());
   return mounted;

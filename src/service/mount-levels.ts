@@ -57,6 +57,7 @@ export function mountLevels(ctx: ServiceContext, deps: MountLevelsDeps): LevelsM
     ...(deps.onRolesChanged ? { onRolesChanged: deps.onRolesChanged } : {}),
     ...(deps.auditReader ? { auditReader: deps.auditReader } : {}),
     ...(deps.userDirectory ? { userDirectory: deps.userDirectory } : {}),
+    leases: ctx.leases,
   });
   const stopSchedule = runtime.startInventorySchedule();
   ctx.onShutdown(stopSchedule);

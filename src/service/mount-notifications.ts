@@ -18,6 +18,7 @@ export function mountNotifications(ctx: ServiceContext, deps: { audit: AuditSink
       baseUrl: ctx.publicUrl ?? ctx.config.http.publicUrl ?? `http://${ctx.config.http.host}:${ctx.config.http.port}`,
       audit: deps.audit,
       logger: ctx.logger.child({ component: 'notifications' }),
+      leases: ctx.leases,
     });
   } catch (err) {
     if (err instanceof NotificationConfigError) throw new ServiceStartError(err.message);

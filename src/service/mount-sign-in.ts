@@ -1,3 +1,4 @@
+import { rateLimitStoresFor } from './rate-limit-stores.ts';
 import type { RequestHandler } from 'express';
 import { createMsalClientCredential } from '../azure/service-credential.ts';
 import type { ServiceContext } from './service-context.ts';
@@ -65,6 +66,7 @@ export function mountSignIn(ctx: ServiceContext, deps: MountSignInDeps): SignInM
     validateApiToken: ctx.tokenValidator,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
+    rateLimitStore: rateLimitStoresFor(ctx),
     metrics: ctx.metrics,
   });
   ctx.onShutdown(() => sessions.close());

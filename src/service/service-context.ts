@@ -7,7 +7,9 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Policies } from '../policies/policies.ts';
 import type { RoleCatalog } from '../rbac/role-catalog.ts';
 import type { SandboxHandle } from '../sandbox/start-sandbox.ts';
+import type { ChangeBus } from '../store/change-bus.ts';
 import type { Database } from '../store/database.ts';
+import type { SingletonLeases } from '../store/singleton-leases.ts';
 
 /**
  * Everything the composition root built, handed to capabilities when they mount. Built once per
@@ -38,6 +40,13 @@ export interface ServiceContext {
   onShutdown(fn: () => Promise<void> | void): void;
   /** Aborted as soon as the service starts stopping, before the HTTP server closes (ends live streams). */
   stopping?: AbortSignal;
+  /**
+   * Several instances on one database (PostgreSQL: store/postgres-coordination.ts): which instance
+   * runs each singleton job, and how a change wakes waiters on the others. Absent: this instance
+   * is the only one (always the leader; changes reach this process only).
+   */
+  leases?: SingletonLeases;
+  changes?: ChangeBus;
   /** The URL people reach Elevate at: ELEVATE_PUBLIC_URL, else the configured host and port (links in notifications). */
   publicUrl?: string;
 }

@@ -1,3 +1,4 @@
+import { rateLimitStoresFor } from './rate-limit-stores.ts';
 import { createRecentDecisions } from '../approvals/recent-decisions.ts';
 import { createAuditModule } from '../audit/audit-module.ts';
 import { mountLevels } from './mount-levels.ts';
@@ -20,7 +21,7 @@ import { mountIncidents } from './mount-incidents.ts';
 import type { ServiceContext } from './service-context.ts';
 
 /** What capabilities add to the web app: their routers, shared middleware, sign-in links, home page. */
-export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 'home'> & {
+export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 'home' | 'apiLanes'> & {
   /** Readiness checks of the capabilities' own dependencies (e.g. the external audit checkpoint stores). */
   readiness?: WebAppDeps['readiness'];
   /** Settles when start-up work the routes depend on is done (e.g. the sandbox agent registered). */
@@ -34,7 +35,7 @@ export type ServiceRoutes = Pick<WebAppDeps, 'routes' | 'middleware' | 'auth' | 
  */
 export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   // The audit log with signed checkpoints, retention and collapsed refusals (src/audit); sign-in records through it.
-  const audit = createAuditModule({ db: ctx.store, config: ctx.config.audit, logger: ctx.logger, metrics: ctx.metrics, credential: ctx.serviceCredential });
+  const audit = createAuditModule({ db: ctx.store, config: ctx.config.audit, logger: ctx.logger, metrics: ctx.metrics, credential: ctx.serviceCredential, leases: ctx.leases });
   audit.start();
   ctx.onShutdown(() => audit.close());
   // Sign-in and sessions (src/signin): every browser route sees res.locals.user/ability after this.
@@ -56,6 +57,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     refusalAudit: audit.refusalSink,
     agents: { list: () => levels.runtime.registry.list() },
     logger: ctx.logger.child({ component: 'incidents' }),
+    changes: ctx.changes,
   });
   // Notifications (src/notifications): the outbox written with every request change, delivered in the background.
   const notifications = mountNotifications(ctx, { audit: audit.audit });
@@ -73,12 +75,15 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     reconcileIntervalSeconds: ctx.config.requests.reconcileIntervalSeconds,
     permissionCacheSeconds: ctx.config.permissionCacheSeconds,
     agentRateLimitPerMinute: ctx.config.agentRateLimitPerMinute,
+    rateLimitStore: rateLimitStoresFor(ctx),
     // Guardrail and input refusals (operation.forbidden/refused) collapse per agent and reason per minute; all else is appended as is.
     audit: audit.refusalSink,
     refusalAudit: audit.refusalSink,
     outbox: notifications.outbox,
     checkTrigger: incidents.checkTrigger,
     onRequestChanged: incidents.onRequestChanged,
+    leases: ctx.leases,
+    changes: ctx.changes,
   });
   ctx.onShutdown(() => operations.close());
   notifications.listenTo(operations.module.notifier);
@@ -122,6 +127,8 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
   // The agent API authenticates by bearer token on each call: browser sessions are skipped there.
   return {
     middleware: [...auditWeb.middleware, ...signIn.middleware].map(exceptOnAgentApi),
+    // The operations and decisions endpoints, the agents' hot path, on the lean API lane (create-web-app.ts).
+    apiLanes: [operations.lane],
     routes: [...signIn.routes, mcp, raisesRoute, adminApi.route, ...incidentWeb.apiRoutes, operations.route, ...auditWeb.routes, ...levels.routes, approvalsLive, ...approvals.routes, ...incidentWeb.pageRoutes],
     auth: signIn.auth,
     home: homeDashboard({

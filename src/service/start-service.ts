@@ -15,6 +15,7 @@ import { loadBuiltinCatalog, loadCatalogFile, type RoleCatalog } from '../rbac/r
 import type { SandboxHandle } from '../sandbox/start-sandbox.ts';
 import type { Database } from '../store/database.ts';
 import { openConfiguredStore } from '../store/open-store.ts';
+import { openPostgresCoordination } from '../store/postgres-coordination.ts';
 import { DEFAULT_POSTGRES_MIGRATIONS_DIR } from '../store/postgres-migrations.ts';
 import { createWebApp } from '../web/create-web-app.ts';
 import { databaseCheck, identityDiscoveryCheck, migrationsCheck, policiesCheck } from './readiness-checks.ts';
@@ -98,6 +99,13 @@ export async function startService(config: Config, options: StartServiceOptions 
       );
     });
     cleanup.push(() => store.close());
+    // Several instances on one PostgreSQL database: singleton jobs run on the leader only (advisory
+    // locks, taken over when it dies) and changes wake the other instances (LISTEN/NOTIFY). Closed
+    // after the modules stop, before the store (cleanup runs in reverse).
+    const coordination = config.database
+      ? openPostgresCoordination(config.database.settings(), { db: store, credential: serviceCredential, logger: logger.child({ component: 'coordination' }) })
+      : undefined;
+    if (coordination) cleanup.push(() => coordination.close());
 
     const roleCatalog = loadRoleCatalog(config);
     const policies = loadPoliciesOrExplain(config.policiesDir, roleCatalog);
@@ -113,6 +121,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       serviceCredentialSource,
       serviceCredential,
       tokenValidator,
+      ...(coordination ? { leases: coordination.leases, changes: coordination.changes } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       sandbox,
       onShutdown: (fn) => cleanup.push(async () => fn()),

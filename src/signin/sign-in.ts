@@ -10,7 +10,7 @@ import { completeSignIn } from './complete-sign-in.ts';
 import type { ApiTokenValidator } from '../azure/api-token-validator.ts';
 import { sendDenial } from './deny-response.ts';
 import type { OidcProvider } from './oidc-provider.ts';
-import { createDecisionRateLimiter, createSignInRateLimiter, type RateLimitSettings } from './rate-limits.ts';
+import { createDecisionRateLimiter, createSignInRateLimiter, type RateLimitSettings, type RateLimitStoreFactory } from './rate-limits.ts';
 import type { SignInAuditLog } from './sign-in-audit.ts';
 import { SignInContinuations } from './sign-in-continuations.ts';
 import { createSignInRouter } from './sign-in-router.ts';
@@ -28,6 +28,8 @@ export interface SignInDeps {
   /** Validator for access tokens to Elevate's API (the service's own, `ServiceContext.tokenValidator`). */
   validateApiToken: ApiTokenValidator;
   rateLimits?: { signIn?: RateLimitSettings; decisions?: RateLimitSettings };
+  /** Shared counters when several instances share one database (absent: in this process). */
+  rateLimitStore?: RateLimitStoreFactory | undefined;
   metrics?: Pick<Metrics, 'signIns'>;
 }
 
@@ -60,7 +62,7 @@ export function createSignIn(deps: SignInDeps): SignIn {
       view: 'errors/csrf-failed.njk',
     }),
   );
-  const signInLimiter = createSignInRateLimiter(deps.rateLimits?.signIn);
+  const signInLimiter = createSignInRateLimiter(deps.rateLimits?.signIn, deps.rateLimitStore);
   const begin = async (req: Request, res: Response, options?: BeginSignInOptions) =>
     beginSignIn(await deps.provider(), Math.floor(now() / 1000), req, res, options);
   const exposeUser = exposeSignedInUser(deps.policies);
@@ -84,7 +86,7 @@ export function createSignIn(deps: SignInDeps): SignIn {
     requireAbility,
     csrfProtection: csrf,
     signInLimiter,
-    decisionLimiter: createDecisionRateLimiter(deps.rateLimits?.decisions),
+    decisionLimiter: createDecisionRateLimiter(deps.rateLimits?.decisions, deps.rateLimitStore),
     beginSignIn: begin,
     continuations,
   };

@@ -223,6 +223,24 @@ export function openReadConnection(path: string, busyTimeoutMs = 5000): Promise<
   return openConnection(path, 'readonly', false, busyTimeoutMs);
 }
 
+/**
+ * The writer's page cache, in KiB. SQLite's default (2 MiB) is smaller than the index pages a
+ * burst of audit appends touches: audit_log has a dozen indexes, several on scattered keys
+ * (scope, lower(scope), subject), so each group of rows dirties a leaf page per row in each of
+ * those, and with 2 MiB most of them are read back from the file first. 64 MiB cut the writer's
+ * reads per appended row from ~9 to ~1 (strace, bench/RESULTS.md 2026-12-05); it is an upper
+ * bound that fills only as pages are used. https://www.sqlite.org/pragma.html#pragma_cache_size
+ */
+const WRITER_CACHE_KIB = 64 * 1024;
+/**
+ * WAL frames before a commit also checkpoints them into the database file (SQLite's default:
+ * 1,000). The same hot index pages are rewritten by commit after commit; checkpointing every
+ * 10,000 frames (~40 MiB of WAL) copies each of them once per checkpoint instead of once per
+ * 1,000 frames, which cut the writes per appended row by ~40%. The price: the commit that runs a
+ * checkpoint takes longer, less often. https://www.sqlite.org/pragma.html#pragma_wal_autocheckpoint
+ */
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
 export async function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Promise<Database> {
   const readonly = opts.readonly ?? false;
   const create = !readonly && (opts.create ?? true);
@@ -242,6 +260,7 @@ export async function openDatabase(path: string, opts: OpenDatabaseOptions = {})
       if (row?.journal_mode !== 'wal') {
         throw new StoreError(`database ${path} could not switch to WAL mode (got ${row?.journal_mode ?? 'nothing'})`);
       }
+      await writer.exec(`PRAGMA cache_size = -${WRITER_CACHE_KIB}; PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES};`);
       reader = await openConnection(path, 'readonly', false, busyTimeoutMs);
     }
   } catch (err) {

@@ -12,8 +12,9 @@ export interface SqlDialect {
   /**
    * SQL that builds the RFC 8785 (JCS) text of a flat object from `pairs` of key and column, keys
    * in the order given, when the engine builds exactly that text (SQLite's json_object does for
-   * text, integer and null values); undefined when it does not (PostgreSQL's json_build_object
-   * puts spaces around ':'), and the caller builds the text in JS from the columns.
+   * text, integer and null values; on PostgreSQL it is concatenated from to_json() of each
+   * column, since json_build_object puts spaces around ':'); undefined when the engine cannot,
+   * and the caller builds the text in JS from the columns.
    */
   canonicalJsonObject(pairs: ReadonlyArray<readonly [key: string, column: string]>): string | undefined;
   /**
@@ -37,8 +38,17 @@ export function sqliteDialect(file: string | undefined): SqlDialect {
   };
 }
 
+/**
+ * PostgreSQL's to_json() of a text value escapes as RFC 8785 requires: `"` and backslash, \b \f
+ * \n \r \t, other control characters as \u00xx in lower-case hex, everything else (non-ASCII
+ * included) as is; of an integer, its digits. So '{' || '"k":' || to_json(col) || ... || '}' is the
+ * canonical text. https://www.rfc-editor.org/rfc/rfc8785#section-3.2.2.2 and PostgreSQL's
+ * escape_json (src/backend/utils/adt/json.c). A column it would render otherwise only makes the
+ * fast pre-check miss, and the caller judges that row from its columns.
+ */
 export const POSTGRES_DIALECT: SqlDialect = {
   file: undefined,
-  canonicalJsonObject: () => undefined,
+  canonicalJsonObject: (pairs) =>
+    `('{' || ${pairs.map(([key, column], i) => `'${i === 0 ? '' : ','}"${key}":' || COALESCE(to_json(${column})::text, 'null')`).join(' || ')} || '}')`,
   hintedTable: (table) => table,
 };

@@ -7,6 +7,7 @@ import { keepRawBodyUnder } from './raw-body.ts';
 import { apiDocsRoute, swaggerUiAssets } from './api-docs-route.ts';
 import { errorHandler, notFoundHandler } from './error-handlers.ts';
 import { healthRoutes } from './health-routes.ts';
+import { jsonApiHeaders } from './json-api-headers.ts';
 import { homeRoute, type HomeModel, type HomeViewer } from './home-route.ts';
 import type { ReadinessCheck } from './readiness.ts';
 import { requestContext } from './request-context.ts';
@@ -34,6 +35,22 @@ export interface WebRoute {
   nav?: NavItem;
 }
 
+/**
+ * A bearer-only JSON API served on a lane of its own, right after the request context: the JSON
+ * API headers (json-api-headers.ts), the JSON body parser, its handlers, then 404 and errors. The
+ * browser stack (helmet's page policy, static files, probes, form parsing, the capabilities'
+ * browser middleware, the pages' routers) never runs for it. That is work an agent's call does
+ * not need, not a check it skips: sessions and CSRF are not used on the agent API anyway
+ * (agent-api-paths.ts), and the lane's handlers authenticate every call themselves.
+ */
+export interface ApiLane {
+  /** The paths the lane answers, every one of them (unknown ones with 404); others go on to the full stack. */
+  handles(path: string): boolean;
+  /** Where the handlers are mounted. */
+  path: string;
+  handlers: RouteHandler[];
+}
+
 /** What the layout shows when the service runs against the sandbox instead of a real tenant. */
 export interface SandboxBannerInfo {
   tenantId: string;
@@ -59,6 +76,8 @@ export interface WebAppDeps {
   /** Runs before every page and API route (sessions, authentication, CSRF token provision). */
   middleware?: RequestHandler[];
   routes?: WebRoute[];
+  /** Served ahead of everything but the request context (ApiLane). */
+  apiLanes?: ApiLane[];
   /** Where the layout's sign-in link and sign-out form point, once sign-in exists. */
   auth?: { signInPath: string; signOutPath: string };
   viewsDir?: string;
@@ -73,9 +92,19 @@ export function isCurrentSection(href: string, path: string): boolean {
   return path === section || path.startsWith(`${section}/`);
 }
 
+function apiLane(lane: ApiLane, options: { https: boolean; limit: string }): RequestHandler {
+  const router = express.Router();
+  router.use(jsonApiHeaders({ https: options.https }));
+  router.use(express.json({ limit: options.limit, strict: true }));
+  router.use(lane.path, ...lane.handlers);
+  router.use(notFoundHandler);
+  router.use(errorHandler);
+  return (req, res, next) => (lane.handles(req.path) ? router(req, res, next) : next());
+}
+
 /**
  * The Express app every capability plugs into. Order matters: request context first (so every
- * response is logged and carries an id), security headers, static files and probes (no body, no
+ * response is logged and carries an id), the API lanes, security headers, static files and probes (no body, no
  * session), body parsers, the capabilities' middleware, the pages and API, then 404 and errors.
  */
 export function createWebApp(deps: WebAppDeps): Express {
@@ -86,12 +115,13 @@ export function createWebApp(deps: WebAppDeps): Express {
   createViewEngine(app, deps.viewsDir ?? DEFAULT_VIEWS_DIR);
 
   app.use(requestContext(deps.logger, deps.metrics));
+  const limit = deps.jsonLimit ?? '100kb';
+  for (const lane of deps.apiLanes ?? []) app.use(apiLane(lane, { https: deps.https, limit }));
   app.use(securityHeaders({ authorizeOrigin: deps.authorizeOrigin, https: deps.https }));
   app.use(SWAGGER_ASSETS, swaggerUiAssets());
   app.use('/static', express.static(deps.publicDir ?? DEFAULT_PUBLIC_DIR, { index: false, fallthrough: true, maxAge: '1h' }));
   app.use(healthRoutes({ readiness: deps.readiness, registry: deps.metrics.registry, readinessTimeoutMs: deps.readinessTimeoutMs }));
 
-  const limit = deps.jsonLimit ?? '100kb';
   // The alert intake checks an HMAC over the exact body bytes of other tools' webhooks.
   app.use(express.json({ limit, strict: true, verify: keepRawBodyUnder(ALERTS_PATH) }));
   app.use(express.urlencoded({ extended: false, limit, parameterLimit: 200 }));

@@ -7,6 +7,7 @@ import { createCheckpointStore, type ExternalCheckpointStore } from '../../src/a
 import { verifyWithCheckpoints } from '../../src/audit/audit-checkpoint-verify.ts';
 import { createCheckpointer, type Scheduler } from '../../src/audit/audit-checkpointer.ts';
 import { createAuditModule } from '../../src/audit/audit-module.ts';
+import type { SingletonLeases } from '../../src/store/singleton-leases.ts';
 import { appendMany, dropGuards, rewriteChain, rig, rows, useTempDir, type Rig } from './audit-tamper-fixtures.ts';
 
 const tempDir = useTempDir();
@@ -278,5 +279,29 @@ describe('checkpoint directory', () => {
     expect(gone.problems[0]).toMatchObject({ kind: 'store-unreadable' });
     expect(gone.problems[0]!.message).toMatch(/does not exist/);
     await r.db.close();
+  });
+});
+
+describe('scheduled checkpoints with several instances', () => {
+  it('are taken only by the leader of the audit-checkpointer lease', async () => {
+    const r = await rig(tempDir(), 1000);
+    let leader = false;
+    const asked: string[] = [];
+    const leases: SingletonLeases = {
+      runIfLeader: async (job, tick) => (asked.push(job), leader ? { ran: true, value: await tick() } : { ran: false }),
+      holds: () => leader,
+      close: async () => undefined,
+    };
+    const schedule = manualScheduler();
+    const checkpointer = createCheckpointer({ db: r.db, key: r.key, store: r.store, every: 1000, clock: r.time.clock, scheduler: schedule.scheduler, leases });
+    checkpointer.start(60);
+    await appendMany(r.audit, 3);
+    await schedule.fire();
+    expect((await r.store.readAll()).checkpoints).toEqual([]);
+    leader = true;
+    await schedule.fire();
+    expect((await r.store.readAll()).checkpoints.map((c) => c.seq)).toEqual([3]);
+    expect(new Set(asked)).toEqual(new Set(['audit-checkpointer']));
+    checkpointer.stop();
   });
 });

@@ -1,8 +1,6 @@
 /**
- * Adapter-specific (issue 16): chain verification on PostgreSQL, which has no json_object that
- * builds the canonical text, so every row is judged by computeEntryHash from its columns
- * (SqlDialect.canonicalJsonObject is undefined there) and no SQLite file is ever opened. The same
- * breaks are found as on SQLite.
+ * Adapter-specific (issue 16): chain verification through a PostgreSQL store (the pre-check text
+ * built by PostgreSQL, no SQLite file ever opened) finds the same breaks as on SQLite.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

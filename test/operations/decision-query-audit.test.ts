@@ -29,6 +29,20 @@ function sink() {
 }
 
 describe('decision query audit', () => {
+  it('builds an entry given as a function only when it is appended, not for a counted repeat', async () => {
+    const s = sink();
+    const q = createDecisionQueryAudit(s, { windowMs: 60_000, clock: () => new Date(0) });
+    let built = 0;
+    const lazy = (n: number) => () => ((built += 1), entry(n));
+    await q.record('k', lazy(1));
+    await q.record('k', lazy(2));
+    await q.record('k', lazy(3));
+    expect(built).toBe(1);
+    expect(s.appended.map((e) => e.details?.n)).toEqual([1]);
+    await q.flush();
+    expect(s.appended.map((e) => [e.eventType, e.details?.count])).toEqual([['operation.decided', undefined], [DECISION_REPEATED, 2]]);
+  });
+
   it('appends the first of identical queries, counts the repeats and appends the count when the window ends', async () => {
     let t = 0;
     const s = sink();

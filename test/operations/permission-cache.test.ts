@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEvaluator } from '../../src/rbac/rbac-evaluator.ts';
 import type { AuthorizationState } from '../../src/rbac/rbac-types.ts';
-import { createPermissionCache, PermissionStateUnavailableError, type PermissionSource } from '../../src/operations/permission-cache.ts';
+import { ANSWERS_PER_ENTRY, createPermissionCache, PermissionStateUnavailableError, type PermissionSource } from '../../src/operations/permission-cache.ts';
 import { APP, PRIVILEGED_PRINCIPAL, READER_PRINCIPAL, RESTART_ACTION, REVISION, sandboxLikeState, SUB } from './support/operation-fixtures.ts';
 
 const OTHER_SUB = '3f2a9c1e-0000-4000-8000-00000000a002';
@@ -106,6 +106,43 @@ describe('permission cache', () => {
     await cache.check(READER_PRINCIPAL, 'Microsoft.App/containerApps/read', APP);
     await cache.check(READER_PRINCIPAL, 'Microsoft.App/containerApps/read', APP);
     expect(fake.loads.length).toBe(before + 1);
+  });
+
+  it('evaluates each question once per entry, at most ANSWERS_PER_ENTRY of them; a role change or a refresh answers anew', async () => {
+    let t = 1_000_000;
+    const fake = fakeSource(sandboxLikeState());
+    let evaluations = 0;
+    const cache = createPermissionCache({
+      source: fake.source,
+      makeEvaluator: (s) => {
+        const evaluator = createEvaluator(s);
+        return { check: (r) => ((evaluations += 1), evaluator.check(r)) };
+      },
+      ttlMs: 10_000,
+      now: () => t,
+    });
+    for (let i = 0; i < 100; i++) expect((await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, REVISION)).allowed).toBe(true);
+    expect(evaluations).toBe(1);
+    // the remembered answer is shared, so no caller can change it for the next
+    expect(Object.isFrozen(await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, REVISION))).toBe(true);
+
+    // the bound: past it the oldest answer is forgotten and evaluated again when asked
+    for (let i = 0; i < ANSWERS_PER_ENTRY; i++) await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, `${APP}/revisions/r${i}`);
+    expect(evaluations).toBe(1 + ANSWERS_PER_ENTRY);
+    await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, REVISION);
+    expect(evaluations).toBe(2 + ANSWERS_PER_ENTRY);
+
+    // roles change: invalidate drops the entry and its answers with it
+    fake.setState(withoutContainerAppsContributor());
+    cache.invalidate(PRIVILEGED_PRINCIPAL);
+    expect((await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, REVISION)).allowed).toBe(false);
+
+    // and without an invalidate, the state refreshed past 80% of the ttl answers from then on
+    fake.setState(sandboxLikeState());
+    t += 8_500;
+    await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, REVISION);
+    await new Promise((r) => setImmediate(r));
+    expect((await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, REVISION)).allowed).toBe(true);
   });
 
   it('fails closed when ARM cannot be read and there is no fresh entry', async () => {

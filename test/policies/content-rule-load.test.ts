@@ -21,6 +21,11 @@ describe('content rules at policy load', () => {
       "policies/guardrails.yaml: rules[0].when: rule 'my-rule': body property 'enableRbacAuthorization' has upper-case letters; body property names are lower-cased before evaluation (ARM reads them case-insensitively), so write 'enablerbacauthorization'",
     ],
     [
+      'an upper-case property of merged',
+      '    when: "merged.?properties.?PublicNetworkAccess.orValue(\'x\') == \'Enabled\'"\n',
+      "policies/guardrails.yaml: rules[0].when: rule 'my-rule': merged property 'PublicNetworkAccess' has upper-case letters; merged property names are lower-cased before evaluation (ARM reads them case-insensitively), so write 'publicnetworkaccess'",
+    ],
+    [
       'comprehensions nested three deep',
       '    when: "body.a.exists(x, x.b.exists(y, y.c.exists(z, z == 1)))"\n',
       "policies/guardrails.yaml: rules[0].when: rule 'my-rule': comprehensions (all, exists, map, filter) nest 3 deep; at most 2 are allowed so evaluation stays bounded",

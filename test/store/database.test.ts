@@ -40,6 +40,13 @@ describe('openDatabase', () => {
     });
   });
 
+  it('gives the writer a 64 MiB page cache and checkpoints its WAL every 10,000 frames (the audit append path, issue 18)', async () => {
+    await withDb(async (db) => {
+      expect(await db.fresh.get('PRAGMA cache_size')).toEqual({ cache_size: -65536 });
+      expect(await db.fresh.get('PRAGMA wal_autocheckpoint')).toEqual({ wal_autocheckpoint: 10000 });
+    });
+  });
+
   it('enforces foreign keys', async () => {
     await withDb(async (db) => {
       await db.exec('CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent(id));');

@@ -248,3 +248,61 @@ describe('request context and logs', () => {
     expect(text).not.toContain('COOKIE-SECRET');
   });
 });
+
+describe('API lanes', () => {
+  /** A lane answering /api/v1/hot/*, and browser middleware that marks every request it sees. */
+  function withLane(https = false) {
+    const seenByBrowserStack: string[] = [];
+    const hot = Router();
+    hot.post('/hot/echo', (req, res) => {
+      res.json({ body: req.body as unknown, reqId: req.id });
+    });
+    hot.get('/hot/fail', () => {
+      throw new Error('boom');
+    });
+    return {
+      seenByBrowserStack,
+      ...build({
+        https,
+        middleware: [(req, _res, next) => (seenByBrowserStack.push(req.path), next())],
+        apiLanes: [{ path: '/api/v1', handles: (path) => path.startsWith('/api/v1/hot/'), handlers: [hot] }],
+        routes: [{ path: '/api/v1', handlers: Router().get('/cold', (_req, res) => void res.json({ cold: true })) }],
+      }),
+    };
+  }
+
+  it('answers its paths with the JSON API headers, a parsed body and a request id, without the browser stack', async () => {
+    const { app, seenByBrowserStack } = withLane();
+    const res = await request(app).post('/api/v1/hot/echo').send({ a: 1 }).expect(200);
+    expect(res.body.body).toEqual({ a: 1 });
+    expect(res.headers['x-request-id']).toBe(res.body.reqId);
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['cross-origin-resource-policy']).toBe('same-origin');
+    expect(res.headers['strict-transport-security']).toBeUndefined();
+    expect(seenByBrowserStack).toEqual([]);
+  });
+
+  it('adds HSTS over https', async () => {
+    const res = await request(withLane(true).app).post('/api/v1/hot/echo').send({}).expect(200);
+    expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+  });
+
+  it('ends unknown paths of its own with a JSON 404 and errors with the generic JSON 500; other paths go on to the full stack', async () => {
+    const { app, seenByBrowserStack, lines } = withLane();
+    const missing = await request(app).get('/api/v1/hot/nothing').expect(404);
+    expect(missing.body).toEqual({ error: { code: 'not_found', message: 'no such API endpoint' } });
+    const failed = await request(app).get('/api/v1/hot/fail').expect(500);
+    expect(failed.body).toEqual({ error: { code: 'internal_error', message: 'something went wrong; the error has been logged' } });
+    expect(lines.some((l) => l.includes('unhandled error') && l.includes(failed.headers['x-request-id']!))).toBe(true);
+    const bad = await request(app).post('/api/v1/hot/echo').set('content-type', 'application/json').send('{"a":').expect(400);
+    expect(bad.body.error.code).toBe('invalid_json');
+    expect(seenByBrowserStack).toEqual([]);
+    const cold = await request(app).get('/api/v1/cold').expect(200);
+    expect(cold.body).toEqual({ cold: true });
+    expect(cold.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(seenByBrowserStack).toEqual(['/api/v1/cold']);
+  });
+});

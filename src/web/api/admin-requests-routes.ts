@@ -12,7 +12,7 @@ import { Router, type ErrorRequestHandler, type Request, type RequestHandler, ty
 import type { ApprovalsModule } from '../../approvals/approvals-module.ts';
 import { rateLimit } from 'express-rate-limit';
 import { DelegatedApiToken } from '../../signin/delegated-api-token.ts';
-import { DECISION_RATE_LIMIT, type RateLimitSettings } from '../../signin/rate-limits.ts';
+import { DECISION_RATE_LIMIT, type RateLimitSettings, type RateLimitStoreFactory } from '../../signin/rate-limits.ts';
 import type { AdminAuthenticator } from './admin-authentication.ts';
 import { decisionResponse, requestDetail, requestSummary } from './admin-request-view.ts';
 import type { SessionUser } from '../../sessions/session-data.ts';
@@ -23,6 +23,8 @@ export interface AdminRequestsDeps {
   authenticate: AdminAuthenticator;
   /** Decisions (approve, complete, deny) per administrator; default the browser's 30 a minute. */
   decisionLimit?: RateLimitSettings;
+  /** Shared counters when several instances share one database (absent: in this process). */
+  rateLimitStore?: RateLimitStoreFactory | undefined;
 }
 
 interface Caller {
@@ -67,6 +69,7 @@ export function adminRequestsRouter(deps: AdminRequestsDeps): Router {
   // as on the approval pages: one account cannot hammer decisions (keyed by the token's oid)
   const limit = deps.decisionLimit ?? DECISION_RATE_LIMIT;
   const decisions = rateLimit({
+    ...(deps.rateLimitStore ? { store: deps.rateLimitStore('api-decisions') } : {}),
     windowMs: limit.windowMs,
     limit: limit.limit,
     standardHeaders: 'draft-8',

@@ -2,6 +2,7 @@
  * Builds the agent operations API from the service's shared context: the operations module over
  * the store and ARM, the agent authenticator, and the /api/v1 router to mount.
  */
+import type { RateLimitStoreFactory } from '../../signin/rate-limits.ts';
 import type { TokenCredential } from '@azure/core-auth';
 import { createAuditLog } from '../../audit/audit-log.ts';
 import type { ApiTokenValidator } from '../../azure/api-token-validator.ts';
@@ -17,7 +18,7 @@ import { createSqliteAgentDirectory } from '../../operations/sqlite-agent-direct
 import type { Policies } from '../../policies/policies.ts';
 import type { RoleCatalog } from '../../rbac/role-catalog.ts';
 import type { Database } from '../../store/database.ts';
-import type { WebRoute } from '../create-web-app.ts';
+import type { ApiLane, WebRoute } from '../create-web-app.ts';
 import { createGraphUserDirectory } from '../../directory/graph-user-directory.ts';
 import type { UserDirectory } from '../../directory/requester-identity.ts';
 import { createAgentAuthenticator } from './agent-authentication.ts';
@@ -45,6 +46,8 @@ export interface OperationsApiDeps {
   permissionCacheSeconds: number;
   /** ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: replaces rate-limits.yaml's default when set. */
   agentRateLimitPerMinute?: number | undefined;
+  /** Shared counters when several instances share one database (absent: in this process). */
+  rateLimitStore?: RateLimitStoreFactory | undefined;
   /** Defaults: the `agents` tables, and an audit log over the store. */
   agents?: AgentDirectory;
   audit?: AuditSink;
@@ -64,10 +67,19 @@ export interface OperationsApiDeps {
   checkTrigger?: OperationsModuleDeps['checkTrigger'];
   /** src/incidents: follows executed alert changestates. */
   onRequestChanged?: OperationsModuleDeps['onRequestChanged'];
+  /** Several instances: who runs the singleton jobs, and how changes reach the others. */
+  leases?: OperationsModuleDeps['leases'];
+  changes?: OperationsModuleDeps['changes'];
 }
 
+/** What the operations router serves on the API lane: its two resources, everything below them included. */
+const LANE_PATHS = /^\/api\/v1\/(operations|decisions)(\/|$)/;
+
 export interface OperationsApi {
+  /** Everything else under /api/v1 the operations router answers (its OpenAPI document, 401 for unknown paths). */
   route: WebRoute;
+  /** POST /decisions and /operations, the agents' hot path, on the lean API lane (create-web-app.ts). */
+  lane: ApiLane;
   module: OperationsModule;
   /** The agent API's authentication and per-agent rate limit, for other agent endpoints (MCP, level raises, incidents). */
   authenticate: ReturnType<typeof createAgentAuthenticator>;
@@ -113,6 +125,8 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     metrics: deps.metrics,
     ...(deps.clock ? { clock: deps.clock } : {}),
     outbox: deps.outbox,
+    leases: deps.leases,
+    changes: deps.changes,
   });
   const authenticate = createAgentAuthenticator({
     validateToken: cachedTokenValidator(deps.tokenValidator),
@@ -123,16 +137,16 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
   const rateLimit = agentRateLimit({
     policy: () => deps.policies.rateLimits,
     configuredDefault: deps.agentRateLimitPerMinute,
+    store: deps.rateLimitStore?.('agent-api'),
     audit: deps.refusalAudit ?? audit,
     logger,
   });
   const routeDeps = { service: module.service, authenticate, rateLimit, basePath: API_BASE_PATH };
+  // Express calls a four-argument handler only for errors; WebRoute's type does not name that kind.
+  const handlers = [bodyErrorHandler(routeDeps) as unknown as RequestHandler, operationsApiRouter(routeDeps)];
   return {
-    route: {
-      path: API_BASE_PATH,
-      // Express calls a four-argument handler only for errors; WebRoute's type does not name that kind.
-      handlers: [bodyErrorHandler(routeDeps) as unknown as RequestHandler, operationsApiRouter(routeDeps)],
-    },
+    route: { path: API_BASE_PATH, handlers },
+    lane: { path: API_BASE_PATH, handles: (path) => LANE_PATHS.test(path), handlers },
     module,
     authenticate,
     rateLimit,

@@ -5,7 +5,7 @@
  * `maxAgeMs`, whichever is sooner, so a revoked signing key stops counting within that bound.
  * Failures are never cached.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ApiTokenClaims, ApiTokenValidator } from '../../azure/api-token-validator.ts';
 
 export interface TokenCacheOptions {
@@ -21,7 +21,8 @@ export function cachedTokenValidator(validate: ApiTokenValidator, options: Token
   const entries = new Map<string, { claims: ApiTokenClaims; until: number }>();
 
   return async (token) => {
-    const key = typeof token === 'string' && token.length <= 16_384 ? createHash('sha256').update(token).digest('base64url') : undefined;
+    // One-shot hashing: no Hash object per call on the agents' hot path (issue 18).
+    const key = typeof token === 'string' && token.length <= 16_384 ? hash('sha256', token, 'base64url') : undefined;
     const hit = key ? entries.get(key) : undefined;
     if (hit && now() < hit.until) return hit.claims;
     if (hit) entries.delete(key!);

@@ -14,7 +14,8 @@ import type { AppAction, AppSubject } from '../../access/app-permissions.ts';
 
 export interface ApprovalEventsDeps {
   requireAbility: (action: AppAction, subject: AppSubject) => RequestHandler;
-  subscribe(listener: (requestId: string) => void): () => void;
+  /** Wakes on a request change (no id: changes may have been missed); either way the count is re-read. */
+  subscribe(listener: (requestId?: string) => void): () => void;
   countPending(): Promise<number>;
   /** aborted when the service stops */
   shutdown: AbortSignal;

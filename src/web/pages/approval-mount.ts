@@ -44,6 +44,7 @@ export interface ApprovalsMountDeps {
   logger?: Logger;
   /** The notification outbox (src/notifications). */
   outbox?: ApprovalsModuleDeps['outbox'];
+  leases?: ApprovalsModuleDeps['leases'];
 }
 
 export interface ApprovalsMount {
@@ -75,6 +76,7 @@ export function mountApprovals(deps: ApprovalsMountDeps): ApprovalsMount {
     ...(deps.reconcileIntervalMs !== undefined ? { reconcileIntervalMs: deps.reconcileIntervalMs } : {}),
     logger: deps.logger?.child({ component: 'approvals' }),
     outbox: deps.outbox,
+    leases: deps.leases,
   });
 
   const responder = { approvals: module, beginSignIn: deps.signIn.beginSignIn, clock };

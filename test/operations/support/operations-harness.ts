@@ -44,10 +44,16 @@ export interface Harness {
 export const DEFAULT_RUN_MODES: Record<TriggerKind, RunMode> = { chat: 'Review', incident: 'Autonomous', scheduled: 'ReadOnly', manual: 'Autonomous' };
 
 export async function createHarness(
-  options: { runModes?: Record<TriggerKind, RunMode>; ttlSeconds?: number; executionWaitMs?: number; agents?: Agent[] } = {},
+  options: {
+    runModes?: Record<TriggerKind, RunMode>;
+    ttlSeconds?: number;
+    executionWaitMs?: number;
+    agents?: Agent[];
+    /** an already migrated store (another instance's database); default a fresh SQLite file */
+    db?: Database;
+  } = {},
 ): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), 'elevate-ops-'));
-  const db = await openStore({ dbPath: join(dir, 'elevate.db') });
+  const db = options.db ?? (await openStore({ dbPath: join(mkdtempSync(join(tmpdir(), 'elevate-ops-')), 'elevate.db') }));
   const clock = {
     now: new Date('2025-06-01T10:00:00.000Z'),
     advance(ms: number) {

@@ -5,11 +5,12 @@
  * appended, the rest of the minute one `refusal.repeated` with the count), and other agents are
  * not affected.
  */
+import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collapsingAudit, createRefusalRecorder, REFUSAL_REPEATED, type RefusalRecorder } from '../../../src/audit/audit-refusals.ts';
 import type { Policies } from '../../../src/policies/policies.ts';
-import { API_RATE_LIMITED } from '../../../src/web/api/agent-rate-limit.ts';
+import { agentRateLimit, API_RATE_LIMITED } from '../../../src/web/api/agent-rate-limit.ts';
 import { policiesWithRunModes } from '../../operations/support/operation-fixtures.ts';
 import { createApiHarness, TEST_RUN_MODES, type ApiHarness } from './support/api-harness.ts';
 
@@ -88,5 +89,55 @@ describe('per-agent rate limit on the agent API', () => {
   it('does not let an unauthenticated caller spend an agent\'s budget', async () => {
     expect((await request(h.app).get('/api/v1/operations').set('Authorization', 'Bearer not-a-token')).status).toBe(401);
     expect((await list(privilegedToken)).status).toBe(200);
+  });
+});
+
+describe('per-agent rate limit: its window and policy (clock injected)', () => {
+  function limited(requestsPerMinute: () => number) {
+    let t = 1_000_000;
+    const audited: string[] = [];
+    const app = express();
+    app.use((req, res, next) => {
+      res.locals.agent = { id: String(req.headers['x-agent']), name: String(req.headers['x-agent']) };
+      next();
+    });
+    app.use(
+      agentRateLimit({
+        policy: () => ({ agentApi: { requestsPerMinute: requestsPerMinute() } }),
+        audit: { append: async (input) => void audited.push(`${input.agentId}:${String(input.details?.requestsPerMinute)}`) },
+        now: () => t,
+      }),
+    );
+    app.get('/', (_req, res) => void res.json({ ok: true }));
+    return { app, audited, advance: (ms: number) => (t += ms) };
+  }
+  const call = (app: express.Express, agent = 'a1') => request(app).get('/').set('x-agent', agent);
+
+  it('counts every call in a minute-long window from the first, refused ones too, and opens a new window after it', async () => {
+    const { app, audited, advance } = limited(() => 2);
+    const first = await call(app);
+    expect(first.headers['ratelimit-policy']).toBe('"agent"; q=2; w=60');
+    expect(first.headers.ratelimit).toBe('"agent"; r=1; t=60');
+    expect((await call(app)).status).toBe(200);
+    advance(59_000);
+    const refused = await call(app);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.headers.ratelimit).toBe('"agent"; r=0; t=1');
+    expect((await call(app, 'a2')).status).toBe(200);
+    expect(audited).toEqual(['a1:2']);
+    advance(1_000);
+    expect((await call(app)).status).toBe(200);
+  });
+
+  it('applies a changed policy on the next call, inside the current window', async () => {
+    let limit = 1;
+    const { app } = limited(() => limit);
+    expect((await call(app)).status).toBe(200);
+    expect((await call(app)).status).toBe(429);
+    limit = 5;
+    expect((await call(app)).status).toBe(200);
+    limit = 1;
+    expect((await call(app)).status).toBe(429);
   });
 });

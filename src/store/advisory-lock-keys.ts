@@ -1,0 +1,34 @@
+/**
+ * Every PostgreSQL advisory lock Elevate takes, in one place so that no two uses share a key. All
+ * are the two-int4 form (the single-bigint key space is separate and left to other applications)
+ * in Elevate's namespace, 'Elev' in ASCII. Keys 1 and 2 are held per transaction
+ * (pg_advisory_xact_lock) by the migration runner (postgres-migrations.ts MIGRATION_LOCK) and by
+ * every write (postgres-database.ts WRITE_LOCK_KEY); the singleton jobs' keys, from 3, are held
+ * per session by their leader (postgres-singleton-leases.ts).
+ */
+export const ADVISORY_LOCK_NAMESPACE = 0x456c6576;
+
+export const MIGRATION_LOCK_ID = 1;
+export const WRITE_LOCK_ID = 2;
+
+/** The background jobs that must run on one instance at a time, with their lock ids. Never reuse an id. */
+export const SINGLETON_JOB_LOCK_IDS = {
+  /** operations/expiry-sweeper.ts: expires waiting requests whose time is up. */
+  'expiry-sweeper': 3,
+  /** operations/execution-reconciler.ts: follows executions a stop interrupted. */
+  'execution-reconciler': 4,
+  /** audit/audit-checkpointer.ts: the scheduled checkpoint of the chain head. */
+  'audit-checkpointer': 5,
+  /** levels/inventory-service.ts: the scheduled inventory refresh. */
+  'inventory-refresh': 6,
+  /** audit/audit-retention.ts: archives and deletes expired entries. */
+  'audit-retention': 7,
+  /** notifications/notification-dispatcher.ts: delivers the outbox. */
+  'notification-dispatcher': 8,
+  /** approvals/token-reconciler.ts: settles one-time tokens a stop left open. */
+  'token-reconciler': 9,
+  /** raises/raise-sweeper.ts: ends raises on time and resumes interrupted grants and revokes. */
+  'raise-sweeper': 10,
+} as const;
+
+export type SingletonJob = keyof typeof SINGLETON_JOB_LOCK_IDS;

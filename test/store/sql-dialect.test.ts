@@ -1,0 +1,61 @@
+/**
+ * The dialects' canonical JSON (the audit verify's fast pre-check) against RFC 8785 as the JS
+ * canonicalizer writes it, on both engines, over the strings an attacker would put in an entry.
+ */
+import { join } from 'node:path';
+import canonicalize from 'canonicalize';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../src/store/database.ts';
+import { openPostgresDatabase } from '../../src/store/postgres-database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/postgres-context.ts';
+import { useTempDirs } from './store-fixtures.ts';
+
+const tempDir = useTempDirs();
+const dbs: Database[] = [];
+const pgDatabases: TestDatabase[] = [];
+afterAll(async () => {
+  await Promise.all(dbs.map((d) => d.close()));
+  await Promise.all(pgDatabases.map((d) => d.drop()));
+});
+
+const STRINGS = [
+  'plain',
+  '',
+  'quote " and backslash \\ and slash /',
+  'controls \b \f \n \r \t \u0000 \u0001 \u001f \u007f',
+  'unicode é ü 漢字 \u2028 \u2029 😀',
+  '{"details":"json inside"}',
+  "single ' quote",
+];
+
+const engines = [
+  { name: 'SQLite', open: async () => openDatabase(join(tempDir(), 'd.db')) },
+  {
+    name: 'PostgreSQL',
+    open: async () => {
+      const t = await createTestDatabase('elevate_dialect');
+      pgDatabases.push(t);
+      return openPostgresDatabase(t.url, { poolSize: 2 });
+    },
+  },
+];
+
+describe.each(engines)('canonicalJsonObject on $name', (engine) => {
+  it('builds exactly the RFC 8785 text of a flat object of text, integers and nulls', async () => {
+    const db = await engine.open();
+    dbs.push(db);
+    const sql = db.dialect.canonicalJsonObject([
+      ['a_text', 't'],
+      ['b_int', 'n'],
+      ['c_null', 'z'],
+    ]);
+    expect(sql).toBeDefined();
+    await db.exec('CREATE TABLE t_dialect (t TEXT, n BIGINT, z TEXT)');
+    for (const [i, s] of STRINGS.entries()) {
+      await db.run('INSERT INTO t_dialect (t, n, z) VALUES (?, ?, NULL)', [s.replace(/\u0000/g, ''), i * 1_000_000_007]);
+    }
+    const rows = await db.all<{ t: string; n: number; j: string }>(`SELECT t, n, ${sql} AS j FROM t_dialect ORDER BY n`);
+    expect(rows).toHaveLength(STRINGS.length);
+    for (const row of rows) expect(row.j).toBe(canonicalize({ a_text: row.t, b_int: row.n, c_null: null }));
+  });
+});
