@@ -3,7 +3,8 @@
  * direction and constant-memory streams, over the indexed filter columns. Every search term is
  * a bound parameter; column names come from fixed tables, never from input.
  */
-import type { Queryable, SqlValue } from '../store/database.ts';
+import type { Queryable, SqlDialect, SqlValue } from '../store/database.ts';
+import { sqliteHintedTable } from '../store/sql-dialect.ts';
 import { EXECUTION_EVENT_TYPES, GOVERNANCE_IDENTITY, MANAGED_IDENTITY_PREFIX } from './acting-identity.ts';
 import type { AuditRow } from './audit-hash.ts';
 import { ROW_COLUMNS, rowToEntry } from './audit-rows.ts';
@@ -148,7 +149,14 @@ function orderOf(order: unknown): AuditOrder {
  * SQLite walks the table in seq order and stops at `limit` matches; `windowEdge` bounds that
  * walk (inclusive) to the seqs before it reaches past the edge.
  */
-function select(where: Where, order: AuditOrder, after: number | undefined, limit: number, mode: { walk?: boolean; windowEdge?: number } = {}): { sql: string; params: SqlValue[] } {
+function select(
+  hinted: SqlDialect['hintedTable'],
+  where: Where,
+  order: AuditOrder,
+  after: number | undefined,
+  limit: number,
+  mode: { walk?: boolean; windowEdge?: number } = {},
+): { sql: string; params: SqlValue[] } {
   const terms = [...where.terms];
   const params = [...where.params];
   if (after !== undefined) {
@@ -160,12 +168,13 @@ function select(where: Where, order: AuditOrder, after: number | undefined, limi
     params.push(mode.windowEdge);
   }
   const clause = terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '';
-  const from = mode.walk || mode.windowEdge !== undefined ? 'audit_log NOT INDEXED' : 'audit_log';
+  const from = mode.walk || mode.windowEdge !== undefined ? hinted('audit_log', 'not-indexed') : 'audit_log';
   return { sql: `SELECT ${ROW_COLUMNS} FROM ${from} ${clause} ORDER BY seq ${order === 'desc' ? 'DESC' : 'ASC'} LIMIT ${limit}`, params };
 }
 
-export function createAuditQuery(db: Pick<Queryable, 'all' | 'get'>, options: { walkWindow?: number } = {}): AuditQuery {
+export function createAuditQuery(db: Pick<Queryable, 'all' | 'get'> & { readonly dialect?: SqlDialect }, options: { walkWindow?: number } = {}): AuditQuery {
   const time = createTimeBounds(db);
+  const hinted = db.dialect?.hintedTable ?? sqliteHintedTable;
   const window = options.walkWindow ?? DEFAULT_WALK_WINDOW;
 
   return {
@@ -187,12 +196,12 @@ export function createAuditQuery(db: Pick<Queryable, 'all' | 'get'>, options: { 
         // matches SQLite must sort): walk a window first, use the index if it came up short.
         const start = after ?? (order === 'desc' ? ((await db.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM audit_log'))?.seq ?? 0) + 1 : 0);
         const windowEdge = order === 'desc' ? start - window : start + window;
-        const q = select(where, order, after, limit + 1, { windowEdge });
+        const q = select(hinted, where, order, after, limit + 1, { windowEdge });
         const walked = await db.all<AuditRow>(q.sql, q.params);
         if (walked.length > limit) rows = walked;
       }
       if (!rows) {
-        const q = select(where, order, after, limit + 1);
+        const q = select(hinted, where, order, after, limit + 1);
         rows = await db.all<AuditRow>(q.sql, q.params);
       }
       const entries = rows.slice(0, limit).map(rowToEntry);
@@ -216,7 +225,7 @@ export function createAuditQuery(db: Pick<Queryable, 'all' | 'get'>, options: { 
       for (;;) {
         // Without an equality filter, walking the table in seq order is linear; a range index
         // would make SQLite sort every remaining match again for each page.
-        const q = select(where, order, after, size, { walk: where.rangeOnly });
+        const q = select(hinted, where, order, after, size, { walk: where.rangeOnly });
         const rows = await db.all<AuditRow>(q.sql, q.params);
         for (const row of rows) yield rowToEntry(row);
         if (rows.length < size) return;

@@ -7,7 +7,8 @@
  * only the rows appended since, and the first step back disables the shortcut for this process;
  * searches then compare `ts` directly, which is exact but slower.
  */
-import type { Queryable } from '../store/database.ts';
+import type { Queryable, SqlDialect } from '../store/database.ts';
+import { sqliteHintedTable } from '../store/sql-dialect.ts';
 
 export interface SeqBounds {
   /** Lowest seq whose ts is >= from (undefined: no lower bound). */
@@ -25,7 +26,8 @@ export interface TimeBounds {
 
 const SCAN_PAGE = 20_000;
 
-export function createTimeBounds(db: Pick<Queryable, 'all' | 'get'>): TimeBounds {
+export function createTimeBounds(db: Pick<Queryable, 'all' | 'get'> & { readonly dialect?: SqlDialect }): TimeBounds {
+  const byTs = (db.dialect?.hintedTable ?? sqliteHintedTable)('audit_log', { indexedBy: 'audit_log_by_ts' });
   let checkedThrough = 0;
   let lastTs = '';
   let monotonic = true;
@@ -40,8 +42,8 @@ export function createTimeBounds(db: Pick<Queryable, 'all' | 'get'>): TimeBounds
     let maxSeq = 0;
     for (;;) {
       const rows = last
-        ? await db.all<{ seq: number; ts: string }>(`SELECT seq, ts FROM audit_log INDEXED BY audit_log_by_ts WHERE (ts, seq) > (?, ?) ORDER BY ts, seq LIMIT ${SCAN_PAGE}`, [last.ts, last.seq])
-        : await db.all<{ seq: number; ts: string }>(`SELECT seq, ts FROM audit_log INDEXED BY audit_log_by_ts ORDER BY ts, seq LIMIT ${SCAN_PAGE}`);
+        ? await db.all<{ seq: number; ts: string }>(`SELECT seq, ts FROM ${byTs} WHERE (ts, seq) > (?, ?) ORDER BY ts, seq LIMIT ${SCAN_PAGE}`, [last.ts, last.seq])
+        : await db.all<{ seq: number; ts: string }>(`SELECT seq, ts FROM ${byTs} ORDER BY ts, seq LIMIT ${SCAN_PAGE}`);
       for (const row of rows) {
         if (row.seq < maxSeq) {
           monotonic = false;

@@ -76,7 +76,7 @@ export async function walkChain(
     full ? { seq, hash: full.hash, prevHash: full.prev_hash, consistent: computeEntryHash(full.prev_hash, full) === full.hash } : { seq, hash: '', prevHash: '', consistent: false };
   const inFull = async (seq: number): Promise<Checked> => fullCheck(seq, await db.get<AuditRow>(`SELECT ${ROW_COLUMNS} FROM audit_log WHERE seq = ?`, [seq]));
 
-  // An engine that cannot build the canonical text (PostgreSQL) sends the columns, and every row
+  // An engine that cannot build the canonical text in SQL sends the columns instead, and every row
   // is judged by computeEntryHash straight away: the authoritative path, slower but the same answer.
   const contentJson = db.dialect ? db.dialect.canonicalJsonObject(CONTENT_PAIRS) : CONTENT_JSON_SQL;
   const judge = contentJson === undefined ? (raw: ChainRow): Checked => fullCheck(raw.seq, raw as unknown as AuditRow) : (raw: ChainRow) => quick(raw);

@@ -17,12 +17,24 @@ export interface SqlDialect {
    * and the caller builds the text in JS from the columns.
    */
   canonicalJsonObject(pairs: ReadonlyArray<readonly [key: string, column: string]>): string | undefined;
+  /**
+   * `table` for a FROM clause with a planner hint where the engine takes one: SQLite's
+   * `INDEXED BY index` / `NOT INDEXED` (where its planner would pick a worse plan). PostgreSQL
+   * has no hints and its cost-based planner chooses by itself, so there it is `table` alone.
+   */
+  hintedTable(table: string, hint: { indexedBy: string } | 'not-indexed'): string;
+}
+
+/** SQLite's hints, for callers given only a Queryable (which is then SQLite's, as before issue 16). */
+export function sqliteHintedTable(table: string, hint: { indexedBy: string } | 'not-indexed'): string {
+  return hint === 'not-indexed' ? `${table} NOT INDEXED` : `${table} INDEXED BY ${hint.indexedBy}`;
 }
 
 export function sqliteDialect(file: string | undefined): SqlDialect {
   return {
     file,
     canonicalJsonObject: (pairs) => `json_object(${pairs.map(([key, column]) => `'${key}', ${column}`).join(', ')})`,
+    hintedTable: sqliteHintedTable,
   };
 }
 
@@ -38,4 +50,5 @@ export const POSTGRES_DIALECT: SqlDialect = {
   file: undefined,
   canonicalJsonObject: (pairs) =>
     `('{' || ${pairs.map(([key, column], i) => `'${i === 0 ? '' : ','}"${key}":' || COALESCE(to_json(${column})::text, 'null')`).join(' || ')} || '}')`,
+  hintedTable: (table) => table,
 };

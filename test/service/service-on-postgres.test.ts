@@ -6,6 +6,9 @@
  * chain verifies. Then /readyz: a lost database makes the instance not ready, and it is ready
  * again by itself once the database is back.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalHarness } from '../approvals/support/approval-harness.ts';
@@ -22,7 +25,12 @@ let s: FullService;
 
 beforeAll(async () => {
   database = await createTestDatabase('elevate_service');
-  s = await startFullService({ ELEVATE_DATABASE_URL: database.url });
+  s = await startFullService({
+    ELEVATE_DATABASE_URL: database.url,
+    // Signed checkpoints on, one every few entries, so they are written to PostgreSQL too.
+    ELEVATE_AUDIT_CHECKPOINT_KEY: join(mkdtempSync(join(tmpdir(), 'elevate-pg-key-')), 'checkpoint.pem'),
+    ELEVATE_AUDIT_CHECKPOINT_EVERY: '5',
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -92,6 +100,46 @@ describe('the service on PostgreSQL', { timeout: 120_000 }, () => {
     const count = await store.get<{ n: number }>('SELECT count(*) AS n FROM audit_log');
     expect(verified.entriesChecked).toBe(count!.n);
     expect(verified.entriesChecked).toBeGreaterThan(3);
+    // A checkpoint of the chain was signed and stored in the database, naming an entry that verifies.
+    let checkpoint: { seq: number; hash: string } | undefined;
+    for (let i = 0; i < 100 && !checkpoint; i++) {
+      // Taken in the background once 5 entries are appended: wait for it rather than race it.
+      checkpoint = await store.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1');
+      if (!checkpoint) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(checkpoint, errorLines()).toBeDefined();
+    expect((await store.get<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = ?', [checkpoint!.seq]))?.hash).toBe(checkpoint!.hash);
+  });
+
+  it('the pages and the audit search answer on PostgreSQL (every filter, the overview, the timeline, export)', async () => {
+    const id = (await s.service.context.store.get<{ id: string }>('SELECT id FROM operation_requests ORDER BY created_at LIMIT 1'))!.id;
+    const sandbox = s.service.context.sandbox!;
+    const mi = `mi:${sandbox.tenant.agent.uamiPrincipalId}`;
+    const auditor = await s.signedIn('auditor');
+    const admin = await s.signedIn('admin');
+    const paths = [
+      '/audit',
+      `/audit?requestId=${id}`,
+      `/audit?actingIdentity=${encodeURIComponent(mi)}`,
+      `/audit?scopePrefix=${encodeURIComponent(sandbox.tenant.agent.resourceGroupIds[0]!)}`,
+      `/audit?from=2020-01-01&to=2099-01-01`,
+      '/audit/overview',
+      `/audit/requests/${id}`,
+      '/audit/entries/1',
+      `/audit/export?requestId=${id}&format=jsonl`,
+      '/audit/export?format=csv',
+      '/audit/verify',
+    ];
+    for (const path of paths) {
+      const page = await auditor.get(`${s.url}${path}`);
+      expect(page.status, `${path}: ${page.body.slice(0, 200)}\n${errorLines()}`).toBe(200);
+    }
+    for (const path of ['/', '/approvals', `/approvals/${id}`, '/agents', '/incidents']) {
+      const page = await admin.get(`${s.url}${path}`);
+      expect(page.status, `${path}: ${page.body.slice(0, 200)}\n${errorLines()}`).toBeLessThan(400);
+    }
+    // Nothing failed on the way, background jobs (reconciler, checkpointer, dispatcher) included.
+    expect(s.logLines().filter((l) => ['warn', 'error', 'fatal'].includes(String(l.level)) || Number(l.level) >= 40)).toEqual([]);
   });
 
   it('/readyz fails while the database is unreachable and recovers by itself', async () => {
@@ -118,5 +166,24 @@ describe('the service on PostgreSQL', { timeout: 120_000 }, () => {
     }
     const back = await readiness();
     expect(back.status, JSON.stringify(back.checks)).toBe(200);
+  });
+});
+
+describe('the service refuses a PostgreSQL database it cannot use', { timeout: 120_000 }, () => {
+  it('a wrong password stops the start with one line naming the setting, never either password', async () => {
+    const wrong = new URL(database.url);
+    const real = wrong.password;
+    wrong.password = 'not-the-Pa55word';
+    const failure = await startFullService({ ELEVATE_DATABASE_URL: wrong.href }).then(
+      async (started) => {
+        await started.close();
+        return undefined;
+      },
+      (err: Error) => err,
+    );
+    expect(failure?.name).toBe('ServiceStartError');
+    expect(failure?.message).toMatch(/^ELEVATE_DATABASE_URL: cannot open postgres:\/\/[^:@]+@127\.0\.0\.1:\d+\/elevate_service_\w+: /);
+    expect(failure?.message).not.toContain('not-the-Pa55word');
+    expect(failure?.message).not.toContain(real);
   });
 });

@@ -3,6 +3,10 @@
  * agent's managed identity through @azure/identity), real ARM (role assignments read with the
  * governance credential, operations executed with the UAMI), real SQLite and audit log.
  *
+ * The store is a SQLite file, or a fresh PostgreSQL database (issue 16) when the options or
+ * ELEVATE_TEST_API_STORE=postgres say so: `ELEVATE_TEST_API_STORE=postgres npx vitest run
+ * test/web/api/operations-api.test.ts` runs an API test file unchanged on PostgreSQL.
+ *
  * Two agents are registered: the seeded SRE agent (Reader level) and a Privileged agent that
  * acts through the other seeded user-assigned identity.
  */
@@ -26,9 +30,10 @@ import type { Policies } from '../../../../src/policies/policies.ts';
 import type { RunMode, TriggerKind } from '../../../../src/policies/policy-types.ts';
 import { loadBuiltinCatalog } from '../../../../src/rbac/role-catalog.ts';
 import type { Database } from '../../../../src/store/database.ts';
-import { openStore } from '../../../../src/store/migrations.ts';
+import { openConfiguredStore } from '../../../../src/store/open-store.ts';
 import { createWebApp } from '../../../../src/web/create-web-app.ts';
 import { createOperationsApi, type OperationsApi } from '../../../../src/web/api/operations-api.ts';
+import { createTestDatabase, type TestDatabase } from '../../../support/postgres-context.ts';
 import { sandboxInfo } from '../../../support/sandbox-context.ts';
 import { policiesWithRunModes } from '../../../operations/support/operation-fixtures.ts';
 
@@ -58,17 +63,21 @@ export interface ApiHarnessOptions {
   /** Where refusals go (e.g. a collapsing sink over `auditLog`); default: the audit log. */
   refusalAudit?: (auditLog: AuditLog) => AuditSink;
   agentRateLimitPerMinute?: number;
+  /** Where the store lives; default: ELEVATE_TEST_API_STORE, else a SQLite file. */
+  store?: 'sqlite' | 'postgres';
 }
 
 export async function createApiHarness(options: ApiHarnessOptions = {}): Promise<ApiHarness> {
   const info = sandboxInfo();
   const tenant = info.tenant;
   const dbPath = join(mkdtempSync(join(tmpdir(), 'elevate-api-')), 'elevate.db');
-  const config = parseConfig({ ELEVATE_DB_PATH: dbPath });
+  const store = options.store ?? (process.env.ELEVATE_TEST_API_STORE === 'postgres' ? 'postgres' : 'sqlite');
+  const database: TestDatabase | undefined = store === 'postgres' ? await createTestDatabase('elevate_api') : undefined;
+  const config = parseConfig({ ELEVATE_DB_PATH: dbPath, ...(database ? { ELEVATE_DATABASE_URL: database.url } : {}) });
   const endpoints = resolveAzureEndpoints(config, info);
   const serviceCredential = createServiceCredential(endpoints, { kind: 'secret', clientSecret: tenant.elevateApp.clientSecret });
   const tokenValidator = createApiTokenValidator({ issuers: endpoints.issuers, tenantId: endpoints.tenantId, audiences: endpoints.apiAudiences, jwksUri: endpoints.jwksUri });
-  const db = await openStore({ dbPath });
+  const db = await openConfiguredStore(config);
   const logger = createLogger('silent');
   const metrics = createMetrics();
 
@@ -152,6 +161,7 @@ export async function createApiHarness(options: ApiHarnessOptions = {}): Promise
       for (const id of [...granted]) await authz.roleAssignments.deleteById(id).catch(() => undefined);
       await api.close();
       await db.close();
+      await database?.drop();
     },
   };
 }
