@@ -3,7 +3,9 @@ import { hash as oneShotHash } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import type { SqliteConnection } from '../store/sqlite-connection.ts';
 import { isHashHex } from './audit-hash.ts';
-import { CONTENT_JSON_SQL } from './audit-verify-walk.ts';
+import type { SqlDialect } from '../store/sql-dialect.ts';
+import { sqliteDialect } from '../store/sql-dialect.ts';
+import { CONTENT_COLUMNS } from './audit-hash.ts';
 
 /**
  * The fast pre-check of chain verification: which runs of entries are certainly intact.
@@ -31,14 +33,20 @@ import { CONTENT_JSON_SQL } from './audit-verify-walk.ts';
 
 export const PAGE_KEYS = 5000;
 
-const ENTRY = `CASE WHEN typeof(seq) = 'integer' AND typeof(hash) = 'text' AND typeof(prev_hash) = 'text'
-  AND octet_length(hash) = 64 AND octet_length(prev_hash) = 64
-  THEN seq || ' ' || hash || prev_hash || ${CONTENT_JSON_SQL} ELSE '' END`;
+const CONTENT_PAIRS = [...CONTENT_COLUMNS].sort().map((c) => [c, c] as const);
 
-// The subquery's order feeds group_concat (an ORDER BY inside the aggregate would sort again and
-// double the query's cost); entries out of order would only fail the seq check, never pass it.
-const PAGE_SQL = `SELECT count(*) AS n, CAST(group_concat(entry, char(10)) AS BLOB) AS body
-  FROM (SELECT ${ENTRY} AS entry FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq)`;
+/** The page query of `dialect` (engines whose canonical JSON is built in SQL only): params lo, hi. */
+export function rangePageSql(dialect: SqlDialect): string | undefined {
+  const json = dialect.canonicalJsonObject(CONTENT_PAIRS);
+  if (json === undefined) return undefined;
+  const line = `CASE WHEN ${dialect.storedTypeIs('seq', 'integer')} AND ${dialect.storedTypeIs('hash', 'text')} AND ${dialect.storedTypeIs('prev_hash', 'text')}
+  AND octet_length(hash) = 64 AND octet_length(prev_hash) = 64
+  THEN seq || ' ' || hash || prev_hash || ${json} ELSE '' END`;
+  // Entries out of order would only fail the seq check, never pass it.
+  return dialect.linesBlob(`SELECT ${line} AS line, seq AS ord FROM audit_log WHERE seq > ? AND seq <= ?`);
+}
+
+const PAGE_SQL = rangePageSql(sqliteDialect(undefined))!;
 
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
@@ -160,6 +168,9 @@ interface PageTask {
   hi: number;
 }
 
+/** Fetches the blob page of keys (lo, hi]. */
+export type PageFetch = (lo: number, hi: number) => Promise<Array<{ n: number; body: Buffer | null }>>;
+
 /**
  * Checks ranges until `claim` has none left, passing each finished range to `report`. The next
  * page is fetched (on SQLite's thread) while this one is hashed, across range boundaries too.
@@ -171,6 +182,19 @@ export async function checkRanges(
   claim: () => number | undefined,
   report: (r: RangeReport) => void,
 ): Promise<void> {
+  const query = await db.prepare<{ n: number; body: Buffer | null }>(PAGE_SQL);
+  try {
+    await checkRangesWith((lo, hi) => query.all([lo, hi]), plan, claim, report);
+  } finally {
+    await query.finalize();
+  }
+}
+
+/**
+ * checkRanges over any page source: on a database server each lane's pages are built by a server
+ * process of their own while this thread hashes the page before.
+ */
+export async function checkRangesWith(fetchPage: PageFetch, plan: RangePlan, claim: () => number | undefined, report: (r: RangeReport) => void): Promise<void> {
   let scan: RangeScan | undefined;
   let nextLo = 0;
   const nextTask = (): PageTask | undefined => {
@@ -185,8 +209,7 @@ export async function checkRanges(
     nextLo = Math.min(lo + PAGE_KEYS, scan.report.hi);
     return { scan, lo, hi: nextLo };
   };
-  const query = await db.prepare<{ n: number; body: Buffer | null }>(PAGE_SQL);
-  const fetch = (t: PageTask) => query.all([t.lo, t.hi]);
+  const fetch = (t: PageTask) => fetchPage(t.lo, t.hi);
 
   let task = nextTask();
   let pending = task && fetch(task);
@@ -202,8 +225,7 @@ export async function checkRanges(
       if (current.scan.done) report(current.scan.report);
     }
   } finally {
-    // A page prefetched when a failure stopped the scan: let it finish, then release the statement.
+    // A page prefetched when a failure stopped the scan: let it finish.
     await pending?.catch(() => undefined);
-    await query.finalize();
   }
 }

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { Queryable, SqlDialect } from '../store/database.ts';
 import { chainStart } from './audit-anchor.ts';
-import { rangeCount, type RangePlan } from './audit-verify-ranges.ts';
+import { startPooledRangeChecks } from './audit-verify-pooled.ts';
+import { rangeCount, rangePageSql, type RangePlan } from './audit-verify-ranges.ts';
 import { startRangeChecks, type RangeChecks } from './audit-verify-threads.ts';
 import { WALK_PAGE, walkChain, type WalkState } from './audit-verify-walk.ts';
 import type { ChainBreak, VerifyOptions, VerifyResult } from './audit-types.ts';
@@ -38,6 +39,8 @@ export interface VerifyThreads {
 const RANGE_KEYS = 50_000;
 const MIN_WORKER_KEYS = 300_000;
 const LANES = 2;
+/** Page queries in flight on a database server: one being hashed here, the next ones being built there. */
+const POOLED_LANES = 3;
 
 function defaultWorkers(): number {
   return availableParallelism() >= 3 ? 1 : 0;
@@ -53,7 +56,9 @@ function defaultWorkers(): number {
  * read-only connections of their own, on this thread and possibly a worker (audit-verify-ranges.ts);
  * the results are joined here in seq order, and wherever a range is not plainly intact or does
  * not link to the one before, the authoritative walk takes over for that stretch, so the answer
- * is exactly the walk's. Given only `get`/`all` (no file to open again), the walk does it all.
+ * is exactly the walk's. On a database server (PostgreSQL) the ranges are pre-checked on this
+ * thread over the pool instead (audit-verify-pooled.ts). Given only `get`/`all` (no file to open
+ * again, no server), the walk does it all.
  */
 export async function verifyChain(db: ChainSource, opts: VerifyOptions = {}, threads: VerifyThreads = {}): Promise<VerifyResult> {
   const start = await chainStart(db);
@@ -65,21 +70,29 @@ export async function verifyChain(db: ChainSource, opts: VerifyOptions = {}, thr
 
   const file = db.dialect ? db.dialect.file : db.path;
   const path = typeof file === 'string' && file !== '' && file !== ':memory:' ? file : undefined;
-  if (path === undefined) return result(await walkChain(db, state, undefined, () => opts.onProgress?.(state.checked)));
+  // A database server runs page queries in parallel over its pool: ranges on this thread.
+  const pooledPages = path === undefined && db.dialect?.parallelReads ? rangePageSql(db.dialect) : undefined;
+  const startChecks =
+    path !== undefined
+      ? (plan: RangePlan, workers: number) => startRangeChecks(path, plan, { workers, lanes: threads.lanes ?? LANES, here: threads.here ?? true })
+      : pooledPages !== undefined
+        ? async (plan: RangePlan) => startPooledRangeChecks(db, pooledPages, plan, threads.lanes ?? POOLED_LANES)
+        : undefined;
+  if (startChecks === undefined) return result(await walkChain(db, state, undefined, () => opts.onProgress?.(state.checked)));
 
   // Progress in whole pages, as the walk alone reports it.
   let reported = 0;
   const progress = () => {
     for (; reported + WALK_PAGE <= state.checked; reported += WALK_PAGE) opts.onProgress?.(reported + WALK_PAGE);
   };
-  const firstBreak = await joinRanges(db, path, state, threads, progress);
+  const firstBreak = await joinRanges(db, startChecks, state, threads, progress);
   if (!firstBreak && state.checked > reported) opts.onProgress?.(state.checked);
   return result(firstBreak);
 }
 
 async function joinRanges(
   db: ChainSource,
-  path: string,
+  startChecks: (plan: RangePlan, workers: number) => Promise<RangeChecks>,
   state: WalkState,
   threads: VerifyThreads,
   progress: () => void,
@@ -95,7 +108,7 @@ async function joinRanges(
     const workers = plan.top - plan.start >= (threads.minWorkerKeys ?? MIN_WORKER_KEYS) ? (threads.workers ?? defaultWorkers()) : 0;
     let checks: RangeChecks | undefined;
     try {
-      checks = await startRangeChecks(path, plan, { workers, lanes: threads.lanes ?? LANES, here: threads.here ?? true });
+      checks = await startChecks(plan, workers);
     } catch {
       // The file could not be opened again (e.g. removed since): the walk needs no second connection.
     }
