@@ -20,7 +20,9 @@ export function startPooledRangeChecks(db: Pick<Queryable, 'all'>, pageSql: stri
     waiting.get(r.index)?.resolve(r);
     waiting.delete(r.index);
   };
-  const fetch = (lo: number, hi: number) => db.all<{ n: number; body: Buffer | null }>(pageSql, [lo, hi]);
+  // The server sends the page as text (see SqlDialect.linesBlob); the scan reads bytes.
+  const fetch = async (lo: number, hi: number) =>
+    (await db.all<{ n: number; body: Buffer | string | null }>(pageSql, [lo, hi])).map((p) => ({ n: p.n, body: typeof p.body === 'string' ? Buffer.from(p.body, 'utf8') : p.body }));
   const settled = Promise.allSettled(Array.from({ length: Math.max(1, lanes) }, () => checkRangesWith(fetch, plan, claim, put))).then((outcomes) => {
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     failure = { error: failed ? failed.reason : new Error('audit verification left a range unchecked') };
