@@ -5,37 +5,25 @@
  * verifyChain joins the reports the same way and the walk judges whatever is not plainly intact.
  */
 import type { Queryable } from '../store/database.ts';
-import { checkRangesWith, rangeCount, type RangePlan, type RangeReport } from './audit-verify-ranges.ts';
+import { checkRangesWith, rangeCount, type RangePlan } from './audit-verify-ranges.ts';
+import { RangeReportBoard } from './range-report-board.ts';
 import type { RangeChecks } from './audit-verify-threads.ts';
 
 export function startPooledRangeChecks(db: Pick<Queryable, 'all'>, pageSql: string, plan: RangePlan, lanes: number): RangeChecks {
   const count = rangeCount(plan);
   let next = 0;
   const claim = () => (next < count ? next++ : undefined);
-  const reports = new Map<number, RangeReport>();
-  const waiting = new Map<number, { resolve: (r: RangeReport) => void; reject: (e: unknown) => void }>();
-  let failure: { error: unknown } | undefined;
-  const put = (r: RangeReport) => {
-    reports.set(r.index, r);
-    waiting.get(r.index)?.resolve(r);
-    waiting.delete(r.index);
-  };
+  const board = new RangeReportBoard();
   // The server sends the page as text (see SqlDialect.linesBlob); the scan reads bytes.
   const fetch = async (lo: number, hi: number) =>
     (await db.all<{ n: number; body: Buffer | string | null }>(pageSql, [lo, hi])).map((p) => ({ n: p.n, body: typeof p.body === 'string' ? Buffer.from(p.body, 'utf8') : p.body }));
-  const settled = Promise.allSettled(Array.from({ length: Math.max(1, lanes) }, () => checkRangesWith(fetch, plan, claim, put))).then((outcomes) => {
+  const settled = Promise.allSettled(Array.from({ length: Math.max(1, lanes) }, () => checkRangesWith(fetch, plan, claim, board.put))).then((outcomes) => {
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    failure = { error: failed ? failed.reason : new Error('audit verification left a range unchecked') };
-    for (const w of waiting.values()) w.reject(failure.error);
-    waiting.clear();
+    // Every range is reported by now unless a lane failed; this only guards against waiting forever.
+    board.fail(failed ? failed.reason : new Error('audit verification left a range unchecked'));
   });
   return {
-    get(index) {
-      const r = reports.get(index);
-      if (r) return Promise.resolve(r);
-      if (failure) return Promise.reject(failure.error);
-      return new Promise((resolve, reject) => waiting.set(index, { resolve, reject }));
-    },
+    get: (index) => board.get(index),
     async close() {
       next = count;
       await settled;

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { openReadConnection } from '../store/database.ts';
 import type { SqliteConnection } from '../store/sqlite-connection.ts';
 import { checkRanges, rangeClaimer, rangeCount, type RangePlan, type RangeReport } from './audit-verify-ranges.ts';
+import { RangeReportBoard } from './range-report-board.ts';
 
 /** What a range-check worker is given (see audit-verify-worker.ts). */
 export interface RangeJob {
@@ -117,20 +118,9 @@ export async function startRangeChecks(path: string, plan: RangePlan, { workers,
   const counter = new SharedArrayBuffer(4);
   const claim = rangeClaimer(counter, count);
 
-  const reports = new Map<number, RangeReport>();
-  const waiting = new Map<number, { resolve: (r: RangeReport) => void; reject: (e: unknown) => void }>();
-  let failure: { error: unknown } | undefined;
+  const board = new RangeReportBoard();
+  const { put, fail } = board;
   let stopping = false;
-  const put = (r: RangeReport) => {
-    reports.set(r.index, r);
-    waiting.get(r.index)?.resolve(r);
-    waiting.delete(r.index);
-  };
-  const fail = (error: unknown) => {
-    failure ??= { error };
-    for (const w of waiting.values()) w.reject(failure.error);
-    waiting.clear();
-  };
 
   const started: Started[] = [];
   try {
@@ -162,20 +152,15 @@ export async function startRangeChecks(path: string, plan: RangePlan, { workers,
     } else {
       await Promise.all(started.map((s) => s.finished));
     }
-    if (stopping || failure) return;
-    const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !reports.has(i));
+    if (stopping || board.failed) return;
+    const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !board.has(i));
     await lanesCheck(() => missing.shift());
     // Every range is reported by now; this only guards against waiting forever on a bug.
     fail(new Error('audit verification left a range unchecked'));
   })().catch(fail);
 
   return {
-    get(index) {
-      const r = reports.get(index);
-      if (r) return Promise.resolve(r);
-      if (failure) return Promise.reject(failure.error);
-      return new Promise((resolve, reject) => waiting.set(index, { resolve, reject }));
-    },
+    get: (index) => board.get(index),
     async close() {
       stopping = true;
       stop();
