@@ -17,6 +17,7 @@ import type { ApprovalRule, ApprovalsPolicy } from '../policies/approvals-schema
 import type { ServiceRolesPolicy } from '../policies/service-roles-schema.ts';
 import type { SessionUser } from '../sessions/session-data.ts';
 import type { Database } from '../store/database.ts';
+import { createInProcessLiveness, type InstanceLiveness } from '../store/instance-liveness.ts';
 import { leaderOnly, type SingletonLeases } from '../store/singleton-leases.ts';
 import { loadRequest, type ConsentDeps, type ElevationDeps } from './approval-deps.ts';
 import { createApprovalStore } from './approval-store.ts';
@@ -39,7 +40,7 @@ import type { RequestChangeOutbox } from '../operations/request-change-outbox.ts
 
 export interface ApprovalsModuleDeps {
   db: Database;
-  operations: Pick<OperationsModule, 'store' | 'lifecycle'> & { executor: Pick<RequestExecutor, 'executeRequest'> };
+  operations: Pick<OperationsModule, 'store' | 'lifecycle'> & Partial<Pick<OperationsModule, 'liveness'>> & { executor: Pick<RequestExecutor, 'executeRequest'> };
   agents: Pick<AgentDirectory, 'get'>;
   agentCredential(agent: Agent): TokenCredential;
   /** Appends (audit first) and reads a request's history. */
@@ -61,6 +62,12 @@ export interface ApprovalsModuleDeps {
   outbox?: RequestChangeOutbox | undefined;
   /** Which instance runs the token reconciler (default: this one). */
   leases?: SingletonLeases | undefined;
+  /**
+   * This instance's id (written on each one-time token's row) and whether others are alive: the
+   * token reconciler leaves a live instance's rows alone. Default: the operations module's, else
+   * this process is the only one.
+   */
+  liveness?: InstanceLiveness | undefined;
 }
 
 export interface RequestOverview {
@@ -118,9 +125,11 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
     const tracked = work.catch(() => undefined).finally(() => background.delete(tracked));
     background.add(tracked);
   };
-  const tokens = createOneTimeTokenRecords(deps.db);
+  const liveness = deps.liveness ?? deps.operations.liveness ?? createInProcessLiveness();
+  const tokens = createOneTimeTokenRecords(deps.db, { instanceId: liveness.id });
+  const tokenPass = () => reconcileTokens({ records: tokens, requests: deps.operations.store, audit: deps.audit, clock, logger: deps.logger, liveness });
   const tokenTimer = startReconcileTimer({
-    run: leaderOnly(deps.leases, 'token-reconciler', () => reconcileTokens({ records: tokens, requests: deps.operations.store, audit: deps.audit, clock, logger: deps.logger }), undefined),
+    run: leaderOnly(deps.leases, 'token-reconciler', tokenPass, undefined),
     intervalMs: deps.reconcileIntervalMs ?? 60_000,
     logger: deps.logger,
   });
@@ -199,7 +208,7 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
 
     /** Settles when tokens left by an earlier process have their `token.discarded` entries. */
     reconciled: tokenTimer.first,
-    reconcileTokens: () => reconcileTokens({ records: tokens, requests: deps.operations.store, audit: deps.audit, clock, logger: deps.logger }),
+    reconcileTokens: tokenPass,
     /** Stops holding tokens for still-running operations (they are discarded now) and waits for that. */
     async close(): Promise<void> {
       await tokenTimer.stop();

@@ -19,22 +19,26 @@ export interface UndiscardedToken {
   /** the request's state and the execution's ARM correlation id, for the entry */
   requestState: string | null;
   armCorrelationId: string | null;
+  /** The instance that made the exchange (instance-liveness.ts); null on rows from before migration 018. */
+  instanceId: string | null;
 }
 
-export function createOneTimeTokenRecords(db: Database) {
+/** `instanceId`: this process's (instance-liveness.ts), written on each row it begins. */
+export function createOneTimeTokenRecords(db: Database, options: { instanceId?: string | undefined } = {}) {
   /** Rows of tokens this process holds now: the reconciler leaves them alone. */
   const live = new Set<string>();
   return {
     /** Before the exchange: returns the row's id. */
     async begin(requestId: string, approver: Approver, at: string): Promise<string> {
       const id = randomUUID();
-      await db.run('INSERT INTO one_time_tokens (id, request_id, approver_oid, approver_upn, approver_tid, requested_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      await db.run('INSERT INTO one_time_tokens (id, request_id, approver_oid, approver_upn, approver_tid, requested_at, instance_id) VALUES (?, ?, ?, ?, ?, ?, ?)', [
         id,
         requestId,
         approver.oid.toLowerCase(),
         approver.upn,
         approver.tid.toLowerCase(),
         at,
+        options.instanceId ?? null,
       ]);
       live.add(id);
       return id;
@@ -49,7 +53,10 @@ export function createOneTimeTokenRecords(db: Database) {
         live.delete(id);
       }
     },
-    /** Rows left undiscarded by a process that ended (none this process holds). */
+    /**
+     * Rows left undiscarded, none this process holds. With several instances some may belong to
+     * another that is alive: the reconciler checks `instanceId` before settling one.
+     */
     async orphaned(limit: number): Promise<UndiscardedToken[]> {
       const rows = await db.fresh.all<{
         id: string;
@@ -62,9 +69,10 @@ export function createOneTimeTokenRecords(db: Database) {
         used: number;
         request_state: string | null;
         correlation_id: string | null;
+        instance_id: string | null;
       }>(
         `SELECT t.id, t.request_id, t.approver_oid, t.approver_upn, t.approver_tid, t.uti_sha256, t.expires_at,
-                (e.request_id IS NOT NULL) AS used, r.state AS request_state, e.arm_correlation_id AS correlation_id
+                (e.request_id IS NOT NULL) AS used, r.state AS request_state, e.arm_correlation_id AS correlation_id, t.instance_id
            FROM one_time_tokens t
            LEFT JOIN executions e ON e.request_id = t.request_id AND lower(e.acting_identity) = t.approver_oid
            LEFT JOIN operation_requests r ON r.id = t.request_id
@@ -82,6 +90,7 @@ export function createOneTimeTokenRecords(db: Database) {
           used: r.used === 1,
           requestState: r.request_state,
           armCorrelationId: r.correlation_id,
+          instanceId: r.instance_id ?? null,
         }));
     },
   };

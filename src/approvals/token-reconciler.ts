@@ -4,8 +4,11 @@
  * discarded belongs to a process that ended (this process's own live ones are skipped). The
  * entry says so (reason `process_end`), with what is known: the uti hash, the expiry, whether
  * an execution ran with the approver's identity, and the request's state now.
+ * Several instances on one database (issue 16): a row made by another instance that is still
+ * alive (instance-liveness.ts) is a token that instance may hold right now, and is left alone.
  */
 import type { Logger } from '../observability/logger.ts';
+import { ownedByAnotherLiveInstance, type InstanceLiveness } from '../store/instance-liveness.ts';
 import type { OperationRequestStore } from '../operations/operation-request-store.ts';
 import type { AuditSink } from '../operations/request-lifecycle.ts';
 import { tokenDiscardedEntry } from './approval-audit.ts';
@@ -17,9 +20,12 @@ export async function reconcileTokens(deps: {
   audit: AuditSink;
   clock: () => Date;
   logger?: Logger | undefined;
+  /** Absent: this process is the only one (every row not held here was left by an ended one). */
+  liveness?: InstanceLiveness | undefined;
 }): Promise<number> {
   let n = 0;
   for (const t of await deps.records.orphaned(500)) {
+    if (deps.liveness && (await ownedByAnotherLiveInstance(deps.liveness, t.instanceId))) continue;
     const request = (await deps.requests.get(t.requestId))?.request;
     if (!request) continue;
     const at = deps.clock().toISOString();

@@ -12,10 +12,21 @@
  *   with that identity (GETs of the recorded poll URL only);
  * - otherwise (an approver's one-time token died with the process, or a direct call whose
  *   answer was lost) -> `outcome_unknown`, with ARM's correlation id for the activity log.
+ *
+ * Several instances on one database (issue 16): an execution whose intent names another instance
+ * that is still alive (instance-liveness.ts) is that instance's and is left alone. One that names
+ * a dead instance is first claimed for this one (compare-and-set on the row), so two reconcilers
+ * never both act on it and a later one sees it as this instance's. Rows naming no instance
+ * (before migration 018) are an earlier process's.
+ * Limit: a request `executing` with no execution row cannot be told apart, as the start gate and
+ * the intent are two statements. An instance whose start-up pass falls between them on another
+ * instance could end as "not sent" a request that instance then sends (its end is then refused by
+ * compare-and-set). Closing it needs the intent written in the start gate's transaction.
  * Requests accepted but never started (`approved`, older than the interval) are cancelled with a
  * reason saying they were not run: the elevation's token is gone and the agent got no answer.
  */
 import type { Logger } from '../observability/logger.ts';
+import { createInProcessLiveness, ownedByAnotherLiveInstance, type InstanceLiveness } from '../store/instance-liveness.ts';
 import { SYSTEM_ACTOR } from './operation-audit.ts';
 import type { OperationRequestStore } from './operation-request-store.ts';
 import type { Agent, AgentDirectory, OperationRequest } from './operation-types.ts';
@@ -30,6 +41,8 @@ export interface ReconcileReport {
   finishedFromRecord: number;
   resumed: number;
   outcomeUnknown: number;
+  /** executing on another instance that is alive: left to it */
+  otherInstance: number;
   /** approved requests that never started, ended as not run */
   notStarted: number;
 }
@@ -44,6 +57,8 @@ export interface ReconcilerDeps {
   agentCredential(agent: Agent): TokenCredential;
   clock: () => Date;
   logger?: Logger | undefined;
+  /** This instance and whether others live (default: this process is the only one). */
+  liveness?: InstanceLiveness | undefined;
 }
 
 const BATCH = 200;
@@ -51,6 +66,7 @@ const NOT_SENT = 'the service stopped before the operation was sent to ARM; it w
 
 export function createExecutionReconciler(deps: ReconcilerDeps) {
   const now = () => deps.clock().toISOString();
+  const liveness = deps.liveness ?? createInProcessLiveness();
   // Everything last changed before this process started was left by an earlier one.
   const startedAt = now();
 
@@ -70,8 +86,13 @@ export function createExecutionReconciler(deps: ReconcilerDeps) {
     if (deps.executor.isFollowing(id)) return;
     const request = (await deps.store.get(id))?.request;
     if (!request || request.state !== 'executing') return;
-    report.examined += 1;
     const execution = await deps.store.getExecution(id);
+    if (execution && (await ownedByAnotherLiveInstance(liveness, execution.instanceId))) {
+      report.otherInstance += 1;
+      return;
+    }
+    if (execution && execution.instanceId !== liveness.id && !(await deps.store.claimExecution(id, execution.instanceId ?? null, liveness.id))) return;
+    report.examined += 1;
     if (!execution) {
       if (await end(request, 'fail', 'interrupted_before_arm', NOT_SENT, { correlationId: null })) report.notSent += 1;
       return;
@@ -121,7 +142,7 @@ export function createExecutionReconciler(deps: ReconcilerDeps) {
    * right now is never touched.
    */
   async function reconcile(options: { olderThanMs?: number } = {}): Promise<ReconcileReport> {
-    const report: ReconcileReport = { examined: 0, notSent: 0, finishedFromRecord: 0, resumed: 0, outcomeUnknown: 0, notStarted: 0 };
+    const report: ReconcileReport = { examined: 0, notSent: 0, finishedFromRecord: 0, resumed: 0, outcomeUnknown: 0, otherInstance: 0, notStarted: 0 };
     const cutoff = options.olderThanMs === undefined ? startedAt : new Date(deps.clock().getTime() - options.olderThanMs).toISOString();
     for (const { id } of await deps.store.listInState('executing', cutoff, BATCH)) {
       try {

@@ -51,6 +51,8 @@ export interface ExecutionRecord {
   correlationId: string;
   /** Whose identity sends it: the agent's UAMI, or an approver's one-time OBO token. */
   credentialKind: 'agent' | 'obo';
+  /** The instance running it (instance-liveness.ts); null on rows from before migration 018. */
+  instanceId?: string | null | undefined;
 }
 
 /** An execution's durable record, as the reconciler reads it after a restart. */
@@ -76,6 +78,7 @@ interface ExecutionRow {
   credential_kind: 'agent' | 'obo' | null;
   poll_url: string | null;
   poll_mode: PollMode | null;
+  instance_id: string | null;
 }
 
 export interface OperationRequestStoreOptions {
@@ -223,8 +226,8 @@ export function createOperationRequestStore(db: Database, options: OperationRequ
     async insertExecution(record: ExecutionRecord): Promise<boolean> {
       try {
         await db.run(
-          'INSERT INTO executions (request_id, acting_identity, operation_hash, started_at, arm_correlation_id, credential_kind) VALUES (?, ?, ?, ?, ?, ?)',
-          [record.requestId, record.actingIdentity, record.operationHash, record.startedAt, record.correlationId, record.credentialKind],
+          'INSERT INTO executions (request_id, acting_identity, operation_hash, started_at, arm_correlation_id, credential_kind, instance_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          [record.requestId, record.actingIdentity, record.operationHash, record.startedAt, record.correlationId, record.credentialKind, record.instanceId ?? null],
         );
         return true;
       } catch (err) {
@@ -253,6 +256,16 @@ export function createOperationRequestStore(db: Database, options: OperationRequ
       ]);
     },
 
+    /**
+     * Hands an execution over to instance `to` (a reconciler taking over a dead instance's), if it
+     * still names `from` (null: none): compare-and-set, so of two reconcilers only one takes it.
+     */
+    async claimExecution(requestId: string, from: string | null, to: string): Promise<boolean> {
+      // COALESCE: one portable comparison that also matches a null owner (no IS NOT DISTINCT FROM in SQLite).
+      const result = await db.run("UPDATE executions SET instance_id = ? WHERE request_id = ? AND COALESCE(instance_id, '') = ?", [to, requestId, from ?? '']);
+      return result.changes === 1;
+    },
+
     /** Marks an execution the reconciler ended without learning ARM's answer. */
     async closeExecution(requestId: string, finishedAt: string): Promise<void> {
       await db.run('UPDATE executions SET finished_at = COALESCE(finished_at, ?) WHERE request_id = ?', [finishedAt, requestId]);
@@ -275,6 +288,7 @@ export function createOperationRequestStore(db: Database, options: OperationRequ
         armRequestId: r.arm_request_id,
         pollUrl: r.poll_url,
         pollMode: r.poll_mode,
+        instanceId: r.instance_id ?? null,
       };
     },
 

@@ -11,6 +11,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Policies } from '../policies/policies.ts';
 import type { ChangeBus } from '../store/change-bus.ts';
 import type { Database } from '../store/database.ts';
+import { createInProcessLiveness, type InstanceLiveness } from '../store/instance-liveness.ts';
 import { leaderOnly, type SingletonLeases } from '../store/singleton-leases.ts';
 import { resolveRequester, type UserDirectory } from '../directory/requester-identity.ts';
 import { createRequesterStore } from '../directory/requester-store.ts';
@@ -75,10 +76,16 @@ export interface OperationsModuleDeps {
   leases?: SingletonLeases | undefined;
   /** Carries request changes to long-polls on other instances (default: this process only). */
   changes?: ChangeBus | undefined;
+  /**
+   * This instance's id (written with each execution's intent) and whether others are alive: the
+   * reconciler leaves a live instance's executions alone. Default: this process is the only one.
+   */
+  liveness?: InstanceLiveness | undefined;
 }
 
 export function createOperationsModule(deps: OperationsModuleDeps) {
   const clock = deps.clock ?? (() => new Date());
+  const liveness = deps.liveness ?? createInProcessLiveness();
   const store = createOperationRequestStore(deps.db, { outbox: deps.outbox });
   const requesterStore = createRequesterStore(deps.db);
   const notifier = createRequestNotifier({ maxWaiters: deps.maxWaiters ?? 1000, changes: deps.changes, channel: 'elevate_requests', logger: deps.logger });
@@ -92,6 +99,7 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     checkRequestedOperation: createRequestedOperationCheck(deps.db),
     clock,
     logger: deps.logger,
+    instanceId: liveness.id,
     ...(deps.executionWaitMs !== undefined ? { waitMs: deps.executionWaitMs } : {}),
     ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
   });
@@ -131,6 +139,7 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     agentCredential: deps.agentCredential,
     clock,
     logger: deps.logger,
+    liveness,
   });
   const reconcileIntervalMs = deps.reconcileIntervalMs ?? 60_000;
   // At start: every interrupted execution (this process follows none yet). Then periodically:
@@ -155,6 +164,8 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     executor,
     notifier,
     permissions: deps.permissions,
+    /** This instance and whether others live (the approvals module records its tokens with it too). */
+    liveness,
     /** Settles when the start-up reconcile pass is done. */
     reconciled: reconcileTimer.first,
     /** One reconcile pass now (`olderThanMs` undefined: every interrupted execution not followed here). */

@@ -43,6 +43,8 @@ export interface ExecutionDeps {
   /** How long a long-running operation is followed in the background before it is left `executing`. */
   followMs?: number;
   pollIntervalMs?: number;
+  /** This instance's id, written with each execution's intent (reconcilers elsewhere leave it alone while it lives). */
+  instanceId?: string | undefined;
 }
 
 export interface ExecuteOptions {
@@ -152,7 +154,7 @@ export function createRequestExecutor(deps: ExecutionDeps) {
     const op = request.operation;
     const correlationId = randomUUID();
     const credentialKind = options.credentialKind ?? 'agent';
-    if (!(await deps.store.insertExecution({ requestId, actingIdentity, operationHash: request.operationHash, startedAt: now(), correlationId, credentialKind }))) {
+    if (!(await deps.store.insertExecution({ requestId, actingIdentity, operationHash: request.operationHash, startedAt: now(), correlationId, credentialKind, instanceId: deps.instanceId ?? null }))) {
       // Unreachable unless the state column was tampered with: the request already ran once.
       const current = await failBeforeArm(request, actor, actingIdentity, 'already_executed', 'this request has already been executed once; it is never executed again');
       return { ok: true, request: current, authorizationFailed: false };

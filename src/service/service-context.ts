@@ -9,6 +9,7 @@ import type { RoleCatalog } from '../rbac/role-catalog.ts';
 import type { SandboxHandle } from '../sandbox/start-sandbox.ts';
 import type { ChangeBus } from '../store/change-bus.ts';
 import type { Database } from '../store/database.ts';
+import type { InstanceLiveness } from '../store/instance-liveness.ts';
 import type { SingletonLeases } from '../store/singleton-leases.ts';
 
 /**
@@ -47,6 +48,8 @@ export interface ServiceContext {
    */
   leases?: SingletonLeases;
   changes?: ChangeBus;
+  /** This instance's id and whether others are alive (executions and tokens of a live instance are not reconciled). */
+  liveness?: InstanceLiveness;
   /** The URL people reach Elevate at: ELEVATE_PUBLIC_URL, else the configured host and port (links in notifications). */
   publicUrl?: string;
 }

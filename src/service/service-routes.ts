@@ -84,6 +84,7 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     onRequestChanged: incidents.onRequestChanged,
     leases: ctx.leases,
     changes: ctx.changes,
+    liveness: ctx.liveness,
   });
   ctx.onShutdown(() => operations.close());
   notifications.listenTo(operations.module.notifier);

@@ -106,6 +106,11 @@ export async function startService(config: Config, options: StartServiceOptions 
       ? openPostgresCoordination(config.database.settings(), { db: store, credential: serviceCredential, logger: logger.child({ component: 'coordination' }) })
       : undefined;
     if (coordination) cleanup.push(() => coordination.close());
+    // This instance's liveness lock is held before it writes any execution or token row: other
+    // instances' reconcilers then leave them alone. Fail closed: not held, not started.
+    if (coordination && !(await coordination.liveness.hold())) {
+      throw new ServiceStartError(`ELEVATE_DATABASE_URL: cannot take this instance's liveness lock on ${config.database!.display}`);
+    }
 
     const roleCatalog = loadRoleCatalog(config);
     const policies = loadPoliciesOrExplain(config.policiesDir, roleCatalog);
@@ -121,7 +126,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       serviceCredentialSource,
       serviceCredential,
       tokenValidator,
-      ...(coordination ? { leases: coordination.leases, changes: coordination.changes } : {}),
+      ...(coordination ? { leases: coordination.leases, changes: coordination.changes, liveness: coordination.liveness } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       sandbox,
       onShutdown: (fn) => cleanup.push(async () => fn()),

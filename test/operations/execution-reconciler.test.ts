@@ -24,14 +24,14 @@ afterEach(async () => {
 });
 
 /** A request approved and moved to executing, as an interrupted process leaves it. */
-async function interrupted(key: string, record?: { kind: 'agent' | 'obo'; audited: boolean; pollUrl?: string; result?: 'succeeded' | 'failed' }): Promise<OperationRequest> {
+async function interrupted(key: string, record?: { kind: 'agent' | 'obo'; audited: boolean; pollUrl?: string; result?: 'succeeded' | 'failed'; instanceId?: string }): Promise<OperationRequest> {
   const r = await h.module.service.submit(privileged, restart(key));
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   expect((await h.module.lifecycle.approve(r.value.id, APPROVER)).ok).toBe(true);
   const started = await h.module.lifecycle.applyById(r.value.id, { event: 'start', actor: APPROVER, actingIdentity: PRIVILEGED_PRINCIPAL });
   if (!started.ok) throw new Error('start failed');
   if (record) {
-    await h.module.store.insertExecution({ requestId: r.value.id, actingIdentity: PRIVILEGED_PRINCIPAL, operationHash: r.value.operationHash, startedAt: h.clock.now.toISOString(), correlationId: `corr-${key}`, credentialKind: record.kind });
+    await h.module.store.insertExecution({ requestId: r.value.id, actingIdentity: PRIVILEGED_PRINCIPAL, operationHash: r.value.operationHash, startedAt: h.clock.now.toISOString(), correlationId: `corr-${key}`, credentialKind: record.kind, instanceId: record.instanceId ?? null });
     if (record.audited) await h.auditLog.append(armRequestEntry(started.request, APPROVER, PRIVILEGED_PRINCIPAL, `corr-${key}`));
     if (record.pollUrl) await h.module.store.recordPollTarget(r.value.id, { mode: 'async-operation', url: record.pollUrl }, { status: 202 });
     if (record.result) await h.module.store.finishExecution(r.value.id, h.clock.now.toISOString(), record.result, { status: record.result === 'succeeded' ? 200 : 409, correlationId: `corr-${key}` });
@@ -121,5 +121,46 @@ describe('execution reconciler', () => {
     expect(now.state).toBe('cancelled');
     expect(now.stateReason).toMatch(/it was not run/);
     expect(await h.module.store.countExecutions(r.value.id)).toBe(0);
+  });
+});
+
+describe('execution reconciler with several instances (issue 16)', () => {
+  /** This instance is "me"; "other-live" is another running instance, "other-dead" one that ended. */
+  const liveness = { id: 'me', isAlive: async (other: string) => other === 'me' || other === 'other-live' };
+  beforeEach(async () => {
+    await h.close();
+    h = await createHarness({ agents: [privileged], liveness });
+  });
+  const ownerOf = async (id: string) => (await h.module.store.getExecution(id))?.instanceId;
+
+  it("leaves a live instance's execution alone, and ends a dead instance's and an unowned one as before", async () => {
+    const live = await interrupted('m-1', { kind: 'obo', audited: true, instanceId: 'other-live' });
+    const dead = await interrupted('m-2', { kind: 'obo', audited: true, instanceId: 'other-dead' });
+    const unowned = await interrupted('m-3', { kind: 'obo', audited: true });
+    expect(await h.module.reconcile()).toMatchObject({ examined: 2, outcomeUnknown: 2, otherInstance: 1 });
+    expect((await stateOf(live.id)).state).toBe('executing');
+    expect(await ownerOf(live.id)).toBe('other-live');
+    for (const r of [dead, unowned]) {
+      expect((await stateOf(r.id)).state).toBe('outcome_unknown');
+      // claimed by this instance before it acted
+      expect(await ownerOf(r.id)).toBe('me');
+    }
+    expect(h.armCalls).toEqual([]);
+  });
+
+  it("resumes following a dead instance's long-running operation as its own, and a later pass leaves it to this instance", async () => {
+    h.setPoll(() => ({ status: 200, body: { status: 'InProgress' } }));
+    const r = await interrupted('m-4', { kind: 'agent', audited: true, pollUrl: POLL, instanceId: 'other-dead' });
+    expect(await h.module.reconcile()).toMatchObject({ examined: 1, resumed: 1 });
+    expect(await ownerOf(r.id)).toBe('me');
+    // followed here now: not touched again
+    expect(await h.module.reconcile({ olderThanMs: 0 })).toMatchObject({ examined: 0, otherInstance: 0 });
+    expect(h.armCalls).toEqual([]);
+  });
+
+  it('writes this instance id with the intent of each execution it starts', async () => {
+    const r = await h.module.service.submit(privileged, { ...restart('m-5'), trigger: { kind: 'incident' } });
+    if (!r.ok) throw new Error('submit');
+    expect(await ownerOf(r.value.id)).toBe('me');
   });
 });

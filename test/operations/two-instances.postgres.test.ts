@@ -1,35 +1,49 @@
 /**
  * Two Elevate instances on one PostgreSQL database (issue 16; adapter-specific: PostgreSQL):
- * each is a whole operations module with its own connection pool, as two replicas behind a load
- * balancer are. Approvals and executions race across both; exactly one approval wins per request,
- * each approved request reaches ARM once, and the audit chain both wrote verifies.
+ * each is a whole operations module with its own connection pool and its own liveness lock, as
+ * two replicas behind a load balancer are. Approvals and executions race across both; exactly one
+ * approval wins per request, each approved request reaches ARM once, the audit chain both wrote
+ * verifies, and one instance's reconciler leaves alone what the other is running until it dies.
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresDatabase } from '../../src/store/postgres-database.ts';
+import { createPostgresLiveness, type PostgresLiveness } from '../../src/store/postgres-instance-liveness.ts';
 import { migratePostgres } from '../../src/store/postgres-migrations.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres-context.ts';
 import { makeAgent, PRIVILEGED_PRINCIPAL, RESTART } from './support/operation-fixtures.ts';
 import { createHarness, type Harness } from './support/operations-harness.ts';
 
 const agent = makeAgent({ id: 'agent-priv', uamiPrincipalId: PRIVILEGED_PRINCIPAL, level: 'Privileged' });
+const POLL = 'https://arm.test.invalid/subscriptions/s/providers/Microsoft.App/locations/x/containerappOperationStatuses/op-2?api-version=2024-03-01';
 const restart = (key: string) => ({ method: 'POST', path: RESTART, apiVersion: '2024-03-01', justification: 'restart', trigger: { kind: 'chat' }, idempotencyKey: key });
 
 let database: TestDatabase;
 let a: Harness;
 let b: Harness;
+const livenesses: PostgresLiveness[] = [];
+
+/** An instance's liveness lock, held on its own session before it writes anything. */
+async function holdLiveness(): Promise<PostgresLiveness> {
+  const liveness = createPostgresLiveness({ id: randomUUID(), newClient: () => new pg.Client({ connectionString: database.url, query_timeout: 5000 }) });
+  livenesses.push(liveness);
+  expect(await liveness.hold()).toBe(true);
+  return liveness;
+}
 
 beforeAll(async () => {
   database = await createTestDatabase('elevate_two_instances');
   const pool = new pg.Pool({ connectionString: database.url, max: 1 });
   await migratePostgres(pool);
   await pool.end();
-  a = await createHarness({ db: await openPostgresDatabase(database.url, { poolSize: 8 }), agents: [agent] });
-  b = await createHarness({ db: await openPostgresDatabase(database.url, { poolSize: 8 }), agents: [agent] });
+  a = await createHarness({ db: await openPostgresDatabase(database.url, { poolSize: 8 }), agents: [agent], liveness: await holdLiveness() });
+  b = await createHarness({ db: await openPostgresDatabase(database.url, { poolSize: 8 }), agents: [agent], liveness: await holdLiveness() });
 });
 afterAll(async () => {
   await a?.close();
   await b?.close();
+  await Promise.all(livenesses.map((l) => l.close()));
   await database?.drop();
 });
 
@@ -54,5 +68,35 @@ describe('two instances on one PostgreSQL database', () => {
     const [fromA, fromB] = [await a.auditLog.verify(), await b.auditLog.verify()];
     expect(fromA.ok).toBe(true);
     expect(fromB).toEqual(fromA);
+  });
+
+  it("B's reconciler leaves alone an execution another live instance is running, and takes it over once that instance is gone", async () => {
+    // A third instance, so that it can die without ending the suite's A.
+    const livenessC = await holdLiveness();
+    const c = await createHarness({ db: await openPostgresDatabase(database.url, { poolSize: 4 }), agents: [agent], liveness: livenessC, executionWaitMs: 50 });
+    c.setArm(() => ({ status: 202, headers: { 'azure-asyncoperation': POLL } }));
+    c.setPoll(() => ({ status: 200, body: { status: 'InProgress' } }));
+    const running = await c.module.service.submit(agent, { ...restart('owner-1'), trigger: { kind: 'incident' } });
+    if (!running.ok) throw new Error(running.error.message);
+    expect(running.value.state).toBe('executing');
+    const id = running.value.id;
+    expect((await b.module.store.getExecution(id))?.instanceId).toBe(livenessC.id);
+
+    // C is alive: B's passes (start-up-like and periodic) do not touch it.
+    expect(await b.module.reconcile()).toMatchObject({ examined: 0, otherInstance: 1 });
+    expect(await b.module.reconcile({ olderThanMs: 0 })).toMatchObject({ examined: 0, otherInstance: 1 });
+    expect((await b.module.store.get(id))!.request.state).toBe('executing');
+
+    // C dies (its followers stop, its session ends): B follows the operation from the record.
+    await c.close();
+    await livenessC.close();
+    b.setPoll(() => ({ status: 200, body: { status: 'Succeeded' } }));
+    expect(await b.module.reconcile({ olderThanMs: 0 })).toMatchObject({ examined: 1, resumed: 1, otherInstance: 0 });
+    expect((await b.module.store.getExecution(id))?.instanceId).not.toBe(livenessC.id);
+    await expect.poll(async () => (await b.module.store.get(id))!.request.state, { timeout: 5000 }).toBe('succeeded');
+    // sent once, by C; B only polled
+    expect(c.armCalls).toHaveLength(1);
+    expect(b.armCalls).toHaveLength(0);
+    expect(b.armPolls[0]).toBe(POLL);
   });
 });

@@ -94,6 +94,11 @@ describe('the service on PostgreSQL', { timeout: 120_000 }, () => {
     const events = (await store.all<{ event_type: string }>('SELECT event_type FROM audit_log WHERE request_id = ? ORDER BY seq', [id])).map((r) => r.event_type);
     expect(events.filter((t) => t === 'arm.request'), events.join(' ')).toHaveLength(1);
     expect(events).toEqual(expect.arrayContaining(['operation.requested', 'approval.decided', 'arm.request']));
+    // The execution and the approver's one-time token name this instance, which holds its liveness lock.
+    const instanceId = s.service.context.liveness?.id;
+    expect(instanceId).toBeDefined();
+    expect((await store.get<{ instance_id: string }>('SELECT instance_id FROM executions WHERE request_id = ?', [id]))?.instance_id).toBe(instanceId);
+    expect((await store.all<{ instance_id: string }>('SELECT instance_id FROM one_time_tokens WHERE request_id = ?', [id])).map((r) => r.instance_id)).toEqual([instanceId]);
 
     const verified = await verifyChain(store);
     expect(verified.ok, JSON.stringify(verified)).toBe(true);

@@ -70,6 +70,7 @@ export interface OperationsApiDeps {
   /** Several instances: who runs the singleton jobs, and how changes reach the others. */
   leases?: OperationsModuleDeps['leases'];
   changes?: OperationsModuleDeps['changes'];
+  liveness?: OperationsModuleDeps['liveness'];
 }
 
 /** What the operations router serves on the API lane: its two resources, everything below them included. */
@@ -127,6 +128,7 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     outbox: deps.outbox,
     leases: deps.leases,
     changes: deps.changes,
+    liveness: deps.liveness,
   });
   const authenticate = createAgentAuthenticator({
     validateToken: cachedTokenValidator(deps.tokenValidator),

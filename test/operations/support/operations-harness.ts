@@ -18,6 +18,7 @@ import type { RunMode, TriggerKind } from '../../../src/policies/policy-types.ts
 import { createEvaluator } from '../../../src/rbac/rbac-evaluator.ts';
 import type { AuthorizationState } from '../../../src/rbac/rbac-types.ts';
 import type { Database } from '../../../src/store/database.ts';
+import type { InstanceLiveness } from '../../../src/store/instance-liveness.ts';
 import { openStore } from '../../../src/store/migrations.ts';
 import { builtinCatalog, policiesWithRunModes, sandboxLikeState } from './operation-fixtures.ts';
 
@@ -51,6 +52,8 @@ export async function createHarness(
     agents?: Agent[];
     /** an already migrated store (another instance's database); default a fresh SQLite file */
     db?: Database;
+    /** this instance's id and the others' liveness (default: the only process) */
+    liveness?: InstanceLiveness;
   } = {},
 ): Promise<Harness> {
   const db = options.db ?? (await openStore({ dbPath: join(mkdtempSync(join(tmpdir(), 'elevate-ops-')), 'elevate.db') }));
@@ -129,6 +132,7 @@ export async function createHarness(
     agents: { get: async (id: string) => options.agents?.find((a) => a.id === id) },
     executionWaitMs: options.executionWaitMs ?? 2_000,
     pollIntervalMs: 5,
+    ...(options.liveness ? { liveness: options.liveness } : {}),
   });
 
   return {

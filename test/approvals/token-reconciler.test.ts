@@ -1,0 +1,50 @@
+/**
+ * The token reconciler with several instances on one database (issue 16): a one-time token row
+ * made by another instance that is still alive may be a token that instance holds right now, and
+ * gets no `token.discarded` entry; one left by a dead instance, or by a process before migration
+ * 018, is settled as before (reason `process_end`).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createOneTimeTokenRecords } from '../../src/approvals/one-time-token-records.ts';
+import { reconcileTokens } from '../../src/approvals/token-reconciler.ts';
+import { makeAgent, PRIVILEGED_PRINCIPAL, RESTART } from '../operations/support/operation-fixtures.ts';
+import { auditEntries, createHarness, type Harness } from '../operations/support/operations-harness.ts';
+
+const agent = makeAgent({ id: 'agent-priv', uamiPrincipalId: PRIVILEGED_PRINCIPAL, level: 'Privileged' });
+const approver = { oid: '00000000-0000-0000-0000-0000000000aa', upn: 'ada@contoso.test', tid: '00000000-0000-0000-0000-0000000000bb' };
+const liveness = { id: 'me', isAlive: async (other: string) => other === 'me' || other === 'other-live' };
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness({ agents: [agent] });
+});
+afterEach(async () => {
+  await h.close();
+});
+
+describe('token reconciler with several instances', () => {
+  it("leaves a live instance's token alone, and records as discarded a dead instance's and an unowned one", async () => {
+    const r = await h.module.service.submit(agent, { method: 'POST', path: RESTART, apiVersion: '2024-03-01', justification: 'j', trigger: { kind: 'chat' }, idempotencyKey: 'tok-1' });
+    if (!r.ok) throw new Error('submit');
+    const at = new Date().toISOString();
+    const live = await createOneTimeTokenRecords(h.db, { instanceId: 'other-live' }).begin(r.value.id, approver, at);
+    const dead = await createOneTimeTokenRecords(h.db, { instanceId: 'other-dead' }).begin(r.value.id, approver, at);
+    const unowned = await createOneTimeTokenRecords(h.db).begin(r.value.id, approver, at);
+
+    const records = createOneTimeTokenRecords(h.db, { instanceId: 'me' });
+    const settled = await reconcileTokens({ records, requests: h.module.store, audit: h.auditLog, clock: () => new Date(), liveness });
+    expect(settled).toBe(2);
+    const discarded = async (id: string) => (await h.db.get<{ discard_reason: string | null }>('SELECT discard_reason FROM one_time_tokens WHERE id = ?', [id]))!.discard_reason;
+    expect(await discarded(live)).toBeNull();
+    expect(await discarded(dead)).toBe('process_end');
+    expect(await discarded(unowned)).toBe('process_end');
+    expect(await auditEntries(h, { requestId: r.value.id, eventType: 'token.discarded' })).toHaveLength(2);
+  });
+
+  it("writes this instance's id on each row it begins", async () => {
+    const r = await h.module.service.submit(agent, { method: 'POST', path: RESTART, apiVersion: '2024-03-01', justification: 'j', trigger: { kind: 'chat' }, idempotencyKey: 'tok-2' });
+    if (!r.ok) throw new Error('submit');
+    const id = await createOneTimeTokenRecords(h.db, { instanceId: 'me' }).begin(r.value.id, approver, new Date().toISOString());
+    expect((await h.db.get<{ instance_id: string }>('SELECT instance_id FROM one_time_tokens WHERE id = ?', [id]))!.instance_id).toBe('me');
+  });
+});
