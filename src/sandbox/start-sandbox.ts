@@ -134,6 +134,11 @@ export interface SandboxHandle {
   activityLog(): ActivityEvent[];
   /** The sandbox clock: PIM's time-bound role assignments start and end on it. */
   clock: { now(): Date; advance(seconds: number): Date };
+  /**
+   * Long-running operations (VM power actions) held InProgress, or released to complete on their
+   * next poll: models an operation ARM takes its time over, to catch a caller mid-operation.
+   */
+  holdLongRunningOperations(held: boolean): void;
   /** PIM for Azure resources: off models a tenant without an Entra ID P2 licence. */
   setPimLicensed(licensed: boolean): void;
   /** Role assignments now in force for a principal (expired time-bound ones are gone). */
@@ -330,6 +335,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
         return now;
       },
     },
+    holdLongRunningOperations: (held: boolean) => operations.hold(held),
     setPimLicensed: (licensed: boolean) => {
       state.pim.licensed = licensed;
     },
