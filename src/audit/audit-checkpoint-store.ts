@@ -14,6 +14,11 @@ import { parseCheckpoint, type SignedCheckpoint } from './audit-checkpoint-sign.
 
 export const CHECKPOINT_LOG_FILE = 'checkpoints.jsonl';
 
+/** The table holds something at a checkpoint's seq that is not a checkpoint (damaged or planted). */
+export class CheckpointStoreConflictError extends Error {
+  override name = 'CheckpointStoreConflictError';
+}
+
 export interface StoredCheckpoints {
   checkpoints: SignedCheckpoint[];
   /** Lines or rows that are not checkpoints at all (damaged or planted). */
@@ -35,8 +40,17 @@ export interface ExternalCheckpointStore {
 }
 
 export interface CheckpointStore {
-  /** File first (fsync), then the table: the copy outside the database is the one that matters. */
-  save(cp: SignedCheckpoint): Promise<void>;
+  /**
+   * Saves `cp` unless its head already has a checkpoint, and returns the one that holds it. The
+   * table row is the claim (seq is its key): of several instances signing one head, the first
+   * insert wins and the others adopt its checkpoint without copying theirs anywhere, so no store
+   * ever holds two signed checkpoints of one head. The winner then copies it outside the
+   * database (external stores, then checkpoints.jsonl, each durably); should that fail, its
+   * claim is withdrawn and the error thrown: a checkpoint counts as taken (scheduling,
+   * verification's table) only while the copies an attacker with the database cannot remove
+   * hold it, and the next attempt signs the then-current head again.
+   */
+  save(cp: SignedCheckpoint): Promise<SignedCheckpoint>;
   /** Every checkpoint from both places, duplicates removed, by seq. */
   readAll(): Promise<StoredCheckpoints>;
   /** The highest-seq checkpoint in the table (cheap; for scheduling, not for trust). */
@@ -68,27 +82,31 @@ export function createCheckpointStore(
     externals,
 
     async save(cp) {
-      // External stores first: a checkpoint only counts as taken (table row, scheduling) once the
-      // copies an attacker with the database cannot remove hold it. A failure throws; the next
-      // tick signs the then-current head again.
-      for (const store of externals) await store.save(cp);
-      mkdirSync(archiveDir, { recursive: true, mode: 0o700 });
-      const handle = await open(logPath, 'a', 0o600);
-      try {
-        await handle.write(`${JSON.stringify(cp)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
+      const params = [cp.seq, cp.hash, cp.ts, cp.keyId, cp.signature, cp.reason];
+      // ON CONFLICT DO NOTHING: the same in SQLite and PostgreSQL; a conflicting insert waits for
+      // the winner's commit, so the row read next is the winner's.
+      const inserted = await db.run('INSERT INTO audit_checkpoints (seq, hash, ts, key_id, signature, reason) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING', params);
+      if (inserted.changes !== 1) {
+        const row = await db.get<CheckpointRow>('SELECT seq, hash, ts, key_id, signature, reason FROM audit_checkpoints WHERE seq = ?', [cp.seq]);
+        const held = row && parseCheckpoint(fromRow(row));
+        if (!held) throw new CheckpointStoreConflictError(`audit_checkpoints row seq ${cp.seq} exists but is not a well-formed checkpoint`);
+        return held;
       }
-      // ON CONFLICT DO NOTHING: the same in SQLite and PostgreSQL (a re-signed head is already there).
-      await db.run('INSERT INTO audit_checkpoints (seq, hash, ts, key_id, signature, reason) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [
-        cp.seq,
-        cp.hash,
-        cp.ts,
-        cp.keyId,
-        cp.signature,
-        cp.reason,
-      ]);
+      try {
+        for (const store of externals) await store.save(cp);
+        mkdirSync(archiveDir, { recursive: true, mode: 0o700 });
+        const handle = await open(logPath, 'a', 0o600);
+        try {
+          await handle.write(`${JSON.stringify(cp)}\n`);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      } catch (err) {
+        await db.run('DELETE FROM audit_checkpoints WHERE seq = ? AND signature = ?', [cp.seq, cp.signature]).catch(() => undefined);
+        throw err;
+      }
+      return cp;
     },
 
     async readAll() {

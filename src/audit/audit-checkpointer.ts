@@ -3,7 +3,10 @@
  * schedule (each interval in which entries were added, by this or any other process: so every
  * entry is covered by a checkpoint within one interval of its append, the exposure window that
  * `verify --checkpoints` enforces), and on demand. One checkpoint at a time; a checkpoint is never
- * taken twice of the same head, and none when nothing was added.
+ * taken twice of the same head, and none when nothing was added. Across instances on one
+ * database (only the leader runs the schedule, but any takes on-demand and append-triggered
+ * ones) the table's key on seq decides: the first to insert a head's checkpoint has it, and the
+ * others adopt that one (audit-checkpoint-store.ts), so one head is signed once.
  */
 import type { Logger } from '../observability/logger.ts';
 import type { Queryable } from '../store/database.ts';
@@ -80,10 +83,12 @@ export function createCheckpointer(deps: CheckpointerDeps): Checkpointer {
     if (target.seq < 1) throw new CheckpointError('the audit log has no entries to checkpoint');
     const latest = await deps.store.latest();
     if (latest && latest.seq === target.seq && latest.hash === target.hash && latest.keyId === deps.key.keyId) return latest;
-    const cp = signCheckpoint(deps.key.privateKey, deps.key.keyId, target, clock(), reason);
-    await deps.store.save(cp);
+    const signed = signCheckpoint(deps.key.privateKey, deps.key.keyId, target, clock(), reason);
+    // Another instance may have signed this head since `latest`: then its checkpoint is the one.
+    const cp = await deps.store.save(signed);
+    if (cp.hash !== target.hash) throw new CheckpointError(`seq ${cp.seq} already has a checkpoint of another hash: the chain or the checkpoint table was rewritten`);
     lastSeq = Math.max(lastSeq ?? 0, cp.seq);
-    deps.logger?.info({ seq: cp.seq, reason }, 'audit checkpoint signed');
+    if (cp === signed) deps.logger?.info({ seq: cp.seq, reason }, 'audit checkpoint signed');
     return cp;
   }
 

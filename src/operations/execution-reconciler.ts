@@ -5,8 +5,9 @@
  * appended before the call). It never sends an operation to ARM again: at most once holds.
  *
  * For a request left `executing` that this process is not following:
- * - no execution record, or no `arm.request` entry: the call was never sent (both are written,
- *   and the entry durably appended, before sending) -> `failed`, "not sent";
+ * - no execution record (only on rows from before the gate wrote it), or no `arm.request` entry:
+ *   the call was never sent (both are written, and the entry durably appended, before sending)
+ *   -> `failed`, "not sent";
  * - ARM's final answer recorded on the execution but not yet on the request -> that answer;
  * - a long-running operation started with the agent's managed identity -> followed to its end
  *   with that identity (GETs of the recorded poll URL only);
@@ -18,10 +19,10 @@
  * a dead instance is first claimed for this one (compare-and-set on the row), so two reconcilers
  * never both act on it and a later one sees it as this instance's. Rows naming no instance
  * (before migration 018) are an earlier process's.
- * Limit: a request `executing` with no execution row cannot be told apart, as the start gate and
- * the intent are two statements. An instance whose start-up pass falls between them on another
- * instance could end as "not sent" a request that instance then sends (its end is then refused by
- * compare-and-set). Closing it needs the intent written in the start gate's transaction.
+ * The start gate writes the intent in the same transaction as `approved -> executing`
+ * (operation-request-store.ts), so no instance ever sees a request `executing` without its
+ * execution row: one without a row was left so by a version that wrote them in two statements,
+ * and was never sent.
  * Requests accepted but never started (`approved`, older than the interval) are cancelled with a
  * reason saying they were not run: the elevation's token is gone and the agent got no answer.
  */

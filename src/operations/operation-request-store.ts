@@ -32,6 +32,15 @@ export interface CasInput {
   fields?: TransitionFields;
   /** Also require this version (a compensating revert must undo exactly its own change). */
   expectVersion?: number;
+  /**
+   * The start gate's execution intent, inserted in the same transaction as the change to
+   * `executing`: no one, on any instance, ever sees the request `executing` without its row.
+   * Should the request already have an execution row (only if its state was tampered with), that
+   * row is kept untouched and the change still commits: the caller tells by the correlation id.
+   */
+  execution?: ExecutionRecord;
+  /** A compensating revert of a start gate: removes the execution row it inserted, with the change. */
+  retractExecution?: { correlationId: string };
 }
 
 export interface AgentPageQuery {
@@ -84,6 +93,18 @@ interface ExecutionRow {
 export interface OperationRequestStoreOptions {
   /** Receives every new request and state change inside its transaction (the notification outbox). */
   outbox?: RequestChangeOutbox | undefined;
+}
+
+/**
+ * The second lock of at-most-once execution: one row per request, ever. An existing row wins and
+ * is left as it is (ON CONFLICT DO NOTHING: no error, so a PostgreSQL transaction goes on).
+ */
+async function insertExecutionRow(q: Queryable, record: ExecutionRecord): Promise<void> {
+  await q.run(
+    `INSERT INTO executions (request_id, acting_identity, operation_hash, started_at, arm_correlation_id, credential_kind, instance_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING`,
+    [record.requestId, record.actingIdentity, record.operationHash, record.startedAt, record.correlationId, record.credentialKind, record.instanceId ?? null],
+  );
 }
 
 export function createOperationRequestStore(db: Database, options: OperationRequestStoreOptions = {}) {
@@ -191,9 +212,15 @@ export function createOperationRequestStore(db: Database, options: OperationRequ
         where.push('version = ?');
         params.push(input.expectVersion);
       }
-      return atomically(async (q) => {
+      const execution = input.execution;
+      const retract = input.retractExecution;
+      const inOne = execution || retract ? <T>(fn: (q: Queryable) => Promise<T>) => db.transaction(fn) : atomically;
+      return inOne(async (q) => {
         const result = await q.run(`UPDATE operation_requests SET ${sets.join(', ')} WHERE ${where.join(' AND ')}`, params);
-        if (result.changes !== 1 || !outbox) return result.changes === 1;
+        if (result.changes !== 1) return false;
+        if (execution) await insertExecutionRow(q, execution);
+        if (retract) await q.run('DELETE FROM executions WHERE request_id = ? AND arm_correlation_id = ?', [input.id, retract.correlationId]);
+        if (!outbox) return true;
         // A compensating revert (the lifecycle's audit failed) takes back what its change recorded.
         if (input.expectVersion !== undefined) {
           await outbox.retract(q, input.id, input.expectVersion);
@@ -222,19 +249,6 @@ export function createOperationRequestStore(db: Database, options: OperationRequ
       await db.run('UPDATE operation_requests SET redecision_json = ?, updated_at = ? WHERE id = ?', [JSON.stringify(decision), now, id]);
     },
 
-    /** The second lock of at-most-once execution: false if the request already has an execution. */
-    async insertExecution(record: ExecutionRecord): Promise<boolean> {
-      try {
-        await db.run(
-          'INSERT INTO executions (request_id, acting_identity, operation_hash, started_at, arm_correlation_id, credential_kind, instance_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
-          [record.requestId, record.actingIdentity, record.operationHash, record.startedAt, record.correlationId, record.credentialKind, record.instanceId ?? null],
-        );
-        return true;
-      } catch (err) {
-        if (isUniqueViolation(err)) return false;
-        throw err;
-      }
-    },
 
     async finishExecution(requestId: string, finishedAt: string, result: 'succeeded' | 'failed' | 'running', arm?: ArmResult): Promise<void> {
       await db.run(

@@ -2,9 +2,10 @@
  * Runs an approved request against ARM, at most once, ever:
  * 1. `approved -> executing` compare-and-set: the single gate (a racing second caller loses);
  * 2. an `executions` row keyed by request id: the second lock, should the first be bypassed;
- *    It is also the durable intent: written before ARM is called, with the correlation id the
- *    call will carry and whose identity sends it, so a restarted service knows what may have
- *    been sent (execution-reconciler.ts) and never sends it again;
+ *    It is also the durable intent, written in the gate's own transaction (so no instance ever
+ *    sees `executing` without it) and before ARM is called, with the correlation id the call
+ *    will carry, whose identity sends it and which instance runs it, so a restarted service
+ *    knows what may have been sent (execution-reconciler.ts) and never sends it again;
  * 3. the stored operation must hash to the hash in the request's hash-chained
  *    `operation.requested` audit entry (requested-operation-check.ts), or it is refused, fail
  *    closed and audited; a body and hash changed together in the database never reach ARM;
@@ -22,7 +23,7 @@ import type { ArmPipelineClient, ArmResponse } from '../azure/arm-pipeline-clien
 import { buildArmUrl } from '../azure/arm-request-target.ts';
 import type { Logger } from '../observability/logger.ts';
 import { armRequestEntry, armResponseEntry, SYSTEM_ACTOR } from './operation-audit.ts';
-import type { OperationRequestStore, StoredExecution } from './operation-request-store.ts';
+import type { ExecutionRecord, OperationRequestStore, StoredExecution } from './operation-request-store.ts';
 import type { CheckRequestedOperation } from './requested-operation-check.ts';
 import type { ArmResult, JsonValue, OperationRequest } from './operation-types.ts';
 import { AuditUnavailableError, type AuditSink, type RequestLifecycle } from './request-lifecycle.ts';
@@ -126,8 +127,8 @@ export function createRequestExecutor(deps: ExecutionDeps) {
     return outcome.ok ? outcome.request : request;
   }
 
-  async function failBeforeArm(request: OperationRequest, actor: AuditActor, actingIdentity: string, code: string, message: string): Promise<OperationRequest> {
-    await deps.store.finishExecution(request.id, now(), 'failed');
+  async function failBeforeArm(request: OperationRequest, actor: AuditActor, actingIdentity: string, code: string, message: string, options: { keepExecution?: boolean } = {}): Promise<OperationRequest> {
+    if (!options.keepExecution) await deps.store.finishExecution(request.id, now(), 'failed');
     const outcome = await deps.lifecycle.apply(request, { event: 'fail', actor, actingIdentity, fields: { error: { code, message } }, details: { error: { code, message } } });
     return outcome.ok ? outcome.request : request;
   }
@@ -136,27 +137,37 @@ export function createRequestExecutor(deps: ExecutionDeps) {
     const actor = options.actor ?? SYSTEM_ACTOR;
     const stored = await deps.store.get(requestId);
     if (!stored) return { ok: false, code: 'not_found', message: 'no such request' };
-    const gate = await deps.lifecycle.apply(stored.request, { event: 'start', actor, actingIdentity, details: { operationHash: stored.request.operationHash } });
+    // The intent (correlation id, whose identity, which instance) is written by the start gate
+    // itself, in one transaction with `approved -> executing`.
+    const execution: ExecutionRecord = {
+      requestId,
+      actingIdentity,
+      operationHash: stored.request.operationHash,
+      startedAt: now(),
+      correlationId: randomUUID(),
+      credentialKind: options.credentialKind ?? 'agent',
+      instanceId: deps.instanceId ?? null,
+    };
+    const gate = await deps.lifecycle.apply(stored.request, { event: 'start', actor, actingIdentity, details: { operationHash: stored.request.operationHash }, execution });
     if (!gate.ok) return { ok: false, code: gate.code === 'not_found' ? 'not_found' : 'not_approved', message: gate.message, ...(gate.code === 'invalid_state' ? { request: gate.request } : {}) };
     following.add(requestId);
     let handedOver = false;
     try {
-      const outcome = await run(gate.request, credential, actingIdentity, actor, options, () => (handedOver = true));
+      const outcome = await run(gate.request, execution.correlationId, credential, actingIdentity, actor, options, () => (handedOver = true));
       return outcome;
     } finally {
       if (!handedOver) following.delete(requestId);
     }
   }
 
-  async function run(request: OperationRequest, credential: TokenCredential, actingIdentity: string, actor: AuditActor, options: ExecuteOptions, handOver: () => void): Promise<ExecutionOutcome> {
+  async function run(request: OperationRequest, correlationId: string, credential: TokenCredential, actingIdentity: string, actor: AuditActor, options: ExecuteOptions, handOver: () => void): Promise<ExecutionOutcome> {
     const requestId = request.id;
 
     const op = request.operation;
-    const correlationId = randomUUID();
-    const credentialKind = options.credentialKind ?? 'agent';
-    if (!(await deps.store.insertExecution({ requestId, actingIdentity, operationHash: request.operationHash, startedAt: now(), correlationId, credentialKind, instanceId: deps.instanceId ?? null }))) {
-      // Unreachable unless the state column was tampered with: the request already ran once.
-      const current = await failBeforeArm(request, actor, actingIdentity, 'already_executed', 'this request has already been executed once; it is never executed again');
+    if ((await deps.store.getExecution(requestId))?.correlationId !== correlationId) {
+      // Unreachable unless the state column was tampered with: the request already ran once, and
+      // its execution row (kept as it was: the record of that run) is not this gate's.
+      const current = await failBeforeArm(request, actor, actingIdentity, 'already_executed', 'this request has already been executed once; it is never executed again', { keepExecution: true });
       return { ok: true, request: current, authorizationFailed: false };
     }
     const checked = await deps.checkRequestedOperation(request);

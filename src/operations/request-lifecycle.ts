@@ -8,7 +8,7 @@
 import type { AuditActor, AuditInput, JsonObject } from '../audit/audit-types.ts';
 import type { Logger } from '../observability/logger.ts';
 import { SYSTEM_ACTOR, transitionEntry } from './operation-audit.ts';
-import type { OperationRequestStore, TransitionFields } from './operation-request-store.ts';
+import type { ExecutionRecord, OperationRequestStore, TransitionFields } from './operation-request-store.ts';
 import type { OperationRequest, RequestState } from './operation-types.ts';
 import type { RequestNotifier } from './request-notifier.ts';
 import { transition, WAITING_STATES, type RequestEvent } from './request-state-machine.ts';
@@ -46,6 +46,8 @@ export interface TransitionCommand {
   reason?: string | undefined;
   fields?: TransitionFields;
   details?: JsonObject;
+  /** `start` only: the execution's intent, written in the same transaction as the change (operation-request-store.ts). */
+  execution?: ExecutionRecord;
 }
 
 /** The columns a transition may change, as they were before it (what a revert restores). */
@@ -77,7 +79,8 @@ export function createRequestLifecycle(deps: LifecycleDeps) {
     if (!WAITING_STATES.includes(t.to) && fields.expiresAt === undefined) fields.expiresAt = null;
 
     const at = now();
-    const won = await deps.store.compareAndSet({ id: request.id, from: t.from, to: t.to, now: at, fields });
+    const execution = command.execution;
+    const won = await deps.store.compareAndSet({ id: request.id, from: t.from, to: t.to, now: at, fields, ...(execution ? { execution } : {}) });
     if (!won) {
       const current = (await deps.store.get(request.id))?.request ?? request;
       return { ok: false, code: 'invalid_state', message: `the request changed concurrently and is now ${current.state}`, request: current };
@@ -92,7 +95,16 @@ export function createRequestLifecycle(deps: LifecycleDeps) {
       );
     } catch (err) {
       const reverted = await deps.store
-        .compareAndSet({ id: request.id, from: t.to, to: t.from, now: now(), fields: restoreFields(request, fields), expectVersion: request.version + 1 })
+        .compareAndSet({
+          id: request.id,
+          from: t.to,
+          to: t.from,
+          now: now(),
+          fields: restoreFields(request, fields),
+          expectVersion: request.version + 1,
+          // The intent goes with the change it came with: nothing was sent, so nothing is owed.
+          ...(execution ? { retractExecution: { correlationId: execution.correlationId } } : {}),
+        })
         .catch(() => false);
       deps.logger?.error({ err, requestId: request.id, from: t.from, to: t.to, reverted }, 'audit append failed; transition reverted');
       throw new AuditUnavailableError(`the audit log is unavailable; the request was not ${t.to}`);

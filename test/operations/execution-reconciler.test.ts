@@ -28,10 +28,12 @@ async function interrupted(key: string, record?: { kind: 'agent' | 'obo'; audite
   const r = await h.module.service.submit(privileged, restart(key));
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   expect((await h.module.lifecycle.approve(r.value.id, APPROVER)).ok).toBe(true);
-  const started = await h.module.lifecycle.applyById(r.value.id, { event: 'start', actor: APPROVER, actingIdentity: PRIVILEGED_PRINCIPAL });
+  // Without a record: a request left `executing` with no intent, as rows from before the start
+  // gate wrote both in one transaction may be.
+  const execution = record && { requestId: r.value.id, actingIdentity: PRIVILEGED_PRINCIPAL, operationHash: r.value.operationHash, startedAt: h.clock.now.toISOString(), correlationId: `corr-${key}`, credentialKind: record.kind, instanceId: record.instanceId ?? null };
+  const started = await h.module.lifecycle.applyById(r.value.id, { event: 'start', actor: APPROVER, actingIdentity: PRIVILEGED_PRINCIPAL, ...(execution ? { execution } : {}) });
   if (!started.ok) throw new Error('start failed');
   if (record) {
-    await h.module.store.insertExecution({ requestId: r.value.id, actingIdentity: PRIVILEGED_PRINCIPAL, operationHash: r.value.operationHash, startedAt: h.clock.now.toISOString(), correlationId: `corr-${key}`, credentialKind: record.kind, instanceId: record.instanceId ?? null });
     if (record.audited) await h.auditLog.append(armRequestEntry(started.request, APPROVER, PRIVILEGED_PRINCIPAL, `corr-${key}`));
     if (record.pollUrl) await h.module.store.recordPollTarget(r.value.id, { mode: 'async-operation', url: record.pollUrl }, { status: 202 });
     if (record.result) await h.module.store.finishExecution(r.value.id, h.clock.now.toISOString(), record.result, { status: record.result === 'succeeded' ? 200 : 409, correlationId: `corr-${key}` });

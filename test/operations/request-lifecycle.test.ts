@@ -118,6 +118,8 @@ describe('executeRequest', () => {
     expect(again.ok && again.request.state).toBe('failed');
     expect(again.ok && again.request.error?.code).toBe('already_executed');
     expect(h.armCalls).toHaveLength(1);
+    // the first run's record is kept as it was
+    expect(await h.module.store.getExecution(req.id)).toMatchObject({ result: 'succeeded', actingIdentity: 'admin-oid-1' });
   });
 
   it('refuses pending, denied and unknown requests', async () => {

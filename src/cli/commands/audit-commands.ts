@@ -21,9 +21,9 @@ import { archiveExpired } from '../../audit/audit-retention.ts';
 import { AuditSearchError, parseAuditSearch } from '../../audit/audit-search.ts';
 import type { VerifyResult } from '../../audit/audit-types.ts';
 import { loadConfig, type Config } from '../../config/load-config.ts';
-import { openDatabase, type Database } from '../../store/database.ts';
-import { openStore } from '../../store/migrations.ts';
+import type { Database } from '../../store/database.ts';
 import { CliError, outputOption, print, type OutputFormat } from '../cli-output.ts';
+import { openAuditDatabase } from './audit-database.ts';
 import { openServiceCredential, reexecForSandboxTrust } from './levels-cli-context.ts';
 
 interface VerifyFlags {
@@ -61,34 +61,6 @@ function windowLine(w: CheckpointWindow): string {
   return `checkpoint window ${w.windowSeconds} s (ELEVATE_AUDIT_CHECKPOINT_INTERVAL_SECONDS ${w.intervalSeconds} + ${w.graceSeconds} s grace); ${newest}; last entry: ${w.lastEntry ? `seq ${w.lastEntry.seq} at ${w.lastEntry.ts}` : 'none'}`;
 }
 
-/** Opens an existing database read-only: verifying must never create a database or write to one. */
-async function openExisting(path: string): Promise<Database> {
-  if (!existsSync(path)) throw new CliError(`database ${path} does not exist`);
-  let db: Database;
-  try {
-    db = await openDatabase(path, { readonly: true });
-  } catch (err) {
-    throw new CliError(`cannot open database ${path}: ${(err as Error).message}`);
-  }
-  try {
-    const table = await db.get("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'");
-    if (!table) throw new CliError(`database ${path} has no audit log (not an Elevate database?)`);
-    return db;
-  } catch (err) {
-    await db.close().catch(() => undefined);
-    if (err instanceof CliError) throw err;
-    throw new CliError(`cannot read database ${path}: ${(err as Error).message}`);
-  }
-}
-
-/** An existing database opened for writing (and migrated): for checkpoints and retention. */
-async function openWritable(path: string): Promise<Database> {
-  if (!existsSync(path)) throw new CliError(`database ${path} does not exist`);
-  return openStore({ dbPath: path }).catch((err: unknown) => {
-    throw new CliError(`cannot open database ${path}: ${(err as Error).message.split('\n')[0]}`);
-  });
-}
-
 function checkpointKey(flagPath: string | undefined, config: Config | undefined, create: boolean): CheckpointKey {
   const path = flagPath ?? (config ?? loadConfig()).audit.checkpointKeyPath;
   if (!path) throw new CliError('no checkpoint key: pass --key <file> or set ELEVATE_AUDIT_CHECKPOINT_KEY');
@@ -119,15 +91,14 @@ async function plainVerify(db: Database): Promise<VerifyResult> {
 }
 
 async function verifyCommand(flags: VerifyFlags): Promise<void> {
-  if (!flags.checkpoints && !flags.archives) return chainOnly(flags.db ?? loadConfig().dbPath, flags.output);
+  if (!flags.checkpoints && !flags.archives) return chainOnly(flags.db, flags.output);
   // The window, the external stores and the interval come from the configuration.
   const config = loadConfig();
   if (await needsSandboxTrust(config, flags)) return;
-  const path = flags.db ?? config.dbPath;
   const key = checkpointKey(flags.key, config, false);
   const archiveDir = flags.archiveDir ?? config.audit.archiveDir;
   const externals = await externalStores(config, flags, false);
-  const db = await openExisting(path);
+  const db = await openAuditDatabase(flags.db, config, 'read');
   let summary: Record<string, unknown>;
   let problem: VerifyProblem | undefined;
   try {
@@ -174,8 +145,8 @@ async function verifyCommand(flags: VerifyFlags): Promise<void> {
   }
 }
 
-async function chainOnly(path: string, output: OutputFormat): Promise<void> {
-  const db = await openExisting(path);
+async function chainOnly(dbFlag: string | undefined, output: OutputFormat): Promise<void> {
+  const db = await openAuditDatabase(dbFlag, loadConfig(), 'read');
   let result: VerifyResult;
   try {
     result = await plainVerify(db);
@@ -231,7 +202,7 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
     if (err instanceof AuditSearchError) throw new CliError(err.message);
     throw err;
   }
-  const db = await openExisting(flags.db ?? loadConfig().dbPath);
+  const db = await openAuditDatabase(flags.db, loadConfig(), 'read');
   const query = createAuditQuery(db);
   try {
     if (!flags.out) {
@@ -259,7 +230,7 @@ async function checkpointCommand(flags: { db?: string; key?: string; archiveDir?
   if (await needsSandboxTrust(config, {})) return;
   const key = checkpointKey(flags.key, config, true);
   const externals = await externalStores(config, {}, true);
-  const db = await openWritable(flags.db ?? config.dbPath);
+  const db = await openAuditDatabase(flags.db, config, 'write');
   try {
     const checkpointer = createCheckpointer({ db, key, store: createCheckpointStore(db, flags.archiveDir ?? config.audit.archiveDir, externals), every: config.audit.checkpointEvery });
     const cp = await checkpointer.checkpointNow('on-demand').catch((err: unknown) => {
@@ -280,7 +251,7 @@ async function retentionCommand(flags: { db?: string; key?: string; archiveDir?:
   const key = checkpointKey(flags.key, config, false);
   const archiveDir = flags.archiveDir ?? config.audit.archiveDir;
   const externals = await externalStores(config, {}, true);
-  const db = await openWritable(flags.db ?? config.dbPath);
+  const db = await openAuditDatabase(flags.db, config, 'write');
   try {
     const audit = createAuditLog(db);
     const checkpointer = createCheckpointer({ db, key, store: createCheckpointStore(db, archiveDir, externals), every: config.audit.checkpointEvery });
@@ -294,7 +265,7 @@ async function retentionCommand(flags: { db?: string; key?: string; archiveDir?:
   }
 }
 
-const dbOption = () => new Option('--db <file>', 'SQLite database file (default: ELEVATE_DB_PATH, else ./data/elevate.db)');
+const dbOption = () => new Option('--db <file>', 'SQLite database file (default: ELEVATE_DATABASE_URL\'s PostgreSQL database when set, else ELEVATE_DB_PATH, else ./data/elevate.db)');
 const keyOption = () => new Option('--key <file>', 'checkpoint key file, private or public PEM (default: ELEVATE_AUDIT_CHECKPOINT_KEY)');
 const archiveDirOption = () => new Option('--archive-dir <dir>', 'where archives and checkpoints.jsonl live (default: ELEVATE_AUDIT_ARCHIVE_DIR)');
 
