@@ -1,8 +1,33 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two lanes (issue 16: the suite runs on both adapters). The default lane is the whole suite on
+ * SQLite, adapter-specific PostgreSQL tests (`*.postgres.test.ts`, `postgres-*.test.ts`) included.
+ * With ELEVATE_TEST_STORE=postgres every harness opens its store on the run's throwaway
+ * PostgreSQL cluster (test/support/test-store.ts), over the directories whose tests open a store
+ * through a harness; SQLite-specific tests (`*.sqlite.test.ts`) are left out. The directories
+ * not in this lane, and why, are in README.md ("Testing on both adapters").
+ */
+export const POSTGRES_LANE = [
+  'agents',
+  'approvals',
+  'incidents',
+  'levels',
+  'mcp',
+  'notifications',
+  'operations',
+  'raises',
+  'service',
+  'signin',
+  'web',
+];
+
+const postgresLane = process.env.ELEVATE_TEST_STORE === 'postgres';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: postgresLane ? POSTGRES_LANE.map((d) => `test/${d}/**/*.test.ts`) : ['test/**/*.test.ts'],
+    exclude: postgresLane ? ['**/node_modules/**', '**/*.sqlite.test.ts'] : ['**/node_modules/**'],
     // Forked workers inherit NODE_EXTRA_CA_CERTS, which globalSetup points at a bundle that
     // trusts the sandbox CA; MSAL's process-wide managed-identity state also wants processes.
     pool: 'forks',

@@ -6,6 +6,8 @@ import { startSandbox, type SandboxHandle } from '../src/sandbox/start-sandbox.t
 import { installNoEgressGuard } from './support/no-egress-guard.mjs';
 import type { SandboxTestInfo } from './support/sandbox-context.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from './support/throwaway-postgres.ts';
+import { createMigratedTemplate, type MigratedTemplate } from './support/postgres-template.ts';
+import { testStoreKind } from './support/test-store.ts';
 
 /**
  * Starts the Azure sandbox once per test run, before any worker forks, and shares it:
@@ -18,6 +20,8 @@ import { startThrowawayPostgres, type ThrowawayPostgres } from './support/throwa
  * Tests read the endpoints and seeded tenant with `sandboxInfo()` (test/support/sandbox-context.ts).
  * It also starts one throwaway PostgreSQL cluster (or takes ELEVATE_TEST_DATABASE_URL) for the
  * PostgreSQL adapter's tests, which create a database each (test/support/postgres-context.ts).
+ * With ELEVATE_TEST_STORE=postgres every harness opens its store there too (test/support/test-store.ts),
+ * each in a copy of one database migrated here once.
  */
 
 const BASE_HTTPS_PORT = 47443;
@@ -30,6 +34,7 @@ const MANAGED_IDENTITY_ENV = ['IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'IDENTITY_
 
 let handle: SandboxHandle | undefined;
 let postgres: ThrowawayPostgres | undefined;
+let template: MigratedTemplate | undefined;
 
 async function startOnFreePorts(): Promise<SandboxHandle> {
   let lastError: unknown;
@@ -78,9 +83,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   project.provide('sandbox', info);
   project.provide('postgresUrl', postgres.url);
+  if (testStoreKind() === 'postgres') template = await createMigratedTemplate(postgres.url);
+  project.provide('postgresTemplate', template?.name);
   return async () => {
+    await template?.drop();
     await Promise.all([handle?.close(), postgres?.stop()]);
     handle = undefined;
     postgres = undefined;
+    template = undefined;
   };
 }

@@ -7,7 +7,7 @@ import type { AuditInput } from '../../src/audit/audit-types.ts';
 import { createAgentRegistry, type AgentRegistry, type ResourceGroupVerifier } from '../../src/agents/agent-registry.ts';
 import { AgentConflictError, AgentInputError, AgentNotFoundError } from '../../src/agents/agent-types.ts';
 import type { Database } from '../../src/store/database.ts';
-import { openStore } from '../../src/store/migrations.ts';
+import { openTestStore } from '../support/test-store.ts';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const OTHER_TENANT_SUB = '99999999-9999-4999-8999-999999999999';
@@ -40,7 +40,7 @@ const entries = async () => (await audit.list({}, { limit: 100 })).entries.rever
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'elevate-agents-'));
-  db = await openStore({ dbPath: join(dir, 'e.db') });
+  db = await openTestStore(join(dir, 'e.db'));
   audit = createAuditLog(db);
   verified.length = 0;
   registry = createAgentRegistry({ db, audit, verifier, tenantId: TENANT });

@@ -11,7 +11,7 @@ import { createOperationRequestStore } from '../../src/operations/operation-requ
 import { encodeCursor } from '../../src/operations/request-listing.ts';
 import { REQUEST_STATES, type OperationRequest, type RequestState } from '../../src/operations/operation-types.ts';
 import type { Database } from '../../src/store/database.ts';
-import { openStore } from '../../src/store/migrations.ts';
+import { openTestStore } from '../support/test-store.ts';
 import { pick, prng } from '../audit/audit-search-fixtures.ts';
 
 const VIEWER = 'AbCd0000-0000-4000-8000-0000000000v1'.replace('v', 'a');
@@ -27,7 +27,7 @@ const mine = new Set<string>();
 const theirs = new Set<string>();
 
 beforeAll(async () => {
-  db = await openStore({ dbPath: ':memory:' });
+  db = await openTestStore();
   const store = createOperationRequestStore(db);
   const approvals = createApprovalStore(db);
   const audit = createAuditLog(db);

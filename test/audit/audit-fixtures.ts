@@ -39,6 +39,9 @@ export async function seed(audit: AuditLog, n: number): Promise<void> {
 }
 
 /** Drops the append-only triggers, as an attacker with write access to the file could. */
+/** Drops the audit log's append-only triggers, as an attacker with the database would (either engine). */
 export async function dropGuards(db: Database): Promise<void> {
-  await db.exec('DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;');
+  // PostgreSQL names a trigger per table (DROP TRIGGER … ON), SQLite per schema; db.path is the URL there.
+  const on = db.path.startsWith('postgres') ? ' ON audit_log' : '';
+  await db.exec(`DROP TRIGGER audit_log_no_update${on}; DROP TRIGGER audit_log_no_delete${on};`);
 }

@@ -4,7 +4,7 @@ import { buildOverview, categoryOf, dayRange, type OverviewRow } from '../../src
 import { createOverviewSource } from '../../src/audit/audit-overview-source.ts';
 import { createAuditLog } from '../../src/audit/audit-log.ts';
 import { describeEntry } from '../../src/audit/audit-timeline.ts';
-import { openStore } from '../../src/store/migrations.ts';
+import { openTestStore } from '../support/test-store.ts';
 import { appendConsentFlows, appendRequestFlows, APPROVER, CORRELATION, LEGACY_CONSENT_REQUEST, MI, MI_PRINCIPAL } from './audit-flow-fixtures.ts';
 
 const row = (day: string, eventType: string, outcome: string | null, count: number, extra: Partial<OverviewRow> = {}): OverviewRow => ({
@@ -65,7 +65,7 @@ describe('overview aggregation (rows in, series out)', () => {
   });
 
   it('reads the same figures from a real log', async () => {
-    const db = await openStore({ dbPath: ':memory:' });
+    const db = await openTestStore();
     const audit = createAuditLog(db, { clock: () => new Date('2026-03-10T08:00:00.000Z') });
     await appendRequestFlows(audit);
     await appendConsentFlows(audit);
@@ -118,7 +118,7 @@ describe('chart layout', () => {
 
 describe('timeline descriptions', () => {
   it('names each stage, the identity used, the approver, the correlation id and the discarded token', async () => {
-    const db = await openStore({ dbPath: ':memory:' });
+    const db = await openTestStore();
     const audit = createAuditLog(db);
     await appendRequestFlows(audit);
     await appendConsentFlows(audit);
@@ -139,7 +139,7 @@ describe('timeline descriptions', () => {
   });
 
   it('tells an interrupted execution and a crash-discarded token apart, and an exchange that is only starting (issue 11)', async () => {
-    const db = await openStore({ dbPath: ':memory:' });
+    const db = await openTestStore();
     const audit = createAuditLog(db);
     const base = { subject: 'req-x', requestId: 'req-x', agentId: 'a1', action: 'Microsoft.Compute/virtualMachines/restart/action', scope: '/subscriptions/s' };
     const user = { kind: 'user' as const, id: APPROVER.oid, name: APPROVER.upn };

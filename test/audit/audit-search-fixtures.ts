@@ -1,7 +1,7 @@
 import { createAuditLog, type AuditLog } from '../../src/audit/audit-log.ts';
 import type { AuditEntry, AuditInput } from '../../src/audit/audit-types.ts';
 import type { Database } from '../../src/store/database.ts';
-import { openStore } from '../../src/store/migrations.ts';
+import { openTestStore } from '../support/test-store.ts';
 
 /** A small deterministic PRNG (mulberry32), so a failing combination can be replayed. */
 export function prng(seed: number): () => number {
@@ -75,7 +75,7 @@ export function wanderingClock(rand: () => number, options: { stepBack?: number 
 
 export async function generatedLog(count: number, seed: number, options: { stepBack?: number } = {}): Promise<{ db: Database; audit: AuditLog; entries: AuditEntry[] }> {
   const rand = prng(seed);
-  const db = await openStore({ dbPath: ':memory:' });
+  const db = await openTestStore();
   const audit = createAuditLog(db, { clock: wanderingClock(prng(seed + 1), options) });
   const entries: AuditEntry[] = [];
   // Batches of concurrent appends share transactions (group commit) and keep the test quick.

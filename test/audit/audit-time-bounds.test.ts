@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/audit/audit-log.ts';
 import { createAuditQuery } from '../../src/audit/audit-query.ts';
 import { createTimeBounds } from '../../src/audit/audit-time-bounds.ts';
-import { openStore } from '../../src/store/migrations.ts';
+import { openTestStore } from '../support/test-store.ts';
 
 async function logWithClock(times: string[]) {
-  const db = await openStore({ dbPath: ':memory:' });
+  const db = await openTestStore();
   let i = 0;
   let next = times;
   const audit = createAuditLog(db, { clock: () => new Date(next[i++]!) });

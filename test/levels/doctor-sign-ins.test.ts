@@ -4,7 +4,7 @@ import { gatherSignInFacts } from '../../src/levels/doctor-sign-ins.ts';
 import type { SessionUser } from '../../src/sessions/session-data.ts';
 import { completedSignInEntry, signedOutEntry } from '../../src/signin/sign-in-audit.ts';
 import type { Database } from '../../src/store/database.ts';
-import { openStore } from '../../src/store/migrations.ts';
+import { openTestStore } from '../support/test-store.ts';
 
 const user = (authTime: number | null): SessionUser => ({ oid: '60ca6263-4c86-46fc-b376-b14ef1e7ff91', tid: '26d07dfe-13eb-44c6-bbdf-5d359fd60c0c', upn: 'ada@contoso.example', name: 'Ada', roles: ['administrator'], authTime, signedInAt: 1 });
 
@@ -12,7 +12,7 @@ describe('gatherSignInFacts', () => {
   let db: Database;
   let audit: AuditLog;
   beforeAll(async () => {
-    db = await openStore({ dbPath: ':memory:' });
+    db = await openTestStore();
     audit = createAuditLog(db);
   });
   afterAll(async () => {

@@ -15,7 +15,7 @@ import { createLevelsRuntime, type LevelsRuntime } from '../../src/levels/levels
 import { loadPolicies } from '../../src/policies/load-policies.ts';
 import { loadBuiltinCatalog } from '../../src/rbac/role-catalog.ts';
 import type { Database } from '../../src/store/database.ts';
-import { openStore } from '../../src/store/migrations.ts';
+import { openTestStore } from '../support/test-store.ts';
 import { sandboxInfo } from '../support/sandbox-context.ts';
 
 const catalog = loadBuiltinCatalog();
@@ -39,7 +39,7 @@ async function runtimeWith(secret: string): Promise<LevelsRuntime> {
 }
 
 beforeAll(async () => {
-  db = await openStore({ dbPath: join(mkdtempSync(join(tmpdir(), 'elevate-doctor-')), 'e.db') });
+  db = await openTestStore(join(mkdtempSync(join(tmpdir(), 'elevate-doctor-')), 'e.db'));
 });
 
 afterAll(async () => {

@@ -20,8 +20,8 @@ import { loadBuiltinCatalog } from '../../src/rbac/role-catalog.ts';
 import { DEFAULT_SEED_FILE } from '../../src/sandbox/seed/load-seed.ts';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/start-sandbox.ts';
 import type { Database } from '../../src/store/database.ts';
-import { openStore } from '../../src/store/migrations.ts';
 import { sandboxInfo } from '../support/sandbox-context.ts';
+import { openTestStore } from '../support/test-store.ts';
 
 export const LV_UAMI = { name: 'levels-test-agent', clientId: '7c1f3a52-0d4e-4b8a-9f61-2e5d8c3b7a10', principalId: '4e8b2d71-6a3c-4f05-b9d2-81c7e6a5f342' };
 export const SUB_PROD = 'b1995c7e-f47d-4afd-b2fc-8cf38f44e21d';
@@ -83,7 +83,7 @@ export async function startLevelsSandbox(extra: Partial<LevelsRuntimeDeps> = {})
   const handle = await startSandbox({ httpsPort: 0, httpPort: 0, dataDir, seedFile, armPageSize: shared.armPageSize, logger: createLogger('silent') });
   const endpoints = resolveAzureEndpoints(parseConfig({}), handle);
   const governance = createServiceCredential(endpoints, { kind: 'secret', clientSecret: handle.tenant.elevateApp.clientSecret });
-  const db = await openStore({ dbPath: join(dir, 'elevate.db') });
+  const db = await openTestStore(join(dir, 'elevate.db'), 'elevate_levels');
   const audit = createAuditLog(db);
   const catalog = loadBuiltinCatalog();
   const policies = loadPolicies('policies', { hasRole: (n) => catalog.byName(n) !== undefined });

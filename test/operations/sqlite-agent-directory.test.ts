@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteAgentDirectory } from '../../src/operations/sqlite-agent-directory.ts';
 import type { Database } from '../../src/store/database.ts';
-import { openStore } from '../../src/store/migrations.ts';
+import { openTestStore } from '../support/test-store.ts';
 import { RG_APPS, RG_VMS } from './support/operation-fixtures.ts';
 
 let db: Database;
@@ -12,7 +12,7 @@ const PRINCIPAL = '7D1E0000-0000-4000-8000-0000000000A1';
 const CLIENT = '5c1e0000-0000-4000-8000-0000000000a1';
 
 beforeAll(async () => {
-  db = await openStore({ dbPath: join(mkdtempSync(join(tmpdir(), 'elevate-agents-')), 'e.db') });
+  db = await openTestStore(join(mkdtempSync(join(tmpdir(), 'elevate-agents-')), 'e.db'));
   await db.run(
     `INSERT INTO agents (id, name, uami_client_id, uami_principal_id, tenant_id, level, run_mode_ceiling, created_at, updated_at)
      VALUES ('a1', 'sre-agent', ?, ?, '9f000000-0000-4000-8000-000000000001', 'Reader', 'Review', 't', 't')`,

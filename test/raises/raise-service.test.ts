@@ -19,7 +19,7 @@ import { createRaiseStore } from '../../src/raises/raise-store.ts';
 import { RaiseInputError, type RaiseGrant } from '../../src/raises/raise-types.ts';
 import { loadBuiltinCatalog } from '../../src/rbac/role-catalog.ts';
 import type { Database } from '../../src/store/database.ts';
-import { openStore } from '../../src/store/migrations.ts';
+import { openTestStore } from '../support/test-store.ts';
 import { testClock } from './support/raise-steps.ts';
 
 const catalog = loadBuiltinCatalog();
@@ -99,7 +99,7 @@ const ask = (s: RaiseService, requester = { kind: 'agent' as const, id: agent.id
   s.request(agent.id, { resourceGroupIds: [RG], targetLevel: 'Privileged', durationMinutes: 60, justification: 'INC-9' }, requester);
 
 beforeEach(async () => {
-  db = await openStore({ dbPath: join(mkdtempSync(join(tmpdir(), 'elevate-raise-service-')), 'elevate.db') });
+  db = await openTestStore(join(mkdtempSync(join(tmpdir(), 'elevate-raise-service-')), 'elevate.db'));
   await db.run("INSERT INTO agents (id, name, uami_client_id, uami_principal_id, tenant_id, level, run_mode_ceiling, created_at, updated_at) VALUES (?, ?, ?, ?, 't', 'Reader', 'Review', 'x', 'x')", [agent.id, agent.name, agent.uamiClientId, agent.uamiPrincipalId]);
   audit = createAuditLog(db);
   azure = memoryAzure();

@@ -15,16 +15,18 @@ import { loadPolicies } from '../../src/policies/load-policies.ts';
 import { loadBuiltinCatalog } from '../../src/rbac/role-catalog.ts';
 import type { SandboxHandle } from '../../src/sandbox/start-sandbox.ts';
 import type { ServiceContext } from '../../src/service/service-context.ts';
-import { openStore } from '../../src/store/migrations.ts';
+import { openConfiguredStore } from '../../src/store/open-store.ts';
+import { testStoreEnv } from '../support/test-store.ts';
 import { sandboxInfo } from '../support/sandbox-context.ts';
 
 describe('mountLevels (composition root hook)', () => {
   it('registers the sandbox agent, mounts /agents, and stops the inventory schedule and the raise sweeper at shutdown', async () => {
     const shared = sandboxInfo();
-    const config = parseConfig({ ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'elevate-mount-levels-')), 'e.db') });
+    const storeEnv = await testStoreEnv(join(mkdtempSync(join(tmpdir(), 'elevate-mount-levels-')), 'e.db'), 'elevate_mount');
+    const config = parseConfig(storeEnv.env);
     const endpoints = resolveAzureEndpoints(config, shared);
     const source = resolveServiceCredentialSource(config, shared);
-    const store = await openStore(config);
+    const store = await openConfiguredStore(config);
     const catalog = loadBuiltinCatalog();
     const shutdown: Array<() => unknown> = [];
     const ctx: ServiceContext = {
@@ -59,6 +61,7 @@ describe('mountLevels (composition root hook)', () => {
     } finally {
       for (const fn of shutdown) await fn();
       await store.close();
+      await storeEnv.drop();
     }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The storage port's contract, run on both adapters: the behaviour the use cases rely on must not
  * depend on which database they run on (issue 16). Adapter-specific behaviour lives in
- * database.test.ts (SQLite) and postgres-database.test.ts (PostgreSQL).
+ * database.sqlite.test.ts (SQLite) and postgres-database.test.ts (PostgreSQL).
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';

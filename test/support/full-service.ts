@@ -3,6 +3,8 @@
  * API, the agent API, agents, approvals), started in-process in sandbox mode with a sandbox of its
  * own. That sandbox gets a copy of the shared sandbox's CA and server certificate, so this worker
  * (which trusts the shared CA through NODE_EXTRA_CA_CERTS) trusts it too. Every log line is kept.
+ * The store is a SQLite file, or a fresh PostgreSQL database with ELEVATE_TEST_STORE=postgres
+ * (test-store.ts), unless `env` names one itself.
  */
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -15,6 +17,7 @@ import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
 import { signInAs } from '../signin/support/sign-in-steps.ts';
 import { sandboxInfo } from './sandbox-context.ts';
 import { capturedLogger } from './captured-logger.ts';
+import { testStoreEnv } from './test-store.ts';
 
 export interface FullService {
   service: RunningService;
@@ -39,6 +42,8 @@ export async function startFullService(env: Record<string, string> = {}, options
   const { logger, logs } = capturedLogger();
   // The redirect URI is built from the configured port, so the port must be known before start.
   const port = await freePort();
+  const givenStore = env.ELEVATE_DATABASE_URL !== undefined || env.ELEVATE_DB_PATH !== undefined;
+  const store = givenStore ? undefined : await testStoreEnv(join(dir, 'elevate.db'), 'elevate_service');
   const config = parseConfig({
     ELEVATE_HOST: '127.0.0.1',
     ELEVATE_PORT: String(port),
@@ -46,12 +51,16 @@ export async function startFullService(env: Record<string, string> = {}, options
     ELEVATE_SANDBOX_HTTP_PORT: '0',
     ELEVATE_SANDBOX_DATA_DIR: sandboxDir,
     ELEVATE_DB_PATH: join(dir, 'elevate.db'),
+    ...store?.env,
     ELEVATE_POLICIES_DIR: resolve('policies'),
     ELEVATE_AUDIT_ARCHIVE_DIR: join(dir, 'archive'),
     ELEVATE_LOG_LEVEL: 'debug',
     ...env,
   });
-  const service = await startService(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const service = await startService(config, { logger, ...(options.clock ? { clock: options.clock } : {}) }).catch(async (err: unknown) => {
+    await store?.drop();
+    throw err;
+  });
   const sandbox = service.context.sandbox!;
   const url = service.listenUrl;
   const user = (key: string) => {
@@ -79,7 +88,10 @@ export async function startFullService(env: Record<string, string> = {}, options
       if (!res.ok) throw new Error(`IMDS answered ${res.status}`);
       return ((await res.json()) as { access_token: string }).access_token;
     },
-    close: () => service.close(),
+    async close() {
+      await service.close();
+      await store?.drop();
+    },
   };
 }
 

@@ -9,6 +9,8 @@ import { inject } from 'vitest';
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresUrl: string;
+    /** A database with every migration applied, to copy (ELEVATE_TEST_STORE=postgres runs only). */
+    postgresTemplate: string | undefined;
   }
 }
 
@@ -23,14 +25,19 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates an empty database with a unique name; `drop` removes it (closing any sessions left on it). */
-export async function createTestDatabase(prefix = 'elevate_test'): Promise<TestDatabase> {
+/**
+ * Creates a database with a unique name, empty, or (`migrated`) a copy of the run's migrated
+ * template when there is one; `drop` removes it (closing any sessions left on it).
+ */
+export async function createTestDatabase(prefix = 'elevate_test', options: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const server = postgresServerUrl();
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const template = options.migrated ? inject('postgresTemplate') : undefined;
   const admin = new pg.Client({ connectionString: server });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    // FILE_COPY: a small template is copied faster than WAL-logged block by block.
+    await admin.query(template ? `CREATE DATABASE ${name} TEMPLATE ${template} STRATEGY FILE_COPY` : `CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }

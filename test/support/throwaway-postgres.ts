@@ -71,7 +71,9 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   await run(join(bin, 'initdb'), ['-D', data, '-U', 'elevate', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-instructions'], asNobody);
   rmSync(pwfile);
   const port = await freePort();
-  const options = [`-p ${port}`, `-k ${dir}`, "-c listen_addresses='127.0.0.1'", '-c max_connections=300', '-c shared_buffers=64MB'].join(' ');
+  const options = [`-p ${port}`, `-k ${dir}`, "-c listen_addresses='127.0.0.1'", '-c max_connections=300', '-c shared_buffers=64MB',
+    // A throwaway cluster needs no durability, and the PostgreSQL lane creates a database per harness.
+    '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'].join(' ');
   try {
     await run(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start'], asNobody);
   } catch (err) {

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { requireAbility } from '../../src/signin/access-control.ts';
 import { appendConsentFlows, appendRequestFlows, APPROVER, CONSENT_REQUEST, CORRELATION, DEALLOCATE, LEGACY_CONSENT_REQUEST, MI, MI_PRINCIPAL, MI_REQUEST, OBO_REQUEST } from '../audit/audit-flow-fixtures.ts';
 import { useTempDir } from '../audit/audit-tamper-fixtures.ts';
+import { dropGuards } from '../audit/audit-fixtures.ts';
 import { auditWebRig, CSRF, type AuditWebRig } from './audit-web-fixtures.ts';
 
 const tempDir = useTempDir();
@@ -208,7 +209,7 @@ describe('audit pages: content', () => {
     expect(ok.text).toMatch(/data-testid="entries-checked">\d+</);
     await request(rig.app).post('/audit/verify').set(as('standard')).type('form').send({ _csrf: CSRF }).expect(403);
 
-    await rig.db.exec('DROP TRIGGER audit_log_no_update');
+    await dropGuards(rig.db);
     await rig.db.run(`UPDATE audit_log SET outcome = 'denied' WHERE seq = 4`);
     const broken = await request(rig.app).post('/audit/verify').set(as('auditor')).type('form').send({ _csrf: CSRF }).expect(409);
     expect(broken.text).toContain('data-ok="false"');

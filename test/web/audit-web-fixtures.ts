@@ -17,7 +17,7 @@ import { csrfProtection, provideCsrfToken } from '../../src/sessions/csrf-protec
 import { exposeSignedInUser, requireAbility } from '../../src/signin/access-control.ts';
 import { sendDenial } from '../../src/signin/deny-response.ts';
 import type { Database } from '../../src/store/database.ts';
-import { openStore } from '../../src/store/migrations.ts';
+import { openTestStore } from '../support/test-store.ts';
 import { createWebApp, type WebRoute } from '../../src/web/create-web-app.ts';
 import { mountAuditWeb } from '../../src/web/pages/audit-mount.ts';
 
@@ -52,7 +52,7 @@ export interface AuditWebRig {
 }
 
 export async function auditWebRig(options: { dir?: string; extraRoutes?: WebRoute[] } = {}): Promise<AuditWebRig> {
-  const db = await openStore({ dbPath: options.dir ? join(options.dir, 'elevate.db') : ':memory:' });
+  const db = await openTestStore(options.dir ? join(options.dir, 'elevate.db') : ':memory:');
   const catalog = loadBuiltinCatalog();
   const policies = loadPolicies('./policies', { hasRole: (name) => catalog.byName(name) !== undefined });
   const module = createAuditModule({

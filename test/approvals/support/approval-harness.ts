@@ -34,7 +34,7 @@ import type { ServiceContext } from '../../../src/service/service-context.ts';
 import { mountSignIn, type SignInMount } from '../../../src/service/mount-sign-in.ts';
 import { mountAdminRequestsApi } from '../../../src/service/mount-admin-requests-api.ts';
 import type { Database } from '../../../src/store/database.ts';
-import { openStore } from '../../../src/store/migrations.ts';
+import { openConfiguredStore } from '../../../src/store/open-store.ts';
 import { createOperationsApi, type OperationsApi } from '../../../src/web/api/operations-api.ts';
 import { createWebApp } from '../../../src/web/create-web-app.ts';
 import { armUserImpersonationScope, mountApprovals, type ApprovalsMount } from '../../../src/web/pages/approval-mount.ts';
@@ -43,6 +43,7 @@ import { BrowserLikeClient } from '../../signin/support/browser-like-client.ts';
 import { signInAs } from '../../signin/support/sign-in-steps.ts';
 import { imdsCredential, startApprovalSandbox } from './approval-sandbox.ts';
 import { capturedLogger } from '../../support/captured-logger.ts';
+import { testStoreEnv } from '../../support/test-store.ts';
 
 export const CONTAINER_APPS_CONTRIBUTOR = '358470bc-b998-42bd-ab17-a7e34c199c0f';
 
@@ -97,10 +98,11 @@ export async function startApprovalHarness(options: HarnessOptions = {}): Promis
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
   const dbPath = join(mkdtempSync(join(tmpdir(), 'elevate-approvals-db-')), 'elevate.db');
+  const store = await testStoreEnv(dbPath, 'elevate_approvals');
   const config = parseConfig({
     ELEVATE_HOST: '127.0.0.1',
     ELEVATE_PORT: String(port),
-    ELEVATE_DB_PATH: dbPath,
+    ...store.env,
     ELEVATE_LOG_LEVEL: 'debug',
     ...(options.freshAuthSeconds ? { ELEVATE_FRESH_AUTH_SECONDS: String(options.freshAuthSeconds) } : {}),
   });
@@ -110,7 +112,7 @@ export async function startApprovalHarness(options: HarnessOptions = {}): Promis
   const serviceCredentialSource = resolveServiceCredentialSource(config, sandbox);
   const serviceCredential = createServiceCredential(endpoints, serviceCredentialSource);
   const tokenValidator = createApiTokenValidator({ issuers: endpoints.issuers, tenantId: endpoints.tenantId, audiences: endpoints.apiAudiences, jwksUri: endpoints.jwksUri });
-  const db = await openStore(config);
+  const db = await openConfiguredStore(config);
   const catalog = loadBuiltinCatalog();
   const base = policiesWithRunModes({ chat: 'Review', incident: 'Autonomous', scheduled: 'ReadOnly', manual: 'Autonomous' });
   const policies: Policies = {
@@ -293,6 +295,7 @@ export async function startApprovalHarness(options: HarnessOptions = {}): Promis
         server.closeAllConnections();
       });
       await db.close();
+      await store.drop();
       await sandbox.close();
     },
   };

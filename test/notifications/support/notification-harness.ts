@@ -16,7 +16,9 @@ import { createRequestLifecycle, type RequestLifecycle } from '../../../src/oper
 import { createRequestNotifier, type RequestNotifier } from '../../../src/operations/request-notifier.ts';
 import type { NotificationsPolicy } from '../../../src/policies/notifications-schema.ts';
 import type { Database } from '../../../src/store/database.ts';
-import { openStore } from '../../../src/store/migrations.ts';
+import { parseConfig } from '../../../src/config/load-config.ts';
+import { openConfiguredStore } from '../../../src/store/open-store.ts';
+import { testStoreEnv } from '../../support/test-store.ts';
 import { ALL_CHANNELS_POLICY, pendingRequest } from './notification-fixtures.ts';
 import { startHttpReceiver, startMailReceiver, type HttpReceiver, type MailReceiver } from './receivers.ts';
 
@@ -55,7 +57,9 @@ export interface HarnessOptions {
 export async function createNotificationHarness(options: HarnessOptions = {}): Promise<NotificationHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'elevate-notify-'));
   const dbPath = join(dir, 'elevate.db');
-  let db = await openStore({ dbPath });
+  const store = await testStoreEnv(dbPath, 'elevate_notify');
+  const open = () => openConfiguredStore(parseConfig(store.env));
+  let db = await open();
   const now = new Date().toISOString();
   await db.run(
     `INSERT INTO agents (id, name, uami_client_id, uami_principal_id, tenant_id, level, run_mode_ceiling, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'Reader', 'Autonomous', ?, ?)`,
@@ -140,7 +144,7 @@ export async function createNotificationHarness(options: HarnessOptions = {}): P
     async restart({ start = true } = {}) {
       await parts.notifications.close();
       await db.close();
-      db = await openStore({ dbPath });
+      db = await open();
       auditLog = createAuditLog(db);
       parts = build(start);
     },
@@ -155,6 +159,7 @@ export async function createNotificationHarness(options: HarnessOptions = {}): P
       await parts.notifications.close();
       await Promise.all([http.close(), mail.close()]);
       await db.close();
+      await store.drop();
     },
   };
   return h;

@@ -1,5 +1,5 @@
 /**
- * The operations module over a real SQLite store and audit log, with ARM replaced by a scripted
+ * The operations module over a real store (SQLite, or PostgreSQL with ELEVATE_TEST_STORE) and audit log, with ARM replaced by a scripted
  * fake (what ARM answers, and a record of every call) and the permission cache fed from a
  * sandbox-like authorization state. Used by the service-level tests; the sandbox integration
  * tests use the real SDKs instead.
@@ -19,7 +19,7 @@ import { createEvaluator } from '../../../src/rbac/rbac-evaluator.ts';
 import type { AuthorizationState } from '../../../src/rbac/rbac-types.ts';
 import type { Database } from '../../../src/store/database.ts';
 import type { InstanceLiveness } from '../../../src/store/instance-liveness.ts';
-import { openStore } from '../../../src/store/migrations.ts';
+import { openTestStore } from '../../support/test-store.ts';
 import { builtinCatalog, policiesWithRunModes, sandboxLikeState } from './operation-fixtures.ts';
 
 export const ARM_ENDPOINT = 'https://arm.test.invalid';
@@ -50,13 +50,13 @@ export async function createHarness(
     ttlSeconds?: number;
     executionWaitMs?: number;
     agents?: Agent[];
-    /** an already migrated store (another instance's database); default a fresh SQLite file */
+    /** an already migrated store (another instance's database); default a fresh one (test-store.ts) */
     db?: Database;
     /** this instance's id and the others' liveness (default: the only process) */
     liveness?: InstanceLiveness;
   } = {},
 ): Promise<Harness> {
-  const db = options.db ?? (await openStore({ dbPath: join(mkdtempSync(join(tmpdir(), 'elevate-ops-')), 'elevate.db') }));
+  const db = options.db ?? (await openTestStore(join(mkdtempSync(join(tmpdir(), 'elevate-ops-')), 'elevate.db'), 'elevate_ops'));
   const clock = {
     now: new Date('2025-06-01T10:00:00.000Z'),
     advance(ms: number) {

@@ -16,7 +16,8 @@ import type { CompletedSignIn } from '../../../src/signin/complete-sign-in.ts';
 import { isFreshSignInFor } from '../../../src/signin/sign-in-continuations.ts';
 import { abilityForUser, accessOf } from '../../../src/signin/access-control.ts';
 import type { Database } from '../../../src/store/database.ts';
-import { openStore } from '../../../src/store/migrations.ts';
+import { openConfiguredStore } from '../../../src/store/open-store.ts';
+import { testStoreEnv } from '../../support/test-store.ts';
 import { createWebApp } from '../../../src/web/create-web-app.ts';
 
 export type SandboxUnderTest = SandboxEndpointSource;
@@ -53,13 +54,14 @@ export async function startHarness(sandbox: SandboxUnderTest, options: HarnessOp
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
 
-  const config = parseConfig({ ELEVATE_HOST: '127.0.0.1', ELEVATE_PORT: String(port), ELEVATE_DB_PATH: ':memory:', ELEVATE_LOG_LEVEL: 'silent', ...options.env });
+  const store = options.env?.ELEVATE_DB_PATH === undefined && options.env?.ELEVATE_DATABASE_URL === undefined ? await testStoreEnv(':memory:', 'elevate_signin') : undefined;
+  const config = parseConfig({ ELEVATE_HOST: '127.0.0.1', ELEVATE_PORT: String(port), ELEVATE_DB_PATH: ':memory:', ...store?.env, ELEVATE_LOG_LEVEL: 'silent', ...options.env });
   const logger = createLogger(process.env.SIGNIN_TEST_LOG ?? 'silent');
   const metrics = createMetrics();
   const endpoints = resolveAzureEndpoints(config, sandbox);
   const serviceCredentialSource = resolveServiceCredentialSource(config, sandbox);
   const catalog = loadBuiltinCatalog();
-  const db = await openStore(config);
+  const db = await openConfiguredStore(config);
   const audit = createAuditLog(db);
   const shutdown: Array<() => Promise<void> | void> = [];
   const ctx: ServiceContext = {
@@ -100,6 +102,7 @@ export async function startHarness(sandbox: SandboxUnderTest, options: HarnessOp
         server.closeAllConnections();
       });
       await db.close();
+      await store?.drop();
     },
   };
 

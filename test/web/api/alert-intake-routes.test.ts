@@ -18,7 +18,7 @@ import { createApiTokenValidator } from '../../../src/azure/api-token-validator.
 import { createIncidentsModule, type IncidentsModule } from '../../../src/incidents/incidents-module.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import type { Database } from '../../../src/store/database.ts';
-import { openStore } from '../../../src/store/migrations.ts';
+import { openTestStore } from '../../support/test-store.ts';
 import { alertBodyErrorHandler, alertIntakeRouter, ALERTS_PATH } from '../../../src/web/api/alert-intake-routes.ts';
 import { createWebApp } from '../../../src/web/create-web-app.ts';
 import { capturedLogger } from '../../support/captured-logger.ts';
@@ -42,7 +42,7 @@ let app: ReturnType<typeof createWebApp>;
 let sign: (claims: JWTPayload, opts?: { kid?: string; expiresIn?: number }) => Promise<string>;
 
 beforeAll(async () => {
-  db = await openStore({ dbPath: join(mkdtempSync(join(tmpdir(), 'elevate-alerts-')), 'e.db') });
+  db = await openTestStore(join(mkdtempSync(join(tmpdir(), 'elevate-alerts-')), 'e.db'));
   const { logger } = capturedLogger();
   const metrics = createMetrics();
   audit = createAuditLog(db, { logger, metrics });

@@ -4,7 +4,7 @@
  * governance credential, operations executed with the UAMI), real SQLite and audit log.
  *
  * The store is a SQLite file, or a fresh PostgreSQL database (issue 16) when the options or
- * ELEVATE_TEST_API_STORE=postgres say so: `ELEVATE_TEST_API_STORE=postgres npx vitest run
+ * ELEVATE_TEST_STORE=postgres say so: `ELEVATE_TEST_STORE=postgres npx vitest run
  * test/web/api/operations-api.test.ts` runs an API test file unchanged on PostgreSQL.
  *
  * Two agents are registered: the seeded SRE agent (Reader level) and a Privileged agent that
@@ -35,6 +35,7 @@ import { createWebApp } from '../../../../src/web/create-web-app.ts';
 import { createOperationsApi, type OperationsApi } from '../../../../src/web/api/operations-api.ts';
 import { createTestDatabase, type TestDatabase } from '../../../support/postgres-context.ts';
 import { sandboxInfo } from '../../../support/sandbox-context.ts';
+import { testStoreKind } from '../../../support/test-store.ts';
 import { policiesWithRunModes } from '../../../operations/support/operation-fixtures.ts';
 
 export const CONTAINER_APPS_CONTRIBUTOR = '358470bc-b998-42bd-ab17-a7e34c199c0f';
@@ -63,7 +64,7 @@ export interface ApiHarnessOptions {
   /** Where refusals go (e.g. a collapsing sink over `auditLog`); default: the audit log. */
   refusalAudit?: (auditLog: AuditLog) => AuditSink;
   agentRateLimitPerMinute?: number;
-  /** Where the store lives; default: ELEVATE_TEST_API_STORE, else a SQLite file. */
+  /** Where the store lives; default: ELEVATE_TEST_STORE (test/support/test-store.ts). */
   store?: 'sqlite' | 'postgres';
 }
 
@@ -71,8 +72,8 @@ export async function createApiHarness(options: ApiHarnessOptions = {}): Promise
   const info = sandboxInfo();
   const tenant = info.tenant;
   const dbPath = join(mkdtempSync(join(tmpdir(), 'elevate-api-')), 'elevate.db');
-  const store = options.store ?? (process.env.ELEVATE_TEST_API_STORE === 'postgres' ? 'postgres' : 'sqlite');
-  const database: TestDatabase | undefined = store === 'postgres' ? await createTestDatabase('elevate_api') : undefined;
+  const store = options.store ?? testStoreKind();
+  const database: TestDatabase | undefined = store === 'postgres' ? await createTestDatabase('elevate_api', { migrated: true }) : undefined;
   const config = parseConfig({ ELEVATE_DB_PATH: dbPath, ...(database ? { ELEVATE_DATABASE_URL: database.url } : {}) });
   const endpoints = resolveAzureEndpoints(config, info);
   const serviceCredential = createServiceCredential(endpoints, { kind: 'secret', clientSecret: tenant.elevateApp.clientSecret });

@@ -1,3 +1,7 @@
+/**
+ * SQLite-specific (adapter test): read-only connections of one's own on a SQLite file.
+ * Not in the ELEVATE_TEST_STORE=postgres lane.
+ */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, openReadConnection } from '../../src/store/database.ts';

@@ -1,3 +1,7 @@
+/**
+ * SQLite-specific (adapter test): the session store over a SQLite `:memory:` database.
+ * Not in the ELEVATE_TEST_STORE=postgres lane.
+ */
 import type { SessionData } from 'express-session';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/store/database.ts';

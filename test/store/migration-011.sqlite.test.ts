@@ -1,4 +1,8 @@
 /**
+ * SQLite-specific (adapter test): copies SQLite files written before migration 011.
+ * Not in the ELEVATE_TEST_STORE=postgres lane.
+ */
+/**
  * Migration 011 on a database written before it: requests and executions that ran with the
  * agent's managed identity recorded its UAMI principal id; they now say `agent:<id>`. An
  * approver's object id (OBO) is left alone, and the audit log is not touched (its chain verifies).

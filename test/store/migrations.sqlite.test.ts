@@ -1,3 +1,7 @@
+/**
+ * SQLite-specific (adapter test): the migration runner on SQLite files. PostgreSQL's runner has
+ * postgres-migrations.test.ts. Not in the ELEVATE_TEST_STORE=postgres lane.
+ */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
