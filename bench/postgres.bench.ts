@@ -3,13 +3,16 @@
  * - durable audit appends/s: SQLite (one instance) next to PostgreSQL with one and with two
  *   instances (two handles, each its own pool and AuditLog, appending at once), rounds
  *   alternating;
+ * - decisions/s: POST /api/v1/decisions on one Elevate on SQLite, one on PostgreSQL and two on one
+ *   PostgreSQL database (a process each, the connections split evenly), the same query repeated
+ *   and every query distinct (each durably audited before it is answered), rounds alternating;
  * - a 1,000,000-entry chain on PostgreSQL: `verifyChain` time (target < 5 s), and the filtered
  *   audit list's p95 over 1M entries (target < 50 ms), by agent, by action and by 1-hour window.
  * PostgreSQL: ELEVATE_BENCH_DATABASE_URL (a role that may create databases), or a throwaway
  * cluster started here as the tests do. Progress on stderr, Markdown on stdout.
  *
  *   --entries N   chain length for verify and list (default 1,000,000)
- *   --rounds N    append rounds (default 3)
+ *   --rounds N    append and decision rounds (default 3); BENCH_DURATION_S: seconds per decision measurement (5)
  */
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
