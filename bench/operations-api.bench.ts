@@ -13,10 +13,7 @@
  * Progress on stderr, Markdown on stdout. Re-executes itself with NODE_EXTRA_CA_CERTS when the
  * process does not trust the sandbox CA yet.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,11 +32,11 @@ import type { Agent, OperationInput } from '../src/operations/operation-types.ts
 import { loadPolicies } from '../src/policies/load-policies.ts';
 import type { Decision } from '../src/rbac/rbac-types.ts';
 import { loadBuiltinCatalog } from '../src/rbac/role-catalog.ts';
+import { agentTokenFrom, freePortPair, hammer, registerAgent, type Load } from './api-load.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const BASE_PORT = 48643;
 /**
  * BENCH_ONLY=decisions: only the bare express and decision rounds (issue 18's targets), e.g. under
  * `node --cpu-prof`; the executed operations and the content-rule comparison are skipped.
@@ -50,59 +47,6 @@ const REPEATED_TARGET = 0.8;
 const DISTINCT_TARGET = 0.6;
 const log = (msg: string) => process.stderr.write(`[operations-api.bench] ${msg}\n`);
 const repoPolicies = fileURLToPath(new URL('../policies/', import.meta.url));
-const autocannonPath = createRequire(import.meta.url).resolve('autocannon');
-
-interface Load {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  /** replace __KEY__ in the body with a fresh value per request */
-  uniqueKey?: boolean;
-}
-
-/**
- * autocannon in a child process, so the load generator does not share the server's event loop
- * (autocannon in a worker thread reports raw histograms only). The token travels on stdin,
- * never on a command line.
- */
-function hammer(load: Load): Promise<Result> {
-  const code = `
-    const autocannon = require(process.argv[1]);
-    let input = '';
-    process.stdin.on('data', (d) => (input += d));
-    process.stdin.on('end', () => {
-      const { load, duration, connections } = JSON.parse(input);
-      let n = 0;
-      const opts = { url: load.url, method: 'POST', headers: load.headers, body: load.body, duration, connections };
-      if (load.uniqueKey) opts.requests = [{ method: 'POST', setupRequest: (req) => ({ ...req, body: load.body.replace('__KEY__', 'k-' + Date.now() + '-' + (++n)) }) }];
-      autocannon(opts, (err, res) => {
-        if (err) { process.stderr.write(String(err)); process.exit(1); }
-        process.stdout.write(JSON.stringify(res));
-      });
-    });
-  `;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', code, autocannonPath], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', reject);
-    child.once('close', (status) => (status === 0 ? resolve(JSON.parse(out) as Result) : reject(new Error(`autocannon exited with ${status}`))));
-    child.stdin.end(JSON.stringify({ load, duration: DURATION_S, connections: CONNECTIONS }));
-  });
-}
-
-function freePortPair(offset = 0): Promise<[number, number]> {
-  const tryPort = (p: number) =>
-    new Promise<boolean>((resolve) => {
-      const s: Server = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  return (async () => {
-    for (let i = offset; i < offset + 40; i++) if ((await tryPort(BASE_PORT + i)) && (await tryPort(BASE_PORT - 400 + i))) return [BASE_PORT + i, BASE_PORT - 400 + i] as [number, number];
-    throw new Error('no free port pair for the benchmark sandbox');
-  })();
-}
 
 async function armReads(service: RunningService, purpose: string): Promise<number> {
   const metric = await service.context.metrics.armRequests.get();
@@ -148,40 +92,6 @@ async function startPeerService(policiesDir: string, portOffset: number): Promis
   await registerAgent(service);
   const tenant = service.context.sandbox!.tenant;
   return { service, token: await agentTokenFrom(service.context.sandbox!.imdsEndpoint, tenant.agent.uamiClientId, `${tenant.elevateApp.apiAudience}/.default`) };
-}
-
-/**
- * The agent's token from one sandbox's IMDS, through @azure/identity in a child process:
- * msal-node caches the managed-identity endpoint process-wide, so this process keeps asking the
- * first sandbox. The token travels on stdout (a pipe), never on a command line or in a log.
- */
-function agentTokenFrom(imdsEndpoint: string, clientId: string, scope: string): Promise<string> {
-  const code = `
-    const { ManagedIdentityCredential } = await import(${JSON.stringify(createRequire(import.meta.url).resolve('@azure/identity'))});
-    const t = await new ManagedIdentityCredential({ clientId: process.argv[1] }).getToken(process.argv[2]);
-    process.stdout.write(t.token);
-  `;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code, clientId, scope], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AZURE_POD_IDENTITY_AUTHORITY_HOST: imdsEndpoint } });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', reject);
-    child.once('close', (status) => (status === 0 && out ? resolve(out) : reject(new Error(`token helper exited with ${status}`))));
-  });
-}
-
-async function registerAgent(service: RunningService): Promise<void> {
-  const tenant = service.context.sandbox!.tenant;
-  const now = new Date().toISOString();
-  // The service may register the sandbox's agent itself at start; register it only if not.
-  const known = await service.context.store.get<{ id: string }>('SELECT id FROM agents WHERE uami_principal_id = ? COLLATE NOCASE', [tenant.agent.uamiPrincipalId]);
-  if (known) return;
-  const agentId = 'bench-agent';
-  await service.context.store.run(
-    'INSERT INTO agents (id, name, uami_client_id, uami_principal_id, tenant_id, level, run_mode_ceiling, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    [agentId, tenant.agent.name, tenant.agent.uamiClientId, tenant.agent.uamiPrincipalId, tenant.tenantId, 'Reader', 'Autonomous', now, now],
-  );
-  for (const rg of tenant.agent.resourceGroupIds) await service.context.store.run('INSERT INTO agent_resource_groups (agent_id, resource_group_id) VALUES (?, ?)', [agentId, rg]);
 }
 
 /**
@@ -285,7 +195,7 @@ async function main(): Promise<void> {
     const cpuPerRequest: Record<'bare' | 'repeated' | 'distinct', number[]> = { bare: [], repeated: [], distinct: [] };
     const measured = async (kind: keyof typeof cpuPerRequest, load: Load): Promise<Result> => {
       const before = process.cpuUsage();
-      const result = await hammer(load);
+      const result = await hammer(load, DURATION_S, CONNECTIONS);
       const used = process.cpuUsage(before);
       cpuPerRequest[kind].push((used.user + used.system) / Math.max(1, result['2xx'] + result.non2xx));
       return result;
@@ -305,7 +215,7 @@ async function main(): Promise<void> {
     let operations: Result | undefined;
     if (!DECISIONS_ONLY) {
       log('POST /api/v1/operations (reads executed against the sandbox)');
-      operations = await hammer({ url: `${apiUrl}/api/v1/operations`, headers, body: submission('__KEY__'), uniqueKey: true });
+      operations = await hammer({ url: `${apiUrl}/api/v1/operations`, headers, body: submission('__KEY__'), uniqueKey: true }, DURATION_S, CONNECTIONS);
     }
     const cacheReads = (await armReads(service, 'permission-cache')) - cacheBefore;
     const operationCalls = (await armReads(service, 'operation')) - opsArmBefore;
@@ -339,7 +249,7 @@ async function main(): Promise<void> {
           for (const kind of ['get', 'patch'] as const) {
             for (const which of order) {
               const peer = which === 'With' ? withRules : withoutRules;
-              cmp[`${kind}${which}`].push(await hammer({ ...target(peer), body: kind === 'get' ? submission('bench-decision') : patchTags('bench-patch') }));
+              cmp[`${kind}${which}`].push(await hammer({ ...target(peer), body: kind === 'get' ? submission('bench-decision') : patchTags('bench-patch') }, DURATION_S, CONNECTIONS));
             }
           }
         }

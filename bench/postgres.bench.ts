@@ -3,27 +3,26 @@
  * - durable audit appends/s: SQLite (one instance) next to PostgreSQL with one and with two
  *   instances (two handles, each its own pool and AuditLog, appending at once), rounds
  *   alternating;
+ * - decisions/s: POST /api/v1/decisions on one Elevate on SQLite, one on PostgreSQL and two on one
+ *   PostgreSQL database (a process each, the connections split evenly), the same query repeated
+ *   and every query distinct (each durably audited before it is answered), rounds alternating;
  * - a 1,000,000-entry chain on PostgreSQL: `verifyChain` time (target < 5 s), and the filtered
  *   audit list's p95 over 1M entries (target < 50 ms), by agent, by action and by 1-hour window.
  * PostgreSQL: ELEVATE_BENCH_DATABASE_URL (a role that may create databases), or a throwaway
  * cluster started here as the tests do. Progress on stderr, Markdown on stdout.
  *
  *   --entries N   chain length for verify and list (default 1,000,000)
- *   --rounds N    append rounds (default 3)
+ *   --rounds N    append and decision rounds (default 3); BENCH_DURATION_S: seconds per decision measurement (5)
  */
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { computeEntryHash, GENESIS_HASH } from '../src/audit/audit-hash.ts';
-import { prepareEntry } from '../src/audit/audit-input.ts';
 import { createAuditLog } from '../src/audit/audit-log.ts';
-import type { AuditInput } from '../src/audit/audit-types.ts';
 import { verifyChain } from '../src/audit/audit-verify.ts';
-import type { Database } from '../src/store/database.ts';
 import { openStore } from '../src/store/migrations.ts';
 import { openPostgresDatabase } from '../src/store/postgres-database.ts';
-import { migratePostgres } from '../src/store/postgres-migrations.ts';
+import { decisionRate, startInstance, warmUp, type DecisionRate, type Instance } from './decision-instances.ts';
+import { ACTIONS, AGENTS, freshPostgres, input, loadChain } from './postgres-fixture.ts';
 import { startThrowawayPostgres } from '../test/support/throwaway-postgres.ts';
 
 const arg = (name: string): string | undefined => {
@@ -35,31 +34,12 @@ const ROUNDS = Number(arg('--rounds') ?? 3);
 const APPENDS = 4000;
 const CONCURRENCY = 200;
 const LIST_QUERIES = 200;
+const DECISION_SECONDS = Number(process.env.BENCH_DURATION_S ?? 5);
+const DECISION_CONNECTIONS = 32;
 const log = (msg: string) => process.stderr.write(`[postgres.bench] ${msg}\n`);
 const now = () => performance.now();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(0.95 * xs.length) - 1)]!;
-
-const AGENTS = 20;
-const ACTIONS = ['Microsoft.Compute/virtualMachines/restart/action', 'Microsoft.App/containerApps/write', 'Microsoft.Web/sites/restart/action', 'Microsoft.KeyVault/vaults/write', 'Microsoft.Insights/diagnosticSettings/write'];
-const T0 = Date.parse('2026-01-01T00:00:00.000Z');
-const STEP_MS = 1000;
-
-function input(i: number): AuditInput {
-  return {
-    actor: { kind: i % 3 ? 'agent' : 'user', id: `agent-${i % AGENTS}`, name: 'SRE agent' },
-    eventType: ['operation.requested', 'operation.decided', 'operation.executed'][i % 3]!,
-    subject: `req-${i >> 2}`,
-    agentId: `agent-${i % AGENTS}`,
-    requestId: `req-${i >> 2}`,
-    action: ACTIONS[i % ACTIONS.length]!,
-    scope: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-${i % 50}/providers/Microsoft.Compute/virtualMachines/vm-${i % 500}`,
-    outcome: i % 5 ? 'allowed' : 'needs-approval',
-    actingIdentity: 'uami-sre-agent',
-    approverId: i % 5 ? null : `approver-${i % 3}`,
-    details: { reason: 'restart after failed health probe', attempt: i % 4 },
-  };
-}
 
 /** `total` appends through the given logs, CONCURRENCY in flight, spread over the logs; entries/s. */
 async function appendRate(logs: ReturnType<typeof createAuditLog>[], total: number): Promise<number> {
@@ -75,57 +55,6 @@ async function appendRate(logs: ReturnType<typeof createAuditLog>[], total: numb
     }),
   );
   return total / ((now() - start) / 1000);
-}
-
-async function freshPostgres(serverUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
-  await migratePostgres(pool);
-  await pool.end();
-  return url.toString();
-}
-
-/** The chain loaded with unnest() arrays, 10,000 rows a statement, indexes rebuilt after. */
-async function loadChain(url: string, count: number): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const { rows: indexes } = await client.query<{ indexname: string; indexdef: string }>(
-    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'audit_log' AND indexname NOT IN (SELECT conname FROM pg_constraint)",
-  );
-  for (const ix of indexes) await client.query(`DROP INDEX ${ix.indexname}`);
-  const pool = Array.from({ length: 1000 }, (_, i) => prepareEntry(input(i)));
-  const columns = ['seq', 'ts', 'actor_kind', 'actor_id', 'actor_name', 'event_type', 'subject', 'agent_id', 'request_id', 'action', 'scope', 'outcome', 'acting_identity', 'approver_id', 'details', 'prev_hash', 'hash'] as const;
-  let prev = GENESIS_HASH;
-  await client.query('BEGIN');
-  for (let base = 0; base < count; base += 10_000) {
-    const arrays: unknown[][] = columns.map(() => []);
-    for (let i = base; i < Math.min(count, base + 10_000); i++) {
-      const row = { ...pool[i % pool.length]!, seq: i + 1, ts: new Date(T0 + i * STEP_MS).toISOString() };
-      const hash = computeEntryHash(prev, row);
-      const full: Record<string, unknown> = { ...row, prev_hash: prev, hash };
-      columns.forEach((c, k) => arrays[k]!.push(full[c] ?? null));
-      prev = hash;
-    }
-    await client.query(
-      `INSERT INTO audit_log (${columns.join(', ')}) SELECT * FROM unnest($1::bigint[], ${columns
-        .slice(1)
-        .map((_, k) => `$${k + 2}::text[]`)
-        .join(', ')})`,
-      arrays,
-    );
-    if ((base / 10_000) % 20 === 19) log(`  loaded ${(base + 10_000).toLocaleString('en-US')} entries`);
-  }
-  await client.query('COMMIT');
-  log('rebuilding indexes');
-  for (const ix of indexes) await client.query(ix.indexdef);
-  await client.query('VACUUM ANALYZE audit_log');
-  await client.end();
 }
 
 async function main(): Promise<void> {
@@ -153,6 +82,33 @@ async function main(): Promise<void> {
     const chainA = await verifyChain(pgA);
     if (!chainA.ok) throw new Error('the chain written by two PostgreSQL instances does not verify');
     await sqlite.close();
+
+    // ---- decisions/s: one instance on SQLite, one and two on PostgreSQL (one database) ----------
+    const decisionUrl = await freshPostgres(server.url, 'elevate_bench_decisions');
+    const sandboxDir = join(tmpdir(), 'elevate-bench-operations-sandbox');
+    const instances: Instance[] = [];
+    type Setup = 'sqlite' | 'one' | 'two';
+    const decisionRounds: Array<Record<`${Setup}-${'repeated' | 'distinct'}`, DecisionRate>> = [];
+    try {
+      log('starting Elevate instances: one on SQLite, two on one PostgreSQL database (a process each)');
+      instances.push(await startInstance(sandboxDir, 0, undefined));
+      instances.push(await startInstance(sandboxDir, 40, decisionUrl));
+      instances.push(await startInstance(sandboxDir, 80, decisionUrl));
+      await warmUp(instances);
+      const setups: Record<Setup, Instance[]> = { sqlite: [instances[0]!], one: [instances[1]!], two: [instances[1]!, instances[2]!] };
+      for (let round = 1; round <= ROUNDS; round++) {
+        const r = {} as (typeof decisionRounds)[number];
+        for (const kind of ['repeated', 'distinct'] as const) {
+          for (const setup of ['sqlite', 'one', 'two'] as const) {
+            r[`${setup}-${kind}`] = await decisionRate(setups[setup], kind === 'distinct', DECISION_SECONDS, DECISION_CONNECTIONS);
+          }
+          log(`round ${round}/${ROUNDS} decisions ${kind}: ${(['sqlite', 'one', 'two'] as const).map((x) => r[`${x}-${kind}`].perSecond.toFixed(0)).join(' / ')} per s`);
+        }
+        decisionRounds.push(r);
+      }
+    } finally {
+      for (const inst of instances) await inst.stop();
+    }
 
     // ---- 1M chain: verify and filtered list -----------------------------------------------
     const bigUrl = await freshPostgres(server.url, 'elevate_bench_chain');
@@ -203,6 +159,19 @@ async function main(): Promise<void> {
       ...rounds.map((r, i) => `| ${i + 1} | ${r.sqlite.toFixed(0)} | ${r.one.toFixed(0)} | ${r.two.toFixed(0)} | ${ratio(r.one, r.sqlite)}× | ${ratio(r.two, r.one)}× |`),
       '',
       `The chain both PostgreSQL instances appended to verifies (${chainA.entriesChecked.toLocaleString('en-US')} entries).`,
+      '',
+      `#### POST /api/v1/decisions, ${DECISION_SECONDS} s per measurement, ${DECISION_CONNECTIONS} connections (split evenly over the instances)`,
+      '',
+      'Each Elevate instance a process of its own in sandbox mode (bench/elevate-instance.ts), driven by autocannon in a child process as operations-api.bench.ts does; the two PostgreSQL instances share one database. A GET of a container app by the seeded agent, decision only. Repeated: the same query each time; distinct: every query names another container app, so each answer is durably audited before it is sent. Answers per second are 2xx answers only.',
+      '',
+      '| round | queries | SQLite /s | PostgreSQL, 1 instance /s | PostgreSQL, 2 instances /s | PG 1 / SQLite | PG 2 / PG 1 | non-2xx + errors |',
+      '|---|---|---|---|---|---|---|---|',
+      ...decisionRounds.flatMap((r, i) =>
+        (['repeated', 'distinct'] as const).map((k) => {
+          const [a, b, c] = [r[`sqlite-${k}`], r[`one-${k}`], r[`two-${k}`]];
+          return `| ${i + 1} | ${k} | ${a.perSecond.toFixed(0)} | ${b.perSecond.toFixed(0)} | ${c.perSecond.toFixed(0)} | ${ratio(b.perSecond, a.perSecond)}× | ${ratio(c.perSecond, b.perSecond)}× | ${a.non2xx + b.non2xx + c.non2xx} |`;
+        }),
+      ),
       '',
       `#### ${ENTRIES.toLocaleString('en-US')} entries on PostgreSQL`,
       '',

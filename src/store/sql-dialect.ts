@@ -68,8 +68,10 @@ export function sqliteDialect(file: string | undefined): SqlDialect {
  */
 export const POSTGRES_DIALECT: SqlDialect = {
   file: undefined,
+  // concat() builds the text in one pass; a chain of || copies it once per operator (about a fifth
+  // of the page query's time on 1M entries, bench/postgres.bench.ts). Every argument is non-null.
   canonicalJsonObject: (pairs) =>
-    `('{' || ${pairs.map(([key, column], i) => `'${i === 0 ? '' : ','}"${key}":' || COALESCE(to_json(${column})::text, 'null')`).join(' || ')} || '}')`,
+    `concat('{', ${pairs.map(([key, column], i) => `'${i === 0 ? '' : ','}"${key}":', COALESCE(to_json(${column})::text, 'null')`).join(', ')}, '}')`,
   hintedTable: (table) => table,
   linesBlob: (source) => `SELECT count(*) AS n, string_agg(line, E'\\n' ORDER BY ord) AS body FROM (${source}) AS lines`,
   storedTypeIs: () => 'TRUE',
