@@ -111,10 +111,12 @@ class SqliteDatabase implements Database {
       try {
         const result = await this.inTransaction.run(this, () => fn(tx));
         tx.finish();
+        this.leaveTransactionContext();
         await this.writer.exec('COMMIT');
         return result;
       } catch (err) {
         tx.finish();
+        this.leaveTransactionContext();
         // A failed COMMIT may already have rolled back (SQLITE_FULL, IOERR); the original error
         // is the one worth reporting.
         await this.writer.exec('ROLLBACK').catch(() => undefined);
@@ -145,6 +147,19 @@ class SqliteDatabase implements Database {
     });
     await this.reader?.close();
     await this.writer.close();
+  }
+
+  /**
+   * On Node 20 an enabled AsyncLocalStorage installs promise hooks for the whole process, which
+   * made every promise of every request dearer (issue 18: the agents' decision path awaits dozens
+   * per call and never opens a transaction). Transactions run one at a time under the mutex, so
+   * the storage is needed only while one is open: disabling it once the callback has settled
+   * turns the hooks off again when no other storage is enabled, and the next `run` re-enables it.
+   * Outside a transaction `getStore()` is undefined either way, so the nested-call guard in
+   * assertUsable is unchanged.
+   */
+  private leaveTransactionContext(): void {
+    this.inTransaction.disable();
   }
 
   private readerFor(op: string): SqliteConnection | undefined {

@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { ALERTS_PATH } from './api/agent-api-paths.ts';
 import { keepRawBodyUnder } from './raw-body.ts';
 import { apiDocsRoute, swaggerUiAssets } from './api-docs-route.ts';
+import { runDirectRoute, type DirectRoute } from './direct-route.ts';
 import { errorHandler, notFoundHandler } from './error-handlers.ts';
 import { healthRoutes } from './health-routes.ts';
 import { jsonApiHeaders } from './json-api-headers.ts';
@@ -49,6 +50,12 @@ export interface ApiLane {
   /** Where the handlers are mounted. */
   path: string;
   handlers: RouteHandler[];
+  /**
+   * Exact method and path pairs answered by their own chain, without router matching (the
+   * agents' hottest calls). They get the lane's headers and JSON parser first, and its 404 and
+   * error handler last, like the routes mounted under `path`.
+   */
+  direct?: DirectRoute[];
 }
 
 /** What the layout shows when the service runs against the sandbox instead of a real tenant. */
@@ -94,12 +101,28 @@ export function isCurrentSection(href: string, path: string): boolean {
 
 function apiLane(lane: ApiLane, options: { https: boolean; limit: string }): RequestHandler {
   const router = express.Router();
-  router.use(jsonApiHeaders({ https: options.https }));
-  router.use(express.json({ limit: options.limit, strict: true }));
+  const headers = jsonApiHeaders({ https: options.https });
+  const parseJson = express.json({ limit: options.limit, strict: true });
+  router.use(headers);
+  router.use(parseJson);
   router.use(lane.path, ...lane.handlers);
   router.use(notFoundHandler);
   router.use(errorHandler);
-  return (req, res, next) => (lane.handles(req.path) ? router(req, res, next) : next());
+  const direct = new Map<string, DirectRoute>();
+  for (const route of lane.direct ?? []) {
+    direct.set(`${route.method} ${route.path}`, {
+      ...route,
+      handlers: [headers, parseJson, ...route.handlers, notFoundHandler],
+      errorHandlers: [...route.errorHandlers, errorHandler],
+    });
+  }
+  return (req, res, next) => {
+    const path = req.path;
+    if (!lane.handles(path)) return next();
+    const route = direct.size > 0 ? direct.get(`${req.method} ${path}`) : undefined;
+    if (route) runDirectRoute(route, req, res, next);
+    else router(req, res, next);
+  };
 }
 
 /**

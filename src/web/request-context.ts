@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { DIRECT_ROUTE_LABEL, type DirectRouteRequest } from './direct-route.ts';
 
 /** A caller's request id is kept only when it is short and plain; otherwise we mint one. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -72,5 +73,5 @@ export function requestContext(logger: Logger, metrics: Pick<Metrics, 'httpReque
 function routeLabel(req: Request): string {
   const pattern: unknown = req.route?.path;
   if (typeof pattern === 'string') return `${req.baseUrl}${pattern}` || '/';
-  return 'unmatched';
+  return (req as DirectRouteRequest)[DIRECT_ROUTE_LABEL] ?? 'unmatched';
 }

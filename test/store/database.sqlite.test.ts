@@ -118,4 +118,24 @@ describe('read-your-writes (issue 11, item 1)', () => {
       expect(await db.fresh.all('SELECT 1 AS one')).toEqual([{ one: 1 }]);
     });
   });
+
+  it('still refuses a nested call in every later transaction, after awaits, and not outside them (issue 18)', async () => {
+    await withDb(async (db) => {
+      await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+      for (let i = 0; i < 3; i += 1) {
+        await db.transaction((tx) => tx.run('INSERT INTO t VALUES (?)', [i]));
+        // the transaction context is left between transactions: a plain call is a plain call
+        await db.run('INSERT INTO t VALUES (?)', [100 + i]);
+        await expect(
+          db.transaction(async (tx) => {
+            await tx.get('SELECT 1 AS one');
+            await new Promise((resolve) => setImmediate(resolve));
+            return db.run('INSERT INTO t VALUES (?)', [200 + i]);
+          }),
+        ).rejects.toThrow(/inside a transaction/);
+        await expect(db.transaction(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+      }
+      expect((await db.all<{ id: number }>('SELECT id FROM t ORDER BY id')).map((r) => r.id)).toEqual([0, 1, 2, 100, 101, 102]);
+    });
+  });
 });

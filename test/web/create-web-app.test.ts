@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import express, { Router } from 'express';
+import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -304,5 +304,79 @@ describe('API lanes', () => {
     expect(cold.body).toEqual({ cold: true });
     expect(cold.headers['content-security-policy']).toContain("default-src 'self'");
     expect(seenByBrowserStack).toEqual(['/api/v1/cold']);
+  });
+});
+
+describe('direct routes on an API lane (issue 18)', () => {
+  /** POST /api/v1/hot/direct answered by a chain: a guard, an async step, the answer; errors through the route's own handler first. */
+  function withDirect() {
+    const seen: string[] = [];
+    const router = Router().post('/hot/direct', (_req, res) => void res.json({ via: 'router' }));
+    const guard: RequestHandler = (req, res, next) => {
+      seen.push('guard');
+      if (req.get('x-refuse')) return void res.status(401).json({ error: { code: 'unauthorized', message: 'no' } });
+      next();
+    };
+    const slow: RequestHandler = async (_req, _res, next) => {
+      await Promise.resolve();
+      seen.push('slow');
+      next();
+    };
+    const answer: RequestHandler = async (req, res, next) => {
+      await Promise.resolve();
+      if ((req.body as { fail?: string }).fail === 'reject') throw new Error('rejected');
+      if ((req.body as { fail?: string }).fail === 'pass') return next();
+      res.json({ via: 'direct', body: req.body as unknown });
+    };
+    const passOn: RequestHandler = (_req, _res, next) => next();
+    const ownErrors: ErrorRequestHandler = (err, _req, res, next) => {
+      seen.push('ownErrors');
+      if ((err as { type?: string }).type === 'entity.parse.failed') return void res.status(400).json({ error: { code: 'own_invalid_json', message: 'x' } });
+      next(err);
+    };
+    const built = build({
+      apiLanes: [
+        {
+          path: '/api/v1',
+          handles: (path) => path.startsWith('/api/v1/hot/'),
+          handlers: [router],
+          direct: [{ method: 'POST', path: '/api/v1/hot/direct', label: '/api/v1/hot/direct', handlers: [guard, slow, answer, passOn], errorHandlers: [ownErrors] }],
+        },
+      ],
+    });
+    return { ...built, seen };
+  }
+
+  it('answers the exact method and path through its chain, with the lane headers, parsed body and a metrics label', async () => {
+    const { app, seen, metrics } = withDirect();
+    const res = await request(app).post('/api/v1/hot/direct').send({ a: 1 }).expect(200);
+    expect(res.body).toEqual({ via: 'direct', body: { a: 1 } });
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(res.headers['x-request-id']).toBeTruthy();
+    expect(seen).toEqual(['guard', 'slow']);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/route="\/api\/v1\/hot\/direct"/);
+  });
+
+  it('leaves other spellings and methods to the router', async () => {
+    const { app, seen } = withDirect();
+    expect((await request(app).post('/api/v1/hot/direct/').send({}).expect(200)).body).toEqual({ via: 'router' });
+    await request(app).post('/API/v1/hot/direct').send({}).expect(404);
+    await request(app).get('/api/v1/hot/direct').expect(404);
+    expect(seen).toEqual([]);
+  });
+
+  it('stops where a handler answers, sends body errors to its own error handler, and a rejection or a fall-through to the lane’s 500 and 404', async () => {
+    const { app, seen } = withDirect();
+    await request(app).post('/api/v1/hot/direct').set('x-refuse', '1').send({}).expect(401);
+    expect(seen).toEqual(['guard']);
+    const bad = await request(app).post('/api/v1/hot/direct').set('content-type', 'application/json').send('{"a":').expect(400);
+    expect(bad.body.error.code).toBe('own_invalid_json');
+    const failed = await request(app).post('/api/v1/hot/direct').send({ fail: 'reject' }).expect(500);
+    expect(failed.body.error.code).toBe('internal_error');
+    const fellOff = await request(app).post('/api/v1/hot/direct').send({ fail: 'pass' }).expect(404);
+    expect(fellOff.body).toEqual({ error: { code: 'not_found', message: 'no such API endpoint' } });
+    // the body error, the rejection and the 404 each passed the route's own error handler first
+    expect(seen.filter((s) => s === 'ownErrors')).toHaveLength(3);
   });
 });

@@ -26,7 +26,7 @@ import { agentRateLimit } from './agent-rate-limit.ts';
 import { API_BASE_PATH } from './agent-api-paths.ts';
 import { cachingAgentDirectory } from '../../operations/caching-agent-directory.ts';
 import type { RequestHandler } from 'express';
-import { bodyErrorHandler, operationsApiRouter } from './operations-routes.ts';
+import { bodyErrorHandler, decisionsDirectRoute, operationsApiRouter } from './operations-routes.ts';
 import { cachedTokenValidator } from './token-validation-cache.ts';
 
 
@@ -148,7 +148,7 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
   const handlers = [bodyErrorHandler(routeDeps) as unknown as RequestHandler, operationsApiRouter(routeDeps)];
   return {
     route: { path: API_BASE_PATH, handlers },
-    lane: { path: API_BASE_PATH, handles: (path) => LANE_PATHS.test(path), handlers },
+    lane: { path: API_BASE_PATH, handles: (path) => LANE_PATHS.test(path), handlers, direct: [decisionsDirectRoute(routeDeps)] },
     module,
     authenticate,
     rateLimit,

@@ -7,6 +7,7 @@ import type { OperationsService, ServiceResult } from '../../operations/operatio
 import type { Agent } from '../../operations/operation-types.ts';
 import { agentAuthentication, sendAuthRefusal, type createAgentAuthenticator } from './agent-authentication.ts';
 import { buildOpenApiDocument } from './openapi.ts';
+import type { DirectRoute } from '../direct-route.ts';
 
 export interface OperationsRoutesDeps {
   service: OperationsService;
@@ -75,6 +76,29 @@ export function bodyErrorHandler(deps: Pick<OperationsRoutesDeps, 'service' | 'a
   };
 }
 
+const wrap = (fn: (req: Request, res: Response) => Promise<void>): RequestHandler => (req, res, next) => void fn(req, res).catch(next);
+
+/** POST /decisions once the agent is known and allowed: the JSON check, then the decision. */
+function decisionHandlers(deps: OperationsRoutesDeps): RequestHandler[] {
+  return [requireJson(deps.service), wrap(async (req, res) => render(res, await deps.service.decide(agentOf(res), req.body)))];
+}
+
+/**
+ * POST /decisions as a direct route (direct-route.ts): the same handlers the router runs for it,
+ * in the same order (authentication, the rate limit, the JSON check, the decision), and the same
+ * body-error handling, without matching the router's other layers on every call.
+ */
+export function decisionsDirectRoute(deps: OperationsRoutesDeps): DirectRoute {
+  const base = deps.basePath ?? '/api/v1';
+  return {
+    method: 'POST',
+    path: `${base}/decisions`,
+    label: `${base}/decisions`,
+    handlers: [agentAuthentication(deps.authenticate), deps.rateLimit, ...decisionHandlers(deps)],
+    errorHandlers: [bodyErrorHandler(deps)],
+  };
+}
+
 export function operationsApiRouter(deps: OperationsRoutesDeps): Router {
   const base = deps.basePath ?? '/api/v1';
   const router = Router();
@@ -86,7 +110,6 @@ export function operationsApiRouter(deps: OperationsRoutesDeps): Router {
   router.use(agentAuthentication(deps.authenticate));
   router.use(deps.rateLimit);
 
-  const wrap = (fn: (req: Request, res: Response) => Promise<void>): RequestHandler => (req, res, next) => void fn(req, res).catch(next);
   const json = requireJson(deps.service);
 
   router.post(
@@ -98,11 +121,7 @@ export function operationsApiRouter(deps: OperationsRoutesDeps): Router {
       render(res, result);
     }),
   );
-  router.post(
-    '/decisions',
-    json,
-    wrap(async (req, res) => render(res, await deps.service.decide(agentOf(res), req.body))),
-  );
+  router.post('/decisions', ...decisionHandlers(deps));
   router.get(
     '/operations',
     wrap(async (req, res) => render(res, await deps.service.list(agentOf(res), { limit: req.query.limit, cursor: req.query.cursor, state: req.query.state }))),

@@ -1,0 +1,59 @@
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+
+/**
+ * One exact method and path answered by a fixed chain of handlers, without the router's layer
+ * matching (issue 18: on the agents' busiest call, POST /api/v1/decisions, a dozen layers were
+ * matched with path-to-regexp and stepped through by `next` for every request). The chain has
+ * Express's own semantics: a handler passes on with `next()`, an error with `next(err)` goes to
+ * the error handlers in order, and a chain that falls off its end, or an error no handler
+ * answers, continues with the caller's `next` (the app's 404 and error handling).
+ * Only the exact path is taken; every other spelling Express would also match (a trailing
+ * slash, other letter case) goes through the router as before.
+ */
+export interface DirectRoute {
+  method: string;
+  /** The full request path, as `req.path` reads it. */
+  path: string;
+  /** The pattern the request metrics are labelled with (request-context.ts), like the router's `req.route`. */
+  label: string;
+  handlers: readonly RequestHandler[];
+  errorHandlers: readonly ErrorRequestHandler[];
+}
+
+/** Where a direct route leaves its metrics label; request-context.ts reads it when no router matched. */
+export const DIRECT_ROUTE_LABEL = Symbol('direct route label');
+export type DirectRouteRequest = Request & { [DIRECT_ROUTE_LABEL]?: string };
+
+export function runDirectRoute(route: DirectRoute, req: Request, res: Response, done: NextFunction): void {
+  (req as DirectRouteRequest)[DIRECT_ROUTE_LABEL] = route.label;
+  let handlerIndex = 0;
+  let errorIndex = 0;
+  // The error handlers come after every handler: once one has run, a plain `next()` leaves the chain.
+  let pastHandlers = false;
+  const next: NextFunction = (err?: unknown) => {
+    if (err === 'route' || err === 'router') return done();
+    if (err !== undefined && err !== null) {
+      pastHandlers = true;
+      const handle = route.errorHandlers[errorIndex++];
+      if (!handle) return done(err);
+      try {
+        const result: unknown = handle(err, req, res, next);
+        if (result instanceof Promise) result.catch(next);
+      } catch (thrown) {
+        next(thrown);
+      }
+      return;
+    }
+    if (pastHandlers) return done();
+    const handle = route.handlers[handlerIndex++];
+    if (!handle) return done();
+    try {
+      // Express 5 forwards a rejected promise of a handler to the error handlers; so does this.
+      const result: unknown = handle(req, res, next);
+      if (result instanceof Promise) result.catch(next);
+    } catch (thrown) {
+      next(thrown);
+    }
+  };
+  next();
+}
