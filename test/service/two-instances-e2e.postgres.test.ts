@@ -15,7 +15,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -32,6 +31,7 @@ import { signInAs } from '../signin/support/sign-in-steps.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres-context.ts';
 import { startPrivateSandbox } from '../support/private-sandbox.ts';
 import { seedFile } from '../support/seed-variants.ts';
+import { freePort, sandboxServeEnv } from '../support/serve-process-env.ts';
 
 const BIN = resolve('bin/elevate.js');
 const RECONCILE_SECONDS = 2;
@@ -65,38 +65,15 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, explain: 
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((r) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => r(p));
-    });
-  });
-}
-
 async function startInstance(name: 'A' | 'B'): Promise<Instance> {
-  const app = sandbox.tenant.elevateApp;
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'serve'], {
     cwd: dir,
     env: {
-      ...process.env,
-      AZURE_TENANT_ID: sandbox.tenant.tenantId,
-      AZURE_CLIENT_ID: app.clientId,
-      AZURE_CLIENT_SECRET: app.clientSecret,
-      ELEVATE_API_AUDIENCE: app.apiAudience,
-      // one secret for both, as replicas behind a load balancer share it
-      ELEVATE_SESSION_SECRET: 's'.repeat(48),
-      AZURE_AUTHORITY_HOST: sandbox.authorityHost,
-      ELEVATE_ARM_ENDPOINT: sandbox.armEndpoint,
-      ELEVATE_GRAPH_ENDPOINT: sandbox.graphEndpoint,
-      // the agent's managed identity (the reconciler follows operations with it): this sandbox's IMDS
-      AZURE_POD_IDENTITY_AUTHORITY_HOST: sandbox.imdsEndpoint,
-      ELEVATE_PORT: String(port),
+      ...sandboxServeEnv(sandbox, port),
       ELEVATE_DATABASE_URL: database.url,
       ELEVATE_POLICIES_DIR: resolve('policies'),
       ELEVATE_RECONCILE_INTERVAL_SECONDS: String(RECONCILE_SECONDS),
-      ELEVATE_LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -14,7 +14,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +31,7 @@ import type { ApprovalHarness } from '../approvals/support/approval-harness.ts';
 import { imdsCredential, startApprovalSandbox } from '../approvals/support/approval-sandbox.ts';
 import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
 import { signInAs } from '../signin/support/sign-in-steps.ts';
+import { freePort, sandboxServeEnv } from '../support/serve-process-env.ts';
 
 const BIN = resolve('bin/elevate.js');
 const CONTAINER_APPS_CONTRIBUTOR = '358470bc-b998-42bd-ab17-a7e34c199c0f';
@@ -49,37 +49,14 @@ let child: ChildProcess | undefined;
 let childLog = '';
 const agents = { reader: { id: randomUUID(), clientId: '', principalId: '' }, privileged: { id: randomUUID(), clientId: '', principalId: '' } };
 
-function freePort(): Promise<number> {
-  return new Promise((r) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => r(p));
-    });
-  });
-}
-
 async function startElevate(): Promise<void> {
-  const app = sandbox.tenant.elevateApp;
   child = spawn(process.execPath, [BIN, 'serve'], {
     cwd: dir,
     env: {
-      ...process.env,
-      AZURE_TENANT_ID: sandbox.tenant.tenantId,
-      AZURE_CLIENT_ID: app.clientId,
-      AZURE_CLIENT_SECRET: app.clientSecret,
-      ELEVATE_API_AUDIENCE: app.apiAudience,
-      ELEVATE_SESSION_SECRET: 's'.repeat(48),
-      AZURE_AUTHORITY_HOST: sandbox.authorityHost,
-      ELEVATE_ARM_ENDPOINT: sandbox.armEndpoint,
-      // requester look-ups and group membership for deny assignments: this sandbox's Graph
-      ELEVATE_GRAPH_ENDPOINT: sandbox.graphEndpoint,
-      // the agents' managed identities: this sandbox's IMDS
-      AZURE_POD_IDENTITY_AUTHORITY_HOST: sandbox.imdsEndpoint,
-      ELEVATE_PORT: String(port),
+      ...sandboxServeEnv(sandbox, port),
       ELEVATE_DB_PATH: dbPath,
       ELEVATE_POLICIES_DIR: join(dir, 'policies'),
       ELEVATE_RECONCILE_INTERVAL_SECONDS: String(RECONCILE_SECONDS),
-      ELEVATE_LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
