@@ -12,7 +12,6 @@
  */
 import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -23,24 +22,13 @@ import { parseConfig } from '../src/config/load-config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { prepareSandboxTrust, reexecWithCaBundle } from '../src/service/sandbox-trust.ts';
 import { startService } from '../src/service/start-service.ts';
+import { freePortPair } from './api-load.ts';
 
 const COUNT = Number(process.env.BENCH_NOTIFICATIONS ?? 150);
-const BASE_PORT = 48943;
+// api-load's port pairs from 48943, clear of the decision benchmarks' (48643 on)
+const PORT_OFFSET = 300;
 const log = (msg: string) => process.stderr.write(`[notification-latency.bench] ${msg}\n`);
 const repoPolicies = fileURLToPath(new URL('../policies/', import.meta.url));
-
-function freePortPair(): Promise<[number, number]> {
-  const tryPort = (p: number) =>
-    new Promise<boolean>((resolve) => {
-      const s: Server = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  return (async () => {
-    for (let i = 0; i < 40; i++) if ((await tryPort(BASE_PORT + i)) && (await tryPort(BASE_PORT - 400 + i))) return [BASE_PORT + i, BASE_PORT - 400 + i] as [number, number];
-    throw new Error('no free port pair for the benchmark sandbox');
-  })();
-}
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -93,7 +81,7 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
 
-  const [httpsPort, httpPort] = await freePortPair();
+  const [httpsPort, httpPort] = await freePortPair(PORT_OFFSET);
   const config = parseConfig({
     ELEVATE_HOST: '127.0.0.1',
     ELEVATE_PORT: '0',
@@ -121,7 +109,7 @@ async function main(): Promise<void> {
       const res = await fetch(`${service.listenUrl}/api/v1/operations`, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ method: 'POST', path: `${revision.id}/restart`, apiVersion: '2024-03-01', justification: 'bench: revision unhealthy', trigger: { kind: 'incident', ref: 'INC-BENCH' }, idempotencyKey: randomUUID() }),
+        body: JSON.stringify({ method: 'POST', path: `${revision.id}/restart`, apiVersion: '2024-03-01', justification: 'bench: revision unhealthy', trigger: { kind: 'chat' }, idempotencyKey: randomUUID() }),
       });
       const body = (await res.json()) as { id: string; state: string };
       if (res.status !== 201 || body.state !== 'pending_elevation') throw new Error(`submit answered ${res.status} ${JSON.stringify(body)}`);
