@@ -49,6 +49,6 @@ describe('SQLite agent directory', () => {
          VALUES ('a2', 'other', '5c1e0000-0000-4000-8000-0000000000ff', ?, 't', 'Reader', 'Review', 't', 't')`,
         [PRINCIPAL.toLowerCase()],
       ),
-    ).rejects.toThrow(/UNIQUE/);
+    ).rejects.toThrow(/unique/i);
   });
 });
