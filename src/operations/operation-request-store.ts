@@ -249,7 +249,6 @@ export function createOperationRequestStore(db: Database, options: OperationRequ
       await db.run('UPDATE operation_requests SET redecision_json = ?, updated_at = ? WHERE id = ?', [JSON.stringify(decision), now, id]);
     },
 
-
     async finishExecution(requestId: string, finishedAt: string, result: 'succeeded' | 'failed' | 'running', arm?: ArmResult): Promise<void> {
       await db.run(
         `UPDATE executions SET finished_at = ?, result = ?, arm_status = ?, arm_correlation_id = COALESCE(?, arm_correlation_id), arm_request_id = ?

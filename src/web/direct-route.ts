@@ -36,24 +36,22 @@ export function runDirectRoute(route: DirectRoute, req: Request, res: Response, 
       pastHandlers = true;
       const handle = route.errorHandlers[errorIndex++];
       if (!handle) return done(err);
-      try {
-        const result: unknown = handle(err, req, res, next);
-        if (result instanceof Promise) result.catch(next);
-      } catch (thrown) {
-        next(thrown);
-      }
-      return;
+      return invoke(() => handle(err, req, res, next), next);
     }
     if (pastHandlers) return done();
     const handle = route.handlers[handlerIndex++];
     if (!handle) return done();
-    try {
-      // Express 5 forwards a rejected promise of a handler to the error handlers; so does this.
-      const result: unknown = handle(req, res, next);
-      if (result instanceof Promise) result.catch(next);
-    } catch (thrown) {
-      next(thrown);
-    }
+    invoke(() => handle(req, res, next), next);
   };
   next();
+}
+
+/** Runs one handler; Express 5 forwards a throw or a rejected promise to the error handlers, and so does this. */
+function invoke(call: () => unknown, next: NextFunction): void {
+  try {
+    const result = call();
+    if (result instanceof Promise) result.catch(next);
+  } catch (thrown) {
+    next(thrown);
+  }
 }
