@@ -118,6 +118,8 @@ export function describeEntry(e: AuditEntry): TimelineItem {
   } else if (e.eventType === 'arm.response') {
     item.stage = 'arm-response';
     item.summary = `ARM answered ${e.outcome ?? '?'}`;
+  } else if (e.eventType === 'operation.execution.taken_over') {
+    item.summary = `Execution taken over by instance ${str(d.toInstance) ?? '?'} from ${str(d.fromInstance) ? `instance ${str(d.fromInstance)}, which is no longer alive` : 'a process that named no instance'}`;
   } else if (e.eventType === 'token.discarded') {
     item.stage = 'token-discarded';
     const utiHash = firstString(d, [['tokenUtiSha256'], ['utiHash']]);

@@ -18,7 +18,10 @@
  * that is still alive (instance-liveness.ts) is that instance's and is left alone. One that names
  * a dead instance is first claimed for this one (compare-and-set on the row), so two reconcilers
  * never both act on it and a later one sees it as this instance's. Rows naming no instance
- * (before migration 018) are an earlier process's.
+ * (before migration 018) are an earlier process's. A takeover is audited
+ * (`operation.execution.taken_over`) after the claim and before anything is done, and the entry
+ * that ends the request names the instance it was taken from; if that entry cannot be appended
+ * the claim is handed back and nothing is done (no audit entry, no action).
  * The start gate writes the intent in the same transaction as `approved -> executing`
  * (operation-request-store.ts), so no instance ever sees a request `executing` without its
  * execution row: one without a row was left so by a version that wrote them in two statements,
@@ -28,11 +31,11 @@
  */
 import type { Logger } from '../observability/logger.ts';
 import { createInProcessLiveness, ownedByAnotherLiveInstance, type InstanceLiveness } from '../store/instance-liveness.ts';
-import { SYSTEM_ACTOR } from './operation-audit.ts';
+import { executionTakenOverEntry, SYSTEM_ACTOR } from './operation-audit.ts';
 import type { OperationRequestStore } from './operation-request-store.ts';
 import type { Agent, AgentDirectory, OperationRequest } from './operation-types.ts';
 import type { RequestExecutor } from './request-execution.ts';
-import type { RequestLifecycle } from './request-lifecycle.ts';
+import type { AuditSink, RequestLifecycle } from './request-lifecycle.ts';
 import type { TokenCredential } from '@azure/core-auth';
 
 export interface ReconcileReport {
@@ -52,6 +55,8 @@ export interface ReconcilerDeps {
   store: OperationRequestStore;
   lifecycle: Pick<RequestLifecycle, 'apply'>;
   executor: Pick<RequestExecutor, 'resumeFollowing' | 'isFollowing'>;
+  /** Where a takeover is recorded before the reconciler acts on it. */
+  audit: Pick<AuditSink, 'append'>;
   /** Whether the request's `arm.request` entry (appended before the call) exists. */
   armRequestAudited(requestId: string): Promise<boolean>;
   agents: Pick<AgentDirectory, 'get'>;
@@ -71,16 +76,36 @@ export function createExecutionReconciler(deps: ReconcilerDeps) {
   // Everything last changed before this process started was left by an earlier one.
   const startedAt = now();
 
-  async function end(request: OperationRequest, event: 'fail' | 'succeed' | 'unknown', code: string | undefined, message: string, details: Record<string, string | number | null>) {
+  /** What every entry a reconciler writes says of where it ran (and whose execution it took over). */
+  type Provenance = { reconciled: true; instance: string; takenOverFrom?: string | null };
+
+  async function end(request: OperationRequest, provenance: Provenance, event: 'fail' | 'succeed' | 'unknown', code: string | undefined, message: string, details: Record<string, string | number | null>) {
     const error = code ? { code, message } : undefined;
     const outcome = await deps.lifecycle.apply(request, {
       event,
       actor: SYSTEM_ACTOR,
       reason: message,
       ...(error ? { fields: { error } } : {}),
-      details: { reconciled: true, ...details, ...(error ? { error } : {}) },
+      details: { ...provenance, ...details, ...(error ? { error } : {}) },
     });
     return outcome.ok;
+  }
+
+  /**
+   * Claims another instance's execution for this one and audits it. False: lost to another
+   * reconciler, or the entry could not be appended (then the claim is handed back).
+   */
+  async function takeOver(request: OperationRequest, from: string | null, correlationId: string): Promise<boolean> {
+    if (!(await deps.store.claimExecution(request.id, from, liveness.id))) return false;
+    try {
+      await deps.audit.append(executionTakenOverEntry(request, { from, to: liveness.id, correlationId }));
+      deps.logger?.warn({ requestId: request.id, fromInstance: from, toInstance: liveness.id }, 'took over an execution whose instance is gone');
+      return true;
+    } catch (err) {
+      deps.logger?.error({ err, requestId: request.id }, 'audit append of a takeover failed; the claim is handed back and nothing is done');
+      await deps.store.claimExecution(request.id, liveness.id, from).catch(() => undefined);
+      return false;
+    }
   }
 
   async function reconcileOne(id: string, report: ReconcileReport): Promise<void> {
@@ -92,10 +117,15 @@ export function createExecutionReconciler(deps: ReconcilerDeps) {
       report.otherInstance += 1;
       return;
     }
-    if (execution && execution.instanceId !== liveness.id && !(await deps.store.claimExecution(id, execution.instanceId ?? null, liveness.id))) return;
+    const provenance: Provenance = { reconciled: true, instance: liveness.id };
+    if (execution && execution.instanceId !== liveness.id) {
+      const from = execution.instanceId ?? null;
+      if (!(await takeOver(request, from, execution.correlationId))) return;
+      provenance.takenOverFrom = from;
+    }
     report.examined += 1;
     if (!execution) {
-      if (await end(request, 'fail', 'interrupted_before_arm', NOT_SENT, { correlationId: null })) report.notSent += 1;
+      if (await end(request, provenance, 'fail', 'interrupted_before_arm', NOT_SENT, { correlationId: null })) report.notSent += 1;
       return;
     }
     const correlationId = execution.correlationId || null;
@@ -107,21 +137,21 @@ export function createExecutionReconciler(deps: ReconcilerDeps) {
         actor: SYSTEM_ACTOR,
         actingIdentity: execution.actingIdentity,
         fields: { arm, ...(succeeded ? {} : { error: { code: `HTTP${arm.status}`, message: 'ARM answered before the service stopped (recorded on the execution)' } }) },
-        details: { reconciled: true, status: arm.status, correlationId },
+        details: { ...provenance, status: arm.status, correlationId },
       });
       if (outcome.ok) report.finishedFromRecord += 1;
       return;
     }
     if (!(await deps.armRequestAudited(id))) {
       await deps.store.finishExecution(id, now(), 'failed');
-      if (await end(request, 'fail', 'interrupted_before_arm', NOT_SENT, { correlationId })) report.notSent += 1;
+      if (await end(request, provenance, 'fail', 'interrupted_before_arm', NOT_SENT, { correlationId })) report.notSent += 1;
       return;
     }
     if (execution.pollUrl && execution.credentialKind === 'agent') {
       const agent = await deps.agents.get(request.agentId);
       if (agent) {
         // Followed in the background with the identity that started it; the executor records the end.
-        void deps.executor.resumeFollowing(request, execution, deps.agentCredential(agent));
+        void deps.executor.resumeFollowing(request, execution, deps.agentCredential(agent), provenance);
         report.resumed += 1;
         return;
       }
@@ -134,7 +164,7 @@ export function createExecutionReconciler(deps: ReconcilerDeps) {
           : "ARM's answer was lost when the service stopped";
     const message = `the service stopped while ARM had the operation; ${why}. Its outcome is unknown and it will not be re-run: look up ARM correlation id ${execution.correlationId} in the Azure activity log`;
     await deps.store.closeExecution(id, now());
-    if (await end(request, 'unknown', 'outcome_unknown', message, { correlationId, armStatus: execution.armStatus, credentialKind: execution.credentialKind })) report.outcomeUnknown += 1;
+    if (await end(request, provenance, 'unknown', 'outcome_unknown', message, { correlationId, armStatus: execution.armStatus, credentialKind: execution.credentialKind })) report.outcomeUnknown += 1;
   }
 
   /**

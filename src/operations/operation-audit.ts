@@ -29,6 +29,8 @@ export const OPERATION_AUDIT_EVENTS = {
   armRequest: 'arm.request',
   /** ARM accepted a long-running operation (its final answer comes with the succeed/fail transition) */
   armResponse: 'arm.response',
+  /** an instance's reconciler claimed an execution whose instance died (issue 16), before it acted on it */
+  executionTakenOver: 'operation.execution.taken_over',
   /** an API call without a valid agent identity */
   authRefused: 'api.auth.refused',
 } as const;
@@ -198,6 +200,25 @@ export function armResponseEntry(
     outcome: String(r.status),
     actingIdentity,
     details,
+  };
+}
+
+/**
+ * A reconciler took over an execution whose instance is gone. Appended after the claim and before
+ * anything is done with it, so the chain shows which instance ended the request and why.
+ * `from` null: the row was written before executions named their instance.
+ */
+export function executionTakenOverEntry(request: OperationRequest, takeover: { from: string | null; to: string; correlationId: string }): AuditInput {
+  return {
+    actor: SYSTEM_ACTOR,
+    eventType: OPERATION_AUDIT_EVENTS.executionTakenOver,
+    subject: request.id,
+    agentId: request.agentId,
+    requestId: request.id,
+    action: request.decision.action,
+    scope: request.decision.scope,
+    outcome: 'taken_over',
+    details: { fromInstance: takeover.from, toInstance: takeover.to, correlationId: takeover.correlationId, reason: 'the instance that started this execution is no longer alive' },
   };
 }
 

@@ -273,7 +273,7 @@ export function createOperationRequestStore(db: Database, options: OperationRequ
      * Hands an execution over to instance `to` (a reconciler taking over a dead instance's), if it
      * still names `from` (null: none): compare-and-set, so of two reconcilers only one takes it.
      */
-    async claimExecution(requestId: string, from: string | null, to: string): Promise<boolean> {
+    async claimExecution(requestId: string, from: string | null, to: string | null): Promise<boolean> {
       // COALESCE: one portable comparison that also matches a null owner (no IS NOT DISTINCT FROM in SQLite).
       const result = await db.run("UPDATE executions SET instance_id = ? WHERE request_id = ? AND COALESCE(instance_id, '') = ?", [to, requestId, from ?? '']);
       return result.changes === 1;

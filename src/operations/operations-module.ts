@@ -133,6 +133,7 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     store,
     lifecycle,
     executor,
+    audit: deps.audit,
     armRequestAudited: async (requestId) =>
       (await deps.db.fresh.get('SELECT 1 AS one FROM audit_log WHERE request_id = ? AND event_type = ? LIMIT 1', [requestId, OPERATION_AUDIT_EVENTS.armRequest])) !== undefined,
     agents: deps.agents ?? { get: async () => undefined },

@@ -95,7 +95,7 @@ export function createRequestExecutor(deps: ExecutionDeps) {
   const following = new Set<string>();
   const now = () => deps.clock().toISOString();
 
-  async function finish(request: OperationRequest, actor: AuditActor, actingIdentity: string, result: ArmOperationResult): Promise<OperationRequest> {
+  async function finish(request: OperationRequest, actor: AuditActor, actingIdentity: string, result: ArmOperationResult, provenance: Record<string, JsonValue>): Promise<OperationRequest> {
     const arm: ArmResult = { status: result.last.status, correlationId: result.initial.correlationId };
     if (result.initial.requestId) arm.armRequestId = result.initial.requestId;
     if (longRunning(result.initial)) arm.asyncStatus = result.state;
@@ -117,6 +117,7 @@ export function createRequestExecutor(deps: ExecutionDeps) {
       actingIdentity,
       fields: { arm, ...(error ? { error: { code: error.code, message: error.message } } : {}) },
       details: {
+        ...provenance,
         status: arm.status,
         correlationId: arm.correlationId ?? null,
         armRequestId: arm.armRequestId ?? null,
@@ -223,7 +224,7 @@ export function createRequestExecutor(deps: ExecutionDeps) {
     return { ok: true, request: current, authorizationFailed };
   }
 
-  function followInBackground(request: OperationRequest, actor: AuditActor, actingIdentity: string, client: ArmPipelineClient, initial: ArmResponse): Promise<OperationRequest> {
+  function followInBackground(request: OperationRequest, actor: AuditActor, actingIdentity: string, client: ArmPipelineClient, initial: ArmResponse, provenance: Record<string, JsonValue> = {}): Promise<OperationRequest> {
     const op = request.operation;
     const resourceUrl = buildArmUrl(deps.armEndpoint, op.path, op.apiVersion, op.query);
     following.add(request.id);
@@ -231,7 +232,7 @@ export function createRequestExecutor(deps: ExecutionDeps) {
       { method: op.method, resourceUrl, initial, get: client.armGetUrl, armEndpoint: deps.armEndpoint },
       { timeoutMs: followMs, abortSignal: shutdown.signal, ...(deps.pollIntervalMs ? { pollIntervalMs: deps.pollIntervalMs } : {}) },
     )
-      .then((result) => finish(request, actor, actingIdentity, result))
+      .then((result) => finish(request, actor, actingIdentity, result, provenance))
       .catch(async (err: unknown) => {
         deps.logger?.warn({ err, requestId: request.id, correlationId: initial.correlationId }, 'recording the ARM result stopped; the request stays executing');
         return (await deps.store.get(request.id).catch(() => undefined))?.request ?? request;
@@ -245,12 +246,13 @@ export function createRequestExecutor(deps: ExecutionDeps) {
   /**
    * Goes on following a long-running operation a previous process started, from its durable
    * record (the reconciler's call): only GETs of the poll URL ARM gave, with `credential` (the
-   * identity that started it). The operation itself is never sent again.
+   * identity that started it). The operation itself is never sent again. `provenance` goes into
+   * the details of the entry that ends it (reconciled, by which instance, taken over from which).
    */
-  function resumeFollowing(request: OperationRequest, execution: StoredExecution, credential: TokenCredential): Promise<OperationRequest> {
+  function resumeFollowing(request: OperationRequest, execution: StoredExecution, credential: TokenCredential, provenance: Record<string, JsonValue> = {}): Promise<OperationRequest> {
     if (!execution.pollUrl || !execution.pollMode) throw new Error('resumeFollowing needs a recorded poll URL');
     const initial = resumedAnswer(execution.pollMode, execution.pollUrl, execution.correlationId);
-    return followInBackground(request, SYSTEM_ACTOR, execution.actingIdentity, deps.armClientFor(credential), initial);
+    return followInBackground(request, SYSTEM_ACTOR, execution.actingIdentity, deps.armClientFor(credential), initial, provenance);
   }
 
   return {

@@ -154,4 +154,17 @@ describe('timeline descriptions', () => {
     expect(items[2]!.summary).toContain('the service stopped while holding it');
     await db.close();
   });
+
+  it('says which instance took an execution over and from whom (issue 16)', async () => {
+    const db = await openTestStore();
+    const audit = createAuditLog(db);
+    const base = { subject: 'req-t', requestId: 'req-t', agentId: 'a1', actor: { kind: 'system' as const, id: 'elevate' }, eventType: 'operation.execution.taken_over', outcome: 'taken_over' };
+    await audit.append({ ...base, details: { fromInstance: 'inst-a', toInstance: 'inst-b', correlationId: CORRELATION } });
+    await audit.append({ ...base, details: { fromInstance: null, toInstance: 'inst-b', correlationId: CORRELATION } });
+    const [named, unnamed] = (await audit.list({ requestId: 'req-t' }, { limit: 10 })).entries.reverse().map(describeEntry);
+    expect(named!.summary).toBe('Execution taken over by instance inst-b from instance inst-a, which is no longer alive');
+    expect(named!.correlationId).toBe(CORRELATION);
+    expect(unnamed!.summary).toBe('Execution taken over by instance inst-b from a process that named no instance');
+    await db.close();
+  });
 });

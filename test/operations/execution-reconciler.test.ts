@@ -160,6 +160,44 @@ describe('execution reconciler with several instances (issue 16)', () => {
     expect(h.armCalls).toEqual([]);
   });
 
+  it("audits a takeover before acting on it, and the entry that ends the request names the instance it was taken from", async () => {
+    const dead = await interrupted('m-6', { kind: 'obo', audited: true, instanceId: 'other-dead' });
+    const unowned = await interrupted('m-7', { kind: 'obo', audited: true });
+    expect(await h.module.reconcile()).toMatchObject({ examined: 2, outcomeUnknown: 2 });
+    for (const [r, from] of [[dead, 'other-dead'], [unowned, null]] as const) {
+      const entries = await auditEntries(h, { requestId: r.id });
+      const takeover = entries.findIndex((e) => e.eventType === 'operation.execution.taken_over');
+      const ended = entries.findIndex((e) => e.eventType === 'operation.transition' && e.outcome === 'outcome_unknown');
+      expect(takeover).toBeGreaterThan(-1);
+      expect(ended).toBeGreaterThan(takeover);
+      expect(entries[takeover]).toMatchObject({ outcome: 'taken_over', details: { fromInstance: from, toInstance: 'me', correlationId: `corr-${r === dead ? 'm-6' : 'm-7'}` } });
+      expect(entries[ended]!.details).toMatchObject({ reconciled: true, instance: 'me', takenOverFrom: from });
+    }
+  });
+
+  it("names the instance taken over from on the entry that ends a resumed long-running operation", async () => {
+    h.setPoll(() => ({ status: 200, body: { status: 'Succeeded' } }));
+    const r = await interrupted('m-8', { kind: 'agent', audited: true, pollUrl: POLL, instanceId: 'other-dead' });
+    expect(await h.module.reconcile()).toMatchObject({ resumed: 1 });
+    await expect.poll(async () => (await stateOf(r.id)).state, { timeout: 5000 }).toBe('succeeded');
+    const ended = (await auditEntries(h, { requestId: r.id, outcome: 'succeeded' }))[0]!;
+    expect(ended.details).toMatchObject({ reconciled: true, instance: 'me', takenOverFrom: 'other-dead', correlationId: 'corr-m-8' });
+    expect(h.armCalls).toEqual([]);
+  });
+
+  it('hands the claim back and does nothing when the takeover cannot be audited, then takes it over once the log is back', async () => {
+    const r = await interrupted('m-9', { kind: 'obo', audited: true, instanceId: 'other-dead' });
+    h.setAuditFailing(true);
+    expect(await h.module.reconcile()).toMatchObject({ examined: 0, outcomeUnknown: 0 });
+    expect((await stateOf(r.id)).state).toBe('executing');
+    expect(await ownerOf(r.id)).toBe('other-dead');
+    h.setAuditFailing(false);
+    expect(await h.module.reconcile({ olderThanMs: 0 })).toMatchObject({ examined: 1, outcomeUnknown: 1 });
+    expect(await ownerOf(r.id)).toBe('me');
+    expect(await auditEntries(h, { requestId: r.id, eventType: 'operation.execution.taken_over' })).toHaveLength(1);
+    expect(h.armCalls).toEqual([]);
+  });
+
   it('writes this instance id with the intent of each execution it starts', async () => {
     const r = await h.module.service.submit(privileged, { ...restart('m-5'), trigger: { kind: 'incident' } });
     if (!r.ok) throw new Error('submit');

@@ -262,10 +262,15 @@ describe('two Elevate instances on one PostgreSQL database, end to end', () => {
     expect(taken.result).toBe('succeeded');
     const events = await store.all<{ event_type: string; details: string }>('SELECT event_type, details FROM audit_log WHERE request_id = ? ORDER BY seq', [r2]);
     expect(events.filter((e) => e.event_type === 'arm.request'), events.map((e) => e.event_type).join(' ')).toHaveLength(1);
-    // B's reconciler resumed it (its pass is logged; the chain's end transition names the system).
+    // B's reconciler resumed it: the chain records the takeover (from A, to B) before B acted, and
+    // the transition that ends it names both.
     expect(B.log, B.log.slice(-2000)).toMatch(/"resumed":1/);
+    const takeovers = events.filter((e) => e.event_type === 'operation.execution.taken_over');
+    expect(takeovers).toHaveLength(1);
+    expect(JSON.parse(takeovers[0]!.details)).toMatchObject({ fromInstance: aId, toInstance: taken.instance_id });
+    expect(events.indexOf(takeovers[0]!)).toBeGreaterThan(events.findIndex((e) => e.event_type === 'arm.request'));
     expect(events.at(-1)?.event_type).toBe('operation.transition');
-    expect(JSON.parse(events.at(-1)!.details)).toMatchObject({ event: 'succeed', from: 'executing', to: 'succeeded' });
+    expect(JSON.parse(events.at(-1)!.details)).toMatchObject({ event: 'succeed', from: 'executing', to: 'succeeded', reconciled: true, instance: taken.instance_id, takenOverFrom: aId });
 
     // ARM saw each write exactly once, each one an execution's.
     const writes = agentWrites();
