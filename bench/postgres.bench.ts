@@ -59,7 +59,7 @@ async function appendRate(logs: ReturnType<typeof createAuditLog>[], total: numb
 
 async function main(): Promise<void> {
   const given = process.env.ELEVATE_BENCH_DATABASE_URL;
-  const server = given ? { url: given, stop: async () => {} } : await startThrowawayPostgres();
+  const server = given ? { url: given, stop: async () => {} } : await startThrowawayPostgres({ durable: true });
   const lines: string[] = [];
   try {
     // ---- appends --------------------------------------------------------------------------
@@ -67,6 +67,8 @@ async function main(): Promise<void> {
     const pgUrl = await freshPostgres(server.url, 'elevate_bench_appends');
     const pgA = await openPostgresDatabase(pgUrl, { poolSize: 10 });
     const pgB = await openPostgresDatabase(pgUrl, { poolSize: 10 });
+    // Stated from the server, not assumed: durable figures need both on.
+    const durability = (await pgA.get<{ f: string; s: string }>("SELECT current_setting('fsync') AS f, current_setting('synchronous_commit') AS s"))!;
     const sqliteLog = createAuditLog(sqlite);
     const oneLog = createAuditLog(pgA);
     const twoLogs = [createAuditLog(pgA), createAuditLog(pgB)];
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
     lines.push(
       '### PostgreSQL storage (issue 16)',
       '',
-      `${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)} at the end; PostgreSQL ${given ? 'at ELEVATE_BENCH_DATABASE_URL' : 'throwaway cluster (Debian, initdb defaults, fsync on)'}; SQLite with synchronous=FULL.`,
+      `${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)} at the end; PostgreSQL ${given ? 'at ELEVATE_BENCH_DATABASE_URL' : 'throwaway cluster (Debian, initdb defaults)'} with fsync=${durability.f}, synchronous_commit=${durability.s}; SQLite with synchronous=FULL.`,
       '',
       `#### Durable audit appends, ${APPENDS} per measurement, ${CONCURRENCY} in flight`,
       '',

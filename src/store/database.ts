@@ -39,6 +39,14 @@ export interface Database extends Queryable {
   readonly fresh: Pick<Queryable, 'get' | 'all'>;
   /** Streams a query's rows with constant memory (one thread-pool round trip per row). */
   iterate<T = Record<string, unknown>>(sql: string, params?: SqlParams): AsyncGenerator<T, void, undefined>;
+  /**
+   * One write statement that is atomic by itself, need not be ordered with any other write, and
+   * whose effect may be lost in a crash: a counter (the shared rate limits). Its rows (RETURNING)
+   * are returned. Where the engine allows it, it skips what the other writes pay for: on
+   * PostgreSQL the database-wide write lock and the wait for the commit's WAL flush. Never for
+   * anything the audit chain, a state transition or an execution depends on.
+   */
+  counterWrite<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -92,6 +100,11 @@ class SqliteDatabase implements Database {
     const reader = this.readerFor('get');
     // `all`, not `get`: a statement left mid-flight would pin the shared snapshot (see above).
     return reader ? (await reader.all<T>(sql, params))[0] : this.locked(() => this.writer.get<T>(sql, params));
+  }
+
+  /** SQLite has one writer: a counter is an ordinary write (it is cheap there). */
+  counterWrite<T>(sql: string, params?: SqlParams): Promise<T[]> {
+    return this.locked(() => this.writer.all<T>(sql, params));
   }
 
   readonly fresh: Pick<Queryable, 'get' | 'all'> = {

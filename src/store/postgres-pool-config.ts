@@ -66,3 +66,18 @@ export function poolConfig(settings: PostgresConnectionSettings, opts: OpenPostg
     types: elevateResultTypes(),
   };
 }
+
+/** Sessions `counterWrite` uses; two keep a burst of agent calls from queueing behind one. */
+export const COUNTER_POOL_SIZE = 2;
+
+/**
+ * The pool of `counterWrite`, from the main pool's settings: the same server, credentials and TLS, but read-write autocommit
+ * sessions with synchronous_commit off (a commit returns before its WAL is flushed; a crash may
+ * lose it, never corrupt anything). synchronous_commit is settable per session by any role,
+ * Azure Database for PostgreSQL included.
+ * https://www.postgresql.org/docs/current/runtime-config-wal.html#GUC-SYNCHRONOUS-COMMIT
+ */
+export function counterPoolConfig(main: pg.PoolConfig): pg.PoolConfig {
+  // The same password source too: one Entra token cache for both pools.
+  return { ...main, options: '-c synchronous_commit=off', max: COUNTER_POOL_SIZE };
+}

@@ -47,6 +47,7 @@ function instrumented(db: Database) {
     fresh: db.fresh,
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
     iterate: (sql, params) => db.iterate(sql, params),
+    counterWrite: (sql, params) => db.counterWrite(sql, params),
     close: () => db.close(),
   };
   return {

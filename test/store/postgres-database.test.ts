@@ -198,6 +198,55 @@ describe('the write lock across instances', () => {
   });
 });
 
+describe('counterWrite on PostgreSQL (shared rate limits)', () => {
+  it('does not queue behind the write lock: it commits while another instance holds it open', async () => {
+    await withDb(async (a) => {
+      const b = await openPostgresDatabase(testDb.url, { poolSize: 2 });
+      try {
+        await a.exec('CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)');
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        let entered!: () => void;
+        const inside = new Promise<void>((r) => (entered = r));
+        const tx = a.transaction(async () => {
+          entered();
+          await gate;
+        });
+        await inside;
+        // Resolves although the lock is held: an ordinary write would wait (test above).
+        const bump = () => b.counterWrite<{ n: number }>('INSERT INTO t (k, n) VALUES (?, 1) ON CONFLICT (k) DO UPDATE SET n = t.n + 1 RETURNING n', ['x']);
+        expect(await bump()).toEqual([{ n: 1 }]);
+        expect(await Promise.all([bump(), bump(), bump()])).toHaveLength(3);
+        expect(await a.get('SELECT n FROM t WHERE k = ?', ['x'])).toEqual({ n: 4 });
+        release();
+        await tx;
+      } finally {
+        await b.close();
+      }
+    });
+  });
+
+  it("runs on read-write sessions with asynchronous commit, while the main pool stays read-only with the server's commit setting", async () => {
+    const settings = "SELECT current_setting('synchronous_commit') AS s, current_setting('transaction_read_only') AS ro";
+    const plain = new pg.Client({ connectionString: testDb.url });
+    await plain.connect();
+    const server = (await plain.query<{ s: string }>(settings)).rows[0]!.s;
+    await plain.end();
+    await withDb(async (db) => {
+      expect(await db.counterWrite(settings)).toEqual([{ s: 'off', ro: 'off' }]);
+      expect(await db.get(settings)).toEqual({ s: server, ro: 'on' });
+    });
+  });
+
+  it('runs exactly one statement: a smuggled second one fails and never runs', async () => {
+    await withDb(async (db) => {
+      await db.exec('CREATE TABLE t (v TEXT)');
+      await expect(db.counterWrite("INSERT INTO t VALUES ('a'); DROP TABLE t")).rejects.toThrow();
+      expect(await db.all('SELECT v FROM t')).toEqual([]);
+    });
+  });
+});
+
 describe('the write lock timeout (SQLite\'s busy timeout)', () => {
   it('is 5 s by default, and a write waiting longer for another instance fails instead of queueing forever', async () => {
     await withDb(async (a) => {

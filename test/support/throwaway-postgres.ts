@@ -55,7 +55,15 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
+export interface ThrowawayOptions {
+  /**
+   * Keep PostgreSQL's durability defaults (fsync, synchronous_commit, full_page_writes on): for
+   * benchmarks, whose "durable" figures must mean it. Tests leave them off (default false).
+   */
+  durable?: boolean;
+}
+
+export async function startThrowawayPostgres(opts: ThrowawayOptions = {}): Promise<ThrowawayPostgres> {
   const given = process.env.ELEVATE_TEST_DATABASE_URL;
   if (given) return { url: given, stop: async () => {} };
   const bin = postgresBinDir();
@@ -72,8 +80,8 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   rmSync(pwfile);
   const port = await freePort();
   const options = [`-p ${port}`, `-k ${dir}`, "-c listen_addresses='127.0.0.1'", '-c max_connections=300', '-c shared_buffers=64MB',
-    // A throwaway cluster needs no durability, and the PostgreSQL lane creates a database per harness.
-    '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'].join(' ');
+    // A test cluster needs no durability, and the PostgreSQL lane creates a database per harness.
+    ...(opts.durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'])].join(' ');
   try {
     await run(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start'], asNobody);
   } catch (err) {
