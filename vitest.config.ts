@@ -11,13 +11,16 @@ import { defineConfig } from 'vitest/config';
 export const POSTGRES_LANE = [
   'agents',
   'approvals',
+  'audit',
   'incidents',
   'levels',
   'mcp',
   'notifications',
   'operations',
   'raises',
+  'security',
   'service',
+  'sessions',
   'signin',
   'web',
 ];

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { createAuditLog, type AuditLog, type AuditLogDeps } from '../../src/audit/audit-log.ts';
 import type { AuditInput } from '../../src/audit/audit-types.ts';
 import type { Database } from '../../src/store/database.ts';
-import { openStore } from '../../src/store/migrations.ts';
+import { openTestStore } from '../support/test-store.ts';
 
 /** A clock that ticks one millisecond per call from a fixed instant. */
 export function steppingClock(start = Date.parse('2026-03-01T12:00:00.000Z')): () => Date {
@@ -10,9 +10,10 @@ export function steppingClock(start = Date.parse('2026-03-01T12:00:00.000Z')): (
   return () => new Date(t++);
 }
 
+/** A migrated store on the lane's engine (test/support/test-store.ts): `path` is the SQLite file's, unused on PostgreSQL. */
 export async function openAudit(dir: string, deps: AuditLogDeps = {}): Promise<{ db: Database; audit: AuditLog; path: string }> {
   const path = join(dir, 'elevate.db');
-  const db = await openStore({ dbPath: path });
+  const db = await openTestStore(path, 'elevate_audit');
   return { db, audit: createAuditLog(db, { clock: steppingClock(), ...deps }), path };
 }
 
@@ -38,10 +39,14 @@ export async function seed(audit: AuditLog, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await audit.append(sampleInput(i));
 }
 
-/** Drops the append-only triggers, as an attacker with write access to the file could. */
+/** Drops one trigger of `table`, as an attacker with the database would (either engine). */
+export async function dropTrigger(db: Database, trigger: string, table: string): Promise<void> {
+  // PostgreSQL names a trigger per table (DROP TRIGGER … ON), SQLite per schema; db.path is the URL there.
+  await db.exec(`DROP TRIGGER ${trigger}${db.path.startsWith('postgres') ? ` ON ${table}` : ''}`);
+}
+
 /** Drops the audit log's append-only triggers, as an attacker with the database would (either engine). */
 export async function dropGuards(db: Database): Promise<void> {
-  // PostgreSQL names a trigger per table (DROP TRIGGER … ON), SQLite per schema; db.path is the URL there.
-  const on = db.path.startsWith('postgres') ? ' ON audit_log' : '';
-  await db.exec(`DROP TRIGGER audit_log_no_update${on}; DROP TRIGGER audit_log_no_delete${on};`);
+  await dropTrigger(db, 'audit_log_no_update', 'audit_log');
+  await dropTrigger(db, 'audit_log_no_delete', 'audit_log');
 }

@@ -1,11 +1,8 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditAppendError } from '../../src/audit/audit-errors.ts';
 import { createAuditLog } from '../../src/audit/audit-log.ts';
 import { GENESIS_HASH, computeEntryHash, type AuditRow } from '../../src/audit/audit-hash.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
-import { openDatabase } from '../../src/store/database.ts';
-import { openStore } from '../../src/store/migrations.ts';
 import { useTempDirs } from '../store/store-fixtures.ts';
 import { openAudit, sampleInput, seed, steppingClock } from './audit-fixtures.ts';
 
@@ -37,19 +34,6 @@ describe('append', () => {
     }
   });
 
-  it('resolves only once the entry is committed and readable from another connection', async () => {
-    const dir = tempDir();
-    const { db, audit, path } = await openAudit(dir);
-    const other = await openDatabase(path, { readonly: true });
-    try {
-      const entry = await audit.append(sampleInput(5));
-      expect(await other.get('SELECT seq, hash FROM audit_log WHERE seq = ?', [entry.seq])).toEqual({ seq: 1, hash: entry.hash });
-    } finally {
-      await other.close();
-      await db.close();
-    }
-  });
-
   it('keeps a gapless valid chain under 200 concurrent appends, resolving each caller with its own entry', async () => {
     const { db, audit } = await openAudit(tempDir());
     try {
@@ -64,22 +48,6 @@ describe('append', () => {
     }
   });
 
-  it('keeps the chain consistent when two processes append to the same file', async () => {
-    const dir = tempDir();
-    const path = join(dir, 'shared.db');
-    const dbA = await openStore({ dbPath: path });
-    const dbB = await openStore({ dbPath: path });
-    try {
-      const a = createAuditLog(dbA);
-      const b = createAuditLog(dbB);
-      await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).append(sampleInput(i))));
-      expect(await a.verify()).toMatchObject({ ok: true, entriesChecked: 100, lastSeq: 100 });
-    } finally {
-      await dbA.close();
-      await dbB.close();
-    }
-  });
-
   it('recovers when another writer appended since its last batch (stale remembered tail)', async () => {
     const { db, audit } = await openAudit(tempDir());
     try {
@@ -88,40 +56,6 @@ describe('append', () => {
       for (let i = 0; i < 6; i++) seqs.push((await (i % 3 === 2 ? other : audit).append(sampleInput(i))).seq);
       expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
       expect(await audit.verify()).toMatchObject({ ok: true, entriesChecked: 6 });
-    } finally {
-      await db.close();
-    }
-  });
-
-  it('rejects with AuditAppendError on a read-only database, and records nothing', async () => {
-    const dir = tempDir();
-    const { db, audit, path } = await openAudit(dir);
-    await audit.append(sampleInput(0));
-    await db.close();
-    const ro = await openDatabase(path, { readonly: true });
-    try {
-      const metrics = createMetrics();
-      const err = await createAuditLog(ro, { metrics }).append(sampleInput(1)).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(AuditAppendError);
-      expect((err as Error).message).toMatch(/^audit entry not recorded: SQLITE_READONLY/);
-      expect((err as Error & { cause: unknown }).cause).toBeInstanceOf(Error);
-      expect(await ro.get('SELECT COUNT(*) AS n FROM audit_log')).toEqual({ n: 1 });
-      expect((await metrics.auditAppends.get()).values).toEqual([expect.objectContaining({ labels: { result: 'error' }, value: 1 })]);
-    } finally {
-      await ro.close();
-    }
-  });
-
-  it('rejects every waiter of a batch when the store becomes query-only under concurrent appends', async () => {
-    const { db, audit } = await openAudit(tempDir());
-    try {
-      await audit.append(sampleInput(0));
-      await db.exec('PRAGMA query_only = ON');
-      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => audit.append(sampleInput(i))));
-      expect(results.every((r) => r.status === 'rejected' && r.reason instanceof AuditAppendError)).toBe(true);
-      expect(await audit.head()).toMatchObject({ seq: 1 });
-      await db.exec('PRAGMA query_only = OFF');
-      expect((await audit.append(sampleInput(2))).seq).toBe(2); // the writer recovers
     } finally {
       await db.close();
     }
@@ -159,11 +93,12 @@ describe('append', () => {
     }
   });
 
-  it('round-trips NUL, emoji and right-to-left text byte for byte, so verification holds', async () => {
+  it('round-trips emoji, right-to-left text and NUL in details byte for byte, so verification holds', async () => {
     const { db, audit } = await openAudit(tempDir());
     try {
-      const odd = 'a\u0000b 😀 \u202eevil\u202c \r\n\t';
-      const e = await audit.append({ ...sampleInput(0), subject: odd, actor: { kind: 'user', id: odd, name: odd }, details: { odd } });
+      // NUL only inside details (JSON escapes it): a PostgreSQL text column cannot hold one (audit-log.sqlite.test.ts).
+      const odd = 'a b 😀 \u202eevil\u202c \r\n\t';
+      const e = await audit.append({ ...sampleInput(0), subject: odd, actor: { kind: 'user', id: odd, name: odd }, details: { odd: `${odd}\u0000` } });
       expect(await audit.get(e.seq)).toEqual(e);
       expect(e.subject).toBe(odd);
       expect(await audit.verify()).toMatchObject({ ok: true, entriesChecked: 1 });
@@ -235,20 +170,6 @@ describe('list and iterate', () => {
       await expect(audit.list({}, { before: -1 })).rejects.toThrow(/before must be a whole number/);
       await expect(audit.list({ agentId: 5 as never })).rejects.toThrow(/agentId must be a string/);
       await expect(audit.get(1.5)).rejects.toThrow(/seq must be a whole number/);
-    } finally {
-      await db.close();
-    }
-  });
-
-  it('uses an index for each filter with seq ordering, without a sort step', async () => {
-    const { db } = await openAudit(tempDir());
-    try {
-      for (const column of ['agent_id', 'request_id', 'action', 'scope', 'outcome', 'acting_identity', 'approver_id', 'event_type', 'actor_id', 'subject']) {
-        const plan = await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT * FROM audit_log WHERE ${column} = ? AND seq < ? ORDER BY seq DESC LIMIT 50`, ['x', 100]);
-        const text = plan.map((p) => p.detail).join(' | ');
-        expect(text, column).toMatch(/USING INDEX audit_log_by_/);
-        expect(text, column).not.toMatch(/TEMP B-TREE/);
-      }
     } finally {
       await db.close();
     }

@@ -10,7 +10,7 @@ import { computeEntryHash, GENESIS_HASH, type AuditRow } from '../../src/audit/a
 import { ROW_COLUMNS } from '../../src/audit/audit-rows.ts';
 import type { AuditInput } from '../../src/audit/audit-types.ts';
 import type { Database } from '../../src/store/database.ts';
-import { openStore } from '../../src/store/migrations.ts';
+import { openTestStore } from '../support/test-store.ts';
 
 export function useTempDir(): () => string {
   const dirs: string[] = [];
@@ -44,7 +44,7 @@ export interface Rig {
 
 export async function rig(dir: string, every = 10): Promise<Rig> {
   const time = manualClock();
-  const db = await openStore({ dbPath: join(dir, 'elevate.db') });
+  const db = await openTestStore(join(dir, 'elevate.db'), 'elevate_audit');
   const key = loadCheckpointKey(join(dir, 'keys', 'checkpoint.pem'), { create: true });
   const archiveDir = join(dir, 'archive');
   const store = createCheckpointStore(db, archiveDir);
@@ -74,9 +74,13 @@ export async function rows(db: Database): Promise<AuditRow[]> {
   return db.all<AuditRow>(`SELECT ${ROW_COLUMNS} FROM audit_log ORDER BY seq`);
 }
 
-/** What an attacker with write access to the file can do: drop the append-only triggers. */
+/** What an attacker with write access to the database can do: drop the append-only triggers (either engine). */
 export async function dropGuards(db: Database): Promise<void> {
-  await db.exec('DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete; DROP TRIGGER IF EXISTS audit_anchor_no_delete;');
+  // PostgreSQL names a trigger per table (DROP TRIGGER … ON), SQLite per schema; db.path is the URL there.
+  const on = (table: string) => (db.path.startsWith('postgres') ? ` ON ${table}` : '');
+  await db.exec(
+    `DROP TRIGGER IF EXISTS audit_log_no_update${on('audit_log')}; DROP TRIGGER IF EXISTS audit_log_no_delete${on('audit_log')}; DROP TRIGGER IF EXISTS audit_anchor_no_delete${on('audit_anchor')};`,
+  );
 }
 
 /** Replaces the whole table with `next`, re-hashing every entry from genesis so the chain itself verifies. */

@@ -5,7 +5,7 @@ import type { AuditLog } from '../../src/audit/audit-log.ts';
 import { verifyChain } from '../../src/audit/audit-verify.ts';
 import type { Database, SqlParams } from '../../src/store/database.ts';
 import { useTempDirs } from '../store/store-fixtures.ts';
-import { dropGuards, openAudit, sampleInput, seed } from './audit-fixtures.ts';
+import { dropGuards, dropTrigger, openAudit, sampleInput, seed } from './audit-fixtures.ts';
 
 const tempDir = useTempDirs();
 const N = 12;
@@ -173,20 +173,6 @@ describe('verify', () => {
     });
   });
 
-  it('reports, rather than crashes on, a table rebuilt without its constraints holding NULLs and odd types', async () => {
-    await withLog(N, async (db, audit) => {
-      await db.exec('DROP TRIGGER audit_anchor_insert_links; DROP TRIGGER audit_anchor_update_forward;');
-      await db.exec('CREATE TABLE loose AS SELECT * FROM audit_log; DROP TABLE audit_log; ALTER TABLE loose RENAME TO audit_log;');
-      expect((await audit.verify()).ok).toBe(true);
-      const three = await rowAt(db, 3);
-      await db.run('UPDATE audit_log SET hash = NULL WHERE seq = 3');
-      expect((await audit.verify()).firstBreak).toMatchObject({ seq: 3, kind: 'changed' });
-      await db.run('UPDATE audit_log SET hash = ? WHERE seq = 3', [three.hash]);
-      await db.run("UPDATE audit_log SET hash = 'short', prev_hash = 42, seq = 5.5 WHERE seq = 5");
-      expect((await audit.verify()).firstBreak).toMatchObject({ seq: 5 });
-    });
-  });
-
   it('detects breaks past the first page', async () => {
     const { db, audit } = await openAudit(tempDir());
     try {
@@ -207,7 +193,9 @@ describe('verify pre-check', () => {
   /** The database, seen through a wrapper that can distort page rows and counts full-row reads. */
   function observed(db: Database, distort: (content: string) => string) {
     const calls = { fullRowReads: 0 };
+    // The engine's own SQL, but no file to reopen or pool to split over: the walk alone.
     const view = {
+      dialect: { ...db.dialect, file: undefined, parallelReads: false },
       all: async <T>(sql: string, params?: SqlParams) =>
         (await db.all<Record<string, unknown>>(sql, params)).map((r) => (typeof r.chain === 'string' ? { ...r, chain: distort(r.chain) } : r)) as T[],
       get: <T>(sql: string, params?: SqlParams) => {
@@ -221,8 +209,9 @@ describe('verify pre-check', () => {
   it('agrees with the canonical form on hostile and non-ASCII text, so no row needs a second read', async () => {
     const { db, audit } = await openAudit(tempDir());
     try {
-      const odd = 'nul\u0000 ctl\u0001\u001f\u007f quote" back\\ é 😀 \u2028 \u202e </script>';
-      for (let i = 0; i < 5; i++) await audit.append({ ...sampleInput(i), subject: odd, actor: { kind: 'user', id: odd, name: odd }, details: { odd } });
+      // NUL only inside details (JSON escapes it): a PostgreSQL text column cannot hold one (audit-verify.sqlite.test.ts).
+      const odd = 'ctl\u0001\u001f\u007f quote" back\\ é 😀 \u2028 \u202e </script>';
+      for (let i = 0; i < 5; i++) await audit.append({ ...sampleInput(i), subject: odd, actor: { kind: 'user', id: odd, name: odd }, details: { odd: `nul\u0000 ${odd}` } });
       const { view, calls } = observed(db, (c) => c);
       expect(await verifyChain(view)).toMatchObject({ ok: true, entriesChecked: 5 });
       expect(calls.fullRowReads).toBe(0);
@@ -276,7 +265,7 @@ describe('anchor (retention)', () => {
       await dropGuards(db);
       await db.run('DELETE FROM audit_log WHERE seq <= 4');
       expect((await audit.verify()).firstBreak).toMatchObject({ seq: 4, kind: 'deleted' });
-      await db.exec('DROP TRIGGER audit_anchor_update_forward');
+      await dropTrigger(db, 'audit_anchor_update_forward', 'audit_anchor');
       await db.run('UPDATE audit_anchor SET through_seq = 4, last_hash = ?', ['e'.repeat(64)]);
       expect((await audit.verify()).firstBreak).toMatchObject({ seq: 5, kind: 'changed' });
     } finally {

@@ -3,8 +3,10 @@
  * it: it drives its own service (private sandbox, file database, captured logs) through the flows
  * that handle tokens — elevations that succeed, fail at ARM, meet an Entra claims challenge and a
  * stale sign-in, a replayed callback, consent and denial, agent API calls — recording every token
- * that reached the process. Then it scans the SQLite files (main, -wal, -shm), the sessions table
- * and every log line for anything JWT-shaped, refresh-token-shaped, or equal to a token it saw.
+ * that reached the process. Then it scans every stored row (either engine: test/support/stored-text.ts),
+ * the sessions table and every log line for anything JWT-shaped, refresh-token-shaped, or equal
+ * to a token it saw; on SQLite also the files themselves (main, -wal, -shm), which keep freed
+ * pages and old row versions that no query returns.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +18,8 @@ import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
 import { authorizeAs, refusalPage } from '../signin/support/sign-in-steps.ts';
 import { fakeJwt } from '../support/fake-jwt.ts';
 import { startFullService } from '../support/full-service.ts';
+import { storedText } from '../support/stored-text.ts';
+import { openTestStore, testStoreKind } from '../support/test-store.ts';
 
 let tap: TokenTap;
 let h: ApprovalHarness;
@@ -32,6 +36,8 @@ afterAll(async () => {
 });
 
 const fileText = (path: string) => (existsSync(path) ? readFileSync(path).toString('latin1') : '');
+/** Whether the store is a SQLite file whose bytes can be scanned too (on PostgreSQL the lane's server holds the data). */
+const onFile = () => testStoreKind() === 'sqlite';
 
 describe('token leak scan', { timeout: 120_000 }, () => {
   it('finds what it is looking for (the scanner itself works)', () => {
@@ -40,6 +46,22 @@ describe('token leak scan', { timeout: 120_000 }, () => {
     expect(findTokens('rt 0.AXoA' + 'b'.repeat(60), [])).toHaveLength(1);
     expect(findTokens('opaque-refresh-token-value-1234567890', [{ kind: 'refresh_token', value: 'opaque-refresh-token-value-1234567890' }])).toHaveLength(1);
     expect(findTokens('nothing here', [{ kind: 'access_token', value: jwt }])).toEqual([]);
+  });
+
+  it('finds a token planted in a stored row, as text or as bytes (the stored-rows dump works on this engine)', async () => {
+    const db = await openTestStore(':memory:', 'elevate_leakscan');
+    try {
+      const jwt = fakeJwt({ sub: 'planted' });
+      await db.run('INSERT INTO sessions (sid, data, expires_at) VALUES (?, ?, ?)', ['planted', JSON.stringify({ jwt }), 9_999_999_999]);
+      expect(findTokens(await storedText(db), [])).toHaveLength(1);
+      await db.run('DELETE FROM sessions');
+      // A bytes column: BYTEA on PostgreSQL (db.path is its URL there), BLOB on SQLite.
+      await db.exec(`CREATE TABLE planted_bytes (b ${db.path.startsWith('postgres') ? 'BYTEA' : 'BLOB'})`);
+      await db.run('INSERT INTO planted_bytes (b) VALUES (?)', [Buffer.from(jwt)]);
+      expect(findTokens(await storedText(db), [])).toHaveLength(1);
+    } finally {
+      await db.close();
+    }
   });
 
   it('leaves no token in the databases, the session rows or the logs after every token-handling flow', async () => {
@@ -101,31 +123,32 @@ describe('token leak scan', { timeout: 120_000 }, () => {
     const logs = h.logs.join('');
     expect(logs).toContain('"msg":"ARM request"');
     expect(logs).toContain('"route":"/auth/callback"');
-    const openFiles = { db: fileText(h.dbPath), wal: fileText(`${h.dbPath}-wal`), shm: fileText(`${h.dbPath}-shm`) };
-    expect(openFiles.db.length + openFiles.wal.length).toBeGreaterThan(10_000);
-    expect(openFiles.db + openFiles.wal).toContain('token.discarded');
+    const stored = await storedText(h.db);
+    expect(stored.length).toBeGreaterThan(10_000);
+    expect(stored).toContain('token.discarded');
 
     const leaks: Record<string, string[]> = {
-      'elevate.db': findTokens(openFiles.db, seen),
-      'elevate.db-wal': findTokens(openFiles.wal, seen),
-      'elevate.db-shm': findTokens(openFiles.shm, seen),
+      'stored rows': findTokens(stored, seen),
       'sessions table': findTokens(sessions, seen),
       logs: findTokens(logs, seen),
     };
+    const expected: Record<string, string[]> = { 'stored rows': [], 'sessions table': [], logs: [] };
+    if (onFile()) {
+      const openFiles = { db: fileText(h.dbPath), wal: fileText(`${h.dbPath}-wal`), shm: fileText(`${h.dbPath}-shm`) };
+      expect(openFiles.db + openFiles.wal).toContain('token.discarded');
+      leaks['elevate.db'] = findTokens(openFiles.db, seen);
+      leaks['elevate.db-wal'] = findTokens(openFiles.wal, seen);
+      leaks['elevate.db-shm'] = findTokens(openFiles.shm, seen);
+    }
     // After a clean close the WAL is folded into the main file: scan that too.
     await h.close();
     closed = true;
-    leaks['elevate.db (closed)'] = findTokens(fileText(h.dbPath), seen);
-    leaks['elevate.db-wal (closed)'] = findTokens(fileText(`${h.dbPath}-wal`), seen);
-    expect(leaks).toEqual({
-      'elevate.db': [],
-      'elevate.db-wal': [],
-      'elevate.db-shm': [],
-      'sessions table': [],
-      logs: [],
-      'elevate.db (closed)': [],
-      'elevate.db-wal (closed)': [],
-    });
+    if (onFile()) {
+      leaks['elevate.db (closed)'] = findTokens(fileText(h.dbPath), seen);
+      leaks['elevate.db-wal (closed)'] = findTokens(fileText(`${h.dbPath}-wal`), seen);
+      Object.assign(expected, { 'elevate.db': [], 'elevate.db-wal': [], 'elevate.db-shm': [], 'elevate.db (closed)': [], 'elevate.db-wal (closed)': [] });
+    }
+    expect(leaks).toEqual(expected);
   });
 });
 
@@ -169,17 +192,18 @@ describe('token leak scan: refused sign-in callbacks', { timeout: 120_000 }, () 
 
       const dbPath = f.service.context.config.dbPath;
       const records = { 'audit rows': JSON.stringify(await db.all('SELECT * FROM audit_log')), logs: f.logs.join('') };
-      const files = { 'elevate.db': fileText(dbPath), 'elevate.db-wal': fileText(`${dbPath}-wal`) };
+      const files: Record<string, string> = { 'stored rows': await storedText(db) };
+      if (onFile()) Object.assign(files, { 'elevate.db': fileText(dbPath), 'elevate.db-wal': fileText(`${dbPath}-wal`) });
       expect(records.logs).toContain('"route":"/auth/callback"');
       // Neither value in the audit log or the logs. The state lives in the sign-in's own session
-      // row while the flow is open (that is how it is checked), so the database files are
-      // scanned for the code only: it is never stored anywhere.
+      // row while the flow is open (that is how it is checked), so the stored rows (and the SQLite
+      // files) are scanned for the code only: it is never stored anywhere.
       const codes = secrets.filter((x) => x.kind.startsWith('authorization code'));
       const leaks = {
         ...Object.fromEntries(Object.entries(records).map(([where, text]) => [where, findTokens(text, secrets)])),
         ...Object.fromEntries(Object.entries(files).map(([where, text]) => [where, findTokens(text, codes)])),
       };
-      expect(leaks).toEqual({ 'audit rows': [], logs: [], 'elevate.db': [], 'elevate.db-wal': [] });
+      expect(leaks).toEqual({ 'audit rows': [], logs: [], ...Object.fromEntries(Object.keys(files).map((where) => [where, []])) });
     } finally {
       await f.close();
     }

@@ -1,14 +1,14 @@
 /**
- * SQLite-specific (adapter test): the session store over a SQLite `:memory:` database.
- * Not in the ELEVATE_TEST_STORE=postgres lane.
+ * The session store over the `sessions` table, on whichever engine the lane selects
+ * (test/support/test-store.ts): despite its name it is the store both engines use.
  */
 import type { SessionData } from 'express-session';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/store/database.ts';
-import { migrate } from '../../src/store/migrations.ts';
+import type { Database } from '../../src/store/database.ts';
 import { SessionContainsTokenError, SqliteSessionStore } from '../../src/sessions/sqlite-session-store.ts';
 import type { SessionUser } from '../../src/sessions/session-data.ts';
 import { fakeJwt } from '../support/fake-jwt.ts';
+import { openTestStore } from '../support/test-store.ts';
 
 const timeouts = { idleSeconds: 1800, absoluteSeconds: 28_800 };
 let db: Database;
@@ -33,8 +33,7 @@ const get = (sid: string) => call<SessionData | null>((cb) => store.get(sid, cb)
 const set = (sid: string, sess: SessionData) => call<void>((cb) => store.set(sid, sess, cb));
 
 beforeEach(async () => {
-  db = await openDatabase(':memory:');
-  await migrate(db);
+  db = await openTestStore(':memory:', 'elevate_sessions');
   nowMs = 1_000_000 * 1000;
   store = new SqliteSessionStore({ sql: db, timeouts, now: () => nowMs });
 });
