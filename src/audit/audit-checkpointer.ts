@@ -106,6 +106,7 @@ export function createCheckpointer(deps: CheckpointerDeps): Checkpointer {
       if (!expired(claim.claimExpiresAt)) continue; // its claimer is still copying it
       try {
         await finishCopy(claim.checkpoint);
+        lastSeq = Math.max(lastSeq ?? 0, claim.checkpoint.seq);
       } catch (err) {
         deps.logger?.error({ seq: claim.checkpoint.seq, reason: (err as Error).message }, 'audit checkpoint copy could not be finished; retrying on the next run');
         if (!(err instanceof CheckpointError)) return;
