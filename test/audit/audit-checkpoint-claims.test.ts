@@ -5,7 +5,8 @@
  * its own archive directory). Shared harness: SQLite by default, PostgreSQL with
  * ELEVATE_TEST_STORE=postgres.
  */
-import { readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDirectoryCheckpointStore } from '../../src/audit/audit-checkpoint-dir-store.ts';
@@ -134,6 +135,30 @@ describe('a claim whose claimer died before its copy was confirmed', () => {
     expect(stores.first.map((c) => c.seq)).toEqual([2, 4]);
     expect(stores.second.map((c) => c.seq)).toEqual([2, 4]);
     expect((await s.verify(b.archiveDir)).checkpoints).toMatchObject({ verified: 2, unconfirmed: 0 });
+  });
+
+  it('completes a checkpoint file the dead claimer left cut short, without changing what it holds', async () => {
+    const s = await setup();
+    const a = s.instance('a');
+    const b = s.instance('b');
+    await appendMany(s.audit, 3);
+    a.first.set('hang');
+    void a.checkpointer.checkpointNow();
+    await untilClaimed(s.db, 3);
+    // What a process that died between creating the file and writing all of it leaves behind.
+    const [claim] = await b.store.unconfirmed();
+    const line = `${JSON.stringify(claim!.checkpoint)}\n`;
+    const file = join(s.dirs.first, `000000000003-${createHash('sha256').update(line).digest('hex').slice(0, 16)}.json`);
+    writeFileSync(file, line.slice(0, 40), { mode: 0o400 });
+    expect((await s.verify(b.archiveDir)).problems.map((p) => p.kind)).toEqual(['malformed-checkpoint']);
+
+    s.time.advance((CHECKPOINT_CLAIM_SECONDS + 1) * 1000);
+    await b.checkpointer.tick();
+    expect(readFileSync(file, 'utf8')).toBe(line);
+    expect(statSync(file).mode & 0o777).toBe(0o400);
+    const after = await s.verify(b.archiveDir);
+    expect(after.ok).toBe(true);
+    expect(after.checkpoints).toMatchObject({ verified: 1, unconfirmed: 0 });
   });
 
   it('is not copied out when its signature does not verify (a planted row), and verification reports it', async () => {
