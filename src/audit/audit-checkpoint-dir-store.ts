@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { chmod, open, readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { parseCheckpoint, type SignedCheckpoint } from './audit-checkpoint-sign.ts';
 import type { ExternalCheckpointStore } from './audit-checkpoint-store.ts';
 
@@ -34,6 +34,25 @@ function syncDirectory(dir: string): void {
 }
 
 /**
+ * A file holding a prefix of this very line (the name hashes the whole line, so no other content is
+ * meant): a write cut short when its process died between creating the file and its fsync. The
+ * missing bytes are written at their own offsets, so nothing already there changes, even should
+ * the original writer still be at work; then the file is 0400 again and fsynced.
+ */
+async function completeCutShort(path: string, from: number, bytes: Buffer): Promise<void> {
+  await chmod(path, 0o600);
+  const handle = await open(path, 'r+');
+  try {
+    await handle.write(bytes, from, bytes.length - from, from);
+    await handle.sync();
+  } finally {
+    await handle.close();
+    await chmod(path, 0o400);
+  }
+  syncDirectory(dirname(path));
+}
+
+/**
  * `create`: make the directory (0700) when missing — the service does; a verifier must not,
  * because a missing directory is itself a finding.
  */
@@ -55,8 +74,10 @@ export function createDirectoryCheckpointStore(dir: string, options: { create?: 
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EEXIST') {
           // Same name = same content hash: a retry of this very checkpoint. Anything else is refused.
-          const existing = await readFile(path, 'utf8').catch(() => undefined);
-          if (existing === line) return;
+          const existing = await readFile(path).catch(() => undefined);
+          const bytes = Buffer.from(line, 'utf8');
+          if (existing?.equals(bytes)) return;
+          if (existing && existing.length < bytes.length && existing.equals(bytes.subarray(0, existing.length))) return completeCutShort(path, existing.length, bytes);
           throw new CheckpointStoreError(`${name}: ${path} exists with other content; refusing to overwrite it`);
         }
         throw new CheckpointStoreError(`${name}: cannot create ${path}: ${code ?? (err as Error).message}`);

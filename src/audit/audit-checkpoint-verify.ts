@@ -12,6 +12,9 @@
  *   tail cut short of the newest surviving checkpoint from passing: the attacker has to cut back
  *   to a checkpoint no older than the window, and an external store keeps those;
  * - store-unreadable: a configured external store could not be read, so it cannot vouch.
+ * A checkpoint only the table holds (its copy outside the database never confirmed: the claimer
+ * died or a store refused it) is checked for what it signs, but counts for nothing: not
+ * verified, not coverage, not the latest. A warning names it.
  */
 import type { Queryable } from '../store/database.ts';
 import { chainTail, readAnchor } from './audit-anchor.ts';
@@ -54,6 +57,8 @@ export interface CheckpointVerifyResult {
     verified: number;
     /** Signed by other keys: not checked (see warnings). */
     otherKeys: number;
+    /** Only in the table, their copy outside the database not confirmed: not counted (see warnings). */
+    unconfirmed: number;
     latestSeq: number | null;
   };
   /** Present when an interval was given (the service's and the CLI's case). */
@@ -85,7 +90,7 @@ export async function verifyWithCheckpoints(deps: CheckpointVerifyDeps, opts: Ve
     if (problems.length < MAX_PROBLEMS) problems.push(p);
   };
 
-  const { checkpoints, malformed, unreadable } = await deps.store.readAll();
+  const { checkpoints, unconfirmed, malformed, unreadable } = await deps.store.readAll();
   for (const m of malformed) add({ seq: null, kind: 'malformed-checkpoint', message: `${m.where}: ${m.message}` });
   for (const u of unreadable) add({ seq: null, kind: 'store-unreadable', message: `${u.where} could not be read (${u.message}): the checkpoints it holds cannot be checked` });
 
@@ -103,29 +108,43 @@ export async function verifyWithCheckpoints(deps: CheckpointVerifyDeps, opts: Ve
     else add({ seq: cp.seq, kind: 'bad-signature', message: `the checkpoint at seq ${cp.seq} (${cp.ts}) does not verify with key ${cp.keyId}: it was forged or damaged` });
   }
   if (otherKeys > 0) warnings.push(`${otherKeys} checkpoint(s) were signed by another key and were not checked`);
+  // Unconfirmed rows are still signed statements: one that contradicts the log is evidence.
+  const pending: SignedCheckpoint[] = [];
+  for (const cp of unconfirmed) {
+    if (cp.keyId !== deps.key.keyId) continue;
+    if (checkpointSignatureValid(deps.key.publicKey, cp)) pending.push(cp);
+    else add({ seq: cp.seq, kind: 'bad-signature', message: `the checkpoint at seq ${cp.seq} (${cp.ts}) does not verify with key ${cp.keyId}: it was forged or damaged` });
+  }
+  if (unconfirmed.length > 0) {
+    const seqs = unconfirmed.map((cp) => cp.seq);
+    warnings.push(
+      `${unconfirmed.length} checkpoint(s) (seq ${seqs.slice(0, 5).join(', ')}${seqs.length > 5 ? ', …' : ''}) are only in the audit_checkpoints table: their copy outside the database was not confirmed, so they are not counted (the checkpointer finishes the copy on its next run)`,
+    );
+  }
 
   const anchor = await readAnchor(deps.db);
   const tail = await chainTail(deps.db);
-  let verified = 0;
-  for (const cp of mine) {
-    if (anchor && cp.seq < anchor.throughSeq) {
-      verified += 1; // behind the anchor: the archive file that holds it carries its own seal
-      continue;
-    }
+  /** Whether `cp` agrees with the log; a contradiction is added as a problem. */
+  const agrees = async (cp: SignedCheckpoint): Promise<boolean> => {
+    if (anchor && cp.seq < anchor.throughSeq) return true; // behind the anchor: the archive file that holds it carries its own seal
     if (anchor && cp.seq === anchor.throughSeq) {
-      if (cp.hash === anchor.lastHash) verified += 1;
-      else add({ seq: cp.seq, kind: 'rewritten', message: `the archive anchor at seq ${cp.seq} has another hash than the checkpoint signed at ${cp.ts}` });
-      continue;
+      if (cp.hash === anchor.lastHash) return true;
+      add({ seq: cp.seq, kind: 'rewritten', message: `the archive anchor at seq ${cp.seq} has another hash than the checkpoint signed at ${cp.ts}` });
+      return false;
     }
     if (cp.seq > tail.seq) {
       add({ seq: tail.seq + 1, kind: 'truncated', message: `a checkpoint signed at ${cp.ts} covers seq ${cp.seq}, but the log ends at seq ${tail.seq}: entries ${tail.seq + 1}..${cp.seq} were removed` });
-      continue;
+      return false;
     }
     const row = await deps.db.get<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = ?', [cp.seq]);
     if (!row) add({ seq: cp.seq, kind: 'deleted', message: `entry ${cp.seq}, signed in a checkpoint at ${cp.ts}, is missing` });
     else if (row.hash !== cp.hash) add({ seq: cp.seq, kind: 'rewritten', message: `entry ${cp.seq} has another hash than the checkpoint signed at ${cp.ts}: the chain was rewritten` });
-    else verified += 1;
-  }
+    else return true;
+    return false;
+  };
+  let verified = 0;
+  for (const cp of mine) if (await agrees(cp)) verified += 1;
+  for (const cp of pending) await agrees(cp);
   if (anchor && !mine.some((cp) => cp.seq === anchor.throughSeq)) {
     add({ seq: anchor.throughSeq, kind: 'unsealed-anchor', message: `the chain starts after seq ${anchor.throughSeq}, but no signed checkpoint seals that anchor: the entries before it may have been removed without an archive` });
   }
@@ -165,7 +184,7 @@ export async function verifyWithCheckpoints(deps: CheckpointVerifyDeps, opts: Ve
   const result: CheckpointVerifyResult = {
     ok: sorted.length === 0,
     chain,
-    checkpoints: { found: checkpoints.length, verified, otherKeys, latestSeq },
+    checkpoints: { found: checkpoints.length, verified, otherKeys, unconfirmed: unconfirmed.length, latestSeq },
     problems: sorted,
     warnings,
   };

@@ -18,7 +18,7 @@ export interface VerifyReport {
   lastHash: string;
   firstProblem: VerifyProblem | null;
   /** Present when checkpoints were checked too. */
-  checkpoints: { found: number; verified: number; latestSeq: number | null } | null;
+  checkpoints: { found: number; verified: number; unconfirmed: number; latestSeq: number | null } | null;
   warnings: string[];
 }
 
@@ -54,7 +54,7 @@ export function createAuditVerifier(deps: AuditVerifierDeps): AuditVerifier {
         lastSeq: r.chain.lastSeq,
         lastHash: r.chain.lastHash,
         firstProblem: r.firstProblem ?? null,
-        checkpoints: { found: r.checkpoints.found, verified: r.checkpoints.verified, latestSeq: r.checkpoints.latestSeq },
+        checkpoints: { found: r.checkpoints.found, verified: r.checkpoints.verified, unconfirmed: r.checkpoints.unconfirmed, latestSeq: r.checkpoints.latestSeq },
         warnings: r.warnings,
       };
     } else {

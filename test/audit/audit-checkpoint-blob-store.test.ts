@@ -119,11 +119,13 @@ describe('Blob checkpoint store', () => {
     const result = await verifyWithCheckpoints({ db: r.db, key: r.key, store: createCheckpointStore(r.db, r.archiveDir, [wrong]) });
     expect(result.ok).toBe(false);
     expect(result.firstProblem).toMatchObject({ kind: 'store-unreadable' });
-    // The checkpointer refuses to count a checkpoint the container did not take.
+    // The checkpointer refuses to count a checkpoint the container did not take: its claim stays,
+    // unconfirmed (to be copied again, the same checkpoint), and counts for nothing.
     const checkpointer = createCheckpointer({ db: r.db, key: r.key, store: createCheckpointStore(r.db, r.archiveDir, [wrong]), every: 10 });
     await expect(checkpointer.checkpointNow()).rejects.toThrow(/cannot write/);
-    expect(await r.db.all('SELECT seq FROM audit_checkpoints')).toEqual([]);
+    expect(await r.db.all('SELECT seq, copied_at FROM audit_checkpoints')).toEqual([{ seq: 1, copied_at: null }]);
     expect(existsSync(r.store.logPath)).toBe(false);
+    expect((await verifyWithCheckpoints({ db: r.db, key: r.key, store: r.store })).checkpoints).toMatchObject({ found: 0, verified: 0, unconfirmed: 1 });
     await r.db.close();
   });
 
