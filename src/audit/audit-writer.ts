@@ -45,6 +45,20 @@ export interface WriterHooks {
   maxQueued?: number;
 }
 
+/** A cut of the queue, written as one commit. */
+interface Group {
+  pending: Pending[];
+  /**
+   * The group's rows, chained on `after`; absent when the writer does not know the tail (the
+   * first group, or the one after a failure): then they are chained on the tail read in a
+   * transaction.
+   */
+  rows?: AuditRow[];
+  after?: { seq: number; hash: string };
+}
+
+type Outcome = { ok: true; rows: AuditRow[] } | { ok: false; err: unknown };
+
 /**
  * Group commit: appends queue up while a group is being written and fsynced, and the next group
  * takes all of them (up to MAX_GROUP), so N concurrent appends cost far fewer than N fsyncs. A
@@ -52,9 +66,20 @@ export interface WriterHooks {
  * no waiter is resolved before the commit that holds its entry has returned (synchronous=FULL:
  * after the fsync).
  *
- * Cutting a group waits one turn of the event loop (setImmediate) after the previous commit: the
- * callers it just resolved often append again at once (an agent's next step), and cutting at
- * once would commit the first of them alone and the rest one fsync later.
+ * A second group is prepared while one commits (issue 18): appends that arrive during the
+ * commit are chained and hashed, in call order, on the in-flight group's last row, one turn of
+ * the event loop at a time. That group goes to the store only after the commit before it has
+ * returned, and before that commit's callers are answered, so its fsync overlaps their answers
+ * and the store never sits idle while the event loop builds the next statement. It never goes
+ * earlier: on a pool (PostgreSQL) it could commit first, and a failed commit before it would
+ * leave it chained on rows that do not exist. If the commit before it failed, or landed on
+ * another tail (someone else appended), its rows are chained again on the real tail, so a
+ * failure never spreads to the next group and never leaves a gap.
+ *
+ * When nothing was queued during a commit, the next cut waits one turn of the event loop
+ * (setImmediate) after the callers are answered: they often append again at once (an agent's
+ * next step), and cutting at once would commit the first of them alone and the rest one fsync
+ * later.
  *
  * seq and prev_hash must come from the real tail of the table. The writer remembers the tail it
  * last committed; a group is written with that tail as one multi-row INSERT in autocommit (atomic,
@@ -66,17 +91,21 @@ export interface WriterHooks {
  * The statement is not prepared once and reused: the store port has no prepared writes, and
  * compiling a 256-row INSERT costs ~0.5 ms against tens of ms to insert its rows into audit_log's
  * dozen indexes (bench/RESULTS.md, 2026-12-05). Hashing stays on the event loop: chaining costs
- * ~10 µs per entry on a main thread that is busy 12–20% of the append benchmark (the rest is
- * waiting for SQLite), and the chain is sequential, so a worker could only take a whole group,
- * paying a structured clone of every row each way while this thread waits for it anyway.
+ * ~10 µs per entry, and the chain is sequential, so a worker could only take a whole group,
+ * paying a structured clone of every row each way; preparing during the commit hides it instead.
  */
 export class AuditWriter {
   private readonly queue: Pending[] = [];
   /** Appends waiting for room in the queue, oldest first. */
   private readonly waiting: Pending[] = [];
-  /** Entries in the group being written (counted against maxQueued until settled). */
-  private writing = 0;
+  /** Entries taken into a group (committing or prepared) and not yet settled; counted against maxQueued. */
+  private grouped = 0;
   private draining = false;
+  /** The group whose commit is in flight. */
+  private committing: Group | undefined;
+  /** The group prepared while `committing` commits, chained on its last row. */
+  private prepared: Group | undefined;
+  private prepareScheduled = false;
   private tail: { seq: number; hash: string } | undefined;
   private readonly maxQueued: number;
 
@@ -92,63 +121,158 @@ export class AuditWriter {
     return new Promise<AuditRow>((resolve, reject) => {
       const pending = { entry, resolve, reject };
       // Once anyone waits, later appends wait behind them: the chain keeps the order of calls.
-      if (this.waiting.length > 0 || this.queue.length + this.writing >= this.maxQueued) this.waiting.push(pending);
+      if (this.waiting.length > 0 || this.queue.length + this.grouped >= this.maxQueued) this.waiting.push(pending);
       else this.queue.push(pending);
       if (!this.draining) {
         this.draining = true;
         setImmediate(() => void this.drain());
+      } else {
+        this.schedulePrepare();
       }
     });
   }
 
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0, MAX_GROUP);
-        this.writing = group.length;
-        try {
-          const rows = await this.writeGroup(group.map((p) => p.entry));
-          this.hooks.onCommitted(rows.length);
-          group.forEach((p, i) => p.resolve(rows[i]!));
-        } catch (err) {
-          this.hooks.onFailed(group.length, err);
-          const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-          for (const p of group) p.reject(new AuditAppendError(`audit entry not recorded: ${message}`, { cause: err }));
+      let group = this.cut();
+      let outcome = group && this.commit(group);
+      while (group && outcome) {
+        const result = await outcome;
+        const settled = group;
+        // The next group goes to the store before this one's callers are answered (see above).
+        group = this.takePrepared();
+        outcome = group && this.commit(group);
+        this.settle(settled, result);
+        if (!group) {
+          // Let the callers just settled append again before the next group is cut (see above).
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          group = this.cut();
+          outcome = group && this.commit(group);
         }
-        this.writing = 0;
-        this.admitWaiting();
-        // Let the callers just settled append again before the next group is cut (see above).
-        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.draining = false;
     }
   }
 
-  private admitWaiting(): void {
-    const room = this.maxQueued - this.queue.length - this.writing;
-    if (room > 0 && this.waiting.length > 0) this.queue.push(...this.waiting.splice(0, room));
+  /** Starts the group's commit; the promise settles with its outcome and never rejects. */
+  private commit(group: Group): Promise<Outcome> {
+    this.committing = group;
+    const outcome = this.writeGroup(group).then(
+      (rows): Outcome => ({ ok: true, rows }),
+      (err: unknown): Outcome => ({ ok: false, err }),
+    );
+    this.schedulePrepare();
+    return outcome;
   }
 
-  private async writeGroup(entries: PreparedEntry[]): Promise<AuditRow[]> {
-    const cached = this.tail;
+  private settle(group: Group, outcome: Outcome): void {
+    if (this.committing === group) this.committing = undefined;
+    this.grouped -= group.pending.length;
+    if (outcome.ok) {
+      this.hooks.onCommitted(outcome.rows.length);
+      group.pending.forEach((p, i) => p.resolve(outcome.rows[i]!));
+    } else {
+      this.hooks.onFailed(group.pending.length, outcome.err);
+      const message = outcome.err instanceof Error ? outcome.err.message.split('\n')[0] : String(outcome.err);
+      for (const p of group.pending) p.reject(new AuditAppendError(`audit entry not recorded: ${message}`, { cause: outcome.err }));
+    }
+    this.admitWaiting();
+  }
+
+  /** A group of the queue's first entries, chained on the tail if the writer knows it. */
+  private cut(): Group | undefined {
+    if (this.queue.length === 0) return undefined;
+    const pending = this.queue.splice(0, MAX_GROUP);
+    this.grouped += pending.length;
+    const group: Group = { pending };
+    if (this.tail) {
+      group.after = this.tail;
+      group.rows = this.chain(this.tail, pending.map((p) => p.entry));
+    }
+    return group;
+  }
+
+  /** Chains what arrived during the commit onto the prepared group, one turn of the event loop at a time. */
+  private schedulePrepare(): void {
+    if (this.prepareScheduled || !this.committing || this.queue.length === 0) return;
+    this.prepareScheduled = true;
+    setImmediate(() => {
+      this.prepareScheduled = false;
+      this.prepare();
+    });
+  }
+
+  private prepare(): void {
+    const last = this.committing?.rows?.[this.committing.rows.length - 1];
+    // A group going the safe way has no rows yet: nothing to chain on; its successor is cut after it.
+    if (!last || this.queue.length === 0) return;
+    if (this.prepared === undefined) this.prepared = { pending: [], rows: [], after: last };
+    this.extend(this.prepared);
+  }
+
+  /** Moves queued entries into the group (up to MAX_GROUP), chained after its last row. */
+  private extend(group: Group): void {
+    const taken = this.queue.splice(0, MAX_GROUP - group.pending.length);
+    if (taken.length === 0) return;
+    this.grouped += taken.length;
+    group.pending.push(...taken);
+    if (group.rows && group.after) {
+      const from = group.rows.length > 0 ? group.rows[group.rows.length - 1]! : group.after;
+      group.rows.push(...this.chain(from, taken.map((p) => p.entry)));
+    }
+  }
+
+  /**
+   * The group prepared during the commit that just settled, or else a fresh cut; chained again
+   * on the real tail if the commit failed or landed elsewhere than predicted, topped up with
+   * whatever was queued since the last preparation.
+   */
+  private takePrepared(): Group | undefined {
+    const group = this.prepared;
+    this.prepared = undefined;
+    if (!group) return this.cut();
+    const tail = this.tail;
+    if (!tail || group.after?.seq !== tail.seq || group.after.hash !== tail.hash) {
+      if (tail) {
+        group.after = tail;
+        group.rows = this.chain(tail, group.pending.map((p) => p.entry));
+      } else {
+        delete group.after;
+        delete group.rows;
+      }
+    }
+    this.extend(group);
+    return group;
+  }
+
+  private admitWaiting(): void {
+    const room = this.maxQueued - this.queue.length - this.grouped;
+    if (room > 0 && this.waiting.length > 0) {
+      this.queue.push(...this.waiting.splice(0, room));
+      this.schedulePrepare();
+    }
+  }
+
+  private async writeGroup(group: Group): Promise<AuditRow[]> {
+    const entries = group.pending.map((p) => p.entry);
+    const chained = group.rows;
     this.tail = undefined; // until this group is known to be committed
-    if (cached && entries.length <= ROWS_PER_INSERT) {
-      const rows = this.chain(cached, entries);
+    if (chained && entries.length <= ROWS_PER_INSERT) {
       try {
-        await this.db.run(...insertStatement(rows));
-        this.tail = rows[rows.length - 1]!;
-        return rows;
+        await this.db.run(...insertStatement(chained));
+        this.tail = chained[chained.length - 1]!;
+        return chained;
       } catch {
         // Most likely a stale tail (someone else appended); a real fault fails again below.
       }
     }
     const rows = await this.db.transaction(async (tx) => {
-      const chained = this.chain(await chainTail(tx), entries);
-      for (let i = 0; i < chained.length; i += ROWS_PER_INSERT) {
-        await tx.run(...insertStatement(chained.slice(i, i + ROWS_PER_INSERT)));
+      const rechained = this.chain(await chainTail(tx), entries);
+      for (let i = 0; i < rechained.length; i += ROWS_PER_INSERT) {
+        await tx.run(...insertStatement(rechained.slice(i, i + ROWS_PER_INSERT)));
       }
-      return chained;
+      return rechained;
     });
     this.tail = rows[rows.length - 1]!;
     return rows;

@@ -18,6 +18,7 @@ import { createRequesterStore } from '../directory/requester-store.ts';
 import { createCurrentResourceReader } from './current-resource-read.ts';
 import { createDecisionDeps } from './decision-deps.ts';
 import { createDecisionQueryAudit } from './decision-query-audit.ts';
+import { createValidatedInputMemo } from './validated-input-memo.ts';
 import { startExpirySweeper, type ExpirySweeper } from './expiry-sweeper.ts';
 import { createOperationRequestStore } from './operation-request-store.ts';
 import { createExecutionReconciler, startReconcileTimer } from './execution-reconciler.ts';
@@ -115,6 +116,7 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     audit: deps.audit,
     refusalAudit: deps.refusalAudit,
     decisionQueryAudit,
+    validatedInputs: createValidatedInputMemo(),
     decision,
     permissions: deps.permissions,
     notifier,

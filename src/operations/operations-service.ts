@@ -15,6 +15,7 @@ import type { OperationRequestStore } from './operation-request-store.ts';
 import type { Agent, OperationDecision, OperationInput, OperationRequest } from './operation-types.ts';
 import { PermissionStateUnavailableError, type PermissionCache } from './permission-cache.ts';
 import type { DecisionQueryAudit } from './decision-query-audit.ts';
+import type { ValidatedInputMemo } from './validated-input-memo.ts';
 import { createKeyedLock } from './keyed-lock.ts';
 import { pageOf, parseListQuery, type ListQuery, type RequestPage } from './request-listing.ts';
 import type { RequestExecutor } from './request-execution.ts';
@@ -43,6 +44,8 @@ export interface OperationsServiceDeps {
   refusalAudit?: AuditSink | undefined;
   /** Decision-only queries: collapses identical repeats (decision-query-audit.ts). Default: each appended to `audit`. */
   decisionQueryAudit?: Pick<DecisionQueryAudit, 'record'> | undefined;
+  /** Decision-only queries: remembers validated bodies by their exact bytes (validated-input-memo.ts). Absent: each body is validated. */
+  validatedInputs?: ValidatedInputMemo | undefined;
   decision: DecisionDeps;
   permissions: Pick<PermissionCache, 'invalidate'>;
   notifier: RequestNotifier;
@@ -158,16 +161,26 @@ export function createOperationsService(deps: OperationsServiceDeps) {
     return (await deps.store.get(request.id))?.request ?? outcome.request;
   }
 
-  /** Validation, then what the trigger names: both refusals are audited 400s. */
-  async function validated(agent: Agent, raw: unknown): Promise<{ ok: true; input: OperationInput } | { ok: false; result: ServiceResult<never> }> {
-    const v = validateOperationInput(raw, agent);
-    if (!v.ok) return { ok: false, result: await refuse(agent, 400, v.error.code, v.error.message, v.error.fields) };
-    const t = deps.checkTrigger ? await deps.checkTrigger(agent, v.value.trigger) : ({ ok: true } as const);
+  /**
+   * Validation, then what the trigger names: both refusals are audited 400s. With the body's
+   * exact bytes (the parsed `raw` is their parse), a body this agent already sent validly is not
+   * validated again (validated-input-memo.ts); the trigger is checked every time.
+   */
+  async function validated(agent: Agent, raw: unknown, bytes?: Buffer): Promise<{ ok: true; input: OperationInput } | { ok: false; result: ServiceResult<never> }> {
+    const memo = bytes && deps.validatedInputs;
+    let input = memo ? memo.get(agent, bytes) : undefined;
+    if (!input) {
+      const v = validateOperationInput(raw, agent);
+      if (!v.ok) return { ok: false, result: await refuse(agent, 400, v.error.code, v.error.message, v.error.fields) };
+      input = v.value;
+      if (memo) memo.set(agent, bytes, input);
+    }
+    const t = deps.checkTrigger ? await deps.checkTrigger(agent, input.trigger) : ({ ok: true } as const);
     if (!t.ok) {
       const e = invalidRequest([{ path: t.field, message: t.message }]);
       return { ok: false, result: await refuse(agent, 400, e.code, e.message, e.fields) };
     }
-    return { ok: true, input: v.value };
+    return { ok: true, input };
   }
 
   async function submit(agent: Agent, raw: unknown): Promise<ServiceResult<OperationRequest>> {
@@ -228,9 +241,10 @@ export function createOperationsService(deps: OperationsServiceDeps) {
     }
   }
 
-  async function decide(agent: Agent, raw: unknown): Promise<ServiceResult<OperationDecision>> {
+  /** `bytes`: the exact request body `raw` was parsed from, when the route kept it. */
+  async function decide(agent: Agent, raw: unknown, bytes?: Buffer): Promise<ServiceResult<OperationDecision>> {
     try {
-      const v = await validated(agent, raw);
+      const v = await validated(agent, raw, bytes);
       if (!v.ok) return v.result;
       const input = v.input;
       const checked = await decided(agent, input);

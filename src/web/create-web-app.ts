@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler, t
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { ALERTS_PATH } from './api/agent-api-paths.ts';
-import { keepRawBodyUnder } from './raw-body.ts';
+import { keepRawBody, keepRawBodyUnder } from './raw-body.ts';
 import { apiDocsRoute, swaggerUiAssets } from './api-docs-route.ts';
 import { runDirectRoute, type DirectRoute } from './direct-route.ts';
 import { errorHandler, notFoundHandler } from './error-handlers.ts';
@@ -103,6 +103,7 @@ function apiLane(lane: ApiLane, options: { https: boolean; limit: string }): Req
   const router = express.Router();
   const headers = jsonApiHeaders({ https: options.https });
   const parseJson = express.json({ limit: options.limit, strict: true });
+  const parseJsonKeepingBytes = express.json({ limit: options.limit, strict: true, verify: keepRawBody });
   router.use(headers);
   router.use(parseJson);
   router.use(lane.path, ...lane.handlers);
@@ -112,7 +113,7 @@ function apiLane(lane: ApiLane, options: { https: boolean; limit: string }): Req
   for (const route of lane.direct ?? []) {
     direct.set(`${route.method} ${route.path}`, {
       ...route,
-      handlers: [headers, parseJson, ...route.handlers, notFoundHandler],
+      handlers: [headers, route.keepRawBody ? parseJsonKeepingBytes : parseJson, ...route.handlers, notFoundHandler],
       errorHandlers: [...route.errorHandlers, errorHandler],
     });
   }

@@ -18,6 +18,8 @@ export interface DirectRoute {
   label: string;
   handlers: readonly RequestHandler[];
   errorHandlers: readonly ErrorRequestHandler[];
+  /** The handlers read the body's exact bytes (`req.rawBody`, raw-body.ts) beside the parsed value. */
+  keepRawBody?: boolean;
 }
 
 /** Where a direct route leaves its metrics label; request-context.ts reads it when no router matched. */

@@ -180,6 +180,91 @@ describe('audit writer: group commit with a bounded queue', () => {
     }
   });
 
+  it('prepares the next group during a commit, issues it only once that commit has returned, and before its callers are answered', async () => {
+    const { db } = await openAudit(tempDir());
+    const io = instrumented(db);
+    const audit = createAuditLog(io.store, { clock: steppingClock() });
+    try {
+      await audit.append(sampleInput(0));
+      io.statements.length = 0;
+      io.hold();
+      const first = Array.from({ length: 3 }, (_, i) => tracked(audit.append({ ...sampleInput(i), details: { caller: i } })));
+      await io.statementsIssued(1);
+      const second = Array.from({ length: 4 }, (_, i) => tracked(audit.append({ ...sampleInput(i), details: { caller: 3 + i } })));
+      await settle();
+      // The second group waits for the first commit: never two statements in flight.
+      expect(io.statements).toEqual([3]);
+      expect([...first, ...second].some((a) => a.settled)).toBe(false);
+      let issuedWhenAnswered = 0;
+      const answered = first[0]!.promise.then(() => (issuedWhenAnswered = io.statements.length));
+      io.release();
+      const entries = (await Promise.all([...first, ...second].map((a) => a.promise))) as AuditEntry[];
+      await answered;
+      expect(issuedWhenAnswered).toBe(2);
+      expect(io.statements).toEqual([3, 4]);
+      expect(entries.map((e) => e.seq)).toEqual([2, 3, 4, 5, 6, 7, 8]);
+      expect(entries.map((e) => e.details.caller)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      expect(await audit.verify()).toMatchObject({ ok: true, entriesChecked: 8, lastSeq: 8 });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('chains the group prepared behind a failed commit again on the real tail: no gap, and the failure does not spread', async () => {
+    const { db } = await openAudit(tempDir());
+    const io = instrumented(db);
+    const audit = createAuditLog(io.store, { clock: steppingClock() });
+    try {
+      await audit.append({ ...sampleInput(0), details: { caller: 'first' } });
+      io.statements.length = 0;
+      io.hold();
+      io.poisonWith('poison');
+      const failing = Array.from({ length: 3 }, (_, i) => tracked(audit.append({ ...sampleInput(i), details: { caller: i, ...(i === 1 ? { mark: 'poison' } : {}) } })));
+      await io.statementsIssued(1);
+      const behind = Array.from({ length: 3 }, (_, i) => tracked(audit.append({ ...sampleInput(i), details: { caller: 3 + i } })));
+      await settle(); // prepared and hashed on the failing group's last row by now
+      io.release();
+      const failed = await Promise.allSettled(failing.map((a) => a.promise));
+      for (const r of failed) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(AuditAppendError);
+      const committed = (await Promise.all(behind.map((a) => a.promise))) as AuditEntry[];
+      expect(committed.map((e) => e.seq)).toEqual([2, 3, 4]);
+      expect(committed.map((e) => e.details.caller)).toEqual([3, 4, 5]);
+      expect(committed[0]!.prevHash).toBe((await audit.get(1))!.hash);
+      const stored = await db.all<{ details: string }>('SELECT details FROM audit_log ORDER BY seq');
+      expect(stored.map((r) => JSON.parse(r.details).caller)).toEqual(['first', 3, 4, 5]);
+      expect(await audit.verify()).toMatchObject({ ok: true, entriesChecked: 4, lastSeq: 4 });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('chains the prepared group again when the commit before it landed on a tail someone else moved', async () => {
+    const { db } = await openAudit(tempDir());
+    const io = instrumented(db);
+    const audit = createAuditLog(io.store, { clock: steppingClock() });
+    const other = createAuditLog(db, { clock: steppingClock(Date.parse('2026-03-02T00:00:00.000Z')) });
+    try {
+      await audit.append({ ...sampleInput(0), details: { caller: 'first' } });
+      io.hold();
+      const ahead = Array.from({ length: 2 }, (_, i) => tracked(audit.append({ ...sampleInput(i), details: { caller: i } })));
+      await io.statementsIssued(2);
+      const behind = Array.from({ length: 2 }, (_, i) => tracked(audit.append({ ...sampleInput(i), details: { caller: 2 + i } })));
+      await settle();
+      // Another writer on the same file takes seq 2 while the first group is held.
+      expect((await other.append({ ...sampleInput(9), details: { caller: 'other' } })).seq).toBe(2);
+      io.release();
+      const entries = (await Promise.all([...ahead, ...behind].map((a) => a.promise))) as AuditEntry[];
+      expect(entries.map((e) => e.seq)).toEqual([3, 4, 5, 6]);
+      expect(entries.map((e) => e.details.caller)).toEqual([0, 1, 2, 3]);
+      // The first group's INSERT hit seq 2 and was redone in a transaction; the prepared group,
+      // chained again on that group's real last row, went in with one statement.
+      expect(io.statements).toEqual([1, 2, 2, 2]);
+      expect(await audit.verify()).toMatchObject({ ok: true, entriesChecked: 6, lastSeq: 6 });
+    } finally {
+      await db.close();
+    }
+  });
+
   it('refuses a bound that is not a positive whole number', async () => {
     const { db } = await openAudit(tempDir());
     try {

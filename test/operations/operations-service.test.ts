@@ -181,6 +181,40 @@ describe('decide', () => {
   });
 });
 
+describe('decide with the body\'s bytes (validated-input memo)', () => {
+  const bytesOf = (body: object) => Buffer.from(JSON.stringify(body), 'utf8');
+  const decideBytes = (agent: typeof reader, bytes: Buffer) => h.module.service.decide(agent, JSON.parse(bytes.toString('utf8')), bytes);
+
+  it('answers a remembered body like a fresh one, and checks a changed agent\'s resource groups again', async () => {
+    const bytes = bytesOf(read('memo-1'));
+    const first = value(await decideBytes(reader, bytes));
+    expect(value(await decideBytes(reader, bytes))).toEqual(first);
+    // The same bytes from the agent once its managed resource groups no longer hold the app.
+    const moved = await decideBytes({ ...reader, resourceGroupIds: [RG_VMS] }, bytes);
+    expect(!moved.ok && [moved.status, moved.error.code, moved.error.fields?.[0]?.path]).toEqual([400, 'invalid_request', 'path']);
+    expect(await auditEntries(h, { eventType: 'operation.refused' })).toHaveLength(1);
+  });
+
+  it('validates and audits a refused body every time: refusals are not remembered', async () => {
+    const bytes = bytesOf({ ...read('memo-2'), apiVersion: 'not a version' });
+    for (let i = 0; i < 2; i++) {
+      const r = await decideBytes(reader, bytes);
+      expect(!r.ok && r.status).toBe(400);
+    }
+    expect(await auditEntries(h, { eventType: 'operation.refused' })).toHaveLength(2);
+  });
+
+  it('decides a remembered body on the current permissions', async () => {
+    const bytes = bytesOf(restart('memo-3'));
+    expect(value(await decideBytes(privileged, bytes)).outcome).toBe('execute');
+    const state = sandboxLikeState();
+    state.assignments = state.assignments.filter((a) => a.principalId !== PRIVILEGED_PRINCIPAL); // its roles were removed
+    h.setAuthorizationState(state);
+    h.clock.advance(300_001); // past the permission cache's bound
+    expect(value(await decideBytes(privileged, bytes)).outcome).toBe('pending_elevation');
+  });
+});
+
 describe('get, list and cancel', () => {
   it('hides other agents’ requests behind 404, for reading and cancelling', async () => {
     const req = value(await h.module.service.submit(privileged, restart('p-1', 'chat')));

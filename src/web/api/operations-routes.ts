@@ -8,6 +8,7 @@ import type { Agent } from '../../operations/operation-types.ts';
 import { agentAuthentication, sendAuthRefusal, type createAgentAuthenticator } from './agent-authentication.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import type { DirectRoute } from '../direct-route.ts';
+import type { RawBodyRequest } from '../raw-body.ts';
 
 export interface OperationsRoutesDeps {
   service: OperationsService;
@@ -78,9 +79,13 @@ export function bodyErrorHandler(deps: Pick<OperationsRoutesDeps, 'service' | 'a
 
 const wrap = (fn: (req: Request, res: Response) => Promise<void>): RequestHandler => (req, res, next) => void fn(req, res).catch(next);
 
-/** POST /decisions once the agent is known and allowed: the JSON check, then the decision. */
+/**
+ * POST /decisions once the agent is known and allowed: the JSON check, then the decision, with
+ * the body's exact bytes when the parser kept them (the direct route), so a body already
+ * validated for this agent is not validated again.
+ */
 function decisionHandlers(deps: OperationsRoutesDeps): RequestHandler[] {
-  return [requireJson(deps.service), wrap(async (req, res) => render(res, await deps.service.decide(agentOf(res), req.body)))];
+  return [requireJson(deps.service), wrap(async (req, res) => render(res, await deps.service.decide(agentOf(res), req.body, (req as RawBodyRequest).rawBody)))];
 }
 
 /**
@@ -96,6 +101,7 @@ export function decisionsDirectRoute(deps: OperationsRoutesDeps): DirectRoute {
     label: `${base}/decisions`,
     handlers: [agentAuthentication(deps.authenticate), deps.rateLimit, ...decisionHandlers(deps)],
     errorHandlers: [bodyErrorHandler(deps)],
+    keepRawBody: true,
   };
 }
 

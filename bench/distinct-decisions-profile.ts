@@ -1,0 +1,149 @@
+/**
+ * Where a distinct decision's time goes (issue 18): one Elevate in-process in sandbox mode, as
+ * operations-api.bench.ts starts it, then rounds of the bare express peer and of POST
+ * /api/v1/decisions with every query distinct (each durably audited before it is answered).
+ * During the distinct phases only, it records
+ *   - a V8 CPU profile of the main thread (node:inspector), written to BENCH_PROFILE if set;
+ *   - the audit groups: rows per multi-row INSERT, and how long each statement took from the
+ *     call until it returned (queued behind the writer's mutex, inserted, fsync'd);
+ *   - the event loop's busy share and this process's CPU per answer.
+ * Summarise the profile with bench/cpu-profile-summary.ts. Progress on stderr, Markdown on stdout.
+ *
+ *   BENCH_DURATION_S=3 BENCH_ROUNDS=2 BENCH_PROFILE=/tmp/distinct.cpuprofile node --import tsx bench/distinct-decisions-profile.ts
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ManagedIdentityCredential } from '@azure/identity';
+import type { Result } from 'autocannon';
+import { parseConfig } from '../src/config/load-config.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { prepareSandboxTrust, reexecWithCaBundle } from '../src/service/sandbox-trust.ts';
+import { startService } from '../src/service/start-service.ts';
+import { freePortPair, hammer, registerAgent } from './api-load.ts';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const PROFILE = process.env.BENCH_PROFILE;
+const log = (msg: string) => process.stderr.write(`[distinct-decisions-profile] ${msg}\n`);
+
+function quantile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+async function main(): Promise<void> {
+  const dataDir = join(tmpdir(), 'elevate-bench-operations-sandbox');
+  const trust = prepareSandboxTrust(dataDir);
+  if (!trust.trusted) {
+    log('re-executing with the sandbox CA bundle');
+    process.exitCode = await reexecWithCaBundle(trust.bundlePath);
+    return;
+  }
+  const [httpsPort, httpPort] = await freePortPair(200);
+  const config = parseConfig({
+    ELEVATE_HOST: '127.0.0.1',
+    ELEVATE_PORT: '0',
+    ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'elevate-bench-distinct-')), 'elevate.db'),
+    ELEVATE_POLICIES_DIR: fileURLToPath(new URL('../policies/', import.meta.url)),
+    ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: '100000',
+    ELEVATE_LOG_LEVEL: 'warn',
+    ELEVATE_SANDBOX_PORT: String(httpsPort),
+    ELEVATE_SANDBOX_HTTP_PORT: String(httpPort),
+    ELEVATE_SANDBOX_DATA_DIR: dataDir,
+  });
+  const service = await startService(config, { logger: createLogger('warn') });
+  const peer = express();
+  peer.use(express.json({ limit: '100kb' }));
+  peer.post('/echo', (req, res) => {
+    res.json({ ok: true, fields: Object.keys(req.body as object).length });
+  });
+  const peerServer = await new Promise<import('node:http').Server>((resolve) => {
+    const s = peer.listen(0, '127.0.0.1', () => resolve(s));
+  });
+
+  // The audit writer's groups: every multi-row INSERT into audit_log through the store's `run`.
+  const groups: { rows: number; ms: number }[] = [];
+  let recording = false;
+  const store = service.context.store;
+  const run = store.run.bind(store);
+  store.run = async (sql, params) => {
+    if (!recording || !sql.startsWith('INSERT INTO audit_log ')) return run(sql, params);
+    const started = performance.now();
+    const result = await run(sql, params);
+    groups.push({ rows: (params as unknown[]).length / 17, ms: performance.now() - started });
+    return result;
+  };
+
+  const session = new Session();
+  session.connect();
+  try {
+    const tenant = service.context.sandbox!.tenant;
+    await registerAgent(service);
+    const token = (await new ManagedIdentityCredential({ clientId: tenant.agent.uamiClientId }).getToken(`${tenant.elevateApp.apiAudience}/.default`))!.token;
+    const app = tenant.resourceGroups.find((g) => g.name === 'rg-sre-apps')!.resources.find((r) => r.type === 'Microsoft.App/containerApps')!;
+    const distinct = JSON.stringify({ method: 'GET', path: `${app.id.replace(/\/[^/]+$/, '')}/ca-bench-__KEY__`, apiVersion: '2024-03-01', trigger: { kind: 'chat', ref: 'bench' }, idempotencyKey: 'bench-distinct' });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    const warm = await fetch(`${service.listenUrl}/api/v1/decisions`, { method: 'POST', headers, body: distinct.replace('__KEY__', 'warm') });
+    if (warm.status !== 200) throw new Error(`warm-up answered ${warm.status}`);
+    const bareUrl = `http://127.0.0.1:${(peerServer.address() as AddressInfo).port}/echo`;
+
+    if (PROFILE) {
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    }
+    const rows: string[] = [];
+    const ratios: number[] = [];
+    let cpuUs = 0;
+    let answered = 0;
+    let busy = 0;
+    for (let round = 1; round <= ROUNDS; round++) {
+      log(`round ${round}/${ROUNDS}: bare express`);
+      const bare: Result = await hammer({ url: bareUrl, headers, body: distinct }, DURATION_S, CONNECTIONS);
+      log(`round ${round}/${ROUNDS}: distinct decisions`);
+      if (PROFILE) await session.post('Profiler.start');
+      recording = true;
+      const cpu = process.cpuUsage();
+      const elu = performance.eventLoopUtilization();
+      const r = await hammer({ url: `${service.listenUrl}/api/v1/decisions`, headers, body: distinct, uniqueKey: true }, DURATION_S, CONNECTIONS);
+      const used = process.cpuUsage(cpu);
+      busy += performance.eventLoopUtilization(elu).utilization;
+      recording = false;
+      if (PROFILE) writeFileSync(ROUNDS > 1 ? PROFILE.replace(/(\.cpuprofile)?$/, `-${round}.cpuprofile`) : PROFILE, JSON.stringify((await session.post('Profiler.stop')).profile));
+      cpuUs += used.user + used.system;
+      answered += r['2xx'] + r.non2xx;
+      ratios.push(r.requests.average / bare.requests.average);
+      rows.push(`| ${round} | ${bare.requests.average.toFixed(0)} | ${r.requests.average.toFixed(0)} | ${(r.requests.average / bare.requests.average).toFixed(2)}× | ${r.latency.p50} | ${r.non2xx + r.errors} |`);
+    }
+    const sizes = groups.map((g) => g.rows);
+    const ms = groups.map((g) => g.ms);
+    const out = [
+      `### Distinct decisions: where the time goes (${CONNECTIONS} connections, ${DURATION_S} s × ${ROUNDS} rounds)`,
+      '',
+      '| round | bare req/s | distinct req/s | ratio | p50 ms | non-2xx + errors |',
+      '|---|---:|---:|---:|---:|---:|',
+      ...rows,
+      '',
+      `- Audit groups during the distinct phases: ${groups.length}, rows per group p10/p50/p90/max ${[0.1, 0.5, 0.9].map((q) => quantile(sizes, q)).join(' / ')} / ${Math.max(...sizes)}, mean ${(sizes.reduce((a, b) => a + b, 0) / Math.max(1, groups.length)).toFixed(1)}.`,
+      `- INSERT call to return (mutex wait + insert + fsync), ms p10/p50/p90: ${[0.1, 0.5, 0.9].map((q) => quantile(ms, q).toFixed(2)).join(' / ')}; time inside statements ${(ms.reduce((a, b) => a + b, 0) / 1000).toFixed(2)} s of ${DURATION_S * ROUNDS} s.`,
+      `- Server CPU per answer (all threads) ${(cpuUs / Math.max(1, answered)).toFixed(0)} µs; event loop busy ${((busy / ROUNDS) * 100).toFixed(0)}%.`,
+      `- Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (${cpus().length} cores).`,
+    ];
+    process.stdout.write(`${out.join('\n')}\n`);
+  } finally {
+    session.disconnect();
+    await new Promise((r) => peerServer.close(r));
+    await service.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  log(`failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exitCode = 1;
+});

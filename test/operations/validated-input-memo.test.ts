@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import type { OperationInput } from '../../src/operations/operation-types.ts';
+import { createValidatedInputMemo } from '../../src/operations/validated-input-memo.ts';
+import { APP, makeAgent, RG_APPS, RG_VMS } from './support/operation-fixtures.ts';
+
+const agent = makeAgent();
+const patch = (key = 'k-1'): OperationInput => ({
+  method: 'PATCH',
+  path: APP,
+  apiVersion: '2024-03-01',
+  body: { tags: { owner: 'sre' }, list: [1, { deep: true }] },
+  query: { a: 'b' },
+  justification: 'tag it',
+  trigger: { kind: 'chat', ref: 'bench' },
+  idempotencyKey: key,
+});
+const bytes = (text: string) => Buffer.from(text, 'utf8');
+
+describe('validated input memo', () => {
+  it('hands back what was remembered for the exact bytes and agent, as a copy no caller shares', () => {
+    const memo = createValidatedInputMemo();
+    const input = patch();
+    memo.set(agent, bytes('{"a":1}'), input);
+    // The caller's own object is copied on the way in: changing it later changes nothing.
+    (input.body as { tags: { owner: string } }).tags.owner = 'changed by the first caller';
+    const first = memo.get(agent, bytes('{"a":1}'))!;
+    expect(first).toEqual(patch());
+    first.trigger.ref = 'mutated';
+    first.query!.a = 'mutated';
+    (first.body as { list: Array<{ deep: boolean }> }).list[1]!.deep = false;
+    first.idempotencyKey = 'mutated';
+    expect(memo.get(agent, bytes('{"a":1}'))).toEqual(patch());
+  });
+
+  it('misses on other bytes (even an equivalent JSON spelling), another agent, or changed resource groups', () => {
+    const memo = createValidatedInputMemo();
+    memo.set(agent, bytes('{"a":1}'), patch());
+    expect(memo.get(agent, bytes('{"a": 1}'))).toBeUndefined();
+    expect(memo.get(agent, bytes('{"a":1} '))).toBeUndefined();
+    expect(memo.get(makeAgent({ id: 'agent-other' }), bytes('{"a":1}'))).toBeUndefined();
+    expect(memo.get({ ...agent, resourceGroupIds: [RG_VMS] }, bytes('{"a":1}'))).toBeUndefined();
+    expect(memo.get({ ...agent, resourceGroupIds: [RG_APPS, RG_VMS] }, bytes('{"a":1}'))).toBeDefined();
+  });
+
+  it('keeps the parts of the key apart: an agent id cannot reach into the body', () => {
+    const memo = createValidatedInputMemo();
+    memo.set({ id: 'a', resourceGroupIds: [] }, bytes('\u0000x'), patch());
+    expect(memo.get({ id: 'a\u0000', resourceGroupIds: [] }, bytes('x'))).toBeUndefined();
+  });
+
+  it('holds at most maxEntries, evicting the least recently used first', () => {
+    const memo = createValidatedInputMemo({ maxEntries: 3 });
+    for (let i = 0; i < 3; i++) memo.set(agent, bytes(`{"i":${i}}`), patch(`k-${i}`));
+    expect(memo.get(agent, bytes('{"i":0}'))?.idempotencyKey).toBe('k-0'); // 0 is now the most recent
+    memo.set(agent, bytes('{"i":3}'), patch('k-3'));
+    expect(memo.size()).toBe(3);
+    expect(memo.get(agent, bytes('{"i":1}'))).toBeUndefined();
+    expect(memo.get(agent, bytes('{"i":0}'))?.idempotencyKey).toBe('k-0');
+    for (let i = 0; i < 100; i++) memo.set(agent, bytes(`{"j":${i}}`), patch());
+    expect(memo.size()).toBe(3);
+  });
+
+  it('does not remember bodies over the size bound', () => {
+    const memo = createValidatedInputMemo({ maxBodyBytes: 8 });
+    memo.set(agent, bytes('{"a":"12345"}'), patch());
+    expect(memo.size()).toBe(0);
+    expect(memo.get(agent, bytes('{"a":"12345"}'))).toBeUndefined();
+  });
+
+  it('refuses bounds that are not positive whole numbers', () => {
+    expect(() => createValidatedInputMemo({ maxEntries: 0 })).toThrow(RangeError);
+    expect(() => createValidatedInputMemo({ maxBodyBytes: 1.5 })).toThrow(RangeError);
+  });
+});
