@@ -33,10 +33,22 @@ function cleanString(value: string, what: string, max: number): string {
   return value.replace(JWT_SHAPE, REDACTED);
 }
 
+/**
+ * A string for one of the entry's own text columns. PostgreSQL's text type cannot hold U+0000
+ * ("invalid byte sequence for encoding UTF8: 0x00",
+ * https://www.postgresql.org/docs/current/datatype-character.html), so an entry carrying one
+ * would fail to append there: a requester could make their own refusal unauditable on one engine
+ * only. Both engines therefore record it as U+FFFD, before hashing, so a chain reads the same on
+ * either. `details` keeps NUL faithfully: it is stored as JSON text, where NUL is escaped.
+ */
+function columnString(value: string, what: string, max: number): string {
+  return cleanString(value, what, max).replaceAll('\u0000', '\uFFFD');
+}
+
 function optionalField(value: unknown, what: string): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') reject(`${what} must be a string`);
-  return cleanString(value, what, MAX_FIELD);
+  return columnString(value, what, MAX_FIELD);
 }
 
 function cleanJson(value: unknown, path: string, depth: number): JsonValue {
@@ -63,7 +75,8 @@ function cleanJson(value: unknown, path: string, depth: number): JsonValue {
 
 /**
  * Validates and normalises an append input. Strings are recorded faithfully (they are evidence,
- * hostile or not) within length limits, except JWT-shaped text, which is redacted.
+ * hostile or not) within length limits, except JWT-shaped text, which is redacted, and NUL in the
+ * entry's own columns, which becomes U+FFFD (see columnString).
  */
 export function prepareEntry(input: AuditInput): PreparedEntry {
   if (typeof input !== 'object' || input === null) reject('input must be an object');
@@ -82,7 +95,7 @@ export function prepareEntry(input: AuditInput): PreparedEntry {
 
   return {
     actor_kind: kind as string,
-    actor_id: cleanString(id, 'actor.id', MAX_FIELD),
+    actor_id: columnString(id, 'actor.id', MAX_FIELD),
     actor_name: optionalField(name, 'actor.name'),
     event_type: input.eventType,
     subject: optionalField(input.subject, 'subject'),

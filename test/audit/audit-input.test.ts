@@ -38,10 +38,26 @@ describe('prepareEntry', () => {
   });
 
   it('records hostile strings faithfully (they are evidence)', () => {
-    const hostile = "'); DROP TABLE audit_log; --\u0000<script>\u202e";
+    const hostile = "'); DROP TABLE audit_log; --<script>\u202e\u0001\r\n";
     const e = prepareEntry({ ...base, subject: hostile, scope: hostile, details: { [hostile]: hostile } });
     expect(e.subject).toBe(hostile);
+    expect(e.scope).toBe(hostile);
     expect(JSON.parse(e.details)).toEqual({ [hostile]: hostile });
+  });
+
+  it('records NUL in an entry column as U+FFFD, so the entry appends on PostgreSQL too, and keeps it in details', () => {
+    const withNul = 'before\u0000after';
+    const e = prepareEntry({
+      ...base,
+      actor: { kind: 'agent', id: withNul, name: withNul },
+      subject: withNul,
+      action: withNul,
+      scope: withNul,
+      details: { [withNul]: withNul },
+    });
+    for (const column of [e.actor_id, e.actor_name, e.subject, e.action, e.scope]) expect(column).toBe('before\uFFFDafter');
+    expect(JSON.parse(e.details)).toEqual({ [withNul]: withNul });
+    expect(e.details).not.toContain('\u0000');
   });
 
   it('redacts JWT-shaped text everywhere, so a token is never stored', () => {

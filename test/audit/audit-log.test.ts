@@ -96,11 +96,24 @@ describe('append', () => {
   it('round-trips emoji, right-to-left text and NUL in details byte for byte, so verification holds', async () => {
     const { db, audit } = await openAudit(tempDir());
     try {
-      // NUL only inside details (JSON escapes it): a PostgreSQL text column cannot hold one (audit-log.sqlite.test.ts).
       const odd = 'a b 😀 \u202eevil\u202c \r\n\t';
       const e = await audit.append({ ...sampleInput(0), subject: odd, actor: { kind: 'user', id: odd, name: odd }, details: { odd: `${odd}\u0000` } });
       expect(await audit.get(e.seq)).toEqual(e);
       expect(e.subject).toBe(odd);
+      expect(await audit.verify()).toMatchObject({ ok: true, entriesChecked: 1 });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('appends an entry whose columns carry NUL on either engine, recording it as U+FFFD, so a requester cannot make a refusal unauditable', async () => {
+    const { db, audit } = await openAudit(tempDir());
+    try {
+      const withNul = 'scope\u0000/subscriptions/x';
+      const e = await audit.append({ ...sampleInput(0), subject: withNul, scope: withNul, actor: { kind: 'agent', id: withNul, name: withNul }, details: { raw: withNul } });
+      expect(e).toMatchObject({ subject: 'scope\uFFFD/subscriptions/x', scope: 'scope\uFFFD/subscriptions/x', actor: { id: 'scope\uFFFD/subscriptions/x' } });
+      expect(e.details).toEqual({ raw: withNul });
+      expect(await audit.get(e.seq)).toEqual(e);
       expect(await audit.verify()).toMatchObject({ ok: true, entriesChecked: 1 });
     } finally {
       await db.close();

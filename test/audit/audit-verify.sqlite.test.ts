@@ -1,6 +1,6 @@
 // SQLite-only: a table rebuilt without types (NULL hashes, integer prev_hash, real seq) and NUL in text columns, which a PostgreSQL text column cannot hold.
 import { describe, expect, it } from 'vitest';
-import type { AuditRow } from '../../src/audit/audit-hash.ts';
+import { GENESIS_HASH, computeEntryHash, type AuditRow } from '../../src/audit/audit-hash.ts';
 import type { AuditLog } from '../../src/audit/audit-log.ts';
 import { verifyChain } from '../../src/audit/audit-verify.ts';
 import type { Database, SqlParams } from '../../src/store/database.ts';
@@ -39,10 +39,21 @@ describe('verify on a SQLite file', () => {
   });
 
   it('pre-checks NUL in text columns as the canonical form does, so no row needs a second read', async () => {
+    // Appends now record NUL in a column as U+FFFD; a database written before that can still hold
+    // one, so the rows are rewritten here as such a database would have stored them, chain and all.
     const { db, audit } = await openAudit(tempDir());
     try {
       const odd = 'nul\u0000 ctl\u0001\u001f\u007f quote" back\\ é 😀';
-      for (let i = 0; i < 5; i++) await audit.append({ ...sampleInput(i), subject: odd, actor: { kind: 'user', id: odd, name: odd }, details: { odd } });
+      for (let i = 0; i < 5; i++) await audit.append({ ...sampleInput(i), details: { odd } });
+      await dropGuards(db);
+      let prev = GENESIS_HASH;
+      for (let seq = 1; seq <= 5; seq++) {
+        const legacy: AuditRow = { ...(await rowAt(db, seq)), subject: odd, actor_id: odd, actor_name: odd, prev_hash: prev };
+        legacy.hash = computeEntryHash(prev, legacy);
+        await db.run('UPDATE audit_log SET subject = ?, actor_id = ?, actor_name = ?, prev_hash = ?, hash = ? WHERE seq = ?', [odd, odd, odd, prev, legacy.hash, seq]);
+        prev = legacy.hash;
+      }
+      expect((await rowAt(db, 3)).subject).toBe(odd);
       let fullRowReads = 0;
       const view = {
         all: db.all.bind(db),
