@@ -7,6 +7,8 @@ import { createBlobCheckpointStore } from '../../src/audit/audit-checkpoint-blob
 import { createDirectoryCheckpointStore } from '../../src/audit/audit-checkpoint-dir-store.ts';
 import { createCheckpointStore, type ExternalCheckpointStore } from '../../src/audit/audit-checkpoint-store.ts';
 import { createCheckpointer } from '../../src/audit/audit-checkpointer.ts';
+import { openDatabase } from '../../src/store/database.ts';
+import { readMigrations } from '../../src/store/migrations.ts';
 import { appendMany, dropGuards, rig, useTempDir } from '../audit/audit-tamper-fixtures.ts';
 import { immutableContainer, sandboxServiceCredential } from '../support/sandbox-blob.ts';
 import { sandboxInfo } from '../support/sandbox-context.ts';
@@ -132,5 +134,49 @@ describe('elevate audit verify --checkpoints with external stores', { timeout: 1
     expect(run.stderr).toMatch(/\(truncated\): .*entries 31\.\.35 were removed/);
     expect(run.code).toBe(1);
     expect((JSON.parse(run.stdout) as { stores: string[] }).stores).toContain(`checkpoint blob container ${containerUrl}`);
+  });
+});
+
+const NEWEST = readMigrations().at(-1)!.version;
+
+describe('elevate audit verify on a database of another schema version', { timeout: 180_000 }, () => {
+  it('refuses --checkpoints on a database older than its checkpoint records, naming how to migrate, and reads its chain as it is', async () => {
+    const r = await serviceLog(() => [], [{ entries: 15, thenMinutes: 1 }]);
+    // The database as version 18 left it: no copy confirmation on the checkpoint rows.
+    await r.db.exec(
+      'DROP INDEX audit_checkpoints_uncopied; ALTER TABLE audit_checkpoints DROP COLUMN copied_at; ALTER TABLE audit_checkpoints DROP COLUMN claim_expires_at; DELETE FROM schema_migrations WHERE version >= 19;',
+    );
+    await r.db.close();
+    const env = { ELEVATE_AUDIT_CHECKPOINT_KEY: r.key.path, ELEVATE_AUDIT_ARCHIVE_DIR: r.archiveDir };
+    const run = await elevate(['audit', 'verify', '--db', r.dbPath, '--checkpoints'], env);
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr).toBe(
+      `elevate: database ${r.dbPath} is at schema version 18, older than this Elevate (${NEWEST}), whose checkpoint records it lacks: start Elevate on it once, or run \`elevate audit checkpoint\`, to migrate it; \`elevate audit verify\` without --checkpoints reads it as it is\n`,
+    );
+    const chain = await elevate(['audit', 'verify', '--db', r.dbPath, '--output', 'json'], env);
+    expect(chain.code).toBe(0);
+    expect(JSON.parse(chain.stdout)).toMatchObject({ ok: true, entriesChecked: 15 });
+    // Reading migrated nothing.
+    const db = await openDatabase(r.dbPath, { readonly: true });
+    try {
+      expect(await db.get('SELECT max(version) AS v FROM schema_migrations')).toEqual({ v: 18 });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('refuses to read a database written by a newer Elevate, with or without --checkpoints', async () => {
+    const r = await serviceLog(() => [], [{ entries: 5, thenMinutes: 1 }]);
+    await r.db.run("INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES (99, '099_future', '2027-01-01T00:00:00.000Z', 'x')");
+    await r.db.close();
+    const env = { ELEVATE_AUDIT_CHECKPOINT_KEY: r.key.path, ELEVATE_AUDIT_ARCHIVE_DIR: r.archiveDir };
+    for (const args of [['audit', 'verify', '--db', r.dbPath], ['audit', 'verify', '--db', r.dbPath, '--checkpoints'], ['audit', 'export', '--db', r.dbPath]]) {
+      const run = await elevate(args, env);
+      expect(run, args.join(' ')).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `elevate: database ${r.dbPath} is at schema version 99, newer than this Elevate (${NEWEST}): read it with that Elevate or a newer one\n`,
+      });
+    }
   });
 });

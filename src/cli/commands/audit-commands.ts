@@ -98,7 +98,7 @@ async function verifyCommand(flags: VerifyFlags): Promise<void> {
   const key = checkpointKey(flags.key, config, false);
   const archiveDir = flags.archiveDir ?? config.audit.archiveDir;
   const externals = await externalStores(config, flags, false);
-  const db = await openAuditDatabase(flags.db, config, 'read');
+  const db = await openAuditDatabase(flags.db, config, 'read-checkpoints');
   let summary: Record<string, unknown>;
   let problem: VerifyProblem | undefined;
   try {

@@ -5,17 +5,25 @@
  * `postgres://user@host:port/db`), else ELEVATE_DB_PATH. Reading (verify, export) never creates,
  * migrates or writes a database; writing (checkpoint, retention) brings the schema up to date
  * first, as the service does.
+ *
+ * A read still checks the schema version. A database written by a newer Elevate is refused: this
+ * verifier cannot vouch for a chain or checkpoints whose format it may not know. Verifying
+ * checkpoints needs this version's checkpoint tables; an older database is refused with the way
+ * to migrate it, rather than failing on a missing column. The chain and the export need only the
+ * audit log, whose columns every version has, so an older copy (a backup) can be read as it is.
  */
 import { existsSync } from 'node:fs';
 import type { Config } from '../../config/load-config.ts';
 import { openDatabase, type Database } from '../../store/database.ts';
-import { openStore } from '../../store/migrations.ts';
+import { DEFAULT_MIGRATIONS_DIR, openStore, readMigrations } from '../../store/migrations.ts';
 import { openPostgresStore } from '../../store/open-store.ts';
+import { DEFAULT_POSTGRES_MIGRATIONS_DIR } from '../../store/postgres-migrations.ts';
 import { openPostgresDatabase } from '../../store/postgres-database.ts';
 import { CliError } from '../cli-output.ts';
 import { openServiceCredential } from './levels-cli-context.ts';
 
-export type AuditDatabaseUse = 'read' | 'write';
+/** 'read': the audit log as any version wrote it; 'read-checkpoints': also this version's checkpoint tables; 'write': migrated first. */
+export type AuditDatabaseUse = 'read' | 'read-checkpoints' | 'write';
 
 const firstLine = (err: unknown) => (err as Error).message.split('\n')[0]!;
 
@@ -34,7 +42,8 @@ export async function openAuditDatabase(dbFlag: string | undefined, config: Conf
   } catch (err) {
     throw new CliError(`cannot open database ${path}: ${(err as Error).message}`);
   }
-  return withAuditLog(db, path, "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'");
+  const probe = "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'";
+  return withAuditLog(db, { name: path, probe, migrationsDir: DEFAULT_MIGRATIONS_DIR, use });
 }
 
 async function openPostgres(database: NonNullable<Config['database']>, config: Config, use: AuditDatabaseUse): Promise<Database> {
@@ -47,13 +56,37 @@ async function openPostgres(database: NonNullable<Config['database']>, config: C
   } catch (err) {
     throw new CliError(`cannot open database ${database.display}: ${firstLine(err)}`);
   }
-  return use === 'write' ? db : withAuditLog(db, database.display, "SELECT 1 AS found WHERE to_regclass('audit_log') IS NOT NULL");
+  if (use === 'write') return db;
+  const probe = "SELECT 1 AS found WHERE to_regclass('audit_log') IS NOT NULL";
+  return withAuditLog(db, { name: database.display, probe, migrationsDir: DEFAULT_POSTGRES_MIGRATIONS_DIR, use });
 }
 
-/** The database, once it is known to hold an audit log; closed and refused otherwise. */
-async function withAuditLog(db: Database, name: string, probe: string): Promise<Database> {
+interface ReadCheck {
+  /** The database as messages name it (never with credentials). */
+  name: string;
+  /** SQL giving a row when the audit log exists. */
+  probe: string;
+  /** This engine's migrations, to know the version this Elevate expects. */
+  migrationsDir: string;
+  use: Exclude<AuditDatabaseUse, 'write'>;
+}
+
+/** The database, once it is known to hold an audit log at a version this Elevate can read; closed and refused otherwise. */
+async function withAuditLog(db: Database, check: ReadCheck): Promise<Database> {
+  const { name, probe, migrationsDir, use } = check;
   try {
     if (!(await db.get(probe))) throw new CliError(`database ${name} has no audit log (not an Elevate database?)`);
+    const newest = readMigrations(migrationsDir).at(-1)?.version ?? 0;
+    const row = await db.get<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
+    const version = Number(row?.version ?? 0);
+    if (version > newest) {
+      throw new CliError(`database ${name} is at schema version ${version}, newer than this Elevate (${newest}): read it with that Elevate or a newer one`);
+    }
+    if (use === 'read-checkpoints' && version < newest) {
+      throw new CliError(
+        `database ${name} is at schema version ${version}, older than this Elevate (${newest}), whose checkpoint records it lacks: start Elevate on it once, or run \`elevate audit checkpoint\`, to migrate it; \`elevate audit verify\` without --checkpoints reads it as it is`,
+      );
+    }
     return db;
   } catch (err) {
     await db.close().catch(() => undefined);
