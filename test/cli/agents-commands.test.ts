@@ -8,8 +8,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxInfo } from '../support/sandbox-context.ts';
+import { testStoreEnv, type TestStoreEnv } from '../support/test-store.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/elevate.js', import.meta.url));
 const POLICIES = fileURLToPath(new URL('../../policies', import.meta.url));
@@ -21,13 +22,15 @@ interface Run {
 }
 
 let dir: string;
+/** The run's store (test-store.ts): a SQLite file in dir, or a PostgreSQL database in that lane. */
+let store: TestStoreEnv;
 
 function env(): Record<string, string> {
   const s = sandboxInfo();
   const keep = ['PATH', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'HOME'];
   return {
     ...Object.fromEntries(keep.flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]!]] : []))),
-    ELEVATE_DB_PATH: join(dir, 'elevate.db'),
+    ...store.env,
     ELEVATE_POLICIES_DIR: POLICIES,
     ELEVATE_SANDBOX_PORT: new URL(s.origin).port,
     ELEVATE_SANDBOX_HTTP_PORT: new URL(s.browserOrigin).port,
@@ -56,8 +59,13 @@ function expectOneLineError(run: Run, code: number, message: RegExp): void {
   expect(run.stderr).not.toMatch(/\n\s+at /);
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'elevate-cli-agents-'));
+  store = await testStoreEnv(join(dir, 'elevate.db'), 'elevate_cli_agents');
+});
+
+afterAll(async () => {
+  await store?.drop();
 });
 
 // Each spawn loads the whole CLI through tsx (several seconds on a busy machine): long timeouts.

@@ -9,19 +9,22 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxInfo } from '../support/sandbox-context.ts';
+import { testStoreEnv, type TestStoreEnv } from '../support/test-store.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/elevate.js', import.meta.url));
 const POLICIES = fileURLToPath(new URL('../../policies', import.meta.url));
 let dir: string;
+/** The run's store (test-store.ts): a SQLite file in dir, or a PostgreSQL database in that lane. */
+let store: TestStoreEnv;
 
 function elevate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const s = sandboxInfo();
   const keep = ['PATH', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'HOME'];
   const env = {
     ...Object.fromEntries(keep.flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]!]] : []))),
-    ELEVATE_DB_PATH: join(dir, 'elevate.db'),
+    ...store.env,
     ELEVATE_POLICIES_DIR: POLICIES,
     ELEVATE_SANDBOX_PORT: new URL(s.origin).port,
     ELEVATE_SANDBOX_HTTP_PORT: new URL(s.browserOrigin).port,
@@ -36,8 +39,13 @@ function elevate(args: string[]): Promise<{ code: number; stdout: string; stderr
   });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'elevate-cli-raises-'));
+  store = await testStoreEnv(join(dir, 'elevate.db'), 'elevate_cli_raises');
+});
+
+afterAll(async () => {
+  await store?.drop();
 });
 
 describe('elevate levels (sandbox mode)', { timeout: 400_000 }, () => {

@@ -13,20 +13,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxHandle } from '../../src/sandbox/start-sandbox.ts';
-import { openDatabase } from '../../src/store/database.ts';
-import { openStore } from '../../src/store/migrations.ts';
 import { imdsCredential, startApprovalSandbox } from '../approvals/support/approval-sandbox.ts';
 import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
 import { signInAs } from '../signin/support/sign-in-steps.ts';
 import { agentCall, raiseForm, until } from '../raises/support/raise-steps.ts';
 import { freePort, sandboxServeEnv } from '../support/serve-process-env.ts';
+import { openStoreToRead, openStoreToSeed, testStoreEnv, type TestStoreEnv } from '../support/test-store.ts';
 
 const BIN = resolve('bin/elevate.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let sandbox: SandboxHandle;
 let dir: string;
-let dbPath: string;
+let store: TestStoreEnv;
 let url: string;
 let port: number;
 let child: ChildProcess | undefined;
@@ -38,7 +37,7 @@ async function startElevate(): Promise<void> {
     cwd: dir,
     env: {
       ...sandboxServeEnv(sandbox, port),
-      ELEVATE_DB_PATH: dbPath,
+      ...store.env,
       ELEVATE_POLICIES_DIR: join(dir, 'policies'),
       ELEVATE_RAISE_SWEEP_SECONDS: '1',
     },
@@ -85,7 +84,7 @@ async function admin(): Promise<BrowserLikeClient> {
 }
 
 async function eventsOf(raiseId: string): Promise<string[]> {
-  const db = await openDatabase(dbPath, { readonly: true });
+  const db = await openStoreToRead(store);
   try {
     return (await db.all<{ event_type: string }>('SELECT event_type FROM audit_log WHERE request_id = ? ORDER BY seq', [raiseId])).map((r) => r.event_type);
   } finally {
@@ -105,12 +104,12 @@ beforeAll(async () => {
   sandbox = await startApprovalSandbox();
   sandbox.setPimLicensed(false);
   dir = mkdtempSync(join(tmpdir(), 'elevate-raise-kill-'));
-  dbPath = join(dir, 'elevate.db');
+  store = await testStoreEnv(join(dir, 'elevate.db'), 'elevate_raise_kill');
   cpSync(resolve('policies'), join(dir, 'policies'), { recursive: true });
   port = await freePort();
   url = `http://127.0.0.1:${port}`;
   const t = sandbox.tenant;
-  const db = await openStore({ dbPath });
+  const db = await openStoreToSeed(store);
   const now = new Date().toISOString();
   const id = randomUUID();
   await db.run(
@@ -124,6 +123,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await killElevate();
+  await store?.drop();
   await sandbox?.close();
 });
 

@@ -6,9 +6,10 @@
  * migration run. Tests that only make sense on one engine say so in their file name
  * (`*.sqlite.test.ts`, `*.postgres.test.ts`); the PostgreSQL lane skips the SQLite ones.
  */
-import type { Database } from '../../src/store/database.ts';
+import { openDatabase, type Database } from '../../src/store/database.ts';
 import { openStore } from '../../src/store/migrations.ts';
 import { openConfiguredStore } from '../../src/store/open-store.ts';
+import { openPostgresDatabase } from '../../src/store/postgres-database.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { createTestDatabase } from './postgres-context.ts';
 
@@ -49,4 +50,20 @@ export async function openTestStore(dbPath = ':memory:', prefix = 'elevate_test'
   let dropped: Promise<void> | undefined;
   db.close = () => (dropped ??= close().then(drop));
   return db;
+}
+
+/**
+ * The store a spawned service runs on, opened beside it to look at what it wrote: the SQLite file
+ * read-only (a second connection must not take the writer's lock), or a connection pool of its own
+ * on the PostgreSQL database (a server reads beside a writer by design).
+ */
+export async function openStoreToRead(store: TestStoreEnv): Promise<Database> {
+  const config = parseConfig(store.env);
+  if (config.database) return openPostgresDatabase(config.database.settings());
+  return openDatabase(config.dbPath, { readonly: true });
+}
+
+/** The store of `store` opened and migrated, to seed it before a service process starts on it. */
+export function openStoreToSeed(store: TestStoreEnv): Promise<Database> {
+  return openConfiguredStore(parseConfig(store.env));
 }

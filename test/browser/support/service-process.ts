@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testStoreEnv } from '../../support/test-store.ts';
 import { freePort } from './free-port.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -22,10 +23,12 @@ export interface ServiceProcess {
  * own sandbox (`serve` cannot attach to the test run's sandbox; it starts one in-process), own
  * data directory and database. Elevate gets a fixed free port because the redirect URI it
  * registers with the tenant is built from it; the sandbox takes any free ports and reports them.
+ * Its store is the run's (test-store.ts): a SQLite file, or a fresh PostgreSQL database in the
+ * PostgreSQL lane, dropped when the process has stopped.
  */
 export async function startServiceProcess(env: Record<string, string> = {}): Promise<ServiceProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'elevate-browser-'));
-  const port = await freePort();
+  const [port, store] = await Promise.all([freePort(), testStoreEnv(env.ELEVATE_DB_PATH ?? join(dir, 'elevate.db'), 'elevate_browser')]);
   let out = '';
   const child: ChildProcess = spawn(process.execPath, [join(REPO, 'bin/elevate.js'), 'serve'], {
     cwd: dir,
@@ -36,17 +39,17 @@ export async function startServiceProcess(env: Record<string, string> = {}): Pro
       ELEVATE_SANDBOX_PORT: '0',
       ELEVATE_SANDBOX_HTTP_PORT: '0',
       ELEVATE_SANDBOX_DATA_DIR: join(dir, 'sandbox'),
-      ELEVATE_DB_PATH: join(dir, 'elevate.db'),
       ELEVATE_POLICIES_DIR: join(REPO, 'policies'),
       ELEVATE_LOG_LEVEL: 'warn',
       ...env,
+      ...store.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
 
-  const stop = () =>
+  const exited = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -56,6 +59,8 @@ export async function startServiceProcess(env: Record<string, string> = {}): Pro
       });
       child.kill('SIGTERM');
     });
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= exited().then(() => store.drop()));
 
   try {
     const found = await new Promise<{ url: string; browserOrigin: string }>((resolve, reject) => {

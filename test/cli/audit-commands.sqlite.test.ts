@@ -1,3 +1,4 @@
+// SQLite-only: `elevate audit` on a SQLite file handed to it with --db, written and tampered with by the test (the PostgreSQL path: audit-commands.postgres.test.ts).
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
