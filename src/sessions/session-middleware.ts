@@ -2,11 +2,11 @@ import type { Request, RequestHandler } from 'express';
 import session from 'express-session';
 import './session-data.ts';
 import { sessionCookieSettings } from './session-cookie.ts';
-import type { SqliteSessionStore } from './sqlite-session-store.ts';
+import type { DatabaseSessionStore } from './database-session-store.ts';
 import { sessionVerdict, type SessionTimeouts, type SessionVerdict } from './session-timeouts.ts';
 
 export interface SessionMiddlewareOptions {
-  store: SqliteSessionStore;
+  store: DatabaseSessionStore;
   secret: string;
   publicUrl: string;
   trustProxy: boolean;

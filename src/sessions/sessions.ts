@@ -4,7 +4,7 @@ import { provideCsrfToken } from './csrf-protection.ts';
 import { sessionCookieSettings } from './session-cookie.ts';
 import { createSessionMiddleware } from './session-middleware.ts';
 import type { SessionTimeouts } from './session-timeouts.ts';
-import { SqliteSessionStore, type SessionSql } from './sqlite-session-store.ts';
+import { DatabaseSessionStore, type SessionSql } from './database-session-store.ts';
 
 export interface SessionsDeps {
   /** The project's database (openStore's handle), migrated to include migrations/002_sessions.sql. */
@@ -23,7 +23,7 @@ export interface SessionsDeps {
 export interface Sessions {
   /** Mount before any browser route: session, timeouts, and `csrfToken` for signed-in templates. */
   middleware: RequestHandler[];
-  store: SqliteSessionStore;
+  store: DatabaseSessionStore;
   cookieName: string;
   /** Stops the sweep timer (call at shutdown). */
   close(): void;
@@ -31,7 +31,7 @@ export interface Sessions {
 
 export function createSessions(deps: SessionsDeps): Sessions {
   const now = deps.now ?? Date.now;
-  const store = new SqliteSessionStore({ sql: deps.db, timeouts: deps.timeouts, now });
+  const store = new DatabaseSessionStore({ sql: deps.db, timeouts: deps.timeouts, now });
   const middleware = createSessionMiddleware({
     store,
     secret: deps.secret,

@@ -5,7 +5,7 @@
 import type { SessionData } from 'express-session';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/store/database.ts';
-import { SessionContainsTokenError, SqliteSessionStore } from '../../src/sessions/sqlite-session-store.ts';
+import { SessionContainsTokenError, DatabaseSessionStore } from '../../src/sessions/database-session-store.ts';
 import type { SessionUser } from '../../src/sessions/session-data.ts';
 import { fakeJwt } from '../support/fake-jwt.ts';
 import { openTestStore } from '../support/test-store.ts';
@@ -13,7 +13,7 @@ import { openTestStore } from '../support/test-store.ts';
 const timeouts = { idleSeconds: 1800, absoluteSeconds: 28_800 };
 let db: Database;
 let nowMs: number;
-let store: SqliteSessionStore;
+let store: DatabaseSessionStore;
 
 const cookie = { originalMaxAge: 1_800_000, httpOnly: true, path: '/' } as SessionData['cookie'];
 const user: SessionUser = {
@@ -35,13 +35,13 @@ const set = (sid: string, sess: SessionData) => call<void>((cb) => store.set(sid
 beforeEach(async () => {
   db = await openTestStore(':memory:', 'elevate_sessions');
   nowMs = 1_000_000 * 1000;
-  store = new SqliteSessionStore({ sql: db, timeouts, now: () => nowMs });
+  store = new DatabaseSessionStore({ sql: db, timeouts, now: () => nowMs });
 });
 afterEach(async () => {
   await db.close();
 });
 
-describe('SqliteSessionStore', () => {
+describe('DatabaseSessionStore', () => {
   it('round-trips a session', async () => {
     await set('sid-1', { cookie, user, lastSeenAt: 1_000_000 });
     expect(await get('sid-1')).toMatchObject({ user, lastSeenAt: 1_000_000 });

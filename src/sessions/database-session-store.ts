@@ -16,7 +16,7 @@ export class SessionContainsTokenError extends Error {
   }
 }
 
-export interface SqliteSessionStoreOptions {
+export interface DatabaseSessionStoreOptions {
   sql: SessionSql;
   timeouts: SessionTimeouts;
   /** Epoch milliseconds; injected so tests can move time. */
@@ -26,16 +26,18 @@ export interface SqliteSessionStoreOptions {
 type Callback = (err?: unknown) => void;
 
 /**
- * express-session store over the `sessions` table (migrations/002_sessions.sql).
+ * express-session store over the `sessions` table (migrations/002_sessions.sql, and its
+ * PostgreSQL twin), through the storage port: on PostgreSQL every instance reads the same
+ * sessions, so a browser can land on any of them (issue 16).
  * Expiry is computed here from the session's own sign-in time rather than from the cookie, so
  * the absolute timeout holds even if a client keeps presenting an old cookie.
  */
-export class SqliteSessionStore extends session.Store {
+export class DatabaseSessionStore extends session.Store {
   readonly #sql: SessionSql;
   readonly #timeouts: SessionTimeouts;
   readonly #now: () => number;
 
-  constructor(options: SqliteSessionStoreOptions) {
+  constructor(options: DatabaseSessionStoreOptions) {
     super();
     this.#sql = options.sql;
     this.#timeouts = options.timeouts;
