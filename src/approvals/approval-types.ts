@@ -52,7 +52,7 @@ export interface Review {
   reason: unknown;
 }
 
-export type ReviewRefusalCode = 'not_pending' | 'reason_required' | 'reason_too_long' | 'requester_may_not_approve' | 'already_approved';
+export type ReviewRefusalCode = 'not_pending' | 'reason_required' | 'reason_too_long' | 'reason_invalid' | 'requester_may_not_approve' | 'already_approved';
 
 /**
  * What one review does:

@@ -33,6 +33,7 @@ export function refusalStatus(code: string): RefusalStatus {
   switch (code) {
     case 'reason_required':
     case 'reason_too_long':
+    case 'reason_invalid':
       return 400;
     case 'not_pending':
     case 'already_approved':

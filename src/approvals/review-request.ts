@@ -5,6 +5,7 @@
  * compare-and-set, so a review computed on a stale snapshot loses the race instead of winning it.
  */
 import { UNRESOLVED_MESSAGES } from '../directory/requester-identity.ts';
+import { isCleanText } from '../operations/clean-text.ts';
 import { approvalRuleFor, checkApprover } from '../policies/approval-rules.ts';
 import type { ApprovalRule, ApprovalsPolicy } from '../policies/approvals-schema.ts';
 import { approvalKindOf, MAX_REASON_LENGTH, type ExtraApprover, type Review, type ReviewOutcome, type ReviewState } from './approval-types.ts';
@@ -12,10 +13,12 @@ import { approvalKindOf, MAX_REASON_LENGTH, type ExtraApprover, type Review, typ
 const refused = (code: Extract<ReviewOutcome, { outcome: 'refused' }>['code'], message: string): ReviewOutcome => ({ outcome: 'refused', code, message });
 
 /** The reason as it will be recorded, or why it cannot be. */
-export function normaliseReason(raw: unknown): { ok: true; reason: string } | { ok: false; code: 'reason_required' | 'reason_too_long'; message: string } {
+export function normaliseReason(raw: unknown): { ok: true; reason: string } | { ok: false; code: 'reason_required' | 'reason_too_long' | 'reason_invalid'; message: string } {
   const text = typeof raw === 'string' ? raw.replace(/\r\n?/g, '\n').trim() : '';
   if (text === '') return { ok: false, code: 'reason_required', message: 'a reason is required' };
   if (text.length > MAX_REASON_LENGTH) return { ok: false, code: 'reason_too_long', message: `the reason is longer than ${MAX_REASON_LENGTH} characters` };
+  // Shown to other administrators and auditors: nothing invisible that could disguise it.
+  if (!isCleanText(text, true)) return { ok: false, code: 'reason_invalid', message: 'the reason contains control or invisible formatting characters' };
   return { ok: true, reason: text };
 }
 

@@ -9,7 +9,8 @@
  * stored as data, and rendered escaped. Nothing in it is ever interpreted as an instruction.
  */
 import { z } from 'zod';
-import { isCleanText, jsonBodyProblem } from '../operations/operation-schema.ts';
+import { isCleanText } from '../operations/clean-text.ts';
+import { jsonBodyProblem } from '../operations/operation-schema.ts';
 
 export const ALERT_LIMITS = {
   /** the whole webhook body; Azure Monitor's payloads are a few KB (a log search alert's results are linked, not inlined) */

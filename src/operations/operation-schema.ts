@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { armPathProblem, MAX_PATH_LENGTH } from './arm-path-rules.ts';
 import { armQueryProblem } from './arm-query-rules.ts';
+import { hasLoneSurrogate, isCleanText } from './clean-text.ts';
 import { HTTP_METHODS } from './operation-types.ts';
 import { TRIGGER_KINDS } from '../policies/policy-types.ts';
 
@@ -22,17 +23,6 @@ export const LIMITS = {
   idempotencyKey: 128,
   path: MAX_PATH_LENGTH,
 } as const;
-
-/** C0/C1 controls and invisible format characters (bidi overrides that disguise text). */
-const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
-/** Free text may keep line breaks and tabs, nothing else invisible. */
-const CONTROL_EXCEPT_WHITESPACE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\p{Cf}\u2028\u2029]/u;
-/** Half of a UTF-16 pair on its own: not text, and not storable as UTF-8. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-export function isCleanText(s: string, allowLineBreaks = false): boolean {
-  return !(allowLineBreaks ? CONTROL_EXCEPT_WHITESPACE : CONTROL_OR_FORMAT).test(s) && !LONE_SURROGATE.test(s);
-}
 
 const plainText = (max: number) =>
   z
@@ -111,7 +101,7 @@ export function jsonBodyProblem(value: unknown): string | undefined {
     if (depth > LIMITS.bodyDepth) return `must be nested at most ${LIMITS.bodyDepth} levels deep`;
     if (v === null || typeof v === 'boolean') continue;
     if (typeof v === 'string') {
-      if (LONE_SURROGATE.test(v)) return 'must not contain unpaired UTF-16 surrogates';
+      if (hasLoneSurrogate(v)) return 'must not contain unpaired UTF-16 surrogates';
       continue;
     }
     if (typeof v === 'number') {
@@ -124,7 +114,7 @@ export function jsonBodyProblem(value: unknown): string | undefined {
     }
     if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
       for (const [key, item] of Object.entries(v as Record<string, unknown>)) {
-        if (LONE_SURROGATE.test(key)) return 'must not contain unpaired UTF-16 surrogates';
+        if (hasLoneSurrogate(key)) return 'must not contain unpaired UTF-16 surrogates';
         stack.push({ v: item, depth: depth + 1 });
       }
       continue;

@@ -83,6 +83,12 @@ describe('reviewRequest', () => {
     }
     expect(reviewRequest(elevation(), approve(ADA, 'x'.repeat(MAX_REASON_LENGTH + 1)), policies())).toMatchObject({ outcome: 'refused', code: 'reason_too_long' });
     expect(reviewRequest(elevation(), approve(ADA, `  a\r\nb\rc  `), policies())).toMatchObject({ outcome: 'approve', reason: 'a\nb\nc' });
+    expect(reviewRequest(elevation(), approve(ADA, 'line one\n\tline two'), policies())).toMatchObject({ outcome: 'approve', reason: 'line one\n\tline two' });
+    // NUL (which PostgreSQL text cannot hold), other controls, bidi overrides and lone surrogates: refused, for approve and deny.
+    for (const reason of ['ok\u0000', 'ok\u0007', 'approved \u202eevil', 'ok\u0085', 'half \uD800']) {
+      expect(reviewRequest(elevation(), approve(ADA, reason), policies())).toMatchObject({ outcome: 'refused', code: 'reason_invalid' });
+      expect(reviewRequest(elevation(), { decision: 'deny', approver: ADA, reason }, policies())).toMatchObject({ outcome: 'refused', code: 'reason_invalid' });
+    }
   });
 
   it('lets the requester deny their own request, and a denial ends it on the first reviewer', () => {

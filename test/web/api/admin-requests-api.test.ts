@@ -148,6 +148,13 @@ describe('administrator API: decisions', { timeout: 90_000 }, () => {
   it('denies with a reason the agent reads; a denial without a reason is refused', async () => {
     const raised = await h.submit(h.readerAgent, restartCheckout(h));
     expect((await call('POST', `/${raised.id}/deny`, tokens.get('admin'), {})).status).toBe(400);
+    // A NUL (which PostgreSQL text cannot hold) or a bidi override in the reason: a 400 that changes nothing, on either engine.
+    for (const reason of ['no\u0000', 'fine \u202edeined']) {
+      const bad = await call('POST', `/${raised.id}/deny`, tokens.get('admin'), { reason });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBe('reason_invalid');
+      expect(await h.agentGet(h.readerAgent, raised.id)).toMatchObject({ state: 'pending_elevation' });
+    }
     const res = await call('POST', `/${raised.id}/deny`, tokens.get('admin'), { reason: 'not during the freeze' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ outcome: 'denied', state: 'denied', reason: 'not during the freeze' });

@@ -260,6 +260,37 @@ describe('hostile payloads', () => {
     expect(res.status).toBe(201);
     expect((await incidents.store.get(res.body.incidentId))?.alertRule).toBe('<img src=x onerror=alert(1)>');
   });
+
+  // PostgreSQL's text type cannot hold U+0000 (https://www.postgresql.org/docs/current/datatype-character.html):
+  // a NUL that reached a column would fail the insert there with a 500. Refused or stored, never a 5xx, on either engine.
+  it('answers a NUL in any field with a 4xx or stores it, never a 5xx, and audits the refusal', async () => {
+    const nul = 'x\u0000y';
+    const variants: Array<[string, (p: ReturnType<typeof fixture>) => void]> = [
+      ['alertRule', (p) => (p.data.essentials.alertRule = nul)],
+      ['description', (p) => (p.data.essentials.description = nul)],
+      ['configurationItems', (p) => (p.data.essentials.configurationItems = [nul])],
+      ['originAlertId', (p) => (p.data.essentials.originAlertId = nul)],
+      ['monitoringService', (p) => (p.data.essentials.monitoringService = nul)],
+      ['alertContext', (p) => (p.data.alertContext = { nested: [{ value: nul }], [nul]: nul })],
+      ['customProperties', (p) => (p.data.customProperties = { [nul]: nul })],
+    ];
+    for (const [field, poison] of variants) {
+      const p = withAlertGuid(fixture('metric-alert-fired'), randomUUID());
+      poison(p);
+      const before = await count();
+      const res = await post(p, await sign(actionGroupClaims()));
+      expect(res.status, field).toBeLessThan(500);
+      if (res.status === 201) {
+        expect(await count(), field).toBe(before + 1);
+        expect(await incidents.store.get(res.body.incidentId), field).toBeDefined();
+      } else {
+        expect(res.status, field).toBe(400);
+        expect(await count(), field).toBe(before);
+        await recorder.flush();
+        expect((await newEntries()).map((e) => e.eventType), field).toContain('incident.alert.refused');
+      }
+    }
+  });
 });
 
 describe('other monitoring tools (off unless configured)', () => {

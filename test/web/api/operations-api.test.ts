@@ -263,6 +263,23 @@ describe('bad input', () => {
     await refused({ ...readCheckout(), path: `${checkout().id}?api-version=2020-01-01&$expand=x` }, 400, 'path');
     await refused({ ...readCheckout(), path: `${checkout().id}\u0000` }, 400, 'path');
   });
+  // PostgreSQL's text type cannot hold U+0000 (https://www.postgresql.org/docs/current/datatype-character.html):
+  // a NUL that reached a column would fail there with a 500. Refused with a 400, audited, on either engine.
+  it('refuses NUL in every string the agent sends, audited, nothing stored, never a 5xx', async () => {
+    const nul = 'x\u0000y';
+    await refused({ ...restartRevision('incident'), justification: nul }, 400, 'justification');
+    await refused({ ...restartRevision('incident'), trigger: { kind: 'incident', ref: nul } }, 400, 'trigger.ref');
+    await refused({ ...restartRevision('incident'), trigger: { kind: 'incident', requestedBy: nul } }, 400, 'trigger.requestedBy');
+    await refused({ ...restartRevision('incident'), idempotencyKey: nul }, 400, 'idempotencyKey');
+    await refused({ ...restartRevision('incident'), apiVersion: `2024-03-01${'\u0000'}` }, 400, 'apiVersion');
+    await refused({ ...readCheckout(), query: { [nul]: 'a' } }, 400);
+    const inQuery = await submit(readerToken, { ...readCheckout(), query: { $filter: nul } });
+    expect(inQuery.status).toBeGreaterThanOrEqual(400);
+    expect(inQuery.status).toBeLessThan(500);
+    // In the ARM body a NUL is data, kept as escaped JSON text; the request is stored or refused, never a 5xx.
+    const inBody = await submit(readerToken, { ...restartRevision('incident'), method: 'PATCH', path: checkout().id, body: { tags: { [nul]: nul } } });
+    expect(inBody.status).toBeLessThan(500);
+  });
   it('refuses an api-version of unknown format', async () => {
     await refused({ ...readCheckout(), apiVersion: 'latest' }, 400, 'apiVersion');
   });
