@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { createAuditLog, type AuditLog, type AuditLogDeps } from '../../src/audit/audit-log.ts';
 import type { AuditInput } from '../../src/audit/audit-types.ts';
 import type { Database } from '../../src/store/database.ts';
+import type { AuditRow } from '../../src/audit/audit-hash.ts';
 import { openTestStore } from '../support/test-store.ts';
 
 /** A clock that ticks one millisecond per call from a fixed instant. */
@@ -50,3 +51,18 @@ export async function dropGuards(db: Database): Promise<void> {
   await dropTrigger(db, 'audit_log_no_update', 'audit_log');
   await dropTrigger(db, 'audit_log_no_delete', 'audit_log');
 }
+
+/** A log of `n` entries in `dir` whose append-only guards are dropped (to tamper with it), closed after `fn`. */
+export async function withTamperableLog(dir: string, n: number, fn: (db: Database, audit: AuditLog) => Promise<void>): Promise<void> {
+  const { db, audit } = await openAudit(dir);
+  try {
+    await seed(audit, n);
+    await dropGuards(db);
+    await fn(db, audit);
+  } finally {
+    await db.close();
+  }
+}
+
+/** The stored row of entry `seq`, as verification reads it. */
+export const rowAt = async (db: Database, seq: number): Promise<AuditRow> => (await db.get<AuditRow>('SELECT * FROM audit_log WHERE seq = ?', [seq]))!;

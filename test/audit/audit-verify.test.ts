@@ -5,23 +5,13 @@ import type { AuditLog } from '../../src/audit/audit-log.ts';
 import { verifyChain } from '../../src/audit/audit-verify.ts';
 import type { Database, SqlParams } from '../../src/store/database.ts';
 import { useTempDirs } from '../store/store-fixtures.ts';
-import { dropGuards, dropTrigger, openAudit, sampleInput, seed } from './audit-fixtures.ts';
+import { dropGuards, dropTrigger, openAudit, rowAt, sampleInput, seed, withTamperableLog } from './audit-fixtures.ts';
 
 const tempDir = useTempDirs();
 const N = 12;
 
-async function withLog(n: number, fn: (db: Database, audit: AuditLog) => Promise<void>): Promise<void> {
-  const { db, audit } = await openAudit(tempDir());
-  try {
-    await seed(audit, n);
-    await dropGuards(db);
-    await fn(db, audit);
-  } finally {
-    await db.close();
-  }
-}
+const withLog = (n: number, fn: (db: Database, audit: AuditLog) => Promise<void>) => withTamperableLog(tempDir(), n, fn);
 
-const rowAt = async (db: Database, seq: number) => (await db.get<AuditRow>('SELECT * FROM audit_log WHERE seq = ?', [seq]))!;
 
 function flipHex(h: string): string {
   return (h[0] === 'a' ? 'b' : 'a') + h.slice(1);

@@ -3,53 +3,24 @@
  * at the shared test sandbox (its ports and data directory), its own database. Read-only towards
  * ARM: the seeded agent already holds its Reader-level roles, so apply has nothing to change.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxInfo } from '../support/sandbox-context.ts';
 import { testStoreEnv, type TestStoreEnv } from '../support/test-store.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/elevate.js', import.meta.url));
-const POLICIES = fileURLToPath(new URL('../../policies', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { runElevate, sandboxCliEnv, type CliRun } from './support/run-elevate.ts';
 
 let dir: string;
 /** The run's store (test-store.ts): a SQLite file in dir, or a PostgreSQL database in that lane. */
 let store: TestStoreEnv;
 
-function env(): Record<string, string> {
-  const s = sandboxInfo();
-  const keep = ['PATH', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'HOME'];
-  return {
-    ...Object.fromEntries(keep.flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]!]] : []))),
-    ...store.env,
-    ELEVATE_POLICIES_DIR: POLICIES,
-    ELEVATE_SANDBOX_PORT: new URL(s.origin).port,
-    ELEVATE_SANDBOX_HTTP_PORT: new URL(s.browserOrigin).port,
-    ELEVATE_SANDBOX_DATA_DIR: resolve(s.dataDir),
-    ELEVATE_LOG_LEVEL: 'warn',
-  };
-}
-
-function elevate(args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    const child = execFile(process.execPath, [BIN, ...args], { cwd: dir, env: env(), timeout: 90_000 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-    child.stdin?.end();
-  });
+function elevate(args: string[]): Promise<CliRun> {
+  return runElevate(args, { cwd: dir, env: sandboxCliEnv(store) });
 }
 
 /** One line, our prefix, no stack trace. */
-function expectOneLineError(run: Run, code: number, message: RegExp): void {
+function expectOneLineError(run: CliRun, code: number, message: RegExp): void {
   expect(run.code).toBe(code);
   expect(run.stdout).toBe('');
   const lines = run.stderr.trim().split('\n');
@@ -141,11 +112,7 @@ describe('elevate agents, plan, apply, doctor (sandbox mode)', { timeout: 400_00
 
   it('tells the user to start the service when no sandbox answers at the configured port', async () => {
     const other = mkdtempSync(join(tmpdir(), 'elevate-cli-nosandbox-'));
-    const run = await new Promise<Run>((done) => {
-      execFile(process.execPath, [BIN, 'plan'], { cwd: other, env: { ...env(), ELEVATE_DB_PATH: join(other, 'e.db'), ELEVATE_SANDBOX_PORT: '1' }, timeout: 90_000 }, (err, stdout, stderr) =>
-        done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-      );
-    });
+    const run = await runElevate(['plan'], { cwd: other, env: { ...sandboxCliEnv(store), ELEVATE_DB_PATH: join(other, 'e.db'), ELEVATE_SANDBOX_PORT: '1' } });
     expectOneLineError(run, 1, /no sandbox answers at https:\/\/localhost:1 .*start the service first with `elevate serve`/);
   });
 });

@@ -1,8 +1,6 @@
 // SQLite-only: `elevate audit` on a SQLite file handed to it with --db, written and tampered with by the test (the PostgreSQL path: audit-commands.postgres.test.ts).
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createBlobCheckpointStore } from '../../src/audit/audit-checkpoint-blob-store.ts';
 import { createDirectoryCheckpointStore } from '../../src/audit/audit-checkpoint-dir-store.ts';
@@ -13,6 +11,7 @@ import { readMigrations } from '../../src/store/migrations.ts';
 import { appendMany, dropGuards, rig, useTempDir } from '../audit/audit-tamper-fixtures.ts';
 import { immutableContainer, sandboxServiceCredential } from '../support/sandbox-blob.ts';
 import { sandboxInfo } from '../support/sandbox-context.ts';
+import { runElevate, type CliRun } from './support/run-elevate.ts';
 
 /**
  * `elevate audit verify --checkpoints` against every configured checkpoint store, with a key: a
@@ -20,21 +19,11 @@ import { sandboxInfo } from '../support/sandbox-context.ts';
  */
 
 const tempDir = useTempDir();
-const BIN = fileURLToPath(new URL('../../bin/elevate.js', import.meta.url));
 const MINUTE = 60_000;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function elevate(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: tempDir(), env: { PATH: process.env.PATH ?? '', ...env }, timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
+function elevate(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return runElevate(args, { cwd: tempDir(), env });
 }
 
 /**

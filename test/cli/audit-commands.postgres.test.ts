@@ -3,41 +3,27 @@
  * names, as the service would open it: verify, export, an on-demand checkpoint and verify with
  * checkpoints, run as a separate process. The URL's password is never printed, whatever happens.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/audit/audit-log.ts';
 import { openPostgresStore } from '../../src/store/open-store.ts';
 import { parsePostgresUrl } from '../../src/store/postgres-url.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres-context.ts';
 import { seed } from '../audit/audit-fixtures.ts';
+import { runElevate, type CliRun } from './support/run-elevate.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/elevate.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'elevate-cli-pg-'));
 let database: TestDatabase;
 let password: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
+
+function elevate(args: string[], url = database.url): Promise<CliRun> {
+  return runElevate(args, { cwd: dir, env: { ELEVATE_DATABASE_URL: url, ELEVATE_AUDIT_ARCHIVE_DIR: join(dir, 'archive') }, timeoutMs: 60_000 });
 }
 
-function elevate(args: string[], url = database.url): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: dir, env: { PATH: process.env.PATH ?? '', ELEVATE_DATABASE_URL: url, ELEVATE_AUDIT_ARCHIVE_DIR: join(dir, 'archive') }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-function expectNoPassword(run: Run): void {
+function expectNoPassword(run: CliRun): void {
   expect(run.stdout).not.toContain(password);
   expect(run.stderr).not.toContain(password);
 }

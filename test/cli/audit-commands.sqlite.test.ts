@@ -1,34 +1,17 @@
 // SQLite-only: `elevate audit` on a SQLite file handed to it with --db, written and tampered with by the test (the PostgreSQL path: audit-commands.postgres.test.ts).
-import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database.ts';
 import { dropGuards, openAudit, seed } from '../audit/audit-fixtures.ts';
 import { useTempDirs } from '../store/store-fixtures.ts';
+import { runElevate, type CliRun } from './support/run-elevate.ts';
 
 const tempDir = useTempDirs();
-const BIN = fileURLToPath(new URL('../../bin/elevate.js', import.meta.url));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function elevate(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: opts.cwd ?? tempDir(), env: { PATH: process.env.PATH ?? '', ...opts.env }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function elevate(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+  return runElevate(args, { cwd: opts.cwd ?? tempDir(), env: opts.env ?? {}, timeoutMs: 60_000 });
 }
 
 async function makeLog(n: number, tamper?: string): Promise<string> {

@@ -1,30 +1,19 @@
 // SQLite-only: `elevate audit` on a SQLite file handed to it with --db, written and tampered with by the test (the PostgreSQL path: audit-commands.postgres.test.ts).
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createAuditQuery } from '../../src/audit/audit-query.ts';
 import type { AuditEntry } from '../../src/audit/audit-types.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { appendRequestFlows, OBO_REQUEST } from '../audit/audit-flow-fixtures.ts';
 import { appendMany, dropGuards, rig, useTempDir } from '../audit/audit-tamper-fixtures.ts';
+import { runElevate, type CliRun } from './support/run-elevate.ts';
 
 const tempDir = useTempDir();
-const BIN = fileURLToPath(new URL('../../bin/elevate.js', import.meta.url));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function elevate(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? tempDir(), env: { PATH: process.env.PATH ?? '', ...opts.env }, timeout: 90_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
+function elevate(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+  return runElevate(args, { cwd: opts.cwd ?? tempDir(), env: opts.env ?? {}, timeoutMs: 90_000 });
 }
 
 /** A log with the request flows, checkpointed every 10 entries, closed so the CLI can open it. */

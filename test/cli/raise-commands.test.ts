@@ -4,39 +4,19 @@
  * sandbox's agent must keep its roles for every other test): a raise is asked for, refused for the
  * reasons the policy gives, refused to its own requester, denied and listed.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxInfo } from '../support/sandbox-context.ts';
 import { testStoreEnv, type TestStoreEnv } from '../support/test-store.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/elevate.js', import.meta.url));
-const POLICIES = fileURLToPath(new URL('../../policies', import.meta.url));
+import { runElevate, sandboxCliEnv, type CliRun } from './support/run-elevate.ts';
 let dir: string;
 /** The run's store (test-store.ts): a SQLite file in dir, or a PostgreSQL database in that lane. */
 let store: TestStoreEnv;
 
-function elevate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const s = sandboxInfo();
-  const keep = ['PATH', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'HOME'];
-  const env = {
-    ...Object.fromEntries(keep.flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]!]] : []))),
-    ...store.env,
-    ELEVATE_POLICIES_DIR: POLICIES,
-    ELEVATE_SANDBOX_PORT: new URL(s.origin).port,
-    ELEVATE_SANDBOX_HTTP_PORT: new URL(s.browserOrigin).port,
-    ELEVATE_SANDBOX_DATA_DIR: resolve(s.dataDir),
-    ELEVATE_LOG_LEVEL: 'warn',
-  };
-  return new Promise((done) => {
-    const child = execFile(process.execPath, [BIN, ...args], { cwd: dir, env, timeout: 90_000 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-    child.stdin?.end();
-  });
+function elevate(args: string[]): Promise<CliRun> {
+  return runElevate(args, { cwd: dir, env: sandboxCliEnv(store) });
 }
 
 beforeAll(async () => {
