@@ -6,7 +6,9 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { createRequire } from 'node:module';
+import type { Server as HttpServer } from 'node:http';
 import type { Result } from 'autocannon';
+import express from 'express';
 import type { RunningService } from '../src/service/start-service.ts';
 
 const autocannonPath = createRequire(import.meta.url).resolve('autocannon');
@@ -96,4 +98,19 @@ export async function registerAgent(service: RunningService): Promise<void> {
     [agentId, tenant.agent.name, tenant.agent.uamiClientId, tenant.agent.uamiPrincipalId, tenant.tenantId, 'Reader', 'Autonomous', now, now],
   );
   for (const rg of tenant.agent.resourceGroupIds) await service.context.store.run('INSERT INTO agent_resource_groups (agent_id, resource_group_id) VALUES (?, ?)', [agentId, rg]);
+}
+
+/**
+ * The peer every decision benchmark compares against, in the same process and run: a bare express
+ * JSON handler on loopback that parses the same body and answers a small object.
+ */
+export async function startBareExpressPeer(): Promise<HttpServer> {
+  const peer = express();
+  peer.use(express.json({ limit: '100kb' }));
+  peer.post('/echo', (req, res) => {
+    res.json({ ok: true, fields: Object.keys(req.body as object).length });
+  });
+  return new Promise<HttpServer>((resolve) => {
+    const s = peer.listen(0, '127.0.0.1', () => resolve(s));
+  });
 }

@@ -17,14 +17,13 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { ManagedIdentityCredential } from '@azure/identity';
 import type { Result } from 'autocannon';
 import { parseConfig } from '../src/config/load-config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { prepareSandboxTrust, reexecWithCaBundle } from '../src/service/sandbox-trust.ts';
 import { startService } from '../src/service/start-service.ts';
-import { freePortPair, hammer, registerAgent } from './api-load.ts';
+import { freePortPair, hammer, registerAgent, startBareExpressPeer } from './api-load.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -59,14 +58,7 @@ async function main(): Promise<void> {
     ELEVATE_SANDBOX_DATA_DIR: dataDir,
   });
   const service = await startService(config, { logger: createLogger('warn') });
-  const peer = express();
-  peer.use(express.json({ limit: '100kb' }));
-  peer.post('/echo', (req, res) => {
-    res.json({ ok: true, fields: Object.keys(req.body as object).length });
-  });
-  const peerServer = await new Promise<import('node:http').Server>((resolve) => {
-    const s = peer.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const peerServer = await startBareExpressPeer();
 
   // The audit writer's groups: every multi-row INSERT into audit_log through the store's `run`.
   const groups: { rows: number; ms: number }[] = [];

@@ -18,7 +18,6 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ManagedIdentityCredential } from '@azure/identity';
 import type { Result } from 'autocannon';
@@ -32,7 +31,7 @@ import type { Agent, OperationInput } from '../src/operations/operation-types.ts
 import { loadPolicies } from '../src/policies/load-policies.ts';
 import type { Decision } from '../src/rbac/rbac-types.ts';
 import { loadBuiltinCatalog } from '../src/rbac/role-catalog.ts';
-import { agentTokenFrom, freePortPair, hammer, registerAgent, type Load } from './api-load.ts';
+import { agentTokenFrom, freePortPair, hammer, registerAgent, startBareExpressPeer, type Load } from './api-load.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -153,14 +152,7 @@ async function main(): Promise<void> {
   });
   log(`starting Elevate and its sandbox (https ${httpsPort})`);
   const service = await startService(config, { logger: createLogger('warn') });
-  const peer = express();
-  peer.use(express.json({ limit: '100kb' }));
-  peer.post('/echo', (req, res) => {
-    res.json({ ok: true, fields: Object.keys(req.body as object).length });
-  });
-  const peerServer = await new Promise<import('node:http').Server>((resolve) => {
-    const s = peer.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const peerServer = await startBareExpressPeer();
   try {
     const tenant = service.context.sandbox!.tenant;
     await registerAgent(service);
