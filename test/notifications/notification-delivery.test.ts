@@ -71,12 +71,15 @@ describe('delivery to every channel', () => {
     for (const r of got) expectNoLeak(JSON.stringify(r.headers) + r.body, secrets());
     expectNoLeak(mail.raw, secrets());
 
-    // Marked delivered (and audited) once each receiver has answered.
+    // Audited once each receiver has answered, and then marked delivered: the dispatcher writes
+    // the audit entry first (no audit entry, no "delivered"), so the row's status follows it.
     await until(async () => (await h!.notificationAudit()).length >= 4);
     const audit = await h.notificationAudit();
     expect(audit.filter((e) => e.eventType === 'notification.delivered').map((e) => e.details.channelType).sort()).toEqual(['email', 'slack', 'teams', 'webhook']);
     expectNoLeak(JSON.stringify(audit), secrets());
-    expect((await h.notifications.store.list({ requestId: request.id })).every((r) => r.status === 'delivered')).toBe(true);
+    await until(async () => (await h!.notifications.store.list({ requestId: request.id })).every((r) => r.status === 'delivered'));
+    const rows = await h.notifications.store.list({ requestId: request.id });
+    expect(rows.map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
   });
 
   it('a multi-approver approval and the request’s end are notified too', async () => {
