@@ -2,10 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import { hash as oneShotHash } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import type { SqliteConnection } from '../store/sqlite-connection.ts';
-import { isHashHex } from './audit-hash.ts';
-import type { SqlDialect } from '../store/sql-dialect.ts';
 import { sqliteDialect } from '../store/sql-dialect.ts';
-import { CONTENT_COLUMNS } from './audit-hash.ts';
+import { CONTENT_COLUMNS, isHashHex } from './audit-hash.ts';
 
 /**
  * The fast pre-check of chain verification: which runs of entries are certainly intact.
@@ -15,7 +13,8 @@ import { CONTENT_COLUMNS } from './audit-hash.ts';
  * its own stored prev_hash and content, so a range can be checked without its predecessors; only
  * the link into the range (its first entry's prev_hash) is left for the caller to join, in order.
  *
- * A range is read a page of PAGE_KEYS keys at a time as ONE blob built by SQLite: per entry
+ * A range is read a page of PAGE_KEYS keys at a time as ONE blob built by SQLite (on a database
+ * server, made in Node from the rows' COPY text: audit-copy-lines.ts): per entry
  * `seq ' ' hash prev_hash content-JSON`, entries separated by a newline. Turning thousands of rows
  * into JS objects and strings costs more than hashing them; a blob is one copy, and the hash
  * input is a slice of it. JSON text never holds a raw newline (control characters are escaped),
@@ -35,18 +34,16 @@ export const PAGE_KEYS = 5000;
 
 const CONTENT_PAIRS = [...CONTENT_COLUMNS].sort().map((c) => [c, c] as const);
 
-/** The page query of `dialect` (engines whose canonical JSON is built in SQL only): params lo, hi. */
-export function rangePageSql(dialect: SqlDialect): string | undefined {
-  const json = dialect.canonicalJsonObject(CONTENT_PAIRS);
-  if (json === undefined) return undefined;
-  const line = `CASE WHEN ${dialect.storedTypeIs('seq', 'integer')} AND ${dialect.storedTypeIs('hash', 'text')} AND ${dialect.storedTypeIs('prev_hash', 'text')}
-  AND octet_length(hash) = 64 AND octet_length(prev_hash) = 64
-  THEN seq || ' ' || hash || prev_hash || ${json} ELSE '' END`;
-  // Entries out of order would only fail the seq check, never pass it.
-  return dialect.linesBlob(`SELECT ${line} AS line, seq AS ord FROM audit_log WHERE seq > ? AND seq <= ?`);
-}
-
-const PAGE_SQL = rangePageSql(sqliteDialect(undefined))!;
+/**
+ * The page query on a SQLite file: params lo, hi. SQLite's column types are dynamic, so the
+ * shape is checked here (a server's schema enforces it). The subquery's order feeds group_concat
+ * (an ORDER BY inside the aggregate would sort again and double the query's cost).
+ */
+const PAGE_SQL = `SELECT count(*) AS n, CAST(group_concat(line, char(10)) AS BLOB) AS body FROM (
+  SELECT CASE WHEN typeof(seq) = 'integer' AND typeof(hash) = 'text' AND typeof(prev_hash) = 'text'
+    AND octet_length(hash) = 64 AND octet_length(prev_hash) = 64
+    THEN seq || ' ' || hash || prev_hash || ${sqliteDialect(undefined).canonicalJsonObject(CONTENT_PAIRS)!} ELSE '' END AS line
+  FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq)`;
 
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
@@ -101,7 +98,7 @@ export interface RangeReport {
 }
 
 /** Mutable progress through one range while its pages arrive. */
-class RangeScan {
+export class RangeScan {
   readonly report: RangeReport;
   stopped = false;
 

@@ -58,10 +58,10 @@ export interface RangeChecks {
  * against the working directory), so a few lines register it by absolute URL and then import the
  * TypeScript entry. The same under `node --import tsx`, bin/elevate.js and vitest.
  */
-const BOOTSTRAP = `const { workerData } = require('node:worker_threads');
+export const BOOTSTRAP = `const { workerData } = require('node:worker_threads');
 import(workerData.tsxApi).then((tsx) => { tsx.register(); return import(workerData.entry); });`;
 
-function tsxApiUrl(): string {
+export function tsxApiUrl(): string {
   const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
   const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, { import?: { default?: string } }> };
   const entry = pkg.exports?.['./esm/api']?.import?.default;

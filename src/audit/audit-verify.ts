@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
-import type { Queryable, SqlDialect } from '../store/database.ts';
+import type { Database, Queryable, SqlDialect } from '../store/database.ts';
 import { chainStart } from './audit-anchor.ts';
 import { startPooledRangeChecks } from './audit-verify-pooled.ts';
-import { rangeCount, rangePageSql, type RangePlan } from './audit-verify-ranges.ts';
+import { rangeCount, type RangePlan } from './audit-verify-ranges.ts';
 import { startRangeChecks, type RangeChecks } from './audit-verify-threads.ts';
 import { WALK_PAGE, walkChain, type WalkState } from './audit-verify-walk.ts';
 import type { ChainBreak, VerifyOptions, VerifyResult } from './audit-types.ts';
@@ -12,38 +12,46 @@ import type { ChainBreak, VerifyOptions, VerifyResult } from './audit-types.ts';
  * A `Database` says so through its dialect (`path` on PostgreSQL is a URL, not a file); a bare
  * source is taken to be SQLite, its `path` the file.
  */
-export type ChainSource = Pick<Queryable, 'get' | 'all'> & { readonly path?: string; readonly dialect?: SqlDialect };
+export type ChainSource = Pick<Queryable, 'get' | 'all'> & Pick<Database, 'copyText'> & { readonly path?: string; readonly dialect?: SqlDialect };
 
 /**
- * How a file database is split; the defaults suit every caller, benchmarks and tests vary them.
+ * How verification is split; the defaults suit every caller, benchmarks and tests vary them.
  *
- * Measured on 2 cores (bench/audit-verify.bench.ts): SQLite building the pages costs more than
- * hashing them, and with two connections on this thread both cores are already busy (two libuv
- * pool threads build pages while this thread hashes); a worker thread then adds its start-up
- * (~0.4 s CPU) and no speed. With more cores this thread's hashing becomes the limit, so one
- * worker is started; libuv's pool (4 threads by default) has no room for more lanes than that.
+ * On a SQLite file, measured on 2 cores (bench/audit-verify.bench.ts): SQLite building the pages
+ * costs more than hashing them, and with two connections on this thread both cores are already
+ * busy (two libuv pool threads build pages while this thread hashes); a worker thread then adds
+ * its start-up (~0.4 s CPU) and no speed. With more cores this thread's hashing becomes the
+ * limit, so one worker is started; libuv's pool (4 threads by default) has no room for more lanes
+ * than that.
+ *
+ * On a database server the server only sends the rows (COPY) and turning them into canonical
+ * text and hashing them is the larger share, all in Node: one worker does it while this thread
+ * fetches (1M entries on 2 cores, bench/postgres.bench.ts: about 0.8x the time of doing it all
+ * here), two where there are 4 cores or more.
  */
 export interface VerifyThreads {
   /** Seq keys per range, the unit threads claim (default 50,000). */
   rangeKeys?: number;
-  /** Worker threads (default: 1 on 3 or more CPUs, else 0; none below `minWorkerKeys`). */
+  /** Worker threads (defaults above; none below `minWorkerKeys`). */
   workers?: number;
   /** Entries below which no worker is started, as it would cost more than it saves (300,000). */
   minWorkerKeys?: number;
-  /** Connections each thread checks through at once (default 2). */
+  /** Connections each thread checks through at once (default 2 on a file, 3 on a server). */
   lanes?: number;
-  /** Whether this thread checks ranges too, besides joining them (default true). */
+  /** On a file, whether this thread checks ranges too, besides joining them (default true). */
   here?: boolean;
 }
 
 const RANGE_KEYS = 50_000;
 const MIN_WORKER_KEYS = 300_000;
 const LANES = 2;
-/** Page queries in flight on a database server: one being hashed here, the next ones being built there. */
+/** Page queries in flight on a database server: pages being sent while others are turned and hashed. */
 const POOLED_LANES = 3;
 
-function defaultWorkers(): number {
-  return availableParallelism() >= 3 ? 1 : 0;
+function defaultWorkers(onServer: boolean): number {
+  const cores = availableParallelism();
+  if (onServer) return cores >= 4 ? 2 : 1;
+  return cores >= 3 ? 1 : 0;
 }
 
 /**
@@ -56,9 +64,9 @@ function defaultWorkers(): number {
  * read-only connections of their own, on this thread and possibly a worker (audit-verify-ranges.ts);
  * the results are joined here in seq order, and wherever a range is not plainly intact or does
  * not link to the one before, the authoritative walk takes over for that stretch, so the answer
- * is exactly the walk's. On a database server (PostgreSQL) the ranges are pre-checked on this
- * thread over the pool instead (audit-verify-pooled.ts). Given only `get`/`all` (no file to open
- * again, no server), the walk does it all.
+ * is exactly the walk's. On a database server (PostgreSQL) the ranges' rows are fetched over the
+ * pool as COPY text and turned and hashed on this thread or a worker (audit-verify-pooled.ts).
+ * Given only `get`/`all` (no file to open again, no server), the walk does it all.
  */
 export async function verifyChain(db: ChainSource, opts: VerifyOptions = {}, threads: VerifyThreads = {}): Promise<VerifyResult> {
   const start = await chainStart(db);
@@ -70,13 +78,15 @@ export async function verifyChain(db: ChainSource, opts: VerifyOptions = {}, thr
 
   const file = db.dialect ? db.dialect.file : db.path;
   const path = typeof file === 'string' && file !== '' && file !== ':memory:' ? file : undefined;
-  // A database server runs page queries in parallel over its pool: ranges on this thread.
-  const pooledPages = path === undefined && db.dialect?.parallelReads ? rangePageSql(db.dialect) : undefined;
+  // A database server sends pages in parallel over its pool, as COPY text: ranges on this thread.
+  const copyText = path === undefined && db.copyText ? db.copyText.bind(db) : undefined;
   const startChecks =
     path !== undefined
-      ? (plan: RangePlan, workers: number) => startRangeChecks(path, plan, { workers, lanes: threads.lanes ?? LANES, here: threads.here ?? true })
-      : pooledPages !== undefined
-        ? async (plan: RangePlan) => startPooledRangeChecks(db, pooledPages, plan, threads.lanes ?? POOLED_LANES)
+      ? (plan: RangePlan, big: boolean) =>
+          startRangeChecks(path, plan, { workers: big ? (threads.workers ?? defaultWorkers(false)) : 0, lanes: threads.lanes ?? LANES, here: threads.here ?? true })
+      : copyText !== undefined
+        ? async (plan: RangePlan, big: boolean) =>
+            startPooledRangeChecks(copyText, plan, { lanes: threads.lanes ?? POOLED_LANES, workers: big ? (threads.workers ?? defaultWorkers(true)) : 0 })
         : undefined;
   if (startChecks === undefined) return result(await walkChain(db, state, undefined, () => opts.onProgress?.(state.checked)));
 
@@ -92,7 +102,8 @@ export async function verifyChain(db: ChainSource, opts: VerifyOptions = {}, thr
 
 async function joinRanges(
   db: ChainSource,
-  startChecks: (plan: RangePlan, workers: number) => Promise<RangeChecks>,
+  /** `big`: enough entries to be worth a worker thread's start-up. */
+  startChecks: (plan: RangePlan, big: boolean) => Promise<RangeChecks>,
   state: WalkState,
   threads: VerifyThreads,
   progress: () => void,
@@ -105,10 +116,10 @@ async function joinRanges(
   };
   const count = rangeCount(plan);
   if (count > 0) {
-    const workers = plan.top - plan.start >= (threads.minWorkerKeys ?? MIN_WORKER_KEYS) ? (threads.workers ?? defaultWorkers()) : 0;
+    const big = plan.top - plan.start >= (threads.minWorkerKeys ?? MIN_WORKER_KEYS);
     let checks: RangeChecks | undefined;
     try {
-      checks = await startChecks(plan, workers);
+      checks = await startChecks(plan, big);
     } catch {
       // The file could not be opened again (e.g. removed since): the walk needs no second connection.
     }

@@ -47,6 +47,13 @@ export interface Database extends Queryable {
    * anything the audit chain, a state transition or an execution depends on.
    */
   counterWrite<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T[]>;
+  /**
+   * The rows of `select` (one SELECT, no parameters) in PostgreSQL's COPY text format, as one
+   * buffer: where the engine can send many rows with next to no work per row (COPY ... TO
+   * STDOUT), for a reader that turns columns into bytes itself (audit verification). Absent
+   * where there is no such format (SQLite, whose file a reader opens itself instead).
+   */
+  copyText?(select: string): Promise<Buffer>;
   close(): Promise<void>;
 }
 

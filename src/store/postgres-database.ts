@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { AsyncMutex } from './async-mutex.ts';
 import type { Database, Queryable, RunResult, SqlParams } from './database.ts';
 import { toPostgresStatement } from './postgres-placeholders.ts';
@@ -136,6 +137,28 @@ class PostgresDatabase implements Database {
       await client.query('ROLLBACK').catch((err: Error) => {
         broken = err;
       });
+      client.release(broken);
+    }
+  }
+
+  /**
+   * COPY (select) TO STDOUT on a pooled connection (read-only, like every read here), collected
+   * into one buffer. COPY takes no parameters, hence a SELECT built by the caller from trusted
+   * parts only. https://www.postgresql.org/docs/current/sql-copy.html
+   */
+  async copyText(select: string): Promise<Buffer> {
+    this.assertUsable('read');
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of client.query(copyTo(`COPY (${select}) TO STDOUT`))) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    } catch (err) {
+      // A COPY cut off mid-stream leaves the connection in an unknown state: drop it.
+      broken = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
       client.release(broken);
     }
   }

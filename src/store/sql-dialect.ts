@@ -23,21 +23,6 @@ export interface SqlDialect {
    * has no hints and its cost-based planner chooses by itself, so there it is `table` alone.
    */
   hintedTable(table: string, hint: { indexedBy: string } | 'not-indexed'): string;
-  /**
-   * A query over `source` (a SELECT with columns `line` and `ord`) giving one row: `n`, the
-   * count, and `body`, the lines joined by newlines in `ord` order as one value to copy instead
-   * of thousands of rows: a UTF-8 blob (Buffer) on SQLite; text on PostgreSQL, whose wire format
-   * would send a bytea hex-encoded, twice the bytes to send and parse.
-   */
-  linesBlob(source: string): string;
-  /** SQL true when `column` holds a value of `type`: a real check where column types are dynamic (SQLite), TRUE where the schema enforces them. */
-  storedTypeIs(column: string, type: 'integer' | 'text'): string;
-  /**
-   * Several queries at once run in parallel on the server (a pool of connections), so a long
-   * read can be split across them on this thread; false where parallel reads need connections
-   * of their own (SQLite: reopen `file`).
-   */
-  readonly parallelReads: boolean;
 }
 
 /** SQLite's hints, for callers given only a Queryable (which is then SQLite's, as before issue 16). */
@@ -50,11 +35,6 @@ export function sqliteDialect(file: string | undefined): SqlDialect {
     file,
     canonicalJsonObject: (pairs) => `json_object(${pairs.map(([key, column]) => `'${key}', ${column}`).join(', ')})`,
     hintedTable: sqliteHintedTable,
-    // The subquery's order feeds group_concat (an ORDER BY inside the aggregate would sort again
-    // and double the query's cost).
-    linesBlob: (source) => `SELECT count(*) AS n, CAST(group_concat(line, char(10)) AS BLOB) AS body FROM (${source} ORDER BY ord)`,
-    storedTypeIs: (column, type) => `typeof(${column}) = '${type}'`,
-    parallelReads: false,
   };
 }
 
@@ -73,7 +53,4 @@ export const POSTGRES_DIALECT: SqlDialect = {
   canonicalJsonObject: (pairs) =>
     `concat('{', ${pairs.map(([key, column], i) => `'${i === 0 ? '' : ','}"${key}":', COALESCE(to_json(${column})::text, 'null')`).join(', ')}, '}')`,
   hintedTable: (table) => table,
-  linesBlob: (source) => `SELECT count(*) AS n, string_agg(line, E'\\n' ORDER BY ord) AS body FROM (${source}) AS lines`,
-  storedTypeIs: () => 'TRUE',
-  parallelReads: true,
 };

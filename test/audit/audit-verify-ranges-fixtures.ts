@@ -13,8 +13,8 @@ import { dropGuards, openAudit, seed } from './audit-fixtures.ts';
 export const tempDir = useTempDirs();
 export const N = 23;
 
-/** The same database, without a file to reopen or a pool to read in parallel: verifyChain can only walk it (in the engine's SQL). */
-export const walkOnly = (db: Database) => ({ get: db.get.bind(db), all: db.all.bind(db), dialect: { ...db.dialect, file: undefined, parallelReads: false } });
+/** The same database, without a file to reopen or a server to COPY from: verifyChain can only walk it (in the engine's SQL). */
+export const walkOnly = (db: Database) => ({ get: db.get.bind(db), all: db.all.bind(db), dialect: { ...db.dialect, file: undefined } });
 
 /** Ranges that end mid-chain at many places, several connections, and the defaults. */
 export const SPLITS: VerifyThreads[] = [{ rangeKeys: 1, lanes: 1 }, { rangeKeys: 3 }, { rangeKeys: 7, lanes: 3 }, {}];

@@ -183,9 +183,9 @@ describe('verify pre-check', () => {
   /** The database, seen through a wrapper that can distort page rows and counts full-row reads. */
   function observed(db: Database, distort: (content: string) => string) {
     const calls = { fullRowReads: 0 };
-    // The engine's own SQL, but no file to reopen or pool to split over: the walk alone.
+    // The engine's own SQL, but no file to reopen or server to COPY from: the walk alone.
     const view = {
-      dialect: { ...db.dialect, file: undefined, parallelReads: false },
+      dialect: { ...db.dialect, file: undefined },
       all: async <T>(sql: string, params?: SqlParams) =>
         (await db.all<Record<string, unknown>>(sql, params)).map((r) => (typeof r.chain === 'string' ? { ...r, chain: distort(r.chain) } : r)) as T[],
       get: <T>(sql: string, params?: SqlParams) => {
