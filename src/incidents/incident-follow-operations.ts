@@ -2,7 +2,9 @@
  * Moves an incident when an operation tied to it changes its alert's state at ARM: a succeeded
  * `changestate?newState=Acknowledged` acknowledges it, `Closed` resolves it. Only a request whose
  * trigger names the incident, whose path is the incident's own alert, and which ARM answered with
- * success counts; the audit entry is written first, and the state change is undone if it cannot be.
+ * success counts. The change is claimed by compare-and-set first (so two followers never both audit
+ * it), then audited; if its audit entry cannot be written the change is undone, so no incident
+ * stays moved without one. Readers may see the new state a moment before its entry.
  * (Azure Monitor does not notify the action group of an alert-state change, only of monitor
  * condition changes, so the executed operation is the only signal of a close made through Elevate.)
  * https://learn.microsoft.com/azure/azure-monitor/alerts/alerts-overview#alerts-and-state

@@ -7,7 +7,7 @@
  * too: a write), the incident resolves, and the incident page and audit timeline show all of it.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../src/incidents/incident-types.ts';
 import type { OperationRequest } from '../../src/operations/operation-types.ts';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -171,9 +171,17 @@ describe('alert → incident → consented restart → alert closed', { timeout:
     const timeline = await auditor.get(`${fs.url}/audit/requests/${restart.json.id}`);
     expect(timeline.status).toBe(200);
     expect(timeline.body).toContain(`href="/incidents/${incidentId}"`);
-    const byIncident = await auditor.get(`${fs.url}/audit?incidentId=${incidentId}`);
-    expect(byIncident.status).toBe(200);
-    const rows = byIncident.body.replace(/<datalist[\s\S]*?<\/datalist>/, '');
+    // The incident's move is claimed by compare-and-set, then audited: its entry may trail the state read above.
+    let rows = '';
+    await vi.waitFor(
+      async () => {
+        const byIncident = await auditor.get(`${fs.url}/audit?incidentId=${incidentId}`);
+        expect(byIncident.status).toBe(200);
+        rows = byIncident.body.replace(/<datalist[\s\S]*?<\/datalist>/, '');
+        expect(rows).toContain('incident.resolved');
+      },
+      { timeout: 10_000, interval: 100 },
+    );
     for (const event of ['incident.opened', 'operation.requested', 'operation.transition', 'arm.request', 'incident.resolved']) expect(rows).toContain(event);
     // The consents are the approve transitions, by the administrator.
     expect(rows).toContain('ada.admin@contoso-sre.onmicrosoft.com');

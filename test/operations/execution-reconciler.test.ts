@@ -180,6 +180,8 @@ describe('execution reconciler with several instances (issue 16)', () => {
     const r = await interrupted('m-8', { kind: 'agent', audited: true, pollUrl: POLL, instanceId: 'other-dead' });
     expect(await h.module.reconcile()).toMatchObject({ resumed: 1 });
     await expect.poll(async () => (await stateOf(r.id)).state, { timeout: 5000 }).toBe('succeeded');
+    // The transition is audited right after its compare-and-set: the entry may trail the state.
+    await expect.poll(async () => (await auditEntries(h, { requestId: r.id, outcome: 'succeeded' })).length, { timeout: 5000 }).toBe(1);
     const ended = (await auditEntries(h, { requestId: r.id, outcome: 'succeeded' }))[0]!;
     expect(ended.details).toMatchObject({ reconciled: true, instance: 'me', takenOverFrom: 'other-dead', correlationId: 'corr-m-8' });
     expect(h.armCalls).toEqual([]);

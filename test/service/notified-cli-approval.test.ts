@@ -67,6 +67,11 @@ describe('notified, then approved from the CLI', { timeout: 180_000 }, () => {
     const link = new URL(content.actions[0]!.url);
     expect(link.origin + link.pathname).toBe(`${fs.url}/approvals/${raised.id}`);
     const idFromLink = link.pathname.split('/').at(-1)!;
+    // The dispatcher audits the delivery once the receiver has answered: wait for that entry, so
+    // the order checked below is the service's, not the race between it and the approval.
+    await expect
+      .poll(async () => (await fs.service.context.store.all(`SELECT 1 AS one FROM audit_log WHERE request_id = ? AND event_type = 'notification.delivered'`, [raised.id])).length, { timeout: 15_000 })
+      .toBe(1);
 
     // The administrator approves from a terminal.
     const root = mkdtempSync(join(tmpdir(), 'elevate-notified-cli-'));

@@ -257,6 +257,11 @@ describe('two Elevate instances on one PostgreSQL database, end to end', () => {
 
     // 3. B (the only one left) reconciles: A's liveness lock died with its session.
     expect((await untilFinal(r2)).state).toBe('succeeded');
+    // The answer comes from the request row; the transition's audit entry follows its
+    // compare-and-set in a separate step, so wait for it before reading the chain.
+    await expect
+      .poll(async () => (await store.get<{ event_type: string; details: string }>('SELECT event_type, details FROM audit_log WHERE request_id = ? ORDER BY seq DESC LIMIT 1', [r2]))?.details ?? '', { timeout: 15_000 })
+      .toContain('"to":"succeeded"');
     const taken = (await execution(r2))!;
     expect(taken.instance_id).not.toBe(aId);
     expect(taken.result).toBe('succeeded');
