@@ -1,8 +1,9 @@
 /**
  * A throwaway PostgreSQL cluster for one test run (issue 16): Debian's `initdb` and `pg_ctl` in a
  * temporary directory, listening on 127.0.0.1 only, with password (SCRAM) authentication over TCP
- * as a real server has. PostgreSQL refuses to run as root, so when the test run is root (CI
- * containers) the cluster runs as `nobody` and owns its directory.
+ * as a real server has (members of `entra_principals` excepted: see below). PostgreSQL refuses to
+ * run as root, so when the test run is root (CI containers) the cluster runs as `nobody` and owns
+ * its directory.
  *
  * `ELEVATE_TEST_DATABASE_URL` (a postgres:// URL to a server the tests may create databases on)
  * skips all of this.
@@ -78,6 +79,11 @@ export async function startThrowawayPostgres(opts: ThrowawayOptions = {}): Promi
   if (asNobody) chownSync(pwfile, NOBODY.uid, NOBODY.gid);
   await run(join(bin, 'initdb'), ['-D', data, '-U', 'elevate', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-instructions'], asNobody);
   rmSync(pwfile);
+  // Roles in entra_principals sign in from loopback without a password of their own: they are
+  // reached only through the sandbox's Azure Database for PostgreSQL front, which checks their
+  // Entra token first (src/sandbox/postgres). First match wins, so the line goes first.
+  const hba = join(data, 'pg_hba.conf');
+  writeFileSync(hba, `host all +entra_principals 127.0.0.1/32 trust\n${readFileSync(hba, 'utf8')}`);
   const port = await freePort();
   const options = [`-p ${port}`, `-k ${dir}`, "-c listen_addresses='127.0.0.1'", '-c max_connections=300', '-c shared_buffers=64MB',
     // A test cluster needs no durability, and the PostgreSQL lane creates a database per harness.

@@ -34,6 +34,16 @@ export const STORAGE_AUDIENCE = 'https://storage.azure.com';
 /** Every audience the Blob service accepts on a bearer token (the sandbox has no account-specific hosts). */
 export const STORAGE_ACCEPTED_AUDIENCES = ['https://storage.azure.com', 'https://storage.azure.com/', STORAGE_APP_ID];
 
+/**
+ * Azure Database for PostgreSQL's Entra sign-in ("Azure OSSRDBMS Database"): tokens for
+ * `https://ossrdbms-aad.database.windows.net/.default` are the password of the principal's role.
+ * https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-configure-sign-in-azure-ad-authentication
+ */
+export const OSSRDBMS_APP_ID = '123cd850-d9df-40bd-94d5-c9f07b7fa203';
+export const OSSRDBMS_AUDIENCE = 'https://ossrdbms-aad.database.windows.net';
+/** Every audience the PostgreSQL front accepts (src/sandbox/postgres). */
+export const OSSRDBMS_ACCEPTED_AUDIENCES = [OSSRDBMS_AUDIENCE, `${OSSRDBMS_AUDIENCE}/`, OSSRDBMS_APP_ID];
+
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
 /**
@@ -63,6 +73,15 @@ export const FIRST_PARTY_RESOURCES: FirstPartyResource[] = [
     displayName: 'Azure Storage',
     identifierUris: ['https://storage.azure.com/', 'https://storage.azure.com'],
     audience: STORAGE_AUDIENCE,
+    accessTokenVersion: 1,
+    scopes: ['user_impersonation'],
+    userConsentable: [],
+  },
+  {
+    appId: OSSRDBMS_APP_ID,
+    displayName: 'Azure OSSRDBMS Database',
+    identifierUris: [OSSRDBMS_AUDIENCE, `${OSSRDBMS_AUDIENCE}/`],
+    audience: OSSRDBMS_AUDIENCE,
     accessTokenVersion: 1,
     scopes: ['user_impersonation'],
     userConsentable: [],
