@@ -13,6 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientSecretCredential } from '@azure/identity';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/audit/audit-log.ts';
 import { postgresTokenCheck } from '../../src/sandbox/postgres/postgres-token-check.ts';
@@ -25,6 +28,8 @@ import { parsePostgresUrl } from '../../src/store/postgres-url.ts';
 import { runElevate, sandboxCliEnv } from '../cli/support/run-elevate.ts';
 import { createTestDatabase, postgresServerUrl, type TestDatabase } from '../support/postgres-context.ts';
 import { sandboxAuthority, sandboxInfo } from '../support/sandbox-context.ts';
+import { startPrivateSandbox } from '../support/private-sandbox.ts';
+import { freePort, sandboxServeEnv } from '../support/serve-process-env.ts';
 import { forgeSandboxToken, forgeWithForeignKey } from '../support/token-forge.ts';
 
 let database: TestDatabase;
@@ -52,6 +57,9 @@ beforeAll(async () => {
     for (const r of [role, otherRole]) {
       await owner.exec(`CREATE ROLE ${r} LOGIN IN ROLE entra_principals`);
       await owner.exec(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${r}`);
+      await owner.exec(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${r}`);
+      // As README asks of Elevate's role: CREATE on its schema (its start-up checks migrations).
+      await owner.exec(`GRANT CREATE ON SCHEMA public TO ${r}`);
     }
   } finally {
     await owner.close();
@@ -134,4 +142,53 @@ describe('Entra sign-in to PostgreSQL, as Azure Database for PostgreSQL does it'
     // The token is the password: it is never printed.
     expect(run.stdout + run.stderr).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
   });
+});
+
+describe('an Elevate instance on Azure Database for PostgreSQL with Entra sign-in', () => {
+  it('`elevate serve` signs in every session it opens (pool, coordination, liveness) with its token and is ready', async () => {
+    // A tenant of its own (real-tenant mode, as a deployment runs): its Entra issues the tokens, so
+    // the front checks them against that tenant's keys.
+    const tenant = await startPrivateSandbox();
+    const own = await startPostgresEntraFront({
+      backend: { host: new URL(database.url).hostname, port: Number(new URL(database.url).port) },
+      tls: (({ serverCertPem, serverKeyPem }) => ({ cert: serverCertPem, key: serverKeyPem }))(ensureSandboxTls(sandboxInfo().dataDir)),
+      principals: new Map([[role, tenant.tenant.elevateApp.servicePrincipalId.toLowerCase()]]),
+      checkToken: postgresTokenCheck({ authority: `${tenant.authorityHost}/${tenant.tenant.tenantId}`, tenantId: tenant.tenant.tenantId }),
+    });
+    const port = await freePort();
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../../bin/elevate.js', import.meta.url)), 'serve'], {
+      cwd: mkdtempSync(join(tmpdir(), 'elevate-entra-serve-')),
+      env: {
+        ...sandboxServeEnv(tenant, port),
+        ELEVATE_DATABASE_URL: `postgres://${role}@localhost:${own.port}/${database.name}?authentication=entra&sslmode=verify-full`,
+        ELEVATE_POLICIES_DIR: resolve('policies'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-20_000)));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-20_000)));
+    try {
+      const deadline = Date.now() + 45_000;
+      let ready = 0;
+      while (ready !== 200) {
+        if (child.exitCode !== null) throw new Error(`elevate serve exited with ${child.exitCode}: ${log.slice(-3000)}`);
+        if (Date.now() > deadline) throw new Error(`elevate serve was not ready: ${log.slice(-3000)}`);
+        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
+        if (ready !== 200) await new Promise((r) => setTimeout(r, 200));
+      }
+      // Its pool and its own sessions (leases, change bus, liveness) each signed in through the front.
+      expect(own.signIns.length).toBeGreaterThanOrEqual(4);
+      expect(own.signIns.every((x) => x.accepted && x.role === role)).toBe(true);
+      expect(log).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await own.close();
+      await tenant.close();
+    }
+  }, 90_000);
 });
