@@ -11,19 +11,15 @@
  *
  *   BENCH_DURATION_S=3 BENCH_ROUNDS=2 BENCH_PROFILE=/tmp/distinct.cpuprofile node --import tsx bench/distinct-decisions-profile.ts
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { ManagedIdentityCredential } from '@azure/identity';
 import type { Result } from 'autocannon';
-import { parseConfig } from '../src/config/load-config.ts';
-import { createLogger } from '../src/observability/logger.ts';
-import { prepareSandboxTrust, reexecWithCaBundle } from '../src/service/sandbox-trust.ts';
-import { startService } from '../src/service/start-service.ts';
-import { freePortPair, hammer, registerAgent, startBareExpressPeer } from './api-load.ts';
+import { hammer, registerAgent, startBareExpressPeer } from './api-load.ts';
+import { startBenchService, underSandboxTrust } from './bench-service.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -39,25 +35,8 @@ function quantile(values: number[], q: number): number {
 
 async function main(): Promise<void> {
   const dataDir = join(tmpdir(), 'elevate-bench-operations-sandbox');
-  const trust = prepareSandboxTrust(dataDir);
-  if (!trust.trusted) {
-    log('re-executing with the sandbox CA bundle');
-    process.exitCode = await reexecWithCaBundle(trust.bundlePath);
-    return;
-  }
-  const [httpsPort, httpPort] = await freePortPair(200);
-  const config = parseConfig({
-    ELEVATE_HOST: '127.0.0.1',
-    ELEVATE_PORT: '0',
-    ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'elevate-bench-distinct-')), 'elevate.db'),
-    ELEVATE_POLICIES_DIR: fileURLToPath(new URL('../policies/', import.meta.url)),
-    ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: '100000',
-    ELEVATE_LOG_LEVEL: 'warn',
-    ELEVATE_SANDBOX_PORT: String(httpsPort),
-    ELEVATE_SANDBOX_HTTP_PORT: String(httpPort),
-    ELEVATE_SANDBOX_DATA_DIR: dataDir,
-  });
-  const service = await startService(config, { logger: createLogger('warn') });
+  if (!(await underSandboxTrust(dataDir, log))) return;
+  const service = await startBenchService({ dataDir, dbPrefix: 'elevate-bench-distinct-', portOffset: 200 });
   const peerServer = await startBareExpressPeer();
 
   // The audit writer's groups: every multi-row INSERT into audit_log through the store's `run`.

@@ -20,9 +20,9 @@ import type { AddressInfo } from 'node:net';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { parseConfig } from '../src/config/load-config.ts';
 import { createLogger } from '../src/observability/logger.ts';
-import { prepareSandboxTrust, reexecWithCaBundle } from '../src/service/sandbox-trust.ts';
 import { startService } from '../src/service/start-service.ts';
 import { freePortPair } from './api-load.ts';
+import { underSandboxTrust } from './bench-service.ts';
 
 const COUNT = Number(process.env.BENCH_NOTIFICATIONS ?? 150);
 // api-load's port pairs from 48943, clear of the decision benchmarks' (48643 on)
@@ -53,12 +53,7 @@ routes:
 
 async function main(): Promise<void> {
   const dataDir = join(tmpdir(), 'elevate-bench-notify-sandbox');
-  const trust = prepareSandboxTrust(dataDir);
-  if (!trust.trusted) {
-    log('re-executing with the sandbox CA bundle');
-    process.exitCode = await reexecWithCaBundle(trust.bundlePath);
-    return;
-  }
+  if (!(await underSandboxTrust(dataDir, log))) return;
 
   // The receiver: notes when each request's card and CloudEvent arrive (by the request id in the body).
   const arrivals = new Map<string, { teams?: number; hook?: number }>();

@@ -16,22 +16,19 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ManagedIdentityCredential } from '@azure/identity';
 import type { Result } from 'autocannon';
-import { parseConfig } from '../src/config/load-config.ts';
-import { createLogger } from '../src/observability/logger.ts';
-import { prepareSandboxTrust, reexecWithCaBundle } from '../src/service/sandbox-trust.ts';
-import { startService, type RunningService } from '../src/service/start-service.ts';
+import type { RunningService } from '../src/service/start-service.ts';
 import { createDecisionDeps } from '../src/operations/decision-deps.ts';
 import { decideOperation } from '../src/operations/decision-pipeline.ts';
 import type { Agent, OperationInput } from '../src/operations/operation-types.ts';
 import { loadPolicies } from '../src/policies/load-policies.ts';
 import type { Decision } from '../src/rbac/rbac-types.ts';
 import { loadBuiltinCatalog } from '../src/rbac/role-catalog.ts';
-import { agentTokenFrom, freePortPair, hammer, registerAgent, startBareExpressPeer, type Load } from './api-load.ts';
+import { agentTokenFrom, hammer, registerAgent, startBareExpressPeer, type Load } from './api-load.ts';
+import { REPO_POLICIES, startBenchService, underSandboxTrust } from './bench-service.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -45,7 +42,7 @@ const DECISIONS_ONLY = process.env.BENCH_ONLY === 'decisions';
 const REPEATED_TARGET = 0.8;
 const DISTINCT_TARGET = 0.6;
 const log = (msg: string) => process.stderr.write(`[operations-api.bench] ${msg}\n`);
-const repoPolicies = fileURLToPath(new URL('../policies/', import.meta.url));
+const repoPolicies = REPO_POLICIES;
 
 async function armReads(service: RunningService, purpose: string): Promise<number> {
   const metric = await service.context.metrics.armRequests.get();
@@ -75,19 +72,7 @@ function policiesWithoutContentRules(): string {
 
 /** A second Elevate (its own sandbox and database) on other policies, its agent registered, with a token for it. */
 async function startPeerService(policiesDir: string, portOffset: number): Promise<{ service: RunningService; token: string }> {
-  const [httpsPort, httpPort] = await freePortPair(portOffset);
-  const config = parseConfig({
-    ELEVATE_HOST: '127.0.0.1',
-    ELEVATE_PORT: '0',
-    ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'elevate-bench-ops-')), 'elevate.db'),
-    ELEVATE_POLICIES_DIR: policiesDir,
-    ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: '100000',
-    ELEVATE_LOG_LEVEL: 'warn',
-    ELEVATE_SANDBOX_PORT: String(httpsPort),
-    ELEVATE_SANDBOX_HTTP_PORT: String(httpPort),
-    ELEVATE_SANDBOX_DATA_DIR: join(tmpdir(), 'elevate-bench-operations-sandbox'),
-  });
-  const service = await startService(config, { logger: createLogger('warn') });
+  const service = await startBenchService({ dataDir: join(tmpdir(), 'elevate-bench-operations-sandbox'), dbPrefix: 'elevate-bench-ops-', policiesDir, portOffset });
   await registerAgent(service);
   const tenant = service.context.sandbox!.tenant;
   return { service, token: await agentTokenFrom(service.context.sandbox!.imdsEndpoint, tenant.agent.uamiClientId, `${tenant.elevateApp.apiAudience}/.default`) };
@@ -131,27 +116,9 @@ async function pipelineComparison(policiesDir: string, withoutDir: string, appId
 
 async function main(): Promise<void> {
   const dataDir = join(tmpdir(), 'elevate-bench-operations-sandbox');
-  const trust = prepareSandboxTrust(dataDir);
-  if (!trust.trusted) {
-    log('re-executing with the sandbox CA bundle');
-    process.exitCode = await reexecWithCaBundle(trust.bundlePath);
-    return;
-  }
-  const [httpsPort, httpPort] = await freePortPair();
-  const config = parseConfig({
-    ELEVATE_HOST: '127.0.0.1',
-    ELEVATE_PORT: '0',
-    ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'elevate-bench-ops-')), 'elevate.db'),
-    ELEVATE_POLICIES_DIR: repoPolicies,
-    // The benchmark measures the pipeline, not the per-agent rate limit (rate-limits.yaml): lift it to the maximum.
-    ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: '100000',
-    ELEVATE_LOG_LEVEL: 'warn',
-    ELEVATE_SANDBOX_PORT: String(httpsPort),
-    ELEVATE_SANDBOX_HTTP_PORT: String(httpPort),
-    ELEVATE_SANDBOX_DATA_DIR: dataDir,
-  });
-  log(`starting Elevate and its sandbox (https ${httpsPort})`);
-  const service = await startService(config, { logger: createLogger('warn') });
+  if (!(await underSandboxTrust(dataDir, log))) return;
+  log('starting Elevate and its sandbox');
+  const service = await startBenchService({ dataDir, dbPrefix: 'elevate-bench-ops-' });
   const peerServer = await startBareExpressPeer();
   try {
     const tenant = service.context.sandbox!.tenant;
