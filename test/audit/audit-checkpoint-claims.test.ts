@@ -76,6 +76,13 @@ async function untilClaimed(db: Database, seq: number): Promise<void> {
   throw new Error(`seq ${seq} was never claimed`);
 }
 
+/** `instance` claims the checkpoint of `seq` and hangs writing to its `store`, as a claimer that died there. */
+async function claimAndHang(db: Database, instance: { checkpointer: { checkpointNow(): Promise<unknown> }; first: { set(m: 'hang'): void }; second: { set(m: 'hang'): void } }, store: 'first' | 'second', seq: number): Promise<void> {
+  instance[store].set('hang');
+  void instance.checkpointer.checkpointNow();
+  await untilClaimed(db, seq);
+}
+
 describe('a claim whose claimer died before its copy was confirmed', () => {
   it('counts for nothing, is adopted while its lease runs, and is copied by the next run on another instance after it', async () => {
     const s = await setup();
@@ -83,9 +90,7 @@ describe('a claim whose claimer died before its copy was confirmed', () => {
     const b = s.instance('b');
     await appendMany(s.audit, 3);
     // Instance a wins the claim of seq 3 and dies writing the first store.
-    a.first.set('hang');
-    void a.checkpointer.checkpointNow();
-    await untilClaimed(s.db, 3);
+    await claimAndHang(s.db, a, 'first', 3);
     const claimed = await s.row(3);
     expect(claimed).toMatchObject({ copied_at: null });
 
@@ -120,9 +125,7 @@ describe('a claim whose claimer died before its copy was confirmed', () => {
     const b = s.instance('b');
     await appendMany(s.audit, 2);
     // This time a dies after the first store took it: that store's copy counts, and is not contradicted.
-    a.second.set('hang');
-    void a.checkpointer.checkpointNow();
-    await untilClaimed(s.db, 2);
+    await claimAndHang(s.db, a, 'second', 2);
     await appendMany(s.audit, 2, 2);
     s.time.advance((CHECKPOINT_CLAIM_SECONDS + 1) * 1000);
 
@@ -142,9 +145,7 @@ describe('a claim whose claimer died before its copy was confirmed', () => {
     const a = s.instance('a');
     const b = s.instance('b');
     await appendMany(s.audit, 3);
-    a.first.set('hang');
-    void a.checkpointer.checkpointNow();
-    await untilClaimed(s.db, 3);
+    await claimAndHang(s.db, a, 'first', 3);
     // What a process that died between creating the file and writing all of it leaves behind.
     const [claim] = await b.store.unconfirmed();
     const line = `${JSON.stringify(claim!.checkpoint)}\n`;

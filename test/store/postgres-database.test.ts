@@ -5,7 +5,7 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/store/database.ts';
+import type { Database, Queryable } from '../../src/store/database.ts';
 import { POSTGRES_ENTRA_SCOPE } from '../../src/store/entra-database-password.ts';
 import { openPostgresDatabase, WRITE_LOCK_KEY } from '../../src/store/postgres-database.ts';
 import { StoreError } from '../../src/store/store-errors.ts';
@@ -34,6 +34,21 @@ async function withDb<T>(fn: (db: Database) => Promise<T>, table = 't'): Promise
 /** Polls `check` until it holds, yielding between tries: waits on the server, asserts no timing. */
 async function eventually(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** Opens a write transaction on `db` that holds the write lock until `release` (after `first`, inside it). */
+async function holdWriteLock(db: Database, first?: (tx: Queryable) => Promise<unknown>): Promise<{ release: () => void; done: Promise<void> }> {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let entered!: () => void;
+  const inside = new Promise<void>((r) => (entered = r));
+  const done = db.transaction(async (tx) => {
+    await first?.(tx);
+    entered();
+    await gate;
+  });
+  await inside;
+  return { release, done };
 }
 
 describe('openPostgresDatabase', () => {
@@ -166,16 +181,7 @@ describe('the write lock across instances', () => {
       const b = await openPostgresDatabase(testDb.url, { poolSize: 2 });
       try {
         await a.exec('CREATE TABLE t (v TEXT)');
-        let release!: () => void;
-        const gate = new Promise<void>((r) => (release = r));
-        let entered!: () => void;
-        const inside = new Promise<void>((r) => (entered = r));
-        const tx = a.transaction(async (t) => {
-          await t.run("INSERT INTO t VALUES ('a')");
-          entered();
-          await gate;
-        });
-        await inside;
+        const { release, done: tx } = await holdWriteLock(a, (t) => t.run("INSERT INTO t VALUES ('a')"));
         const lockRows = (granted: boolean) =>
           b.all("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = ? AND objid = ? AND objsubid = 2 AND granted = ?", [
             WRITE_LOCK_KEY[0],
@@ -204,15 +210,7 @@ describe('counterWrite on PostgreSQL (shared rate limits)', () => {
       const b = await openPostgresDatabase(testDb.url, { poolSize: 2 });
       try {
         await a.exec('CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)');
-        let release!: () => void;
-        const gate = new Promise<void>((r) => (release = r));
-        let entered!: () => void;
-        const inside = new Promise<void>((r) => (entered = r));
-        const tx = a.transaction(async () => {
-          entered();
-          await gate;
-        });
-        await inside;
+        const { release, done: tx } = await holdWriteLock(a);
         // Resolves although the lock is held: an ordinary write would wait (test above).
         const bump = () => b.counterWrite<{ n: number }>('INSERT INTO t (k, n) VALUES (?, 1) ON CONFLICT (k) DO UPDATE SET n = t.n + 1 RETURNING n', ['x']);
         expect(await bump()).toEqual([{ n: 1 }]);
@@ -254,15 +252,7 @@ describe('the write lock timeout (SQLite\'s busy timeout)', () => {
       const b = await openPostgresDatabase(testDb.url, { poolSize: 2, busyTimeoutMs: 50 });
       try {
         await a.exec('CREATE TABLE t (v TEXT)');
-        let release!: () => void;
-        const gate = new Promise<void>((r) => (release = r));
-        let entered!: () => void;
-        const inside = new Promise<void>((r) => (entered = r));
-        const tx = a.transaction(async () => {
-          entered();
-          await gate;
-        });
-        await inside;
+        const { release, done: tx } = await holdWriteLock(a);
         await expect(b.run("INSERT INTO t VALUES ('b')")).rejects.toMatchObject({ code: '55P03' });
         release();
         await tx;
