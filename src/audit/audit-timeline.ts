@@ -120,6 +120,8 @@ export function describeEntry(e: AuditEntry): TimelineItem {
     item.summary = `ARM answered ${e.outcome ?? '?'}`;
   } else if (e.eventType === 'operation.execution.taken_over') {
     item.summary = `Execution taken over by instance ${str(d.toInstance) ?? '?'} from ${str(d.fromInstance) ? `instance ${str(d.fromInstance)}, which is no longer alive` : 'a process that named no instance'}`;
+  } else if (e.eventType === 'operation.execution.late_result') {
+    item.summary = `ARM answered ${str(d.observed) ?? '?'}${typeof d.status === 'number' ? ` (${d.status})` : ''} after the request had been ended as ${str(d.endedAs) ?? '?'} elsewhere; the state stays, the answer is kept here`;
   } else if (e.eventType === 'token.discarded') {
     item.stage = 'token-discarded';
     const utiHash = firstString(d, [['tokenUtiSha256'], ['utiHash']]);

@@ -31,6 +31,11 @@ export const OPERATION_AUDIT_EVENTS = {
   armResponse: 'arm.response',
   /** an instance's reconciler claimed an execution whose instance died (issue 16), before it acted on it */
   executionTakenOver: 'operation.execution.taken_over',
+  /**
+   * ARM's final answer reached an instance after the request had already been ended elsewhere (a
+   * reconciler that judged the instance gone ended it `outcome_unknown`): what ARM said, kept.
+   */
+  executionLateResult: 'operation.execution.late_result',
   /** an API call without a valid agent identity */
   authRefused: 'api.auth.refused',
 } as const;
@@ -219,6 +224,28 @@ export function executionTakenOverEntry(request: OperationRequest, takeover: { f
     scope: request.decision.scope,
     outcome: 'taken_over',
     details: { fromInstance: takeover.from, toInstance: takeover.to, correlationId: takeover.correlationId, reason: 'the instance that started this execution is no longer alive' },
+  };
+}
+
+/**
+ * What ARM answered for an execution whose request had already been ended by another transition
+ * (`endedAs`) when the answer arrived: the state stays as it is (a final state never moves), and
+ * this entry records the answer, so no observed outcome is lost.
+ */
+export function executionLateResultEntry(
+  request: OperationRequest,
+  late: { observed: 'succeeded' | 'failed'; endedAs: string; status: number; correlationId: string | null; armRequestId: string | null; instance: string | null },
+): AuditInput {
+  return {
+    actor: SYSTEM_ACTOR,
+    eventType: OPERATION_AUDIT_EVENTS.executionLateResult,
+    subject: request.id,
+    agentId: request.agentId,
+    requestId: request.id,
+    action: request.decision.action,
+    scope: request.decision.scope,
+    outcome: late.observed,
+    details: { observed: late.observed, endedAs: late.endedAs, status: late.status, correlationId: late.correlationId, armRequestId: late.armRequestId, instance: late.instance },
   };
 }
 

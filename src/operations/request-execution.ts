@@ -22,7 +22,7 @@ import { armError, followArmOperation, pollTargetOf, resumedAnswer, type ArmOper
 import type { ArmPipelineClient, ArmResponse } from '../azure/arm-pipeline-client.ts';
 import { buildArmUrl } from '../azure/arm-request-target.ts';
 import type { Logger } from '../observability/logger.ts';
-import { armRequestEntry, armResponseEntry, SYSTEM_ACTOR } from './operation-audit.ts';
+import { armRequestEntry, armResponseEntry, executionLateResultEntry, SYSTEM_ACTOR } from './operation-audit.ts';
 import type { ExecutionRecord, OperationRequestStore, StoredExecution } from './operation-request-store.ts';
 import type { CheckRequestedOperation } from './requested-operation-check.ts';
 import type { ArmResult, JsonValue, OperationRequest } from './operation-types.ts';
@@ -125,6 +125,24 @@ export function createRequestExecutor(deps: ExecutionDeps) {
         ...(error ? { error: { code: error.code, message: error.message } } : {}),
       },
     });
+    const endedElsewhere = !outcome.ok && outcome.code === 'invalid_state' && outcome.request.state !== request.state ? outcome.request : undefined;
+    if (endedElsewhere) {
+      // Ended meanwhile by someone else (a reconciler that took this execution for a dead
+      // instance's): the request keeps that final state, and ARM's answer is audited beside it.
+      await deps.audit
+        .append(
+          executionLateResultEntry(endedElsewhere, {
+            observed: succeeded ? 'succeeded' : 'failed',
+            endedAs: endedElsewhere.state,
+            status: arm.status,
+            correlationId: arm.correlationId ?? null,
+            armRequestId: arm.armRequestId ?? null,
+            instance: deps.instanceId ?? null,
+          }),
+        )
+        .catch((err: unknown) => deps.logger?.error({ err, requestId: request.id }, 'audit append failed for an ARM answer that arrived after the request was ended'));
+      deps.logger?.warn({ requestId: request.id, observed: result.state, endedAs: endedElsewhere.state }, 'ARM answered after the request had been ended elsewhere; the answer is audited');
+    }
     return outcome.ok ? outcome.request : request;
   }
 

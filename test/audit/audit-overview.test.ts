@@ -167,4 +167,22 @@ describe('timeline descriptions', () => {
     expect(unnamed!.summary).toBe('Execution taken over by instance inst-b from a process that named no instance');
     await db.close();
   });
+
+  it('says what ARM answered after the request had been ended elsewhere (issue 16)', async () => {
+    const db = await openTestStore();
+    const audit = createAuditLog(db);
+    await audit.append({
+      subject: 'req-l',
+      requestId: 'req-l',
+      agentId: 'a1',
+      actor: { kind: 'system', id: 'elevate' },
+      eventType: 'operation.execution.late_result',
+      outcome: 'succeeded',
+      details: { observed: 'succeeded', endedAs: 'outcome_unknown', status: 200, correlationId: CORRELATION, armRequestId: null, instance: 'inst-a' },
+    });
+    const [late] = (await audit.list({ requestId: 'req-l' }, { limit: 10 })).entries.map(describeEntry);
+    expect(late!.summary).toBe('ARM answered succeeded (200) after the request had been ended as outcome_unknown elsewhere; the state stays, the answer is kept here');
+    expect(late!.correlationId).toBe(CORRELATION);
+    await db.close();
+  });
 });

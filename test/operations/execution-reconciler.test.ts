@@ -5,7 +5,7 @@
  * rows and audit entries the executor writes), then reconciling as the next process would.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { armRequestEntry } from '../../src/operations/operation-audit.ts';
+import { armRequestEntry, SYSTEM_ACTOR } from '../../src/operations/operation-audit.ts';
 import type { OperationRequest } from '../../src/operations/operation-types.ts';
 import { makeAgent, PRIVILEGED_PRINCIPAL, RESTART } from './support/operation-fixtures.ts';
 import { auditEntries, createHarness, type Harness } from './support/operations-harness.ts';
@@ -185,6 +185,26 @@ describe('execution reconciler with several instances (issue 16)', () => {
     const ended = (await auditEntries(h, { requestId: r.id, outcome: 'succeeded' }))[0]!;
     expect(ended.details).toMatchObject({ reconciled: true, instance: 'me', takenOverFrom: 'other-dead', correlationId: 'corr-m-8' });
     expect(h.armCalls).toEqual([]);
+  });
+
+  it("keeps ARM's answer that arrives after another instance ended the request: the state stays, the answer is audited beside it", async () => {
+    // This instance follows an operation; another, judging it gone (its liveness session dropped
+    // for a moment), ends the request outcome_unknown before ARM's answer arrives here.
+    let armState = 'Running';
+    h.setPoll(() => ({ status: 200, body: { status: armState } }));
+    const r = await interrupted('m-10', { kind: 'agent', audited: true, pollUrl: POLL, instanceId: 'other-dead' });
+    expect(await h.module.reconcile()).toMatchObject({ resumed: 1 });
+    await expect.poll(() => h.armPolls.length, { timeout: 5000 }).toBeGreaterThan(0);
+    expect((await h.module.lifecycle.apply(await stateOf(r.id), { event: 'unknown', actor: SYSTEM_ACTOR, reason: 'its instance was judged gone' })).ok).toBe(true);
+    armState = 'Succeeded';
+    const late = () => auditEntries(h, { requestId: r.id, eventType: 'operation.execution.late_result' });
+    await expect.poll(async () => (await late()).length, { timeout: 5000 }).toBe(1);
+    expect((await late())[0]).toMatchObject({ outcome: 'succeeded', details: { observed: 'succeeded', endedAs: 'outcome_unknown', status: 200, correlationId: 'corr-m-10' } });
+    // A final state never moves, nothing was sent again, and the chain holds.
+    expect((await stateOf(r.id)).state).toBe('outcome_unknown');
+    expect(h.armCalls).toEqual([]);
+    expect((await auditEntries(h, { requestId: r.id, outcome: 'succeeded' })).map((e) => e.eventType)).toEqual(['operation.execution.late_result']);
+    expect(await h.auditLog.verify()).toMatchObject({ ok: true });
   });
 
   it('hands the claim back and does nothing when the takeover cannot be audited, then takes it over once the log is back', async () => {
