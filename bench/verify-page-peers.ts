@@ -4,13 +4,11 @@
  * canonical JSON the server builds (to_json() per column, string_agg per page), both over the
  * same lanes and both hashing on this thread, so their ratio is the page source's alone.
  */
-import { CONTENT_COLUMNS } from '../src/audit/audit-hash.ts';
 import { startPooledRangeChecks } from '../src/audit/audit-verify-pooled.ts';
 import { checkRangesWith, rangeCount, type PageFetch, type RangePlan } from '../src/audit/audit-verify-ranges.ts';
+import { CONTENT_PAIRS } from '../src/audit/audit-verify-walk.ts';
 import type { Database } from '../src/store/database.ts';
 import { POSTGRES_DIALECT } from '../src/store/sql-dialect.ts';
-
-const CONTENT_PAIRS = [...CONTENT_COLUMNS].sort().map((c) => [c, c] as const);
 
 /** The previous page source: one row per page, its lines built by the server. */
 function serverJsonPages(db: Database): PageFetch {

@@ -2,8 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import { hash as oneShotHash } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import type { SqliteConnection } from '../store/sqlite-connection.ts';
-import { sqliteDialect } from '../store/sql-dialect.ts';
-import { CONTENT_COLUMNS, isHashHex } from './audit-hash.ts';
+import { isHashHex } from './audit-hash.ts';
+import { CONTENT_JSON_SQL } from './audit-verify-walk.ts';
 
 /**
  * The fast pre-check of chain verification: which runs of entries are certainly intact.
@@ -32,8 +32,6 @@ import { CONTENT_COLUMNS, isHashHex } from './audit-hash.ts';
 
 export const PAGE_KEYS = 5000;
 
-const CONTENT_PAIRS = [...CONTENT_COLUMNS].sort().map((c) => [c, c] as const);
-
 /**
  * The page query on a SQLite file: params lo, hi. SQLite's column types are dynamic, so the
  * shape is checked here (a server's schema enforces it). The subquery's order feeds group_concat
@@ -42,7 +40,7 @@ const CONTENT_PAIRS = [...CONTENT_COLUMNS].sort().map((c) => [c, c] as const);
 const PAGE_SQL = `SELECT count(*) AS n, CAST(group_concat(line, char(10)) AS BLOB) AS body FROM (
   SELECT CASE WHEN typeof(seq) = 'integer' AND typeof(hash) = 'text' AND typeof(prev_hash) = 'text'
     AND octet_length(hash) = 64 AND octet_length(prev_hash) = 64
-    THEN seq || ' ' || hash || prev_hash || ${sqliteDialect(undefined).canonicalJsonObject(CONTENT_PAIRS)!} ELSE '' END AS line
+    THEN seq || ' ' || hash || prev_hash || ${CONTENT_JSON_SQL} ELSE '' END AS line
   FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq)`;
 
 const NEWLINE = 0x0a;

@@ -8,7 +8,7 @@ import type { ChainBreak } from './audit-types.ts';
 
 export const WALK_PAGE = 5000;
 
-const CONTENT_PAIRS = [...CONTENT_COLUMNS].sort().map((c) => [c, c] as const);
+export const CONTENT_PAIRS = [...CONTENT_COLUMNS].sort().map((c) => [c, c] as const);
 
 /** SQL for a row's canonical content JSON: SQLite's json_object emits RFC 8785 text for this flat shape. */
 export const CONTENT_JSON_SQL = sqliteDialect(undefined).canonicalJsonObject(CONTENT_PAIRS)!;
