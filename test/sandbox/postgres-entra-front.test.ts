@@ -13,9 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientSecretCredential } from '@azure/identity';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/audit/audit-log.ts';
 import { postgresTokenCheck } from '../../src/sandbox/postgres/postgres-token-check.ts';
@@ -29,7 +27,7 @@ import { runElevate, sandboxCliEnv } from '../cli/support/run-elevate.ts';
 import { createTestDatabase, postgresServerUrl, type TestDatabase } from '../support/postgres-context.ts';
 import { sandboxAuthority, sandboxInfo } from '../support/sandbox-context.ts';
 import { startPrivateSandbox } from '../support/private-sandbox.ts';
-import { freePort, sandboxServeEnv } from '../support/serve-process-env.ts';
+import { freePort, sandboxServeEnv, startServeProcess } from '../support/serve-process-env.ts';
 import { forgeSandboxToken, forgeWithForeignKey } from '../support/token-forge.ts';
 
 let database: TestDatabase;
@@ -156,31 +154,27 @@ describe('an Elevate instance on Azure Database for PostgreSQL with Entra sign-i
       checkToken: postgresTokenCheck({ authority: `${tenant.authorityHost}/${tenant.tenant.tenantId}`, tenantId: tenant.tenant.tenantId }),
     });
     const port = await freePort();
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../../bin/elevate.js', import.meta.url)), 'serve'], {
+    const serve = await startServeProcess({
       cwd: mkdtempSync(join(tmpdir(), 'elevate-entra-serve-')),
       env: {
         ...sandboxServeEnv(tenant, port),
         ELEVATE_DATABASE_URL: `postgres://${role}@localhost:${own.port}/${database.name}?authentication=entra&sslmode=verify-full`,
         ELEVATE_POLICIES_DIR: resolve('policies'),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      url: `http://127.0.0.1:${port}`,
+      readyPath: '/readyz',
+      timeoutMs: 45_000,
+    }).catch(async (err: unknown) => {
+      await own.close();
+      await tenant.close();
+      throw err;
     });
-    let log = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-20_000)));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-20_000)));
+    const { child } = serve;
     try {
-      const deadline = Date.now() + 45_000;
-      let ready = 0;
-      while (ready !== 200) {
-        if (child.exitCode !== null) throw new Error(`elevate serve exited with ${child.exitCode}: ${log.slice(-3000)}`);
-        if (Date.now() > deadline) throw new Error(`elevate serve was not ready: ${log.slice(-3000)}`);
-        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
-        if (ready !== 200) await new Promise((r) => setTimeout(r, 200));
-      }
       // Its pool and its own sessions (leases, change bus, liveness) each signed in through the front.
       expect(own.signIns.length).toBeGreaterThanOrEqual(4);
       expect(own.signIns.every((x) => x.accepted && x.role === role)).toBe(true);
-      expect(log).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
+      expect(serve.log()).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
     } finally {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

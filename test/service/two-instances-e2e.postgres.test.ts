@@ -12,7 +12,7 @@
  * the write once. At the end no request is left approved or executing and the audit chain both
  * instances wrote verifies.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,9 +31,8 @@ import { signInAs } from '../signin/support/sign-in-steps.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres-context.ts';
 import { startPrivateSandbox } from '../support/private-sandbox.ts';
 import { seedFile } from '../support/seed-variants.ts';
-import { freePort, sandboxServeEnv } from '../support/serve-process-env.ts';
+import { freePort, sandboxServeEnv, startServeProcess } from '../support/serve-process-env.ts';
 
-const BIN = resolve('bin/elevate.js');
 const RECONCILE_SECONDS = 2;
 /** The agent's long-poll: far longer than a wake through LISTEN/NOTIFY takes. */
 const LONG_POLL_SECONDS = 60;
@@ -43,7 +42,8 @@ interface Instance {
   name: 'A' | 'B';
   url: string;
   child: ChildProcess;
-  log: string;
+  /** The tail of what it wrote. */
+  readonly log: string;
   /** Agent API calls this instance answered. */
   calls: number;
 }
@@ -67,7 +67,8 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, explain: 
 
 async function startInstance(name: 'A' | 'B'): Promise<Instance> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const url = `http://127.0.0.1:${port}`;
+  const serve = await startServeProcess({
     cwd: dir,
     env: {
       ...sandboxServeEnv(sandbox, port),
@@ -75,22 +76,20 @@ async function startInstance(name: 'A' | 'B'): Promise<Instance> {
       ELEVATE_POLICIES_DIR: resolve('policies'),
       ELEVATE_RECONCILE_INTERVAL_SECONDS: String(RECONCILE_SECONDS),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    url,
+    readyPath: '/healthz',
+    timeoutMs: 45_000,
+    name: `instance ${name}`,
   });
-  const instance: Instance = { name, url: `http://127.0.0.1:${port}`, child, log: '', calls: 0 };
-  const keep = (d: string) => (instance.log = (instance.log + d).slice(-20_000));
-  child.stdout!.setEncoding('utf8').on('data', keep);
-  child.stderr!.setEncoding('utf8').on('data', keep);
-  await until(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`instance ${name} exited with ${child.exitCode}: ${instance.log.slice(-3000)}`);
-      return fetch(`${instance.url}/healthz`).then((r) => r.ok, () => false);
+  return {
+    name,
+    url,
+    child: serve.child,
+    get log() {
+      return serve.log();
     },
-    45_000,
-    () => `instance ${name} did not start: ${instance.log.slice(-3000)}`,
-    100,
-  );
-  return instance;
+    calls: 0,
+  };
 }
 
 const alive = (i: Instance) => i.child.exitCode === null && i.child.signalCode === null;

@@ -13,7 +13,7 @@
  * runs on a database of the run's cluster (test-store.ts): a kill then also drops its pool's
  * sessions, advisory locks and in-flight transactions, which the server must roll back.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,10 +32,9 @@ import type { ApprovalHarness } from '../approvals/support/approval-harness.ts';
 import { imdsCredential, startApprovalSandbox } from '../approvals/support/approval-sandbox.ts';
 import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
 import { signInAs } from '../signin/support/sign-in-steps.ts';
-import { freePort, sandboxServeEnv } from '../support/serve-process-env.ts';
+import { freePort, sandboxServeEnv, startServeProcess } from '../support/serve-process-env.ts';
 import { openStoreToRead, openStoreToSeed, testStoreEnv, type TestStoreEnv } from '../support/test-store.ts';
 
-const BIN = resolve('bin/elevate.js');
 const CONTAINER_APPS_CONTRIBUTOR = '358470bc-b998-42bd-ab17-a7e34c199c0f';
 /** How long lifecycles are driven while the service is being killed (the whole test stays well under 3 min). */
 const DRIVE_MS = 60_000;
@@ -48,11 +47,10 @@ let store: TestStoreEnv;
 let port: number;
 let url: string;
 let child: ChildProcess | undefined;
-let childLog = '';
 const agents = { reader: { id: randomUUID(), clientId: '', principalId: '' }, privileged: { id: randomUUID(), clientId: '', principalId: '' } };
 
 async function startElevate(): Promise<void> {
-  child = spawn(process.execPath, [BIN, 'serve'], {
+  ({ child } = await startServeProcess({
     cwd: dir,
     env: {
       ...sandboxServeEnv(sandbox, port),
@@ -63,18 +61,10 @@ async function startElevate(): Promise<void> {
       // about kills, not limits, and on PostgreSQL the counts (rightly) outlive a kill.
       ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: '100000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (childLog = (childLog + d).slice(-20_000)));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (childLog = (childLog + d).slice(-20_000)));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`elevate serve exited with ${child.exitCode}: ${childLog.slice(-3000)}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`elevate serve did not start: ${childLog.slice(-3000)}`);
-    await sleep(100);
-  }
+    url,
+    readyPath: '/healthz',
+    timeoutMs: 60_000,
+  }));
 }
 
 async function killElevate(): Promise<void> {

@@ -6,7 +6,7 @@
  * the interrupted grant is finished (no duplicate), the window still ends on time, the interrupted
  * revoke is finished, and Azure holds nothing of the raise afterwards. Real time: a 1-minute window.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,10 +17,9 @@ import { imdsCredential, startApprovalSandbox } from '../approvals/support/appro
 import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
 import { signInAs } from '../signin/support/sign-in-steps.ts';
 import { agentCall, raiseForm, until } from '../raises/support/raise-steps.ts';
-import { freePort, sandboxServeEnv } from '../support/serve-process-env.ts';
+import { freePort, sandboxServeEnv, startServeProcess } from '../support/serve-process-env.ts';
 import { openStoreToRead, openStoreToSeed, testStoreEnv, type TestStoreEnv } from '../support/test-store.ts';
 
-const BIN = resolve('bin/elevate.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let sandbox: SandboxHandle;
@@ -29,11 +28,10 @@ let store: TestStoreEnv;
 let url: string;
 let port: number;
 let child: ChildProcess | undefined;
-let childLog = '';
 const AGENT = 'sre-agent';
 
 async function startElevate(): Promise<void> {
-  child = spawn(process.execPath, [BIN, 'serve'], {
+  ({ child } = await startServeProcess({
     cwd: dir,
     env: {
       ...sandboxServeEnv(sandbox, port),
@@ -41,17 +39,10 @@ async function startElevate(): Promise<void> {
       ELEVATE_POLICIES_DIR: join(dir, 'policies'),
       ELEVATE_RAISE_SWEEP_SECONDS: '1',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (childLog = (childLog + d).slice(-20_000)));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (childLog = (childLog + d).slice(-20_000)));
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`elevate serve exited with ${child.exitCode}: ${childLog.slice(-3000)}`);
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return;
-    if (Date.now() > deadline) throw new Error(`elevate serve did not start: ${childLog.slice(-3000)}`);
-    await sleep(100);
-  }
+    url,
+    readyPath: '/healthz',
+    timeoutMs: 90_000,
+  }));
 }
 
 async function killElevate(): Promise<void> {
