@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChangeBusError, createInProcessChangeBus } from '../../src/store/change-bus.ts';
+import { fakeJwt } from '../support/fake-jwt.ts';
 
 const recorder = () => {
   const seen: string[] = [];
@@ -32,7 +33,7 @@ describe('in-process change bus', () => {
 
   it('carries plain ids only: text, long values and odd channels are refused without being echoed', async () => {
     const bus = createInProcessChangeBus();
-    const secret = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl-and-more-and-more-and-more-and-more-and-more-and-more-and-more-and-more-and-more-and-more';
+    const secret = `${fakeJwt({ sub: 'x' }, 'signature')}-and-more-and-more-and-more-and-more-and-more-and-more-and-more-and-more-and-more-and-more`;
     for (const id of [secret, 'two words', '', 'a\nb', 'x'.repeat(129)]) {
       const err = await bus.publish('elevate_requests', id).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ChangeBusError);

@@ -6,12 +6,13 @@ import type { OperationRequest } from '../../../src/operations/operation-types.t
 import type { NotificationEvent } from '../../../src/notifications/notification-event.ts';
 import { eventFromChange } from '../../../src/notifications/notification-event.ts';
 import { parseNotificationsYaml } from './notifications-yaml.ts';
+import { fakeJwt } from '../../support/fake-jwt.ts';
 
 export const SUB = '3f2a9c1e-0000-4000-8000-00000000a001';
 export const RESTART = `/subscriptions/${SUB}/resourceGroups/rg-sre-apps/providers/Microsoft.App/containerApps/app-frontend/revisions/app-frontend--rev1/restart`;
 export const BODY_SECRET = 'P@ssw0rd-in-the-body-9f8e7d';
 /** A JWT-shaped string (header.payload.signature) an agent might paste. */
-export const PASTED_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZ2VudCJ9.c2lnbmF0dXJlLXRoYXQtaXMtbG9uZw';
+export const PASTED_TOKEN = fakeJwt({ sub: 'agent' }, 'signature-that-is-long');
 
 export const HOSTILE_JUSTIFICATION =
   `<!channel> @here restart *now* <https://evil.example/phish|click here> [approve](https://evil.example/x) <script>alert(1)</script> & www.evil.example token: ${PASTED_TOKEN} Authorization: Bearer abcdefghijklmnop1234`;
