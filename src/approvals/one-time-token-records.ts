@@ -70,17 +70,21 @@ export function createOneTimeTokenRecords(db: Database, options: { instanceId?: 
         request_state: string | null;
         correlation_id: string | null;
         instance_id: string | null;
+        leased: number | boolean;
       }>(
         `SELECT t.id, t.request_id, t.approver_oid, t.approver_upn, t.approver_tid, t.uti_sha256, t.expires_at,
-                (e.request_id IS NOT NULL) AS used, r.state AS request_state, e.arm_correlation_id AS correlation_id, t.instance_id
+                (e.request_id IS NOT NULL) AS used, r.state AS request_state, e.arm_correlation_id AS correlation_id, t.instance_id,
+                (e.lease_until IS NOT NULL AND e.lease_until >= ${db.dialect.clockPlusMs}) AS leased
            FROM one_time_tokens t
            LEFT JOIN executions e ON e.request_id = t.request_id AND lower(e.acting_identity) = t.approver_oid
            LEFT JOIN operation_requests r ON r.id = t.request_id
           WHERE t.discarded_at IS NULL ORDER BY t.requested_at LIMIT ?`,
-        [limit],
+        [0, limit],
       );
       return rows
-        .filter((r) => !live.has(r.id))
+        // Held here, or its execution still leased to the instance that made it (which may only
+        // look gone: its liveness session dropped; execution-lease.ts): a token it may hold now.
+        .filter((r) => !live.has(r.id) && !(r.leased === true || r.leased === 1))
         .map((r) => ({
           id: r.id,
           requestId: r.request_id,

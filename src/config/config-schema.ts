@@ -42,6 +42,11 @@ export const envSchema = z.object({
   ELEVATE_PERMISSION_CACHE_SECONDS: positiveSeconds(5 * 60),
   /** Executions interrupted by a stop are reconciled at start and then this often (src/operations/execution-reconciler.ts). */
   ELEVATE_RECONCILE_INTERVAL_SECONDS: positiveSeconds(60),
+  /**
+   * With several instances (PostgreSQL): how long an instance holds an execution it runs without
+   * renewing it; another takes it over only after that (src/operations/execution-lease.ts).
+   */
+  ELEVATE_EXECUTION_LEASE_SECONDS: positiveSeconds(30),
   ELEVATE_INVENTORY_REFRESH_SECONDS: positiveSeconds(15 * 60),
   /** How often the level-raise sweeper ends due raises, checks they are gone and retries revokes (src/raises). */
   ELEVATE_RAISE_SWEEP_SECONDS: positiveSeconds(15),

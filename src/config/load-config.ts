@@ -21,7 +21,7 @@ export interface Config {
   rolesFile: string | undefined;
   logLevel: Env['ELEVATE_LOG_LEVEL'];
   session: { secret: string | undefined; idleSeconds: number; absoluteSeconds: number };
-  requests: { ttlSeconds: number; freshAuthSeconds: number; reconcileIntervalSeconds: number };
+  requests: { ttlSeconds: number; freshAuthSeconds: number; reconcileIntervalSeconds: number; executionLeaseSeconds: number };
   permissionCacheSeconds: number;
   inventoryRefreshSeconds: number;
   /** ELEVATE_RAISE_SWEEP_SECONDS: period of the level-raise sweeper. */
@@ -126,7 +126,7 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
       idleSeconds: e.ELEVATE_SESSION_IDLE_SECONDS,
       absoluteSeconds: e.ELEVATE_SESSION_ABSOLUTE_SECONDS,
     },
-    requests: { ttlSeconds: e.ELEVATE_REQUEST_TTL_SECONDS, freshAuthSeconds: e.ELEVATE_FRESH_AUTH_SECONDS, reconcileIntervalSeconds: e.ELEVATE_RECONCILE_INTERVAL_SECONDS },
+    requests: { ttlSeconds: e.ELEVATE_REQUEST_TTL_SECONDS, freshAuthSeconds: e.ELEVATE_FRESH_AUTH_SECONDS, reconcileIntervalSeconds: e.ELEVATE_RECONCILE_INTERVAL_SECONDS, executionLeaseSeconds: e.ELEVATE_EXECUTION_LEASE_SECONDS },
     permissionCacheSeconds: e.ELEVATE_PERMISSION_CACHE_SECONDS,
     inventoryRefreshSeconds: e.ELEVATE_INVENTORY_REFRESH_SECONDS,
     raiseSweepSeconds: e.ELEVATE_RAISE_SWEEP_SECONDS,

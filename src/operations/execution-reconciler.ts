@@ -31,6 +31,7 @@
  */
 import type { Logger } from '../observability/logger.ts';
 import { createInProcessLiveness, ownedByAnotherLiveInstance, type InstanceLiveness } from '../store/instance-liveness.ts';
+import type { ExecutionLeases } from './execution-lease.ts';
 import { executionTakenOverEntry, SYSTEM_ACTOR } from './operation-audit.ts';
 import type { OperationRequestStore } from './operation-request-store.ts';
 import type { Agent, AgentDirectory, OperationRequest } from './operation-types.ts';
@@ -65,6 +66,12 @@ export interface ReconcilerDeps {
   logger?: Logger | undefined;
   /** This instance and whether others live (default: this process is the only one). */
   liveness?: InstanceLiveness | undefined;
+  /**
+   * Several instances: executions' leases (execution-lease.ts). A claim takes only an execution
+   * whose lease ran out, and gives this instance one; an own execution is resumed only after
+   * its lease was renewed here.
+   */
+  leases?: Pick<ExecutionLeases, 'leaseMs' | 'now'> | undefined;
 }
 
 const BATCH = 200;
@@ -96,14 +103,14 @@ export function createExecutionReconciler(deps: ReconcilerDeps) {
    * reconciler, or the entry could not be appended (then the claim is handed back).
    */
   async function takeOver(request: OperationRequest, from: string | null, correlationId: string): Promise<boolean> {
-    if (!(await deps.store.claimExecution(request.id, from, liveness.id))) return false;
+    if (!(await deps.store.claimExecution(request.id, from, liveness.id, deps.leases?.leaseMs))) return false;
     try {
       await deps.audit.append(executionTakenOverEntry(request, { from, to: liveness.id, correlationId }));
       deps.logger?.warn({ requestId: request.id, fromInstance: from, toInstance: liveness.id }, 'took over an execution whose instance is gone');
       return true;
     } catch (err) {
       deps.logger?.error({ err, requestId: request.id }, 'audit append of a takeover failed; the claim is handed back and nothing is done');
-      await deps.store.claimExecution(request.id, liveness.id, from).catch(() => undefined);
+      await deps.store.handBackExecution(request.id, liveness.id, from).catch(() => undefined);
       return false;
     }
   }
@@ -112,16 +119,27 @@ export function createExecutionReconciler(deps: ReconcilerDeps) {
     if (deps.executor.isFollowing(id)) return;
     const request = (await deps.store.get(id))?.request;
     if (!request || request.state !== 'executing') return;
-    const execution = await deps.store.getExecution(id);
+    let execution = await deps.store.getExecution(id);
     if (execution && (await ownedByAnotherLiveInstance(liveness, execution.instanceId))) {
       report.otherInstance += 1;
       return;
     }
     const provenance: Provenance = { reconciled: true, instance: liveness.id };
+    // Taken before the statement that gives this instance the lease is sent.
+    const leaseGrantedAt = deps.leases?.now();
     if (execution && execution.instanceId !== liveness.id) {
       const from = execution.instanceId ?? null;
-      if (!(await takeOver(request, from, execution.correlationId))) return;
+      if (!(await takeOver(request, from, execution.correlationId))) {
+        // Another reconciler took it, or its instance still holds its lease (its liveness session
+        // may only have dropped): that instance's, for now.
+        report.otherInstance += 1;
+        return;
+      }
       provenance.takenOverFrom = from;
+      // What its instance recorded up to the claim (ARM's answer may have landed just before).
+      execution = await deps.store.getExecution(id);
+    } else if (execution && deps.leases && !(await deps.store.renewExecutionLease(id, liveness.id, deps.leases.leaseMs))) {
+      return;
     }
     report.examined += 1;
     if (!execution) {
@@ -151,7 +169,7 @@ export function createExecutionReconciler(deps: ReconcilerDeps) {
       const agent = await deps.agents.get(request.agentId);
       if (agent) {
         // Followed in the background with the identity that started it; the executor records the end.
-        void deps.executor.resumeFollowing(request, execution, deps.agentCredential(agent), provenance);
+        void deps.executor.resumeFollowing(request, execution, deps.agentCredential(agent), provenance, leaseGrantedAt);
         report.resumed += 1;
         return;
       }

@@ -4,7 +4,7 @@
  * current state, so two racing transitions cannot both win.
  */
 import type { PollMode } from '../azure/arm-long-running-operation.ts';
-import type { Database, Queryable, SqlValue } from '../store/database.ts';
+import type { Database, Queryable, SqlDialect, SqlValue } from '../store/database.ts';
 import { isUniqueViolation } from '../store/unique-violation.ts';
 import type { RequestChangeOutbox } from './request-change-outbox.ts';
 import { canonicalText, COLUMNS, fieldAssignments, toRequest, type RequestRow, type TransitionFields } from './operation-request-rows.ts';
@@ -62,6 +62,11 @@ export interface ExecutionRecord {
   credentialKind: 'agent' | 'obo';
   /** The instance running it (instance-liveness.ts); null on rows from before migration 018. */
   instanceId?: string | null | undefined;
+  /**
+   * How long the running instance holds it from now, by the database's clock (migration 020,
+   * execution-lease.ts); undefined: no lease (one process per database).
+   */
+  leaseMs?: number | undefined;
 }
 
 /** An execution's durable record, as the reconciler reads it after a restart. */
@@ -72,6 +77,8 @@ export interface StoredExecution extends ExecutionRecord {
   armRequestId: string | null;
   pollUrl: string | null;
   pollMode: PollMode | null;
+  /** Until when its instance holds it (database clock, ISO text); null: no lease. */
+  leaseUntil: string | null;
 }
 
 interface ExecutionRow {
@@ -88,6 +95,7 @@ interface ExecutionRow {
   poll_url: string | null;
   poll_mode: PollMode | null;
   instance_id: string | null;
+  lease_until: string | null;
 }
 
 export interface OperationRequestStoreOptions {
@@ -99,11 +107,21 @@ export interface OperationRequestStoreOptions {
  * The second lock of at-most-once execution: one row per request, ever. An existing row wins and
  * is left as it is (ON CONFLICT DO NOTHING: no error, so a PostgreSQL transaction goes on).
  */
-async function insertExecutionRow(q: Queryable, record: ExecutionRecord): Promise<void> {
+async function insertExecutionRow(q: Queryable, dialect: SqlDialect, record: ExecutionRecord): Promise<void> {
+  const lease = record.leaseMs === undefined ? 'NULL' : dialect.clockPlusMs;
   await q.run(
-    `INSERT INTO executions (request_id, acting_identity, operation_hash, started_at, arm_correlation_id, credential_kind, instance_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING`,
-    [record.requestId, record.actingIdentity, record.operationHash, record.startedAt, record.correlationId, record.credentialKind, record.instanceId ?? null],
+    `INSERT INTO executions (request_id, acting_identity, operation_hash, started_at, arm_correlation_id, credential_kind, instance_id, lease_until)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ${lease}) ON CONFLICT (request_id) DO NOTHING`,
+    [
+      record.requestId,
+      record.actingIdentity,
+      record.operationHash,
+      record.startedAt,
+      record.correlationId,
+      record.credentialKind,
+      record.instanceId ?? null,
+      ...(record.leaseMs === undefined ? [] : [record.leaseMs]),
+    ],
   );
 }
 
@@ -218,7 +236,7 @@ export function createOperationRequestStore(db: Database, options: OperationRequ
       return inOne(async (q) => {
         const result = await q.run(`UPDATE operation_requests SET ${sets.join(', ')} WHERE ${where.join(' AND ')}`, params);
         if (result.changes !== 1) return false;
-        if (execution) await insertExecutionRow(q, execution);
+        if (execution) await insertExecutionRow(q, db.dialect, execution);
         if (retract) await q.run('DELETE FROM executions WHERE request_id = ? AND arm_correlation_id = ?', [input.id, retract.correlationId]);
         if (!outbox) return true;
         // A compensating revert (the lifecycle's audit failed) takes back what its change recorded.
@@ -271,12 +289,39 @@ export function createOperationRequestStore(db: Database, options: OperationRequ
 
     /**
      * Hands an execution over to instance `to` (a reconciler taking over a dead instance's), if it
-     * still names `from` (null: none): compare-and-set, so of two reconcilers only one takes it.
+     * still names `from` (null: none) and its lease has run out by the database's clock (or it has
+     * none): compare-and-set, so of two reconcilers only one takes it, and none while the instance
+     * that runs it still renews its lease. `leaseMs`: the new holder's lease (none if undefined).
      */
-    async claimExecution(requestId: string, from: string | null, to: string | null): Promise<boolean> {
+    async claimExecution(requestId: string, from: string | null, to: string | null, leaseMs?: number): Promise<boolean> {
+      const lease = leaseMs === undefined ? 'NULL' : db.dialect.clockPlusMs;
       // COALESCE: one portable comparison that also matches a null owner (no IS NOT DISTINCT FROM in SQLite).
-      const result = await db.run("UPDATE executions SET instance_id = ? WHERE request_id = ? AND COALESCE(instance_id, '') = ?", [to, requestId, from ?? '']);
+      const result = await db.run(
+        `UPDATE executions SET instance_id = ?, lease_until = ${lease}
+         WHERE request_id = ? AND COALESCE(instance_id, '') = ? AND (lease_until IS NULL OR lease_until < ${db.dialect.clockPlusMs})`,
+        [to, ...(leaseMs === undefined ? [] : [leaseMs]), requestId, from ?? '', 0],
+      );
       return result.changes === 1;
+    },
+
+    /** Undoes this instance's claim (`claimExecution` from `from` to `self`): the row names `from` again, with no lease. */
+    async handBackExecution(requestId: string, self: string, from: string | null): Promise<boolean> {
+      const result = await db.run('UPDATE executions SET instance_id = ?, lease_until = NULL WHERE request_id = ? AND instance_id = ?', [from, requestId, self]);
+      return result.changes === 1;
+    },
+
+    /**
+     * Extends the lease of an execution `instanceId` runs to `leaseMs` from now (database clock).
+     * False when the row no longer names that instance: another one took it over.
+     */
+    async renewExecutionLease(requestId: string, instanceId: string, leaseMs: number): Promise<boolean> {
+      const result = await db.run(`UPDATE executions SET lease_until = ${db.dialect.clockPlusMs} WHERE request_id = ? AND instance_id = ?`, [leaseMs, requestId, instanceId]);
+      return result.changes === 1;
+    },
+
+    /** Gives an execution's lease up (a shutdown that stops following it): others may take it over at once. */
+    async releaseExecutionLease(requestId: string, instanceId: string): Promise<void> {
+      await db.run('UPDATE executions SET lease_until = NULL WHERE request_id = ? AND instance_id = ?', [requestId, instanceId]);
     },
 
     /** Marks an execution the reconciler ended without learning ARM's answer. */
@@ -302,6 +347,7 @@ export function createOperationRequestStore(db: Database, options: OperationRequ
         pollUrl: r.poll_url,
         pollMode: r.poll_mode,
         instanceId: r.instance_id ?? null,
+        leaseUntil: r.lease_until ?? null,
       };
     },
 

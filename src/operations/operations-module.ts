@@ -21,6 +21,7 @@ import { createDecisionQueryAudit } from './decision-query-audit.ts';
 import { createValidatedInputMemo } from './validated-input-memo.ts';
 import { startExpirySweeper, type ExpirySweeper } from './expiry-sweeper.ts';
 import { createOperationRequestStore } from './operation-request-store.ts';
+import { createExecutionLeases } from './execution-lease.ts';
 import { createExecutionReconciler, startReconcileTimer } from './execution-reconciler.ts';
 import { OPERATION_AUDIT_EVENTS } from './operation-audit.ts';
 import type { Agent, AgentDirectory, OperationRequest } from './operation-types.ts';
@@ -82,6 +83,11 @@ export interface OperationsModuleDeps {
    * reconciler leaves a live instance's executions alone. Default: this process is the only one.
    */
   liveness?: InstanceLiveness | undefined;
+  /**
+   * ELEVATE_EXECUTION_LEASE_SECONDS in ms, when other instances share the database: each execution
+   * is leased to the instance running it (execution-lease.ts). Undefined: no leases.
+   */
+  executionLeaseMs?: number | undefined;
 }
 
 export function createOperationsModule(deps: OperationsModuleDeps) {
@@ -91,6 +97,7 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
   const requesterStore = createRequesterStore(deps.db);
   const notifier = createRequestNotifier({ maxWaiters: deps.maxWaiters ?? 1000, changes: deps.changes, channel: 'elevate_requests', logger: deps.logger });
   const lifecycle = createRequestLifecycle({ store, audit: deps.audit, notifier, clock, ttlSeconds: deps.requestTtlSeconds, logger: deps.logger, onTransition: deps.onRequestChanged });
+  const leases = deps.executionLeaseMs === undefined ? undefined : createExecutionLeases({ store, instanceId: liveness.id, leaseMs: deps.executionLeaseMs, logger: deps.logger });
   const executor = createRequestExecutor({
     store,
     lifecycle,
@@ -101,6 +108,7 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     clock,
     logger: deps.logger,
     instanceId: liveness.id,
+    leases,
     ...(deps.executionWaitMs !== undefined ? { waitMs: deps.executionWaitMs } : {}),
     ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
   });
@@ -143,6 +151,7 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     clock,
     logger: deps.logger,
     liveness,
+    leases,
   });
   const reconcileIntervalMs = deps.reconcileIntervalMs ?? 60_000;
   // At start: every interrupted execution (this process follows none yet). Then periodically:

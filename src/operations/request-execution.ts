@@ -22,6 +22,7 @@ import { armError, followArmOperation, pollTargetOf, resumedAnswer, type ArmOper
 import type { ArmPipelineClient, ArmResponse } from '../azure/arm-pipeline-client.ts';
 import { buildArmUrl } from '../azure/arm-request-target.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { ExecutionLeaseHold, ExecutionLeases } from './execution-lease.ts';
 import { armRequestEntry, armResponseEntry, executionLateResultEntry, SYSTEM_ACTOR } from './operation-audit.ts';
 import type { ExecutionRecord, OperationRequestStore, StoredExecution } from './operation-request-store.ts';
 import type { CheckRequestedOperation } from './requested-operation-check.ts';
@@ -46,6 +47,12 @@ export interface ExecutionDeps {
   pollIntervalMs?: number;
   /** This instance's id, written with each execution's intent (reconcilers elsewhere leave it alone while it lives). */
   instanceId?: string | undefined;
+  /**
+   * Several instances on one database: each execution's lease, written with its intent, renewed
+   * while it runs here, and the signal that stops this instance's ARM calls for it once another
+   * may take it over (execution-lease.ts). Undefined: one process per database, no lease.
+   */
+  leases?: Pick<ExecutionLeases, 'leaseMs' | 'now' | 'hold'> | undefined;
 }
 
 export interface ExecuteOptions {
@@ -166,20 +173,53 @@ export function createRequestExecutor(deps: ExecutionDeps) {
       correlationId: randomUUID(),
       credentialKind: options.credentialKind ?? 'agent',
       instanceId: deps.instanceId ?? null,
+      ...(deps.leases ? { leaseMs: deps.leases.leaseMs } : {}),
     };
+    // Taken before the gate's statement is sent: the lease is counted from no later than its write.
+    const grantedAt = deps.leases?.now();
     const gate = await deps.lifecycle.apply(stored.request, { event: 'start', actor, actingIdentity, details: { operationHash: stored.request.operationHash }, execution });
     if (!gate.ok) return { ok: false, code: gate.code === 'not_found' ? 'not_found' : 'not_approved', message: gate.message, ...(gate.code === 'invalid_state' ? { request: gate.request } : {}) };
+    const lease = deps.leases && grantedAt !== undefined ? deps.leases.hold(requestId, grantedAt) : undefined;
     following.add(requestId);
     let handedOver = false;
     try {
-      const outcome = await run(gate.request, execution.correlationId, credential, actingIdentity, actor, options, () => (handedOver = true));
+      const outcome = await run(gate.request, execution.correlationId, credential, actingIdentity, actor, options, lease, () => (handedOver = true));
       return outcome;
     } finally {
-      if (!handedOver) following.delete(requestId);
+      if (!handedOver) {
+        following.delete(requestId);
+        await lease?.end();
+      }
     }
   }
 
-  async function run(request: OperationRequest, correlationId: string, credential: TokenCredential, actingIdentity: string, actor: AuditActor, options: ExecuteOptions, handOver: () => void): Promise<ExecutionOutcome> {
+  /** This instance lost the execution while ARM had it: what it sent may or may not have been done. */
+  async function endLostWhileSent(request: OperationRequest, actor: AuditActor, actingIdentity: string, correlationId: string, lease: ExecutionLeaseHold): Promise<OperationRequest> {
+    const why = lease.signal.reason instanceof Error ? lease.signal.reason.message : 'this instance no longer holds the execution';
+    const message = `${why}, while ARM had the operation. Its outcome is unknown and it will not be re-run: look up ARM correlation id ${correlationId} in the Azure activity log`;
+    deps.logger?.warn({ requestId: request.id, correlationId }, 'stopped waiting for ARM: this instance no longer holds the execution');
+    await deps.store.closeExecution(request.id, now());
+    const outcome = await deps.lifecycle.apply(request, {
+      event: 'unknown',
+      actor,
+      actingIdentity,
+      reason: message,
+      fields: { error: { code: 'outcome_unknown', message } },
+      details: { correlationId, instance: deps.instanceId ?? null, error: { code: 'outcome_unknown', message } },
+    });
+    return outcome.ok ? outcome.request : request;
+  }
+
+  async function run(
+    request: OperationRequest,
+    correlationId: string,
+    credential: TokenCredential,
+    actingIdentity: string,
+    actor: AuditActor,
+    options: ExecuteOptions,
+    lease: ExecutionLeaseHold | undefined,
+    handOver: () => void,
+  ): Promise<ExecutionOutcome> {
     const requestId = request.id;
 
     const op = request.operation;
@@ -196,6 +236,11 @@ export function createRequestExecutor(deps: ExecutionDeps) {
       return { ok: true, request: current, authorizationFailed: false };
     }
 
+    if (lease?.signal.aborted) {
+      // Lost before anything was sent (a database cut longer than the lease): never sent now.
+      const current = await failBeforeArm(request, actor, actingIdentity, 'lease_lost', 'this instance lost its hold on the execution before sending it; it was not sent and will not be');
+      return { ok: true, request: current, authorizationFailed: false };
+    }
     try {
       await deps.audit.append(armRequestEntry(request, actor, actingIdentity, correlationId));
     } catch (err) {
@@ -206,8 +251,18 @@ export function createRequestExecutor(deps: ExecutionDeps) {
     const client = deps.armClientFor(credential);
     let initial: ArmResponse;
     try {
-      initial = await client.armRequest({ method: op.method, path: op.path, apiVersion: op.apiVersion, body: op.body, ...(op.query ? { query: op.query } : {}), correlationId, purpose: 'operation' });
+      initial = await client.armRequest({
+        method: op.method,
+        path: op.path,
+        apiVersion: op.apiVersion,
+        body: op.body,
+        ...(op.query ? { query: op.query } : {}),
+        correlationId,
+        purpose: 'operation',
+        ...(lease ? { abortSignal: lease.signal } : {}),
+      });
     } catch (err) {
+      if (lease?.signal.aborted) return { ok: true, request: await endLostWhileSent(request, actor, actingIdentity, correlationId, lease), authorizationFailed: false };
       // No answer: ARM may or may not have received it. Recorded as failed with the correlation
       // id (for the activity log), never retried.
       const message = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 500) : 'ARM request failed';
@@ -230,7 +285,7 @@ export function createRequestExecutor(deps: ExecutionDeps) {
       await deps.store.recordArm(request.id, 'executing', now(), { status: initial.status, correlationId, armRequestId: initial.requestId, asyncStatus: 'running' });
     }
     handOver();
-    const follow = followInBackground(request, actor, actingIdentity, client, initial);
+    const follow = followInBackground(request, actor, actingIdentity, client, initial, {}, lease);
 
     const limit = options.waitMs ?? waitMs;
     let timer: NodeJS.Timeout | undefined;
@@ -242,20 +297,34 @@ export function createRequestExecutor(deps: ExecutionDeps) {
     return { ok: true, request: current, authorizationFailed };
   }
 
-  function followInBackground(request: OperationRequest, actor: AuditActor, actingIdentity: string, client: ArmPipelineClient, initial: ArmResponse, provenance: Record<string, JsonValue> = {}): Promise<OperationRequest> {
+  function followInBackground(
+    request: OperationRequest,
+    actor: AuditActor,
+    actingIdentity: string,
+    client: ArmPipelineClient,
+    initial: ArmResponse,
+    provenance: Record<string, JsonValue> = {},
+    lease?: ExecutionLeaseHold,
+  ): Promise<OperationRequest> {
     const op = request.operation;
     const resourceUrl = buildArmUrl(deps.armEndpoint, op.path, op.apiVersion, op.query);
     following.add(request.id);
+    // Polling stops at shutdown, and when this instance no longer holds the execution.
+    const abortSignal = lease ? AbortSignal.any([shutdown.signal, lease.signal]) : shutdown.signal;
     const follow = followArmOperation(
       { method: op.method, resourceUrl, initial, get: client.armGetUrl, armEndpoint: deps.armEndpoint },
-      { timeoutMs: followMs, abortSignal: shutdown.signal, ...(deps.pollIntervalMs ? { pollIntervalMs: deps.pollIntervalMs } : {}) },
+      { timeoutMs: followMs, abortSignal, ...(deps.pollIntervalMs ? { pollIntervalMs: deps.pollIntervalMs } : {}) },
     )
       .then((result) => finish(request, actor, actingIdentity, result, provenance))
       .catch(async (err: unknown) => {
         deps.logger?.warn({ err, requestId: request.id, correlationId: initial.correlationId }, 'recording the ARM result stopped; the request stays executing');
         return (await deps.store.get(request.id).catch(() => undefined))?.request ?? request;
       })
-      .finally(() => following.delete(request.id));
+      .finally(async () => {
+        following.delete(request.id);
+        // A shutdown left it executing: handed back, so another instance takes it over at once.
+        await lease?.end({ handBack: shutdown.signal.aborted });
+      });
     const tracked = follow.finally(() => background.delete(tracked));
     background.add(tracked);
     return follow;
@@ -266,11 +335,20 @@ export function createRequestExecutor(deps: ExecutionDeps) {
    * record (the reconciler's call): only GETs of the poll URL ARM gave, with `credential` (the
    * identity that started it). The operation itself is never sent again. `provenance` goes into
    * the details of the entry that ends it (reconciled, by which instance, taken over from which).
+   * `leaseGrantedAt` (several instances): when the statement that gave this instance the
+   * execution's lease was sent (leases.now()); the lease is renewed while it is followed here.
    */
-  function resumeFollowing(request: OperationRequest, execution: StoredExecution, credential: TokenCredential, provenance: Record<string, JsonValue> = {}): Promise<OperationRequest> {
+  function resumeFollowing(
+    request: OperationRequest,
+    execution: StoredExecution,
+    credential: TokenCredential,
+    provenance: Record<string, JsonValue> = {},
+    leaseGrantedAt?: number,
+  ): Promise<OperationRequest> {
     if (!execution.pollUrl || !execution.pollMode) throw new Error('resumeFollowing needs a recorded poll URL');
     const initial = resumedAnswer(execution.pollMode, execution.pollUrl, execution.correlationId);
-    return followInBackground(request, SYSTEM_ACTOR, execution.actingIdentity, deps.armClientFor(credential), initial, provenance);
+    const lease = deps.leases && leaseGrantedAt !== undefined ? deps.leases.hold(request.id, leaseGrantedAt) : undefined;
+    return followInBackground(request, SYSTEM_ACTOR, execution.actingIdentity, deps.armClientFor(credential), initial, provenance, lease);
   }
 
   return {

@@ -73,6 +73,8 @@ export function serviceRoutes(ctx: ServiceContext): ServiceRoutes {
     tokenValidator: ctx.tokenValidator,
     requestTtlSeconds: ctx.config.requests.ttlSeconds,
     reconcileIntervalSeconds: ctx.config.requests.reconcileIntervalSeconds,
+    // Leases only where another instance could take an execution over (a shared database).
+    ...(ctx.liveness ? { executionLeaseSeconds: ctx.config.requests.executionLeaseSeconds } : {}),
     permissionCacheSeconds: ctx.config.permissionCacheSeconds,
     agentRateLimitPerMinute: ctx.config.agentRateLimitPerMinute,
     rateLimitStore: rateLimitStoresFor(ctx),

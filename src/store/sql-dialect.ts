@@ -23,6 +23,12 @@ export interface SqlDialect {
    * has no hints and its cost-based planner chooses by itself, so there it is `table` alone.
    */
   hintedTable(table: string, hint: { indexedBy: string } | 'not-indexed'): string;
+  /**
+   * SQL for the database's own clock plus `?` milliseconds (one placeholder), as the ISO-8601 UTC
+   * text the store keeps (`2026-12-06T13:00:00.000Z`, so text comparison is time order). Leases
+   * that several instances compare use it: one clock for all of them, whatever theirs say.
+   */
+  readonly clockPlusMs: string;
 }
 
 /** SQLite's hints, for callers given only a Queryable (which is then SQLite's, as before issue 16). */
@@ -35,6 +41,8 @@ export function sqliteDialect(file: string | undefined): SqlDialect {
     file,
     canonicalJsonObject: (pairs) => `json_object(${pairs.map(([key, column]) => `'${key}', ${column}`).join(', ')})`,
     hintedTable: sqliteHintedTable,
+    // 'now' is the wall clock, fixed for one statement; %f is seconds with milliseconds.
+    clockPlusMs: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('%+.3f seconds', ? / 1000.0))",
   };
 }
 
@@ -53,4 +61,7 @@ export const POSTGRES_DIALECT: SqlDialect = {
   canonicalJsonObject: (pairs) =>
     `concat('{', ${pairs.map(([key, column], i) => `'${i === 0 ? '' : ','}"${key}":', COALESCE(to_json(${column})::text, 'null')`).join(', ')}, '}')`,
   hintedTable: (table) => table,
+  // clock_timestamp(), not now(): now() is the transaction's start, which a statement queued
+  // behind the write lock would see as the past.
+  clockPlusMs: `to_char(timezone('UTC', clock_timestamp()) + make_interval(secs => CAST(? AS double precision) / 1000), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
 };

@@ -47,4 +47,27 @@ describe('token reconciler with several instances', () => {
     const id = await createOneTimeTokenRecords(h.db, { instanceId: 'me' }).begin(r.value.id, approver, new Date().toISOString());
     expect((await h.db.get<{ instance_id: string }>('SELECT instance_id FROM one_time_tokens WHERE id = ?', [id]))!.instance_id).toBe('me');
   });
+
+  it("leaves alone the token of an instance that only looks gone while the execution it runs with it is leased, and settles it once the lease has run out", async () => {
+    const judgesOthersGone = { id: 'me', isAlive: async (other: string) => other === 'me' };
+    const records = createOneTimeTokenRecords(h.db, { instanceId: 'me' });
+    const pass = () => reconcileTokens({ records, requests: h.module.store, audit: h.auditLog, clock: () => new Date(), liveness: judgesOthersGone });
+    /** A token `instanceId` exchanged and an elevation it started with it, leased for `leaseMs`. */
+    async function runningWithToken(key: string, leaseMs: number): Promise<string> {
+      const r = await h.module.service.submit(agent, { method: 'POST', path: RESTART, apiVersion: '2024-03-01', justification: 'j', trigger: { kind: 'chat' }, idempotencyKey: key });
+      if (!r.ok) throw new Error('submit');
+      const token = await createOneTimeTokenRecords(h.db, { instanceId: 'other-blinking' }).begin(r.value.id, approver, new Date().toISOString());
+      expect((await h.module.lifecycle.approve(r.value.id, { kind: 'user', id: approver.oid, name: approver.upn })).ok).toBe(true);
+      const execution = { requestId: r.value.id, actingIdentity: approver.oid, operationHash: r.value.operationHash, startedAt: new Date().toISOString(), correlationId: `corr-${key}`, credentialKind: 'obo' as const, instanceId: 'other-blinking', leaseMs };
+      expect((await h.module.lifecycle.applyById(r.value.id, { event: 'start', actor: { kind: 'user', id: approver.oid, name: approver.upn }, actingIdentity: approver.oid, execution })).ok).toBe(true);
+      return token;
+    }
+    const held = await runningWithToken('tok-3', 60_000);
+    const expiring = await runningWithToken('tok-4', 50);
+    const discarded = async (id: string) => (await h.db.get<{ discard_reason: string | null }>('SELECT discard_reason FROM one_time_tokens WHERE id = ?', [id]))!.discard_reason;
+    await expect.poll(async () => (await pass(), await discarded(expiring)), { timeout: 5000, interval: 50 }).toBe('process_end');
+    expect(await discarded(held)).toBeNull();
+    expect(await pass()).toBe(0);
+    expect(await discarded(held)).toBeNull();
+  });
 });

@@ -35,6 +35,7 @@ const BAD_VALUES: Record<string, string[]> = {
   ELEVATE_FRESH_AUTH_SECONDS: ['0', 'x'],
   ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: ['0', '-1', '1.5', '100001', 'lots'],
   ELEVATE_RECONCILE_INTERVAL_SECONDS: ['0', '1.5', 'x'],
+  ELEVATE_EXECUTION_LEASE_SECONDS: ['0', '-30', '2.5', 'long'],
   ELEVATE_AUDIT_CHECKPOINT_EVERY: ['0', 'many'],
   ELEVATE_AUDIT_RETENTION_DAYS: ['-30', 'x'],
   ELEVATE_AUDIT_CHECKPOINT_INTERVAL_SECONDS: ['0', '1.5', 'soon'],
@@ -121,6 +122,8 @@ describe('parseConfig: modes', () => {
     expect(c.azure.tenantId).toBeUndefined();
     expect(c.requests.reconcileIntervalSeconds).toBe(60);
     expect(parseConfig({ ELEVATE_RECONCILE_INTERVAL_SECONDS: '5' }).requests.reconcileIntervalSeconds).toBe(5);
+    expect(c.requests.executionLeaseSeconds).toBe(30);
+    expect(parseConfig({ ELEVATE_EXECUTION_LEASE_SECONDS: '4' }).requests.executionLeaseSeconds).toBe(4);
   });
 
   it('treats empty strings as unset', () => {

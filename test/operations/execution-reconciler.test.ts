@@ -24,13 +24,13 @@ afterEach(async () => {
 });
 
 /** A request approved and moved to executing, as an interrupted process leaves it. */
-async function interrupted(key: string, record?: { kind: 'agent' | 'obo'; audited: boolean; pollUrl?: string; result?: 'succeeded' | 'failed'; instanceId?: string }): Promise<OperationRequest> {
+async function interrupted(key: string, record?: { kind: 'agent' | 'obo'; audited: boolean; pollUrl?: string; result?: 'succeeded' | 'failed'; instanceId?: string; leaseMs?: number }): Promise<OperationRequest> {
   const r = await h.module.service.submit(privileged, restart(key));
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   expect((await h.module.lifecycle.approve(r.value.id, APPROVER)).ok).toBe(true);
   // Without a record: a request left `executing` with no intent, as rows from before the start
   // gate wrote both in one transaction may be.
-  const execution = record && { requestId: r.value.id, actingIdentity: PRIVILEGED_PRINCIPAL, operationHash: r.value.operationHash, startedAt: h.clock.now.toISOString(), correlationId: `corr-${key}`, credentialKind: record.kind, instanceId: record.instanceId ?? null };
+  const execution = record && { requestId: r.value.id, actingIdentity: PRIVILEGED_PRINCIPAL, operationHash: r.value.operationHash, startedAt: h.clock.now.toISOString(), correlationId: `corr-${key}`, credentialKind: record.kind, instanceId: record.instanceId ?? null, ...(record.leaseMs ? { leaseMs: record.leaseMs } : {}) };
   const started = await h.module.lifecycle.applyById(r.value.id, { event: 'start', actor: APPROVER, actingIdentity: PRIVILEGED_PRINCIPAL, ...(execution ? { execution } : {}) });
   if (!started.ok) throw new Error('start failed');
   if (record) {
@@ -224,5 +224,117 @@ describe('execution reconciler with several instances (issue 16)', () => {
     const r = await h.module.service.submit(privileged, { ...restart('m-5'), trigger: { kind: 'incident' } });
     if (!r.ok) throw new Error('submit');
     expect(await ownerOf(r.value.id)).toBe('me');
+  });
+});
+
+describe('execution leases: an instance that only looks gone (issue 16)', () => {
+  // Every other instance looks gone to "me", as one whose liveness session dropped does.
+  const judgesOthersGone = (id: string) => ({ id, isAlive: async (other: string) => other === id });
+  beforeEach(async () => {
+    await h.close();
+    h = await createHarness({ agents: [privileged], liveness: judgesOthersGone('me'), executionLeaseMs: 600 });
+  });
+  const ownerOf = async (id: string) => (await h.module.store.getExecution(id))?.instanceId;
+
+  it('leaves an execution alone while its lease runs, however gone its instance looks, and takes it over once the lease has run out', async () => {
+    const r = await interrupted('l-1', { kind: 'obo', audited: true, instanceId: 'other-blinking', leaseMs: 60_000 });
+    expect(await h.module.reconcile()).toMatchObject({ examined: 0, otherInstance: 1 });
+    expect((await stateOf(r.id)).state).toBe('executing');
+    expect(await ownerOf(r.id)).toBe('other-blinking');
+    expect(await auditEntries(h, { requestId: r.id, eventType: 'operation.execution.taken_over' })).toHaveLength(0);
+
+    const short = await interrupted('l-2', { kind: 'obo', audited: true, instanceId: 'other-gone', leaseMs: 50 });
+    // By the database's clock, 50 ms later: taken over, as a dead instance's is.
+    await expect.poll(async () => (await h.module.reconcile({ olderThanMs: 0 })).outcomeUnknown, { timeout: 5000, interval: 50 }).toBe(1);
+    expect((await stateOf(short.id)).state).toBe('outcome_unknown');
+    expect(await ownerOf(short.id)).toBe('me');
+    expect((await stateOf(r.id)).state).toBe('executing');
+    expect(h.armCalls).toEqual([]);
+  });
+
+  it('a second instance that judges the running one gone leaves its operation to it while it renews its lease; ARM answers there, and nothing arrives late', async () => {
+    // "me" runs the operation; "other" shares the database and sees "me" as gone all along.
+    const other = await createHarness({ agents: [privileged], liveness: judgesOthersGone('other'), executionLeaseMs: 600, sharedDb: h.db });
+    try {
+      let armState = 'InProgress';
+      h.setArm(() => ({ status: 202, headers: { 'azure-asyncoperation': POLL } }));
+      h.setPoll(() => ({ status: 200, body: { status: armState } }));
+      const r = await h.module.service.submit(privileged, { ...restart('l-3'), trigger: { kind: 'incident' } });
+      if (!r.ok) throw new Error('submit');
+      expect(r.value.state).toBe('executing');
+      // Past several lease lengths, the other instance's passes find it held.
+      for (let pass = 0; pass < 4; pass += 1) {
+        expect(await other.module.reconcile({ olderThanMs: 0 })).toMatchObject({ examined: 0, otherInstance: 1 });
+        await new Promise((resolve) => setTimeout(resolve, 400));
+      }
+      expect(await ownerOf(r.value.id)).toBe('me');
+      armState = 'Succeeded';
+      await expect.poll(async () => (await stateOf(r.value.id)).state, { timeout: 5000 }).toBe('succeeded');
+      expect(await auditEntries(h, { requestId: r.value.id, eventType: 'operation.execution.taken_over' })).toHaveLength(0);
+      expect(await auditEntries(h, { requestId: r.value.id, eventType: 'operation.execution.late_result' })).toHaveLength(0);
+      expect(h.armCalls).toHaveLength(1);
+      expect(other.armCalls).toEqual([]);
+      expect(other.armPolls).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('stops polling at once when its execution was taken over, and leaves its end to the instance that took it', async () => {
+    h.setArm(() => ({ status: 202, headers: { 'azure-asyncoperation': POLL } }));
+    h.setPoll(() => ({ status: 200, body: { status: 'InProgress' } }));
+    const r = await h.module.service.submit(privileged, { ...restart('l-4'), trigger: { kind: 'incident' } });
+    if (!r.ok) throw new Error('submit');
+    await expect.poll(() => h.armPolls.length, { timeout: 5000 }).toBeGreaterThan(0);
+    // Another instance's claim, as after a lease that ran out while this one's clock lagged.
+    await h.db.run("UPDATE executions SET instance_id = 'other', lease_until = NULL WHERE request_id = ?", [r.value.id]);
+    // The next renewal (every 200 ms) finds it gone: polling stops, the request is left as it is.
+    await expect.poll(() => h.module.executor.isFollowing(r.value.id), { timeout: 5000 }).toBe(false);
+    const polls = h.armPolls.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.armPolls.length).toBe(polls);
+    expect((await stateOf(r.value.id)).state).toBe('executing');
+    expect(await ownerOf(r.value.id)).toBe('other');
+    expect(h.armCalls).toHaveLength(1);
+  });
+
+  it('ends as outcome_unknown, without waiting on, an ARM call still unanswered when its execution is taken over', async () => {
+    let answer: ((r: { status: number }) => void) | undefined;
+    h.setArm(() => new Promise((resolve) => (answer = resolve)));
+    const pending = h.module.service.submit(privileged, { ...restart('l-5'), trigger: { kind: 'incident' } });
+    await expect.poll(() => h.armCalls.length, { timeout: 5000 }).toBe(1);
+    const id = (await h.module.store.listInState('executing', undefined, 10))[0]!.id;
+    await h.db.run("UPDATE executions SET instance_id = 'other', lease_until = NULL WHERE request_id = ?", [id]);
+    const r = await pending;
+    if (!r.ok) throw new Error('submit');
+    expect(r.value.state).toBe('outcome_unknown');
+    expect(r.value.error).toMatchObject({ code: 'outcome_unknown' });
+    expect(r.value.error?.message).toContain('another instance took it over');
+    expect(r.value.error?.message).toContain(h.armCalls[0]!.correlationId);
+    // ARM's answer, should it come now, is not waited for.
+    answer?.({ status: 200 });
+    expect(h.armCalls).toHaveLength(1);
+    expect(await auditEntries(h, { requestId: id, eventType: 'operation.execution.late_result' })).toHaveLength(0);
+  });
+
+  it('hands the lease back at shutdown, so another instance takes the operation over at once', async () => {
+    const other = await createHarness({ agents: [privileged], liveness: judgesOthersGone('other'), executionLeaseMs: 60_000, sharedDb: h.db });
+    const first = h;
+    try {
+      first.setArm(() => ({ status: 202, headers: { 'azure-asyncoperation': POLL } }));
+      first.setPoll(() => ({ status: 200, body: { status: 'InProgress' } }));
+      const r = await first.module.service.submit(privileged, { ...restart('l-6'), trigger: { kind: 'incident' } });
+      if (!r.ok) throw new Error('submit');
+      expect((await first.module.store.getExecution(r.value.id))?.leaseUntil).not.toBeNull();
+      await first.module.close();
+      expect((await other.module.store.getExecution(r.value.id))?.leaseUntil).toBeNull();
+      other.setPoll(() => ({ status: 200, body: { status: 'Succeeded' } }));
+      expect(await other.module.reconcile({ olderThanMs: 0 })).toMatchObject({ examined: 1, resumed: 1 });
+      await expect.poll(async () => (await other.module.store.get(r.value.id))!.request.state, { timeout: 5000 }).toBe('succeeded');
+      expect(first.armCalls).toHaveLength(1);
+      expect(other.armCalls).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -13,7 +13,7 @@ import { createPostgresLiveness, type PostgresLiveness } from '../../src/store/p
 import { migratePostgres } from '../../src/store/postgres-migrations.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres-context.ts';
 import { makeAgent, PRIVILEGED_PRINCIPAL, RESTART } from './support/operation-fixtures.ts';
-import { createHarness, type Harness } from './support/operations-harness.ts';
+import { auditEntries, createHarness, type Harness } from './support/operations-harness.ts';
 
 const agent = makeAgent({ id: 'agent-priv', uamiPrincipalId: PRIVILEGED_PRINCIPAL, level: 'Privileged' });
 const POLL = 'https://arm.test.invalid/subscriptions/s/providers/Microsoft.App/locations/x/containerappOperationStatuses/op-2?api-version=2024-03-01';
@@ -100,5 +100,63 @@ describe('two instances on one PostgreSQL database', () => {
     expect(c.armCalls).toHaveLength(1);
     expect(b.armCalls).toHaveLength(bCallsBefore);
     expect(b.armPolls[bPollsBefore]).toBe(POLL);
+  });
+
+  it("an instance whose liveness session drops keeps its execution: B judges it gone but leaves the operation to it while it renews the lease, and ARM's answer ends it there", async () => {
+    const LEASE_MS = 900;
+    // B with leases, as a real deployment's instances all have them.
+    const bLeased = await createHarness({ db: await openPostgresDatabase(database.url, { poolSize: 4 }), agents: [agent], liveness: b.module.liveness, executionLeaseMs: LEASE_MS });
+    // D's liveness session is named, so the test can cut it; D does not take its lock back during the test.
+    const livenessD = createPostgresLiveness({
+      id: randomUUID(),
+      newClient: () => new pg.Client({ connectionString: database.url, query_timeout: 5000, application_name: 'elevate-liveness-d' }),
+      retryMs: 60_000,
+    });
+    livenesses.push(livenessD);
+    expect(await livenessD.hold()).toBe(true);
+    const d = await createHarness({ db: await openPostgresDatabase(database.url, { poolSize: 4 }), agents: [agent], liveness: livenessD, executionWaitMs: 50, executionLeaseMs: LEASE_MS });
+    try {
+      let armState = 'InProgress';
+      d.setArm(() => ({ status: 202, headers: { 'azure-asyncoperation': POLL } }));
+      d.setPoll(() => ({ status: 200, body: { status: armState } }));
+      const running = await d.module.service.submit(agent, { ...restart('blink-1'), trigger: { kind: 'incident' } });
+      if (!running.ok) throw new Error(running.error.message);
+      const id = running.value.id;
+      expect(running.value.state).toBe('executing');
+
+      // D's liveness session ends (a network blip, a failover): its lock is free, B sees D as gone.
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      try {
+        const { rowCount } = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'elevate-liveness-d'");
+        expect(rowCount).toBe(1);
+      } finally {
+        await admin.end();
+      }
+      await expect.poll(() => bLeased.module.liveness.isAlive(livenessD.id), { timeout: 5000 }).toBe(false);
+
+      // For several lease lengths B's passes find the execution held: D renews it through its pool.
+      const callsBefore = bLeased.armCalls.length;
+      for (let pass = 0; pass < 5; pass += 1) {
+        expect(await bLeased.module.reconcile({ olderThanMs: 0 })).toMatchObject({ examined: 0, otherInstance: 1 });
+        await new Promise((resolve) => setTimeout(resolve, LEASE_MS / 2));
+      }
+      expect((await bLeased.module.store.getExecution(id))?.instanceId).toBe(livenessD.id);
+
+      armState = 'Succeeded';
+      await expect.poll(async () => (await d.module.store.get(id))!.request.state, { timeout: 5000 }).toBe('succeeded');
+      // The transition's audit entry follows its compare-and-set: wait for it before reading the chain.
+      await expect.poll(async () => (await auditEntries(d, { requestId: id, outcome: 'succeeded' })).length, { timeout: 5000 }).toBe(1);
+      const rows = (await auditEntries(d, { requestId: id })).map((e) => e.eventType);
+      expect(rows).not.toContain('operation.execution.taken_over');
+      expect(rows).not.toContain('operation.execution.late_result');
+      expect(rows.filter((e) => e === 'arm.request')).toHaveLength(1);
+      expect(d.armCalls).toHaveLength(1);
+      expect(bLeased.armCalls).toHaveLength(callsBefore);
+      expect(bLeased.armPolls).toEqual([]);
+    } finally {
+      await d.close();
+      await bLeased.close();
+    }
   });
 });

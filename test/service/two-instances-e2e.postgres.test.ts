@@ -7,8 +7,9 @@
  * round-robin to A and B, as behind a load balancer. An administrator consents on A while the
  * agent long-polls B: B answers through LISTEN/NOTIFY, long before its wait runs out. Then a
  * consented VM restart (a long-running operation, held InProgress by the sandbox) is running on A
- * when A is killed with SIGKILL: A's liveness lock ends with its database session, B's reconciler
- * claims the execution, follows the operation with the agent's identity to its end, and ARM saw
+ * when A is killed with SIGKILL: A's liveness lock ends with its database session and, a few
+ * seconds later, the execution's lease runs out (nobody renews it); then B's reconciler claims
+ * the execution, follows the operation with the agent's identity to its end, and ARM saw
  * the write once. At the end no request is left approved or executing and the audit chain both
  * instances wrote verifies.
  */
@@ -34,6 +35,7 @@ import { seedFile } from '../support/seed-variants.ts';
 import { freePort, sandboxServeEnv, startServeProcess } from '../support/serve-process-env.ts';
 
 const RECONCILE_SECONDS = 2;
+const LEASE_SECONDS = 3;
 /** The agent's long-poll: far longer than a wake through LISTEN/NOTIFY takes. */
 const LONG_POLL_SECONDS = 60;
 const TERMINAL = ['succeeded', 'failed', 'denied', 'expired', 'cancelled', 'outcome_unknown'];
@@ -75,6 +77,8 @@ async function startInstance(name: 'A' | 'B'): Promise<Instance> {
       ELEVATE_DATABASE_URL: database.url,
       ELEVATE_POLICIES_DIR: resolve('policies'),
       ELEVATE_RECONCILE_INTERVAL_SECONDS: String(RECONCILE_SECONDS),
+      // A killed instance's executions are taken over once their lease has run out (on PostgreSQL).
+      ELEVATE_EXECUTION_LEASE_SECONDS: String(LEASE_SECONDS),
     },
     url,
     readyPath: '/healthz',

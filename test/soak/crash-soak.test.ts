@@ -39,6 +39,7 @@ const CONTAINER_APPS_CONTRIBUTOR = '358470bc-b998-42bd-ab17-a7e34c199c0f';
 /** How long lifecycles are driven while the service is being killed (the whole test stays well under 3 min). */
 const DRIVE_MS = 60_000;
 const RECONCILE_SECONDS = 2;
+const LEASE_SECONDS = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let sandbox: SandboxHandle;
@@ -57,6 +58,8 @@ async function startElevate(): Promise<void> {
       ...store.env,
       ELEVATE_POLICIES_DIR: join(dir, 'policies'),
       ELEVATE_RECONCILE_INTERVAL_SECONDS: String(RECONCILE_SECONDS),
+      // A killed instance's executions are taken over once their lease has run out (on PostgreSQL).
+      ELEVATE_EXECUTION_LEASE_SECONDS: String(LEASE_SECONDS),
       // Six drivers on two agents ask far more than an agent's default budget a minute; the soak is
       // about kills, not limits, and on PostgreSQL the counts (rightly) outlive a kill.
       ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: '100000',

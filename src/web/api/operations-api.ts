@@ -61,6 +61,8 @@ export interface OperationsApiDeps {
   userDirectory?: UserDirectory;
   /** ELEVATE_RECONCILE_INTERVAL_SECONDS (default 60). */
   reconcileIntervalSeconds?: number;
+  /** ELEVATE_EXECUTION_LEASE_SECONDS, given when several instances share the database. */
+  executionLeaseSeconds?: number;
   /** The notification outbox (src/notifications), written with every request change. */
   outbox?: OperationsModuleDeps['outbox'];
   /** src/incidents: an incident trigger must name a recorded incident in the agent's groups. */
@@ -120,6 +122,7 @@ export function createOperationsApi(deps: OperationsApiDeps): OperationsApi {
     userDirectory,
     agents,
     ...(deps.reconcileIntervalSeconds !== undefined ? { reconcileIntervalMs: deps.reconcileIntervalSeconds * 1000 } : {}),
+    ...(deps.executionLeaseSeconds !== undefined ? { executionLeaseMs: deps.executionLeaseSeconds * 1000 } : {}),
     ...(deps.checkTrigger ? { checkTrigger: deps.checkTrigger } : {}),
     ...(deps.onRequestChanged ? { onRequestChanged: deps.onRequestChanged } : {}),
     logger,

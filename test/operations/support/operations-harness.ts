@@ -24,7 +24,7 @@ import { builtinCatalog, policiesWithRunModes, sandboxLikeState } from './operat
 
 export const ARM_ENDPOINT = 'https://arm.test.invalid';
 
-export type ArmScript = (request: ArmRequest) => Partial<ArmResponse> & { status: number };
+export type ArmScript = (request: ArmRequest) => (Partial<ArmResponse> & { status: number }) | Promise<Partial<ArmResponse> & { status: number }>;
 
 export interface Harness {
   db: Database;
@@ -54,9 +54,13 @@ export async function createHarness(
     db?: Database;
     /** this instance's id and the others' liveness (default: the only process) */
     liveness?: InstanceLiveness;
+    /** execution leases of this length, as with several instances (default: none) */
+    executionLeaseMs?: number;
+    /** another harness's store: a second instance on the same database, which stays open when this one closes */
+    sharedDb?: Database;
   } = {},
 ): Promise<Harness> {
-  const db = options.db ?? (await openTestStore(join(mkdtempSync(join(tmpdir(), 'elevate-ops-')), 'elevate.db'), 'elevate_ops'));
+  const db = options.sharedDb ?? options.db ?? (await openTestStore(join(mkdtempSync(join(tmpdir(), 'elevate-ops-')), 'elevate.db'), 'elevate_ops'));
   const clock = {
     now: new Date('2025-06-01T10:00:00.000Z'),
     advance(ms: number) {
@@ -102,7 +106,11 @@ export async function createHarness(
   const fakeArm: ArmPipelineClient = {
     async armRequest(request) {
       armCalls.push(request);
-      return respond(script(request), request.correlationId ?? 'corr');
+      // A scripted answer may be a promise (ARM slow to answer); the caller's signal stops the wait, as the real client's does.
+      const answer = Promise.resolve(script(request));
+      const signal = request.abortSignal;
+      const stopped = signal && new Promise<never>((_, reject) => (signal.aborted ? reject(signal.reason) : signal.addEventListener('abort', () => reject(signal.reason), { once: true })));
+      return respond(await (stopped ? Promise.race([answer, stopped]) : answer), request.correlationId ?? 'corr');
     },
     async armGetUrl(url, correlationId) {
       armPolls.push(url);
@@ -133,6 +141,7 @@ export async function createHarness(
     executionWaitMs: options.executionWaitMs ?? 2_000,
     pollIntervalMs: 5,
     ...(options.liveness ? { liveness: options.liveness } : {}),
+    ...(options.executionLeaseMs !== undefined ? { executionLeaseMs: options.executionLeaseMs } : {}),
   });
 
   return {
@@ -150,7 +159,7 @@ export async function createHarness(
     credential,
     async close() {
       await module.close();
-      await db.close();
+      if (!options.sharedDb) await db.close();
     },
   };
 }
