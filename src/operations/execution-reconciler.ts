@@ -18,7 +18,10 @@
  * that is still alive (instance-liveness.ts) is that instance's and is left alone. One that names
  * a dead instance is first claimed for this one (compare-and-set on the row), so two reconcilers
  * never both act on it and a later one sees it as this instance's. Rows naming no instance
- * (before migration 018) are an earlier process's. A takeover is audited
+ * (before migration 018) are an earlier process's. A free liveness lock may also be a live
+ * instance's dropped session: with leases (several instances), a claim also needs the execution's
+ * lease to have run out by the database's clock (execution-lease.ts), and an own execution is
+ * resumed only after its lease was renewed here. A takeover is audited
  * (`operation.execution.taken_over`) after the claim and before anything is done, and the entry
  * that ends the request names the instance it was taken from; if that entry cannot be appended
  * the claim is handed back and nothing is done (no audit entry, no action).

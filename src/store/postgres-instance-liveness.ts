@@ -10,8 +10,9 @@
  * "alive", so a reconciler skips the row and retries on its next pass; nothing is ended under an
  * instance that may be running it.
  * Limit: while this instance's own session is down (until the next check reopens it and takes the
- * lock again) others see it dead and may reconcile what it is running. The reconcilers' periodic
- * passes only touch rows unchanged for a whole interval, and their writes are compare-and-set.
+ * lock again) others see it dead. That is why a free lock alone never lets another instance take
+ * an execution over: its lease, renewed through the pool, must have run out too
+ * (src/operations/execution-lease.ts).
  */
 import type pg from 'pg';
 import type { Logger } from '../observability/logger.ts';
