@@ -40,7 +40,7 @@ import type { RequestChangeOutbox } from '../operations/request-change-outbox.ts
 
 export interface ApprovalsModuleDeps {
   db: Database;
-  operations: Pick<OperationsModule, 'store' | 'lifecycle'> & Partial<Pick<OperationsModule, 'liveness'>> & { executor: Pick<RequestExecutor, 'executeRequest'> };
+  operations: Pick<OperationsModule, 'store' | 'lifecycle'> & Partial<Pick<OperationsModule, 'liveness' | 'executionLeaseMs'>> & { executor: Pick<RequestExecutor, 'executeRequest'> };
   agents: Pick<AgentDirectory, 'get'>;
   agentCredential(agent: Agent): TokenCredential;
   /** Appends (audit first) and reads a request's history. */
@@ -127,7 +127,8 @@ export function createApprovalsModule(deps: ApprovalsModuleDeps) {
   };
   const liveness = deps.liveness ?? deps.operations.liveness ?? createInProcessLiveness();
   const tokens = createOneTimeTokenRecords(deps.db, { instanceId: liveness.id });
-  const tokenPass = () => reconcileTokens({ records: tokens, requests: deps.operations.store, audit: deps.audit, clock, logger: deps.logger, liveness });
+  const tokenPass = () =>
+    reconcileTokens({ records: tokens, requests: deps.operations.store, audit: deps.audit, clock, logger: deps.logger, liveness, recentMs: deps.operations.executionLeaseMs });
   const tokenTimer = startReconcileTimer({
     run: leaderOnly(deps.leases, 'token-reconciler', tokenPass, undefined),
     intervalMs: deps.reconcileIntervalMs ?? 60_000,

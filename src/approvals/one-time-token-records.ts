@@ -55,9 +55,10 @@ export function createOneTimeTokenRecords(db: Database, options: { instanceId?: 
     },
     /**
      * Rows left undiscarded, none this process holds. With several instances some may belong to
-     * another that is alive: the reconciler checks `instanceId` before settling one.
+     * another that is alive: the reconciler checks `instanceId` before settling one. Left out too:
+     * rows whose execution is still leased to an instance, and (`begunBefore`) rows begun since then.
      */
-    async orphaned(limit: number): Promise<UndiscardedToken[]> {
+    async orphaned(limit: number, begunBefore?: string): Promise<UndiscardedToken[]> {
       const rows = await db.fresh.all<{
         id: string;
         request_id: string;
@@ -78,8 +79,8 @@ export function createOneTimeTokenRecords(db: Database, options: { instanceId?: 
            FROM one_time_tokens t
            LEFT JOIN executions e ON e.request_id = t.request_id AND lower(e.acting_identity) = t.approver_oid
            LEFT JOIN operation_requests r ON r.id = t.request_id
-          WHERE t.discarded_at IS NULL ORDER BY t.requested_at LIMIT ?`,
-        [0, limit],
+          WHERE t.discarded_at IS NULL ${begunBefore === undefined ? '' : 'AND t.requested_at < ?'} ORDER BY t.requested_at LIMIT ?`,
+        [0, ...(begunBefore === undefined ? [] : [begunBefore]), limit],
       );
       return rows
         // Held here, or its execution still leased to the instance that made it (which may only

@@ -6,6 +6,9 @@
  * an execution ran with the approver's identity, and the request's state now.
  * Several instances on one database (issue 16): a row made by another instance that is still
  * alive (instance-liveness.ts) is a token that instance may hold right now, and is left alone.
+ * An instance may also only look gone (its liveness session dropped): so a token whose execution
+ * is still leased to it (execution-lease.ts) is left alone, and so is one begun less than a lease
+ * ago (`recentMs`), which may be between its exchange and the start of its execution.
  */
 import type { Logger } from '../observability/logger.ts';
 import { ownedByAnotherLiveInstance, type InstanceLiveness } from '../store/instance-liveness.ts';
@@ -22,9 +25,12 @@ export async function reconcileTokens(deps: {
   logger?: Logger | undefined;
   /** Absent: this process is the only one (every row not held here was left by an ended one). */
   liveness?: InstanceLiveness | undefined;
+  /** Several instances: rows begun less than this long ago (by this clock) are left for a later pass. */
+  recentMs?: number | undefined;
 }): Promise<number> {
   let n = 0;
-  for (const t of await deps.records.orphaned(500)) {
+  const begunBefore = deps.recentMs === undefined ? undefined : new Date(deps.clock().getTime() - deps.recentMs).toISOString();
+  for (const t of await deps.records.orphaned(500, begunBefore)) {
     if (deps.liveness && (await ownedByAnotherLiveInstance(deps.liveness, t.instanceId))) continue;
     const request = (await deps.requests.get(t.requestId))?.request;
     if (!request) continue;

@@ -178,6 +178,8 @@ export function createOperationsModule(deps: OperationsModuleDeps) {
     permissions: deps.permissions,
     /** This instance and whether others live (the approvals module records its tokens with it too). */
     liveness,
+    /** How long an execution is leased to the instance running it (several instances); undefined: no leases. */
+    executionLeaseMs: deps.executionLeaseMs,
     /** Settles when the start-up reconcile pass is done. */
     reconciled: reconcileTimer.first,
     /** One reconcile pass now (`olderThanMs` undefined: every interrupted execution not followed here). */

@@ -70,4 +70,22 @@ describe('token reconciler with several instances', () => {
     expect(await pass()).toBe(0);
     expect(await discarded(held)).toBeNull();
   });
+
+  it('with several instances, leaves alone a token begun less than a lease ago: it may be between its exchange and its execution', async () => {
+    const judgesOthersGone = { id: 'me', isAlive: async (other: string) => other === 'me' };
+    const r = await h.module.service.submit(agent, { method: 'POST', path: RESTART, apiVersion: '2024-03-01', justification: 'j', trigger: { kind: 'chat' }, idempotencyKey: 'tok-5' });
+    if (!r.ok) throw new Error('submit');
+    const other = createOneTimeTokenRecords(h.db, { instanceId: 'other-blinking' });
+    const now = Date.now();
+    const fresh = await other.begin(r.value.id, approver, new Date(now - 5_000).toISOString());
+    const old = await other.begin(r.value.id, approver, new Date(now - 120_000).toISOString());
+    const records = createOneTimeTokenRecords(h.db, { instanceId: 'me' });
+    expect(await reconcileTokens({ records, requests: h.module.store, audit: h.auditLog, clock: () => new Date(now), liveness: judgesOthersGone, recentMs: 30_000 })).toBe(1);
+    const discarded = async (id: string) => (await h.db.get<{ discard_reason: string | null }>('SELECT discard_reason FROM one_time_tokens WHERE id = ?', [id]))!.discard_reason;
+    expect(await discarded(old)).toBe('process_end');
+    expect(await discarded(fresh)).toBeNull();
+    // A lease later it is settled as any other.
+    expect(await reconcileTokens({ records, requests: h.module.store, audit: h.auditLog, clock: () => new Date(now + 30_000), liveness: judgesOthersGone, recentMs: 30_000 })).toBe(1);
+    expect(await discarded(fresh)).toBe('process_end');
+  });
 });
