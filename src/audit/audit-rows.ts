@@ -1,6 +1,7 @@
 import type { SqlValue } from '../store/database.ts';
 import type { AuditRow } from './audit-hash.ts';
 import type { ActorKind, AuditEntry, AuditFilter, JsonObject } from './audit-types.ts';
+import { asciiLower } from './audit-search.ts';
 
 export const ROW_COLUMNS =
   'seq, ts, actor_kind, actor_id, actor_name, event_type, subject, agent_id, request_id, action, scope, outcome, acting_identity, approver_id, details, prev_hash, hash';
@@ -47,6 +48,13 @@ export function filterClause(filter: AuditFilter): { terms: string[]; params: Sq
     const value = filter[field];
     if (value === undefined || value === null) continue;
     if (typeof value !== 'string') throw new TypeError(`audit filter ${field} must be a string`);
+    if (column === 'scope') {
+      // Read through audit_log_by_scope_lower, the one scope index (migration 021); the exact
+      // comparison after it keeps the filter case-sensitive, as it always was.
+      terms.push('lower(scope) = ? AND scope = ?');
+      params.push(asciiLower(value), value);
+      continue;
+    }
     terms.push(`${column} = ?`);
     params.push(value);
   }

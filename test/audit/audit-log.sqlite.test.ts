@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditAppendError } from '../../src/audit/audit-errors.ts';
 import { createAuditLog } from '../../src/audit/audit-log.ts';
+import { filterClause } from '../../src/audit/audit-rows.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { openStore } from '../../src/store/migrations.ts';
@@ -78,11 +79,14 @@ describe('audit log on a SQLite file', () => {
   it('uses an index for each filter with seq ordering, without a sort step', async () => {
     const { db } = await openAudit(tempDir());
     try {
-      for (const column of ['agent_id', 'request_id', 'action', 'scope', 'outcome', 'acting_identity', 'approver_id', 'event_type', 'actor_id', 'subject']) {
-        const plan = await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT * FROM audit_log WHERE ${column} = ? AND seq < ? ORDER BY seq DESC LIMIT 50`, ['x', 100]);
+      // The filter's own SQL (filterClause), one field at a time.
+      const fields = ['agentId', 'requestId', 'action', 'scope', 'outcome', 'actingIdentity', 'approverId', 'eventType', 'actorId', 'subject'] as const;
+      for (const field of fields) {
+        const { terms, params } = filterClause({ [field]: 'X/y' });
+        const plan = await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT * FROM audit_log WHERE ${[...terms, 'seq < ?'].join(' AND ')} ORDER BY seq DESC LIMIT 50`, [...params, 100]);
         const text = plan.map((p) => p.detail).join(' | ');
-        expect(text, column).toMatch(/USING INDEX audit_log_by_/);
-        expect(text, column).not.toMatch(/TEMP B-TREE/);
+        expect(text, field).toMatch(field === 'scope' ? /USING INDEX audit_log_by_scope_lower/ : /USING INDEX audit_log_by_/);
+        expect(text, field).not.toMatch(/TEMP B-TREE/);
       }
     } finally {
       await db.close();
