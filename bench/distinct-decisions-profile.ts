@@ -10,8 +10,13 @@
  * Summarise the profile with bench/cpu-profile-summary.ts. Progress on stderr, Markdown on stdout.
  *
  *   BENCH_DURATION_S=3 BENCH_ROUNDS=2 BENCH_PROFILE=/tmp/distinct.cpuprofile node --import tsx bench/distinct-decisions-profile.ts
+ * BENCH_HEAP_PROFILE=path adds a sampling heap profile of the measured phases (objects the
+ * collector already freed included): what each answer allocates, by function.
+ * With BENCH_WORKLOAD=repeated the measured phases send one query over and over instead (a polling
+ * agent: nothing new to audit), to see what the repeated path costs beyond the HTTP stack.
  */
 import { writeFileSync } from 'node:fs';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +30,12 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PROFILE = process.env.BENCH_PROFILE;
+/** Where to write a sampling heap profile of what the measured phases allocate (collected objects included). */
+const HEAP_PROFILE = process.env.BENCH_HEAP_PROFILE;
+/** BENCH_WORKLOAD=repeated: profile the same query repeated (a polling agent) instead of distinct ones. */
+const REPEATED = process.env.BENCH_WORKLOAD === 'repeated';
+/** perf_hooks.constants.NODE_PERFORMANCE_GC_* */
+const GC_KINDS: Record<number, string> = { 1: 'scavenge', 2: 'mark-compact', 4: 'incremental marking', 8: 'weak callbacks' };
 const log = (msg: string) => process.stderr.write(`[distinct-decisions-profile] ${msg}\n`);
 
 function quantile(values: number[], q: number): number {
@@ -52,6 +63,20 @@ async function main(): Promise<void> {
     return result;
   };
 
+  // Garbage collection pauses on the main thread during the measured phases, by kind (perf_hooks 'gc' entries).
+  const gcMs = new Map<string, { ms: number; count: number }>();
+  const gcObserver = new PerformanceObserver((list) => {
+    if (!recording) return;
+    for (const e of list.getEntries()) {
+      const kind = GC_KINDS[(e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+      const k = gcMs.get(kind) ?? { ms: 0, count: 0 };
+      k.ms += e.duration;
+      k.count += 1;
+      gcMs.set(kind, k);
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+
   const session = new Session();
   session.connect();
   try {
@@ -77,15 +102,17 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       log(`round ${round}/${ROUNDS}: bare express`);
       const bare: Result = await hammer({ url: bareUrl, headers, body: distinct }, DURATION_S, CONNECTIONS);
-      log(`round ${round}/${ROUNDS}: distinct decisions`);
+      log(`round ${round}/${ROUNDS}: ${REPEATED ? 'repeated' : 'distinct'} decisions`);
       if (PROFILE) await session.post('Profiler.start');
+      if (HEAP_PROFILE) await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
       recording = true;
       const cpu = process.cpuUsage();
       const elu = performance.eventLoopUtilization();
-      const r = await hammer({ url: `${service.listenUrl}/api/v1/decisions`, headers, body: distinct, uniqueKey: true }, DURATION_S, CONNECTIONS);
+      const r = await hammer({ url: `${service.listenUrl}/api/v1/decisions`, headers, body: REPEATED ? distinct.replace('__KEY__', 'warm') : distinct, uniqueKey: !REPEATED }, DURATION_S, CONNECTIONS);
       const used = process.cpuUsage(cpu);
       busy += performance.eventLoopUtilization(elu).utilization;
       recording = false;
+      if (HEAP_PROFILE) writeFileSync(ROUNDS > 1 ? HEAP_PROFILE.replace(/(\.heapprofile)?$/, `-${round}.heapprofile`) : HEAP_PROFILE, JSON.stringify((await session.post('HeapProfiler.stopSampling')).profile));
       if (PROFILE) writeFileSync(ROUNDS > 1 ? PROFILE.replace(/(\.cpuprofile)?$/, `-${round}.cpuprofile`) : PROFILE, JSON.stringify((await session.post('Profiler.stop')).profile));
       cpuUs += used.user + used.system;
       answered += r['2xx'] + r.non2xx;
@@ -95,19 +122,21 @@ async function main(): Promise<void> {
     const sizes = groups.map((g) => g.rows);
     const ms = groups.map((g) => g.ms);
     const out = [
-      `### Distinct decisions: where the time goes (${CONNECTIONS} connections, ${DURATION_S} s × ${ROUNDS} rounds)`,
+      `### ${REPEATED ? "Repeated" : "Distinct"} decisions: where the time goes (${CONNECTIONS} connections, ${DURATION_S} s × ${ROUNDS} rounds)`,
       '',
-      '| round | bare req/s | distinct req/s | ratio | p50 ms | non-2xx + errors |',
+      '| round | bare req/s | decisions req/s | ratio | p50 ms | non-2xx + errors |',
       '|---|---:|---:|---:|---:|---:|',
       ...rows,
       '',
       `- Audit groups during the distinct phases: ${groups.length}, rows per group p10/p50/p90/max ${[0.1, 0.5, 0.9].map((q) => quantile(sizes, q)).join(' / ')} / ${Math.max(...sizes)}, mean ${(sizes.reduce((a, b) => a + b, 0) / Math.max(1, groups.length)).toFixed(1)}.`,
       `- INSERT call to return (mutex wait + insert + fsync), ms p10/p50/p90: ${[0.1, 0.5, 0.9].map((q) => quantile(ms, q).toFixed(2)).join(' / ')}; time inside statements ${(ms.reduce((a, b) => a + b, 0) / 1000).toFixed(2)} s of ${DURATION_S * ROUNDS} s.`,
       `- Server CPU per answer (all threads) ${(cpuUs / Math.max(1, answered)).toFixed(0)} µs; event loop busy ${((busy / ROUNDS) * 100).toFixed(0)}%.`,
+      `- Garbage collection on the main thread per answer: ${[...gcMs].map(([kind, g]) => `${kind} ${((g.ms * 1000) / Math.max(1, answered)).toFixed(1)} µs (${g.count} pauses)`).join(', ') || 'none observed'}.`,
       `- Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (${cpus().length} cores).`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {
+    gcObserver.disconnect();
     session.disconnect();
     await new Promise((r) => peerServer.close(r));
     await service.close();

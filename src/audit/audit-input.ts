@@ -1,6 +1,6 @@
-import { canonicalDetails, type AuditRowContent } from './audit-hash.ts';
+import type { AuditRowContent } from './audit-hash.ts';
 import { AuditAppendError } from './audit-errors.ts';
-import { ACTOR_KINDS, type AuditInput, type JsonObject, type JsonValue } from './audit-types.ts';
+import { ACTOR_KINDS, type AuditInput } from './audit-types.ts';
 
 /** An entry ready to be written: everything but the seq and ts the writer assigns. */
 export type PreparedEntry = Omit<AuditRowContent, 'seq' | 'ts'>;
@@ -24,11 +24,13 @@ function reject(message: string): never {
   throw new AuditAppendError(`audit entry rejected: ${message}`);
 }
 
-function cleanString(value: string, what: string, max: number): string {
-  if (value.length > max) reject(`${what} is longer than ${max} characters`);
+/** `what` names the field in a rejection; a function when building the name costs work. */
+function cleanString(value: string, what: string | (() => string), max: number): string {
+  const name = () => (typeof what === 'string' ? what : what());
+  if (value.length > max) reject(`${name()} is longer than ${max} characters`);
   // Lone surrogates cannot be encoded as UTF-8 faithfully, so they would not survive storage.
   if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value)) {
-    reject(`${what} contains a lone surrogate`);
+    reject(`${name()} contains a lone surrogate`);
   }
   return value.replace(JWT_SHAPE, REDACTED);
 }
@@ -51,26 +53,80 @@ function optionalField(value: unknown, what: string): string | null {
   return columnString(value, what, MAX_FIELD);
 }
 
-function cleanJson(value: unknown, path: string, depth: number): JsonValue {
+/**
+ * The details object as RFC 8785 (JCS) text, checked and cleaned in the same pass: strings
+ * within limits and without lone surrogates, JWT-shaped text redacted (keys too), numbers finite,
+ * only plain objects and arrays, at most MAX_DEPTH levels (which also stops a cycle). Undefined
+ * members are dropped, as JSON drops them; if two keys become the same once redacted, the later
+ * one's value is kept, as assigning them in order would.
+ *
+ * One pass instead of a cleaned copy serialised by the canonicalize library (issue 18): this runs
+ * for every audit entry, on the event loop, and the copy and the library's own checks were two
+ * walks and a second object graph per entry. JCS serialises strings and finite numbers as
+ * ECMAScript's JSON.stringify does and sorts keys by UTF-16 code units, as Array.prototype.sort
+ * does (RFC 8785 sections 3.2.2 and 3.2.3); test/audit/audit-input.test.ts checks this against
+ * the library on generated JSON.
+ */
+function canonicalCleanJson(value: unknown, path: PathTrail, depth: number): string {
   if (depth > MAX_DEPTH) reject(`details nest deeper than ${MAX_DEPTH} levels`);
-  if (value === null || typeof value === 'boolean') return value;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) reject(`${path} is not a finite number`);
-    return value;
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) reject(`${path.text()} is not a finite number`);
+      return JSON.stringify(value);
+    case 'string':
+      return JSON.stringify(cleanString(value, path.text, MAX_DETAILS));
   }
-  if (typeof value === 'string') return cleanString(value, path, MAX_DETAILS);
-  if (Array.isArray(value)) return value.map((v, i) => cleanJson(v, `${path}[${i}]`, depth + 1));
-  if (typeof value === 'object' && isPlainObject(value)) {
-    const out: JsonObject = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (v === undefined) continue;
-      const key = cleanString(k, `a key in ${path}`, MAX_FIELD);
-      // defineProperty: a hostile "__proto__" key stays a plain data property.
-      Object.defineProperty(out, key, { value: cleanJson(v, `${path}.${key}`, depth + 1), enumerable: true, writable: true, configurable: true });
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      out += (i === 0 ? '' : ',') + canonicalCleanJson(value[i], path, depth + 1);
+      path.pop();
     }
-    return out;
+    return `${out}]`;
   }
-  return reject(`${path} is not plain JSON (got ${Array.isArray(value) ? 'array' : typeof value === 'object' ? 'an object with a prototype' : typeof value})`);
+  if (typeof value === 'object' && isPlainObject(value)) {
+    const members = new Map<string, string>();
+    for (const key of Object.keys(value)) {
+      const member: unknown = (value as Record<string, unknown>)[key];
+      if (member === undefined) continue;
+      const clean = cleanString(key, path.keyText, MAX_FIELD);
+      path.push(clean);
+      const text = canonicalCleanJson(member, path, depth + 1);
+      path.pop();
+      // A key seen again (two keys redacted alike) keeps its first place and takes the later value.
+      members.set(clean, text);
+    }
+    const keys = [...members.keys()].sort();
+    let out = '{';
+    for (let i = 0; i < keys.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(keys[i])}:${members.get(keys[i]!)!}`;
+    return `${out}}`;
+  }
+  return reject(`${path.text()} is not plain JSON (got ${typeof value === 'object' ? 'an object with a prototype' : typeof value})`);
+}
+
+/**
+ * Where in the details a value sits (`details.a[2].b`), for rejection messages only: kept as a
+ * stack of keys and indexes and joined only when a message needs it, so a valid entry builds no
+ * path strings.
+ */
+class PathTrail {
+  private readonly parts: Array<string | number> = [];
+  readonly text = (): string => {
+    let out = 'details';
+    for (const p of this.parts) out += typeof p === 'number' ? `[${p}]` : `.${p}`;
+    return out;
+  };
+  readonly keyText = (): string => `a key in ${this.text()}`;
+  push(part: string | number): void {
+    this.parts.push(part);
+  }
+  pop(): void {
+    this.parts.pop();
+  }
 }
 
 /**
@@ -90,7 +146,7 @@ export function prepareEntry(input: AuditInput): PreparedEntry {
   }
   const rawDetails = input.details ?? {};
   if (typeof rawDetails !== 'object' || rawDetails === null || Array.isArray(rawDetails)) reject('details must be a JSON object');
-  const details = canonicalDetails(cleanJson(rawDetails, 'details', 0) as JsonObject);
+  const details = canonicalCleanJson(rawDetails, new PathTrail(), 0);
   if (details.length > MAX_DETAILS) reject(`details exceed ${MAX_DETAILS} characters of JSON`);
 
   return {

@@ -6,7 +6,7 @@ import { chainTail, readAnchor } from './audit-anchor.ts';
 import { AuditAppendError } from './audit-errors.ts';
 import type { AuditRow } from './audit-hash.ts';
 import { prepareEntry } from './audit-input.ts';
-import { filterClause, ROW_COLUMNS, rowToEntry, wholeNumber } from './audit-rows.ts';
+import { appendedEntry, filterClause, ROW_COLUMNS, rowToEntry, wholeNumber } from './audit-rows.ts';
 import type { AuditAnchor, AuditEntry, AuditFilter, AuditInput, AuditPage, AuditPageResult, VerifyOptions, VerifyResult } from './audit-types.ts';
 import { verifyChain } from './audit-verify.ts';
 import { AuditWriter } from './audit-writer.ts';
@@ -65,7 +65,7 @@ export function createAuditLog(db: Database, deps: AuditLogDeps = {}): AuditLog 
         if (err instanceof AuditAppendError) throw err;
         throw new AuditAppendError(`audit entry rejected: ${(err as Error).message}`, { cause: err });
       }
-      return rowToEntry(await writer.write(prepared));
+      return appendedEntry(await writer.write(prepared));
     },
 
     async get(seq) {

@@ -6,7 +6,14 @@ import { asciiLower } from './audit-search.ts';
 export const ROW_COLUMNS =
   'seq, ts, actor_kind, actor_id, actor_name, event_type, subject, agent_id, request_id, action, scope, outcome, acting_identity, approver_id, details, prev_hash, hash';
 
-export function rowToEntry(row: AuditRow): AuditEntry {
+/**
+ * The entry an append just wrote, its details parsed only if the caller reads them: most callers
+ * of `append` (every decision-only query, issue 18) ignore what it returns, and parsing the text
+ * back was work and garbage on every append. The details text is the canonical JSON the writer
+ * stored, so a reader gets exactly what `get(seq)` would give; the parse happens once.
+ */
+export function appendedEntry(row: AuditRow): AuditEntry {
+  let parsed: JsonObject | undefined;
   return {
     seq: row.seq,
     ts: row.ts,
@@ -20,10 +27,22 @@ export function rowToEntry(row: AuditRow): AuditEntry {
     outcome: row.outcome,
     actingIdentity: row.acting_identity,
     approverId: row.approver_id,
-    details: JSON.parse(row.details) as JsonObject,
+    get details(): JsonObject {
+      return (parsed ??= JSON.parse(row.details) as JsonObject);
+    },
+    set details(value: JsonObject) {
+      parsed = value;
+    },
     prevHash: row.prev_hash,
     hash: row.hash,
   };
+}
+
+/** An entry read back from the table: its details are parsed at once, so a row whose text does not parse fails here. */
+export function rowToEntry(row: AuditRow): AuditEntry {
+  const entry = appendedEntry(row);
+  void entry.details;
+  return entry;
 }
 
 /** Filter field -> column; the names are fixed here, never taken from input. */

@@ -1,3 +1,5 @@
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AuditAppendError } from '../../src/audit/audit-errors.ts';
 import { prepareEntry } from '../../src/audit/audit-input.ts';
@@ -112,5 +114,32 @@ describe('prepareEntry', () => {
   it('drops undefined members like JSON does, and accepts null-prototype objects', () => {
     const nullProto = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1, skip: undefined });
     expect(prepareEntry({ ...base, details: nullProto as never }).details).toBe('{"a":1}');
+  });
+
+  it('writes details as the canonicalize library does (RFC 8785), on generated JSON with any keys and strings', () => {
+    const unit = fc.oneof(fc.constantFrom('grapheme', 'grapheme-composite', 'binary') as fc.Arbitrary<'grapheme' | 'grapheme-composite' | 'binary'>);
+    fc.assert(
+      fc.property(unit.chain((stringUnit) => fc.dictionary(fc.string({ unit: stringUnit }), fc.jsonValue({ stringUnit, maxDepth: 4 }))), (details) => {
+        expect(prepareEntry({ ...base, details: details as never }).details).toBe(canonicalize(details));
+      }),
+      { numRuns: 300 },
+    );
+    // the awkward corners of RFC 8785 by hand: key order by UTF-16 code unit, escapes, numbers
+    const corners = { '\u20ac': 1, '\r': 'line\u2028sep', '\ud83d\ude00': [0, -0, 1e21, 1e-7, 0.1 + 0.2, -1.5e-300], 'é': { b: null, a: false }, '': '' };
+    expect(prepareEntry({ ...base, details: corners }).details).toBe(canonicalize(corners));
+  });
+
+  it('keeps the later value when two keys are the same once redacted, in the first one’s place', () => {
+    const other = fakeJwt({ sub: 'other' });
+    expect(prepareEntry({ ...base, details: { z: 0, [JWT]: 1, a: 2, [other]: 3 } }).details).toBe('{"[redacted-jwt]":3,"a":2,"z":0}');
+  });
+
+  it('names where in the details a rejected value sits', () => {
+    expect(rejected({ ...base, details: { a: [1, { b: Number.POSITIVE_INFINITY }] } })).toMatch(/^audit entry rejected: details\.a\[1\]\.b is not a finite number$/);
+    expect(rejected({ ...base, details: { a: { ['k\uD800']: 1 } } })).toMatch(/a key in details\.a contains a lone surrogate/);
+    expect(rejected({ ...base, details: { list: [undefined] } })).toMatch(/details\.list\[0\] is not plain JSON \(got undefined\)/);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(rejected({ ...base, details: cyclic })).toMatch(/nest deeper than 32/);
   });
 });

@@ -27,6 +27,13 @@ describe('append', () => {
       expect(second.seq).toBe(2);
       expect(second.prevHash).toBe(first.hash);
       expect(await audit.get(1)).toEqual(first);
+      // The appended entry parses its details only when read (issue 18); it serialises and
+      // copies like the entry read back, and takes an assignment like a plain object.
+      expect(JSON.stringify(second)).toBe(JSON.stringify(await audit.get(2)));
+      expect(structuredClone(second)).toEqual(await audit.get(2));
+      second.details = { replaced: true };
+      expect(second.details).toEqual({ replaced: true });
+      expect((await audit.get(2))!.details).toEqual(sampleInput(1).details);
       expect(await audit.get(3)).toBeUndefined();
       expect(await audit.head()).toEqual({ seq: 2, hash: second.hash });
     } finally {
