@@ -24,15 +24,22 @@ function reject(message: string): never {
   throw new AuditAppendError(`audit entry rejected: ${message}`);
 }
 
-/** `what` names the field in a rejection; a function when building the name costs work. */
-function cleanString(value: string, what: string | (() => string), max: number): string {
-  const name = () => (typeof what === 'string' ? what : what());
-  if (value.length > max) reject(`${name()} is longer than ${max} characters`);
+/**
+ * `what` names the field in a rejection: a name, or where in the details the string sits (as the
+ * value there, or as a key of the object there), so a valid entry builds no names.
+ */
+function cleanString(value: string, what: string | PathTrail, max: number, isKey = false): string {
+  if (value.length > max) reject(`${nameOf(what, isKey)} is longer than ${max} characters`);
   // Lone surrogates cannot be encoded as UTF-8 faithfully, so they would not survive storage.
   if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value)) {
-    reject(`${name()} contains a lone surrogate`);
+    reject(`${nameOf(what, isKey)} contains a lone surrogate`);
   }
   return value.replace(JWT_SHAPE, REDACTED);
+}
+
+function nameOf(what: string | PathTrail, isKey: boolean): string {
+  if (typeof what === 'string') return what;
+  return isKey ? `a key in ${what.text()}` : what.text();
 }
 
 /**
@@ -77,7 +84,7 @@ function canonicalCleanJson(value: unknown, path: PathTrail, depth: number): str
       if (!Number.isFinite(value)) reject(`${path.text()} is not a finite number`);
       return JSON.stringify(value);
     case 'string':
-      return JSON.stringify(cleanString(value, path.text, MAX_DETAILS));
+      return JSON.stringify(cleanString(value, path, MAX_DETAILS));
   }
   if (Array.isArray(value)) {
     let out = '[';
@@ -93,7 +100,7 @@ function canonicalCleanJson(value: unknown, path: PathTrail, depth: number): str
     for (const key of Object.keys(value)) {
       const member: unknown = (value as Record<string, unknown>)[key];
       if (member === undefined) continue;
-      const clean = cleanString(key, path.keyText, MAX_FIELD);
+      const clean = cleanString(key, path, MAX_FIELD, true);
       path.push(clean);
       const text = canonicalCleanJson(member, path, depth + 1);
       path.pop();
@@ -115,12 +122,11 @@ function canonicalCleanJson(value: unknown, path: PathTrail, depth: number): str
  */
 class PathTrail {
   private readonly parts: Array<string | number> = [];
-  readonly text = (): string => {
+  text(): string {
     let out = 'details';
     for (const p of this.parts) out += typeof p === 'number' ? `[${p}]` : `.${p}`;
     return out;
-  };
-  readonly keyText = (): string => `a key in ${this.text()}`;
+  }
   push(part: string | number): void {
     this.parts.push(part);
   }

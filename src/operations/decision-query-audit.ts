@@ -41,6 +41,10 @@ interface Window {
   repeats: number;
 }
 
+function entryFrom(entryOf: AuditInput | (() => AuditInput)): AuditInput {
+  return typeof entryOf === 'function' ? entryOf() : entryOf;
+}
+
 export function createDecisionQueryAudit(
   audit: AuditSink,
   options: { windowMs?: number; maxKeys?: number; clock?: () => Date; logger?: Logger | undefined } = {},
@@ -88,7 +92,6 @@ export function createDecisionQueryAudit(
 
   return {
     async record(key, entryOf) {
-      const entry = () => (typeof entryOf === 'function' ? entryOf() : entryOf);
       const now = clock().getTime();
       let w = windows.get(key);
       if (w && now - w.startedAt >= windowMs) {
@@ -103,10 +106,10 @@ export function createDecisionQueryAudit(
       }
       // Past the bound every query is appended on its own: never less evidence, only slower.
       if (windows.size >= maxKeys) {
-        await audit.append(entry());
+        await audit.append(entryFrom(entryOf));
         return;
       }
-      const first = entry();
+      const first = entryFrom(entryOf);
       const recorded = audit.append(first);
       const opened: Window = { first, recorded, startedAt: now, lastAt: now, repeats: 0 };
       windows.set(key, opened);

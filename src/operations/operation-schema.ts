@@ -45,13 +45,29 @@ const armBodySchema = z.unknown().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+/**
+ * The path's check, remembered for the last path checked: one parse asks twice (the path field,
+ * then the query check, which needs a well-formed path), and parsing is synchronous, so the
+ * second ask is always the same string as the first. Checking a path costs a split and a dozen
+ * tests per segment on every distinct submission (issue 18).
+ */
+let lastPath: string | undefined;
+let lastProblem: string | undefined;
+function pathProblemOf(path: string): string | undefined {
+  if (path !== lastPath) {
+    lastProblem = armPathProblem(path);
+    lastPath = path;
+  }
+  return lastProblem;
+}
+
 export const operationInputSchema = z
   .strictObject({
     method: z.enum(HTTP_METHODS, { error: `expected one of ${HTTP_METHODS.join(', ')}` }),
     path: z
       .string({ error: 'expected an ARM resource path string' })
       .superRefine((path, ctx) => {
-        const problem = armPathProblem(path);
+        const problem = pathProblemOf(path);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       }),
     apiVersion: z
@@ -82,7 +98,7 @@ export const operationInputSchema = z
     if ((input.method === 'GET' || input.method === 'DELETE') && input.body !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['body'], message: `must be absent for ${input.method}` });
     }
-    if (armPathProblem(input.path) === undefined) {
+    if (pathProblemOf(input.path) === undefined) {
       const q = armQueryProblem(input.method, input.path, input.query);
       if (q) ctx.addIssue({ code: 'custom', path: q.path.split('.'), message: q.message });
     }

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import type { Logger } from '../observability/logger.ts';
+import type { AuditInput } from '../audit/audit-types.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { decideOperation, UnsupportedOperationError, type DecisionDeps } from './decision-pipeline.ts';
 import { agentActor, decisionEntry, managedIdentityOf, redecidedEntry, refusedEntry, requestedEntry } from './operation-audit.ts';
@@ -132,6 +133,10 @@ export function createOperationsService(deps: OperationsServiceDeps) {
 
   const triggerDetails = (input: OperationInput) => ({ ...input.trigger }) as Record<string, string>;
 
+  function decidedEntry(agent: Agent, input: OperationInput, decision: OperationDecision): AuditInput {
+    return decisionEntry('decided', agent, armOperationOf(input), decision, { justification: input.justification, trigger: triggerDetails(input) });
+  }
+
   async function forbidden(agent: Agent, input: OperationInput, decision: OperationDecision): Promise<ServiceResult<never>> {
     await refusalAudit.append(decisionEntry('forbidden', agent, armOperationOf(input), decision, { justification: input.justification, trigger: triggerDetails(input), idempotencyKey: input.idempotencyKey }));
     deps.metrics?.decisions.inc({ outcome: 'forbidden' });
@@ -250,9 +255,10 @@ export function createOperationsService(deps: OperationsServiceDeps) {
       const checked = await decided(agent, input);
       if (!checked.ok) return checked.result;
       const { decision } = checked;
-      const entry = () => decisionEntry('decided', agent, armOperationOf(input), decision, { justification: input.justification, trigger: triggerDetails(input) });
-      if (deps.decisionQueryAudit) await deps.decisionQueryAudit.record(decisionQueryKey(agent, decision), entry);
-      else await deps.audit.append(entry());
+      // An unnamed arrow, inline: the entry is built only if the query opens a window (see
+      // decision-query-audit.ts), and tsx names a closure kept in a const at each creation.
+      if (deps.decisionQueryAudit) await deps.decisionQueryAudit.record(decisionQueryKey(agent, decision), () => decidedEntry(agent, input, decision));
+      else await deps.audit.append(decidedEntry(agent, input, decision));
       return { ok: true, status: 200, value: decision };
     } catch (err) {
       if (isUnavailable(err)) return unavailable(err);

@@ -97,6 +97,57 @@ function scopeOf(what: string, scope: string): ParsedScope {
   }
 }
 
+/** What one check has found so far, and the request it is about. */
+interface Found {
+  a: string;
+  provider: string;
+  data: boolean;
+  grantedBy: GrantExplanation[];
+  conditionalGrants: ConditionalExplanation[];
+  /** rank of each grant in grantedBy (position of its assignment's scope in the ancestry) */
+  ranks: number[];
+}
+
+/**
+ * Counts one role assignment at a scope of the request's ancestry towards the check. A function
+ * of the module rather than a closure made in each check: the service runs under tsx, whose
+ * esbuild transform (keepNames) renames a closure kept in a variable with Object.defineProperty
+ * every time it is created (issue 18).
+ */
+function consider(found: Found, asg: CompiledAssignment, viaGroup: boolean, rank: number): void {
+  const { a, provider, data, grantedBy, conditionalGrants, ranks } = found;
+  const m = matchRole(asg.role, a, provider, data);
+  if (!m) return;
+  const av = asg.condition ? asg.condition.test(a) : true;
+  if (av === false) return;
+  const g: GrantExplanation = {
+    assignmentId: asg.src.id,
+    assignmentScope: asg.scope,
+    roleDefinitionId: asg.role.def.id,
+    roleName: asg.role.def.roleName,
+    viaPrincipalId: asg.src.principalId,
+    viaGroup,
+    matchedPattern: m.pattern,
+  };
+  if (m.conditionValue === true && av === true) {
+    if (m.condition || asg.condition) g.conditionNote = 'ABAC condition holds for this action whatever the request attributes';
+    let at = grantedBy.length;
+    while (at > 0 && ranks[at - 1]! > rank) at--;
+    grantedBy.splice(at, 0, g);
+    ranks.splice(at, 0, rank);
+    return;
+  }
+  const unknown: string[] = [];
+  if (m.conditionValue === undefined) unknown.push(m.condition!);
+  if (av === undefined) unknown.push(asg.src.condition!);
+  conditionalGrants.push({
+    ...g,
+    condition: unknown.length === 1 ? unknown[0]! : unknown.map((c) => `(${c})`).join(' AND '),
+    conditionVersion: av === undefined ? (asg.src.conditionVersion ?? null) : (m.conditionVersion ?? null),
+    note: `ABAC condition on the ${av === undefined && m.conditionValue === undefined ? 'role assignment and role definition' : av === undefined ? 'role assignment' : 'role definition'} depends on request or resource attributes Elevate cannot evaluate; not counted as a grant`,
+  });
+}
+
 export function createEvaluator(state: AuthorizationState, options: EvaluatorOptions = {}): Evaluator {
   const warnings: string[] = [];
 
@@ -282,38 +333,7 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
     const conditionalGrants: ConditionalExplanation[] = [];
     // grants are kept most specific first (rank = position of the assignment's scope in the ancestry)
     const ranks: number[] = [];
-    const consider = (asg: CompiledAssignment, viaGroup: boolean, rank: number) => {
-      const m = matchRole(asg.role, a, provider, data);
-      if (!m) return;
-      const av = asg.condition ? asg.condition.test(a) : true;
-      if (av === false) return;
-      const g: GrantExplanation = {
-        assignmentId: asg.src.id,
-        assignmentScope: asg.scope,
-        roleDefinitionId: asg.role.def.id,
-        roleName: asg.role.def.roleName,
-        viaPrincipalId: asg.src.principalId,
-        viaGroup,
-        matchedPattern: m.pattern,
-      };
-      if (m.conditionValue === true && av === true) {
-        if (m.condition || asg.condition) g.conditionNote = 'ABAC condition holds for this action whatever the request attributes';
-        let at = grantedBy.length;
-        while (at > 0 && ranks[at - 1]! > rank) at--;
-        grantedBy.splice(at, 0, g);
-        ranks.splice(at, 0, rank);
-        return;
-      }
-      const unknown: string[] = [];
-      if (m.conditionValue === undefined) unknown.push(m.condition!);
-      if (av === undefined) unknown.push(asg.src.condition!);
-      conditionalGrants.push({
-        ...g,
-        condition: unknown.length === 1 ? unknown[0]! : unknown.map((c) => `(${c})`).join(' AND '),
-        conditionVersion: av === undefined ? (asg.src.conditionVersion ?? null) : (m.conditionVersion ?? null),
-        note: `ABAC condition on the ${av === undefined && m.conditionValue === undefined ? 'role assignment and role definition' : av === undefined ? 'role assignment' : 'role definition'} depends on request or resource attributes Elevate cannot evaluate; not counted as a grant`,
-      });
-    };
+    const found: Found = { a, provider, data, grantedBy, conditionalGrants, ranks };
     if (grantScopeIds.length > 0) {
       // mark this check's ancestor scopes so testing an assignment's scope is one array read
       epoch = epoch === 0x7fffffff ? 1 : epoch + 1;
@@ -326,20 +346,20 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
         const ids = flat.ids;
         for (let i = 0; i < ids.length; i++) {
           const id = ids[i]!;
-          if (scopeEpoch[id] === epoch) consider(flat.assignments[i]!, flat.viaGroup[i] === 1, scopeRank[id]!);
+          if (scopeEpoch[id] === epoch) consider(found, flat.assignments[i]!, flat.viaGroup[i] === 1, scopeRank[id]!);
         }
       } else for (let w = 0; w < who.length; w++) {
         const pg = grantIndex.get(who[w]!);
         if (!pg) continue;
         if (pg.byScope) {
           grantScopeIds.forEach((id, rank) => {
-            for (const asg of pg.byScope!.get(id) ?? []) consider(asg, w > 0, rank);
+            for (const asg of pg.byScope!.get(id) ?? []) consider(found, asg, w > 0, rank);
           });
         } else {
           const ids = pg.scopeIdsOf;
           for (let i = 0; i < ids.length; i++) {
             const id = ids[i]!;
-            if (scopeEpoch[id] === epoch) consider(pg.list[i]!, w > 0, scopeRank[id]!);
+            if (scopeEpoch[id] === epoch) consider(found, pg.list[i]!, w > 0, scopeRank[id]!);
           }
         }
       }

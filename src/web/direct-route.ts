@@ -28,11 +28,22 @@ export type DirectRouteRequest = Request & { [DIRECT_ROUTE_LABEL]?: string };
 
 export function runDirectRoute(route: DirectRoute, req: Request, res: Response, done: NextFunction): void {
   (req as DirectRouteRequest)[DIRECT_ROUTE_LABEL] = route.label;
+  chainOf(route, req, res, done)();
+}
+
+/**
+ * The chain's `next`. Kept on a holder object rather than in a named binding: the service runs
+ * under tsx, whose esbuild transform (keepNames) renames every closure assigned to a variable
+ * with Object.defineProperty as it is created, and this one is created for every request.
+ */
+function chainOf(route: DirectRoute, req: Request, res: Response, done: NextFunction): NextFunction {
   let handlerIndex = 0;
   let errorIndex = 0;
   // The error handlers come after every handler: once one has run, a plain `next()` leaves the chain.
   let pastHandlers = false;
-  const next: NextFunction = (err?: unknown) => {
+  const chain: { next?: NextFunction } = {};
+  chain.next = (err?: unknown) => {
+    const next = chain.next!;
     if (err === 'route' || err === 'router') return done();
     if (err !== undefined && err !== null) {
       pastHandlers = true;
@@ -45,7 +56,7 @@ export function runDirectRoute(route: DirectRoute, req: Request, res: Response, 
     if (!handle) return done();
     invoke(() => handle(req, res, next), next);
   };
-  next();
+  return chain.next;
 }
 
 /** Runs one handler; Express 5 forwards a throw or a rejected promise to the error handlers, and so does this. */
