@@ -40,7 +40,15 @@ function summarise(path: string, top: number): string {
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const selfUs = new Map<number, number>();
-  p.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  // timeDeltas[i] is the time from the sample before (from the profile's start, for the first) to
+  // sample i, so the time a sample stands for is the delta after it. Crediting each sample with
+  // the delta before it gave the first sample the whole gap between Profiler.start and the first
+  // tick: in the bench's profiles, the spawn of the load generator, credited to the inspector's
+  // `dispatch` and the frames under it (the "12% native dispatch" of an earlier summary).
+  p.samples.forEach((id, i) => {
+    const us = i + 1 < p.timeDeltas.length ? p.timeDeltas[i + 1]! : 0;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + us);
+  });
   const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
   const idle = [...selfUs].filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)').reduce((a, [, us]) => a + us, 0);
   const busy = total - idle;

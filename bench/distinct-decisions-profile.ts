@@ -44,6 +44,10 @@ function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+function gcLine(byKind: Map<string, { ms: number; count: number }>, answers: number): string {
+  return [...byKind].map(([kind, g]) => `${kind} ${((g.ms * 1000) / Math.max(1, answers)).toFixed(1)} µs (${g.count} pauses)`).join(', ') || 'none observed';
+}
+
 async function main(): Promise<void> {
   const dataDir = join(tmpdir(), 'elevate-bench-operations-sandbox');
   if (!(await underSandboxTrust(dataDir, log))) return;
@@ -64,15 +68,18 @@ async function main(): Promise<void> {
   };
 
   // Garbage collection pauses on the main thread during the measured phases, by kind (perf_hooks 'gc' entries).
-  const gcMs = new Map<string, { ms: number; count: number }>();
+  // Kept for the peer's phases too: the same process and heap, so its figure is the floor.
+  let gcPhase: 'bare' | 'decisions' | undefined;
+  const gcMs = { bare: new Map<string, { ms: number; count: number }>(), decisions: new Map<string, { ms: number; count: number }>() };
   const gcObserver = new PerformanceObserver((list) => {
-    if (!recording) return;
+    if (!gcPhase) return;
     for (const e of list.getEntries()) {
       const kind = GC_KINDS[(e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
-      const k = gcMs.get(kind) ?? { ms: 0, count: 0 };
+      const byKind = gcMs[gcPhase];
+      const k = byKind.get(kind) ?? { ms: 0, count: 0 };
       k.ms += e.duration;
       k.count += 1;
-      gcMs.set(kind, k);
+      byKind.set(kind, k);
     }
   });
   gcObserver.observe({ entryTypes: ['gc'] });
@@ -98,20 +105,26 @@ async function main(): Promise<void> {
     const ratios: number[] = [];
     let cpuUs = 0;
     let answered = 0;
+    let bareAnswered = 0;
     let busy = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       log(`round ${round}/${ROUNDS}: bare express`);
+      gcPhase = 'bare';
       const bare: Result = await hammer({ url: bareUrl, headers, body: distinct }, DURATION_S, CONNECTIONS);
+      gcPhase = undefined;
+      bareAnswered += bare['2xx'] + bare.non2xx;
       log(`round ${round}/${ROUNDS}: ${REPEATED ? 'repeated' : 'distinct'} decisions`);
       if (PROFILE) await session.post('Profiler.start');
       if (HEAP_PROFILE) await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
       recording = true;
+      gcPhase = 'decisions';
       const cpu = process.cpuUsage();
       const elu = performance.eventLoopUtilization();
       const r = await hammer({ url: `${service.listenUrl}/api/v1/decisions`, headers, body: REPEATED ? distinct.replace('__KEY__', 'warm') : distinct, uniqueKey: !REPEATED }, DURATION_S, CONNECTIONS);
       const used = process.cpuUsage(cpu);
       busy += performance.eventLoopUtilization(elu).utilization;
       recording = false;
+      gcPhase = undefined;
       if (HEAP_PROFILE) writeFileSync(ROUNDS > 1 ? HEAP_PROFILE.replace(/(\.heapprofile)?$/, `-${round}.heapprofile`) : HEAP_PROFILE, JSON.stringify((await session.post('HeapProfiler.stopSampling')).profile));
       if (PROFILE) writeFileSync(ROUNDS > 1 ? PROFILE.replace(/(\.cpuprofile)?$/, `-${round}.cpuprofile`) : PROFILE, JSON.stringify((await session.post('Profiler.stop')).profile));
       cpuUs += used.user + used.system;
@@ -131,7 +144,7 @@ async function main(): Promise<void> {
       `- Audit groups during the distinct phases: ${groups.length}, rows per group p10/p50/p90/max ${[0.1, 0.5, 0.9].map((q) => quantile(sizes, q)).join(' / ')} / ${Math.max(...sizes)}, mean ${(sizes.reduce((a, b) => a + b, 0) / Math.max(1, groups.length)).toFixed(1)}.`,
       `- INSERT call to return (mutex wait + insert + fsync), ms p10/p50/p90: ${[0.1, 0.5, 0.9].map((q) => quantile(ms, q).toFixed(2)).join(' / ')}; time inside statements ${(ms.reduce((a, b) => a + b, 0) / 1000).toFixed(2)} s of ${DURATION_S * ROUNDS} s.`,
       `- Server CPU per answer (all threads) ${(cpuUs / Math.max(1, answered)).toFixed(0)} µs; event loop busy ${((busy / ROUNDS) * 100).toFixed(0)}%.`,
-      `- Garbage collection on the main thread per answer: ${[...gcMs].map(([kind, g]) => `${kind} ${((g.ms * 1000) / Math.max(1, answered)).toFixed(1)} µs (${g.count} pauses)`).join(', ') || 'none observed'}.`,
+      `- Garbage collection on the main thread per answer: decisions ${gcLine(gcMs.decisions, answered)}; bare express ${gcLine(gcMs.bare, bareAnswered)}.`,
       `- Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (${cpus().length} cores).`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
