@@ -1,4 +1,4 @@
-import { compileActionPattern, isValidActionName } from '../rbac/action-pattern.ts';
+import { compileLowerPattern, isValidActionName, normalizeActionPattern, type LowerActionTest } from '../rbac/action-pattern.ts';
 import { isActionOnlyForbid, type GuardrailRule, type GuardrailsPolicy } from './guardrails-schema.ts';
 
 /**
@@ -15,24 +15,54 @@ export const MALFORMED_ACTION_RULE: GuardrailRule = Object.freeze({
 
 interface CompiledRule {
   rule: GuardrailRule;
-  actions: ((action: string) => boolean)[];
-  dataActions: ((action: string) => boolean)[];
+  /** tests over the lower-cased action */
+  actions: LowerActionTest[];
+  dataActions: LowerActionTest[];
 }
 
-const compiledByPolicy = new WeakMap<GuardrailsPolicy, CompiledRule[]>();
+interface CompiledPolicy {
+  rules: CompiledRule[];
+  /**
+   * Answers by plane flag and lower-cased action (null: no rule forbids it). The action
+   * vocabulary is finite (the providers' operations), and an agent asks about the same few
+   * actions over and over, so each is matched against every pattern once (issue 18). Bound:
+   * MAX_CACHED_ACTIONS, emptied when full. Invalidation: the answers belong to this policy
+   * object; a reload makes a new one, and with it a new cache.
+   */
+  answers: Map<string, GuardrailRule | null>;
+}
 
-function compiled(policy: GuardrailsPolicy): CompiledRule[] {
-  let rules = compiledByPolicy.get(policy);
-  if (!rules) {
+/** Bound on remembered answers per policy. */
+export const MAX_CACHED_ACTIONS = 10_000;
+
+const compiledByPolicy = new WeakMap<GuardrailsPolicy, CompiledPolicy>();
+const lowerTest = (pattern: string) => compileLowerPattern(normalizeActionPattern(pattern));
+
+function compiled(policy: GuardrailsPolicy): CompiledPolicy {
+  let out = compiledByPolicy.get(policy);
+  if (!out) {
     // Content rules and `require` rules are find-content-rules.ts's: they do not forbid on the action alone.
-    rules = policy.rules.filter(isActionOnlyForbid).map((rule) => ({
+    const rules = policy.rules.filter(isActionOnlyForbid).map((rule) => ({
       rule,
-      actions: rule.actions.map(compileActionPattern),
-      dataActions: rule.dataActions.map(compileActionPattern),
+      actions: rule.actions.map(lowerTest),
+      dataActions: rule.dataActions.map(lowerTest),
     }));
-    compiledByPolicy.set(policy, rules);
+    out = { rules, answers: new Map() };
+    compiledByPolicy.set(policy, out);
   }
-  return rules;
+  return out;
+}
+
+const CONTROL_FIRST = ['actions', 'dataActions'] as const;
+const DATA_FIRST = ['dataActions', 'actions'] as const;
+
+function match(rules: readonly CompiledRule[], actionLower: string, isDataAction: boolean): GuardrailRule | undefined {
+  for (const list of isDataAction ? DATA_FIRST : CONTROL_FIRST) {
+    for (const entry of rules) {
+      for (const test of entry[list]) if (test(actionLower)) return entry.rule;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -50,12 +80,13 @@ export function findGuardrail(
   policies: { guardrails: GuardrailsPolicy },
 ): GuardrailRule | undefined {
   if (typeof action !== 'string' || !isValidActionName(action)) return MALFORMED_ACTION_RULE;
-  const rules = compiled(policies.guardrails);
-  const lists = isDataAction ? (['dataActions', 'actions'] as const) : (['actions', 'dataActions'] as const);
-  for (const list of lists) {
-    for (const entry of rules) {
-      if (entry[list].some((matches) => matches(action))) return entry.rule;
-    }
-  }
-  return undefined;
+  const policy = compiled(policies.guardrails);
+  const actionLower = action.toLowerCase();
+  const key = `${isDataAction ? 'data' : 'control'}:${actionLower}`;
+  const known = policy.answers.get(key);
+  if (known !== undefined) return known ?? undefined;
+  const found = match(policy.rules, actionLower, isDataAction);
+  if (policy.answers.size >= MAX_CACHED_ACTIONS) policy.answers.clear();
+  policy.answers.set(key, found ?? null);
+  return found;
 }

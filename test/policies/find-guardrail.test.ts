@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { findGuardrail, MALFORMED_ACTION_RULE } from '../../src/policies/find-guardrail.ts';
+import { findGuardrail, MALFORMED_ACTION_RULE, MAX_CACHED_ACTIONS } from '../../src/policies/find-guardrail.ts';
 import { parseWith, PROVIDER_OPERATIONS, shippedPolicies } from './policy-fixtures.ts';
 
 const policies = shippedPolicies();
@@ -125,4 +125,26 @@ describe('findGuardrail with the shipped guardrails', () => {
     expect(findGuardrail('Microsoft.Compute/virtualMachines/extensions/write', false, custom)?.id).toBe('no-vm-writes');
     expect(findGuardrail('Microsoft.Authorization/roleAssignments/write', false, custom)).toBeUndefined();
   });
+
+  it('remembers answers per policy: a reloaded policy takes effect on the next call, and the bound keeps answers right', () => {
+    const action = 'Microsoft.Compute/virtualMachines/write';
+    const before = parseWith({ 'guardrails.yaml': 'rules:\n  - id: no-vm-writes\n    reason: frozen\n    actions: [Microsoft.Compute/virtualMachines/*/write]\n' });
+    expect(findGuardrail(action, false, before)?.id).toBe('no-vm-writes');
+    expect(findGuardrail(action, false, before)?.id).toBe('no-vm-writes');
+    // A reload is a new policy object: its rules answer at once, whatever the old one remembered.
+    const after = parseWith({ 'guardrails.yaml': 'rules:\n  - id: no-disk-writes\n    reason: frozen\n    actions: [Microsoft.Compute/disks/write]\n' });
+    expect(findGuardrail(action, false, after)).toBeUndefined();
+    expect(findGuardrail('microsoft.compute/DISKS/write', false, after)?.id).toBe('no-disk-writes');
+    // The plane flag is part of what is remembered: it decides which list is tried first.
+    const both = parseWith({
+      'guardrails.yaml': 'rules:\n  - id: control\n    reason: c\n    actions: [Contoso.Thing/*]\n  - id: data\n    reason: d\n    dataActions: [Contoso.Thing/*]\n',
+    });
+    expect(findGuardrail('Contoso.Thing/items/read', false, both)?.id).toBe('control');
+    expect(findGuardrail('Contoso.Thing/items/read', true, both)?.id).toBe('data');
+    // Past the bound the remembered answers are dropped, never wrong.
+    for (let i = 0; i <= MAX_CACHED_ACTIONS; i++) findGuardrail(`Contoso.Other/items${i}/read`, false, before);
+    expect(findGuardrail(action, false, before)?.id).toBe('no-vm-writes');
+    expect(findGuardrail('Microsoft.Compute/virtualMachines/read', false, before)).toBeUndefined();
+  });
 });
+
