@@ -97,6 +97,17 @@ describe('validateOperationInput', () => {
     expect(fields).toEqual([{ path: 'path', message: "must be inside one of the agent's managed resource groups" }]);
   });
 
+  it('judges each path on its own, alternating good and bad (the path check is remembered for one path only)', () => {
+    const bad = `${RG}/providers/Microsoft.App/containerApps/app1/../app2`;
+    for (let i = 0; i < 3; i++) {
+      expect(validateOperationInput(read, agent).ok).toBe(true);
+      expect(fieldsOf({ ...read, path: bad })).toEqual([{ path: 'path', message: "must not contain '..'" }]);
+      // the query check reads each path's own verdict: it runs for a good path only
+      expect(fieldsOf({ ...read, path: bad, query: { foo: 'x' } }).map((f) => f.path)).toEqual(['path']);
+      expect(fieldsOf({ ...read, query: { foo: 'x' } }).map((f) => f.path)).toEqual(['query']);
+    }
+  });
+
   it('refuses non-objects', () => {
     for (const raw of [null, [], 'GET', 3]) expect(fieldsOf(raw)).toEqual([{ path: '', message: 'expected a JSON object' }]);
   });
