@@ -104,7 +104,7 @@ function canonicalCleanJson(value: unknown, path: PathTrail, depth: number): str
       path.push(clean);
       const text = canonicalCleanJson(member, path, depth + 1);
       path.pop();
-      // A key seen again (two keys redacted alike) keeps its first place and takes the later value.
+      // A key seen again (two keys redacted alike) takes the later value, as assigning them in order would.
       members.set(clean, text);
     }
     const keys = [...members.keys()].sort();

@@ -129,7 +129,7 @@ describe('prepareEntry', () => {
     expect(prepareEntry({ ...base, details: corners }).details).toBe(canonicalize(corners));
   });
 
-  it('keeps the later value when two keys are the same once redacted, in the first one’s place', () => {
+  it('keeps the later value when two keys are the same once redacted', () => {
     const other = fakeJwt({ sub: 'other' });
     expect(prepareEntry({ ...base, details: { z: 0, [JWT]: 1, a: 2, [other]: 3 } }).details).toBe('{"[redacted-jwt]":3,"a":2,"z":0}');
   });
