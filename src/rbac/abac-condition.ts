@@ -9,7 +9,7 @@
  * unknown means "conditional", false means "no grant". Anything the parser does not fully
  * understand (including AND and OR mixed without parentheses) is unknown as a whole.
  */
-import { compileLowerPattern, normalizeActionPattern, type LowerActionTest } from './action-pattern.ts';
+import { compileLowerActionPattern, type LowerActionTest } from './action-pattern.ts';
 
 /** true / false when decided by the action alone, undefined when it depends on attributes. */
 export type ConditionValue = boolean | undefined;
@@ -82,7 +82,7 @@ function tokenize(src: string): Token[] {
     else if (word === 'ActionMatches' && src[i] === '{') {
       const args = readGroup('}');
       if (args.length !== 1) throw new ConditionSyntaxError('ActionMatches takes exactly one action');
-      out.push({ t: 'action', test: compileLowerPattern(normalizeActionPattern(args[0]!)) });
+      out.push({ t: 'action', test: compileLowerActionPattern(args[0]!) });
     } else out.push({ t: 'opaque' });
   }
   return out;

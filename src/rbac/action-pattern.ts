@@ -89,9 +89,18 @@ export function patternProvider(p: string): string | undefined {
   return p.slice(0, slash);
 }
 
+/**
+ * Compiles a pattern as written in a role or policy into a test over actions the caller has
+ * already lower-cased, for callers that test one action against many patterns and lower-case it
+ * once. Throws RbacInputError on an empty or malformed pattern.
+ */
+export function compileLowerActionPattern(pattern: string): LowerActionTest {
+  return compileLowerPattern(normalizeActionPattern(pattern));
+}
+
 /** Compiles a pattern into a case-insensitive test over actions. Throws RbacInputError on an empty or malformed pattern. */
 export function compileActionPattern(pattern: string): (action: string) => boolean {
-  const test = compileLowerPattern(normalizeActionPattern(pattern));
+  const test = compileLowerActionPattern(pattern);
   return (action) => test(action.toLowerCase());
 }
 
@@ -101,7 +110,7 @@ const compiledCache = new Map<string, LowerActionTest>();
 export function matchesAction(pattern: string, action: string): boolean {
   let test = compiledCache.get(pattern);
   if (!test) {
-    test = compileLowerPattern(normalizeActionPattern(pattern));
+    test = compileLowerActionPattern(pattern);
     if (compiledCache.size >= 2048) compiledCache.clear();
     compiledCache.set(pattern, test);
   }
