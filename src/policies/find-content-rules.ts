@@ -14,7 +14,8 @@
  * a PATCH whose resource could not be read, counts as matched and holds the request for an
  * administrator; it never forbids less and never allows.
  */
-import { compileActionPattern } from '../rbac/action-pattern.ts';
+import { compileLowerActionPattern, type LowerActionTest } from '../rbac/action-pattern.ts';
+import { answerByAction } from './answers-by-action.ts';
 import { BodyShape, guardRulesOut } from './condition-guard.ts';
 import { compileCondition, conditionErrorLine, type CompiledCondition } from './content-condition.ts';
 import type { GuardrailEffect, GuardrailRule, GuardrailsPolicy } from './guardrails-schema.ts';
@@ -32,19 +33,19 @@ export interface ContentRuleMatch {
 
 interface IndexedRule {
   rule: GuardrailRule;
-  matches: ((action: string) => boolean)[];
+  /** tests over the lower-cased action */
+  matches: LowerActionTest[];
   condition?: CompiledCondition | undefined;
 }
 
 interface Index {
   rules: IndexedRule[];
-  /** lower-cased action -> candidate rules (cached; the action vocabulary is finite) */
+  /** lower-cased action -> candidate rules (answers-by-action.ts) */
   byAction: Map<string, IndexedRule[]>;
   /** some rule reads `merged` (else no PATCH ever needs the resource read) */
   readsMerged: boolean;
 }
 
-const MAX_CACHED_ACTIONS = 10_000;
 const indexByPolicy = new WeakMap<GuardrailsPolicy, Index>();
 
 function indexOf(policy: GuardrailsPolicy): Index {
@@ -54,7 +55,7 @@ function indexOf(policy: GuardrailsPolicy): Index {
       .filter((rule) => !isActionOnlyForbid(rule))
       .map((rule) => ({
         rule,
-        matches: [...rule.actions, ...rule.dataActions].map(compileActionPattern),
+        matches: [...rule.actions, ...rule.dataActions].map(compileLowerActionPattern),
         condition: rule.when === undefined ? undefined : compileCondition(rule.when),
       }));
     index = { rules, byAction: new Map(), readsMerged: rules.some((r) => r.condition?.readsMerged === true) };
@@ -70,13 +71,7 @@ export function candidateRules(action: string, policy: GuardrailsPolicy): readon
 
 function candidates(action: string, index: Index): IndexedRule[] {
   const key = action.toLowerCase();
-  let list = index.byAction.get(key);
-  if (!list) {
-    list = index.rules.filter((r) => r.matches.some((m) => m(action)));
-    if (index.byAction.size >= MAX_CACHED_ACTIONS) index.byAction.clear();
-    index.byAction.set(key, list);
-  }
-  return list;
+  return answerByAction(index.byAction, key, () => index.rules.filter((r) => r.matches.some((m) => m(key))));
 }
 
 function effectOf(rule: GuardrailRule): GuardrailEffect {

@@ -1,4 +1,5 @@
-import { compileLowerPattern, isValidActionName, normalizeActionPattern, type LowerActionTest } from '../rbac/action-pattern.ts';
+import { compileLowerActionPattern, isValidActionName, type LowerActionTest } from '../rbac/action-pattern.ts';
+import { answerByAction } from './answers-by-action.ts';
 import { isActionOnlyForbid, type GuardrailRule, type GuardrailsPolicy } from './guardrails-schema.ts';
 
 /**
@@ -22,21 +23,11 @@ interface CompiledRule {
 
 interface CompiledPolicy {
   rules: CompiledRule[];
-  /**
-   * Answers by plane flag and lower-cased action (null: no rule forbids it). The action
-   * vocabulary is finite (the providers' operations), and an agent asks about the same few
-   * actions over and over, so each is matched against every pattern once (issue 18). Bound:
-   * MAX_CACHED_ACTIONS, emptied when full. Invalidation: the answers belong to this policy
-   * object; a reload makes a new one, and with it a new cache.
-   */
+  /** Answers by plane flag and lower-cased action (null: no rule forbids it); see answers-by-action.ts (issue 18). */
   answers: Map<string, GuardrailRule | null>;
 }
 
-/** Bound on remembered answers per policy. */
-export const MAX_CACHED_ACTIONS = 10_000;
-
 const compiledByPolicy = new WeakMap<GuardrailsPolicy, CompiledPolicy>();
-const lowerTest = (pattern: string) => compileLowerPattern(normalizeActionPattern(pattern));
 
 function compiled(policy: GuardrailsPolicy): CompiledPolicy {
   let out = compiledByPolicy.get(policy);
@@ -44,8 +35,8 @@ function compiled(policy: GuardrailsPolicy): CompiledPolicy {
     // Content rules and `require` rules are find-content-rules.ts's: they do not forbid on the action alone.
     const rules = policy.rules.filter(isActionOnlyForbid).map((rule) => ({
       rule,
-      actions: rule.actions.map(lowerTest),
-      dataActions: rule.dataActions.map(lowerTest),
+      actions: rule.actions.map(compileLowerActionPattern),
+      dataActions: rule.dataActions.map(compileLowerActionPattern),
     }));
     out = { rules, answers: new Map() };
     compiledByPolicy.set(policy, out);
@@ -83,10 +74,5 @@ export function findGuardrail(
   const policy = compiled(policies.guardrails);
   const actionLower = action.toLowerCase();
   const key = `${isDataAction ? 'data' : 'control'}:${actionLower}`;
-  const known = policy.answers.get(key);
-  if (known !== undefined) return known ?? undefined;
-  const found = match(policy.rules, actionLower, isDataAction);
-  if (policy.answers.size >= MAX_CACHED_ACTIONS) policy.answers.clear();
-  policy.answers.set(key, found ?? null);
-  return found;
+  return answerByAction(policy.answers, key, () => match(policy.rules, actionLower, isDataAction) ?? null) ?? undefined;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { findGuardrail, MALFORMED_ACTION_RULE, MAX_CACHED_ACTIONS } from '../../src/policies/find-guardrail.ts';
+import { MAX_CACHED_ACTIONS } from '../../src/policies/answers-by-action.ts';
+import { findGuardrail, MALFORMED_ACTION_RULE } from '../../src/policies/find-guardrail.ts';
 import { parseWith, PROVIDER_OPERATIONS, shippedPolicies } from './policy-fixtures.ts';
 
 const policies = shippedPolicies();
