@@ -13,6 +13,7 @@ import { createLogger } from '../src/observability/logger.ts';
 import { prepareSandboxTrust, reexecWithCaBundle } from '../src/service/sandbox-trust.ts';
 import { startService, type RunningService } from '../src/service/start-service.ts';
 import { freePortPair } from './api-load.ts';
+import { MAX_REQUESTS_PER_MINUTE } from '../src/policies/rate-limits-schema.ts';
 
 export const REPO_POLICIES = fileURLToPath(new URL('../policies/', import.meta.url));
 
@@ -45,7 +46,7 @@ export async function startBenchService(opts: BenchServiceOptions): Promise<Runn
     ELEVATE_PORT: '0',
     ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), opts.dbPrefix)), 'elevate.db'),
     ELEVATE_POLICIES_DIR: opts.policiesDir ?? REPO_POLICIES,
-    ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: '100000',
+    ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: String(MAX_REQUESTS_PER_MINUTE),
     ELEVATE_LOG_LEVEL: 'warn',
     ELEVATE_SANDBOX_PORT: String(httpsPort),
     ELEVATE_SANDBOX_HTTP_PORT: String(httpPort),

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Result } from 'autocannon';
 import { hammer } from './api-load.ts';
+import { MAX_REQUESTS_PER_MINUTE } from '../src/policies/rate-limits-schema.ts';
 
 const entry = fileURLToPath(new URL('./elevate-instance.ts', import.meta.url));
 const policiesDir = fileURLToPath(new URL('../policies/', import.meta.url));
@@ -30,7 +31,7 @@ export async function startInstance(sandboxDir: string, portOffset: number, data
   const env: Record<string, string> = {
     ELEVATE_POLICIES_DIR: policiesDir,
     // The benchmark measures the pipeline, not the per-agent rate limit: lifted to its maximum.
-    ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: '100000',
+    ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: String(MAX_REQUESTS_PER_MINUTE),
     ELEVATE_LOG_LEVEL: 'warn',
     ...(database ? { ELEVATE_DATABASE_URL: database } : { ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'elevate-bench-dec-')), 'elevate.db') }),
   };

@@ -4,6 +4,7 @@
  * /api/v1/decisions with every query distinct (each durably audited before it is answered).
  * During the distinct phases only, it records
  *   - a V8 CPU profile of the main thread (node:inspector), written to BENCH_PROFILE if set;
+ *     the peer's phases are profiled too, beside it as …-bare-N.cpuprofile;
  *   - the audit groups: rows per multi-row INSERT, and how long each statement took from the
  *     call until it returned (queued behind the writer's mutex, inserted, fsync'd);
  *   - the event loop's busy share and this process's CPU per answer.
@@ -110,7 +111,10 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       log(`round ${round}/${ROUNDS}: bare express`);
       gcPhase = 'bare';
+      // The peer's profile beside the decisions' (…-bare-N.cpuprofile): what Elevate adds is the difference.
+      if (PROFILE) await session.post('Profiler.start');
       const bare: Result = await hammer({ url: bareUrl, headers, body: distinct }, DURATION_S, CONNECTIONS);
+      if (PROFILE) writeFileSync(PROFILE.replace(/(\.cpuprofile)?$/, `-bare-${round}.cpuprofile`), JSON.stringify((await session.post('Profiler.stop')).profile));
       gcPhase = undefined;
       bareAnswered += bare['2xx'] + bare.non2xx;
       log(`round ${round}/${ROUNDS}: ${REPEATED ? 'repeated' : 'distinct'} decisions`);

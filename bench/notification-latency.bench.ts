@@ -23,6 +23,7 @@ import { createLogger } from '../src/observability/logger.ts';
 import { startService } from '../src/service/start-service.ts';
 import { freePortPair } from './api-load.ts';
 import { underSandboxTrust } from './bench-service.ts';
+import { MAX_REQUESTS_PER_MINUTE } from '../src/policies/rate-limits-schema.ts';
 
 const COUNT = Number(process.env.BENCH_NOTIFICATIONS ?? 150);
 // api-load's port pairs from 48943, clear of the decision benchmarks' (48643 on)
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     ELEVATE_PORT: '0',
     ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'elevate-bench-notify-')), 'elevate.db'),
     ELEVATE_POLICIES_DIR: policiesDir(),
-    ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: '100000',
+    ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: String(MAX_REQUESTS_PER_MINUTE),
     ELEVATE_LOG_LEVEL: 'warn',
     ELEVATE_SANDBOX_PORT: String(httpsPort),
     ELEVATE_SANDBOX_HTTP_PORT: String(httpPort),

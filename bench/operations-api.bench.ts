@@ -49,13 +49,33 @@ async function armReads(service: RunningService, purpose: string): Promise<numbe
   return metric.values.filter((v) => v.labels.purpose === purpose).reduce((n, v) => n + v.value, 0);
 }
 
+/**
+ * A round's ratio counts only answered requests, and only when neither side refused or failed
+ * any: a 429 from the rate limit or a 401 is answered faster than a decision, so a round with
+ * refusals would flatter the ratio. Such a round is NaN, reported as not measured.
+ */
+function answeredRatio(r: Result, peer: Result): number {
+  if (r.non2xx + r.errors > 0 || peer.non2xx + peer.errors > 0) return Number.NaN;
+  return r['2xx'] / Math.max(1, peer['2xx']);
+}
+
 function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = [...values].sort((a, b) => (Number.isNaN(a) ? 1 : Number.isNaN(b) ? -1 : a - b));
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+function targetLine(what: string, target: number, ratios: number[], runs: Result[], peers: Result[]): string {
+  const rounds = ratios.map((r, i) =>
+    Number.isNaN(r) ? `not measured (${runs[i]!.non2xx + runs[i]!.errors + peers[i]!.non2xx + peers[i]!.errors} non-2xx or errors)` : `${r.toFixed(2)}× ${r >= target ? 'met' : 'not met'}`,
+  );
+  const m = median(ratios);
+  const verdict = ratios.some(Number.isNaN) ? 'NOT measured (a round had refusals)' : m >= target ? 'met' : 'NOT met';
+  return `- Target (issue 18), ${what}: at least ${target.toFixed(1)}× bare express. Median of rounds **${Number.isNaN(m) ? 'n/a' : `${m.toFixed(2)}×`}** (rounds: ${rounds.join(', ')}): ${verdict}.`;
+}
+
 function row(name: string, r: Result, peer?: Result): string {
-  const ratio = peer ? `${(r.requests.average / peer.requests.average).toFixed(2)}×` : '1.00×';
+  const answered = peer ? answeredRatio(r, peer) : 1;
+  const ratio = Number.isNaN(answered) ? 'n/a (refusals)' : `${answered.toFixed(2)}×`;
   const ok = r['2xx'];
   return `| ${name} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${ok} | ${r.non2xx + r.errors} | ${ratio} |`;
 }
@@ -179,7 +199,7 @@ async function main(): Promise<void> {
     const cacheReads = (await armReads(service, 'permission-cache')) - cacheBefore;
     const operationCalls = (await armReads(service, 'operation')) - opsArmBefore;
     const decided = [...decisionRuns, ...distinctRuns].reduce((n, r) => n + r['2xx'], 0) + (operations?.['2xx'] ?? 0);
-    const distinctRatios = distinctRuns.map((d, i) => d.requests.average / bares[i]!.requests.average);
+    const distinctRatios = distinctRuns.map((d, i) => answeredRatio(d, bares[i]!));
 
     const contentLines: string[] = DECISIONS_ONLY ? [] : await (async () => {
       // Content rules (issue 14): the same decisions on a second Elevate whose guardrails.yaml has
@@ -238,9 +258,9 @@ async function main(): Promise<void> {
       ];
     })();
 
-    const ratios = decisionRuns.map((d, i) => d.requests.average / bares[i]!.requests.average);
+    const ratios = decisionRuns.map((d, i) => answeredRatio(d, bares[i]!));
     const ratio = median(ratios);
-    const medianRound = ratios.indexOf(ratio);
+    const medianRound = Math.max(0, ratios.indexOf(ratio));
     const bare = bares[medianRound]!;
     const decisions = decisionRuns[medianRound]!;
     const distinct = distinctRuns[medianRound]!;
@@ -257,8 +277,8 @@ async function main(): Promise<void> {
       row('POST /api/v1/decisions (decision only, every query distinct)', distinct, bare),
       ...(operations ? [row('POST /api/v1/operations (decided + executed on sandbox ARM)', operations, bare)] : []),
       '',
-      `- Target (issue 18), the same query repeated (as a polling agent asks): at least ${REPEATED_TARGET.toFixed(1)}× bare express. Median of rounds **${ratio.toFixed(2)}×** (rounds: ${ratios.map((r) => `${r.toFixed(2)}× ${r >= REPEATED_TARGET ? 'met' : 'not met'}`).join(', ')}): ${ratio >= REPEATED_TARGET ? 'met' : 'NOT met'}.`,
-      `- Target (issue 18), every query distinct, each durably appended to the audit log before it is answered: at least ${DISTINCT_TARGET.toFixed(1)}× bare express. Median of rounds **${median(distinctRatios).toFixed(2)}×** (rounds: ${distinctRatios.map((r) => `${r.toFixed(2)}× ${r >= DISTINCT_TARGET ? 'met' : 'not met'}`).join(', ')}): ${median(distinctRatios) >= DISTINCT_TARGET ? 'met' : 'NOT met'}.`,
+      targetLine('the same query repeated (as a polling agent asks)', REPEATED_TARGET, ratios, decisionRuns, bares),
+      targetLine('every query distinct, each durably appended to the audit log before it is answered', DISTINCT_TARGET, distinctRatios, distinctRuns, bares),
       `- Identical repeats (same agent, action, scope, run mode and outcome) are counted within a minute and recorded as one \`operation.decided.repeated\` entry once the first of them is durable.`,
       `- Server CPU per answered request (this process, all threads; median of rounds): bare express ${median(cpuPerRequest.bare).toFixed(0)} µs, decisions repeated ${median(cpuPerRequest.repeated).toFixed(0)} µs (${(median(cpuPerRequest.repeated) / median(cpuPerRequest.bare)).toFixed(2)}× the peer's), distinct ${median(cpuPerRequest.distinct).toFixed(0)} µs (${(median(cpuPerRequest.distinct) / median(cpuPerRequest.bare)).toFixed(2)}×).`,
       `- Server event-loop utilisation during the repeated-query rounds: ${decisionElu.map((u) => `${(u * 100).toFixed(0)}%`).join(', ')} (below 100%: requests wait on a durable audit commit).`,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_REQUESTS_PER_MINUTE } from '../policies/rate-limits-schema.ts';
 
 /**
  * Every setting Elevate reads, as environment variables. This is the only place that names them;
@@ -53,7 +54,7 @@ export const envSchema = z.object({
   /** Approver sign-in for an elevation must be at most this old (`auth_time`). */
   ELEVATE_FRESH_AUTH_SECONDS: positiveSeconds(5 * 60),
   /** Calls per minute per agent on Elevate's API; replaces the default of policies/rate-limits.yaml (agents it names keep theirs). */
-  ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: positiveCount('expected a positive whole number of requests per minute').max(100_000, 'expected at most 100000 requests per minute').optional(),
+  ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: positiveCount('expected a positive whole number of requests per minute').max(MAX_REQUESTS_PER_MINUTE, `expected at most ${MAX_REQUESTS_PER_MINUTE} requests per minute`).optional(),
   ELEVATE_AUDIT_CHECKPOINT_KEY: z.string().min(1).optional(),
   ELEVATE_AUDIT_CHECKPOINT_EVERY: positiveCount('expected a positive whole number of audit records').default(1000),
   /** A checkpoint within this many seconds of any append: the exposure window for a cut-off tail. */

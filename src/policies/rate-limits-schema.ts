@@ -6,7 +6,13 @@ import { strictMapping } from './policy-schema-parts.ts';
  * the limit is answered 429 with Retry-After before any work (no decision, no ARM call).
  */
 
-export const MAX_REQUESTS_PER_MINUTE = 100_000;
+/**
+ * The highest per-agent limit a file or ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE may set: a guard
+ * against a typo, not a capacity. One instance on two cores answers over 7,000 decisions a
+ * second (bench/RESULTS.md, 2026-12-07), about 420,000 a minute, so the ceiling sits above that:
+ * a limit below what one instance serves would make the limit, not Elevate, the bottleneck.
+ */
+export const MAX_REQUESTS_PER_MINUTE = 1_000_000;
 
 const requestsPerMinute = z
   .number({ error: 'expected a whole number of requests per minute' })

@@ -17,7 +17,7 @@ describe('rate-limits.yaml', () => {
     ['agentApi:\n  requestsPerMinute: 0\n', /requestsPerMinute: expected at least 1 request per minute/],
     ['agentApi:\n  requestsPerMinute: 1.5\n', /requestsPerMinute: expected a whole number of requests per minute/],
     ['agentApi:\n  requestsPerMinute: "600"\n', /requestsPerMinute: expected a whole number of requests per minute/],
-    ['agentApi:\n  requestsPerMinute: 100001\n', /expected at most 100000 requests per minute/],
+    ['agentApi:\n  requestsPerMinute: 1000001\n', /expected at most 1000000 requests per minute/],
     ['agentApi:\n  requestPerMinute: 600\n', /unknown key 'requestPerMinute'/],
     ['agentApi:\n  requestsPerMinute: 600\n  agents:\n    "bad name!":\n      requestsPerMinute: 1\n', /expected an agent's registered name/],
     ['agentApi:\n  requestsPerMinute: 600\n  agents:\n    a1:\n      limit: 1\n', /unknown key 'limit'/],
