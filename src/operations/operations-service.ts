@@ -99,7 +99,7 @@ function isUnavailable(err: unknown): boolean {
 
 /** Two decision-only queries with the same key got the same answer. */
 function decisionQueryKey(agent: Agent, d: OperationDecision): string {
-  return JSON.stringify([agent.id, d.outcome, d.reasonCode, d.runMode, d.action.toLowerCase(), d.scope.toLowerCase(), d.missingAction ?? '', d.guardrail?.rule ?? '', (d.contentRules ?? []).map((h) => `${h.rule}:${h.failedClosed ? 'failed' : h.effect}`).join(',')]);
+  return JSON.stringify([agent.id, d.outcome, d.reasonCode, d.runMode, d.action.toLowerCase(), d.scope.toLowerCase(), d.missingAction ?? '', d.guardrail?.rule ?? '', d.contentRules?.length ? d.contentRules.map((h) => `${h.rule}:${h.failedClosed ? 'failed' : h.effect}`).join(',') : '']);
 }
 
 export function createOperationsService(deps: OperationsServiceDeps) {

@@ -38,13 +38,13 @@ export function createAgentAuthenticator(deps: AgentAuthDeps) {
       return refuse(401, 'invalid_token', bearer.problem === 'not_bearer' ? 'the Authorization header is not a bearer token' : `invalid token: ${bearer.message}`);
     }
     const { claims } = bearer;
-    const who = { oid: claims.oid, clientAppId: claims.clientAppId };
+    // `who` (for the refusal's audit entry) is made only when refusing: this runs on every agent call.
     if (claims.principalType !== 'app' || (claims.idtyp !== undefined && claims.idtyp !== 'app')) {
-      return refuse(403, 'not_an_agent', 'the agent API accepts only an agent identity\'s app-only token, not a user\'s', who);
+      return refuse(403, 'not_an_agent', 'the agent API accepts only an agent identity\'s app-only token, not a user\'s', { oid: claims.oid, clientAppId: claims.clientAppId });
     }
     const agent = await deps.agents.findByIdentity(claims.oid);
     if (!agent || agent.uamiClientId.toLowerCase() !== claims.clientAppId.toLowerCase() || agent.tenantId.toLowerCase() !== claims.tid.toLowerCase()) {
-      return refuse(403, 'not_an_agent', 'the calling identity is not a registered agent', who);
+      return refuse(403, 'not_an_agent', 'the calling identity is not a registered agent', { oid: claims.oid, clientAppId: claims.clientAppId });
     }
     return { ok: true, agent, claims };
   };
