@@ -16,7 +16,8 @@ import type { OperationRequestStore } from './operation-request-store.ts';
 import type { Agent, OperationDecision, OperationInput, OperationRequest } from './operation-types.ts';
 import { PermissionStateUnavailableError, type PermissionCache } from './permission-cache.ts';
 import type { DecisionQueryAudit } from './decision-query-audit.ts';
-import type { ValidatedInputMemo } from './validated-input-memo.ts';
+import { inputOf, type MemoEntry, type ValidatedInputMemo } from './validated-input-memo.ts';
+import { freezeDeep, rememberable, stillHolds, type Consulted, type RememberedDecision } from './decision-memo.ts';
 import { createKeyedLock } from './keyed-lock.ts';
 import { pageOf, parseListQuery, type ListQuery, type RequestPage } from './request-listing.ts';
 import type { RequestExecutor } from './request-execution.ts';
@@ -131,6 +132,58 @@ export function createOperationsService(deps: OperationsServiceDeps) {
     }
   }
 
+  /**
+   * The pipeline for a remembered body (decision-memo.ts): run with the permission check and the
+   * current-resource read observed, and the decision kept in the memo entry when it depends on
+   * nothing else, frozen, with its query key.
+   */
+  async function decidedAndRemembered(
+    agent: Agent,
+    input: OperationInput,
+    entry: MemoEntry,
+  ): Promise<{ ok: true; decision: OperationDecision; queryKey: string } | { ok: false; result: ServiceResult<never> }> {
+    const consulted: Consulted = { permissions: [], readCurrentResource: false };
+    const base = deps.decision;
+    const observed: DecisionDeps = {
+      ...base,
+      checkPermission: async (principalId, action, scope) => {
+        const answer = await base.checkPermission(principalId, action, scope);
+        consulted.permissions.push({ principalId, action, scope, answer });
+        return answer;
+      },
+    };
+    if (base.readCurrentResource) {
+      const read = base.readCurrentResource;
+      observed.readCurrentResource = (reader, path, apiVersion) => {
+        consulted.readCurrentResource = true;
+        return read(reader, path, apiVersion);
+      };
+    }
+    try {
+      const decision = await decideOperation(input, agent, observed);
+      const queryKey = decisionQueryKey(agent, decision);
+      // Another call with the same bytes may have remembered its own meanwhile: the last one decided stays.
+      entry.decided = rememberable(consulted) ? { agent, permission: consulted.permissions[0], decision: freezeDeep(decision), queryKey } : undefined;
+      return { ok: true, decision, queryKey };
+    } catch (err) {
+      entry.decided = undefined;
+      if (err instanceof UnsupportedOperationError) {
+        const e = invalidRequest([{ path: 'path', message: err.message }]);
+        return { ok: false, result: await refuse(agent, 400, e.code, e.message, e.fields) };
+      }
+      throw err;
+    }
+  }
+
+  /** The decision remembered for this body, if it still holds: the same agent object and the same permission answer now. */
+  async function stillRemembered(agent: Agent, entry: MemoEntry | undefined): Promise<RememberedDecision | undefined> {
+    const remembered = entry?.decided;
+    if (remembered === undefined || remembered.agent !== agent) return undefined;
+    const asked = remembered.permission;
+    const answer = asked === undefined ? undefined : await deps.decision.checkPermission(asked.principalId, asked.action, asked.scope);
+    return stillHolds(remembered, agent, answer) ? remembered : undefined;
+  }
+
   const triggerDetails = (input: OperationInput) => ({ ...input.trigger }) as Record<string, string>;
 
   function decidedEntry(agent: Agent, input: OperationInput, decision: OperationDecision): AuditInput {
@@ -171,21 +224,27 @@ export function createOperationsService(deps: OperationsServiceDeps) {
    * exact bytes (the parsed `raw` is their parse), a body this agent already sent validly is not
    * validated again (validated-input-memo.ts); the trigger is checked every time.
    */
-  async function validated(agent: Agent, raw: unknown, bytes?: Buffer): Promise<{ ok: true; input: OperationInput } | { ok: false; result: ServiceResult<never> }> {
+  async function validated(
+    agent: Agent,
+    raw: unknown,
+    bytes?: Buffer,
+  ): Promise<{ ok: true; input: OperationInput; entry: MemoEntry | undefined } | { ok: false; result: ServiceResult<never> }> {
     const memo = bytes && deps.validatedInputs;
-    let input = memo ? memo.get(agent, bytes) : undefined;
-    if (!input) {
+    let entry = memo ? memo.entry(agent, bytes) : undefined;
+    let input: OperationInput;
+    if (entry) input = inputOf(entry);
+    else {
       const v = validateOperationInput(raw, agent);
       if (!v.ok) return { ok: false, result: await refuse(agent, 400, v.error.code, v.error.message, v.error.fields) };
       input = v.value;
-      if (memo) memo.set(agent, bytes, input);
+      if (memo) entry = memo.set(agent, bytes, input);
     }
     const t = deps.checkTrigger ? await deps.checkTrigger(agent, input.trigger) : ({ ok: true } as const);
     if (!t.ok) {
       const e = invalidRequest([{ path: t.field, message: t.message }]);
       return { ok: false, result: await refuse(agent, 400, e.code, e.message, e.fields) };
     }
-    return { ok: true, input };
+    return { ok: true, input, entry };
   }
 
   async function submit(agent: Agent, raw: unknown): Promise<ServiceResult<OperationRequest>> {
@@ -246,18 +305,34 @@ export function createOperationsService(deps: OperationsServiceDeps) {
     }
   }
 
-  /** `bytes`: the exact request body `raw` was parsed from, when the route kept it. */
+  /**
+   * `bytes`: the exact request body `raw` was parsed from, when the route kept it; then the
+   * validated input, and the decision while it still holds, are remembered for those bytes
+   * (validated-input-memo.ts, decision-memo.ts). Every call is still authenticated, rate-limited,
+   * trigger-checked, asked of the permission cache and counted in the decision audit.
+   */
   async function decide(agent: Agent, raw: unknown, bytes?: Buffer): Promise<ServiceResult<OperationDecision>> {
     try {
       const v = await validated(agent, raw, bytes);
       if (!v.ok) return v.result;
       const input = v.input;
-      const checked = await decided(agent, input);
-      if (!checked.ok) return checked.result;
-      const { decision } = checked;
+      const remembered = await stillRemembered(agent, v.entry);
+      let decision: OperationDecision;
+      let queryKey: string;
+      if (remembered) ({ decision, queryKey } = remembered);
+      else if (v.entry) {
+        const checked = await decidedAndRemembered(agent, input, v.entry);
+        if (!checked.ok) return checked.result;
+        ({ decision, queryKey } = checked);
+      } else {
+        const checked = await decided(agent, input);
+        if (!checked.ok) return checked.result;
+        decision = checked.decision;
+        queryKey = decisionQueryKey(agent, decision);
+      }
       // An unnamed arrow, inline: the entry is built only if the query opens a window (see
       // decision-query-audit.ts), and tsx names a closure kept in a const at each creation.
-      if (deps.decisionQueryAudit) await deps.decisionQueryAudit.record(decisionQueryKey(agent, decision), () => decidedEntry(agent, input, decision));
+      if (deps.decisionQueryAudit) await deps.decisionQueryAudit.record(queryKey, () => decidedEntry(agent, input, decision));
       else await deps.audit.append(decidedEntry(agent, input, decision));
       return { ok: true, status: 200, value: decision };
     } catch (err) {

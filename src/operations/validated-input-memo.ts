@@ -15,17 +15,27 @@
  * Copy-safe: the memo keeps its own copy and hands out a fresh one on every hit, so whatever a
  * caller does to its input cannot reach the next caller.
  */
+import type { RememberedDecision } from './decision-memo.ts';
 import type { Agent, OperationInput } from './operation-types.ts';
 
 export const DEFAULT_MEMO_ENTRIES = 1024;
 /** Decision bodies are a few hundred bytes; a large PATCH body is validated every time. */
 export const DEFAULT_MEMO_BODY_BYTES = 4096;
 
+/** One remembered body: its validated input, and what was last decided for it (decision-memo.ts). */
+export interface MemoEntry {
+  readonly input: OperationInput;
+  /** Set by the decision path; evicted with the entry. */
+  decided?: RememberedDecision | undefined;
+}
+
 export interface ValidatedInputMemo {
   /** A fresh copy of the validated input for these bytes and this agent, if remembered. */
   get(agent: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer): OperationInput | undefined;
-  /** Remembers a validated input (a copy of it); bodies over the size bound are not remembered. */
-  set(agent: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer, input: OperationInput): void;
+  /** The entry itself (counted as a use), for a caller that also reads or keeps what was decided; `inputOf` copies its input. */
+  entry(agent: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer): MemoEntry | undefined;
+  /** Remembers a validated input (a copy of it); bodies over the size bound are not remembered. Answers the new entry, if any. */
+  set(agent: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer, input: OperationInput): MemoEntry | undefined;
   size(): number;
 }
 
@@ -35,32 +45,42 @@ export function createValidatedInputMemo(options: { maxEntries?: number; maxBody
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a whole number of at least 1');
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new RangeError('maxBodyBytes must be a whole number of at least 1');
   // A Map keeps insertion order: re-inserting on a hit makes its first key the least recently used.
-  const entries = new Map<string, OperationInput>();
+  const entries = new Map<string, MemoEntry>();
 
-  // JSON text never holds a raw NUL (it escapes it), so the first NUL ends the agent's part and
-  // the parts cannot run into each other; latin1 maps every byte to one character, so distinct
-  // bytes give distinct keys.
   const keyOf = (agent: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer) => `${JSON.stringify([agent.id, agent.resourceGroupIds])}\u0000${body.toString('latin1')}`;
+
+  function entry(agent: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer): MemoEntry | undefined {
+    if (body.length > maxBodyBytes) return undefined;
+    const key = keyOf(agent, body);
+    const hit = entries.get(key);
+    if (!hit) return undefined;
+    entries.delete(key);
+    entries.set(key, hit);
+    return hit;
+  }
 
   return {
     get(agent, body) {
+      const hit = entry(agent, body);
+      return hit ? inputOf(hit) : undefined;
+    },
+    entry,
+    set(agent, body, input) {
       if (body.length > maxBodyBytes) return undefined;
       const key = keyOf(agent, body);
-      const hit = entries.get(key);
-      if (!hit) return undefined;
+      const added: MemoEntry = { input: copyOf(input) };
       entries.delete(key);
-      entries.set(key, hit);
-      return copyOf(hit);
-    },
-    set(agent, body, input) {
-      if (body.length > maxBodyBytes) return;
-      const key = keyOf(agent, body);
-      entries.delete(key);
-      entries.set(key, copyOf(input));
+      entries.set(key, added);
       while (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+      return added;
     },
     size: () => entries.size,
   };
+}
+
+/** A fresh copy of an entry's validated input: whatever the caller does to it cannot reach the next caller. */
+export function inputOf(entry: MemoEntry): OperationInput {
+  return copyOf(entry.input);
 }
 
 /** A copy no caller shares: the nested objects are copied too (the body deeply; it is JSON). */

@@ -215,6 +215,72 @@ describe('decide with the body\'s bytes (validated-input memo)', () => {
   });
 });
 
+describe('decide with the body\'s bytes: the remembered decision (decision-memo.ts)', () => {
+  const bytesOf = (body: object) => Buffer.from(JSON.stringify(body), 'utf8');
+  const decideBytes = (agent: typeof reader, bytes: Buffer) => h.module.service.decide(agent, JSON.parse(bytes.toString('utf8')), bytes);
+
+  it('hands a polling agent the same frozen decision, and still counts every call in the decision audit', async () => {
+    const bytes = bytesOf(read('remember-1'));
+    const first = value(await decideBytes(reader, bytes));
+    const second = value(await decideBytes(reader, bytes));
+    const third = value(await decideBytes(reader, bytes));
+    expect(second).toBe(first);
+    expect(third).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.permission)).toBe(true);
+    // One entry for the first answer; the two repeats are counted (decision-query-audit.ts), not dropped.
+    expect(await auditEntries(h, { eventType: 'operation.decided' })).toHaveLength(1);
+    await h.module.close();
+    const repeated = await auditEntries(h, { eventType: 'operation.decided.repeated' });
+    expect(repeated.map((e) => (e.details as { count?: number }).count)).toEqual([2]);
+  });
+
+  it('decides again for a changed agent: a new agent object from the directory is a new decision, even when equal', async () => {
+    const bytes = bytesOf(read('remember-2'));
+    const first = value(await decideBytes(reader, bytes));
+    const reread = { ...reader };
+    const again = value(await decideBytes(reread, bytes));
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+    // A Reader's ceiling lowered to Review: the same bytes, a new run mode.
+    const lowered = value(await decideBytes({ ...reader, runModeCeiling: 'Review' }, bytesOf(restart('remember-2b', 'incident'))));
+    expect(lowered.runMode).toBe('Review');
+  });
+
+  it('decides again once the permission cache answers with a new answer (expiry, or an invalidation on a level change)', async () => {
+    const bytes = bytesOf(restart('remember-3'));
+    const first = value(await decideBytes(privileged, bytes));
+    expect(first.outcome).toBe('execute');
+    expect(value(await decideBytes(privileged, bytes))).toBe(first);
+    const state = sandboxLikeState();
+    state.assignments = state.assignments.filter((a) => a.principalId !== PRIVILEGED_PRINCIPAL);
+    h.setAuthorizationState(state);
+    // Level changes invalidate the principal's cached state (the levels runtime calls this).
+    h.permissions.invalidate(PRIVILEGED_PRINCIPAL);
+    const after = value(await decideBytes(privileged, bytes));
+    expect(after).not.toBe(first);
+    expect(after.outcome).toBe('pending_elevation');
+  });
+
+  it('never remembers a decision whose content rule read the resource as it is: each call reads it again', async () => {
+    const vault = `${RG_APPS}/providers/Microsoft.KeyVault/vaults/kv-sre`;
+    h.setArm(() => ({ status: 200, body: { properties: { publicNetworkAccess: 'Enabled', networkAcls: { ipRules: [] } } } }));
+    const bytes = bytesOf({
+      method: 'PATCH',
+      path: vault,
+      apiVersion: '2023-07-01',
+      body: { properties: { networkAcls: { ipRules: [{ value: '0.0.0.0/0' }] } } },
+      justification: 'open the firewall',
+      trigger: { kind: 'chat' },
+      idempotencyKey: 'remember-4',
+    });
+    const first = value(await decideBytes(privileged, bytes));
+    const second = value(await decideBytes(privileged, bytes));
+    expect(second).not.toBe(first);
+    expect(first.contentRules?.map((r) => r.rule)).toContain('key-vault-firewall-open-to-internet');
+    expect(h.armCalls.filter((c) => c.purpose === 'content_rule_read')).toHaveLength(2);
+  });
+});
+
 describe('get, list and cancel', () => {
   it('hides other agents’ requests behind 404, for reading and cancelling', async () => {
     const req = value(await h.module.service.submit(privileged, restart('p-1', 'chat')));

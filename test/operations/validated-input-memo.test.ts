@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OperationInput } from '../../src/operations/operation-types.ts';
-import { createValidatedInputMemo } from '../../src/operations/validated-input-memo.ts';
+import { createValidatedInputMemo, inputOf } from '../../src/operations/validated-input-memo.ts';
 import { APP, makeAgent, RG_APPS, RG_VMS } from './support/operation-fixtures.ts';
 
 const agent = makeAgent();
@@ -58,6 +58,24 @@ describe('validated input memo', () => {
     expect(memo.get(agent, bytes('{"i":0}'))?.idempotencyKey).toBe('k-0');
     for (let i = 0; i < 100; i++) memo.set(agent, bytes(`{"j":${i}}`), patch());
     expect(memo.size()).toBe(3);
+  });
+
+  it('keeps what was decided in the entry, under the same bound: evicted with it, and a new set starts empty', () => {
+    const memo = createValidatedInputMemo({ maxEntries: 2 });
+    const first = memo.set(agent, bytes('{"i":0}'), patch('k-0'))!;
+    const decided = { agent, decision: {} as never, queryKey: 'q' };
+    first.decided = decided;
+    expect(memo.entry(agent, bytes('{"i":0}'))?.decided).toBe(decided);
+    expect(inputOf(memo.entry(agent, bytes('{"i":0}'))!)).toEqual(patch('k-0'));
+    expect(inputOf(first)).not.toBe(first.input); // a copy each time
+    // The same bytes remembered again (validated again): nothing decided yet for the new entry.
+    expect(memo.set(agent, bytes('{"i":0}'), patch('k-0'))?.decided).toBeUndefined();
+    memo.entry(agent, bytes('{"i":0}'))!.decided = decided;
+    memo.set(agent, bytes('{"i":1}'), patch('k-1'));
+    memo.set(agent, bytes('{"i":2}'), patch('k-2'));
+    expect(memo.entry(agent, bytes('{"i":0}'))).toBeUndefined();
+    expect(memo.size()).toBe(2);
+    expect(memo.set(agent, bytes('{"a":"too long for the bound"}'.repeat(300)), patch())).toBeUndefined();
   });
 
   it('does not remember bodies over the size bound', () => {

@@ -29,12 +29,30 @@ const BODY_ERRORS: Record<string, [400 | 413, string, string]> = {
 };
 
 /**
+ * The JSON text of decisions, by identity, for POST /decisions only: a remembered decision
+ * (decision-memo.ts) is one deep-frozen object shared by every call that gets it, so its text
+ * cannot differ from one call to the next; a decision made afresh is not frozen and is written
+ * out each time. Weakly held: the text goes when the memo lets the decision go.
+ */
+const frozenAnswerText = new WeakMap<object, string>();
+
+function answerText(value: unknown): string {
+  if (value === null || typeof value !== 'object' || !Object.isFrozen(value)) return JSON.stringify(value);
+  let text = frozenAnswerText.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    frozenAnswerText.set(value, text);
+  }
+  return text;
+}
+
+/**
  * The answer as JSON, never stored. Written directly rather than through res.json, which also
  * hashes every body for an ETag: an answer marked no-store is never revalidated, so that hash
  * is wasted on each call of the agents' hot path.
  */
-function render<T>(res: Response, result: ServiceResult<T>): void {
-  const text = JSON.stringify(result.ok ? result.value : { error: result.error });
+function render<T>(res: Response, result: ServiceResult<T>, frozenDecision = false): void {
+  const text = result.ok ? (frozenDecision ? answerText(result.value) : JSON.stringify(result.value)) : JSON.stringify({ error: result.error });
   res.statusCode = result.status;
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
@@ -85,7 +103,7 @@ const wrap = (fn: (req: Request, res: Response) => Promise<void>): RequestHandle
  * validated for this agent is not validated again.
  */
 function decisionHandlers(deps: OperationsRoutesDeps): RequestHandler[] {
-  return [requireJson(deps.service), wrap(async (req, res) => render(res, await deps.service.decide(agentOf(res), req.body, (req as RawBodyRequest).rawBody)))];
+  return [requireJson(deps.service), wrap(async (req, res) => render(res, await deps.service.decide(agentOf(res), req.body, (req as RawBodyRequest).rawBody), true))];
 }
 
 /**

@@ -12,7 +12,7 @@ import { createAuditLog, type AuditLog } from '../../../src/audit/audit-log.ts';
 import type { AuditInput } from '../../../src/audit/audit-types.ts';
 import type { ArmPipelineClient, ArmRequest, ArmResponse } from '../../../src/azure/arm-pipeline-client.ts';
 import { createOperationsModule, type OperationsModule } from '../../../src/operations/operations-module.ts';
-import { createPermissionCache, type PermissionSource } from '../../../src/operations/permission-cache.ts';
+import { createPermissionCache, type PermissionCache, type PermissionSource } from '../../../src/operations/permission-cache.ts';
 import type { Agent } from '../../../src/operations/operation-types.ts';
 import type { RunMode, TriggerKind } from '../../../src/policies/policy-types.ts';
 import { createEvaluator } from '../../../src/rbac/rbac-evaluator.ts';
@@ -37,6 +37,8 @@ export interface Harness {
   setAuditFailing(failing: boolean): void;
   setAuthorizationState(state: AuthorizationState): void;
   permissionLoads(): number;
+  /** The module's permission cache, for what the levels runtime does to it (invalidate on a level change). */
+  permissions: PermissionCache;
   clock: { now: Date; advance(ms: number): void };
   credential: TokenCredential;
   close(): Promise<void>;
@@ -155,6 +157,7 @@ export async function createHarness(
     setAuditFailing: (f) => (auditFailing = f),
     setAuthorizationState: (s) => (authz = s),
     permissionLoads: () => loads,
+    permissions,
     clock,
     credential,
     async close() {

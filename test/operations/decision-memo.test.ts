@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { freezeDeep, rememberable, stillHolds, type RememberedDecision } from '../../src/operations/decision-memo.ts';
+import type { OperationDecision } from '../../src/operations/operation-types.ts';
+import type { Decision } from '../../src/rbac/rbac-types.ts';
+import { APP, makeAgent } from './support/operation-fixtures.ts';
+
+const answer = (): Decision => Object.freeze({ allowed: true, reason: 'granted', message: 'granted', grantedBy: [], deniedBy: [], conditionalGrants: [], wouldBeGrantedBy: [] }) as Decision;
+const decision = { action: 'Microsoft.App/containerApps/read', scope: APP, outcome: 'execute' } as unknown as OperationDecision;
+
+describe('decision memo (pure)', () => {
+  it('remembers a decision that asked at most one permission question and read no current resource', () => {
+    const asked = { principalId: 'p', action: 'a', scope: 's', answer: answer() };
+    expect(rememberable({ permissions: [], readCurrentResource: false })).toBe(true);
+    expect(rememberable({ permissions: [asked], readCurrentResource: false })).toBe(true);
+    expect(rememberable({ permissions: [asked], readCurrentResource: true })).toBe(false);
+    expect(rememberable({ permissions: [asked, asked], readCurrentResource: false })).toBe(false);
+  });
+
+  it('holds only for the same agent object and the same answer object, not for equal copies', () => {
+    const agent = makeAgent();
+    const first = answer();
+    const remembered: RememberedDecision = { agent, permission: { principalId: agent.uamiPrincipalId, action: 'a', scope: APP, answer: first }, decision, queryKey: 'k' };
+    expect(stillHolds(remembered, agent, first)).toBe(true);
+    expect(stillHolds(remembered, { ...agent }, first)).toBe(false); // the directory read the agent again
+    expect(stillHolds(remembered, agent, answer())).toBe(false); // the permission cache reloaded: an equal answer, another object
+    expect(stillHolds(remembered, agent, undefined)).toBe(false);
+    // Settled before any permission question (a guardrail, a content rule, the run mode): the agent alone decides.
+    const settled: RememberedDecision = { agent, decision, queryKey: 'k' };
+    expect(stillHolds(settled, agent, undefined)).toBe(true);
+    expect(stillHolds(settled, makeAgent(), undefined)).toBe(false);
+  });
+
+  it('freezes a decision all the way down, arrays included, and hands back the same object', () => {
+    const d = { a: { b: [{ c: 1 }] }, s: 'x', n: null } as const;
+    const frozen = freezeDeep(d);
+    expect(frozen).toBe(d);
+    expect(Object.isFrozen(d) && Object.isFrozen(d.a) && Object.isFrozen(d.a.b) && Object.isFrozen(d.a.b[0])).toBe(true);
+    expect(() => {
+      (d.a.b[0] as { c: number }).c = 2;
+    }).toThrow(TypeError);
+  });
+});
