@@ -17,7 +17,7 @@ import type { Agent, OperationDecision, OperationInput, OperationRequest } from 
 import { PermissionStateUnavailableError, type PermissionCache } from './permission-cache.ts';
 import type { DecisionQueryAudit } from './decision-query-audit.ts';
 import { inputOf, type MemoEntry, type ValidatedInputMemo } from './validated-input-memo.ts';
-import { freezeDeep, rememberable, stillHolds, type Consulted, type RememberedDecision } from './decision-memo.ts';
+import { freezeDeep, rememberable, stillHolds, type Consulted } from './decision-memo.ts';
 import { createKeyedLock } from './keyed-lock.ts';
 import { pageOf, parseListQuery, type ListQuery, type RequestPage } from './request-listing.ts';
 import type { RequestExecutor } from './request-execution.ts';
@@ -175,15 +175,6 @@ export function createOperationsService(deps: OperationsServiceDeps) {
     }
   }
 
-  /** The decision remembered for this body, if it still holds: the same agent object and the same permission answer now. */
-  async function stillRemembered(agent: Agent, entry: MemoEntry | undefined): Promise<RememberedDecision | undefined> {
-    const remembered = entry?.decided;
-    if (remembered === undefined || remembered.agent !== agent) return undefined;
-    const asked = remembered.permission;
-    const answer = asked === undefined ? undefined : await deps.decision.checkPermission(asked.principalId, asked.action, asked.scope);
-    return stillHolds(remembered, agent, answer) ? remembered : undefined;
-  }
-
   const triggerDetails = (input: OperationInput) => ({ ...input.trigger }) as Record<string, string>;
 
   function decidedEntry(agent: Agent, input: OperationInput, decision: OperationDecision): AuditInput {
@@ -316,7 +307,15 @@ export function createOperationsService(deps: OperationsServiceDeps) {
       const v = await validated(agent, raw, bytes);
       if (!v.ok) return v.result;
       const input = v.input;
-      const remembered = await stillRemembered(agent, v.entry);
+      // The decision remembered for these bytes, if it still holds (decision-memo.ts): the same
+      // agent object, and the same answer from the permission cache now.
+      let remembered = v.entry?.decided;
+      if (remembered !== undefined && remembered.agent !== agent) remembered = undefined;
+      const asked = remembered?.permission;
+      if (remembered !== undefined && asked !== undefined) {
+        const answer = await deps.decision.checkPermission(asked.principalId, asked.action, asked.scope);
+        if (!stillHolds(remembered, agent, answer)) remembered = undefined;
+      }
       let decision: OperationDecision;
       let queryKey: string;
       if (remembered) ({ decision, queryKey } = remembered);

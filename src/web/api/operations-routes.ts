@@ -29,21 +29,22 @@ const BODY_ERRORS: Record<string, [400 | 413, string, string]> = {
 };
 
 /**
- * The JSON text of decisions, by identity, for POST /decisions only: a remembered decision
+ * The JSON of decisions, by identity, for POST /decisions only: a remembered decision
  * (decision-memo.ts) is one deep-frozen object shared by every call that gets it, so its text
  * cannot differ from one call to the next; a decision made afresh is not frozen and is written
  * out each time. Weakly held: the text goes when the memo lets the decision go.
  */
-const frozenAnswerText = new WeakMap<object, string>();
+const frozenAnswerBytes = new WeakMap<object, Buffer>();
 
-function answerText(value: unknown): string {
+/** The UTF-8 bytes of a decision's JSON: kept for a frozen one, written afresh for any other. */
+function answerBytes(value: unknown): Buffer | string {
   if (value === null || typeof value !== 'object' || !Object.isFrozen(value)) return JSON.stringify(value);
-  let text = frozenAnswerText.get(value);
-  if (text === undefined) {
-    text = JSON.stringify(value);
-    frozenAnswerText.set(value, text);
+  let bytes = frozenAnswerBytes.get(value);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify(value), 'utf8');
+    frozenAnswerBytes.set(value, bytes);
   }
-  return text;
+  return bytes;
 }
 
 /**
@@ -52,20 +53,22 @@ function answerText(value: unknown): string {
  * is wasted on each call of the agents' hot path.
  */
 function render<T>(res: Response, result: ServiceResult<T>, frozenDecision = false): void {
-  const text = result.ok ? (frozenDecision ? answerText(result.value) : JSON.stringify(result.value)) : JSON.stringify({ error: result.error });
+  const body = result.ok ? (frozenDecision ? answerBytes(result.value) : JSON.stringify(result.value)) : JSON.stringify({ error: result.error });
   res.statusCode = result.status;
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
+  res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.end(body);
 }
 
 const agentOf = (res: Response) => res.locals.agent as Agent;
 
 function requireJson(service: OperationsService): RequestHandler {
-  // synchronous when the body is JSON: no promise per call on the hot path
+  // synchronous when the body is JSON: no promise per call on the hot path. Kept bytes mean the
+  // JSON parser read the body, which it does only for a JSON content type (raw-body.ts): no need
+  // to match the type a second time.
   return (req, res, next) => {
-    if (req.is('application/json')) return next();
+    if ((req as RawBodyRequest).rawBody !== undefined || req.is('application/json')) return next();
     service.refuse(agentOf(res), 415, 'unsupported_media_type', 'request body must be JSON (Content-Type: application/json)').then((result) => render(res, result), next);
   };
 }

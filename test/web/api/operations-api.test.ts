@@ -174,6 +174,21 @@ describe('outcomes', () => {
     expect(await countRequests(h.db)).toBe(before);
   });
 
+  it('answers a polled decision with the same bytes each time, and a decision asked with a non-JSON body with 415', async () => {
+    const raw = JSON.stringify(readCheckout());
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await call({ method: 'POST', template: '/decisions', url: '/api/v1/decisions', token: readerToken, raw }));
+    for (const res of answers) {
+      expect(res.status).toBe(200);
+      expect(res.text).toBe(answers[0]!.text);
+      expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text));
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    }
+    expect(answers[0]!.body).toMatchObject({ outcome: 'execute', action: 'Microsoft.App/containerApps/read' });
+    const text = await request(h.app).post('/api/v1/decisions').set('Authorization', `Bearer ${readerToken}`).set('Content-Type', 'text/plain').send(raw);
+    expect([text.status, text.body.error.code]).toEqual([415, 'unsupported_media_type']);
+  });
+
   it('flags, in the decision, an action Azure does not list (field and explanation, valid against the OpenAPI schema)', async () => {
     const res = await decide(readerToken, { ...restartRevision('incident'), path: `${checkout().id}/frobnicate` });
     expect(res.status).toBe(200);
