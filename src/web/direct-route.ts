@@ -18,7 +18,7 @@ export interface DirectRoute {
   label: string;
   handlers: readonly RequestHandler[];
   errorHandlers: readonly ErrorRequestHandler[];
-  /** The handlers read the body's exact bytes (`req.rawBody`, raw-body.ts) beside the parsed value. */
+  /** The handlers read the body's exact bytes (rawBodyOf, raw-body.ts) beside the parsed value. */
   keepRawBody?: boolean;
 }
 
@@ -49,20 +49,32 @@ function chainOf(route: DirectRoute, req: Request, res: Response, done: NextFunc
       pastHandlers = true;
       const handle = route.errorHandlers[errorIndex++];
       if (!handle) return done(err);
-      return invoke(() => handle(err, req, res, next), next);
+      return invokeErrorHandler(handle, err, req, res, next);
     }
     if (pastHandlers) return done();
     const handle = route.handlers[handlerIndex++];
     if (!handle) return done();
-    invoke(() => handle(req, res, next), next);
+    invokeHandler(handle, req, res, next);
   };
   return chain.next;
 }
 
-/** Runs one handler; Express 5 forwards a throw or a rejected promise to the error handlers, and so does this. */
-function invoke(call: () => unknown, next: NextFunction): void {
+/**
+ * Runs one handler; Express 5 forwards a throw or a rejected promise to the error handlers, and
+ * so does this. Two plain functions rather than one taking a closure: no closure per step.
+ */
+function invokeHandler(handle: RequestHandler, req: Request, res: Response, next: NextFunction): void {
   try {
-    const result = call();
+    const result: unknown = handle(req, res, next);
+    if (result instanceof Promise) result.catch(next);
+  } catch (thrown) {
+    next(thrown);
+  }
+}
+
+function invokeErrorHandler(handle: ErrorRequestHandler, err: unknown, req: Request, res: Response, next: NextFunction): void {
+  try {
+    const result: unknown = handle(err, req, res, next);
     if (result instanceof Promise) result.catch(next);
   } catch (thrown) {
     next(thrown);

@@ -88,6 +88,8 @@ export function requestContext(logger: Logger, metrics: Pick<Metrics, 'httpReque
       const labels = labelsOf(req.method, route, status);
       metrics.httpRequests.inc(labels.request);
       metrics.httpDuration.observe(labels.duration, seconds);
+      // Below error, no access line is written when even info is off (debug is below info): skip reading the path.
+      if (status < 500 && !logger.isLevelEnabled('info')) return;
       const level = status >= 500 ? 'error' : QUIET_PATHS.has(req.path) ? 'debug' : 'info';
       if (!logger.isLevelEnabled(level)) return;
       req.log[level]({ method: req.method, path: req.path, route, status, ms: Math.round(seconds * 1000) }, 'request');

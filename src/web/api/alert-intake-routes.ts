@@ -13,7 +13,7 @@ import { Router, type ErrorRequestHandler, type Request, type RequestHandler, ty
 import type { AlertIntake, IntakeResult } from '../../incidents/alert-intake.ts';
 import { authenticateSecureWebhook, type SecureWebhookSettings } from '../../incidents/secure-webhook-auth.ts';
 import { authenticateSharedSecret, type SharedSecretSource } from '../../incidents/shared-secret-auth.ts';
-import type { RawBodyRequest } from '../raw-body.ts';
+import { rawBodyOf } from '../raw-body.ts';
 import { ALERTS_PATH } from './agent-api-paths.ts';
 
 export { ALERTS_PATH };
@@ -72,7 +72,7 @@ export function alertIntakeRouter(deps: AlertIntakeRouteDeps): Router {
     '/sources/:source',
     requireJson,
     wrap(async (req, res) => {
-      const auth = authenticateSharedSecret(deps.sharedSecrets, { source: String(req.params.source), signature: req.get('x-elevate-signature'), rawBody: (req as RawBodyRequest).rawBody });
+      const auth = authenticateSharedSecret(deps.sharedSecrets, { source: String(req.params.source), signature: req.get('x-elevate-signature'), rawBody: rawBodyOf(req) });
       render(res, await deps.intake.receive(auth, req.body, who(req)));
     }),
   );

@@ -8,7 +8,7 @@ import type { Agent } from '../../operations/operation-types.ts';
 import { agentAuthentication, sendAuthRefusal, type createAgentAuthenticator } from './agent-authentication.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import type { DirectRoute } from '../direct-route.ts';
-import type { RawBodyRequest } from '../raw-body.ts';
+import { rawBodyOf } from '../raw-body.ts';
 
 export interface OperationsRoutesDeps {
   service: OperationsService;
@@ -68,7 +68,7 @@ function requireJson(service: OperationsService): RequestHandler {
   // JSON parser read the body, which it does only for a JSON content type (raw-body.ts): no need
   // to match the type a second time.
   return (req, res, next) => {
-    if ((req as RawBodyRequest).rawBody !== undefined || req.is('application/json')) return next();
+    if (rawBodyOf(req) !== undefined || req.is('application/json')) return next();
     service.refuse(agentOf(res), 415, 'unsupported_media_type', 'request body must be JSON (Content-Type: application/json)').then((result) => render(res, result), next);
   };
 }
@@ -106,7 +106,7 @@ const wrap = (fn: (req: Request, res: Response) => Promise<void>): RequestHandle
  * validated for this agent is not validated again.
  */
 function decisionHandlers(deps: OperationsRoutesDeps): RequestHandler[] {
-  return [requireJson(deps.service), wrap(async (req, res) => render(res, await deps.service.decide(agentOf(res), req.body, (req as RawBodyRequest).rawBody), true))];
+  return [requireJson(deps.service), wrap(async (req, res) => render(res, await deps.service.decide(agentOf(res), req.body, rawBodyOf(req)), true))];
 }
 
 /**
