@@ -103,9 +103,10 @@ export function isInsideResourceGroups(path: string, resourceGroupIds: readonly 
 
 /** Subscription GUID (lower case) of a path that passed `armPathProblem`. */
 export function subscriptionOfPath(path: string): string | undefined {
-  const segments = path.split('/');
-  return segments[1]?.toLowerCase() === 'subscriptions' ? segments[2]?.toLowerCase() : undefined;
+  // A pattern rather than split('/'): this runs on every permission check (issue 18).
+  return SUBSCRIPTION_SEGMENT.exec(path)?.[1]?.toLowerCase();
 }
+const SUBSCRIPTION_SEGMENT = /^[^/]*\/subscriptions\/([^/]*)/i;
 
 /**
  * The scope a permission is checked at: the resource the operation addresses, i.e. the longest

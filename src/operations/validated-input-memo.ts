@@ -1,13 +1,14 @@
 /**
  * A bounded memo of submissions that passed validation (validate-operation.ts), keyed by the
- * exact bytes of the request body and everything of the agent that validation reads (its id and
- * its managed resource groups). An agent polling with the same body is validated once; every
+ * exact bytes of the request body and the agent's id, and answered only for the managed resource
+ * groups it was validated against (the rest of what validation reads of the agent: compared
+ * element by element on every hit). An agent polling with the same body is validated once; every
  * other check still runs on every call: authentication and the agent look-up (so a revoked or
  * changed agent is refused or re-validated at once), the rate limit, the trigger check, the
  * decision on the current policies and permissions, and the audit append (issue 18).
  *
  * Invalidation: none is needed. Validation is a pure function of the bytes and the agent's
- * resource groups, and both are in the key, so a changed agent misses; refusals are never
+ * resource groups, and a hit needs both to match, so a changed agent misses; refusals are never
  * remembered (each is validated and audited on its own). Bound: at most `maxEntries` entries
  * (least recently used evicted first), each for a body of at most `maxBodyBytes`, so the memo
  * holds at most about maxEntries × (maxBodyBytes + the validated copy) bytes.
@@ -45,17 +46,24 @@ export function createValidatedInputMemo(options: { maxEntries?: number; maxBody
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a whole number of at least 1');
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new RangeError('maxBodyBytes must be a whole number of at least 1');
   // A Map keeps insertion order: re-inserting on a hit makes its first key the least recently used.
-  const entries = new Map<string, MemoEntry>();
+  const entries = new Map<string, Stored>();
+  /** The most recently used entry: a hit on it needs no re-insertion (a polling agent's case). */
+  let newest: Stored | undefined;
 
-  const keyOf = (agent: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer) => `${JSON.stringify([agent.id, agent.resourceGroupIds])}\u0000${body.toString('latin1')}`;
+  // The agent id, JSON-quoted so no id can reach into the body, then the body's bytes. The
+  // resource groups are kept in the entry and compared on a hit: a changed agent misses.
+  const keyOf = (agent: Pick<Agent, 'id'>, body: Buffer) => `${JSON.stringify(agent.id)}\u0000${body.toString('latin1')}`;
 
   function entry(agent: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer): MemoEntry | undefined {
     if (body.length > maxBodyBytes) return undefined;
     const key = keyOf(agent, body);
     const hit = entries.get(key);
-    if (!hit) return undefined;
-    entries.delete(key);
-    entries.set(key, hit);
+    if (!hit || !sameGroups(hit.groups, agent.resourceGroupIds)) return undefined;
+    if (hit !== newest) {
+      entries.delete(key);
+      entries.set(key, hit);
+      newest = hit;
+    }
     return hit;
   }
 
@@ -68,14 +76,26 @@ export function createValidatedInputMemo(options: { maxEntries?: number; maxBody
     set(agent, body, input) {
       if (body.length > maxBodyBytes) return undefined;
       const key = keyOf(agent, body);
-      const added: MemoEntry = { input: copyOf(input) };
+      const added: Stored = { input: copyOf(input), groups: [...agent.resourceGroupIds] };
       entries.delete(key);
       entries.set(key, added);
+      newest = added;
       while (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
       return added;
     },
     size: () => entries.size,
   };
+}
+
+/** An entry with the resource groups its input was validated against. */
+interface Stored extends MemoEntry {
+  readonly groups: readonly string[];
+}
+
+function sameGroups(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** A fresh copy of an entry's validated input: whatever the caller does to it cannot reach the next caller. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { armPathProblem, isInsideResourceGroups, normalizeResourceGroupId, permissionScopeOf, resourceGroupOfPath } from '../../src/operations/arm-path-rules.ts';
+import fc from 'fast-check';
+import { armPathProblem, isInsideResourceGroups, normalizeResourceGroupId, permissionScopeOf, resourceGroupOfPath, subscriptionOfPath } from '../../src/operations/arm-path-rules.ts';
 
 const SUB = '11111111-2222-3333-4444-555555555555';
 const RG = `/subscriptions/${SUB}/resourceGroups/rg-sre-apps`;
@@ -132,5 +133,25 @@ describe('permissionScopeOf', () => {
     expect(permissionScopeOf(`${RG}/providers/Microsoft.App/containerApps`)).toBe(RG);
     expect(permissionScopeOf(`${RG}/exportTemplate`)).toBe(RG);
     expect(permissionScopeOf(`${APP}/providers/Microsoft.Insights/diagnosticSettings/d`)).toBe(`${APP}/providers/Microsoft.Insights/diagnosticSettings/d`);
+  });
+});
+
+describe('subscriptionOfPath', () => {
+  /** What it was before the pattern: the second segment, lower-cased, when the first is `subscriptions`. */
+  const bySplit = (path: string) => {
+    const segments = path.split('/');
+    return segments[1]?.toLowerCase() === 'subscriptions' ? segments[2]?.toLowerCase() : undefined;
+  };
+
+  it('reads the subscription as splitting on / did, on paths and on junk', () => {
+    const cases = ['/subscriptions/ABC-1/resourceGroups/rg', '/Subscriptions/abc', '/subscriptions/', '/subscriptions', '/subscriptions//x', 'subscriptions/abc', '/subscriptionsX/abc', '//subscriptions/abc', '', '/'];
+    for (const path of cases) expect(subscriptionOfPath(path), path).toBe(bySplit(path));
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('', 'subscriptions', 'SUBSCRIPTIONS', 'a', 'B-2', '/', ' ', 'x/y'), { maxLength: 6 }), (parts) => {
+        const path = parts.join('/');
+        expect(subscriptionOfPath(path)).toBe(bySplit(path));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

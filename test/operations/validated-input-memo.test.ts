@@ -42,6 +42,21 @@ describe('validated input memo', () => {
     expect(memo.get({ ...agent, resourceGroupIds: [RG_APPS, RG_VMS] }, bytes('{"a":1}'))).toBeDefined();
   });
 
+  it('compares the resource groups exactly, in order, and keeps its own copy of them', () => {
+    const memo = createValidatedInputMemo();
+    const groups = [RG_APPS, RG_VMS];
+    memo.set({ id: 'a', resourceGroupIds: groups }, bytes('{"a":1}'), patch());
+    expect(memo.get({ id: 'a', resourceGroupIds: [RG_VMS, RG_APPS] }, bytes('{"a":1}'))).toBeUndefined();
+    expect(memo.get({ id: 'a', resourceGroupIds: [RG_APPS] }, bytes('{"a":1}'))).toBeUndefined();
+    groups.pop(); // the caller's array changes after the entry was made: the entry's copy does not
+    expect(memo.get({ id: 'a', resourceGroupIds: groups }, bytes('{"a":1}'))).toBeUndefined();
+    expect(memo.get({ id: 'a', resourceGroupIds: [RG_APPS, RG_VMS] }, bytes('{"a":1}'))).toBeDefined();
+    // Remembered again for the changed agent: the new groups hit, the old ones miss.
+    memo.set({ id: 'a', resourceGroupIds: [RG_APPS] }, bytes('{"a":1}'), patch());
+    expect(memo.get({ id: 'a', resourceGroupIds: [RG_APPS] }, bytes('{"a":1}'))).toBeDefined();
+    expect(memo.get({ id: 'a', resourceGroupIds: [RG_APPS, RG_VMS] }, bytes('{"a":1}'))).toBeUndefined();
+  });
+
   it('keeps the parts of the key apart: an agent id cannot reach into the body', () => {
     const memo = createValidatedInputMemo();
     memo.set({ id: 'a', resourceGroupIds: [] }, bytes('\u0000x'), patch());
