@@ -181,10 +181,11 @@ describe('decide', () => {
   });
 });
 
-describe('decide with the body\'s bytes (validated-input memo)', () => {
-  const bytesOf = (body: object) => Buffer.from(JSON.stringify(body), 'utf8');
-  const decideBytes = (agent: typeof reader, bytes: Buffer) => h.module.service.decide(agent, JSON.parse(bytes.toString('utf8')), bytes);
+/** A decision asked with the body's exact bytes, as POST /decisions asks it. */
+const bytesOf = (body: object) => Buffer.from(JSON.stringify(body), 'utf8');
+const decideBytes = (agent: typeof reader, bytes: Buffer) => h.module.service.decide(agent, JSON.parse(bytes.toString('utf8')), bytes);
 
+describe('decide with the body\'s bytes (validated-input memo)', () => {
   it('answers a remembered body like a fresh one, and checks a changed agent\'s resource groups again', async () => {
     const bytes = bytesOf(read('memo-1'));
     const first = value(await decideBytes(reader, bytes));
@@ -216,9 +217,6 @@ describe('decide with the body\'s bytes (validated-input memo)', () => {
 });
 
 describe('decide with the body\'s bytes: the remembered decision (decision-memo.ts)', () => {
-  const bytesOf = (body: object) => Buffer.from(JSON.stringify(body), 'utf8');
-  const decideBytes = (agent: typeof reader, bytes: Buffer) => h.module.service.decide(agent, JSON.parse(bytes.toString('utf8')), bytes);
-
   it('hands a polling agent the same frozen decision, and still counts every call in the decision audit', async () => {
     const bytes = bytesOf(read('remember-1'));
     const first = value(await decideBytes(reader, bytes));
