@@ -120,9 +120,13 @@ export function createOperationsService(deps: OperationsServiceDeps) {
   }
 
   /** The pipeline on validated input; a path ARM does not serve for the method is bad input too. */
-  async function decided(agent: Agent, input: OperationInput): Promise<{ ok: true; decision: OperationDecision } | { ok: false; result: ServiceResult<never> }> {
+  async function decided(
+    agent: Agent,
+    input: OperationInput,
+    decisionDeps: DecisionDeps = deps.decision,
+  ): Promise<{ ok: true; decision: OperationDecision } | { ok: false; result: ServiceResult<never> }> {
     try {
-      return { ok: true, decision: await decideOperation(input, agent, deps.decision) };
+      return { ok: true, decision: await decideOperation(input, agent, decisionDeps) };
     } catch (err) {
       if (err instanceof UnsupportedOperationError) {
         const e = invalidRequest([{ path: 'path', message: err.message }]);
@@ -159,20 +163,14 @@ export function createOperationsService(deps: OperationsServiceDeps) {
         return read(reader, path, apiVersion);
       };
     }
-    try {
-      const decision = await decideOperation(input, agent, observed);
-      const queryKey = decisionQueryKey(agent, decision);
-      // Another call with the same bytes may have remembered its own meanwhile: the last one decided stays.
-      entry.decided = rememberable(consulted) ? { agent, permission: consulted.permissions[0], decision: freezeDeep(decision), queryKey } : undefined;
-      return { ok: true, decision, queryKey };
-    } catch (err) {
-      entry.decided = undefined;
-      if (err instanceof UnsupportedOperationError) {
-        const e = invalidRequest([{ path: 'path', message: err.message }]);
-        return { ok: false, result: await refuse(agent, 400, e.code, e.message, e.fields) };
-      }
-      throw err;
-    }
+    const checked = await decided(agent, input, observed);
+    if (!checked.ok) return checked;
+    const { decision } = checked;
+    const queryKey = decisionQueryKey(agent, decision);
+    // Another call with the same bytes may have remembered its own meanwhile: the last one decided
+    // stays. A throw leaves what was there, which is reused only while it still holds.
+    entry.decided = rememberable(consulted) ? { agent, permission: consulted.permissions[0], decision: freezeDeep(decision), queryKey } : undefined;
+    return { ok: true, decision, queryKey };
   }
 
   const triggerDetails = (input: OperationInput) => ({ ...input.trigger }) as Record<string, string>;
