@@ -24,6 +24,7 @@
  * route may keep its JSON text by identity (operations-routes.ts).
  */
 import type { Decision } from '../rbac/rbac-types.ts';
+import type { DecisionDeps } from './decision-pipeline.ts';
 import type { Agent, OperationDecision } from './operation-types.ts';
 
 /** The one permission question the pipeline asked, and the answer it got. */
@@ -49,6 +50,26 @@ export interface Consulted {
   permissions: PermissionAsked[];
   /** A content rule read the current resource from ARM. */
   readCurrentResource: boolean;
+}
+
+/** The pipeline's dependencies, with the permission check and the current-resource read recorded in `consulted`. */
+export function observing(base: DecisionDeps, consulted: Consulted): DecisionDeps {
+  const observed: DecisionDeps = {
+    ...base,
+    checkPermission: async (principalId, action, scope) => {
+      const answer = await base.checkPermission(principalId, action, scope);
+      consulted.permissions.push({ principalId, action, scope, answer });
+      return answer;
+    },
+  };
+  const read = base.readCurrentResource;
+  if (read) {
+    observed.readCurrentResource = (agent, path, apiVersion) => {
+      consulted.readCurrentResource = true;
+      return read(agent, path, apiVersion);
+    };
+  }
+  return observed;
 }
 
 /** Whether a decision made with `consulted` may be remembered at all. */

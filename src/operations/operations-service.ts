@@ -17,7 +17,7 @@ import type { Agent, OperationDecision, OperationInput, OperationRequest } from 
 import { PermissionStateUnavailableError, type PermissionCache } from './permission-cache.ts';
 import type { DecisionQueryAudit } from './decision-query-audit.ts';
 import { inputOf, type MemoEntry, type ValidatedInputMemo } from './validated-input-memo.ts';
-import { freezeDeep, rememberable, stillHolds, type Consulted } from './decision-memo.ts';
+import { freezeDeep, observing, rememberable, stillHolds, type Consulted } from './decision-memo.ts';
 import { createKeyedLock } from './keyed-lock.ts';
 import { pageOf, parseListQuery, type ListQuery, type RequestPage } from './request-listing.ts';
 import type { RequestExecutor } from './request-execution.ts';
@@ -147,23 +147,7 @@ export function createOperationsService(deps: OperationsServiceDeps) {
     entry: MemoEntry,
   ): Promise<{ ok: true; decision: OperationDecision; queryKey: string } | { ok: false; result: ServiceResult<never> }> {
     const consulted: Consulted = { permissions: [], readCurrentResource: false };
-    const base = deps.decision;
-    const observed: DecisionDeps = {
-      ...base,
-      checkPermission: async (principalId, action, scope) => {
-        const answer = await base.checkPermission(principalId, action, scope);
-        consulted.permissions.push({ principalId, action, scope, answer });
-        return answer;
-      },
-    };
-    if (base.readCurrentResource) {
-      const read = base.readCurrentResource;
-      observed.readCurrentResource = (reader, path, apiVersion) => {
-        consulted.readCurrentResource = true;
-        return read(reader, path, apiVersion);
-      };
-    }
-    const checked = await decided(agent, input, observed);
+    const checked = await decided(agent, input, observing(deps.decision, consulted));
     if (!checked.ok) return checked;
     const { decision } = checked;
     const queryKey = decisionQueryKey(agent, decision);

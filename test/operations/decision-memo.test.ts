@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { freezeDeep, rememberable, stillHolds, type RememberedDecision } from '../../src/operations/decision-memo.ts';
+import { freezeDeep, observing, rememberable, stillHolds, type Consulted, type RememberedDecision } from '../../src/operations/decision-memo.ts';
+import type { DecisionDeps } from '../../src/operations/decision-pipeline.ts';
 import type { OperationDecision } from '../../src/operations/operation-types.ts';
 import type { Decision } from '../../src/rbac/rbac-types.ts';
 import { APP, makeAgent } from './support/operation-fixtures.ts';
@@ -38,5 +39,20 @@ describe('decision memo (pure)', () => {
     expect(() => {
       (d.a.b[0] as { c: number }).c = 2;
     }).toThrow(TypeError);
+  });
+
+  it('observes the permission questions and the current-resource read, passing their answers and everything else through', async () => {
+    const granted = answer();
+    const current = { known: false as const, why: 'not readable' };
+    const base = { checkPermission: async () => granted, readCurrentResource: async () => current, runModeAllows: () => 'allow' } as unknown as DecisionDeps;
+    const consulted: Consulted = { permissions: [], readCurrentResource: false };
+    const observed = observing(base, consulted);
+    expect(observed.runModeAllows).toBe(base.runModeAllows);
+    expect(await observed.checkPermission('p', 'a', APP)).toBe(granted);
+    expect(consulted).toEqual({ permissions: [{ principalId: 'p', action: 'a', scope: APP, answer: granted }], readCurrentResource: false });
+    expect(await observed.readCurrentResource!(makeAgent(), APP, '2024-03-01')).toBe(current);
+    expect(consulted.readCurrentResource).toBe(true);
+    // Without a reader, none is added.
+    expect(observing({ ...base, readCurrentResource: undefined } as DecisionDeps, { permissions: [], readCurrentResource: false }).readCurrentResource).toBeUndefined();
   });
 });
