@@ -31,9 +31,7 @@ export interface MemoEntry {
 }
 
 export interface ValidatedInputMemo {
-  /** A fresh copy of the validated input for these bytes and this agent, if remembered. */
-  get(agent: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer): OperationInput | undefined;
-  /** The entry itself (counted as a use), for a caller that also reads or keeps what was decided; `inputOf` copies its input. */
+  /** The entry for these bytes and this agent, if remembered (counted as a use); `inputOf` gives a fresh copy of its input. */
   entry(agent: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer): MemoEntry | undefined;
   /** Remembers a validated input (a copy of it); bodies over the size bound are not remembered. Answers the new entry, if any. */
   set(agent: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer, input: OperationInput): MemoEntry | undefined;
@@ -68,10 +66,6 @@ export function createValidatedInputMemo(options: { maxEntries?: number; maxBody
   }
 
   return {
-    get(agent, body) {
-      const hit = entry(agent, body);
-      return hit ? inputOf(hit) : undefined;
-    },
     entry,
     set(agent, body, input) {
       if (body.length > maxBodyBytes) return undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { OperationInput } from '../../src/operations/operation-types.ts';
-import { createValidatedInputMemo, inputOf } from '../../src/operations/validated-input-memo.ts';
+import type { Agent, OperationInput } from '../../src/operations/operation-types.ts';
+import { createValidatedInputMemo, inputOf, type ValidatedInputMemo } from '../../src/operations/validated-input-memo.ts';
 import { APP, makeAgent, RG_APPS, RG_VMS } from './support/operation-fixtures.ts';
 
 const agent = makeAgent();
@@ -16,6 +16,12 @@ const patch = (key = 'k-1'): OperationInput => ({
 });
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 
+/** What the memo hands a caller for these bytes: a fresh copy of the remembered input, if any. */
+const inputFor = (memo: ValidatedInputMemo, a: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer) => {
+  const entry = memo.entry(a, body);
+  return entry ? inputOf(entry) : undefined;
+};
+
 describe('validated input memo', () => {
   it('hands back what was remembered for the exact bytes and agent, as a copy no caller shares', () => {
     const memo = createValidatedInputMemo();
@@ -23,54 +29,54 @@ describe('validated input memo', () => {
     memo.set(agent, bytes('{"a":1}'), input);
     // The caller's own object is copied on the way in: changing it later changes nothing.
     (input.body as { tags: { owner: string } }).tags.owner = 'changed by the first caller';
-    const first = memo.get(agent, bytes('{"a":1}'))!;
+    const first = inputFor(memo, agent, bytes('{"a":1}'))!;
     expect(first).toEqual(patch());
     first.trigger.ref = 'mutated';
     first.query!.a = 'mutated';
     (first.body as { list: Array<{ deep: boolean }> }).list[1]!.deep = false;
     first.idempotencyKey = 'mutated';
-    expect(memo.get(agent, bytes('{"a":1}'))).toEqual(patch());
+    expect(inputFor(memo, agent, bytes('{"a":1}'))).toEqual(patch());
   });
 
   it('misses on other bytes (even an equivalent JSON spelling), another agent, or changed resource groups', () => {
     const memo = createValidatedInputMemo();
     memo.set(agent, bytes('{"a":1}'), patch());
-    expect(memo.get(agent, bytes('{"a": 1}'))).toBeUndefined();
-    expect(memo.get(agent, bytes('{"a":1} '))).toBeUndefined();
-    expect(memo.get(makeAgent({ id: 'agent-other' }), bytes('{"a":1}'))).toBeUndefined();
-    expect(memo.get({ ...agent, resourceGroupIds: [RG_VMS] }, bytes('{"a":1}'))).toBeUndefined();
-    expect(memo.get({ ...agent, resourceGroupIds: [RG_APPS, RG_VMS] }, bytes('{"a":1}'))).toBeDefined();
+    expect(inputFor(memo, agent, bytes('{"a": 1}'))).toBeUndefined();
+    expect(inputFor(memo, agent, bytes('{"a":1} '))).toBeUndefined();
+    expect(inputFor(memo, makeAgent({ id: 'agent-other' }), bytes('{"a":1}'))).toBeUndefined();
+    expect(inputFor(memo, { ...agent, resourceGroupIds: [RG_VMS] }, bytes('{"a":1}'))).toBeUndefined();
+    expect(inputFor(memo, { ...agent, resourceGroupIds: [RG_APPS, RG_VMS] }, bytes('{"a":1}'))).toBeDefined();
   });
 
   it('compares the resource groups exactly, in order, and keeps its own copy of them', () => {
     const memo = createValidatedInputMemo();
     const groups = [RG_APPS, RG_VMS];
     memo.set({ id: 'a', resourceGroupIds: groups }, bytes('{"a":1}'), patch());
-    expect(memo.get({ id: 'a', resourceGroupIds: [RG_VMS, RG_APPS] }, bytes('{"a":1}'))).toBeUndefined();
-    expect(memo.get({ id: 'a', resourceGroupIds: [RG_APPS] }, bytes('{"a":1}'))).toBeUndefined();
+    expect(inputFor(memo, { id: 'a', resourceGroupIds: [RG_VMS, RG_APPS] }, bytes('{"a":1}'))).toBeUndefined();
+    expect(inputFor(memo, { id: 'a', resourceGroupIds: [RG_APPS] }, bytes('{"a":1}'))).toBeUndefined();
     groups.pop(); // the caller's array changes after the entry was made: the entry's copy does not
-    expect(memo.get({ id: 'a', resourceGroupIds: groups }, bytes('{"a":1}'))).toBeUndefined();
-    expect(memo.get({ id: 'a', resourceGroupIds: [RG_APPS, RG_VMS] }, bytes('{"a":1}'))).toBeDefined();
+    expect(inputFor(memo, { id: 'a', resourceGroupIds: groups }, bytes('{"a":1}'))).toBeUndefined();
+    expect(inputFor(memo, { id: 'a', resourceGroupIds: [RG_APPS, RG_VMS] }, bytes('{"a":1}'))).toBeDefined();
     // Remembered again for the changed agent: the new groups hit, the old ones miss.
     memo.set({ id: 'a', resourceGroupIds: [RG_APPS] }, bytes('{"a":1}'), patch());
-    expect(memo.get({ id: 'a', resourceGroupIds: [RG_APPS] }, bytes('{"a":1}'))).toBeDefined();
-    expect(memo.get({ id: 'a', resourceGroupIds: [RG_APPS, RG_VMS] }, bytes('{"a":1}'))).toBeUndefined();
+    expect(inputFor(memo, { id: 'a', resourceGroupIds: [RG_APPS] }, bytes('{"a":1}'))).toBeDefined();
+    expect(inputFor(memo, { id: 'a', resourceGroupIds: [RG_APPS, RG_VMS] }, bytes('{"a":1}'))).toBeUndefined();
   });
 
   it('keeps the parts of the key apart: an agent id cannot reach into the body', () => {
     const memo = createValidatedInputMemo();
     memo.set({ id: 'a', resourceGroupIds: [] }, bytes('\u0000x'), patch());
-    expect(memo.get({ id: 'a\u0000', resourceGroupIds: [] }, bytes('x'))).toBeUndefined();
+    expect(inputFor(memo, { id: 'a\u0000', resourceGroupIds: [] }, bytes('x'))).toBeUndefined();
   });
 
   it('holds at most maxEntries, evicting the least recently used first', () => {
     const memo = createValidatedInputMemo({ maxEntries: 3 });
     for (let i = 0; i < 3; i++) memo.set(agent, bytes(`{"i":${i}}`), patch(`k-${i}`));
-    expect(memo.get(agent, bytes('{"i":0}'))?.idempotencyKey).toBe('k-0'); // 0 is now the most recent
+    expect(inputFor(memo, agent, bytes('{"i":0}'))?.idempotencyKey).toBe('k-0'); // 0 is now the most recent
     memo.set(agent, bytes('{"i":3}'), patch('k-3'));
     expect(memo.size()).toBe(3);
-    expect(memo.get(agent, bytes('{"i":1}'))).toBeUndefined();
-    expect(memo.get(agent, bytes('{"i":0}'))?.idempotencyKey).toBe('k-0');
+    expect(inputFor(memo, agent, bytes('{"i":1}'))).toBeUndefined();
+    expect(inputFor(memo, agent, bytes('{"i":0}'))?.idempotencyKey).toBe('k-0');
     for (let i = 0; i < 100; i++) memo.set(agent, bytes(`{"j":${i}}`), patch());
     expect(memo.size()).toBe(3);
   });
@@ -97,7 +103,7 @@ describe('validated input memo', () => {
     const memo = createValidatedInputMemo({ maxBodyBytes: 8 });
     memo.set(agent, bytes('{"a":"12345"}'), patch());
     expect(memo.size()).toBe(0);
-    expect(memo.get(agent, bytes('{"a":"12345"}'))).toBeUndefined();
+    expect(inputFor(memo, agent, bytes('{"a":"12345"}'))).toBeUndefined();
   });
 
   it('refuses bounds that are not positive whole numbers', () => {
