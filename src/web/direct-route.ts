@@ -49,32 +49,24 @@ function chainOf(route: DirectRoute, req: Request, res: Response, done: NextFunc
       pastHandlers = true;
       const handle = route.errorHandlers[errorIndex++];
       if (!handle) return done(err);
-      return invokeErrorHandler(handle, err, req, res, next);
+      return invoke(handle, err, req, res, next);
     }
     if (pastHandlers) return done();
     const handle = route.handlers[handlerIndex++];
     if (!handle) return done();
-    invokeHandler(handle, req, res, next);
+    invoke(handle, undefined, req, res, next);
   };
   return chain.next;
 }
 
 /**
- * Runs one handler; Express 5 forwards a throw or a rejected promise to the error handlers, and
- * so does this. Two plain functions rather than one taking a closure: no closure per step.
+ * Runs one handler, or one error handler when `err` is given (the chain passes errors only when
+ * set); Express 5 forwards a throw or a rejected promise to the error handlers, and so does this.
+ * The handler and its arguments are passed in rather than wrapped in a closure per step.
  */
-function invokeHandler(handle: RequestHandler, req: Request, res: Response, next: NextFunction): void {
+function invoke(handle: RequestHandler | ErrorRequestHandler, err: unknown, req: Request, res: Response, next: NextFunction): void {
   try {
-    const result: unknown = handle(req, res, next);
-    if (result instanceof Promise) result.catch(next);
-  } catch (thrown) {
-    next(thrown);
-  }
-}
-
-function invokeErrorHandler(handle: ErrorRequestHandler, err: unknown, req: Request, res: Response, next: NextFunction): void {
-  try {
-    const result: unknown = handle(err, req, res, next);
+    const result: unknown = err === undefined ? (handle as RequestHandler)(req, res, next) : (handle as ErrorRequestHandler)(err, req, res, next);
     if (result instanceof Promise) result.catch(next);
   } catch (thrown) {
     next(thrown);
