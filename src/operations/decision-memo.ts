@@ -20,8 +20,11 @@
  * Bound: one remembered decision per validated-memo entry, so the validated memo's bound and
  * eviction (DEFAULT_MEMO_ENTRIES, least recently used first) hold for both.
  *
- * The decision is deep-frozen when it is remembered: every caller that gets it shares it, and the
- * route may keep its JSON text by identity (operations-routes.ts).
+ * The decision is deep-frozen when it is first shared, by the first call that reuses it
+ * (sharedDecision): from then on every caller that gets it shares it, and the route may keep its
+ * JSON text by identity (operations-routes.ts). Until then only the call that made it holds it,
+ * and only reads it (the answer, the audit entry): freezing every decision when remembered cost
+ * each distinct query a walk of the whole tree for a body that is, in the main, never asked again.
  */
 import type { Decision } from '../rbac/rbac-types.ts';
 import type { DecisionDeps } from './decision-pipeline.ts';
@@ -85,6 +88,15 @@ export function rememberable(consulted: Consulted): boolean {
 export function stillHolds(remembered: RememberedDecision, agent: Agent, answer: Decision | undefined): boolean {
   if (remembered.agent !== agent) return false;
   return remembered.permission === undefined || remembered.permission.answer === answer;
+}
+
+/**
+ * The remembered decision, deep-frozen before it is handed to a second holder. A frozen top level
+ * means the whole tree is (freezeDeep freezes children first), so this walks it once.
+ */
+export function sharedDecision(remembered: RememberedDecision): RememberedDecision {
+  if (!Object.isFrozen(remembered.decision)) freezeDeep(remembered.decision);
+  return remembered;
 }
 
 /** Freezes the decision and everything in it, so no holder of the shared object can change it. Decisions are plain JSON-like trees. */

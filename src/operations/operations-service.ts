@@ -17,7 +17,7 @@ import type { Agent, OperationDecision, OperationInput, OperationRequest } from 
 import { PermissionStateUnavailableError, type PermissionCache } from './permission-cache.ts';
 import type { DecisionQueryAudit } from './decision-query-audit.ts';
 import { inputOf, type MemoEntry, type ValidatedInputMemo } from './validated-input-memo.ts';
-import { freezeDeep, observing, rememberable, stillHolds, type Consulted } from './decision-memo.ts';
+import { observing, rememberable, sharedDecision, stillHolds, type Consulted } from './decision-memo.ts';
 import { createKeyedLock } from './keyed-lock.ts';
 import { pageOf, parseListQuery, type ListQuery, type RequestPage } from './request-listing.ts';
 import type { RequestExecutor } from './request-execution.ts';
@@ -151,9 +151,9 @@ export function createOperationsService(deps: OperationsServiceDeps) {
     if (!checked.ok) return checked;
     const { decision } = checked;
     const queryKey = decisionQueryKey(agent, decision);
-    // Another call with the same bytes may have remembered its own meanwhile: the last one decided
-    // stays. A throw leaves what was there, which is reused only while it still holds.
-    entry.decided = rememberable(consulted) ? { agent, permission: consulted.permissions[0], decision: freezeDeep(decision), queryKey } : undefined;
+    // The last one decided stays; a throw leaves what was there, reused only while it still holds.
+    // Frozen when first shared (sharedDecision), not here: most bodies are never asked again.
+    entry.decided = rememberable(consulted) ? { agent, permission: consulted.permissions[0], decision, queryKey } : undefined;
     return { ok: true, decision, queryKey };
   }
 
@@ -300,7 +300,7 @@ export function createOperationsService(deps: OperationsServiceDeps) {
       }
       let decision: OperationDecision;
       let queryKey: string;
-      if (remembered) ({ decision, queryKey } = remembered);
+      if (remembered) ({ decision, queryKey } = sharedDecision(remembered));
       else if (v.entry) {
         const checked = await decidedAndRemembered(agent, input, v.entry);
         if (!checked.ok) return checked.result;

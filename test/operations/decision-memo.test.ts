@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freezeDeep, observing, rememberable, stillHolds, type Consulted, type RememberedDecision } from '../../src/operations/decision-memo.ts';
+import { freezeDeep, observing, rememberable, sharedDecision, stillHolds, type Consulted, type RememberedDecision } from '../../src/operations/decision-memo.ts';
 import type { DecisionDeps } from '../../src/operations/decision-pipeline.ts';
 import type { OperationDecision } from '../../src/operations/operation-types.ts';
 import type { Decision } from '../../src/rbac/rbac-types.ts';
@@ -39,6 +39,17 @@ describe('decision memo (pure)', () => {
     expect(() => {
       (d.a.b[0] as { c: number }).c = 2;
     }).toThrow(TypeError);
+  });
+
+  it('freezes a remembered decision when it is first shared, and only walks it that once', () => {
+    const made = { outcome: 'execute', permission: { allowed: true, grantedBy: [{ role: 'Reader' }] } } as unknown as OperationDecision;
+    const remembered: RememberedDecision = { agent: makeAgent(), decision: made, queryKey: 'k' };
+    expect(Object.isFrozen(made)).toBe(false); // its maker alone holds it
+    expect(sharedDecision(remembered)).toBe(remembered);
+    const permission = (made as unknown as { permission: { grantedBy: object[] } }).permission;
+    expect(Object.isFrozen(made) && Object.isFrozen(permission) && Object.isFrozen(permission.grantedBy) && Object.isFrozen(permission.grantedBy[0])).toBe(true);
+    // Already frozen: handed back as it is.
+    expect(sharedDecision(remembered).decision).toBe(made);
   });
 
   it('observes the permission questions and the current-resource read, passing their answers and everything else through', async () => {

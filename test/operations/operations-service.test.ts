@@ -220,6 +220,8 @@ describe('decide with the body\'s bytes: the remembered decision (decision-memo.
   it('hands a polling agent the same frozen decision, and still counts every call in the decision audit', async () => {
     const bytes = bytesOf(read('remember-1'));
     const first = value(await decideBytes(reader, bytes));
+    // Only its maker holds it so far: frozen when first shared, not for every distinct query.
+    expect(Object.isFrozen(first)).toBe(false);
     const second = value(await decideBytes(reader, bytes));
     const third = value(await decideBytes(reader, bytes));
     expect(second).toBe(first);
