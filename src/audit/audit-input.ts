@@ -31,10 +31,10 @@ function reject(message: string): never {
 function cleanString(value: string, what: string | PathTrail, max: number, isKey = false): string {
   if (value.length > max) reject(`${nameOf(what, isKey)} is longer than ${max} characters`);
   // Lone surrogates cannot be encoded as UTF-8 faithfully, so they would not survive storage.
-  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value)) {
-    reject(`${nameOf(what, isKey)} contains a lone surrogate`);
-  }
-  return value.replace(JWT_SHAPE, REDACTED);
+  // isWellFormed is exactly "no lone surrogate" (ES2024), native rather than a look-around pattern.
+  if (!value.isWellFormed()) reject(`${nameOf(what, isKey)} contains a lone surrogate`);
+  // Every JWT starts with `eyJ` (base64url of `{"`): a string without it has nothing to redact.
+  return value.includes('eyJ') ? value.replace(JWT_SHAPE, REDACTED) : value;
 }
 
 function nameOf(what: string | PathTrail, isKey: boolean): string {
@@ -96,23 +96,61 @@ function canonicalCleanJson(value: unknown, path: PathTrail, depth: number): str
     return `${out}]`;
   }
   if (typeof value === 'object' && isPlainObject(value)) {
-    const members = new Map<string, string>();
+    const keys: string[] = [];
+    const texts: string[] = [];
+    let redactedKey = false;
+    let sorted = true;
     for (const key of Object.keys(value)) {
       const member: unknown = (value as Record<string, unknown>)[key];
       if (member === undefined) continue;
       const clean = cleanString(key, path, MAX_FIELD, true);
+      if (clean !== key) redactedKey = true;
+      else if (sorted && keys.length > 0 && keys[keys.length - 1]! > clean) sorted = false;
       path.push(clean);
-      const text = canonicalCleanJson(member, path, depth + 1);
+      texts.push(canonicalCleanJson(member, path, depth + 1));
       path.pop();
-      // A key seen again (two keys redacted alike) takes the later value, as assigning them in order would.
-      members.set(clean, text);
+      keys.push(clean);
     }
-    const keys = [...members.keys()].sort();
+    // Object keys are distinct, and stay so unless one was redacted: then no map is needed, and a
+    // small object is put in order in place (most details' objects have a handful of keys).
+    if (redactedKey || (!sorted && keys.length > SMALL_OBJECT)) return sortedMembers(keys, texts);
+    if (!sorted) insertionSort(keys, texts);
     let out = '{';
-    for (let i = 0; i < keys.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(keys[i])}:${members.get(keys[i]!)!}`;
+    for (let i = 0; i < keys.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(keys[i])}:${texts[i]!}`;
     return `${out}}`;
   }
   return reject(`${path.text()} is not plain JSON (got ${typeof value === 'object' ? 'an object with a prototype' : typeof value})`);
+}
+
+/** Objects of at most this many keys are sorted in place; insertion sort is quadratic, so larger ones are not. */
+const SMALL_OBJECT = 16;
+
+/** Sorts `keys` (distinct) in code-unit order, moving `texts` alongside. */
+function insertionSort(keys: string[], texts: string[]): void {
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    const text = texts[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > key; j--) {
+      keys[j + 1] = keys[j]!;
+      texts[j + 1] = texts[j]!;
+    }
+    keys[j + 1] = key;
+    texts[j + 1] = text;
+  }
+}
+
+/**
+ * Members in code-unit order of their keys. A key seen again (two keys redacted alike) takes the
+ * later value, as assigning them in order would.
+ */
+function sortedMembers(keys: string[], texts: string[]): string {
+  const members = new Map<string, string>();
+  for (let i = 0; i < keys.length; i++) members.set(keys[i]!, texts[i]!);
+  const order = [...members.keys()].sort();
+  let out = '{';
+  for (let i = 0; i < order.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(order[i])}:${members.get(order[i]!)!}`;
+  return `${out}}`;
 }
 
 /**

@@ -129,6 +129,18 @@ describe('prepareEntry', () => {
     expect(prepareEntry({ ...base, details: corners }).details).toBe(canonicalize(corners));
   });
 
+  it('orders keys as the library does in small and large objects, in any order they were written', () => {
+    // Up to 16 keys are put in order in place, more through a sort; keys given in order need neither.
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ unit: 'binary', maxLength: 6 }), { minLength: 0, maxLength: 60 }), fc.boolean(), (keys, inOrder) => {
+        const written = inOrder ? [...keys].sort() : keys;
+        const details = Object.fromEntries(written.map((k, i) => [k, { [k]: i, n: [i] }]));
+        expect(prepareEntry({ ...base, details }).details).toBe(canonicalize(details));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('keeps the later value when two keys are the same once redacted', () => {
     const other = fakeJwt({ sub: 'other' });
     expect(prepareEntry({ ...base, details: { z: 0, [JWT]: 1, a: 2, [other]: 3 } }).details).toBe('{"[redacted-jwt]":3,"a":2,"z":0}');
