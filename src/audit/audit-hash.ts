@@ -111,7 +111,12 @@ function pick(row: AuditRowContent): AuditRowContent {
 }
 
 export function computeEntryHash(prevHash: string, row: AuditRowContent): string {
-  return oneShotHash('sha256', prevHash + canonicalContent(row), 'hex');
+  return hashOfContent(prevHash, canonicalContent(row));
+}
+
+/** The entry hash from its canonical content text (canonicalContent), for a caller that keeps the text. */
+export function hashOfContent(prevHash: string, content: string): string {
+  return oneShotHash('sha256', prevHash + content, 'hex');
 }
 
 /** RFC 8785 text of a details object (throws on lone surrogates, NaN, Infinity, cycles). */

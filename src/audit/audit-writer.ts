@@ -1,7 +1,7 @@
 import type { Database, SqlValue } from '../store/database.ts';
 import { chainTail } from './audit-anchor.ts';
 import { AuditAppendError } from './audit-errors.ts';
-import { computeEntryHash, type AuditRow } from './audit-hash.ts';
+import { canonicalContent, CONTENT_COLUMNS, hashOfContent, type AuditRow } from './audit-hash.ts';
 import type { PreparedEntry } from './audit-input.ts';
 
 interface Pending {
@@ -10,28 +10,16 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-const COLUMNS_PER_ROW = 17;
 /**
- * SQLite refuses a statement with more than SQLITE_MAX_VARIABLE_NUMBER parameters: 32,766 in the
- * SQLite bundled with node-sqlite3 (since 3.32; https://www.sqlite.org/limits.html, item 9).
+ * Entries per group (one commit, one fsync; one INSERT statement whenever the writer knows the
+ * tail). Larger groups would save fsyncs under overload but make the first waiter of the group
+ * wait for all of them.
  */
-const SQLITE_MAX_VARIABLES = 32_766;
-/** Rows per INSERT statement: 1,024 × 17 = 17,408 parameters, well inside the limit above. */
-const ROWS_PER_INSERT = 1024;
-/**
- * Entries per group (one commit, one fsync): one INSERT statement's worth, so a group is a single
- * autocommit statement whenever the writer knows the tail. Larger groups would save fsyncs under
- * overload but make the first waiter of the group wait for all of them.
- */
-const MAX_GROUP = ROWS_PER_INSERT;
+const MAX_GROUP = 1024;
 /** Default bound on entries accepted and not yet settled (queued or being written). */
 export const DEFAULT_MAX_QUEUED = 10_000;
 
-if (ROWS_PER_INSERT * COLUMNS_PER_ROW > SQLITE_MAX_VARIABLES) throw new Error('ROWS_PER_INSERT exceeds SQLite’s variable limit');
-
-const INSERT_HEAD =
-  'INSERT INTO audit_log (seq, ts, actor_kind, actor_id, actor_name, event_type, subject, agent_id, request_id, action, scope, outcome, acting_identity, approver_id, details, prev_hash, hash) VALUES ';
-const ROW_PLACEHOLDERS = `(${new Array(COLUMNS_PER_ROW).fill('?').join(', ')})`;
+const AUDIT_COLUMNS = [...CONTENT_COLUMNS, 'prev_hash', 'hash'] as const;
 
 export interface WriterHooks {
   clock: () => Date;
@@ -54,7 +42,15 @@ interface Group {
    * transaction.
    */
   rows?: AuditRow[];
+  /** Each row of `rows` as the JSON object the INSERT reads (see insertStatement). */
+  json?: string[];
   after?: { seq: number; hash: string };
+}
+
+/** Rows chained on a tail, with the JSON object of each for the INSERT. */
+interface Chained {
+  rows: AuditRow[];
+  json: string[];
 }
 
 type Outcome = { ok: true; rows: AuditRow[] } | { ok: false; err: unknown };
@@ -85,12 +81,13 @@ type Outcome = { ok: true; rows: AuditRow[] } | { ok: false; err: unknown };
  * last committed; a group is written with that tail as one multi-row INSERT in autocommit (atomic,
  * one round trip). If anyone else appended meanwhile (another process, or another AuditLog on the
  * same file), the seq primary key rejects the statement, and the group is redone the safe way:
- * BEGIN IMMEDIATE, read the tail, insert (in chunks under SQLite's variable limit), COMMIT. The
- * first group takes the safe way too.
+ * BEGIN IMMEDIATE, read the tail, insert, COMMIT. The first group takes the safe way too.
  *
- * The statement is not prepared once and reused: the store port has no prepared writes, and
- * compiling a 256-row INSERT costs ~0.5 ms against tens of ms to insert its rows into audit_log's
- * dozen indexes (bench/RESULTS.md, 2026-12-05). Hashing stays on the event loop: chaining costs
+ * The rows go to the store as one parameter, a JSON array of one object per row, which the
+ * engine reads into the columns (SqlDialect.insertJsonRows): binding 17 values per row cost the
+ * event loop ~10 µs per row in node-sqlite3, and the text is mostly built already, as what the
+ * row's hash covers (canonicalContent). The engine spends no more in all than it did binding
+ * (bench/RESULTS.md, 2026-12-07). Hashing stays on the event loop: chaining costs
  * ~10 µs per entry, and the chain is sequential, so a worker could only take a whole group,
  * paying a structured clone of every row each way; preparing during the commit hides it instead.
  */
@@ -108,11 +105,13 @@ export class AuditWriter {
   private prepareScheduled = false;
   private tail: { seq: number; hash: string } | undefined;
   private readonly maxQueued: number;
+  private readonly insertSql: string;
 
   constructor(
     private readonly db: Database,
     private readonly hooks: WriterHooks,
   ) {
+    this.insertSql = db.dialect.insertJsonRows('audit_log', AUDIT_COLUMNS);
     this.maxQueued = hooks.maxQueued ?? DEFAULT_MAX_QUEUED;
     if (!Number.isSafeInteger(this.maxQueued) || this.maxQueued < 1) throw new RangeError('maxQueued must be a whole number of at least 1');
   }
@@ -188,7 +187,7 @@ export class AuditWriter {
     const group: Group = { pending };
     if (this.tail) {
       group.after = this.tail;
-      group.rows = this.chain(this.tail, pending.map((p) => p.entry));
+      Object.assign(group, this.chain(this.tail, pending.map((p) => p.entry)));
     }
     return group;
   }
@@ -207,7 +206,7 @@ export class AuditWriter {
     const last = this.committing?.rows?.[this.committing.rows.length - 1];
     // A group going the safe way has no rows yet: nothing to chain on; its successor is cut after it.
     if (!last || this.queue.length === 0) return;
-    if (this.prepared === undefined) this.prepared = { pending: [], rows: [], after: last };
+    if (this.prepared === undefined) this.prepared = { pending: [], rows: [], json: [], after: last };
     this.extend(this.prepared);
   }
 
@@ -217,9 +216,11 @@ export class AuditWriter {
     if (taken.length === 0) return;
     this.grouped += taken.length;
     group.pending.push(...taken);
-    if (group.rows && group.after) {
+    if (group.rows && group.json && group.after) {
       const from = group.rows.length > 0 ? group.rows[group.rows.length - 1]! : group.after;
-      group.rows.push(...this.chain(from, taken.map((p) => p.entry)));
+      const chained = this.chain(from, taken.map((p) => p.entry));
+      group.rows.push(...chained.rows);
+      group.json.push(...chained.json);
     }
   }
 
@@ -236,10 +237,11 @@ export class AuditWriter {
     if (!tail || group.after?.seq !== tail.seq || group.after.hash !== tail.hash) {
       if (tail) {
         group.after = tail;
-        group.rows = this.chain(tail, group.pending.map((p) => p.entry));
+        Object.assign(group, this.chain(tail, group.pending.map((p) => p.entry)));
       } else {
         delete group.after;
         delete group.rows;
+        delete group.json;
       }
     }
     this.extend(group);
@@ -256,11 +258,11 @@ export class AuditWriter {
 
   private async writeGroup(group: Group): Promise<AuditRow[]> {
     const entries = group.pending.map((p) => p.entry);
-    const chained = group.rows;
+    const { rows: chained, json } = group;
     this.tail = undefined; // until this group is known to be committed
-    if (chained && entries.length <= ROWS_PER_INSERT) {
+    if (chained && json) {
       try {
-        await this.db.run(...insertStatement(chained));
+        await this.db.run(this.insertSql, [jsonArray(json)]);
         this.tail = chained[chained.length - 1]!;
         return chained;
       } catch {
@@ -269,52 +271,33 @@ export class AuditWriter {
     }
     const rows = await this.db.transaction(async (tx) => {
       const rechained = this.chain(await chainTail(tx), entries);
-      for (let i = 0; i < rechained.length; i += ROWS_PER_INSERT) {
-        await tx.run(...insertStatement(rechained.slice(i, i + ROWS_PER_INSERT)));
-      }
-      return rechained;
+      await tx.run(this.insertSql, [jsonArray(rechained.json)]);
+      return rechained.rows;
     });
     this.tail = rows[rows.length - 1]!;
     return rows;
   }
 
-  private chain(after: { seq: number; hash: string }, entries: PreparedEntry[]): AuditRow[] {
+  private chain(after: { seq: number; hash: string }, entries: PreparedEntry[]): Chained {
     let { seq, hash } = after;
     const rows: AuditRow[] = [];
+    const json: string[] = [];
     for (const entry of entries) {
       seq += 1;
       // One object per row: the hash covers only the content columns, so prev_hash and the
       // placeholder hash on the row do not enter it.
       const row: AuditRow = { ...entry, seq, ts: this.hooks.clock().toISOString(), prev_hash: hash, hash: '' };
-      row.hash = computeEntryHash(hash, row);
+      const content = canonicalContent(row);
+      row.hash = hashOfContent(hash, content);
+      // The content object with the two chain columns added (hex, nothing to escape).
+      json.push(`${content.slice(0, -1)},"prev_hash":"${hash}","hash":"${row.hash}"}`);
       rows.push(row);
       hash = row.hash;
     }
-    return rows;
+    return { rows, json };
   }
 }
 
-function insertStatement(rows: AuditRow[]): [string, SqlValue[]] {
-  const params: SqlValue[] = new Array(rows.length * COLUMNS_PER_ROW);
-  let k = 0;
-  for (const r of rows) {
-    params[k++] = r.seq;
-    params[k++] = r.ts;
-    params[k++] = r.actor_kind;
-    params[k++] = r.actor_id;
-    params[k++] = r.actor_name;
-    params[k++] = r.event_type;
-    params[k++] = r.subject;
-    params[k++] = r.agent_id;
-    params[k++] = r.request_id;
-    params[k++] = r.action;
-    params[k++] = r.scope;
-    params[k++] = r.outcome;
-    params[k++] = r.acting_identity;
-    params[k++] = r.approver_id;
-    params[k++] = r.details;
-    params[k++] = r.prev_hash;
-    params[k++] = r.hash;
-  }
-  return [INSERT_HEAD + new Array(rows.length).fill(ROW_PLACEHOLDERS).join(', '), params];
+function jsonArray(json: string[]): string {
+  return `[${json.join(',')}]`;
 }

@@ -21,9 +21,11 @@ function instrumented(db: Database) {
   let arrived: (() => void) | undefined;
 
   const intercept = async (sql: string, params?: SqlParams) => {
-    if (!sql.startsWith('INSERT INTO audit_log')) return;
+    if (!sql.includes('INSERT INTO audit_log')) return;
+    // One parameter: the group's rows as a JSON array (SqlDialect.insertJsonRows).
     const values = params as readonly unknown[];
-    statements.push(values.length / 17);
+    expect(values).toHaveLength(1);
+    statements.push((JSON.parse(values[0] as string) as unknown[]).length);
     arrived?.();
     if (gate) await gate;
     if (poison !== undefined && values.some((v) => typeof v === 'string' && v.includes(poison!))) {

@@ -59,3 +59,37 @@ describe.each(engines)('canonicalJsonObject on $name', (engine) => {
     for (const row of rows) expect(row.j).toBe(canonicalize({ a_text: row.t, b_int: row.n, c_null: null }));
   });
 });
+
+describe.each(engines)('insertJsonRows on $name', (engine) => {
+  it('stores each value of the JSON rows exactly as binding it would: text, integers and null, hostile strings included', async () => {
+    const db = await engine.open();
+    dbs.push(db);
+    await db.exec('CREATE TABLE t_rows (n BIGINT NOT NULL, t TEXT, z TEXT)');
+    const sql = db.dialect.insertJsonRows('t_rows', ['n', 't', 'z']);
+    // NUL is not text on PostgreSQL (audit columns record it as U+FFFD before they get here).
+    const strings = STRINGS.map((s) => s.replace(/\u0000/g, ''));
+    const rows = strings.map((t, i) => ({ n: Number.MAX_SAFE_INTEGER - i, t, z: null }));
+    const result = await db.run(sql, [JSON.stringify(rows)]);
+    expect(result.changes).toBe(rows.length);
+    // The same values, bound one by one, for comparison.
+    for (const [i, t] of strings.entries()) await db.run('INSERT INTO t_rows (n, t, z) VALUES (?, ?, NULL)', [i, t]);
+    const stored = await db.all<{ n: number | string; t: string; z: null }>('SELECT n, t, z FROM t_rows ORDER BY n DESC');
+    const fromJson = stored.slice(0, rows.length);
+    const bound = stored.slice(rows.length).reverse();
+    expect(fromJson.map((r) => [Number(r.n), r.t, r.z])).toEqual(rows.map((r) => [r.n, r.t, null]));
+    expect(fromJson.map((r) => r.t)).toEqual(bound.map((r) => r.t));
+    // Integers stay integers (SQLite's typeof; PostgreSQL's column type does it).
+    const types = await db.all<{ k: string }>(engine.name === 'SQLite' ? 'SELECT typeof(n) AS k FROM t_rows' : 'SELECT pg_typeof(n)::text AS k FROM t_rows');
+    expect(new Set(types.map((r) => r.k))).toEqual(new Set([engine.name === 'SQLite' ? 'integer' : 'bigint']));
+  });
+
+  it('inserts nothing from an empty array, and fails the whole statement on a bad row', async () => {
+    const db = await engine.open();
+    dbs.push(db);
+    await db.exec('CREATE TABLE t_strict (n BIGINT NOT NULL, t TEXT)');
+    const sql = db.dialect.insertJsonRows('t_strict', ['n', 't']);
+    expect((await db.run(sql, ['[]'])).changes).toBe(0);
+    await expect(db.run(sql, [JSON.stringify([{ n: 1, t: 'a' }, { n: null, t: 'b' }])])).rejects.toThrow(/NOT NULL|null value/i);
+    expect(await db.all('SELECT n FROM t_strict')).toEqual([]);
+  });
+});
