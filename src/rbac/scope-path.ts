@@ -37,8 +37,35 @@ function fail(scope: string, why: string): never {
   throw new RbacInputError(`invalid scope ${JSON.stringify(scope.slice(0, 200))}: ${why}`);
 }
 
+/** Scopes parsed recently, kept by the process-wide parseScope (see createScopeParser). */
+export const PARSED_SCOPES_KEPT = 1024;
+
+/**
+ * A parseScope that remembers what it parsed, by the text given and by the canonical scope, up to
+ * `maxEntries` texts (cleared when full, as the evaluator's own memos are). One decision parses
+ * the same scope several times over: the operation's path (arm-operation-action.ts), the
+ * evaluator's look-up of the canonical scope, and the sandbox's ARM, each on its own. Results are
+ * frozen, since every caller shares them. A text that is not a scope is never kept: it throws
+ * every time.
+ */
+export function createScopeParser(maxEntries: number): (input: string) => Readonly<ParsedScope> {
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 2) throw new RangeError('maxEntries must be a whole number of at least 2');
+  const kept = new Map<string, Readonly<ParsedScope>>();
+  return (input) => {
+    const hit = kept.get(input);
+    if (hit !== undefined) return hit;
+    const parsed = Object.freeze(parseScopeText(input));
+    if (kept.size + 2 > maxEntries) kept.clear();
+    kept.set(input, parsed);
+    kept.set(parsed.scope, parsed);
+    return parsed;
+  };
+}
+
 /** Parses and validates a scope. Throws RbacInputError on anything that is not an ARM scope. */
-export function parseScope(input: string): ParsedScope {
+export const parseScope = createScopeParser(PARSED_SCOPES_KEPT);
+
+function parseScopeText(input: string): ParsedScope {
   if (typeof input !== 'string' || input.length === 0) fail(String(input), 'empty');
   if (input.length > MAX_SCOPE_LENGTH) fail(input, 'too long');
   if (input === '/') return { scope: '/', key: '/', kind: 'root' };

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { RbacInputError } from '../../src/rbac/rbac-errors.ts';
+import fc from 'fast-check';
 import {
   createManagementGroupIndex,
+  createScopeParser,
+  PARSED_SCOPES_KEPT,
   isSameOrAncestorScope,
   managementGroupIdOf,
   normalizeScope,
@@ -48,6 +51,53 @@ describe('parseScope', () => {
     [`/subscriptions/${'a'.repeat(3000)}`, 'too long'],
   ])('rejects %j (%s)', (scope) => {
     expect(() => parseScope(scope)).toThrow(RbacInputError);
+  });
+});
+
+describe('parseScope keeps what it parsed (bounded)', () => {
+  const RG = `${SUB}/resourcegroups/RG1/providers/Microsoft.Web/sites/app`;
+
+  it('hands out one frozen result for a text and for its canonical form', () => {
+    const parse = createScopeParser(PARSED_SCOPES_KEPT);
+    const first = parse(RG);
+    expect(parse(RG)).toBe(first);
+    expect(parse(first.scope)).toBe(first); // the evaluator asks by the canonical scope
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => {
+      (first as { kind: string }).kind = 'root';
+    }).toThrow(TypeError);
+  });
+
+  it('forgets everything once full, and parses again to an equal result', () => {
+    const parse = createScopeParser(4);
+    const first = parse(RG); // two texts kept: as given and canonical
+    parse(`${SUB}/resourceGroups/b`); // already canonical: three kept
+    expect(parse(RG)).toBe(first);
+    parse(`${SUB}/resourceGroups/c`); // could take two more, past four: cleared first
+    const again = parse(RG);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+    expect(() => createScopeParser(1)).toThrow(RangeError);
+  });
+
+  it('never keeps a text that is not a scope: it is refused every time', () => {
+    const parse = createScopeParser(PARSED_SCOPES_KEPT);
+    for (let i = 0; i < 3; i++) expect(() => parse('/subscriptions/s/resourceGroups/../rg')).toThrow(RbacInputError);
+  });
+
+  it('parses the canonical form of any scope to the same result as the text it came from', () => {
+    const segment = fc.stringMatching(/^[A-Za-z0-9_.()-]{1,12}$/).filter((s) => s !== '.' && s !== '..');
+    const keyword = (k: string) => fc.constantFrom(k, k.toLowerCase(), k.toUpperCase());
+    const scope = fc
+      .tuple(keyword('subscriptions'), segment, keyword('resourceGroups'), segment, keyword('providers'), fc.constantFrom('Microsoft.Web', 'microsoft.app'), segment, segment, fc.boolean())
+      .map(([s, sub, r, rg, p, ns, type, name, trailing]) => `/${s}/${sub}/${r}/${rg}/${p}/${ns}/${type}/${name}${trailing ? '/' : ''}`);
+    fc.assert(
+      fc.property(scope, (text) => {
+        const parsed = createScopeParser(PARSED_SCOPES_KEPT)(text);
+        expect(createScopeParser(PARSED_SCOPES_KEPT)(parsed.scope)).toEqual(parsed);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
