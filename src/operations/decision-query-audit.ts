@@ -33,8 +33,14 @@ export interface DecisionQueryAudit {
 }
 
 interface Window {
+  /**
+   * What the count is recorded with: the first entry's columns and its decision, no more. A
+   * window lives for windowMs, so keeping the whole first entry (the operation, the trigger) and
+   * the appended row kept every distinct query's evidence alive for a minute after it was durable,
+   * for the collector to copy and promote (issue 18).
+   */
   first: AuditInput;
-  /** the first entry's append: repeats are answered only once it is durable */
+  /** the first entry's append: repeats are answered only once it is durable (then RECORDED) */
   recorded: Promise<unknown>;
   startedAt: number;
   lastAt: number;
@@ -43,6 +49,15 @@ interface Window {
 
 function entryFrom(entryOf: AuditInput | (() => AuditInput)): AuditInput {
   return typeof entryOf === 'function' ? entryOf() : entryOf;
+}
+
+/** A first entry once durable: nothing of the appended row is kept. */
+const RECORDED: Promise<unknown> = Promise.resolve();
+
+/** What a window keeps of its first entry: the columns and the decision (repeatedEntry). */
+function keptForCount(first: AuditInput): AuditInput {
+  const details: JsonObject = { decision: (first.details?.decision ?? null) as JsonObject | null };
+  return { ...first, details };
 }
 
 export function createDecisionQueryAudit(
@@ -60,7 +75,7 @@ export function createDecisionQueryAudit(
       count: w.repeats,
       windowStart: new Date(w.startedAt).toISOString(),
       lastAt: new Date(w.lastAt).toISOString(),
-      decision: (w.first.details?.decision ?? null) as JsonObject | null,
+      decision: w.first.details?.decision ?? null,
     };
     return { ...w.first, eventType: DECISION_REPEATED, details };
   }
@@ -111,10 +126,11 @@ export function createDecisionQueryAudit(
       }
       const first = entryFrom(entryOf);
       const recorded = audit.append(first);
-      const opened: Window = { first, recorded, startedAt: now, lastAt: now, repeats: 0 };
+      const opened: Window = { first: keptForCount(first), recorded, startedAt: now, lastAt: now, repeats: 0 };
       windows.set(key, opened);
       try {
         await recorded;
+        opened.recorded = RECORDED;
       } catch (err) {
         // Not recorded, so no window: repeats that waited on it fail too, and are not counted.
         if (windows.get(key) === opened) windows.delete(key);

@@ -63,6 +63,22 @@ describe('decision query audit', () => {
     expect(s.appended.at(-1)?.details?.n).toBe(7);
   });
 
+  it('keeps of the first entry only its columns and decision for the count, and appends the first entry whole', async () => {
+    const s = sink();
+    const q = createDecisionQueryAudit(s, { windowMs: 60_000, clock: () => new Date(0) });
+    const first: AuditInput = { ...entry(1), details: { n: 1, decision: { outcome: 'execute' }, operation: { path: '/s' }, justification: 'why' } };
+    await q.record('k', first);
+    await q.record('k', entry(2));
+    await q.flush();
+    expect(s.appended[0]).toBe(first);
+    expect(first.details).toEqual({ n: 1, decision: { outcome: 'execute' }, operation: { path: '/s' }, justification: 'why' });
+    const { details, ...columns } = s.appended[1]!;
+    const { details: _firstDetails, ...firstColumns } = first;
+    expect(columns).toEqual({ ...firstColumns, eventType: DECISION_REPEATED });
+    expect(Object.keys(details!).sort()).toEqual(['count', 'decision', 'lastAt', 'windowStart']);
+    expect(details).toMatchObject({ count: 1, decision: { outcome: 'execute' } });
+  });
+
   it('answers a repeat only once the first entry is durable, and fails it with the first', async () => {
     const s = sink();
     const q = createDecisionQueryAudit(s);
