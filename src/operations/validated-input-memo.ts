@@ -15,7 +15,12 @@
  *
  * Copy-safe: the memo keeps its own copy and hands out a fresh one on every hit, so whatever a
  * caller does to its input cannot reach the next caller.
+ *
+ * Admission: a body is remembered the second time the agent sends it while its first sighting is
+ * still recorded (body-sightings.ts), not the first: most bodies are sent once, and each entry
+ * made for one of them was work and garbage for nothing.
  */
+import { createBodySightings, type BodySightings } from './body-sightings.ts';
 import type { RememberedDecision } from './decision-memo.ts';
 import type { Agent, OperationInput } from './operation-types.ts';
 
@@ -33,13 +38,17 @@ export interface MemoEntry {
 export interface ValidatedInputMemo {
   /** The entry for these bytes and this agent, if remembered (counted as a use); `inputOf` gives a fresh copy of its input. */
   entry(agent: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer): MemoEntry | undefined;
-  /** Remembers a validated input (a copy of it); bodies over the size bound are not remembered. Answers the new entry, if any. */
+  /**
+   * Remembers a validated input (a copy of it) if the agent sent these bytes recently too (see
+   * Admission); bodies over the size bound are not remembered. Answers the new entry, if any.
+   */
   set(agent: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer, input: OperationInput): MemoEntry | undefined;
   size(): number;
 }
 
-export function createValidatedInputMemo(options: { maxEntries?: number; maxBodyBytes?: number } = {}): ValidatedInputMemo {
+export function createValidatedInputMemo(options: { maxEntries?: number; maxBodyBytes?: number; sightings?: BodySightings } = {}): ValidatedInputMemo {
   const maxEntries = options.maxEntries ?? DEFAULT_MEMO_ENTRIES;
+  const sightings = options.sightings ?? createBodySightings();
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MEMO_BODY_BYTES;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a whole number of at least 1');
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new RangeError('maxBodyBytes must be a whole number of at least 1');
@@ -68,7 +77,7 @@ export function createValidatedInputMemo(options: { maxEntries?: number; maxBody
   return {
     entry,
     set(agent, body, input) {
-      if (body.length > maxBodyBytes) return undefined;
+      if (body.length > maxBodyBytes || !sightings.sight(agent.id, body)) return undefined;
       const key = keyOf(agent, body);
       const added: Stored = { input: copyOf(input), groups: [...agent.resourceGroupIds] };
       entries.delete(key);

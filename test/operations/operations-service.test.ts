@@ -219,7 +219,11 @@ describe('decide with the body\'s bytes (validated-input memo)', () => {
 describe('decide with the body\'s bytes: the remembered decision (decision-memo.ts)', () => {
   it('hands a polling agent the same frozen decision, and still counts every call in the decision audit', async () => {
     const bytes = bytesOf(read('remember-1'));
+    // A body is remembered the second time it is sent (body-sightings.ts): the first is decided alone.
+    const sighted = value(await decideBytes(reader, bytes));
     const first = value(await decideBytes(reader, bytes));
+    expect(first).not.toBe(sighted);
+    expect(first).toEqual(sighted);
     // Only its maker holds it so far: frozen when first shared, not for every distinct query.
     expect(Object.isFrozen(first)).toBe(false);
     const second = value(await decideBytes(reader, bytes));
@@ -227,16 +231,18 @@ describe('decide with the body\'s bytes: the remembered decision (decision-memo.
     expect(second).toBe(first);
     expect(third).toBe(first);
     expect(Object.isFrozen(first) && Object.isFrozen(first.permission)).toBe(true);
-    // One entry for the first answer; the two repeats are counted (decision-query-audit.ts), not dropped.
+    // One entry for the first answer; the three repeats are counted (decision-query-audit.ts), not dropped.
     expect(await auditEntries(h, { eventType: 'operation.decided' })).toHaveLength(1);
     await h.module.close();
     const repeated = await auditEntries(h, { eventType: 'operation.decided.repeated' });
-    expect(repeated.map((e) => (e.details as { count?: number }).count)).toEqual([2]);
+    expect(repeated.map((e) => (e.details as { count?: number }).count)).toEqual([3]);
   });
 
   it('decides again for a changed agent: a new agent object from the directory is a new decision, even when equal', async () => {
     const bytes = bytesOf(read('remember-2'));
+    await decideBytes(reader, bytes); // sighted: remembered from the next call
     const first = value(await decideBytes(reader, bytes));
+    expect(value(await decideBytes(reader, bytes))).toBe(first); // reused for the same agent object
     const reread = { ...reader };
     const again = value(await decideBytes(reread, bytes));
     expect(again).not.toBe(first);
@@ -248,6 +254,7 @@ describe('decide with the body\'s bytes: the remembered decision (decision-memo.
 
   it('decides again once the permission cache answers with a new answer (expiry, or an invalidation on a level change)', async () => {
     const bytes = bytesOf(restart('remember-3'));
+    await decideBytes(privileged, bytes); // sighted: remembered from the next call
     const first = value(await decideBytes(privileged, bytes));
     expect(first.outcome).toBe('execute');
     expect(value(await decideBytes(privileged, bytes))).toBe(first);
@@ -273,11 +280,12 @@ describe('decide with the body\'s bytes: the remembered decision (decision-memo.
       trigger: { kind: 'chat' },
       idempotencyKey: 'remember-4',
     });
+    await decideBytes(privileged, bytes); // sighted: the next calls would be remembered, if they could be
     const first = value(await decideBytes(privileged, bytes));
     const second = value(await decideBytes(privileged, bytes));
     expect(second).not.toBe(first);
     expect(first.contentRules?.map((r) => r.rule)).toContain('key-vault-firewall-open-to-internet');
-    expect(h.armCalls.filter((c) => c.purpose === 'content_rule_read')).toHaveLength(2);
+    expect(h.armCalls.filter((c) => c.purpose === 'content_rule_read')).toHaveLength(3);
   });
 });
 
