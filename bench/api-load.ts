@@ -3,6 +3,7 @@
  * postgres.bench.ts): autocannon in a child process, free sandbox ports, the sandbox agent
  * registered and its managed-identity token.
  */
+import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { createRequire } from 'node:module';
@@ -27,6 +28,24 @@ export interface Load {
  * (autocannon in a worker thread reports raw histograms only). The token travels on stdin,
  * never on a command line.
  */
+/**
+ * CPU time of this process's main thread (the event loop), in µs, from /proc (Linux; undefined
+ * elsewhere). The event loop is what a single Node process saturates first, so its time per answer
+ * is the figure that bounds req/s; process.cpuUsage() adds SQLite's and libuv's threads.
+ * /proc/<pid>/task/<tid>/stat fields 14 and 15 are utime and stime in USER_HZ ticks, which Linux
+ * fixes at 100 per second for this interface (proc(5)): 10 ms resolution, ~0.2% of a 5 s phase.
+ */
+export function mainThreadCpuMicros(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
 export function hammer(load: Load, duration: number, connections: number): Promise<Result> {
   const code = `
     const autocannon = require(process.argv[1]);
