@@ -12,6 +12,7 @@
  */
 import type { AuthorizationState, CheckRequest, Decision } from '../rbac/rbac-types.ts';
 import { subscriptionOfPath } from './arm-path-rules.ts';
+import { createRecentSightings, type RecentSightings } from './recent-sightings.ts';
 
 export interface PermissionSource {
   /** Reads the principal's authorization state for one subscription from ARM. */
@@ -30,6 +31,8 @@ export interface PermissionCacheOptions {
   now?: () => number;
   /** Told when a background refresh fails (the entry keeps serving until it expires). */
   onRefreshError?: (err: unknown, principalId: string, subscriptionId: string) => void;
+  /** Which questions were asked recently: an answer is remembered from the second time (default: a table of its own). */
+  sightings?: Pick<RecentSightings, 'sightText'>;
 }
 
 export interface PermissionCacheStats {
@@ -56,7 +59,9 @@ interface Entry {
    * The evaluator's answers over this entry's state, by action and scope: an agent polling the
    * same question gets the same answer without evaluating again. They live and die with the
    * entry (a refresh or `invalidate` replaces it), so they are never staler than the state they
-   * were computed from; at most ANSWERS_PER_ENTRY, the oldest forgotten first.
+   * were computed from; at most ANSWERS_PER_ENTRY, the oldest forgotten first. A question is
+   * remembered the second time it is asked recently (recent-sightings.ts), not the first: most
+   * distinct queries ask theirs once.
    */
   answers: Map<string, Decision>;
 }
@@ -73,6 +78,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
   /** Bumped by invalidate; a load started under an older generation is not stored. */
   const generations = new Map<string, number>();
   const stats: PermissionCacheStats = { hits: 0, misses: 0, loads: 0, loadFailures: 0 };
+  const sightings = options.sightings ?? createRecentSightings();
 
   const keyOf = (principalId: string, subscriptionId: string) => `${principalId.toLowerCase()}|${subscriptionId.toLowerCase()}`;
   const generationOf = (principalId: string) => generations.get(principalId.toLowerCase()) ?? 0;
@@ -132,6 +138,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
       if (known) return known;
       // shared by every caller that asks the same: frozen, so none can change it for the others
       const answer = Object.freeze(entry.evaluator.check({ principalId, action, scope, dataAction }));
+      if (!sightings.sightText(key)) return answer;
       if (entry.answers.size >= ANSWERS_PER_ENTRY) entry.answers.delete(entry.answers.keys().next().value!);
       entry.answers.set(key, answer);
       return answer;

@@ -17,10 +17,10 @@
  * caller does to its input cannot reach the next caller.
  *
  * Admission: a body is remembered the second time the agent sends it while its first sighting is
- * still recorded (body-sightings.ts), not the first: most bodies are sent once, and each entry
+ * still recorded (recent-sightings.ts), not the first: most bodies are sent once, and each entry
  * made for one of them was work and garbage for nothing.
  */
-import { createBodySightings, type BodySightings } from './body-sightings.ts';
+import { createRecentSightings, type RecentSightings } from './recent-sightings.ts';
 import type { RememberedDecision } from './decision-memo.ts';
 import type { Agent, OperationInput } from './operation-types.ts';
 
@@ -46,9 +46,9 @@ export interface ValidatedInputMemo {
   size(): number;
 }
 
-export function createValidatedInputMemo(options: { maxEntries?: number; maxBodyBytes?: number; sightings?: BodySightings } = {}): ValidatedInputMemo {
+export function createValidatedInputMemo(options: { maxEntries?: number; maxBodyBytes?: number; sightings?: Pick<RecentSightings, 'sight'> } = {}): ValidatedInputMemo {
   const maxEntries = options.maxEntries ?? DEFAULT_MEMO_ENTRIES;
-  const sightings = options.sightings ?? createBodySightings();
+  const sightings = options.sightings ?? createRecentSightings();
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MEMO_BODY_BYTES;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a whole number of at least 1');
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new RangeError('maxBodyBytes must be a whole number of at least 1');

@@ -219,7 +219,7 @@ describe('decide with the body\'s bytes (validated-input memo)', () => {
 describe('decide with the body\'s bytes: the remembered decision (decision-memo.ts)', () => {
   it('hands a polling agent the same frozen decision, and still counts every call in the decision audit', async () => {
     const bytes = bytesOf(read('remember-1'));
-    // A body is remembered the second time it is sent (body-sightings.ts): the first is decided alone.
+    // A body is remembered the second time it is sent (recent-sightings.ts): the first is decided alone.
     const sighted = value(await decideBytes(reader, bytes));
     const first = value(await decideBytes(reader, bytes));
     expect(first).not.toBe(sighted);

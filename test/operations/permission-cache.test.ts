@@ -120,6 +120,8 @@ describe('permission cache', () => {
       },
       ttlMs: 10_000,
       now: () => t,
+      // Admission is tested on its own below: here every question counts as asked before.
+      sightings: { sightText: () => true },
     });
     for (let i = 0; i < 100; i++) expect((await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, REVISION)).allowed).toBe(true);
     expect(evaluations).toBe(1);
@@ -143,6 +145,25 @@ describe('permission cache', () => {
     await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, REVISION);
     await new Promise((r) => setImmediate(r));
     expect((await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, REVISION)).allowed).toBe(true);
+  });
+
+  it('remembers an answer the second time its question is asked, not the first', async () => {
+    let evaluations = 0;
+    const cache = createPermissionCache({
+      source: fakeSource(sandboxLikeState()).source,
+      makeEvaluator: (s) => {
+        const evaluator = createEvaluator(s);
+        return { check: (r) => ((evaluations += 1), evaluator.check(r)) };
+      },
+      ttlMs: 10_000,
+    });
+    const first = await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, REVISION); // first asked: answered, not kept
+    const second = await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, REVISION); // asked again: kept from now on
+    expect(second).not.toBe(first);
+    expect(second).toEqual(first);
+    for (let i = 0; i < 5; i++) expect(await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, REVISION)).toBe(second);
+    expect(evaluations).toBe(2);
+    expect(Object.isFrozen(first) && Object.isFrozen(second)).toBe(true);
   });
 
   it('fails closed when ARM cannot be read and there is no fresh entry', async () => {

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createBodySightings, DEFAULT_SIGHTING_SLOTS } from '../../src/operations/body-sightings.ts';
+import { createRecentSightings, DEFAULT_SIGHTING_SLOTS } from '../../src/operations/recent-sightings.ts';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 
-describe('body sightings (the memo\'s admission)', () => {
+describe('recent sightings (the memos\' admission)', () => {
   it('answers false the first time a pair is seen and true while it is still recorded', () => {
-    const s = createBodySightings();
+    const s = createRecentSightings();
     expect(s.sight('agent-1', bytes('{"a":1}'))).toBe(false);
     expect(s.sight('agent-1', bytes('{"a":1}'))).toBe(true);
     expect(s.sight('agent-1', bytes('{"a":1}'))).toBe(true);
@@ -16,15 +16,24 @@ describe('body sightings (the memo\'s admission)', () => {
   });
 
   it('keeps the agent id apart from the body: no id can reach into the bytes', () => {
-    const s = createBodySightings();
+    const s = createRecentSightings();
     expect(s.sight('ab', bytes('c'))).toBe(false);
     expect(s.sight('a', bytes('bc'))).toBe(false);
     expect(s.sight('', bytes(''))).toBe(false); // the empty pair hashes to a mark too: never the empty slot's 0
     expect(s.sight('', bytes(''))).toBe(true);
   });
 
+  it('sights texts on their own, apart from id and body pairs of the same characters', () => {
+    const s = createRecentSightings();
+    expect(s.sightText('control\u0000p\u0000a\u0000/s')).toBe(false);
+    expect(s.sightText('control\u0000p\u0000a\u0000/s')).toBe(true);
+    expect(s.sightText('control\u0000p\u0000a\u0000/t')).toBe(false);
+    expect(s.sight('ab', bytes(''))).toBe(false); // the id is followed by a separator a text never holds
+    expect(s.sightText('ab')).toBe(false);
+  });
+
   it('holds one pair per slot: with one slot, a newer pair replaces the older, which then counts as unseen', () => {
-    const s = createBodySightings(1);
+    const s = createRecentSightings(1);
     expect(s.sight('a', bytes('1'))).toBe(false);
     expect(s.sight('a', bytes('2'))).toBe(false);
     expect(s.sight('a', bytes('1'))).toBe(false);
@@ -32,7 +41,7 @@ describe('body sightings (the memo\'s admission)', () => {
   });
 
   it('recognises any pair seen just before, whatever its bytes', () => {
-    const s = createBodySightings();
+    const s = createRecentSightings();
     fc.assert(
       fc.property(fc.string(), fc.uint8Array({ maxLength: 512 }), (id, body) => {
         s.sight(id, body);
@@ -44,7 +53,7 @@ describe('body sightings (the memo\'s admission)', () => {
 
   it('takes only a power of two slots, and defaults to 2^16 (256 KiB)', () => {
     expect(DEFAULT_SIGHTING_SLOTS).toBe(65_536);
-    for (const bad of [0, 3, 1.5, 2 ** 31, Number.NaN]) expect(() => createBodySightings(bad)).toThrow(RangeError);
-    expect(() => createBodySightings(1024)).not.toThrow();
+    for (const bad of [0, 3, 1.5, 2 ** 31, Number.NaN]) expect(() => createRecentSightings(bad)).toThrow(RangeError);
+    expect(() => createRecentSightings(1024)).not.toThrow();
   });
 });
