@@ -1,43 +1,34 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRecentSightings, DEFAULT_SIGHTING_SLOTS } from '../../src/operations/recent-sightings.ts';
+import { createRecentSightings, DEFAULT_SIGHTING_SLOTS, type RecentSightings } from '../../src/operations/recent-sightings.ts';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 
 describe('recent sightings (the memos\' admission)', () => {
+  /** What `sight` answers for each [agent id, body] in turn. */
+  const sightings = (s: RecentSightings, pairs: Array<[string, string]>) => pairs.map(([id, body]) => s.sight(id, bytes(body)));
+
   it('answers false the first time a pair is seen and true while it is still recorded', () => {
     const s = createRecentSightings();
-    expect(s.sight('agent-1', bytes('{"a":1}'))).toBe(false);
-    expect(s.sight('agent-1', bytes('{"a":1}'))).toBe(true);
-    expect(s.sight('agent-1', bytes('{"a":1}'))).toBe(true);
     // The same bytes from another agent, and other bytes from the same agent, are other pairs.
-    expect(s.sight('agent-2', bytes('{"a":1}'))).toBe(false);
-    expect(s.sight('agent-1', bytes('{"a":2}'))).toBe(false);
+    expect(sightings(s, [['agent-1', '{"a":1}'], ['agent-1', '{"a":1}'], ['agent-1', '{"a":1}'], ['agent-2', '{"a":1}'], ['agent-1', '{"a":2}']])).toEqual([false, true, true, false, false]);
   });
 
   it('keeps the agent id apart from the body: no id can reach into the bytes', () => {
-    const s = createRecentSightings();
-    expect(s.sight('ab', bytes('c'))).toBe(false);
-    expect(s.sight('a', bytes('bc'))).toBe(false);
-    expect(s.sight('', bytes(''))).toBe(false); // the empty pair hashes to a mark too: never the empty slot's 0
-    expect(s.sight('', bytes(''))).toBe(true);
+    // The empty pair hashes to a mark too: never the empty slot's 0.
+    expect(sightings(createRecentSightings(), [['ab', 'c'], ['a', 'bc'], ['', ''], ['', '']])).toEqual([false, false, false, true]);
   });
 
   it('sights texts on their own, apart from id and body pairs of the same characters', () => {
     const s = createRecentSightings();
-    expect(s.sightText('control\u0000p\u0000a\u0000/s')).toBe(false);
-    expect(s.sightText('control\u0000p\u0000a\u0000/s')).toBe(true);
-    expect(s.sightText('control\u0000p\u0000a\u0000/t')).toBe(false);
-    expect(s.sight('ab', bytes(''))).toBe(false); // the id is followed by a separator a text never holds
-    expect(s.sightText('ab')).toBe(false);
+    const question = (scope: string) => `control\u0000p\u0000a\u0000${scope}`;
+    expect([s.sightText(question('/s')), s.sightText(question('/s')), s.sightText(question('/t'))]).toEqual([false, true, false]);
+    // The id is followed by a separator a text never holds.
+    expect([s.sight('ab', bytes('')), s.sightText('ab')]).toEqual([false, false]);
   });
 
   it('holds one pair per slot: with one slot, a newer pair replaces the older, which then counts as unseen', () => {
-    const s = createRecentSightings(1);
-    expect(s.sight('a', bytes('1'))).toBe(false);
-    expect(s.sight('a', bytes('2'))).toBe(false);
-    expect(s.sight('a', bytes('1'))).toBe(false);
-    expect(s.sight('a', bytes('1'))).toBe(true);
+    expect(sightings(createRecentSightings(1), [['a', '1'], ['a', '2'], ['a', '1'], ['a', '1']])).toEqual([false, false, false, true]);
   });
 
   it('recognises any pair seen just before, whatever its bytes', () => {
