@@ -1,4 +1,4 @@
-import type { Database, SqlValue } from '../store/database.ts';
+import type { Database } from '../store/database.ts';
 import { chainTail } from './audit-anchor.ts';
 import { AuditAppendError } from './audit-errors.ts';
 import { canonicalContent, CONTENT_COLUMNS, hashOfContent, type AuditRow } from './audit-hash.ts';
@@ -42,7 +42,7 @@ interface Group {
    * transaction.
    */
   rows?: AuditRow[];
-  /** Each row of `rows` as the JSON object the INSERT reads (see insertStatement). */
+  /** Each row of `rows` as the JSON object the INSERT reads (SqlDialect.insertJsonRows). */
   json?: string[];
   after?: { seq: number; hash: string };
 }
