@@ -1,6 +1,6 @@
 import session from 'express-session';
 import type { SessionData } from 'express-session';
-import { sessionExpiresAt, type SessionTimeouts } from './session-timeouts.ts';
+import { sessionEnding, sessionExpiresAt, type SessionEnding, type SessionTimeouts } from './session-timeouts.ts';
 import type { Queryable } from '../store/database.ts';
 
 /** The slice of the project's store the session store uses. */
@@ -21,6 +21,8 @@ export interface DatabaseSessionStoreOptions {
   timeouts: SessionTimeouts;
   /** Epoch milliseconds; injected so tests can move time. */
   now: () => number;
+  /** Told when a read finds a signed-in session's row expired, and why (for logs and metrics). */
+  onExpired?: (ending: SessionEnding, user: { oid: string }) => void;
 }
 
 type Callback = (err?: unknown) => void;
@@ -36,12 +38,14 @@ export class DatabaseSessionStore extends session.Store {
   readonly #sql: SessionSql;
   readonly #timeouts: SessionTimeouts;
   readonly #now: () => number;
+  readonly #onExpired: DatabaseSessionStoreOptions['onExpired'];
 
   constructor(options: DatabaseSessionStoreOptions) {
     super();
     this.#sql = options.sql;
     this.#timeouts = options.timeouts;
     this.#now = options.now;
+    this.#onExpired = options.onExpired;
   }
 
   #nowSeconds(): number {
@@ -59,17 +63,15 @@ export class DatabaseSessionStore extends session.Store {
   async #read(sid: string): Promise<SessionData | null> {
     const row = await this.#sql.get<{ data: string; expires_at: number }>('SELECT data, expires_at FROM sessions WHERE sid = ?', [sid]);
     if (!row) return null;
+    const session = parsed(row.data);
     if (row.expires_at <= this.#nowSeconds()) {
       // Expired: gone at first sight rather than at the next sweep.
       await this.#sql.run('DELETE FROM sessions WHERE sid = ? AND expires_at <= ?', [sid, this.#nowSeconds()]);
+      const user = session?.user;
+      if (user) this.#onExpired?.(sessionEnding(user, this.#nowSeconds(), this.#timeouts), user);
       return null;
     }
-    try {
-      return JSON.parse(row.data) as SessionData;
-    } catch {
-      // A corrupt row is treated as no session rather than an error page.
-      return null;
-    }
+    return session;
   }
 
   override set(sid: string, sess: SessionData, callback?: Callback): void {
@@ -123,5 +125,14 @@ export class DatabaseSessionStore extends session.Store {
     }, intervalMs);
     timer.unref();
     return () => clearInterval(timer);
+  }
+}
+
+/** A corrupt row is treated as no session rather than an error page. */
+function parsed(data: string): SessionData | null {
+  try {
+    return JSON.parse(data) as SessionData;
+  } catch {
+    return null;
   }
 }

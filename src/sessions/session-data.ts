@@ -52,8 +52,6 @@ export interface PendingSignIn {
 declare module 'express-session' {
   interface SessionData {
     user?: SessionUser;
-    /** Epoch seconds of the last request seen on this session (idle timeout). */
-    lastSeenAt?: number;
     pendingSignIns?: Record<string, PendingSignIn>;
     /** Synchronizer CSRF token for forms posted with this session. */
     csrfToken?: string;

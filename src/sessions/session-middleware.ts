@@ -3,7 +3,7 @@ import session from 'express-session';
 import './session-data.ts';
 import { sessionCookieSettings } from './session-cookie.ts';
 import type { DatabaseSessionStore } from './database-session-store.ts';
-import { sessionVerdict, type SessionTimeouts, type SessionVerdict } from './session-timeouts.ts';
+import { pastAbsoluteDeadline, type SessionTimeouts } from './session-timeouts.ts';
 
 export interface SessionMiddlewareOptions {
   store: DatabaseSessionStore;
@@ -13,8 +13,8 @@ export interface SessionMiddlewareOptions {
   timeouts: SessionTimeouts;
   /** Epoch milliseconds. */
   now: () => number;
-  /** Told when a signed-in session ends by timeout (for logs and metrics). */
-  onExpired?: (verdict: Exclude<SessionVerdict, 'active'>, req: Request) => void;
+  /** Told when a loaded session is past its absolute deadline (for logs and metrics). */
+  onExpired?: (ending: 'absolute-timeout', req: Request) => void;
 }
 
 /**
@@ -44,6 +44,12 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Requ
   return [base, enforceTimeouts(options, cookie.name)];
 }
 
+/**
+ * The idle timeout is the store's: a row left idle has expired, reads as no session, and the
+ * request arrives here anonymous. The absolute deadline is checked again on the loaded session,
+ * from its immutable sign-in time, so a row whose stored expiry predates a shorter configured
+ * limit cannot outlive it. Nothing here writes to the session (see session-timeouts.ts).
+ */
 function enforceTimeouts(options: SessionMiddlewareOptions, cookieName: string): RequestHandler {
   return (req, res, next) => {
     const user = req.session?.user;
@@ -52,17 +58,12 @@ function enforceTimeouts(options: SessionMiddlewareOptions, cookieName: string):
       if (presentsCookie(req, cookieName)) res.locals.sessionEnded = 'expired';
       return next();
     }
-    const now = Math.floor(options.now() / 1000);
-    const verdict = sessionVerdict({ signedInAt: user.signedInAt, lastSeenAt: req.session.lastSeenAt }, now, options.timeouts);
-    if (verdict === 'active') {
-      req.session.lastSeenAt = now;
-      return next();
-    }
-    options.onExpired?.(verdict, req);
+    if (!pastAbsoluteDeadline(user, Math.floor(options.now() / 1000), options.timeouts)) return next();
+    options.onExpired?.('absolute-timeout', req);
     // A fresh, empty session: the old row is deleted, and the request goes on as anonymous.
     req.session.regenerate((err) => {
       if (err) return next(err);
-      res.locals.sessionEnded = verdict;
+      res.locals.sessionEnded = 'absolute-timeout';
       next();
     });
   };

@@ -1,7 +1,13 @@
 /**
- * Whether a signed-in session is still usable. Pure: the caller supplies the clock.
+ * When a signed-in session stops being usable. Pure: the caller supplies the clock.
  * Idle: no request for `idleSeconds`. Absolute: signed in more than `absoluteSeconds` ago,
  * however busy the session has been, so a stolen cookie cannot be kept alive forever.
+ *
+ * The idle deadline lives only in the stored row's `expires_at`, which each response extends
+ * (express-session's rolling touch writes that one column). It is deliberately not a field of
+ * the session's data: a field that changes on every request marks the session modified, and
+ * then a request that finishes late saves its stale copy over what a concurrent request of the
+ * same browser just stored (a sign-in in flight, a CSRF token).
  */
 
 export interface SessionTimeouts {
@@ -9,22 +15,20 @@ export interface SessionTimeouts {
   absoluteSeconds: number;
 }
 
-export type SessionVerdict = 'active' | 'idle-timeout' | 'absolute-timeout';
+export type SessionEnding = 'idle-timeout' | 'absolute-timeout';
 
-export function sessionVerdict(
-  session: { signedInAt: number; lastSeenAt: number | undefined },
-  nowSeconds: number,
-  timeouts: SessionTimeouts,
-): SessionVerdict {
-  if (nowSeconds - session.signedInAt >= timeouts.absoluteSeconds) return 'absolute-timeout';
-  // A session with no recorded activity counts from sign-in.
-  const lastSeen = session.lastSeenAt ?? session.signedInAt;
-  if (nowSeconds - lastSeen >= timeouts.idleSeconds) return 'idle-timeout';
-  return 'active';
+/** Whether a loaded session is past its absolute deadline, which needs no write to keep. */
+export function pastAbsoluteDeadline(session: { signedInAt: number }, nowSeconds: number, timeouts: SessionTimeouts): boolean {
+  return nowSeconds - session.signedInAt >= timeouts.absoluteSeconds;
+}
+
+/** Why a stored row found expired ended: the absolute deadline if it had passed, else idleness. */
+export function sessionEnding(session: { signedInAt: number }, nowSeconds: number, timeouts: SessionTimeouts): SessionEnding {
+  return pastAbsoluteDeadline(session, nowSeconds, timeouts) ? 'absolute-timeout' : 'idle-timeout';
 }
 
 /**
- * When the stored row may be swept, in epoch seconds: the sooner of the idle and the absolute
+ * When the stored row expires, in epoch seconds: the sooner of the idle and the absolute
  * deadlines. A row without a signed-in user (a sign-in in flight) lives for the idle period.
  */
 export function sessionExpiresAt(

@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger.ts';
 import { provideCsrfToken } from './csrf-protection.ts';
 import { sessionCookieSettings } from './session-cookie.ts';
 import { createSessionMiddleware } from './session-middleware.ts';
-import type { SessionTimeouts } from './session-timeouts.ts';
+import type { SessionEnding, SessionTimeouts } from './session-timeouts.ts';
 import { DatabaseSessionStore, type SessionSql } from './database-session-store.ts';
 
 export interface SessionsDeps {
@@ -31,7 +31,8 @@ export interface Sessions {
 
 export function createSessions(deps: SessionsDeps): Sessions {
   const now = deps.now ?? Date.now;
-  const store = new DatabaseSessionStore({ sql: deps.db, timeouts: deps.timeouts, now });
+  const onExpired = (ending: SessionEnding, oid: string | undefined) => deps.logger.info({ verdict: ending, oid }, 'session expired');
+  const store = new DatabaseSessionStore({ sql: deps.db, timeouts: deps.timeouts, now, onExpired: (ending, user) => onExpired(ending, user.oid) });
   const middleware = createSessionMiddleware({
     store,
     secret: deps.secret,
@@ -39,7 +40,7 @@ export function createSessions(deps: SessionsDeps): Sessions {
     trustProxy: deps.trustProxy,
     timeouts: deps.timeouts,
     now,
-    onExpired: (verdict, req) => deps.logger.info({ verdict, oid: req.session.user?.oid }, 'session expired'),
+    onExpired: (ending, req) => onExpired(ending, req.session.user?.oid),
   });
   const interval = deps.sweepIntervalMs ?? 60_000;
   const stop =

@@ -131,7 +131,6 @@ export async function completeSignIn(deps: CompleteSignInDeps, req: Request): Pr
 
   await regenerateSession(req);
   req.session.user = user;
-  req.session.lastSeenAt = nowSeconds;
   await saveSession(req);
 
   return {

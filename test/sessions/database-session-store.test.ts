@@ -43,8 +43,8 @@ afterEach(async () => {
 
 describe('DatabaseSessionStore', () => {
   it('round-trips a session', async () => {
-    await set('sid-1', { cookie, user, lastSeenAt: 1_000_000 });
-    expect(await get('sid-1')).toMatchObject({ user, lastSeenAt: 1_000_000 });
+    await set('sid-1', { cookie, user, csrfToken: 'c' });
+    expect(await get('sid-1')).toMatchObject({ user, csrfToken: 'c' });
   });
 
   it('returns nothing for an unknown sid', async () => {
@@ -57,6 +57,28 @@ describe('DatabaseSessionStore', () => {
     expect(await get('sid-1')).toBeNull();
     await call<void>((cb) => store.touch('sid-1', { cookie, user }, () => cb(null)));
     expect(await get('sid-1')).toBeNull();
+  });
+
+  it('says why a signed-in session it finds expired ended: idle, or past the absolute deadline', async () => {
+    const endings: Array<[string, string]> = [];
+    store = new DatabaseSessionStore({ sql: db, timeouts, now: () => nowMs, onExpired: (ending, u) => endings.push([ending, u.oid]) });
+    await set('idle', { cookie, user });
+    nowMs += 1800 * 1000;
+    expect(await get('idle')).toBeNull();
+    for (let t = 0; t < 28_800; t += 1200) {
+      nowMs = (user.signedInAt + t) * 1000;
+      await set('busy', { cookie, user });
+    }
+    nowMs = (user.signedInAt + 28_800) * 1000;
+    expect(await get('busy')).toBeNull();
+    // A sign-in in flight (no user yet) that lapses is nobody's session ending.
+    await set('anonymous', { cookie });
+    nowMs += 1800 * 1000;
+    expect(await get('anonymous')).toBeNull();
+    expect(endings).toEqual([
+      ['idle-timeout', user.oid],
+      ['absolute-timeout', user.oid],
+    ]);
   });
 
   it('deletes an expired row the moment it is looked up', async () => {
@@ -77,7 +99,7 @@ describe('DatabaseSessionStore', () => {
   it('never keeps a signed-in session past its absolute deadline, however often it is written', async () => {
     for (let t = 0; t < 28_800; t += 1200) {
       nowMs = (user.signedInAt + t) * 1000;
-      await set('sid-1', { cookie, user, lastSeenAt: user.signedInAt + t });
+      await set('sid-1', { cookie, user });
     }
     nowMs = (user.signedInAt + 28_800) * 1000;
     expect(await get('sid-1')).toBeNull();

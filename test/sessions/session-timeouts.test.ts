@@ -1,28 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { sessionExpiresAt, sessionVerdict } from '../../src/sessions/session-timeouts.ts';
+import { pastAbsoluteDeadline, sessionEnding, sessionExpiresAt } from '../../src/sessions/session-timeouts.ts';
 
 const timeouts = { idleSeconds: 1800, absoluteSeconds: 28_800 };
 
-describe('sessionVerdict', () => {
-  it('is active within both limits', () => {
-    expect(sessionVerdict({ signedInAt: 1000, lastSeenAt: 2000 }, 2000 + 1799, timeouts)).toBe('active');
+describe('pastAbsoluteDeadline', () => {
+  it('holds a session up to the second before its absolute deadline', () => {
+    expect(pastAbsoluteDeadline({ signedInAt: 1000 }, 1000 + 28_799, timeouts)).toBe(false);
   });
 
-  it('ends an idle session at exactly the idle limit', () => {
-    expect(sessionVerdict({ signedInAt: 1000, lastSeenAt: 2000 }, 2000 + 1800, timeouts)).toBe('idle-timeout');
+  it('ends it at exactly the deadline, however recent its last request', () => {
+    expect(pastAbsoluteDeadline({ signedInAt: 1000 }, 1000 + 28_800, timeouts)).toBe(true);
   });
+});
 
-  it('counts idleness from sign-in when no activity was recorded', () => {
-    expect(sessionVerdict({ signedInAt: 1000, lastSeenAt: undefined }, 1000 + 1800, timeouts)).toBe('idle-timeout');
-  });
-
-  it('ends a busy session at the absolute limit however recent the last request', () => {
-    const now = 1000 + 28_800;
-    expect(sessionVerdict({ signedInAt: 1000, lastSeenAt: now - 1 }, now, timeouts)).toBe('absolute-timeout');
+describe('sessionEnding', () => {
+  it('calls an expired row idle while the absolute deadline is still ahead', () => {
+    expect(sessionEnding({ signedInAt: 1000 }, 1000 + 1800, timeouts)).toBe('idle-timeout');
   });
 
   it('reports the absolute timeout when both apply', () => {
-    expect(sessionVerdict({ signedInAt: 0, lastSeenAt: 0 }, 100_000, timeouts)).toBe('absolute-timeout');
+    expect(sessionEnding({ signedInAt: 0 }, 100_000, timeouts)).toBe('absolute-timeout');
   });
 });
 
