@@ -11,6 +11,7 @@ import { loadProviderOperationIndex } from '../rbac/provider-operations.ts';
 import { resolveArmOperation } from '../rbac/resolve-arm-operation.ts';
 import type { DecisionDeps } from './decision-pipeline.ts';
 import type { PermissionCache } from './permission-cache.ts';
+import { createRecentSightings, type RecentSightings } from './recent-sightings.ts';
 
 /** Distinct ARM calls whose action is remembered; past it the oldest is forgotten first. */
 export const DERIVED_ACTIONS_REMEMBERED = 10_000;
@@ -36,15 +37,23 @@ function deriveArmAction(method: string, path: string): Derived {
  * read once per process and never changes. Resolving one parses the path and looks through the
  * index (the largest pure step of a decision, issue 18), so an agent polling the same call pays
  * for it once. Bounded by `max` entries, the oldest forgotten first; refusals (a shape ARM does
- * not serve) are not remembered and throw each time.
+ * not serve) are not remembered and throw each time. A call is remembered from the second time
+ * it is resolved recently (recent-sightings.ts): an agent at work names each resource once, and
+ * remembering those only kept objects alive for the collector to copy until newer ones pushed
+ * them out.
  */
-export function rememberedDeriveAction(derive: (method: string, path: string) => Derived = deriveArmAction, max = DERIVED_ACTIONS_REMEMBERED): DecisionDeps['deriveAction'] {
+export function rememberedDeriveAction(
+  derive: (method: string, path: string) => Derived = deriveArmAction,
+  max = DERIVED_ACTIONS_REMEMBERED,
+  sightings: Pick<RecentSightings, 'sightText'> = createRecentSightings(),
+): DecisionDeps['deriveAction'] {
   const known = new Map<string, Derived>();
   return (method, path) => {
     const key = `${method} ${path}`;
     const hit = known.get(key);
     if (hit) return hit;
     const derived = derive(method, path);
+    if (!sightings.sightText(key)) return derived;
     if (known.size >= max) known.delete(known.keys().next().value!);
     known.set(key, derived);
     return derived;
@@ -55,12 +64,13 @@ export function createDecisionDeps(
   policies: Pick<Policies, 'guardrails' | 'runModes'>,
   permissions: Pick<PermissionCache, 'check'>,
   /** reads the resource a PATCH applies to (current-resource-read.ts); without it, rules reading `merged` hold PATCHes */
-  options: Pick<DecisionDeps, 'readCurrentResource'> = {},
+  options: Pick<DecisionDeps, 'readCurrentResource'> & { sightings?: Pick<RecentSightings, 'sightText'> } = {},
 ): DecisionDeps {
+  const { sightings, ...readers } = options;
   return {
-    ...options,
+    ...readers,
     needsCurrentResource: (request) => needsCurrentResource(request, policies),
-    deriveAction: rememberedDeriveAction(),
+    deriveAction: rememberedDeriveAction(deriveArmAction, DERIVED_ACTIONS_REMEMBERED, sightings),
     findGuardrail(action, isDataAction) {
       const rule = findGuardrail(action, isDataAction, policies);
       return rule ? { rule: rule.id, reason: rule.reason, ...(rule.link ? { link: rule.link } : {}) } : undefined;

@@ -17,6 +17,7 @@ import type { RoleDefinition } from '../rbac/rbac-types.ts';
 import { armRequestCountingPolicy, createArmPermissionSource, PERMISSION_CACHE_PURPOSE } from './arm-permission-source.ts';
 import type { Agent } from './operation-types.ts';
 import { createPermissionCache, type PermissionCache } from './permission-cache.ts';
+import { createRecentSightings } from './recent-sightings.ts';
 
 export interface OperationsAzureDeps {
   endpoints: AzureEndpoints;
@@ -33,6 +34,10 @@ export function createArmPermissionCache(deps: OperationsAzureDeps): PermissionC
   const count = (status: string) => deps.metrics?.armRequests.inc({ purpose: PERMISSION_CACHE_PURPOSE, status });
   // the catalog itself (frozen), not a copy: evaluators over it share one suggestion index
   const catalog = deps.catalogRoles;
+  // One doorkeeper (recent-sightings.ts) for the cache's answers and its evaluators' scope memos:
+  // each keeps only what is asked about again, so an agent naming each resource once leaves
+  // nothing behind for the collector.
+  const sightings = createRecentSightings();
   const source = createArmPermissionSource({
     catalogRoles: deps.catalogRoles,
     // deny assignments may name groups that hold no role; Graph says whether the agent is in them
@@ -49,7 +54,8 @@ export function createArmPermissionCache(deps: OperationsAzureDeps): PermissionC
   });
   return createPermissionCache({
     source,
-    makeEvaluator: (state) => createEvaluator(state, { catalog }),
+    makeEvaluator: (state) => createEvaluator(state, { catalog, keepScope: sightings.sightText }),
+    sightings,
     ttlMs: deps.permissionCacheSeconds * 1000,
     onRefreshError: (err, principalId, subscriptionId) =>
       deps.logger?.warn({ reason: err instanceof Error ? err.message.split('\n')[0] : String(err), principalId, subscriptionId }, 'permission cache refresh failed; serving the current entry until it expires'),

@@ -246,6 +246,7 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
     return v;
   };
   const scopeCache = new Map<string, ScopeInfo>();
+  const keepScope = options.keepScope ?? (() => true);
   const scopeInfo = (scope: string): ScopeInfo => {
     const hit = scopeCache.get(scope);
     if (hit) return hit;
@@ -259,7 +260,8 @@ export function createEvaluator(state: AuthorizationState, options: EvaluatorOpt
       const id = scopeIds.get(k);
       if (id !== undefined) grantScopeIds.push(id);
     });
-    return bounded(scopeCache, scope, { parsed, ancestors, denies, grantScopeIds });
+    const info = { parsed, ancestors, denies, grantScopeIds };
+    return keepScope(scope) ? bounded(scopeCache, scope, info) : info;
   };
   // Agents ask about few distinct actions, so validating and lower-casing each once pays.
   const actionCache = new Map<string, { lower: string; provider: string }>();

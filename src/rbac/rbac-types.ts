@@ -135,6 +135,13 @@ export interface EvaluatorOptions {
   suggestionLimit?: number;
   /** roles to draw suggestions from (default: `state.roles`); a frozen catalog's suggestion index is shared by every evaluator over it */
   catalog?: readonly RoleDefinition[];
+  /**
+   * Whether to keep what a check derived for a scope (its ancestry and which of its ancestors
+   * carry grants or denies) for the next check at that scope. Default: always. A caller whose
+   * scopes are mostly asked about once (an agent naming each resource once) keeps only those
+   * asked again, so the others are not held for the collector to copy.
+   */
+  keepScope?: (scope: string) => boolean;
 }
 
 export interface Evaluator {

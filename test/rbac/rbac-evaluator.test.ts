@@ -305,3 +305,34 @@ describe('input validation', () => {
     expect(createEvaluator(state({ roles: [reader], assignments: [scoped] })).check({ principalId: 'u', action: 'Microsoft.Web/sites/read', scope: RG1 }).allowed).toBe(true);
   });
 });
+
+describe('keeping what a check derived for a scope (keepScope)', () => {
+  const withDeny = state({ roles: [appContributor], assignments: [assign('u1', appContributor, RG1)], denyAssignments: [deny(APP, ['u1'], { actions: ['Microsoft.App/containerApps/delete'] })] });
+  const asked = (keep: (n: number) => boolean) => {
+    const scopes: string[] = [];
+    const ev = createEvaluator(withDeny, {
+      keepScope: (scope) => keep(scopes.push(scope)),
+    });
+    return { ev, scopes };
+  };
+  const checks = [
+    { principalId: 'u1', action: 'Microsoft.App/containerApps/write', scope: APP },
+    { principalId: 'u1', action: 'Microsoft.App/containerApps/delete', scope: APP },
+    { principalId: 'u1', action: 'Microsoft.App/containerApps/write', scope: APP },
+  ];
+
+  it('asks again at every check of a scope it was told not to keep, and answers the same', () => {
+    const never = asked(() => false);
+    const always = createEvaluator(withDeny);
+    expect(checks.map((c) => never.ev.check(c))).toEqual(checks.map((c) => always.check(c)));
+    expect(never.scopes).toEqual([APP, APP, APP]);
+    // The deny at the resource's own scope is found every time, kept or not.
+    expect(checks.map((c) => never.ev.check(c).allowed)).toEqual([true, false, true]);
+  });
+
+  it('stops asking once a scope is kept: from then on the kept ancestry answers', () => {
+    const secondTime = asked((n) => n >= 2);
+    expect(checks.map((c) => secondTime.ev.check(c).allowed)).toEqual([true, false, true]);
+    expect(secondTime.scopes).toEqual([APP, APP]);
+  });
+});
