@@ -285,7 +285,7 @@ async function main(): Promise<void> {
       '',
       targetLine('the same query repeated (as a polling agent asks)', REPEATED_TARGET, ratios, decisionRuns, bares),
       targetLine('every query distinct, each durably appended to the audit log before it is answered', DISTINCT_TARGET, distinctRatios, distinctRuns, bares),
-      `- Identical repeats (same agent, action, scope, run mode and outcome) are counted within a minute and recorded as one \`operation.decided.repeated\` entry once the first of them is durable.`,
+      `- Identical repeats (same agent, action, scope, run mode and outcome) are counted within a minute, from the second asking, and recorded as one \`operation.decided.repeated\` entry; the first two are appended whole, and no repeat is answered before they are durable.`,
       `- Server CPU per answered request (this process, all threads; median of rounds): bare express ${median(cpuPerRequest.bare).toFixed(0)} µs, decisions repeated ${median(cpuPerRequest.repeated).toFixed(0)} µs (${(median(cpuPerRequest.repeated) / median(cpuPerRequest.bare)).toFixed(2)}× the peer's), distinct ${median(cpuPerRequest.distinct).toFixed(0)} µs (${(median(cpuPerRequest.distinct) / median(cpuPerRequest.bare)).toFixed(2)}×).`,
       ...(mainCpuPerRequest.bare.length > 0
         ? [

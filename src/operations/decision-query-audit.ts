@@ -7,11 +7,17 @@
  * fsync per identical dry run. What the repeats lose is their free text (justification, trigger
  * reference), and a crash loses at most one window of counts.
  *
+ * A window opens for a question seen recently before (recent-sightings.ts), so from its second
+ * asking: most distinct questions are asked once, and a window for each held a map slot for the
+ * window's minute. A burst of them filled the bounded map, and then every repeat of a polled
+ * question went to the log on its own, an fsync each, until the burst's windows ended.
+ *
  * Requests (POST /operations), transitions and ARM calls are never collapsed.
  */
 import type { AuditInput, JsonObject } from '../audit/audit-types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AuditSink } from './request-lifecycle.ts';
+import { createRecentSightings, type RecentSightings } from './recent-sightings.ts';
 
 import { OPERATION_AUDIT_EVENTS } from './operation-audit.ts';
 
@@ -62,8 +68,9 @@ function keptForCount(first: AuditInput): AuditInput {
 
 export function createDecisionQueryAudit(
   audit: AuditSink,
-  options: { windowMs?: number; maxKeys?: number; clock?: () => Date; logger?: Logger | undefined } = {},
+  options: { windowMs?: number; maxKeys?: number; clock?: () => Date; logger?: Logger | undefined; sightings?: Pick<RecentSightings, 'sightText'> } = {},
 ): DecisionQueryAudit {
+  const sightings = options.sightings ?? createRecentSightings();
   const windowMs = options.windowMs ?? 60_000;
   const maxKeys = options.maxKeys ?? 10_000;
   const clock = options.clock ?? (() => new Date());
@@ -119,8 +126,9 @@ export function createDecisionQueryAudit(
         await w.recorded;
         return;
       }
-      // Past the bound every query is appended on its own: never less evidence, only slower.
-      if (windows.size >= maxKeys) {
+      // A question not asked recently opens no window; past the bound, none does either: each
+      // such query is appended on its own (never less evidence, only slower).
+      if (!sightings.sightText(key) || windows.size >= maxKeys) {
         await audit.append(entryFrom(entryOf));
         return;
       }

@@ -4,6 +4,9 @@ import { createDecisionQueryAudit, DECISION_REPEATED } from '../../src/operation
 
 const entry = (n: number): AuditInput => ({ actor: { kind: 'agent', id: 'a1' }, eventType: 'operation.decided', agentId: 'a1', action: 'X/read', scope: '/s', outcome: 'execute', details: { n, decision: { outcome: 'execute' } } });
 
+/** A doorkeeper that has seen every question: a window opens at the first asking. */
+const alwaysSeen = { sightText: () => true };
+
 function sink() {
   const appended: AuditInput[] = [];
   let gate: Promise<void> | undefined;
@@ -31,7 +34,7 @@ function sink() {
 describe('decision query audit', () => {
   it('builds an entry given as a function only when it is appended, not for a counted repeat', async () => {
     const s = sink();
-    const q = createDecisionQueryAudit(s, { windowMs: 60_000, clock: () => new Date(0) });
+    const q = createDecisionQueryAudit(s, { windowMs: 60_000, clock: () => new Date(0), sightings: alwaysSeen });
     let built = 0;
     const lazy = (n: number) => () => ((built += 1), entry(n));
     await q.record('k', lazy(1));
@@ -46,7 +49,7 @@ describe('decision query audit', () => {
   it('appends the first of identical queries, counts the repeats and appends the count when the window ends', async () => {
     let t = 0;
     const s = sink();
-    const q = createDecisionQueryAudit(s, { windowMs: 60_000, clock: () => new Date(t) });
+    const q = createDecisionQueryAudit(s, { windowMs: 60_000, clock: () => new Date(t), sightings: alwaysSeen });
     await q.record('k', entry(1));
     for (let i = 2; i <= 5; i++) await q.record('k', entry(i));
     await q.record('other', entry(6));
@@ -65,7 +68,7 @@ describe('decision query audit', () => {
 
   it('keeps of the first entry only its columns and decision for the count, and appends the first entry whole', async () => {
     const s = sink();
-    const q = createDecisionQueryAudit(s, { windowMs: 60_000, clock: () => new Date(0) });
+    const q = createDecisionQueryAudit(s, { windowMs: 60_000, clock: () => new Date(0), sightings: alwaysSeen });
     const first: AuditInput = { ...entry(1), details: { n: 1, decision: { outcome: 'execute' }, operation: { path: '/s' }, justification: 'why' } };
     await q.record('k', first);
     await q.record('k', entry(2));
@@ -81,7 +84,7 @@ describe('decision query audit', () => {
 
   it('answers a repeat only once the first entry is durable, and fails it with the first', async () => {
     const s = sink();
-    const q = createDecisionQueryAudit(s);
+    const q = createDecisionQueryAudit(s, { sightings: alwaysSeen });
     const release = s.hold();
     s.fail(true);
     let repeatSettled = false;
@@ -100,7 +103,7 @@ describe('decision query audit', () => {
 
   it('appends every query on its own past the bound of open windows, and flushes counts at close', async () => {
     const s = sink();
-    const q = createDecisionQueryAudit(s, { maxKeys: 1 });
+    const q = createDecisionQueryAudit(s, { maxKeys: 1, sightings: alwaysSeen });
     await q.record('a', entry(1));
     await q.record('a', entry(2));
     await q.record('b', entry(3));
@@ -108,5 +111,30 @@ describe('decision query audit', () => {
     expect(s.appended.map((e) => e.details?.n)).toEqual([1, 3, 4]);
     await q.close();
     expect(s.appended.at(-1)).toMatchObject({ eventType: DECISION_REPEATED, details: { count: 1 } });
+  });
+
+  it('opens a window from the second asking of a question: the first two are appended whole, the rest counted', async () => {
+    const s = sink();
+    const q = createDecisionQueryAudit(s, { clock: () => new Date(0) });
+    for (let n = 1; n <= 5; n++) await q.record('k', entry(n));
+    expect(s.appended.map((e) => e.details?.n)).toEqual([1, 2]);
+    expect(q.size()).toBe(1);
+    await q.flush();
+    expect(s.appended.at(-1)).toMatchObject({ eventType: DECISION_REPEATED, details: { count: 3 } });
+  });
+
+  it('keeps a polled question counted through a burst of questions each asked once', async () => {
+    const s = sink();
+    const q = createDecisionQueryAudit(s, { maxKeys: 4, clock: () => new Date(0) });
+    await q.record('polled', entry(0));
+    await q.record('polled', entry(0));
+    for (let n = 1; n <= 100; n++) await q.record(`once-${n}`, entry(n));
+    // Every one-off question is on the log, and none took a window from the polled one.
+    expect(s.appended).toHaveLength(102);
+    expect(q.size()).toBe(1);
+    for (let i = 0; i < 10; i++) await q.record('polled', entry(0));
+    expect(s.appended).toHaveLength(102);
+    await q.flush();
+    expect(s.appended.at(-1)).toMatchObject({ eventType: DECISION_REPEATED, details: { count: 10 } });
   });
 });
