@@ -46,7 +46,8 @@ export function armPathProblem(path: string): string | undefined {
   if (path.includes('//')) return 'must not contain empty segments';
 
   const segments = path.slice(1).split('/');
-  for (const [i, segment] of segments.entries()) {
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
     if (segment === '.') return "must not contain '.' segments";
     if (segment !== segment.trim()) return `segment ${i + 1} must not start or end with a space`;
   }
@@ -86,13 +87,13 @@ export function normalizeResourceGroupId(resourceGroupId: string): string {
 
 /** The resource group the path lies in, normalized; undefined when it names none. */
 export function resourceGroupOfPath(path: string): string | undefined {
-  const segments = path.split('/');
-  // ['', 'subscriptions', id, 'resourceGroups', name, ...]
-  if (segments.length < 5 || segments[1]?.toLowerCase() !== 'subscriptions' || segments[3]?.toLowerCase() !== 'resourcegroups') {
-    return undefined;
-  }
-  return normalizeResourceGroupId(segments.slice(0, 5).join('/'));
+  // ['', 'subscriptions', id, 'resourceGroups', name, ...]: a pattern rather than split('/'),
+  // since this runs on every decision (issue 18).
+  const prefix = RESOURCE_GROUP_PREFIX.exec(path)?.[0];
+  return prefix === undefined ? undefined : normalizeResourceGroupId(prefix);
 }
+/** Segments 0–4 of a path whose segments 1 and 3 are `subscriptions` and `resourceGroups`, in any case. */
+const RESOURCE_GROUP_PREFIX = /^[^/]*\/subscriptions\/[^/]*\/resourcegroups\/[^/]*/i;
 
 /** ARM names are case-insensitive, so containment is decided on normalized ids. */
 export function isInsideResourceGroups(path: string, resourceGroupIds: readonly string[]): boolean {

@@ -31,8 +31,6 @@ const NAMESPACE = /^[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)+$/;
 const RESOURCE_GROUP_NAME = /^[\p{L}\p{N}_.()-]+$/u;
 const MG_PREFIX_KEY = '/providers/microsoft.management/managementgroups/';
 
-const eq = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
-
 function fail(scope: string, why: string): never {
   throw new RbacInputError(`invalid scope ${JSON.stringify(scope.slice(0, 200))}: ${why}`);
 }
@@ -65,6 +63,22 @@ export function createScopeParser(maxEntries: number): (input: string) => Readon
 /** Parses and validates a scope. Throws RbacInputError on anything that is not an ARM scope. */
 export const parseScope = createScopeParser(PARSED_SCOPES_KEPT);
 
+/**
+ * Whether `segment` is the keyword `lower` (given in lower case) in any letter case. The length
+ * is compared first: most segments are names, and lower-casing each of them was most of a
+ * parse's cost (issue 18).
+ */
+function isKeyword(segment: string | undefined, lower: string): boolean {
+  return segment !== undefined && segment.length === lower.length && (segment === lower || segment.toLowerCase() === lower);
+}
+
+/** Puts the keyword at `segs[i]` in its canonical spelling; true if that changed it. */
+function respell(segs: string[], i: number, spelling: string): boolean {
+  if (segs[i] === spelling) return false;
+  segs[i] = spelling;
+  return true;
+}
+
 function parseScopeText(input: string): ParsedScope {
   if (typeof input !== 'string' || input.length === 0) fail(String(input), 'empty');
   if (input.length > MAX_SCOPE_LENGTH) fail(input, 'too long');
@@ -76,57 +90,58 @@ function parseScopeText(input: string): ParsedScope {
   for (const s of segs) {
     if (s.length === 0) fail(input, 'empty path segment');
     if (s === '.' || s === '..') fail(input, 'relative path segment');
-    if (BAD_SEGMENT_CHARS.test(s)) fail(input, 'forbidden character in path segment');
   }
-  const out: string[] = [];
+  // One test over the whole text: no forbidden character is a `/`, so this is every segment's test.
+  if (BAD_SEGMENT_CHARS.test(body)) fail(input, 'forbidden character in path segment');
+  // Keywords are put in canonical case in place; the text is joined again only if one changed.
+  let respelled = false;
   const result: Omit<ParsedScope, 'scope' | 'key'> = { kind: 'root' };
   let i = 0;
-  if (eq(segs[0], 'subscriptions')) {
+  if (isKeyword(segs[0], 'subscriptions')) {
     if (segs[1] === undefined) fail(input, 'subscription id missing');
+    respelled = respell(segs, 0, 'subscriptions') || respelled;
     result.subscriptionId = segs[1];
     result.kind = 'subscription';
-    out.push('subscriptions', segs[1]);
     i = 2;
-    if (eq(segs[i], 'resourceGroups')) {
+    if (isKeyword(segs[i], 'resourcegroups')) {
       if (segs[i + 1] === undefined) fail(input, 'resource group name missing');
       // resource group names are narrower than resource names: no spaces, `*` or other punctuation
       if (!RESOURCE_GROUP_NAME.test(segs[i + 1]!)) fail(input, 'forbidden character in resource group name');
+      respelled = respell(segs, i, 'resourceGroups') || respelled;
       result.resourceGroup = segs[i + 1];
       result.kind = 'resourceGroup';
-      out.push('resourceGroups', segs[i + 1]!);
       i += 2;
     }
-    if (i < segs.length && !eq(segs[i], 'providers')) fail(input, `unexpected segment ${JSON.stringify(segs[i])}`);
-  } else if (!eq(segs[0], 'providers')) {
+    if (i < segs.length && !isKeyword(segs[i], 'providers')) fail(input, `unexpected segment ${JSON.stringify(segs[i])}`);
+  } else if (!isKeyword(segs[0], 'providers')) {
     fail(input, 'must start with /subscriptions/ or /providers/');
   }
   let frames = 0;
   while (i < segs.length) {
     // at a type position: only `providers/{namespace}` may start a (possibly extension) resource chain
-    if (!eq(segs[i], 'providers')) fail(input, `unexpected segment ${JSON.stringify(segs[i])}`);
+    if (!isKeyword(segs[i], 'providers')) fail(input, `unexpected segment ${JSON.stringify(segs[i])}`);
     const ns = segs[i + 1];
     if (ns === undefined || !NAMESPACE.test(ns)) fail(input, 'provider namespace missing or malformed');
-    out.push('providers', ns);
+    respelled = respell(segs, i, 'providers') || respelled;
     i += 2;
     let pairs = 0;
-    while (i < segs.length && !eq(segs[i], 'providers')) {
+    while (i < segs.length && !isKeyword(segs[i], 'providers')) {
       const type = segs[i]!;
       const name = segs[i + 1];
       if (name === undefined) fail(input, `resource name missing after ${JSON.stringify(type)}`);
-      if (frames === 0 && pairs === 0 && result.kind === 'root' && eq(ns, 'Microsoft.Management') && eq(type, 'managementGroups')) {
+      if (frames === 0 && pairs === 0 && result.kind === 'root' && isKeyword(ns, 'microsoft.management') && isKeyword(type, 'managementgroups')) {
         result.managementGroupId = name;
         result.kind = 'managementGroup';
       } else {
         result.kind = 'resource';
       }
-      out.push(type, name);
       i += 2;
       pairs++;
     }
     if (pairs === 0) fail(input, 'provider namespace without a resource type and name');
     frames++;
   }
-  const scope = `/${out.join('/')}`;
+  const scope = respelled ? `/${segs.join('/')}` : `/${body}`;
   return { ...result, scope, key: scope.toLowerCase() };
 }
 

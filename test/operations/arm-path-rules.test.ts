@@ -124,6 +124,16 @@ describe('resource group containment', () => {
     expect(resourceGroupOfPath(APP)).toBe(RG.toLowerCase());
     expect(resourceGroupOfPath('/providers/Microsoft.Management/managementGroups/x')).toBeUndefined();
   });
+
+  it('finds the resource group in segments 1 to 4 only, keywords in any case, whole segments only', () => {
+    expect(resourceGroupOfPath(RG)).toBe(RG.toLowerCase());
+    expect(resourceGroupOfPath(RG.replace('resourceGroups', 'RESOURCEGROUPS').replace('subscriptions', 'Subscriptions'))).toBe(RG.toLowerCase());
+    expect(resourceGroupOfPath(`/subscriptions/${SUB}`)).toBeUndefined();
+    expect(resourceGroupOfPath(`/subscriptions/${SUB}/resourceGroups`)).toBeUndefined();
+    expect(resourceGroupOfPath(`/subscriptions/${SUB}/resourceGroupsX/rg`)).toBeUndefined();
+    expect(resourceGroupOfPath(`/subscriptions/${SUB}/providers/Microsoft.Resources/resourceGroups/rg`)).toBeUndefined();
+    expect(resourceGroupOfPath(`/x/subscriptions/${SUB}/resourceGroups/rg`)).toBeUndefined();
+  });
 });
 
 describe('permissionScopeOf', () => {

@@ -48,6 +48,9 @@ describe('parseScope', () => {
     ['/subscriptions/s/resourceGroups/rg/providers/NotANamespace/sites/x', 'malformed namespace'],
     ['/foo/bar', 'not ARM'],
     ['/subscriptions/s?x=1', 'query'],
+    ['/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/a%2F..', 'encoding in a resource name'],
+    ['/subscriptions/s\t/resourceGroups/rg', 'tab in the subscription id'],
+    ['/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/a#b', 'fragment in a resource name'],
     [`/subscriptions/${'a'.repeat(3000)}`, 'too long'],
   ])('rejects %j (%s)', (scope) => {
     expect(() => parseScope(scope)).toThrow(RbacInputError);
