@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createDecisionDeps, rememberedDeriveAction } from '../../src/operations/decision-deps.ts';
+import { alwaysSeen } from './support/always-seen.ts';
 import { APP } from './support/operation-fixtures.ts';
 
 type Derived = ReturnType<ReturnType<typeof rememberedDeriveAction>>;
 const derived = (action: string): Derived => ({ action, scope: APP, isDataAction: false });
-
-/** A doorkeeper that has seen everything: each call is remembered from its first resolution. */
-const alwaysSeen = { sightText: () => true };
 
 describe('remembered ARM actions', () => {
   it('resolves a method and path once and answers the same from then on', () => {

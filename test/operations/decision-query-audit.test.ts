@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditInput } from '../../src/audit/audit-types.ts';
 import { createDecisionQueryAudit, DECISION_REPEATED } from '../../src/operations/decision-query-audit.ts';
+import { alwaysSeen } from './support/always-seen.ts';
 
 const entry = (n: number): AuditInput => ({ actor: { kind: 'agent', id: 'a1' }, eventType: 'operation.decided', agentId: 'a1', action: 'X/read', scope: '/s', outcome: 'execute', details: { n, decision: { outcome: 'execute' } } });
-
-/** A doorkeeper that has seen every question: a window opens at the first asking. */
-const alwaysSeen = { sightText: () => true };
 
 function sink() {
   const appended: AuditInput[] = [];

@@ -3,6 +3,7 @@ import { createEvaluator } from '../../src/rbac/rbac-evaluator.ts';
 import type { AuthorizationState } from '../../src/rbac/rbac-types.ts';
 import { ANSWERS_PER_ENTRY, createPermissionCache, PermissionStateUnavailableError, type PermissionSource } from '../../src/operations/permission-cache.ts';
 import { APP, PRIVILEGED_PRINCIPAL, READER_PRINCIPAL, RESTART_ACTION, REVISION, sandboxLikeState, SUB } from './support/operation-fixtures.ts';
+import { alwaysSeen } from './support/always-seen.ts';
 
 const OTHER_SUB = '3f2a9c1e-0000-4000-8000-00000000a002';
 const OTHER_APP = APP.replace(SUB, OTHER_SUB);
@@ -121,7 +122,7 @@ describe('permission cache', () => {
       ttlMs: 10_000,
       now: () => t,
       // Admission is tested on its own below: here every question counts as asked before.
-      sightings: { sightText: () => true },
+      sightings: alwaysSeen,
     });
     for (let i = 0; i < 100; i++) expect((await cache.check(PRIVILEGED_PRINCIPAL, RESTART_ACTION, REVISION)).allowed).toBe(true);
     expect(evaluations).toBe(1);

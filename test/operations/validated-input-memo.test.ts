@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Agent, OperationInput } from '../../src/operations/operation-types.ts';
 import { createValidatedInputMemo, inputOf, type ValidatedInputMemo } from '../../src/operations/validated-input-memo.ts';
 import { APP, makeAgent, RG_APPS, RG_VMS } from './support/operation-fixtures.ts';
+import { alwaysSeen } from './support/always-seen.ts';
 
 const agent = makeAgent();
 const patch = (key = 'k-1'): OperationInput => ({
@@ -15,8 +16,6 @@ const patch = (key = 'k-1'): OperationInput => ({
   idempotencyKey: key,
 });
 const bytes = (text: string) => Buffer.from(text, 'utf8');
-/** Admission tested on its own below: here every body counts as seen before, so one set remembers it. */
-const seenBefore = { sight: () => true };
 
 /** What the memo hands a caller for these bytes: a fresh copy of the remembered input, if any. */
 const inputFor = (memo: ValidatedInputMemo, a: Pick<Agent, 'id' | 'resourceGroupIds'>, body: Buffer) => {
@@ -26,7 +25,7 @@ const inputFor = (memo: ValidatedInputMemo, a: Pick<Agent, 'id' | 'resourceGroup
 
 describe('validated input memo', () => {
   it('hands back what was remembered for the exact bytes and agent, as a copy no caller shares', () => {
-    const memo = createValidatedInputMemo({ sightings: seenBefore });
+    const memo = createValidatedInputMemo({ sightings: alwaysSeen });
     const input = patch();
     memo.set(agent, bytes('{"a":1}'), input);
     // The caller's own object is copied on the way in: changing it later changes nothing.
@@ -41,7 +40,7 @@ describe('validated input memo', () => {
   });
 
   it('misses on other bytes (even an equivalent JSON spelling), another agent, or changed resource groups', () => {
-    const memo = createValidatedInputMemo({ sightings: seenBefore });
+    const memo = createValidatedInputMemo({ sightings: alwaysSeen });
     memo.set(agent, bytes('{"a":1}'), patch());
     expect(inputFor(memo, agent, bytes('{"a": 1}'))).toBeUndefined();
     expect(inputFor(memo, agent, bytes('{"a":1} '))).toBeUndefined();
@@ -51,7 +50,7 @@ describe('validated input memo', () => {
   });
 
   it('compares the resource groups exactly, in order, and keeps its own copy of them', () => {
-    const memo = createValidatedInputMemo({ sightings: seenBefore });
+    const memo = createValidatedInputMemo({ sightings: alwaysSeen });
     const groups = [RG_APPS, RG_VMS];
     memo.set({ id: 'a', resourceGroupIds: groups }, bytes('{"a":1}'), patch());
     expect(inputFor(memo, { id: 'a', resourceGroupIds: [RG_VMS, RG_APPS] }, bytes('{"a":1}'))).toBeUndefined();
@@ -66,13 +65,13 @@ describe('validated input memo', () => {
   });
 
   it('keeps the parts of the key apart: an agent id cannot reach into the body', () => {
-    const memo = createValidatedInputMemo({ sightings: seenBefore });
+    const memo = createValidatedInputMemo({ sightings: alwaysSeen });
     memo.set({ id: 'a', resourceGroupIds: [] }, bytes('\u0000x'), patch());
     expect(inputFor(memo, { id: 'a\u0000', resourceGroupIds: [] }, bytes('x'))).toBeUndefined();
   });
 
   it('holds at most maxEntries, evicting the least recently used first', () => {
-    const memo = createValidatedInputMemo({ maxEntries: 3, sightings: seenBefore });
+    const memo = createValidatedInputMemo({ maxEntries: 3, sightings: alwaysSeen });
     for (let i = 0; i < 3; i++) memo.set(agent, bytes(`{"i":${i}}`), patch(`k-${i}`));
     expect(inputFor(memo, agent, bytes('{"i":0}'))?.idempotencyKey).toBe('k-0'); // 0 is now the most recent
     memo.set(agent, bytes('{"i":3}'), patch('k-3'));
@@ -84,7 +83,7 @@ describe('validated input memo', () => {
   });
 
   it('keeps what was decided in the entry, under the same bound: evicted with it, and a new set starts empty', () => {
-    const memo = createValidatedInputMemo({ maxEntries: 2, sightings: seenBefore });
+    const memo = createValidatedInputMemo({ maxEntries: 2, sightings: alwaysSeen });
     const first = memo.set(agent, bytes('{"i":0}'), patch('k-0'))!;
     const decided = { agent, decision: {} as never, queryKey: 'q' };
     first.decided = decided;
@@ -102,7 +101,7 @@ describe('validated input memo', () => {
   });
 
   it('does not remember bodies over the size bound', () => {
-    const memo = createValidatedInputMemo({ maxBodyBytes: 8, sightings: seenBefore });
+    const memo = createValidatedInputMemo({ maxBodyBytes: 8, sightings: alwaysSeen });
     memo.set(agent, bytes('{"a":"12345"}'), patch());
     expect(memo.size()).toBe(0);
     expect(inputFor(memo, agent, bytes('{"a":"12345"}'))).toBeUndefined();
