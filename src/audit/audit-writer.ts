@@ -285,8 +285,29 @@ export class AuditWriter {
     for (const entry of entries) {
       seq += 1;
       // One object per row: the hash covers only the content columns, so prev_hash and the
-      // placeholder hash on the row do not enter it.
-      const row: AuditRow = { ...entry, seq, ts: this.hooks.clock().toISOString(), prev_hash: hash, hash: '' };
+      // placeholder hash on the row do not enter it. Every column is named rather than spread
+      // from the entry: in Node 20's V8, each property an object made by a leading spread does
+      // not already have costs a runtime call to add (~0.7 µs), 3-4 µs per row here
+      // (bench/RESULTS.md, 2026-12-07, eighth pass).
+      const row: AuditRow = {
+        seq,
+        ts: this.hooks.clock().toISOString(),
+        actor_kind: entry.actor_kind,
+        actor_id: entry.actor_id,
+        actor_name: entry.actor_name,
+        event_type: entry.event_type,
+        subject: entry.subject,
+        agent_id: entry.agent_id,
+        request_id: entry.request_id,
+        action: entry.action,
+        scope: entry.scope,
+        outcome: entry.outcome,
+        acting_identity: entry.acting_identity,
+        approver_id: entry.approver_id,
+        details: entry.details,
+        prev_hash: hash,
+        hash: '',
+      };
       const content = canonicalContent(row);
       row.hash = hashOfContent(hash, content);
       // The content object with the two chain columns added (hex, nothing to escape).
