@@ -33,6 +33,11 @@ export type OpenMode = 'readwrite' | 'readonly';
  * which flow may use which connection when.
  */
 export class SqliteConnection implements Queryable {
+  /** Statements `run` prepared, by SQL text, least recently used first (see `run`). */
+  private readonly statements = new Map<string, sqlite3.Statement>();
+  /** Preparations in flight, so two runs of a new text prepare it once. */
+  private readonly preparing = new Map<string, Promise<sqlite3.Statement>>();
+
   private constructor(private readonly raw: sqlite3.Database) {}
 
   static open(path: string, mode: OpenMode, create: boolean): Promise<SqliteConnection> {
@@ -46,13 +51,62 @@ export class SqliteConnection implements Queryable {
     });
   }
 
+  /**
+   * Runs a write. The statement is prepared once per SQL text and kept (at most
+   * KEPT_STATEMENTS, the least recently used finalized first): sqlite3's one-off `run` costs two
+   * thread-pool round trips, prepare then step, and the step is only queued once this thread is
+   * free again, so under load every write, each audit group's commit included, waited for
+   * whatever JavaScript was running (issue 18). A kept statement's run is queued at once.
+   *
+   * Only statements that return no rows are kept: one that stops on a row (RETURNING) stays
+   * active, and with it its implicit transaction, until it is reset. One that runs to its end
+   * has committed (SQLite commits an implicit transaction when the statement halts, before any
+   * reset: https://www.sqlite.org/lang_transaction.html), and the driver resets it before binding
+   * the next run's parameters.
+   */
   run(sql: string, params: SqlParams = []): Promise<RunResult> {
+    if (!keepable(sql)) return this.runOnce(sql, params);
+    const kept = this.statements.get(sql);
+    if (kept !== undefined) {
+      this.statements.delete(sql);
+      this.statements.set(sql, kept);
+      return runStatement(kept, params);
+    }
+    return this.prepareKept(sql).then((stmt) => runStatement(stmt, params));
+  }
+
+  private runOnce(sql: string, params: SqlParams): Promise<RunResult> {
     return new Promise((resolve, reject) => {
       this.raw.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
         if (err) reject(err);
         else resolve({ changes: this.changes, lastID: this.lastID });
       });
     });
+  }
+
+  /**
+   * Prepares `sql` and keeps it. Waited for before the first run: runs queued on a statement
+   * whose preparation fails are dropped by the driver without a callback.
+   */
+  private prepareKept(sql: string): Promise<sqlite3.Statement> {
+    const pending = this.preparing.get(sql);
+    if (pending !== undefined) return pending;
+    const prepared = new Promise<sqlite3.Statement>((resolve, reject) => {
+      const stmt: sqlite3.Statement = this.raw.prepare(sql, (err: Error | null) => {
+        this.preparing.delete(sql);
+        if (err) return reject(err);
+        this.statements.set(sql, stmt);
+        if (this.statements.size > KEPT_STATEMENTS) {
+          const [oldest, evicted] = this.statements.entries().next().value as [string, sqlite3.Statement];
+          this.statements.delete(oldest);
+          // Runs already queued on it finish first: the driver queues the finalize behind them.
+          evicted.finalize();
+        }
+        resolve(stmt);
+      });
+    });
+    this.preparing.set(sql, prepared);
+    return prepared;
   }
 
   get<T>(sql: string, params: SqlParams = []): Promise<T | undefined> {
@@ -114,7 +168,36 @@ export class SqliteConnection implements Queryable {
     }
   }
 
-  close(): Promise<void> {
+  /** Finalizes the kept statements (SQLite will not close a connection with statements open), then closes. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.preparing.values()]);
+    const kept = [...this.statements.values()];
+    this.statements.clear();
+    await Promise.all(kept.map((stmt) => new Promise<void>((resolve) => stmt.finalize(() => resolve()))));
     return new Promise((resolve, reject) => this.raw.close((err) => (err ? reject(err) : resolve())));
   }
+}
+
+/** Statements `run` keeps prepared per connection: the writes of the service are a few dozen texts. */
+export const KEPT_STATEMENTS = 64;
+
+/**
+ * A write that returns no rows: INSERT, UPDATE, DELETE or REPLACE, after a WITH clause or not,
+ * without RETURNING. Anything else (a query, a pragma, a write that returns rows) may stop on a
+ * row, keeping its transaction open until reset, so it is run once and finalized as before.
+ */
+const KEEPABLE = /^\s*(?:with\b[\s\S]*\)\s*)?(?:insert|update|delete|replace)\b/i;
+const RETURNING = /\breturning\b/i;
+
+function keepable(sql: string): boolean {
+  return KEEPABLE.test(sql) && !RETURNING.test(sql);
+}
+
+function runStatement(stmt: sqlite3.Statement, params: SqlParams): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    stmt.run(params, function (this: sqlite3.RunResult, err: Error | null) {
+      if (err) reject(err);
+      else resolve({ changes: this.changes, lastID: this.lastID });
+    });
+  });
 }
