@@ -176,7 +176,9 @@ export function checkContentForbid(d: DerivedAction, runMode: RunMode, hits: Con
  */
 export function applyHolds(decision: OperationDecision, hits: ContentRuleHit[]): OperationDecision {
   if (hits.length === 0) return decision;
-  const out: OperationDecision = { ...decision, contentRules: hits };
+  // Copied, then added to: a literal adding a property after a spread costs a runtime call in Node 20's V8.
+  const out: OperationDecision = Object.assign({}, decision);
+  out.contentRules = hits;
   if (decision.outcome === 'forbidden') return out;
   const elevating = hits.find((h) => h.elevation === true);
   const approvers = Math.max(0, ...hits.map((h) => h.approvers ?? 0));

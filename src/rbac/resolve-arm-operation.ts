@@ -49,25 +49,28 @@ function candidates(action: string, resourceType: string): string[] {
 
 export function resolveArmOperation(method: string, path: string, operations: ProviderOperationIndex): ResolvedArmOperation {
   const derived = armOperationToAction(method, path);
-  if (operations.find(derived.action) !== undefined) {
-    // Named rather than spread: in Node 20's V8, a property an object made by a leading spread
-    // does not already have costs a runtime call to add (issue 18).
-    return { action: derived.action, resourceType: derived.resourceType, scope: derived.scope, operationStatus: 'listed' };
-  }
+  if (operations.find(derived.action) !== undefined) return withStatus(derived, derived.action, 'listed');
   for (const candidate of candidates(derived.action, derived.resourceType)) {
     const listed = operations.find(candidate);
     if (listed === undefined) continue;
-    return {
-      ...derived,
-      action: listed,
-      operationStatus: 'resolved',
-      derivedAction: derived.action,
-      operationNote: `Azure lists no operation ${derived.action}; this call is its listed operation ${listed}`,
-    };
+    const out = withStatus(derived, listed, 'resolved');
+    out.derivedAction = derived.action;
+    out.operationNote = `Azure lists no operation ${derived.action}; this call is its listed operation ${listed}`;
+    return out;
   }
   const namespace = derived.resourceType.split('/')[0]!;
   const why = operations.hasProvider(namespace)
     ? `${derived.action} is not an operation Azure lists for ${namespace}`
     : `provider ${namespace} is not in Azure's provider operations list`;
-  return { ...derived, operationStatus: 'unlisted', operationNote: `${why}; the action Azure checks for this call may differ` };
+  const out = withStatus(derived, derived.action, 'unlisted');
+  out.operationNote = `${why}; the action Azure checks for this call may differ`;
+  return out;
+}
+
+/**
+ * The derived operation's fields, named rather than spread into a literal: in Node 20's V8, each
+ * property added to an object made by a leading spread costs a runtime call (issue 18).
+ */
+function withStatus(derived: ArmOperationAction, action: string, operationStatus: OperationStatus): ResolvedArmOperation {
+  return { action, resourceType: derived.resourceType, scope: derived.scope, operationStatus };
 }
