@@ -37,6 +37,8 @@ export class SqliteConnection implements Queryable {
   private readonly statements = new Map<string, sqlite3.Statement>();
   /** Preparations in flight, so two runs of a new text prepare it once. */
   private readonly preparing = new Map<string, Promise<sqlite3.Statement>>();
+  /** Set by `close`: nothing is prepared and kept after it has taken stock of what to finalize. */
+  private closing = false;
 
   private constructor(private readonly raw: sqlite3.Database) {}
 
@@ -65,7 +67,7 @@ export class SqliteConnection implements Queryable {
    * the next run's parameters.
    */
   run(sql: string, params: SqlParams = []): Promise<RunResult> {
-    if (!keepable(sql)) return this.runOnce(sql, params);
+    if (this.closing || !keepable(sql)) return this.runOnce(sql, params);
     const kept = this.statements.get(sql);
     if (kept !== undefined) {
       this.statements.delete(sql);
@@ -170,6 +172,7 @@ export class SqliteConnection implements Queryable {
 
   /** Finalizes the kept statements (SQLite will not close a connection with statements open), then closes. */
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.allSettled([...this.preparing.values()]);
     const kept = [...this.statements.values()];
     this.statements.clear();
