@@ -78,12 +78,7 @@ export class SqliteConnection implements Queryable {
   }
 
   private runOnce(sql: string, params: SqlParams): Promise<RunResult> {
-    return new Promise((resolve, reject) => {
-      this.raw.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
-        if (err) reject(err);
-        else resolve({ changes: this.changes, lastID: this.lastID });
-      });
-    });
+    return new Promise((resolve, reject) => this.raw.run(sql, params, settleRun(resolve, reject)));
   }
 
   /**
@@ -197,10 +192,13 @@ function keepable(sql: string): boolean {
 }
 
 function runStatement(stmt: sqlite3.Statement, params: SqlParams): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    stmt.run(params, function (this: sqlite3.RunResult, err: Error | null) {
-      if (err) reject(err);
-      else resolve({ changes: this.changes, lastID: this.lastID });
-    });
-  });
+  return new Promise((resolve, reject) => stmt.run(params, settleRun(resolve, reject)));
+}
+
+/** The driver's run callback (a one-off run or a kept statement's): `this` carries changes and lastID. */
+function settleRun(resolve: (r: RunResult) => void, reject: (err: Error) => void) {
+  return function (this: sqlite3.RunResult, err: Error | null): void {
+    if (err) reject(err);
+    else resolve({ changes: this.changes, lastID: this.lastID });
+  };
 }
