@@ -4,7 +4,7 @@
  * SQLite file, the given policies, and the per-agent rate limit lifted, since the benchmarks
  * measure the pipeline, not rate-limits.yaml.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,12 +39,14 @@ export interface BenchServiceOptions {
   portOffset?: number;
 }
 
+/** A service on a database of its own, which `close` removes: benchmark runs leave nothing in the temp directory. */
 export async function startBenchService(opts: BenchServiceOptions): Promise<RunningService> {
   const [httpsPort, httpPort] = await freePortPair(opts.portOffset ?? 0);
+  const dbDir = mkdtempSync(join(tmpdir(), opts.dbPrefix));
   const config = parseConfig({
     ELEVATE_HOST: '127.0.0.1',
     ELEVATE_PORT: '0',
-    ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), opts.dbPrefix)), 'elevate.db'),
+    ELEVATE_DB_PATH: join(dbDir, 'elevate.db'),
     ELEVATE_POLICIES_DIR: opts.policiesDir ?? REPO_POLICIES,
     ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: String(MAX_REQUESTS_PER_MINUTE),
     ELEVATE_LOG_LEVEL: 'warn',
@@ -52,5 +54,11 @@ export async function startBenchService(opts: BenchServiceOptions): Promise<Runn
     ELEVATE_SANDBOX_HTTP_PORT: String(httpPort),
     ELEVATE_SANDBOX_DATA_DIR: opts.dataDir,
   });
-  return startService(config, { logger: createLogger('warn') });
+  const service = await startService(config, { logger: createLogger('warn') });
+  const close = service.close.bind(service);
+  service.close = async () => {
+    await close();
+    rmSync(dbDir, { recursive: true, force: true });
+  };
+  return service;
 }

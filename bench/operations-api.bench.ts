@@ -13,7 +13,7 @@
  * Progress on stderr, Markdown on stdout. Re-executes itself with NODE_EXTRA_CA_CERTS when the
  * process does not trust the sandbox CA yet.
  */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -244,6 +244,7 @@ async function main(): Promise<void> {
       }
       log('decision pipeline alone, with and without content rules (10 alternating blocks)');
       const pipeline = await pipelineComparison(repoPolicies, withoutDir, app.id);
+      rmSync(withoutDir, { recursive: true, force: true });
       const failures = Object.values(cmp).flat().reduce((n, r) => n + r.non2xx + r.errors, 0);
       const getRatios = cmp.getWith.map((r, i) => r.requests.average / cmp.getWithout[i]!.requests.average);
       const patchRatios = cmp.patchWith.map((r, i) => r.requests.average / cmp.patchWithout[i]!.requests.average);

@@ -1,3 +1,4 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -22,6 +23,9 @@ import { testStoreKind } from './support/test-store.ts';
  * PostgreSQL adapter's tests, which create a database each (test/support/postgres-context.ts).
  * With ELEVATE_TEST_STORE=postgres every harness opens its store there too (test/support/test-store.ts),
  * each in a copy of one database migrated here once.
+ * Last, TMPDIR points at a directory of this run's own, removed when the run ends: the harnesses'
+ * databases, policy copies and browser profiles go there (os.tmpdir() reads TMPDIR), and a run
+ * no longer leaves thousands of them behind in /tmp.
  */
 
 const BASE_HTTPS_PORT = 47443;
@@ -85,7 +89,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('postgresUrl', postgres.url);
   if (testStoreKind() === 'postgres') template = await createMigratedTemplate(postgres.url);
   project.provide('postgresTemplate', template?.name);
+  // After the sandbox (whose directory is kept across runs, per port) and the cluster (which
+  // removes its own), before any worker forks: the workers and what they spawn inherit it.
+  const runTmp = mkdtempSync(join(tmpdir(), 'elevate-test-run-'));
+  process.env.TMPDIR = runTmp;
   return async () => {
+    rmSync(runTmp, { recursive: true, force: true });
     await template?.drop();
     await Promise.all([handle?.close(), postgres?.stop()]);
     handle = undefined;
