@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,12 +28,14 @@ export interface Instance {
 /** Starts one instance on `database` (a PostgreSQL URL, or undefined for a SQLite file of its own). */
 export async function startInstance(sandboxDir: string, portOffset: number, database: string | undefined): Promise<Instance> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry, sandboxDir, String(portOffset)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // A SQLite file of its own, removed when the instance stops.
+  const dbDir = database ? undefined : mkdtempSync(join(tmpdir(), 'elevate-bench-dec-'));
   const env: Record<string, string> = {
     ELEVATE_POLICIES_DIR: policiesDir,
     // The benchmark measures the pipeline, not the per-agent rate limit: lifted to its maximum.
     ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: String(MAX_REQUESTS_PER_MINUTE),
     ELEVATE_LOG_LEVEL: 'warn',
-    ...(database ? { ELEVATE_DATABASE_URL: database } : { ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'elevate-bench-dec-')), 'elevate.db') }),
+    ...(dbDir ? { ELEVATE_DB_PATH: join(dbDir, 'elevate.db') } : { ELEVATE_DATABASE_URL: database! }),
   };
   child.stdin!.write(`${JSON.stringify(env)}\n`);
   const exited = once(child, 'exit');
@@ -49,6 +51,7 @@ export async function startInstance(sandboxDir: string, portOffset: number, data
     async stop() {
       child.stdin!.end();
       await exited;
+      if (dbDir) rmSync(dbDir, { recursive: true, force: true });
     },
   };
 }

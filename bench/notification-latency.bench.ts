@@ -10,7 +10,7 @@
  * Progress on stderr, Markdown on stdout. Re-executes itself with NODE_EXTRA_CA_CERTS when the
  * process does not trust the sandbox CA yet.
  */
-import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,11 +78,14 @@ async function main(): Promise<void> {
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
 
   const [httpsPort, httpPort] = await freePortPair(PORT_OFFSET);
+  // Its database and policy copy are removed once the service has closed.
+  const dbDir = mkdtempSync(join(tmpdir(), 'elevate-bench-notify-'));
+  const policies = policiesDir();
   const config = parseConfig({
     ELEVATE_HOST: '127.0.0.1',
     ELEVATE_PORT: '0',
-    ELEVATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'elevate-bench-notify-')), 'elevate.db'),
-    ELEVATE_POLICIES_DIR: policiesDir(),
+    ELEVATE_DB_PATH: join(dbDir, 'elevate.db'),
+    ELEVATE_POLICIES_DIR: policies,
     ELEVATE_AGENT_RATE_LIMIT_PER_MINUTE: String(MAX_REQUESTS_PER_MINUTE),
     ELEVATE_LOG_LEVEL: 'warn',
     ELEVATE_SANDBOX_PORT: String(httpsPort),
@@ -165,6 +168,7 @@ async function main(): Promise<void> {
   } finally {
     await service.close();
     await new Promise<void>((r) => receiver.close(() => r()));
+    for (const dir of [dbDir, policies]) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -15,7 +15,7 @@
  *   --entries N   chain length for verify and list (default 1,000,000)
  *   --rounds N    append and decision rounds (default 3); BENCH_DURATION_S: seconds per decision measurement (5)
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuditLog } from '../src/audit/audit-log.ts';
@@ -65,7 +65,8 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   try {
     // ---- appends --------------------------------------------------------------------------
-    const sqlite = await openStore({ dbPath: join(mkdtempSync(join(tmpdir(), 'elevate-bench-pg-')), 'elevate.db') });
+    const sqliteDir = mkdtempSync(join(tmpdir(), 'elevate-bench-pg-'));
+    const sqlite = await openStore({ dbPath: join(sqliteDir, 'elevate.db') });
     const pgUrl = await freshPostgres(server.url, 'elevate_bench_appends');
     const pgA = await openPostgresDatabase(pgUrl, { poolSize: 10 });
     const pgB = await openPostgresDatabase(pgUrl, { poolSize: 10 });
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
     const chainA = await verifyChain(pgA);
     if (!chainA.ok) throw new Error('the chain written by two PostgreSQL instances does not verify');
     await sqlite.close();
+    rmSync(sqliteDir, { recursive: true, force: true });
 
     // ---- decisions/s: one instance on SQLite, one and two on PostgreSQL (one database) ----------
     const decisionUrl = await freshPostgres(server.url, 'elevate_bench_decisions');

@@ -92,9 +92,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // After the sandbox (whose directory is kept across runs, per port) and the cluster (which
   // removes its own), before any worker forks: the workers and what they spawn inherit it.
   const runTmp = mkdtempSync(join(tmpdir(), 'elevate-test-run-'));
+  const systemTmp = process.env.TMPDIR;
   process.env.TMPDIR = runTmp;
   return async () => {
     rmSync(runTmp, { recursive: true, force: true });
+    if (systemTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = systemTmp;
     await template?.drop();
     await Promise.all([handle?.close(), postgres?.stop()]);
     handle = undefined;
