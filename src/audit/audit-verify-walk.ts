@@ -13,6 +13,11 @@ export const CONTENT_PAIRS = [...CONTENT_COLUMNS].sort().map((c) => [c, c] as co
 /** SQL for a row's canonical content JSON: SQLite's json_object emits RFC 8785 text for this flat shape. */
 export const CONTENT_JSON_SQL = sqliteDialect(undefined).canonicalJsonObject(CONTENT_PAIRS)!;
 
+/** A source without a dialect is SQLite's (see WalkSource). */
+const SQLITE = sqliteDialect(undefined);
+/** Characters of a hex SHA-256 hash. */
+const HASH_HEX = 64;
+
 /** What the walk reads through; without a dialect it is SQLite (json_object). */
 export type WalkSource = Pick<Queryable, 'get' | 'all'> & { readonly dialect?: SqlDialect };
 
@@ -22,7 +27,8 @@ export type WalkSource = Pick<Queryable, 'get' | 'all'> & { readonly dialect?: S
  * SQLite for the hash input as one string and hashes that. It is only a fast pre-check: when
  * the hash does not match, the row is read in full and judged by `computeEntryHash`, the one
  * authoritative definition, using its real columns. A match is sound: equal JSON text means
- * equal content values.
+ * equal content values, and the SQL builds the column only when both hashes are exactly 64
+ * characters of text, so the offsets the check reads them at are theirs.
  */
 interface ChainRow {
   seq: number;
@@ -67,7 +73,7 @@ export async function walkChain(
   upTo: number | undefined,
   onPage?: () => void,
 ): Promise<ChainBreak | undefined> {
-  // A NULL hash column (possible only after a tamperer rebuilt the table) makes `chain` NULL.
+  // `chain` is NULL when either hash is not 64 characters of text (a tamperer's doing, see below).
   const quick = ({ seq, chain }: ChainRow): Checked | undefined =>
     typeof chain === 'string' && oneShotHash('sha256', chain.slice(64), 'hex') === chain.slice(0, 64)
       ? { seq, hash: chain.slice(0, 64), prevHash: chain.slice(64, 128), consistent: true }
@@ -78,9 +84,15 @@ export async function walkChain(
 
   // An engine that cannot build the canonical text in SQL sends the columns instead, and every row
   // is judged by computeEntryHash straight away: the authoritative path, slower but the same answer.
-  const contentJson = db.dialect ? db.dialect.canonicalJsonObject(CONTENT_PAIRS) : CONTENT_JSON_SQL;
+  const dialect = db.dialect ?? SQLITE;
+  const contentJson = dialect.canonicalJsonObject(CONTENT_PAIRS);
   const judge = contentJson === undefined ? (raw: ChainRow): Checked => fullCheck(raw.seq, raw as unknown as AuditRow) : (raw: ChainRow) => quick(raw);
-  const columns = contentJson === undefined ? ROW_COLUMNS : `seq, hash || prev_hash || ${contentJson} AS chain`;
+  // The pre-check reads the two hashes back at fixed offsets, so it holds only while each is
+  // exactly 64 characters of text: otherwise characters moved from one column into the other
+  // (hash longer, prev_hash shorter) would leave the concatenation, and the check, unchanged
+  // while the stored columns no longer recompute or link. Such a row gets NULL and a full check.
+  const hashesWhole = `${dialect.textOfLength('hash', HASH_HEX)} AND ${dialect.textOfLength('prev_hash', HASH_HEX)}`;
+  const columns = contentJson === undefined ? ROW_COLUMNS : `seq, CASE WHEN ${hashesWhole} THEN hash || prev_hash || ${contentJson} END AS chain`;
 
   const bound = upTo === undefined ? '' : 'AND seq <= ?';
   const pages = keysetPages<ChainRow>(db, WALK_PAGE, (last) => ({

@@ -36,6 +36,12 @@ export interface SqlDialect {
    * the engine reads the same values out of JSON on its own thread.
    */
   insertJsonRows(table: string, columns: readonly string[]): string;
+  /**
+   * A predicate true only when `column` holds text of exactly `length` characters. On SQLite a
+   * column's declared type binds nothing once a table is rebuilt without STRICT (a tamperer's
+   * copy), so the storage class is checked too; PostgreSQL's column type fixes it.
+   */
+  textOfLength(column: string, length: number): string;
 }
 
 /** SQLite's hints, for callers given only a Queryable (which is then SQLite's, as before issue 16). */
@@ -53,6 +59,7 @@ export function sqliteDialect(file: string | undefined): SqlDialect {
     // Each row is parsed once, into JSONB (MATERIALIZED: not once per column reference), and ->>
     // returns a JSON string as TEXT, an integer as INTEGER and null as NULL.
     // https://www.sqlite.org/json1.html#jeach https://www.sqlite.org/json1.html#jptr
+    textOfLength: (column, length) => `(typeof(${column}) = 'text' AND length(${column}) = ${length})`,
     insertJsonRows: (table, columns) =>
       `WITH json_rows(v) AS MATERIALIZED (SELECT jsonb(value) FROM json_each(?)) INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `v->>'$.${c}'`).join(', ')} FROM json_rows`,
   };
@@ -78,6 +85,7 @@ export const POSTGRES_DIALECT: SqlDialect = {
   clockPlusMs: `to_char(timezone('UTC', clock_timestamp()) + make_interval(secs => CAST(? AS double precision) / 1000), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
   // json_populate_recordset matches the objects' keys to the table's columns by name and converts
   // each value to the column's type. https://www.postgresql.org/docs/current/functions-json.html
+  textOfLength: (column, length) => `(length(${column}) = ${length})`,
   insertJsonRows: (table, columns) =>
     `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM json_populate_recordset(NULL::${table}, CAST(? AS json))`,
 };

@@ -5,7 +5,7 @@ import type { AuditLog } from '../../src/audit/audit-log.ts';
 import { verifyChain } from '../../src/audit/audit-verify.ts';
 import type { Database, SqlParams } from '../../src/store/database.ts';
 import { useTempDirs } from '../store/store-fixtures.ts';
-import { dropGuards, dropTrigger, openAudit, rowAt, sampleInput, seed, withTamperableLog } from './audit-fixtures.ts';
+import { dropGuards, dropHashLengthChecks, dropTrigger, openAudit, rowAt, sampleInput, seed, withTamperableLog } from './audit-fixtures.ts';
 
 const tempDir = useTempDirs();
 const N = 12;
@@ -66,6 +66,30 @@ describe('verify', () => {
           expect(result.entriesChecked, where).toBe(seq - 1);
           expect(result.lastSeq, where).toBe(seq - 1);
           await db.run(`UPDATE audit_log SET ${column} = ? WHERE seq = ?`, [original[column as keyof AuditRow], column === 'seq' ? value : seq]);
+          expect((await audit.verify()).ok, `restored ${where}`).toBe(true);
+        }
+      }
+    });
+  });
+
+  it('detects characters moved between hash and prev_hash, though their concatenation is unchanged', async () => {
+    // With the length checks dropped, as an attacker with the database can: the pre-check reads
+    // both hashes from one concatenated text, so it must not take a 74- and a 54-character pair
+    // for the two 64-character ones.
+    await withLog(N, async (db, audit) => {
+      await dropHashLengthChecks(db);
+      for (const seq of [1, 5, N]) {
+        const original = await rowAt(db, seq);
+        const shifts = [
+          { hash: original.hash + original.prev_hash.slice(0, 10), prev_hash: original.prev_hash.slice(10) },
+          { hash: original.hash.slice(0, 54), prev_hash: original.hash.slice(54) + original.prev_hash },
+        ];
+        for (const shift of shifts) {
+          await db.run('UPDATE audit_log SET hash = ?, prev_hash = ? WHERE seq = ?', [shift.hash, shift.prev_hash, seq]);
+          expect(shift.hash + shift.prev_hash).toBe(original.hash + original.prev_hash);
+          const where = `entry ${seq}, hash of ${shift.hash.length} characters`;
+          expect(await audit.verify(), where).toMatchObject({ ok: false, entriesChecked: seq - 1, firstBreak: { seq, kind: 'changed' } });
+          await db.run('UPDATE audit_log SET hash = ?, prev_hash = ? WHERE seq = ?', [original.hash, original.prev_hash, seq]);
           expect((await audit.verify()).ok, `restored ${where}`).toBe(true);
         }
       }

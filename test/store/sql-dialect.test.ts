@@ -93,3 +93,19 @@ describe.each(engines)('insertJsonRows on $name', (engine) => {
     expect(await db.all('SELECT n FROM t_strict')).toEqual([]);
   });
 });
+
+describe.each(engines)('textOfLength on $name', (engine) => {
+  it('holds only for text of exactly that many characters, on SQLite not for a number or blob of that length', async () => {
+    const db = await engine.open();
+    dbs.push(db);
+    const postgres = db.path.startsWith('postgres');
+    // Untyped on SQLite, as a tamperer's rebuilt table can be: any storage class goes in.
+    await db.exec(`CREATE TABLE t_len (k INTEGER NOT NULL, v ${postgres ? 'TEXT' : ''})`);
+    const values: unknown[] = ['abc', 'ab', 'abcd', '', null, 'é😀c'];
+    if (!postgres) values.push(123, Buffer.from('abc'));
+    for (const [k, v] of values.entries()) await db.run('INSERT INTO t_len (k, v) VALUES (?, ?)', [k, v as string]);
+    const rows = await db.all<{ k: number }>(`SELECT k FROM t_len WHERE ${db.dialect.textOfLength('v', 3)} ORDER BY k`);
+    // Characters, not bytes or UTF-16 units, on both engines: 'é😀c' is three.
+    expect(rows.map((r) => Number(r.k))).toEqual([0, 5]);
+  });
+});
