@@ -33,6 +33,12 @@ export interface CasInput {
   /** Also require this version (a compensating revert must undo exactly its own change). */
   expectVersion?: number;
   /**
+   * Also require the request's deadline, if it has one, to lie after this instant (ISO text, as
+   * stored): a request cannot be approved or started once its time is up, however long the
+   * caller took between reading it and changing it.
+   */
+  unexpiredAt?: string;
+  /**
    * The start gate's execution intent, inserted in the same transaction as the change to
    * `executing`: no one, on any instance, ever sees the request `executing` without its row.
    * Should the request already have an execution row (only if its state was tampered with), that
@@ -229,6 +235,10 @@ export function createOperationRequestStore(db: Database, options: OperationRequ
       if (input.expectVersion !== undefined) {
         where.push('version = ?');
         params.push(input.expectVersion);
+      }
+      if (input.unexpiredAt !== undefined) {
+        where.push('(expires_at IS NULL OR expires_at > ?)');
+        params.push(input.unexpiredAt);
       }
       const execution = input.execution;
       const retract = input.retractExecution;

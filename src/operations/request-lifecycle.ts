@@ -80,9 +80,28 @@ export function createRequestLifecycle(deps: LifecycleDeps) {
 
     const at = now();
     const execution = command.execution;
-    const won = await deps.store.compareAndSet({ id: request.id, from: t.from, to: t.to, now: at, fields, ...(execution ? { execution } : {}) });
+    // Approving or starting moves a request forward, which its deadline forbids once it has
+    // passed: checked in the same statement as the change, since an approver's OBO exchange can
+    // take seconds between reading the request and approving it. Ending it (deny, cancel) may
+    // still win, and expiring it is what the deadline is for.
+    const beforeDeadline = command.event === 'approve' || command.event === 'start';
+    const won = await deps.store.compareAndSet({
+      id: request.id,
+      from: t.from,
+      to: t.to,
+      now: at,
+      fields,
+      ...(execution ? { execution } : {}),
+      ...(beforeDeadline ? { unexpiredAt: at } : {}),
+    });
     if (!won) {
-      const current = (await deps.store.get(request.id))?.request ?? request;
+      let current = (await deps.store.get(request.id))?.request ?? request;
+      if (beforeDeadline && current.state === t.from) {
+        // Lost to the deadline, not to another transition: expire it now rather than leave it
+        // for the sweeper, and say so.
+        current = await expireIfDue(current);
+        if (current.state === 'expired') return { ok: false, code: 'invalid_state', message: `the request expired before it could ${command.event === 'approve' ? 'be approved' : 'start'}`, request: current };
+      }
       return { ok: false, code: 'invalid_state', message: `the request changed concurrently and is now ${current.state}`, request: current };
     }
     try {

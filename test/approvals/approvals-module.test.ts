@@ -272,6 +272,25 @@ describe('elevation', () => {
     expect(discarded?.details).toMatchObject({ used: false, requestState: 'pending_elevation' });
   });
 
+  it('runs nothing, and discards the token unused, when the request expires during the exchange', async () => {
+    const request = await raise();
+    await m.approve(request.id, ADA, 'restart it');
+    const real = exchange;
+    exchange = async (a) => {
+      // The exchange (a round trip to Entra, possibly MFA-slow) outlasts the request's deadline.
+      h.clock.advance(3600_000 + 1000);
+      return real(a);
+    };
+    const out = await m.completeElevation(signInFor(ADA, request.id));
+    expect(out).toMatchObject({ kind: 'refused', status: 409, request: { state: 'expired' } });
+    expect(h.armCalls).toHaveLength(0);
+    expect((await h.module.store.get(request.id))?.request.state).toBe('expired');
+    const transitions = await auditEntries(h, { requestId: request.id, eventType: 'operation.transition' });
+    expect(transitions.map((e) => e.outcome)).toEqual(['expired']);
+    const discarded = (await auditEntries(h, { requestId: request.id, eventType: 'token.discarded' }))[0];
+    expect(discarded?.details).toMatchObject({ used: false, requestState: 'expired' });
+  });
+
   it('sends the approver through sign-in again on interaction_required, up to a bound, then explains', async () => {
     const request = await raise();
     exchange = async () => {

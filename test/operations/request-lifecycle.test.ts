@@ -85,6 +85,29 @@ describe('request lifecycle', () => {
     expect(await auditEntries(h, { eventType: 'operation.transition', requestId: req.id })).toHaveLength(1);
   });
 
+  it('refuses to approve or start a request whose deadline has passed, and expires it, even from a snapshot read in time', async () => {
+    const req = await pending('late-1');
+    // Read while it was still in time, then the caller was slow (an OBO exchange, a busy node).
+    const snapshot = (await h.module.store.get(req.id))!.request;
+    h.clock.advance(3600_000 + 1);
+    const late = await h.module.lifecycle.apply(snapshot, { event: 'approve', actor: approver });
+    expect(late).toMatchObject({ ok: false, code: 'invalid_state', message: 'the request expired before it could be approved', request: { state: 'expired' } });
+    const entries = await auditEntries(h, { eventType: 'operation.transition', requestId: req.id });
+    expect(entries.map((e) => e.outcome)).toEqual(['expired']);
+
+    const other = await pending('late-2');
+    const approved = await h.module.lifecycle.approve(other.id, approver);
+    expect(approved.ok).toBe(true);
+    const inTime = (await h.module.store.get(other.id))!.request;
+    h.clock.advance(3600_000 + 1);
+    const start = await h.module.lifecycle.apply(inTime, { event: 'start', actor: SYSTEM_ACTOR });
+    expect(start).toMatchObject({ ok: false, code: 'invalid_state', message: 'the request expired before it could start', request: { state: 'expired' } });
+    // Ending a late request is still allowed: a deny or cancel is not held back by the deadline.
+    const third = await pending('late-3');
+    h.clock.advance(3600_000 + 1);
+    expect(await h.module.lifecycle.deny(third.id, approver, { reason: 'no' })).toMatchObject({ ok: true, to: 'denied' });
+  });
+
   it('reverts a transition whose audit entry cannot be written', async () => {
     const req = await pending('audit-1');
     h.setAuditFailing(true);
