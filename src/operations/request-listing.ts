@@ -28,12 +28,16 @@ export function encodeCursor(r: Pick<OperationRequest, 'createdAt' | 'id'>): str
   return Buffer.from(JSON.stringify([r.createdAt, r.id]), 'utf8').toString('base64url');
 }
 
+const CURSOR_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
 export function decodeCursor(cursor: string): { createdAt: string; id: string } | undefined {
   if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string' || typeof value[1] !== 'string') return undefined;
-    if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(value[0]) || value[1].length > 64) return undefined;
+    // Only the shape ids have (UUIDs): a cursor is the client's to hand back, and text such as
+    // NUL would reach the store, where PostgreSQL's text type refuses it with an error, not a 400.
+    if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(value[0]) || !CURSOR_ID.test(value[1])) return undefined;
     return { createdAt: value[0], id: value[1] };
   } catch {
     return undefined;
