@@ -58,9 +58,9 @@ const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{
 /**
  * An ISO-8601 date or date-time as the UTC instant the log's `ts` column compares with. A time
  * without a zone is UTC. A bare date is the start of that day for `from`, and for `to` the start
- * of the next day, so "to 2026-03-05" includes all of the 5th.
+ * of the next day, so "to 2026-03-05" includes all of the 5th. Undefined: no bound (see below).
  */
-export function parseInstant(value: string, bound: 'from' | 'to'): string {
+export function parseInstant(value: string, bound: 'from' | 'to'): string | undefined {
   const m = INSTANT.exec(value);
   if (!m) throw new AuditSearchError(`${bound} must be an ISO-8601 date or date-time such as 2026-03-01 or 2026-03-01T12:00:00Z`);
   const dateOnly = m[4] === undefined;
@@ -72,8 +72,22 @@ export function parseInstant(value: string, bound: 'from' | 'to'): string {
   if (Number.isNaN(ms) || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) {
     throw new AuditSearchError(`${bound} is not a valid date`);
   }
-  return new Date(dateOnly && bound === 'to' ? ms + 86_400_000 : ms).toISOString();
+  const instant = dateOnly && bound === 'to' ? ms + 86_400_000 : ms;
+  // The log's timestamps are four-digit years, compared as text. Past 9999 toISOString writes
+  // `+010000-…`, which sorts before every one of them, so "to 9999-12-31" matched nothing; before
+  // year 0 it writes `-000001-…`. An instant outside the years the log can hold is no bound on
+  // the side it opens (nothing is later than year 9999, nothing earlier than year 0) and a
+  // search that cannot match on the other.
+  if (instant >= FIRST_INSTANT_AFTER_9999 || instant < FIRST_INSTANT_OF_YEAR_0) {
+    const opens = (bound === 'to') === instant >= FIRST_INSTANT_AFTER_9999;
+    if (opens) return undefined;
+    throw new AuditSearchError(`${bound} lies outside the years 0000 to 9999, so nothing in the log could match`);
+  }
+  return new Date(instant).toISOString();
 }
+
+const FIRST_INSTANT_AFTER_9999 = Date.UTC(10000, 0, 1);
+const FIRST_INSTANT_OF_YEAR_0 = new Date('0000-01-01T00:00:00Z').getTime();
 
 /** ASCII-only lower-casing, exactly SQLite's lower() without ICU. */
 export function asciiLower(value: string): string {
@@ -138,8 +152,10 @@ export function parseAuditSearch(params: Record<string, unknown>, allowed: reado
   const search: AuditSearch = {};
   const from = text('from', params.from);
   const to = text('to', params.to);
-  if (from !== undefined) search.from = parseInstant(from, 'from');
-  if (to !== undefined) search.to = parseInstant(to, 'to');
+  const fromInstant = from === undefined ? undefined : parseInstant(from, 'from');
+  const toInstant = to === undefined ? undefined : parseInstant(to, 'to');
+  if (fromInstant !== undefined) search.from = fromInstant;
+  if (toInstant !== undefined) search.to = toInstant;
   if (search.from !== undefined && search.to !== undefined && search.from >= search.to) {
     throw new AuditSearchError('from must be before to');
   }
