@@ -15,6 +15,7 @@ import { CliError, outputOption, printJson, printTable, type OutputFormat } from
 import { callAdminApi, refusalOf, type ApiAnswer } from '../requests/admin-api-client.ts';
 import { signInWithDeviceCode } from '../requests/device-code-sign-in.ts';
 import { terminalSafe } from '../requests/terminal-safe.ts';
+import { describeRequest } from '../requests/request-description.ts';
 import { resolveRequestsCliSettings, type RequestsCliFlags, type RequestsCliSettings } from '../requests/requests-cli-settings.ts';
 
 interface CommonOptions extends RequestsCliFlags {
@@ -78,19 +79,6 @@ function expectOk(answer: ApiAnswer, ...ok: number[]): ApiAnswer {
 function requestId(id: string): string {
   if (!REQUEST_ID.test(id)) throw new CliError('request id: expected letters, digits and dashes (at most 64)');
   return encodeURIComponent(id);
-}
-
-function describeRequest(r: Record<string, unknown>): string[] {
-  const op = (r.operation ?? {}) as Record<string, unknown>;
-  const agent = (r.agent ?? {}) as Record<string, unknown>;
-  return [
-    `request    ${terminalSafe(r.id)} (${terminalSafe(r.state)})`,
-    `operation  ${terminalSafe(op.method)} ${terminalSafe(op.path)} (api-version ${terminalSafe(op.apiVersion)})`,
-    `action     ${terminalSafe(r.action)}`,
-    `agent      ${terminalSafe(agent.name ?? agent.id)}`,
-    `asked by   ${terminalSafe(r.requestedBy)} (as the agent says)`,
-    `reason     ${terminalSafe(r.justification)} (as the agent says)`,
-  ];
 }
 
 function printOutcome(format: OutputFormat, body: Record<string, unknown>): void {

@@ -30,7 +30,7 @@ export function requestDetail(o: RequestOverview) {
   const r = o.request;
   return {
     ...requestSummary(r, o.agent),
-    operation: { method: r.operation.method, path: r.operation.path, apiVersion: r.operation.apiVersion, body: r.operation.body ?? null },
+    operation: { method: r.operation.method, path: r.operation.path, apiVersion: r.operation.apiVersion, query: r.operation.query ?? null, body: r.operation.body ?? null },
     operationHash: r.operationHash,
     decision: { outcome: r.decision.outcome, reasonCode: r.decision.reasonCode, explanation: r.decision.explanation },
     trigger: { kind: r.trigger.kind, ref: r.trigger.ref ?? null, requestedBy: r.trigger.requestedBy ?? null },
