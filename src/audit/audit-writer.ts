@@ -81,7 +81,9 @@ type Outcome = { ok: true; rows: AuditRow[] } | { ok: false; err: unknown };
  * last committed; a group is written with that tail as one multi-row INSERT in autocommit (atomic,
  * one round trip). If anyone else appended meanwhile (another process, or another AuditLog on the
  * same file), the seq primary key rejects the statement, and the group is redone the safe way:
- * BEGIN IMMEDIATE, read the tail, insert, COMMIT. The first group takes the safe way too.
+ * BEGIN IMMEDIATE, read the tail, insert, COMMIT. The first group takes the safe way too. If
+ * that tail is the group's own last row, the INSERT had committed and only its answer was lost:
+ * the group is not written twice.
  *
  * The rows go to the store as one parameter, a JSON array of one object per row, which the
  * engine reads into the columns (SqlDialect.insertJsonRows): binding 17 values per row cost the
@@ -270,7 +272,14 @@ export class AuditWriter {
       }
     }
     const rows = await this.db.transaction(async (tx) => {
-      const rechained = this.chain(await chainTail(tx), entries);
+      const tail = await chainTail(tx);
+      // The fast INSERT may have committed and only its answer been lost (a database server's
+      // connection dropping during COMMIT): the tail is then this group's own last row, whose
+      // hash covers its content and the chain before it, so no one else could have written it.
+      // Appending the group again would record every one of its events twice.
+      const predicted = chained?.[chained.length - 1];
+      if (chained && predicted && tail.seq === predicted.seq && tail.hash === predicted.hash) return chained;
+      const rechained = this.chain(tail, entries);
       await tx.run(this.insertSql, [jsonArray(rechained.json)]);
       return rechained.rows;
     });

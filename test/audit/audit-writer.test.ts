@@ -267,6 +267,49 @@ describe('audit writer: group commit with a bounded queue', () => {
     }
   });
 
+  it('does not write a group twice when its INSERT committed but the answer was lost', async () => {
+    const { db } = await openAudit(tempDir());
+    // The statement runs, then its caller hears an error (a server connection dropped during COMMIT).
+    let loseNextAnswer = false;
+    const store: Database = {
+      ...db,
+      path: db.path,
+      readonly: db.readonly,
+      dialect: db.dialect,
+      fresh: db.fresh,
+      run: async (sql, params) => {
+        const result = await db.run(sql, params);
+        if (loseNextAnswer && sql.includes('INSERT INTO audit_log')) {
+          loseNextAnswer = false;
+          throw new Error('Connection terminated unexpectedly (injected, after the commit)');
+        }
+        return result;
+      },
+      get: (sql, params) => db.get(sql, params),
+      all: (sql, params) => db.all(sql, params),
+      exec: (sql) => db.exec(sql),
+      transaction: (fn) => db.transaction(fn),
+      iterate: (sql, params) => db.iterate(sql, params),
+      counterWrite: (sql, params) => db.counterWrite(sql, params),
+      close: () => db.close(),
+    };
+    const audit = createAuditLog(store, { clock: steppingClock() });
+    try {
+      await audit.append({ ...sampleInput(0), details: { caller: 'first' } });
+      loseNextAnswer = true;
+      const entries = await Promise.all(Array.from({ length: 5 }, (_, i) => audit.append({ ...sampleInput(i), details: { caller: i } })));
+      expect(loseNextAnswer).toBe(false);
+      expect(entries.map((e) => e.seq)).toEqual([2, 3, 4, 5, 6]);
+      const stored = await db.all<{ details: string }>('SELECT details FROM audit_log ORDER BY seq');
+      expect(stored.map((r) => JSON.parse(r.details).caller)).toEqual(['first', 0, 1, 2, 3, 4]);
+      expect(await audit.verify()).toMatchObject({ ok: true, entriesChecked: 6, lastSeq: 6 });
+      // The writer goes on from there.
+      expect((await audit.append(sampleInput(9))).seq).toBe(7);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('refuses a bound that is not a positive whole number', async () => {
     const { db } = await openAudit(tempDir());
     try {
