@@ -42,8 +42,23 @@ export interface BoundedBody {
   note?: string;
 }
 
-export function boundedArmBody(body: unknown, max = MAX_MODEL_BODY_CHARS): BoundedBody {
+/**
+ * Actions whose whole answer is a secret, whatever its keys are called: Container Apps'
+ * listSecrets answers `[{ name, value }]`, App Service's `config/list` the app settings,
+ * `publishxml` a publishing profile with credentials, AKS's list*Credential a kubeconfig. A key
+ * deny-list cannot know every such shape, so for these the model gets no body at all.
+ */
+const SECRET_ACTION = /\/(?:(?:list|regenerate|get|fetch|generate|rotate|reset|retrieve)[a-z]*(?:keys?|secrets?|credentials?|passwords?|sas|tokens?|connectionstrings?|kubeconfigs?|publishingprofile)[a-z]*|publishxml|config\/list)\/action$/i;
+
+/** Whether ARM's answer to `action` (an RBAC action such as Microsoft.App/containerApps/listSecrets/action) is withheld from the model. */
+export function isSecretAction(action: string | undefined): boolean {
+  return action !== undefined && SECRET_ACTION.test(action);
+}
+
+/** `action`: the RBAC action the request ran, when known; a secret-returning one keeps the whole body from the model. */
+export function boundedArmBody(body: unknown, max = MAX_MODEL_BODY_CHARS, action?: string): BoundedBody {
   if (body === undefined) return {};
+  if (isSecretAction(action)) return { note: `ARM's answer to ${action} carries secrets, so it is not shown to the model. The agent API returns it.` };
   const redacted = redactSecrets(body);
   const text = JSON.stringify(redacted);
   const redactedNote = JSON.stringify(body) !== text ? 'Values under secret-looking keys were replaced; the agent API returns the full body.' : undefined;

@@ -31,7 +31,7 @@ const MEANING: Record<string, string> = {
 /** A request, as the model needs it: what happened, what to do next, and ARM's bounded answer. */
 export function requestView(r: OperationRequest, approvalPageUrl: (id: string) => string): Json {
   const waiting = r.state === 'pending_elevation' || r.state === 'pending_consent' || r.state === 'approved';
-  const arm = r.arm ? { status: r.arm.status, correlationId: r.arm.correlationId, asyncStatus: r.arm.asyncStatus, ...boundedArmBody(r.arm.body) } : undefined;
+  const arm = r.arm ? { status: r.arm.status, correlationId: r.arm.correlationId, asyncStatus: r.arm.asyncStatus, ...boundedArmBody(r.arm.body, undefined, r.decision.action) } : undefined;
   return {
     outcome: waiting ? 'waiting_for_approval' : r.state,
     meaning: MEANING[r.state] ?? `The request is ${r.state}.`,
