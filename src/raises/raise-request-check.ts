@@ -1,3 +1,4 @@
+import { isCleanText } from '../operations/clean-text.ts';
 import type { LevelRaiseRule } from '../policies/approvals-schema.ts';
 import { PERMISSION_LEVELS, type PermissionLevel } from '../policies/policy-types.ts';
 import { RaiseInputError } from './raise-types.ts';
@@ -24,6 +25,8 @@ export interface CheckedRaise {
 }
 
 const MAX_JUSTIFICATION = 500;
+/** As an operation request's trigger.requestedBy (src/operations/operation-schema.ts). */
+const MAX_ON_BEHALF_OF = 256;
 const TRIGGER_REF = /^[A-Za-z0-9][A-Za-z0-9._:#/-]{0,99}$/;
 // C0/C1 controls and bidi overrides: a justification is shown to approvers, never interpreted.
 // eslint-disable-next-line no-control-regex
@@ -72,4 +75,19 @@ export function checkRaiseRequest(input: RaiseInput, agent: { level: PermissionL
     triggerRef = input.triggerRef;
   }
   return { resourceGroupIds, targetLevel: level as PermissionLevel, durationMinutes: minutes, justification: why.trim(), triggerRef };
+}
+
+/**
+ * The person an agent names as having asked (trigger.requestedBy): shown to administrators and
+ * compared for four eyes, so it is held to what operations require of the same field: at most 256
+ * characters, none of them a control or an invisible format character (a bidi override would show
+ * approvers another name than the one compared). Absent or blank: nobody named.
+ */
+export function checkOnBehalfOf(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length > MAX_ON_BEHALF_OF || !isCleanText(value)) {
+    throw new RaiseInputError('invalid_requested_by', `trigger.requestedBy: expected at most ${MAX_ON_BEHALF_OF} characters, none of them control or invisible formatting characters`);
+  }
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
 }

@@ -12,7 +12,7 @@ import type { RoleDefinition } from '../rbac/rbac-types.ts';
 import { AsyncMutex } from '../store/async-mutex.ts';
 import { GrantRefusedError, PimUnavailableError, type GrantWindow, type RaiseGrantGateway } from './arm-raise-grants.ts';
 import { grantsFacts, raiseEntry, SYSTEM_ACTOR } from './raise-audit.ts';
-import { checkRaiseRequest, type RaiseInput } from './raise-request-check.ts';
+import { checkOnBehalfOf, checkRaiseRequest, type RaiseInput } from './raise-request-check.ts';
 import { raiseGrants } from './raise-roles.ts';
 import { applyRaiseEvent, holdsGrants, isDue, retryDelayMs, type RaiseEvent } from './raise-state-machine.ts';
 import type { RaiseStore } from './raise-store.ts';
@@ -164,7 +164,13 @@ export function createRaiseService(deps: RaiseServiceDeps): RaiseService {
         await deps.store.update({ ...r, grants, lastError: oneLine(err) }).catch(() => undefined);
         throw err;
       }
-      r = await deps.store.update({ ...r, grants });
+      try {
+        r = await deps.store.update({ ...r, grants });
+      } catch (err) {
+        // Another instance may have ended the raise while this grant was on its way to Azure.
+        if (err instanceof RaiseConflictError) await takeBackLateGrant(r, grants[i]!);
+        throw err;
+      }
     }
     if (r.mode === 'pim') observed = { mode: 'pim', reason: PIM_REASON, at: iso() };
     const granted = await step(r, { type: 'granted', mode: r.mode!, modeReason: r.modeReason ?? '', grants, at: iso() }, 'level-raise.granted', SYSTEM_ACTOR, {
@@ -175,6 +181,50 @@ export function createRaiseService(deps: RaiseServiceDeps): RaiseService {
     return granted;
   }
 
+  /** Takes one grant back from Azure; what is still left of it afterwards, or undefined when it is gone. */
+  async function removeGrant(r: LevelRaise, g: RaiseGrant, early: boolean): Promise<string | undefined> {
+    try {
+      // Before the window's end PIM must be told (AdminRemove / cancel); fallback grants are deleted by name.
+      if (early || r.mode !== 'pim') await deps.gateway.end(r.mode ?? 'fallback', g, windowOf(r));
+      // Then check ARM: whatever still gives this role at this scope past the raise goes, whoever made it.
+      const left = await deps.gateway.assignmentsFor(r.principalId, g);
+      for (const id of left) await deps.gateway.deleteAssignment(id);
+      const still = left.length > 0 ? await deps.gateway.assignmentsFor(r.principalId, g) : [];
+      return still.length > 0 ? `${g.roleName} at ${g.scope} is still assigned (${still.join(', ')})` : undefined;
+    } catch (err) {
+      return `${g.roleName} at ${g.scope}: ${oneLine(err)}`;
+    }
+  }
+
+  /**
+   * The per-raise lock is per process: another instance can end a raise while this one is granting
+   * it, and its revoke reads ARM before this grant lands. The grant was then made for a raise that
+   * is over and nobody else will remove it: take it back here. Never throws; the caller rethrows
+   * the conflict. `made` is the raise as this grant was made for it (its mode and window).
+   */
+  async function takeBackLateGrant(made: LevelRaise, g: RaiseGrant): Promise<void> {
+    if (g.status !== 'granted') return;
+    let current: LevelRaise;
+    try {
+      current = await deps.store.get(made.id);
+    } catch (err) {
+      deps.logger?.error({ raise: made.id, role: g.roleName, scope: g.scope, reason: oneLine(err) }, 'level raise: a grant landed after a concurrent change and the raise could not be re-read');
+      return;
+    }
+    if (current.state !== 'revoking' && current.state !== 'ended') return;
+    const early = made.endsAt !== null && Date.parse(made.endsAt) > now().getTime();
+    const problem = await removeGrant(made, g, early);
+    deps.onRolesChanged?.(made.principalId);
+    const grant = grantsFacts([{ ...g, status: problem === undefined ? 'removed' : g.status }])[0]!;
+    if (problem !== undefined) {
+      deps.logger?.error({ raise: made.id, role: g.roleName, scope: g.scope, assignment: g.roleAssignmentId ?? null, problem }, 'level raise: a grant made after the raise ended could not be removed');
+    }
+    const eventType = problem === undefined ? 'level-raise.late-grant-removed' : 'level-raise.late-grant-remove-failed';
+    await deps.audit.append(raiseEntry(eventType, current, SYSTEM_ACTOR, { grant, ...(problem !== undefined ? { problem } : {}) }, problem === undefined ? 'removed' : 'failed')).catch((err: unknown) => {
+      deps.logger?.error({ raise: made.id, eventType, grant, reason: oneLine(err) }, 'level raise: could not record a late grant');
+    });
+  }
+
   async function runRevoke(start: LevelRaise): Promise<LevelRaise> {
     const r = start;
     const early = r.endsAt !== null && Date.parse(r.endsAt) > now().getTime();
@@ -182,18 +232,9 @@ export function createRaiseService(deps: RaiseServiceDeps): RaiseService {
     const problems: string[] = [];
     for (const g of grants) {
       if (g.status === 'preexisting' || g.status === 'removed') continue;
-      try {
-        // Before the window's end PIM must be told (AdminRemove / cancel); fallback grants are deleted by name.
-        if (early || r.mode !== 'pim') await deps.gateway.end(r.mode ?? 'fallback', g, windowOf(r));
-        // Then check ARM: whatever still gives this role at this scope past the raise goes, whoever made it.
-        const left = await deps.gateway.assignmentsFor(r.principalId, g);
-        for (const id of left) await deps.gateway.deleteAssignment(id);
-        const still = left.length > 0 ? await deps.gateway.assignmentsFor(r.principalId, g) : [];
-        if (still.length > 0) problems.push(`${g.roleName} at ${g.scope} is still assigned (${still.join(', ')})`);
-        else g.status = 'removed';
-      } catch (err) {
-        problems.push(`${g.roleName} at ${g.scope}: ${oneLine(err)}`);
-      }
+      const problem = await removeGrant(r, g, early);
+      if (problem !== undefined) problems.push(problem);
+      else g.status = 'removed';
     }
     deps.onRolesChanged?.(r.principalId);
     if (problems.length > 0) {
@@ -216,6 +257,18 @@ export function createRaiseService(deps: RaiseServiceDeps): RaiseService {
       const ended = await step(r, { type: 'end', reason, at: iso() }, 'level-raise.ended', actor, { reason });
       return runRevoke(ended);
     });
+  }
+
+  /**
+   * A raise whose pending window has passed is expired here and now, not left to the sweeper: only
+   * the leader sweeps, every few seconds, and the CLI never does, so a stale raise would otherwise
+   * stay approvable (and approving grants real roles). Called inside the raise's lock.
+   */
+  async function refuseIfPendingExpired(r: LevelRaise, verb: 'approved' | 'denied'): Promise<void> {
+    const t = now();
+    if (r.state !== 'pending' || Date.parse(r.pendingUntil) > t.getTime()) return;
+    await step(r, { type: 'pending-expired', at: t.toISOString() }, 'level-raise.expired', SYSTEM_ACTOR);
+    throw new RaiseConflictError('invalid_state', `the raise expired before it was ${verb}`);
   }
 
   async function sweepOnce(): Promise<void> {
@@ -242,14 +295,16 @@ export function createRaiseService(deps: RaiseServiceDeps): RaiseService {
       observed = o;
     },
     async request(agentRef, input, asked) {
-      let requester = asked;
       const agent = await deps.agents.get(agentRef);
       const checked = checkRaiseRequest(input, agent, rule());
+      // The named person is checked here whoever calls (API, CLI); their identity is only ever resolved here.
+      const named = checkOnBehalfOf(asked.onBehalfOf);
+      let requester: RaiseRequester = { kind: asked.kind, id: asked.id, name: asked.name };
       const open = (await deps.store.listByAgent(agent.id)).filter((r) => ['pending', 'granting', 'active'].includes(r.state));
       const overlap = open.find((r) => r.resourceGroupIds.some((g) => checked.resourceGroupIds.some((c) => c.toLowerCase() === g.toLowerCase())));
       if (overlap) throw new RaiseConflictError('raise_open', `the agent already has an open raise (${overlap.id}, ${overlap.state}) on ${overlap.resourceGroupIds.join(', ')}`);
       const at = now();
-      if (requester.onBehalfOf !== undefined) requester = { ...requester, onBehalfOfIdentity: await resolveNamed(requester.onBehalfOf) };
+      if (named !== undefined) requester = { ...requester, onBehalfOf: named, onBehalfOfIdentity: await resolveNamed(named) };
       const raise: LevelRaise = {
         id: deps.newId?.() ?? randomUUID(),
         agentId: agent.id,
@@ -281,6 +336,7 @@ export function createRaiseService(deps: RaiseServiceDeps): RaiseService {
     async approve(raiseId, approver, reason) {
       const granting = await lockFor(raiseId).runExclusive(async () => {
         const r = await deps.store.get(raiseId);
+        await refuseIfPendingExpired(r, 'approved');
         if (r.state !== 'pending') throw new RaiseConflictError('invalid_state', `the raise is ${r.state}: it cannot be approved`);
         // Four eyes by object id, as for requests; the agent's own spelling also counts (stricter, never looser).
         const requester = requesterOf(r);
@@ -311,6 +367,7 @@ export function createRaiseService(deps: RaiseServiceDeps): RaiseService {
     async deny(raiseId, approver, reason) {
       return lockFor(raiseId).runExclusive(async () => {
         const r = await deps.store.get(raiseId);
+        await refuseIfPendingExpired(r, 'denied');
         return step(r, { type: 'deny', at: iso() }, 'level-raise.denied', userActor(approver), { reason });
       });
     },

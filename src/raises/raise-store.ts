@@ -13,6 +13,9 @@ export interface RaiseStore {
   listRecent(limit?: number): Promise<LevelRaise[]>;
 }
 
+/** What a raise id can be: a UUID (raise-service.ts) or another short id of letters, digits and dashes. */
+const RAISE_ID = /^[A-Za-z0-9-]{1,64}$/;
+
 interface Row {
   id: string;
   agent_id: string;
@@ -86,9 +89,13 @@ function values(r: LevelRaise): Array<string | number | null> {
 export function createRaiseStore(db: Database): RaiseStore {
   return {
     async insert(raise) {
+      // A raise stored under an id get() refuses could never be read, approved or ended.
+      if (!RAISE_ID.test(raise.id)) throw new Error(`a level raise id must be 1 to 64 letters, digits or dashes: ${JSON.stringify(raise.id.slice(0, 80))}`);
       await db.run(`INSERT INTO level_raises (id, ${COLUMNS.join(', ')}, version) VALUES (?, ${COLUMNS.map(() => '?').join(', ')}, 0)`, [raise.id, ...values(raise)]);
     },
     async get(id) {
+      // Answered before SQL: a NUL or other stray byte would be a 500 on PostgreSQL, not a 404. Not echoed.
+      if (!RAISE_ID.test(id)) throw new RaiseNotFoundError('no level raise with that id');
       const row = await db.fresh.get<Row>('SELECT * FROM level_raises WHERE id = ?', [id]);
       if (!row) throw new RaiseNotFoundError(`no level raise ${JSON.stringify(id.slice(0, 80))}`);
       return fromRow(row);

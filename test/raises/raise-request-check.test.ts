@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkRaiseRequest } from '../../src/raises/raise-request-check.ts';
+import { checkOnBehalfOf, checkRaiseRequest } from '../../src/raises/raise-request-check.ts';
 import { RaiseInputError } from '../../src/raises/raise-types.ts';
 
 const RG = '/subscriptions/b1995c7e-f47d-4afd-b2fc-8cf38f44e21d/resourceGroups/rg-sre-apps';
@@ -51,5 +51,14 @@ describe('checkRaiseRequest', () => {
     expect(code({ triggerRef: '<script>' })).toBe('invalid_trigger');
     expect(code({ triggerRef: 42 })).toBe('invalid_trigger');
     expect(code({ triggerRef: undefined })).toBe('ok');
+  });
+
+  it('checks the person an agent names as operations check trigger.requestedBy: trimmed, at most 256 clean characters', () => {
+    expect(checkOnBehalfOf(' sam@contoso.example ')).toBe('sam@contoso.example');
+    expect(checkOnBehalfOf('s'.repeat(256))).toBe('s'.repeat(256));
+    for (const absent of [undefined, null, '', '   ']) expect(checkOnBehalfOf(absent)).toBeUndefined();
+    for (const bad of ['sam\u202e@contoso.example', 'sam\u2066x', 'sam\u0000', 'sam\tbob', 'sam\u200b', '\ud800', 's'.repeat(257), 42, {}, ['sam']]) {
+      expect(() => checkOnBehalfOf(bad)).toThrow(expect.objectContaining({ name: 'RaiseInputError', code: 'invalid_requested_by' }));
+    }
   });
 });

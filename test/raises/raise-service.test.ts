@@ -12,13 +12,15 @@ import type { Agent } from '../../src/agents/agent-types.ts';
 import type { RequesterIdentity } from '../../src/directory/requester-identity.ts';
 import { createAuditLog, type AuditLog } from '../../src/audit/audit-log.ts';
 import type { ResourceGroupInventory } from '../../src/levels/level-types.ts';
+import type { Logger } from '../../src/observability/logger.ts';
 import { loadPolicies } from '../../src/policies/load-policies.ts';
 import { GrantRefusedError, type RaiseGrantGateway } from '../../src/raises/arm-raise-grants.ts';
 import { createRaiseService, type RaiseService } from '../../src/raises/raise-service.ts';
 import { createRaiseStore } from '../../src/raises/raise-store.ts';
-import { RaiseInputError, type RaiseGrant } from '../../src/raises/raise-types.ts';
+import { RaiseConflictError, RaiseInputError, RaiseNotFoundError, type RaiseGrant } from '../../src/raises/raise-types.ts';
 import { loadBuiltinCatalog } from '../../src/rbac/role-catalog.ts';
 import type { Database } from '../../src/store/database.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 import { openTestStore } from '../support/test-store.ts';
 import { testClock } from './support/raise-steps.ts';
 
@@ -43,9 +45,15 @@ const inventory = new Map<string, ResourceGroupInventory>([[RG, { resourceGroupI
 function memoryAzure() {
   const held = new Map<string, string>();
   const key = (g: Pick<RaiseGrant, 'roleGuid' | 'scope'>) => `${g.roleGuid}|${g.scope.toLowerCase()}`;
-  const state = { refuseGrantOf: undefined as string | undefined, outage: false, grants: 0 };
+  const state = { refuseGrantOf: undefined as string | undefined, outage: false, grants: 0, calls: 0, hold: undefined as { call: number; arrived: () => void; gate: Promise<void> } | undefined };
   const gateway: RaiseGrantGateway = {
     async grant(mode, g) {
+      state.calls += 1;
+      if (state.hold?.call === state.calls) {
+        // Azure slow to answer this one: the assignment lands only once the test lets it.
+        state.hold.arrived();
+        await state.hold.gate;
+      }
       if (state.outage) throw Object.assign(new Error('ServiceUnavailable'), { statusCode: 503 });
       if (state.refuseGrantOf === g.roleName) throw new GrantRefusedError('RoleAssignmentRequestPolicyValidationFailed: ExpirationRule');
       state.grants += 1;
@@ -67,8 +75,20 @@ function memoryAzure() {
       return undefined;
     },
   };
-  return { gateway, held, state };
+  /** Holds the n-th grant call open until `release()`; `reached` settles when it is waiting. */
+  const holdGrantCall = (call: number) => {
+    let arrived!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((r) => (arrived = r));
+    const gate = new Promise<void>((r) => (release = r));
+    state.hold = { call, arrived, gate };
+    return { reached, release };
+  };
+  return { gateway, held, state, holdGrantCall };
 }
+
+/** The log lines at error level. */
+const errorsIn = (logs: string[]) => logs.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'error' || l.level === 'fatal');
 
 let db: Database;
 let audit: AuditLog;
@@ -80,8 +100,9 @@ let failAudit = false;
 const directory = async (spelling: string): Promise<RequesterIdentity> =>
   spelling.toLowerCase() === 'sam.standard@contoso.example' ? { status: 'resolved', objectId: 'u-sam' } : { status: 'unresolved', reason: 'not_found' };
 
-function service(approversRequired = 1, resolveRequester: ((spelling: string) => Promise<RequesterIdentity>) | null = directory): RaiseService {
+function service(approversRequired = 1, resolveRequester: ((spelling: string) => Promise<RequesterIdentity>) | null = directory, logger?: Logger): RaiseService {
   return createRaiseService({
+    ...(logger ? { logger } : {}),
     ...(resolveRequester !== null ? { resolveRequester } : {}),
     store: createRaiseStore(db),
     agents: { get: async () => agent },
@@ -119,6 +140,101 @@ describe('raise service', () => {
     expect((await s.get(r.id)).state).toBe('expired');
     expect(azure.state.grants).toBe(0);
     await expect(s.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null)).rejects.toThrow(/expired/);
+  });
+
+  it('expires a raise whose pending window passed when someone approves it, with no sweep in between: refused, nothing granted', async () => {
+    const s = service();
+    const r = await ask(s);
+    clock.advance(601);
+    const refused = await s.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(RaiseConflictError);
+    expect(refused).toMatchObject({ code: 'invalid_state', message: 'the raise expired before it was approved' });
+    expect(azure.state.grants).toBe(0);
+    expect(azure.held.size).toBe(0);
+    expect((await s.get(r.id)).state).toBe('expired');
+    expect((await audit.list({ requestId: r.id, eventType: 'level-raise.expired' }, { limit: 10 })).entries).toHaveLength(1);
+    expect((await audit.list({ requestId: r.id, eventType: 'level-raise.approved' }, { limit: 10 })).entries).toHaveLength(0);
+  });
+
+  it('expires a raise whose pending window passed when someone denies it, and says so', async () => {
+    const s = service();
+    const r = await ask(s);
+    clock.advance(601);
+    await expect(s.deny(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null)).rejects.toThrow('the raise expired before it was denied');
+    expect((await s.get(r.id)).state).toBe('expired');
+    expect((await audit.list({ requestId: r.id, eventType: 'level-raise.expired' }, { limit: 10 })).entries).toHaveLength(1);
+    expect((await audit.list({ requestId: r.id, eventType: 'level-raise.denied' }, { limit: 10 })).entries).toHaveLength(0);
+  });
+
+  it('takes back a grant that lands after another instance ended the raise', async () => {
+    const { logger, logs } = capturedLogger();
+    const a = service(1, directory, logger);
+    const b = service();
+    const r = await ask(a);
+    // The raise makes two grants; the second is still on its way to Azure when instance B ends the raise.
+    const slow = azure.holdGrantCall(2);
+    const approving = a.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null);
+    await slow.reached;
+    expect(azure.held.size).toBe(1);
+    const ended = await b.end(r.id, { id: 'u-2', name: 'bob@contoso.example' });
+    expect(ended.state).toBe('ended');
+    expect(azure.held.size).toBe(0);
+    slow.release();
+    const after = await approving;
+    expect(after.state).toBe('ended');
+    expect(azure.state.grants).toBe(2);
+    expect(azure.held.size).toBe(0);
+    const late = [...(await audit.list({ requestId: r.id, eventType: 'level-raise.late-grant-removed' }, { limit: 10 })).entries];
+    expect(late).toHaveLength(1);
+    expect(late[0]).toMatchObject({ actor: { kind: 'system' }, outcome: 'removed', details: { grant: { role: 'Container Apps ManagedEnvironments Contributor', status: 'removed' } } });
+    expect(errorsIn(logs)).toHaveLength(0);
+  });
+
+  it('records and logs a late grant it could not take back', async () => {
+    const { logger, logs } = capturedLogger();
+    const a = service(1, directory, logger);
+    const b = service();
+    const r = await ask(a);
+    const slow = azure.holdGrantCall(2);
+    const approving = a.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null);
+    await slow.reached;
+    await b.end(r.id, { id: 'u-2', name: 'bob@contoso.example' });
+    // Azure now refuses every removal.
+    azure.gateway.end = async () => {
+      throw new Error('ServiceUnavailable');
+    };
+    slow.release();
+    expect((await approving).state).toBe('ended');
+    expect(azure.held.size).toBe(1);
+    const failed = [...(await audit.list({ requestId: r.id, eventType: 'level-raise.late-grant-remove-failed' }, { limit: 10 })).entries];
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ outcome: 'failed', details: { grant: { status: 'granted' }, problem: expect.stringContaining('ServiceUnavailable') } });
+    expect(errorsIn(logs).map((l) => l.msg)).toEqual(['level raise: a grant made after the raise ended could not be removed']);
+  });
+
+  it('refuses a person named with control or bidi characters, or too long, and stores nothing', async () => {
+    const s = service();
+    for (const onBehalfOf of ['sam\u202e@contoso.example', 'sam\u0000', 'sam\nbob', 'x'.repeat(257), 42 as unknown as string]) {
+      const refused = await ask(s, { kind: 'agent', id: agent.id, name: agent.name, onBehalfOf }).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(RaiseInputError);
+      expect(refused).toMatchObject({ code: 'invalid_requested_by' });
+    }
+    expect(await s.listByAgent(agent.id)).toHaveLength(0);
+    expect((await audit.list({ eventType: 'level-raise.requested' }, { limit: 10 })).entries).toHaveLength(0);
+    const r = await ask(s, { kind: 'agent', id: agent.id, name: agent.name, onBehalfOf: '  Sam.Standard@contoso.example ' });
+    expect(r.requestedBy).toMatchObject({ onBehalfOf: 'Sam.Standard@contoso.example', onBehalfOfIdentity: { status: 'resolved', objectId: 'u-sam' } });
+  });
+
+  it('answers not found for an id no raise can have (NUL, slashes, too long), before any SQL', async () => {
+    const s = service();
+    const r = await ask(s);
+    for (const id of ['\u0000', `${r.id}\u0000`, '../x', 'a'.repeat(65), '', 'ab cd']) {
+      await expect(s.get(id)).rejects.toThrow(RaiseNotFoundError);
+      await expect(s.getForAgent(agent.id, id)).rejects.toThrow(RaiseNotFoundError);
+      await expect(s.approve(id, { id: 'u-1', name: 'ann@contoso.example' }, null)).rejects.toThrow(RaiseNotFoundError);
+      await expect(s.end(id, { id: 'u-1', name: 'ann@contoso.example' })).rejects.toThrow(RaiseNotFoundError);
+    }
+    expect((await s.get(r.id)).state).toBe('pending');
   });
 
   it('needs two distinct approvers when the policy says so; the person the agent named cannot be one, by UPN in any case', async () => {

@@ -8,6 +8,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { AuditAppender } from '../../agents/agent-registry.ts';
 import type { Agent } from '../../operations/operation-types.ts';
 import type { RaiseService } from '../../raises/raise-service.ts';
+import { checkOnBehalfOf } from '../../raises/raise-request-check.ts';
 import { RaiseConflictError, RaiseInputError, RaiseNotFoundError } from '../../raises/raise-types.ts';
 import { raiseView } from '../../raises/raise-view.ts';
 import { agentAuthentication, type createAgentAuthenticator } from './agent-authentication.ts';
@@ -56,12 +57,13 @@ export function raisesApiRouter(deps: RaisesRoutesDeps): Router {
       }
       const body = (req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {}) as Record<string, unknown>;
       const trigger = body.trigger && typeof body.trigger === 'object' ? (body.trigger as Record<string, unknown>) : {};
-      const requestedBy = typeof trigger.requestedBy === 'string' && trigger.requestedBy.length <= 256 ? trigger.requestedBy.trim() : undefined;
+      // Refused, never dropped: a name too long or unclean must not silently turn into "nobody named".
+      const requestedBy = checkOnBehalfOf(trigger.requestedBy);
       const agent = agentOf(res);
       const raise = await deps.raises.request(
         agent.id,
         { resourceGroupIds: body.resourceGroupIds, targetLevel: body.targetLevel, durationMinutes: body.durationMinutes, justification: body.justification, triggerRef: trigger.ref },
-        { kind: 'agent', id: agent.id, name: agent.name, ...(requestedBy ? { onBehalfOf: requestedBy } : {}) },
+        { kind: 'agent', id: agent.id, name: agent.name, ...(requestedBy !== undefined ? { onBehalfOf: requestedBy } : {}) },
       );
       res.set('Location', `${deps.basePath}/level-raises/${encodeURIComponent(raise.id)}`);
       send(res, 201, raiseView(raise));
