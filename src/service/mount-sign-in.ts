@@ -62,7 +62,7 @@ export function mountSignIn(ctx: ServiceContext, deps: MountSignInDeps): SignInM
     policies: ctx.policies,
     audit: deps.audit,
     logger: ctx.logger.child({ component: 'signin' }),
-    sessionCookieName: sessions.cookieName,
+    sessionCookie: sessions.cookie,
     validateApiToken: ctx.tokenValidator,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),

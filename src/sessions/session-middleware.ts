@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import session from 'express-session';
 import './session-data.ts';
-import { sessionCookieSettings } from './session-cookie.ts';
+import { sessionCookieAttributes, sessionCookieSettings } from './session-cookie.ts';
 import type { DatabaseSessionStore } from './database-session-store.ts';
 import { pastAbsoluteDeadline, type SessionTimeouts } from './session-timeouts.ts';
 
@@ -33,13 +33,7 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Requ
     // Each response re-issues the cookie, so the browser's copy follows the idle timeout.
     rolling: true,
     unset: 'destroy',
-    cookie: {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: cookie.secure,
-      path: '/',
-      maxAge: options.timeouts.idleSeconds * 1000,
-    },
+    cookie: { ...sessionCookieAttributes(cookie), maxAge: options.timeouts.idleSeconds * 1000 },
   });
   return [base, enforceTimeouts(options, cookie.name)];
 }
@@ -55,7 +49,9 @@ function enforceTimeouts(options: SessionMiddlewareOptions, cookieName: string):
     const user = req.session?.user;
     if (!user) {
       // A session cookie the store no longer knows: the session timed out (or was signed out).
-      if (presentsCookie(req, cookieName)) res.locals.sessionEnded = 'expired';
+      // A live anonymous session (a sign-in started, or a refusal kept for /auth/refused) is not
+      // one that ended: its visitor never signed in.
+      if (presentsCookie(req, cookieName) && !carriesData(req)) res.locals.sessionEnded = 'expired';
       return next();
     }
     if (!pastAbsoluteDeadline(user, Math.floor(options.now() / 1000), options.timeouts)) return next();
@@ -67,6 +63,15 @@ function enforceTimeouts(options: SessionMiddlewareOptions, cookieName: string):
       next();
     });
   };
+}
+
+/**
+ * Whether the session holds anything beyond its cookie. When the store does not know the cookie's
+ * session (or knows it only as expired), express-session starts a fresh one that holds nothing
+ * else; a live anonymous session holds what it was saved for (a sign-in in flight, a refusal).
+ */
+function carriesData(req: Request): boolean {
+  return req.session !== undefined && Object.keys(req.session).some((key) => key !== 'cookie');
 }
 
 function presentsCookie(req: Request, name: string): boolean {

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from '../observability/logger.ts';
 import { provideCsrfToken } from './csrf-protection.ts';
-import { sessionCookieSettings } from './session-cookie.ts';
+import { sessionCookieSettings, type SessionCookieSettings } from './session-cookie.ts';
 import { createSessionMiddleware } from './session-middleware.ts';
 import type { SessionEnding, SessionTimeouts } from './session-timeouts.ts';
 import { DatabaseSessionStore, type SessionSql } from './database-session-store.ts';
@@ -24,7 +24,8 @@ export interface Sessions {
   /** Mount before any browser route: session, timeouts, and `csrfToken` for signed-in templates. */
   middleware: RequestHandler[];
   store: DatabaseSessionStore;
-  cookieName: string;
+  /** The session cookie's name and attributes (session-cookie.ts), which sign-out clears it with. */
+  cookie: SessionCookieSettings;
   /** Stops the sweep timer (call at shutdown). */
   close(): void;
 }
@@ -50,7 +51,7 @@ export function createSessions(deps: SessionsDeps): Sessions {
   return {
     middleware: [...middleware, provideCsrfToken],
     store,
-    cookieName: sessionCookieSettings(deps.publicUrl, deps.trustProxy).name,
+    cookie: sessionCookieSettings(deps.publicUrl, deps.trustProxy),
     close: stop,
   };
 }

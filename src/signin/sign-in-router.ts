@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import '../sessions/session-data.ts';
 import type { SessionUser } from '../sessions/session-data.ts';
+import { sessionCookieClearOptions, type SessionCookieSettings } from '../sessions/session-cookie.ts';
 import type { BeginSignInOptions } from './begin-sign-in.ts';
 import type { SignInFailure, SignInOutcome } from './complete-sign-in.ts';
 import type { OidcProvider } from './oidc-provider.ts';
@@ -23,7 +24,8 @@ export interface SignInRouterDeps {
   csrfProtection: RequestHandler;
   /** Re-run after sign-in so the continuation and templates see the new user. */
   exposeUser: RequestHandler;
-  sessionCookieName: string;
+  /** The session cookie, cleared at sign-out with the attributes it is set with. */
+  sessionCookie: SessionCookieSettings;
   metrics?: Pick<Metrics, 'signIns'>;
 }
 
@@ -86,7 +88,8 @@ export function createSignInRouter(deps: SignInRouterDeps): Router {
       const user: SessionUser | undefined = req.session.user;
       if (user) await deps.audit.append(signedOutEntry(user, 'user'));
       await destroySession(req);
-      res.clearCookie(deps.sessionCookieName, { path: '/' });
+      // With the attributes it was set with: without `Secure` a browser keeps a `__Host-` cookie.
+      res.clearCookie(deps.sessionCookie.name, sessionCookieClearOptions(deps.sessionCookie, req.secure));
       // The local session is gone whatever happens next; without the tenant's metadata the
       // browser simply lands on the signed-out page.
       const provider = await deps.provider().catch(() => undefined);

@@ -4,6 +4,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { ServiceRolesPolicy } from '../policies/service-roles-schema.ts';
 import { csrfProtection } from '../sessions/csrf-protection.ts';
+import type { SessionCookieSettings } from '../sessions/session-cookie.ts';
 import { exposeSignedInUser, requireAbility, requireSignIn } from './access-control.ts';
 import { beginSignIn, type BeginSignInOptions } from './begin-sign-in.ts';
 import { completeSignIn } from './complete-sign-in.ts';
@@ -21,8 +22,8 @@ export interface SignInDeps {
   policies: { serviceRoles: ServiceRolesPolicy };
   audit: SignInAuditLog;
   logger: Logger;
-  /** The session cookie's name (from `sessionCookieSettings`), cleared at sign-out. */
-  sessionCookieName: string;
+  /** The session cookie (from `sessionCookieSettings`), cleared at sign-out with the attributes it is set with. */
+  sessionCookie: SessionCookieSettings;
   /** Epoch milliseconds; defaults to Date.now. */
   now?: () => number;
   /** Validator for access tokens to Elevate's API (the service's own, `ServiceContext.tokenValidator`). */
@@ -76,7 +77,7 @@ export function createSignIn(deps: SignInDeps): SignIn {
     signInLimiter,
     csrfProtection: csrf,
     exposeUser,
-    sessionCookieName: deps.sessionCookieName,
+    sessionCookie: deps.sessionCookie,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   return {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserLikeClient } from '../signin/support/browser-like-client.ts';
-import { signInAs } from '../signin/support/sign-in-steps.ts';
+import { authorizeAs, signInAs, startSignIn } from '../signin/support/sign-in-steps.ts';
 import { startHarness, type Harness } from '../signin/support/signin-harness.ts';
 import { sandboxUnderTest, seededUsers } from '../signin/support/sandbox-under-test.ts';
 
@@ -82,6 +82,40 @@ describe('session timeouts', () => {
     h.advance(ABSOLUTE + 1);
     await h.mount.sessions.store.sweep();
     expect(await adminRows()).toBe(0);
+  });
+});
+
+describe('what an anonymous caller is told', () => {
+  const askJson = (client: BrowserLikeClient) => client.request(`${h.url}/api/probe/audit`, { headers: { accept: 'application/json' } });
+  const host = () => new URL(h.url).hostname;
+
+  it('asks someone who has only started a sign-in to sign in, not to sign in "again"', async () => {
+    const client = new BrowserLikeClient();
+    await startSignIn(client, `${h.url}/auth/signin`);
+    expect(client.cookie(host(), 'elevate.sid')).toBeDefined();
+    const answer = await askJson(client);
+    expect(answer.status).toBe(401);
+    expect(JSON.parse(answer.body)).toEqual({ error: 'unauthenticated', message: 'Sign in to Elevate first.' });
+  });
+
+  it('asks someone whose sign-in was refused (the refusal kept for /auth/refused) to sign in, not to sign in "again"', async () => {
+    const client = new BrowserLikeClient();
+    const { callbackUrl } = await authorizeAs(client, `${h.url}/auth/signin`, users.personal.oid);
+    expect((await client.get(callbackUrl)).location).toBe(`${h.url}/auth/refused`);
+    const answer = await askJson(client);
+    expect(answer.status).toBe(401);
+    expect(JSON.parse(answer.body)).toEqual({ error: 'unauthenticated', message: 'Sign in to Elevate first.' });
+  });
+
+  it('says the session has ended when the cookie names a session the store does not know', async () => {
+    const client = await signedInClient();
+    const { csrfToken } = JSON.parse((await client.get(`${h.url}/probe/form`)).body) as { csrfToken: string };
+    const sid = client.cookie(host(), 'elevate.sid')!;
+    await client.post(`${h.url}/auth/signout`, { _csrf: csrfToken });
+    // Another tab still holding the old cookie.
+    const stale = new BrowserLikeClient();
+    stale.setCookie(host(), 'elevate.sid', sid);
+    expect(JSON.parse((await askJson(stale)).body)).toEqual({ error: 'unauthenticated', message: 'Your session has ended. Sign in again.' });
   });
 });
 

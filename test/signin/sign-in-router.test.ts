@@ -1,5 +1,14 @@
+import express, { type RequestHandler } from 'express';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/audit-types.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { DatabaseSessionStore } from '../../src/sessions/database-session-store.ts';
+import { sessionCookieSettings } from '../../src/sessions/session-cookie.ts';
+import { createSessionMiddleware } from '../../src/sessions/session-middleware.ts';
+import { SignInContinuations } from '../../src/signin/sign-in-continuations.ts';
+import { createSignInRouter } from '../../src/signin/sign-in-router.ts';
+import { openTestStore } from '../support/test-store.ts';
 import { BrowserLikeClient } from './support/browser-like-client.ts';
 import { authorizeAs, pickAccount, refusalPage, signInAs, startSignIn } from './support/sign-in-steps.ts';
 import { startHarness, type Harness } from './support/signin-harness.ts';
@@ -291,5 +300,77 @@ describe('forged and replayed callbacks', () => {
     const answer = await refusalPage(client, await client.get(callbackUrl));
     expect(answer.status).toBe(400);
     expect(await whoAmI(client)).toBeUndefined();
+  });
+});
+
+describe('sign-out clears the session cookie with the attributes it was set with', () => {
+  const timeouts = { idleSeconds: 600, absoluteSeconds: 3600 };
+
+  /** Only the session middleware and the sign-in router, as the service mounts them; the tenant is out of reach. */
+  async function signInThenOut(publicUrl: string, trustProxy: boolean, headers: Record<string, string>): Promise<{ setAtSignIn: string; clearedAtSignOut: string; rows: number }> {
+    const db = await openTestStore(':memory:', 'elevate_signout_cookie');
+    try {
+      const store = new DatabaseSessionStore({ sql: db, timeouts, now: Date.now });
+      const app = express();
+      app.set('trust proxy', trustProxy);
+      app.use(createSessionMiddleware({ store, secret: 'a-test-secret-of-enough-length-0123456789', publicUrl, trustProxy, timeouts, now: Date.now }));
+      const pass: RequestHandler = (_req, _res, next) => next();
+      app.post('/sign-in', (req, res) => {
+        const at = Math.floor(Date.now() / 1000);
+        req.session.user = { oid: 'o', tid: 't', upn: 'ada@contoso.example', name: 'Ada', roles: ['administrator'], authTime: at, signedInAt: at };
+        res.sendStatus(204);
+      });
+      app.use(
+        createSignInRouter({
+          provider: () => Promise.reject(new Error('tenant unreachable')),
+          audit: { append: async () => undefined },
+          logger: createLogger('silent'),
+          continuations: new SignInContinuations(),
+          begin: async () => undefined,
+          complete: () => Promise.reject(new Error('not used')),
+          signInLimiter: pass,
+          csrfProtection: pass,
+          exposeUser: pass,
+          sessionCookie: sessionCookieSettings(publicUrl, trustProxy),
+        }),
+      );
+      const signIn = await request(app).post('/sign-in').set(headers);
+      const setAtSignIn = signIn.headers['set-cookie']?.[0] ?? '';
+      const signOut = await request(app).post('/auth/signout').set(headers).set('cookie', setAtSignIn.split(';')[0]!);
+      expect(signOut.status).toBe(303);
+      const rows = (await db.all<{ sid: string }>('SELECT sid FROM sessions')).length;
+      return { setAtSignIn, clearedAtSignOut: signOut.headers['set-cookie']?.[0] ?? '', rows };
+    } finally {
+      await db.close();
+    }
+  }
+
+  /** The cookie's name and its attributes other than the value and the expiry. */
+  const shape = (header: string) => {
+    const [pair, ...attributes] = header.split(';').map((p) => p.trim());
+    const kept = attributes.filter((a) => !/^expires=/i.test(a)).sort();
+    return { name: pair!.slice(0, pair!.indexOf('=')), attributes: kept };
+  };
+
+  it('over https: the __Host- cookie is cleared Secure (a browser ignores a __Host- Set-Cookie without it), HttpOnly, SameSite=Lax, Path=/', async () => {
+    const { setAtSignIn, clearedAtSignOut, rows } = await signInThenOut('https://elevate.contoso.example', true, { 'x-forwarded-proto': 'https' });
+    expect(rows).toBe(0);
+    expect(shape(setAtSignIn).name).toBe('__Host-elevate.sid');
+    expect(shape(clearedAtSignOut)).toEqual(shape(setAtSignIn));
+    expect(shape(clearedAtSignOut).attributes).toEqual(['HttpOnly', 'Path=/', 'SameSite=Lax', 'Secure']);
+    expect(clearedAtSignOut).toMatch(/^__Host-elevate\.sid=;/);
+    expect(clearedAtSignOut).toMatch(/Expires=Thu, 01 Jan 1970/);
+  });
+
+  it('behind a trusted TLS-terminating proxy: Secure when the request came over https, as it was set', async () => {
+    const { setAtSignIn, clearedAtSignOut } = await signInThenOut('http://elevate.internal:3000', true, { 'x-forwarded-proto': 'https' });
+    expect(shape(setAtSignIn).attributes).toContain('Secure');
+    expect(shape(clearedAtSignOut)).toEqual(shape(setAtSignIn));
+  });
+
+  it('over plain http: not Secure, otherwise the same attributes', async () => {
+    const { setAtSignIn, clearedAtSignOut } = await signInThenOut('http://127.0.0.1:3000', false, {});
+    expect(shape(clearedAtSignOut)).toEqual(shape(setAtSignIn));
+    expect(shape(clearedAtSignOut).attributes).toEqual(['HttpOnly', 'Path=/', 'SameSite=Lax']);
   });
 });

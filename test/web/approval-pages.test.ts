@@ -235,6 +235,33 @@ describe('deny', { timeout: 60_000 }, () => {
   });
 });
 
+describe('the banner after a decision', { timeout: 60_000 }, () => {
+  it('shows no banner for a ?done= the request does not bear out: a link cannot make a pending request look decided', async () => {
+    const raised = await h.submit(h.readerAgent, restartCheckout(h));
+    expect(raised.state).toBe('pending_elevation');
+    for (const key of ['reader', 'admin']) {
+      const client = await h.signedIn(key);
+      for (const done of ['denied', 'executed', 'recorded']) {
+        const page = await client.get(`${h.url}/approvals/${raised.id}?done=${done}`);
+        expect(page.status).toBe(200);
+        expect(page.body, `${key} ?done=${done}`).not.toContain('data-testid="notice"');
+        expect(page.body).not.toMatch(/Your approval is recorded|Denied\. The agent sees|Approved\. The/);
+      }
+    }
+    expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('pending_elevation');
+  });
+
+  it('shows "Denied" only on a denied request, and "Approved" only on one that left the pending states', async () => {
+    const raised = await h.submit(h.readerAgent, restartCheckout(h));
+    const admin = await h.signedIn('admin');
+    const reader = await h.signedIn('reader');
+    expect((await postDecision(admin, h, raised.id, 'deny', 'not now')).location).toContain('done=denied');
+    expect((await reader.get(`${h.url}/approvals/${raised.id}?done=denied`)).body).toMatch(/data-testid="notice"[^>]*>Denied\./);
+    // Denied is not an outcome an approval leads to, nor does a denied request wait for more approvals.
+    for (const done of ['executed', 'recorded']) expect((await admin.get(`${h.url}/approvals/${raised.id}?done=${done}`)).body).not.toContain('data-testid="notice"');
+  });
+});
+
 describe('history: all requests and my decisions', { timeout: 60_000 }, () => {
   const ids = (body: string) => [...body.matchAll(/data-testid="history-row" data-request-id="([^"]+)"/g)].map((m) => m[1]!);
 

@@ -26,6 +26,7 @@ describe('two approvers required', { timeout: 60_000 }, () => {
     expect(new URL(first.authorizeUrl).searchParams.get('scope')).not.toContain('user_impersonation');
     expect(first.callback.location).toContain('done=recorded');
     expect(first.page?.body).toContain('1 of 2 required');
+    expect(first.page?.body).toMatch(/data-testid="notice"[^>]*>Your approval is recorded\./);
     // The page no longer offers this approver the form, and says why.
     expect(first.page?.body).not.toContain('data-testid="approve-form"');
     expect(first.page?.body).toContain('data-testid="approve-blocked" data-code="already_approved"');
@@ -37,6 +38,8 @@ describe('two approvers required', { timeout: 60_000 }, () => {
     expect(again.body).toContain('data-code="already_approved"');
 
     const admin2 = await h.signedIn('admin2');
+    // The same link tells someone who has not approved nothing about an approval of theirs.
+    expect((await admin2.get(first.callback.location!)).body).not.toContain('data-testid="notice"');
     const second = await approveElevation(admin2, h, raised.id, 'admin2', 'second of two');
     expect(new URL(second.authorizeUrl).searchParams.get('scope')).toContain('user_impersonation');
     expect(second.callback.location).toContain('done=executed');

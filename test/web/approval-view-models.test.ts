@@ -2,7 +2,7 @@ import express from 'express';
 import { describe, expect, it } from 'vitest';
 import type { RequestOverview } from '../../src/approvals/approvals-module.ts';
 import type { OperationDecision, OperationRequest } from '../../src/operations/operation-types.ts';
-import { approvalHref, doneNotice, isDoneKind, operationHeading, requestModel, timeLeft } from '../../src/web/pages/approval-view-models.ts';
+import { approvalHref, doneBorneOut, doneNotice, isDoneKind, operationHeading, requestModel, timeLeft } from '../../src/web/pages/approval-view-models.ts';
 import { createViewEngine } from '../../src/web/view-engine.ts';
 
 const RG = '/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg1';
@@ -96,16 +96,51 @@ describe('approval view models', () => {
   it('makes the banner after an approval match what happened to the operation', () => {
     expect(doneNotice('executed', { state: 'succeeded', arm: { status: 200 } })).toMatchObject({ level: 'success' });
     const failed = doneNotice('executed', { state: 'failed', arm: { status: 404 }, error: { code: 'ResourceNotFound', message: 'gone' } });
-    expect(failed.level).toBe('error');
-    expect(failed.text).toContain('failed: ARM answered 404 (ResourceNotFound)');
-    expect(doneNotice('executed', { state: 'failed', error: { code: 'arm_unreachable', message: 'x' } }).text).toContain('it did not reach ARM');
-    expect(doneNotice('executed', { state: 'executing' }).level).toBe('info');
-    expect(doneNotice('executed', { state: 'cancelled' }).level).toBe('warning');
-    expect(doneNotice('recorded', { state: 'pending_consent' }).level).toBe('info');
-    expect(doneNotice('denied', { state: 'denied' }).level).toBe('success');
+    expect(failed?.level).toBe('error');
+    expect(failed?.text).toContain('failed: ARM answered 404 (ResourceNotFound)');
+    expect(doneNotice('executed', { state: 'failed', error: { code: 'arm_unreachable', message: 'x' } })?.text).toContain('it did not reach ARM');
+    expect(doneNotice('executed', { state: 'executing' })?.level).toBe('info');
+    expect(doneNotice('executed', { state: 'cancelled' })?.level).toBe('warning');
+    expect(doneNotice('recorded', { state: 'pending_consent' })?.level).toBe('info');
+    expect(doneNotice('denied', { state: 'denied' })?.level).toBe('success');
     // Only the fixed set comes from the URL.
     for (const v of ['executed', 'recorded', 'denied']) expect(isDoneKind(v)).toBe(true);
     for (const v of ['<script>', 'constructor', '__proto__', ['executed'], undefined]) expect(isDoneKind(v)).toBe(false);
+  });
+
+  it('shows no banner the request’s state does not bear out (`?done=` is only a link anyone can send)', () => {
+    for (const state of ['pending_consent', 'pending_elevation'] as const) {
+      expect(doneNotice('denied', { state })).toBeUndefined();
+      expect(doneNotice('executed', { state })).toBeUndefined();
+    }
+    for (const state of ['approved', 'executing', 'succeeded', 'failed', 'expired', 'cancelled'] as const) expect(doneNotice('denied', { state })).toBeUndefined();
+    // A denied request was not approved, and no longer waits for approvals.
+    expect(doneNotice('executed', { state: 'denied' })).toBeUndefined();
+    for (const state of ['approved', 'succeeded', 'denied', 'expired'] as const) expect(doneNotice('recorded', { state })).toBeUndefined();
+    // Neither a cancelled nor an expired request claims an approval it may never have had.
+    expect(doneNotice('executed', { state: 'expired' })?.text).not.toMatch(/^Approved/);
+  });
+
+  it('does not say an approved request was sent or is running before it starts', () => {
+    const notice = doneNotice('executed', { state: 'approved' });
+    expect(notice?.level).toBe('info');
+    expect(notice?.text).not.toMatch(/sent|running/i);
+    expect(notice?.text).toContain('has not started yet');
+    expect(doneNotice('executed', { state: 'executing' })?.text).toMatch(/sent once and is still running/);
+  });
+
+  it('says "your approval is recorded" only to someone whose approval is on the pending request', () => {
+    const o = overview({});
+    const mine = { ...o, approvals: [{ approverOid: 'oid-ada', approverUpn: 'ada@contoso.example', createdAt: '2025-06-01T09:01:00.000Z' }] };
+    expect(doneBorneOut('recorded', mine, { oid: 'oid-ada' })).toBe(true);
+    expect(doneBorneOut('recorded', mine, { oid: 'oid-bob' })).toBe(false);
+    expect(doneBorneOut('recorded', mine, undefined)).toBe(false);
+    expect(doneBorneOut('recorded', o, { oid: 'oid-ada' })).toBe(false);
+    expect(doneBorneOut('recorded', { ...mine, request: { ...mine.request, state: 'succeeded' } }, { oid: 'oid-ada' })).toBe(false);
+    expect(doneBorneOut('denied', o, { oid: 'oid-ada' })).toBe(false);
+    expect(doneBorneOut('denied', { ...o, request: { ...o.request, state: 'denied' } }, { oid: 'oid-ada' })).toBe(true);
+    expect(doneBorneOut('executed', o, { oid: 'oid-ada' })).toBe(false);
+    expect(doneBorneOut('executed', { ...o, request: { ...o.request, state: 'succeeded' } }, undefined)).toBe(true);
   });
 
   it('says "What ran" once the operation went to ARM, "What will run" while it waits', () => {

@@ -209,11 +209,40 @@ export interface Notice {
   text: string;
 }
 
+/** States in which a request still waits for approvals. */
+const PENDING_STATES = new Set<OperationRequest['state']>(['pending_consent', 'pending_elevation']);
+
+/**
+ * Whether the request's state allows the banner at all. `?done=` is only a link, and anyone who
+ * can read a request can send it to an approver: a banner the state does not bear out would make
+ * a pending request look decided. `denied` only on a denied request; `executed` only once the
+ * request has left the pending states, and never on a denied one (no approval leads there);
+ * `recorded` only while it still waits for more approvals.
+ */
+function stateBearsOut(kind: DoneKind, state: OperationRequest['state']): boolean {
+  if (kind === 'denied') return state === 'denied';
+  if (kind === 'recorded') return PENDING_STATES.has(state);
+  return !PENDING_STATES.has(state) && state !== 'denied';
+}
+
+/**
+ * Whether the request as it is now bears out `?done=` for the person looking at it. "Your
+ * approval is recorded" also needs that person's approval on record: otherwise the link would
+ * tell a reader, or an approver who has not acted, that they approved.
+ */
+export function doneBorneOut(kind: DoneKind, o: Pick<RequestOverview, 'request' | 'approvals'>, user: { oid: string } | undefined): boolean {
+  if (!stateBearsOut(kind, o.request.state)) return false;
+  if (kind !== 'recorded') return true;
+  return user !== undefined && o.approvals.some((a) => a.approverOid === user.oid);
+}
+
 /**
  * The banner after a decision, from what the request is now, not from what was pressed: an
- * approval whose operation failed must not read as a success.
+ * approval whose operation failed must not read as a success. None when the state does not bear
+ * the decision out (see stateBearsOut).
  */
-export function doneNotice(kind: DoneKind, request: Pick<OperationRequest, 'state' | 'arm' | 'error'>): Notice {
+export function doneNotice(kind: DoneKind, request: Pick<OperationRequest, 'state' | 'arm' | 'error'>): Notice | undefined {
+  if (!stateBearsOut(kind, request.state)) return undefined;
   if (kind === 'recorded') return { level: 'info', text: 'Your approval is recorded. The request waits for more administrators to approve it.' };
   if (kind === 'denied') return { level: 'success', text: 'Denied. The agent sees your reason.' };
   switch (request.state) {
@@ -225,9 +254,12 @@ export function doneNotice(kind: DoneKind, request: Pick<OperationRequest, 'stat
       return { level: 'error', text: `Approved, but the operation failed: ${arm}${code}. It ran at most once and is not retried; the details are below.` };
     }
     case 'executing':
-    case 'approved':
       return { level: 'info', text: 'Approved. The operation was sent once and is still running; reload this page to see its result.' };
+    case 'approved':
+      // Approved but not started: nothing has gone to ARM yet.
+      return { level: 'info', text: 'Approved. The operation has not started yet; reload this page to see its result.' };
     default:
-      return { level: 'warning', text: `Approved. The request is now: ${STATE_LABELS[request.state] ?? request.state}.` };
+      // Cancelled or expired may also follow no approval at all, so the banner claims none.
+      return { level: 'warning', text: `The request is now: ${STATE_LABELS[request.state] ?? request.state}.` };
   }
 }
