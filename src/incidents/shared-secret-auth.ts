@@ -2,8 +2,9 @@
  * Alert delivery for monitoring tools other than Azure Monitor, off unless configured
  * (ELEVATE_ALERT_SHARED_SECRETS): per named source either an HMAC-SHA256 of the exact body bytes
  * (`X-Elevate-Signature: sha256=<hex>`), or a secret in the webhook URL for tools that can only
- * call a URL. Comparisons are constant-time; the secret is never logged (the URL form keeps it in
- * the path, which the audit and request logs record only by route shape).
+ * call a URL. Comparisons are constant-time; the secret is never logged: the URL form keeps it in
+ * the path, and the request log and the audit of refusals record that segment as `[redacted]`
+ * (redactedPath, src/web/redacted-url.ts).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SenderAuthResult } from './secure-webhook-auth.ts';

@@ -7,6 +7,8 @@
  * values of those parameters are, since nothing stops a client from sending them to another path.
  */
 
+import { ALERTS_PATH } from './api/agent-api-paths.ts';
+
 /** Query parameters whose values are credentials or bind one (OAuth 2.0 / OIDC responses). */
 const SECRET_PARAMETERS = new Set([
   'code',
@@ -37,10 +39,26 @@ const lowerName = (raw: string): string => {
 /** Express matches paths case-insensitively and with an optional trailing slash; so does this. */
 const samePath = (path: string, route: string) => path.replace(/\/+$/, '').toLowerCase() === route.replace(/\/+$/, '').toLowerCase();
 
+/**
+ * Path segments that are credentials: the URL form of an alert source's shared secret
+ * (`POST {ALERTS_PATH}/sources/{source}/{secret}`, alert-intake-routes.ts), for monitoring tools
+ * that can only call a URL. Express matches routes case-insensitively, so this does too.
+ */
+const SECRET_IN_PATH = new RegExp(`^(${escapeRegExp(ALERTS_PATH)}/sources/[^/?#]*/)[^/?#]+`, 'i');
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A request path as it may be recorded: a credential in a path segment is replaced. */
+export function redactedPath(path: string): string {
+  return path.replace(SECRET_IN_PATH, `$1${REDACTED}`);
+}
+
 export function redactedUrl(originalUrl: string, callbackPaths: readonly string[]): string {
   const q = originalUrl.indexOf('?');
-  if (q < 0) return originalUrl;
-  const path = originalUrl.slice(0, q);
+  if (q < 0) return redactedPath(originalUrl);
+  const path = redactedPath(originalUrl.slice(0, q));
   const pairs = originalUrl.slice(q + 1).split('&').filter((p) => p !== '');
   const onCallback = callbackPaths.some((c) => samePath(path, c));
   const kept = pairs.map((pair) => {

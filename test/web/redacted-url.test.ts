@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactedUrl } from '../../src/web/redacted-url.ts';
+import { redactedPath, redactedUrl } from '../../src/web/redacted-url.ts';
 
 const CALLBACK = ['/auth/callback'];
 
@@ -29,5 +29,15 @@ describe('redactedUrl', () => {
   it('leaves a URL without a query alone', () => {
     expect(redactedUrl('/auth/callback', CALLBACK)).toBe('/auth/callback');
     expect(redactedUrl('/approvals/1', CALLBACK)).toBe('/approvals/1');
+  });
+
+  it('redacts an alert source\'s secret in the path, in any case, with or without a query', () => {
+    expect(redactedPath('/api/v1/alerts/sources/pager/s3cr3t-value')).toBe('/api/v1/alerts/sources/pager/[redacted]');
+    expect(redactedPath('/API/V1/Alerts/Sources/Pager/s3cr3t-value/')).toBe('/API/V1/Alerts/Sources/Pager/[redacted]/');
+    expect(redactedUrl('/api/v1/alerts/sources/pager/s3cr3t-value?x=1', CALLBACK)).toBe('/api/v1/alerts/sources/pager/[redacted]?x=1');
+    expect(redactedUrl('/api/v1/alerts/sources/pager/s3cr3t-value', CALLBACK)).toBe('/api/v1/alerts/sources/pager/[redacted]');
+    // The HMAC form has no secret in its path; other paths are left alone.
+    expect(redactedPath('/api/v1/alerts/sources/grafana')).toBe('/api/v1/alerts/sources/grafana');
+    expect(redactedPath('/api/v1/alerts/azure-monitor')).toBe('/api/v1/alerts/azure-monitor');
   });
 });

@@ -85,7 +85,7 @@ describe('requestContext', () => {
     for (let pass = 0; pass < 2; pass++) {
       for (let i = 0; i < routes; i++) {
         const res = Object.assign(new EventEmitter(), { statusCode: 200, setHeader: () => undefined }) as unknown as Response;
-        const req = Object.assign(Object.create(express.request) as Request, { headers: {}, method: 'GET', baseUrl: '', route: { path: `/r${i}` }, url: `/r${i}` });
+        const req = Object.assign(Object.create(express.request) as Request, { headers: {}, method: 'GET', baseUrl: '', route: { path: `/r${i}` }, url: `/r${i}`, originalUrl: `/r${i}` });
         handler(req, res, () => undefined);
         (res as unknown as EventEmitter).emit('finish');
       }

@@ -37,13 +37,17 @@ const URL_SECRET = 'u'.repeat(40);
 let db: Database;
 let audit: AuditLog;
 let recorder: RefusalRecorder;
+/** What the service logged (its request log included). */
+let logs: string[];
 let incidents: IncidentsModule;
 let app: ReturnType<typeof createWebApp>;
 let sign: (claims: JWTPayload, opts?: { kid?: string; expiresIn?: number }) => Promise<string>;
 
 beforeAll(async () => {
   db = await openTestStore(join(mkdtempSync(join(tmpdir(), 'elevate-alerts-')), 'e.db'));
-  const { logger } = capturedLogger();
+  const captured = capturedLogger();
+  const logger = captured.logger;
+  logs = captured.logs;
   const metrics = createMetrics();
   audit = createAuditLog(db, { logger, metrics });
   recorder = createRefusalRecorder(audit, () => new Date());
@@ -315,5 +319,15 @@ describe('other monitoring tools (off unless configured)', () => {
     // An HMAC source does not take a URL secret, and an unknown source is refused alike.
     expect((await request(app).post(`${ALERTS_PATH}/sources/grafana/${HMAC_SECRET}`).set('content-type', 'application/json').send(body())).status).toBe(401);
     expect((await request(app).post(`${ALERTS_PATH}/sources/nagios`).set('content-type', 'application/json').send(body())).status).toBe(401);
+  });
+
+  it('never logs the secret a URL-mode source sends in its path, accepted or refused', async () => {
+    const before = logs.length;
+    expect((await request(app).post(`${ALERTS_PATH}/sources/pager/${URL_SECRET}`).set('content-type', 'application/json').send(body())).status).toBe(201);
+    // The real secret on a source name in another case: refused (names match exactly), and still not logged.
+    expect((await request(app).post(`${ALERTS_PATH}/sources/Pager/${URL_SECRET}`).set('content-type', 'application/json').send(body())).status).toBe(401);
+    const written = logs.slice(before).join('');
+    expect(written).toContain('/sources/pager/[redacted]');
+    expect(written).not.toContain(URL_SECRET);
   });
 });
