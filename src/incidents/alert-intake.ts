@@ -31,12 +31,12 @@ export interface AlertIntakeDeps {
 
 export type IntakeResult =
   | { ok: true; status: 200 | 201; value: { incidentId: string; state: Incident['state']; duplicate: boolean } }
-  | { ok: false; status: 400 | 401 | 403 | 413 | 415 | 503; error: { code: string; message: string; fields?: Array<{ path: string; message: string }> } };
+  | { ok: false; status: 400 | 401 | 403 | 409 | 413 | 415 | 503; error: { code: string; message: string; fields?: Array<{ path: string; message: string }> } };
 
 export function createAlertIntake(deps: AlertIntakeDeps) {
   const newId = deps.newId ?? randomUUID;
 
-  async function refuse(status: 400 | 401 | 403 | 413 | 415 | 503, code: string, message: string, who: string, fields?: Array<{ path: string; message: string }>): Promise<IntakeResult> {
+  async function refuse(status: 400 | 401 | 403 | 409 | 413 | 415 | 503, code: string, message: string, who: string, fields?: Array<{ path: string; message: string }>): Promise<IntakeResult> {
     if (status !== 503) {
       try {
         await deps.refusalAudit.append(refusedEntry({ kind: 'service', id: who }, status, code, message, fields ? { fields: fields.map((f) => `${f.path}: ${f.message}`) } : {}));
@@ -46,6 +46,10 @@ export function createAlertIntake(deps: AlertIntakeDeps) {
       }
     }
     return { ok: false, status, error: { code, message, ...(fields ? { fields } : {}) } };
+  }
+
+  function refuseForeign(who: string): Promise<IntakeResult> {
+    return refuse(409, 'alert_source_mismatch', 'this alert is recorded from another source; only the source that sent it may update it', who);
   }
 
   /** `who` for refusals before authentication: `ip:<address>`. */
@@ -59,6 +63,9 @@ export function createAlertIntake(deps: AlertIntakeDeps) {
     const at = deps.clock().toISOString();
 
     const existing = await deps.store.byAlertGuid(alert.alertGuid);
+    // An alert's GUID is no secret (it is in the alert's id): a source may update only the alerts
+    // it sent, or a low-trust tool holding a shared secret could resolve one Azure Monitor opened.
+    if (existing && existing.source !== auth.source) return refuseForeign(auth.callerId);
     const agentId = existing ? existing.agentId : agentForTargets(alert.targetResourceIds, await deps.agents.list());
     const resourceGroupIds = existing ? existing.resourceGroupIds : resourceGroupsOf(alert.targetResourceIds);
     const id = existing?.id ?? newId();
@@ -73,6 +80,7 @@ export function createAlertIntake(deps: AlertIntakeDeps) {
       }
     }
     const outcome = await deps.store.recordDelivery({ key, alert, newId: id, agentId, resourceGroupIds, source: auth.source, at });
+    if (outcome.kind === 'foreign') return refuseForeign(auth.callerId);
     if (outcome.kind === 'repeat') {
       await deps.refusalAudit.append(repeatedEntry(actor, outcome.incident, alert, key)).catch((err: unknown) => deps.logger?.error({ err }, 'audit append of a repeated alert failed'));
       return { ok: true, status: 200, value: { incidentId: outcome.incident.id, state: outcome.incident.state, duplicate: true } };

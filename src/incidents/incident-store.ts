@@ -73,7 +73,12 @@ export interface IncidentPageQuery {
   order: 'asc' | 'desc';
 }
 
-export type DeliveryOutcome = { kind: 'new'; incident: Incident } | { kind: 'repeat'; incident: Incident } | { kind: 'resolved'; incident: Incident };
+/** `foreign`: the alert is recorded from another source, which alone may update it; nothing was changed. */
+export type DeliveryOutcome =
+  | { kind: 'new'; incident: Incident }
+  | { kind: 'repeat'; incident: Incident }
+  | { kind: 'resolved'; incident: Incident }
+  | { kind: 'foreign'; incident: Incident };
 
 export function createIncidentStore(db: Database) {
   async function getIn(q: Pick<Queryable, 'get'>, id: string): Promise<Incident | undefined> {
@@ -105,6 +110,8 @@ export function createIncidentStore(db: Database) {
         const existing = await tx.get<IncidentRow>(`SELECT ${COLUMNS} FROM incidents WHERE alert_guid = ?`, [a.alertGuid]);
         let kind: DeliveryOutcome['kind'] = 'new';
         let id = input.newId;
+        // Checked again here, in the transaction: another source may have opened it since the intake looked.
+        if (existing && existing.source !== input.source) return { kind: 'foreign', incident: (await getIn(tx, existing.id))! };
         if (existing) {
           id = existing.id;
           kind = a.monitorCondition === 'Resolved' ? 'resolved' : 'repeat';

@@ -321,6 +321,28 @@ describe('other monitoring tools (off unless configured)', () => {
     expect((await request(app).post(`${ALERTS_PATH}/sources/nagios`).set('content-type', 'application/json').send(body())).status).toBe(401);
   });
 
+  it('lets only the source that opened an alert update it: another source\'s "Resolved" is refused and changes nothing', async () => {
+    const guid = randomUUID();
+    const opened = await post(withAlertGuid(fixture('metric-alert-fired'), guid), await sign(actionGroupClaims()));
+    expect(opened.status).toBe(201);
+    await newEntries();
+    // A tool holding only a shared secret, with the alert's GUID (it is in the alert's id).
+    const viaUrl = await request(app).post(`${ALERTS_PATH}/sources/pager/${URL_SECRET}`).set('content-type', 'application/json').send(JSON.stringify(withAlertGuid(fixture('metric-alert-resolved'), guid)));
+    expect(viaUrl.status).toBe(409);
+    expect(viaUrl.body.error.code).toBe('alert_source_mismatch');
+    const raw = JSON.stringify(withAlertGuid(fixture('metric-alert-resolved'), guid));
+    const viaHmac = await request(app).post(`${ALERTS_PATH}/sources/grafana`).set('content-type', 'application/json').set('x-elevate-signature', sig(raw)).send(raw);
+    expect(viaHmac.status).toBe(409);
+    expect((await incidents.store.get(opened.body.incidentId))?.state).toBe('open');
+    expect(await incidents.store.deliveryCount(opened.body.incidentId)).toEqual({ deliveries: 1, repeats: 0 });
+    await recorder.flush();
+    const events = (await newEntries()).map((e) => e.eventType);
+    expect(events).not.toContain('incident.resolved');
+    // The source that opened it still resolves it.
+    const resolved = await post(withAlertGuid(fixture('metric-alert-resolved'), guid), await sign(actionGroupClaims()));
+    expect(resolved.body).toMatchObject({ incidentId: opened.body.incidentId, state: 'resolved' });
+  });
+
   it('never logs the secret a URL-mode source sends in its path, accepted or refused', async () => {
     const before = logs.length;
     expect((await request(app).post(`${ALERTS_PATH}/sources/pager/${URL_SECRET}`).set('content-type', 'application/json').send(body())).status).toBe(201);
