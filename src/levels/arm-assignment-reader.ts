@@ -7,7 +7,7 @@ import type { ActualState } from './plan-core.ts';
 export interface AssignmentReader {
   /**
    * Everything that reaches the principal in these subscriptions: assignments at, above
-   * (management groups) and below (resource groups) each subscription, made to it or to a group
+   * (management groups) and below (resource groups and resources) each subscription, made to it or to a group
    * it belongs to; plus the definitions of roles the catalog does not know (custom roles).
    */
   read(principalId: string, subscriptionIds: readonly string[], knownRoleGuids: ReadonlySet<string>): Promise<ActualState & { extraRoles: RoleDefinition[] }>;

@@ -7,6 +7,9 @@ import type { OperationKind } from './level-types.ts';
  * plus the standard verbs of each type and a few operations that matter at any scope (changing
  * the group itself, role assignments, locks, deployments). A wildcard role such as Contributor
  * is thereby reported in terms of what it lets the agent do to the resources it manages.
+ *
+ * At a resource (an assignment made below a managed group) the same is measured for the
+ * resource's own type, without the operations that exist only at a group or above.
  */
 
 export interface CandidateOperation {
@@ -20,19 +23,38 @@ export interface ProviderOperation {
   isDataAction: boolean;
 }
 
-const SCOPE_WIDE: CandidateOperation[] = [
-  'Microsoft.Resources/subscriptions/resourceGroups/write',
-  'Microsoft.Resources/subscriptions/resourceGroups/delete',
-  'Microsoft.Resources/deployments/write',
-  'Microsoft.Resources/deployments/delete',
+/**
+ * Operations that can be performed at a resource as well as at a group or subscription: role
+ * assignments ("management group, subscription, resource group, or resource",
+ * https://learn.microsoft.com/azure/role-based-access-control/scope-overview), locks
+ * (https://learn.microsoft.com/azure/azure-resource-manager/management/lock-resources), policy
+ * assignments ("from a management group to an individual resource",
+ * https://learn.microsoft.com/azure/governance/policy/concepts/scope) and diagnostic settings.
+ */
+const ANY_SCOPE: CandidateOperation[] = [
   'Microsoft.Authorization/roleAssignments/write',
   'Microsoft.Authorization/roleAssignments/delete',
-  'Microsoft.Authorization/roleDefinitions/write',
   'Microsoft.Authorization/locks/write',
   'Microsoft.Authorization/locks/delete',
   'Microsoft.Authorization/policyAssignments/write',
   'Microsoft.Insights/diagnosticSettings/write',
   'Microsoft.Insights/diagnosticSettings/delete',
+].map((name) => ({ name, dataAction: false }));
+
+/**
+ * Operations that exist only at a group or above: the group itself, deployments (resource group,
+ * subscription, management group or tenant:
+ * https://learn.microsoft.com/azure/azure-resource-manager/templates/deploy-to-resource-group),
+ * and custom role definitions, whose assignable scopes stop at resource groups
+ * (https://learn.microsoft.com/azure/role-based-access-control/custom-roles). At a resource a
+ * wildcard role would seem to grant them, but nothing there can be done with them.
+ */
+const GROUP_AND_ABOVE: CandidateOperation[] = [
+  'Microsoft.Resources/subscriptions/resourceGroups/write',
+  'Microsoft.Resources/subscriptions/resourceGroups/delete',
+  'Microsoft.Resources/deployments/write',
+  'Microsoft.Resources/deployments/delete',
+  'Microsoft.Authorization/roleDefinitions/write',
 ].map((name) => ({ name, dataAction: false }));
 
 interface CatalogIndex {
@@ -63,12 +85,30 @@ export function candidateOperations(
   roles: readonly RoleDefinition[],
   providerOperations: readonly ProviderOperation[] = [],
 ): CandidateOperation[] {
+  return collect([...GROUP_AND_ABOVE, ...ANY_SCOPE], resourceTypes, roles, providerOperations);
+}
+
+/** The operations measured at a resource of these types (its own type and those nested under it). */
+export function resourceCandidateOperations(
+  resourceTypes: readonly string[],
+  roles: readonly RoleDefinition[],
+  providerOperations: readonly ProviderOperation[] = [],
+): CandidateOperation[] {
+  return collect(ANY_SCOPE, resourceTypes, roles, providerOperations);
+}
+
+function collect(
+  fixed: readonly CandidateOperation[],
+  resourceTypes: readonly string[],
+  roles: readonly RoleDefinition[],
+  providerOperations: readonly ProviderOperation[],
+): CandidateOperation[] {
   const out = new Map<string, CandidateOperation>();
   const put = (name: string, dataAction: boolean) => {
     const key = `${dataAction ? 'd' : 'c'}|${name.toLowerCase()}`;
     if (!out.has(key)) out.set(key, { name, dataAction });
   };
-  for (const op of SCOPE_WIDE) put(op.name, false);
+  for (const op of fixed) put(op.name, false);
   const prefixes = resourceTypes.map((t) => `${t.toLowerCase()}/`);
   const under = (name: string) => {
     const l = name.toLowerCase();

@@ -16,14 +16,21 @@ export interface DriftInput {
   hierarchy: Record<string, string[]>;
   /** Each managed scope with the operations to measure there. */
   scopes: Array<{ scope: string; candidates: CandidateOperation[] }>;
+  /**
+   * The operations to measure at a scope strictly below a managed resource group (a resource),
+   * or undefined for any other scope. An assignment there does not apply at the group, so it is
+   * measured at its own scope as well.
+   */
+  candidatesBelow: (scope: string) => CandidateOperation[] | undefined;
   createEvaluator: EvaluatorFactory;
   roleNameOf: (roleDefinitionId: string) => string;
 }
 
 /**
- * For each assignment Elevate did not make: the operations at the managed scopes that it grants
- * and the level's own (desired) assignments do not. Each assignment is measured against the
- * desired set alone, so two hand-made assignments that overlap are both reported.
+ * For each assignment Elevate did not make: the operations at the managed scopes (and, for one
+ * made on a resource inside a managed group, at that resource) that it grants and the level's own
+ * (desired) assignments do not. Each assignment is measured against the desired set alone, so two
+ * hand-made assignments that overlap are both reported.
  */
 export function analyzeDrift(input: DriftInput): DriftFinding[] {
   const { principalId, roles, groupIds, hierarchy, createEvaluator } = input;
@@ -40,9 +47,19 @@ export function analyzeDrift(input: DriftInput): DriftFinding[] {
 
   const baseline = createEvaluator(stateWith(base));
   const baselineAllowed = new Map<string, Set<string>>();
-  for (const { scope, candidates } of input.scopes) {
-    baselineAllowed.set(scope, new Set(candidates.filter((op) => allowed(baseline, scope, op)).map(opKey)));
-  }
+  const allowedByBaseline = (scope: string, candidates: CandidateOperation[]) =>
+    new Set(candidates.filter((op) => allowed(baseline, scope, op)).map(opKey));
+  for (const { scope, candidates } of input.scopes) baselineAllowed.set(scope, allowedByBaseline(scope, candidates));
+  // Resources hand-made assignments sit on, measured once each (keyed case-insensitively).
+  const below = new Map<string, { candidates: CandidateOperation[]; before: Set<string> } | undefined>();
+  const belowAt = (scope: string) => {
+    const key = scope.toLowerCase();
+    if (!below.has(key)) {
+      const candidates = input.candidatesBelow(scope);
+      below.set(key, candidates ? { candidates, before: allowedByBaseline(scope, candidates) } : undefined);
+    }
+    return below.get(key);
+  };
 
   const findings: DriftFinding[] = [];
   for (const a of input.foreign) {
@@ -51,8 +68,7 @@ export function analyzeDrift(input: DriftInput): DriftFinding[] {
     const evaluator = createEvaluator(stateWith([...base, measured]));
     const added = new Map<string, CandidateOperation>();
     const affected: string[] = [];
-    for (const { scope, candidates } of input.scopes) {
-      const before = baselineAllowed.get(scope)!;
+    const measure = (scope: string, candidates: CandidateOperation[], before: Set<string>) => {
       let any = false;
       for (const op of candidates) {
         if (before.has(opKey(op)) || !allowed(evaluator, scope, op)) continue;
@@ -60,7 +76,13 @@ export function analyzeDrift(input: DriftInput): DriftFinding[] {
         any = true;
       }
       if (any) affected.push(scope);
-    }
+    };
+    for (const { scope, candidates } of input.scopes) measure(scope, candidates, baselineAllowed.get(scope)!);
+    // Azure RBAC applies an assignment at its scope and below, never above
+    // (https://learn.microsoft.com/azure/role-based-access-control/scope-overview): Owner on a
+    // container app grants nothing at its group, so it is measured on the app itself.
+    const own = belowAt(a.scope);
+    if (own) measure(a.scope, own.candidates, own.before);
     if (added.size === 0) continue;
     const roleName = input.roleNameOf(a.roleDefinitionId);
     const viaGroup = a.principalId.toLowerCase() !== principalId.toLowerCase() ? a.principalId : undefined;

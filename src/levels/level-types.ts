@@ -81,7 +81,10 @@ export interface DriftFinding {
   roleName: string;
   /** Set when the assignment reaches the UAMI through a group it is a member of. */
   viaGroupId?: string;
-  /** Managed scopes (resource groups / subscriptions) where it adds something. */
+  /**
+   * Managed scopes (resource groups / subscriptions) where it adds something; for an assignment
+   * on a resource inside a managed group, that resource's scope.
+   */
   affectedScopes: string[];
   added: AddedOperations;
   message: string;

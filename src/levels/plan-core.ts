@@ -1,9 +1,10 @@
 import type { PermissionLevel } from '../policies/policy-types.ts';
 import type { RoleAssignment, RoleDefinition } from '../rbac/rbac-types.ts';
 import { parseResourceGroupId, subscriptionScope } from '../agents/resource-group-id.ts';
-import { candidateOperations, type CandidateOperation, type ProviderOperation } from './candidate-operations.ts';
+import { candidateOperations, resourceCandidateOperations, type CandidateOperation, type ProviderOperation } from './candidate-operations.ts';
 import { byScopeThenRole, desiredAssignments, findInventory, type DesiredRolesFn, type RoleByName } from './desired-assignments.ts';
 import { analyzeDrift, mutatingCount, type EvaluatorFactory } from './drift-analysis.ts';
+import { resourceBelowGroup } from './resource-below-group.ts';
 import {
   isElevateManaged,
   type ActualAssignment,
@@ -103,6 +104,7 @@ export function planCore(input: PlanCoreInput): Plan {
 
   const foreign = reaching.filter((a) => !used.has(a) && !a.managed);
   const scopes = driftScopes(agent, inventory, roles, input.providerOperations);
+  const candidatesBelow = (scope: string) => resourceScopeCandidates(scope, agent, inventory, roles, input.providerOperations);
   const driftFor = (d: DesiredAssignment[]): DriftFinding[] =>
     foreign.length === 0
       ? []
@@ -114,6 +116,7 @@ export function planCore(input: PlanCoreInput): Plan {
           groupIds: actual.groupIds,
           hierarchy: actual.hierarchy,
           scopes,
+          candidatesBelow,
           createEvaluator: input.createEvaluator,
           roleNameOf,
         });
@@ -170,6 +173,25 @@ function driftScopes(
   }
   for (const [sub, types] of typesBySub) out.push({ scope: subscriptionScope(sub), candidates: candidateOperations([...types], roles, providerOperations) });
   return out;
+}
+
+/**
+ * For a scope inside one of the agent's managed groups: the operations of the resource's type and
+ * of the group's types nested under it (an assignment on a resource reaches its child resources
+ * too). Undefined elsewhere, including resources in groups the agent does not manage.
+ */
+function resourceScopeCandidates(
+  scope: string,
+  agent: PlanAgent,
+  inventory: ReadonlyMap<string, ResourceGroupInventory>,
+  roles: RoleDefinition[],
+  providerOperations: readonly ProviderOperation[] | undefined,
+): CandidateOperation[] | undefined {
+  const below = resourceBelowGroup(scope, agent.resourceGroupIds);
+  if (!below) return undefined;
+  const prefix = `${below.resourceType.toLowerCase()}/`;
+  const nested = (findInventory(inventory, below.resourceGroupId)?.resourceTypes ?? []).filter((t) => t.toLowerCase().startsWith(prefix));
+  return resourceCandidateOperations([below.resourceType, ...nested], roles, providerOperations);
 }
 
 function effectiveLevelOf(agent: PlanAgent, drift: DriftFinding[], driftAtPrivileged: () => DriftFinding[]): Plan['effectiveLevel'] {

@@ -289,6 +289,107 @@ describe('planAssignments: drift', () => {
   });
 });
 
+describe('planAssignments: drift on a resource inside a managed group', () => {
+  // An assignment on a resource does not apply at its group, so it is measured where it sits.
+  const app = `${RG_APPS}/providers/Microsoft.App/containerApps/web`;
+
+  it('reports Owner on a container app of a Reader agent, at the app, and the agent is beyond Privileged', () => {
+    const owner = assignment('Owner', app);
+    const plan = planAssignments({ agent: agent('Reader', [RG_APPS]), inventory: [INVENTORY[0]!], policies, catalog, actual: actualOf([...readerBaseline(), owner]) });
+    expect(plan.drift.map((d) => d.roleName)).toEqual(['Owner']);
+    const f = plan.drift[0]!;
+    expect(f.assignment.id).toBe(owner.id);
+    expect(f.assignment.scope).toBe(app);
+    expect(f.affectedScopes).toEqual([app]);
+    const ops = f.added.operations.map((o) => o.toLowerCase());
+    expect(ops).toEqual(
+      expect.arrayContaining([
+        'microsoft.app/containerapps/write',
+        'microsoft.app/containerapps/delete',
+        'microsoft.authorization/roleassignments/write',
+        'microsoft.authorization/locks/delete',
+      ]),
+    );
+    // only what can be done at the app: not its group, not the group's other types
+    expect(ops).not.toContain('microsoft.resources/subscriptions/resourcegroups/delete');
+    expect(ops).not.toContain('microsoft.resources/deployments/write');
+    expect(ops.some((o) => o.startsWith('microsoft.app/managedenvironments/'))).toBe(false);
+    expect(f.added.byKind.read).toBe(0);
+    expect(f.message).toMatch(new RegExp(`^Owner at ${app}, not made by Elevate, adds \\d+ operation`));
+    // what the start page and doctor read off the plan
+    expect(plan.effectiveLevel).toMatchObject({ level: 'Privileged', exceeds: true });
+    expect(plan.effectiveLevel.message).toContain(`Owner at ${app}`);
+    expect(plan.effectiveLevel.message).toContain('more than even the Privileged level');
+    // reported, never touched: Elevate did not make it
+    expect(plan.toDelete.map((d) => d.assignment.id)).not.toContain(owner.id);
+  });
+
+  it('compares the group case-insensitively on whole segments, and leaves resources of other groups alone', () => {
+    const shouty = `${RG_APPS.toUpperCase().replace('/SUBSCRIPTIONS/', '/subscriptions/')}/PROVIDERS/microsoft.app/CONTAINERAPPS/web`;
+    const plan = planAssignments({
+      agent: agent('Reader', [RG_APPS]),
+      inventory: [INVENTORY[0]!],
+      policies,
+      catalog,
+      actual: actualOf([
+        ...readerBaseline(),
+        assignment('Owner', shouty),
+        assignment('Owner', `${RG_APPS}0/providers/Microsoft.App/containerApps/web`), // rg-apps0: not a managed group
+      ]),
+    });
+    expect(plan.drift.map((d) => `${d.roleName} @ ${d.assignment.scope}`)).toEqual([`Owner @ ${shouty}`]);
+  });
+
+  it('reports it through a group the UAMI belongs to, on a nested resource', () => {
+    const revision = `${app}/revisions/web--1`;
+    const plan = planAssignments({
+      agent: agent('Reader', [RG_APPS]),
+      inventory: [INVENTORY[0]!],
+      policies,
+      catalog,
+      actual: actualOf([...readerBaseline(), assignment('Contributor', revision, { principalId: GROUP })], { groupIds: [GROUP] }),
+    });
+    expect(plan.drift).toHaveLength(1);
+    expect(plan.drift[0]!.viaGroupId).toBe(GROUP);
+    expect(plan.drift[0]!.affectedScopes).toEqual([revision]);
+    expect(plan.drift[0]!.added.byKind.write).toBeGreaterThan(0);
+    expect(plan.effectiveLevel.exceeds).toBe(true);
+  });
+
+  it('does not call Reader on a container app of a Reader agent drift', () => {
+    const plan = planAssignments({ agent: agent('Reader', [RG_APPS]), inventory: [INVENTORY[0]!], policies, catalog, actual: actualOf([...readerBaseline(), assignment('Reader', app)]) });
+    expect(plan.drift).toEqual([]);
+    expect(plan.effectiveLevel.exceeds).toBe(false);
+  });
+
+  it.each(['Container Apps Contributor', 'Contributor'])('does not call %s on a container app of a Privileged agent drift', (roleName) => {
+    // The Privileged level holds Container Apps Contributor on the group (policies/levels.yaml), which
+    // reaches the app; Contributor adds nothing at the app beyond it and the preconfigured roles.
+    const plan = planAssignments({
+      agent: agent('Privileged', [RG_APPS]),
+      inventory: [INVENTORY[0]!],
+      policies,
+      catalog,
+      actual: actualOf([...readerBaseline(), assignment(roleName, app)]),
+    });
+    expect(plan.drift).toEqual([]);
+    expect(plan.effectiveLevel.exceeds).toBe(false);
+  });
+
+  it('never calls an Elevate-made assignment on a resource drift (it is planned for deletion instead)', () => {
+    const plan = planAssignments({
+      agent: agent('Reader', [RG_APPS]),
+      inventory: [INVENTORY[0]!],
+      policies,
+      catalog,
+      actual: actualOf([...readerBaseline(), assignment('Owner', app, { managed: true })]),
+    });
+    expect(plan.drift).toEqual([]);
+    expect(plan.effectiveLevel.exceeds).toBe(false);
+    expect(deletes(plan).filter((d) => d.includes(app))).toEqual([`Owner @ ${app}`]);
+  });
+});
+
 describe('planAssignments: bad policy', () => {
   it('refuses a policy that maps a type to a role not in the catalog', () => {
     const broken: Pick<Policies, 'levels'> = {
