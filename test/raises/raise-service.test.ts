@@ -166,17 +166,25 @@ describe('raise service', () => {
     expect((await audit.list({ requestId: r.id, eventType: 'level-raise.denied' }, { limit: 10 })).entries).toHaveLength(0);
   });
 
-  it('takes back a grant that lands after another instance ended the raise', async () => {
+  /**
+   * Instance A approves a raise that makes two grants; the second is still on its way to Azure
+   * when instance B ends the raise. `slow.release()` lets that grant land.
+   */
+  async function endWhileGranting() {
     const { logger, logs } = capturedLogger();
     const a = service(1, directory, logger);
     const b = service();
     const r = await ask(a);
-    // The raise makes two grants; the second is still on its way to Azure when instance B ends the raise.
     const slow = azure.holdGrantCall(2);
     const approving = a.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null);
     await slow.reached;
     expect(azure.held.size).toBe(1);
     const ended = await b.end(r.id, { id: 'u-2', name: 'bob@contoso.example' });
+    return { logs, r, slow, approving, ended };
+  }
+
+  it('takes back a grant that lands after another instance ended the raise', async () => {
+    const { logs, r, slow, approving, ended } = await endWhileGranting();
     expect(ended.state).toBe('ended');
     expect(azure.held.size).toBe(0);
     slow.release();
@@ -191,14 +199,7 @@ describe('raise service', () => {
   });
 
   it('records and logs a late grant it could not take back', async () => {
-    const { logger, logs } = capturedLogger();
-    const a = service(1, directory, logger);
-    const b = service();
-    const r = await ask(a);
-    const slow = azure.holdGrantCall(2);
-    const approving = a.approve(r.id, { id: 'u-1', name: 'ann@contoso.example' }, null);
-    await slow.reached;
-    await b.end(r.id, { id: 'u-2', name: 'bob@contoso.example' });
+    const { logs, r, slow, approving } = await endWhileGranting();
     // Azure now refuses every removal.
     azure.gateway.end = async () => {
       throw new Error('ServiceUnavailable');
