@@ -12,6 +12,7 @@ import type { ProviderOperation } from './candidate-operations.ts';
 import type { InventoryProgress, InventoryService } from './inventory-service.ts';
 import type { Plan, ResourceGroupInventory } from './level-types.ts';
 import { planAssignments } from './plan-assignments.ts';
+import { planDigest } from './plan-digest.ts';
 import type { HeldByRaise } from './plan-core.ts';
 
 export interface LevelEnforcerDeps {
@@ -44,6 +45,11 @@ export interface PlanOptions {
 export interface ApplyRunOptions extends PlanOptions {
   actor: AuditActor;
   removeDrift?: boolean;
+  /**
+   * The digest (planDigest) of the plan the administrator approved. When given and the fresh
+   * plan's differs, nothing is applied: an approval covers only what was shown.
+   */
+  expectedDigest?: string;
   /** Shown the plan when it changes something; resolving false stops before any write. */
   confirm?: (plan: AgentPlan) => Promise<boolean>;
   onProgress?: (done: number, total: number, item: ApplyItem) => void;
@@ -51,9 +57,11 @@ export interface ApplyRunOptions extends PlanOptions {
 
 export interface ApplyRun {
   planned: AgentPlan;
-  /** Absent when the plan changed nothing or confirmation was refused. */
+  /** Absent when the plan changed nothing, confirmation was refused or the plan changed since it was approved. */
   report?: ApplyReport;
   confirmed: boolean;
+  /** Set when `expectedDigest` did not match the fresh plan (`planned`); nothing was applied. */
+  planChanged?: true;
 }
 
 export interface LevelEnforcer {
@@ -106,6 +114,27 @@ export function createLevelEnforcer(deps: LevelEnforcerDeps): LevelEnforcer {
       return lockFor(agent.id).runExclusive(async () => {
         const planned = await planFor(agent, options);
         const { plan } = planned;
+        // Checked before anything else, the "nothing to change" bookkeeping included: a stale approval changes nothing.
+        if (options.expectedDigest !== undefined) {
+          const digest = planDigest(plan);
+          if (digest !== options.expectedDigest) {
+            await deps.audit.append({
+              actor: options.actor,
+              eventType: 'level.apply-refused',
+              subject: agent.id,
+              agentId: agent.id,
+              outcome: 'refused',
+              details: {
+                code: 'plan_changed',
+                message: 'the plan changed since it was shown; nothing was applied',
+                expectedDigest: options.expectedDigest,
+                currentDigest: digest,
+                removeDrift: options.removeDrift === true,
+              },
+            });
+            return { planned, confirmed: false, planChanged: true };
+          }
+        }
         const driftToRemove = options.removeDrift ? plan.drift.length : 0;
         if (plan.toCreate.length === 0 && plan.toDelete.length === 0 && driftToRemove === 0) {
           await forgetCleanReleased(planned, []);

@@ -35,6 +35,16 @@ async function csrfOf(client: BrowserLikeClient, page = '/agents'): Promise<stri
   return m[1]!;
 }
 
+/** The apply form as the plan page renders it: its CSRF token and the digest of the plan shown. */
+async function applyFormOf(client: BrowserLikeClient, agent: string): Promise<{ _csrf: string; planDigest: string }> {
+  const page = await client.get(`${url}/agents/${agent}/plan`);
+  expect(page.status).toBe(200);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body);
+  const digest = /name="planDigest" value="([0-9a-f]{64})"/.exec(page.body);
+  if (!csrf || !digest) throw new Error(`no apply form on the plan of ${agent}`);
+  return { _csrf: csrf[1]!, planDigest: digest[1]! };
+}
+
 beforeAll(async () => {
   sb = await startLevelsSandbox();
   server = createServer();
@@ -154,7 +164,7 @@ describe('/agents pages', { timeout: 60_000 }, () => {
     expect(plan.body).toContain('Virtual Machine Contributor');
 
     const before = writesSeen(sb.handle);
-    const applied = await admin.post(`${url}/agents/web-agent/apply`, { _csrf: await csrfOf(admin, '/agents/web-agent') });
+    const applied = await admin.post(`${url}/agents/web-agent/apply`, await applyFormOf(admin, 'web-agent'));
     expect(applied.status).toBe(200);
     expect(applied.body).toMatch(/data-testid="apply-summary">\d+ change\(s\), 0 failure\(s\)/);
     expect(writesSeen(sb.handle)).toBeGreaterThan(before);
@@ -164,15 +174,51 @@ describe('/agents pages', { timeout: 60_000 }, () => {
     const levelChange = (await sb.audit.list({ eventType: 'agent.level-changed' })).entries[0]!;
     expect(levelChange.details).toMatchObject({ before: { level: 'Reader' }, after: { level: 'Privileged' } });
 
-    const again = await admin.post(`${url}/agents/web-agent/apply`, { _csrf: await csrfOf(admin, '/agents/web-agent') });
+    const again = await admin.post(`${url}/agents/web-agent/apply`, await applyFormOf(admin, 'web-agent'));
     expect(again.body).toContain('Nothing to change');
 
     // clean up in ARM: no group, nothing held
     for (const rg of [RG_LV_APPS, RG_LV_VMS]) {
       expect((await admin.post(`${url}/agents/web-agent/resource-groups/remove`, { _csrf: await csrfOf(admin, '/agents/web-agent'), resourceGroupId: rg })).status).toBe(303);
     }
-    const cleanup = await admin.post(`${url}/agents/web-agent/apply`, { _csrf: await csrfOf(admin, '/agents/web-agent') });
+    const cleanup = await admin.post(`${url}/agents/web-agent/apply`, await applyFormOf(admin, 'web-agent'));
     expect(cleanup.body).toContain(', 0 failure(s)');
+  });
+
+  it('applies only the plan that was shown: a changed plan is a 409 that applies nothing and shows the new plan; no or a malformed digest is a 400', async () => {
+    const shown = await applyFormOf(admin, 'web-agent'); // no group left: nothing to change
+    // meanwhile another administrator gives the agent a group again
+    await sb.runtime.registry.addResourceGroup('web-agent', RG_LV_APPS, { kind: 'user', id: 'other-admin', name: 'Other Admin' });
+    try {
+      const writes = writesSeen(sb.handle);
+      const stale = await admin.post(`${url}/agents/web-agent/apply`, { ...shown, removeDrift: 'on' });
+      expect(stale.status).toBe(409);
+      expect(stale.body).toContain('data-testid="plan-notice"');
+      expect(stale.body).toContain('The plan changed since you opened it; nothing was applied. Review it again.');
+      expect(stale.body).toContain(RG_LV_APPS);
+      const fresh = /name="planDigest" value="([0-9a-f]{64})"/.exec(stale.body)?.[1];
+      expect(fresh).toBeDefined();
+      expect(fresh).not.toBe(shown.planDigest);
+      expect(writesSeen(sb.handle)).toBe(writes);
+      const refused = (await sb.audit.list({ eventType: 'level.apply-refused' })).entries;
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toMatchObject({ outcome: 'refused', actor: { id: sandboxUser('admin').oid }, details: { code: 'plan_changed', expectedDigest: shown.planDigest, currentDigest: fresh } });
+
+      const { _csrf } = shown;
+      const missing = await admin.post(`${url}/agents/web-agent/apply`, { _csrf });
+      expect(missing.status).toBe(400);
+      expect(missing.body).toContain('planDigest');
+      for (const planDigest of [shown.planDigest.toUpperCase(), 'abc', `${shown.planDigest}0`]) {
+        expect((await admin.post(`${url}/agents/web-agent/apply`, { _csrf, planDigest })).status).toBe(400);
+      }
+      expect(writesSeen(sb.handle)).toBe(writes);
+      expect((await sb.audit.list({ eventType: 'level.apply-refused' })).entries).toHaveLength(1);
+    } finally {
+      await sb.runtime.registry.removeResourceGroup('web-agent', RG_LV_APPS, { kind: 'user', id: 'other-admin', name: 'Other Admin' });
+    }
+    // with the digest of what is shown now, apply goes through (nothing was created, so nothing to undo)
+    const current = await admin.post(`${url}/agents/web-agent/apply`, await applyFormOf(admin, 'web-agent'));
+    expect(current.status).toBe(200);
   });
 
   it('shows Test connection findings with Azure\'s error, cause and fix', async () => {
