@@ -300,9 +300,11 @@ export function createRaiseService(deps: RaiseServiceDeps): RaiseService {
       // The named person is checked here whoever calls (API, CLI); their identity is only ever resolved here.
       const named = checkOnBehalfOf(asked.onBehalfOf);
       let requester: RaiseRequester = { kind: asked.kind, id: asked.id, name: asked.name };
-      const open = (await deps.store.listByAgent(agent.id)).filter((r) => ['pending', 'granting', 'active'].includes(r.state));
-      const overlap = open.find((r) => r.resourceGroupIds.some((g) => checked.resourceGroupIds.some((c) => c.toLowerCase() === g.toLowerCase())));
-      if (overlap) throw new RaiseConflictError('raise_open', `the agent already has an open raise (${overlap.id}, ${overlap.state}) on ${overlap.resourceGroupIds.join(', ')}`);
+      const overlapping = (open: LevelRaise[]) => open.find((r) => r.resourceGroupIds.some((g) => checked.resourceGroupIds.some((c) => c.toLowerCase() === g.toLowerCase())));
+      const openRaise = (r: LevelRaise) => new RaiseConflictError('raise_open', `the agent already has an open raise (${r.id}, ${r.state}) on ${r.resourceGroupIds.join(', ')}`);
+      // Checked now, before anything is recorded, and again as the raise is stored (below).
+      const overlap = overlapping(await deps.store.listOpenByAgent(agent.id));
+      if (overlap) throw openRaise(overlap);
       const at = now();
       if (named !== undefined) requester = { ...requester, onBehalfOf: named, onBehalfOfIdentity: await resolveNamed(named) };
       const raise: LevelRaise = {
@@ -330,7 +332,14 @@ export function createRaiseService(deps: RaiseServiceDeps): RaiseService {
       };
       const actor: AuditActor = requester.kind === 'agent' ? { kind: 'agent', id: requester.id, name: requester.name } : { kind: 'user', id: requester.id, name: requester.name };
       await deps.audit.append(raiseEntry('level-raise.requested', raise, actor, { justification: raise.justification, requestedBy: { ...requester, onBehalfOf: requester.onBehalfOf ?? null } }));
-      await deps.store.insert(raise);
+      // Another request for the same groups may have been stored since the check above.
+      const clash = await deps.store.insertUnlessClashing(raise, overlapping);
+      if (clash) {
+        await deps.audit.append(raiseEntry('level-raise.refused', raise, actor, { code: 'raise_open', overlaps: clash.id }, 'refused')).catch((err: unknown) => {
+          deps.logger?.error({ raise: raise.id, reason: oneLine(err) }, 'level raise: could not record a refused request');
+        });
+        throw openRaise(clash);
+      }
       return raise;
     },
     async approve(raiseId, approver, reason) {

@@ -4,7 +4,15 @@ import { RaiseConflictError, RaiseNotFoundError } from './raise-types.ts';
 
 /** Level raises in SQLite (migrations/015_level_raises.sql); writes are version-checked. */
 export interface RaiseStore {
-  insert(raise: LevelRaise): Promise<void>;
+  /**
+   * Inserts `raise` unless `clash` finds, among the agent's open raises (pending, granting,
+   * active), one it may not sit beside; then returns that one and inserts nothing. Read and insert
+   * are one write transaction (BEGIN IMMEDIATE on SQLite, the write lock on PostgreSQL), so two
+   * requests on any instances cannot both pass the check.
+   */
+  insertUnlessClashing(raise: LevelRaise, clash: (open: LevelRaise[]) => LevelRaise | undefined): Promise<LevelRaise | undefined>;
+  /** The agent's open raises: pending, granting or active. */
+  listOpenByAgent(agentId: string): Promise<LevelRaise[]>;
   get(id: string): Promise<LevelRaise>;
   /** Writes `next` if the stored row is still at `next.version`; returns it at version + 1. */
   update(next: LevelRaise): Promise<LevelRaise>;
@@ -12,6 +20,8 @@ export interface RaiseStore {
   listOpen(): Promise<LevelRaise[]>;
   listRecent(limit?: number): Promise<LevelRaise[]>;
 }
+
+const OPEN_BY_AGENT = "SELECT * FROM level_raises WHERE agent_id = ? AND state IN ('pending', 'granting', 'active') ORDER BY created_at, id";
 
 /** What a raise id can be: a UUID (raise-service.ts) or another short id of letters, digits and dashes. */
 const RAISE_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -88,10 +98,19 @@ function values(r: LevelRaise): Array<string | number | null> {
 
 export function createRaiseStore(db: Database): RaiseStore {
   return {
-    async insert(raise) {
+    async insertUnlessClashing(raise, clash) {
       // A raise stored under an id get() refuses could never be read, approved or ended.
       if (!RAISE_ID.test(raise.id)) throw new Error(`a level raise id must be 1 to 64 letters, digits or dashes: ${JSON.stringify(raise.id.slice(0, 80))}`);
-      await db.run(`INSERT INTO level_raises (id, ${COLUMNS.join(', ')}, version) VALUES (?, ${COLUMNS.map(() => '?').join(', ')}, 0)`, [raise.id, ...values(raise)]);
+      return db.transaction(async (tx) => {
+        const open = (await tx.all<Row>(OPEN_BY_AGENT, [raise.agentId])).map(fromRow);
+        const clashing = clash(open);
+        if (clashing) return clashing;
+        await tx.run(`INSERT INTO level_raises (id, ${COLUMNS.join(', ')}, version) VALUES (?, ${COLUMNS.map(() => '?').join(', ')}, 0)`, [raise.id, ...values(raise)]);
+        return undefined;
+      });
+    },
+    async listOpenByAgent(agentId) {
+      return (await db.fresh.all<Row>(OPEN_BY_AGENT, [agentId])).map(fromRow);
     },
     async get(id) {
       // Answered before SQL: a NUL or other stray byte would be a 500 on PostgreSQL, not a 404. Not echoed.

@@ -213,6 +213,21 @@ describe('raise service', () => {
     expect(errorsIn(logs).map((l) => l.msg)).toEqual(['level raise: a grant made after the raise ended could not be removed']);
   });
 
+  it('stores one of two raises asked for the same groups at the same moment, on two instances, and refuses the other', async () => {
+    const [first, second] = await Promise.allSettled([ask(service()), ask(service())]);
+    const outcomes = [first, second].map((o) => o.status);
+    expect(outcomes.sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = [first, second].find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(RaiseConflictError);
+    expect(refused.reason).toMatchObject({ code: 'raise_open' });
+    expect((await service().listByAgent(agent.id)).filter((r) => r.state === 'pending')).toHaveLength(1);
+    // Both passed the first check, so both were recorded as asked for; the one not stored is recorded as refused.
+    const refusedEntries = (await audit.list({ eventType: 'level-raise.refused' }, { limit: 10 })).entries;
+    const requested = (await audit.list({ eventType: 'level-raise.requested' }, { limit: 10 })).entries;
+    expect(refusedEntries.length).toBe(requested.length - 1);
+    if (refusedEntries.length === 1) expect(refusedEntries[0]).toMatchObject({ outcome: 'refused', details: { code: 'raise_open' } });
+  });
+
   it('refuses a person named with control or bidi characters, or too long, and stores nothing', async () => {
     const s = service();
     for (const onBehalfOf of ['sam\u202e@contoso.example', 'sam\u0000', 'sam\nbob', 'x'.repeat(257), 42 as unknown as string]) {
