@@ -19,8 +19,10 @@
  *      server-side under the `state` and checked by openid-client; the code is single-use and
  *      bound to this session's PKCE verifier. A token from an older sign-in (a live SSO session,
  *      a replayed or swapped callback) carries another nonce and is refused before we get here.
- *   3. Its `iat` lies within the flow (not before `startedAt`, not in the future, each with a
- *      clock allowance): it was minted during this flow.
+ *   3. Its `iat` lies within the flow (not before `startedAt` less Entra's backdating, not in
+ *      the future, each with a clock allowance; see ENTRA_IAT_BACKDATE_SECONDS): it was minted
+ *      during this flow. The nonce (2) is what ties it to this flow; `iat` only rules out a
+ *      token minted long before.
  *   So the authentication lies between `startedAt` and `iat`, and its age is at most
  *   now - startedAt: Elevate counts it as having happened at `startedAt`, the conservative end.
  *   What this leaves open: the authorization request travels through the browser, so whoever
@@ -36,6 +38,23 @@
 
 /** Tolerated difference between our clock and the tenant's. */
 export const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * How far Entra ID backdates `iat` (and `nbf`) from the moment it mints a token: five minutes, a
+ * buffer for relying parties whose clocks run behind. Microsoft's claims reference does not give
+ * the figure; every Entra token shows it, and Microsoft's identity team describes it: "Azure AD
+ * normally includes a 5-minute buffer in both the iat and nbf claims (in other words, they're both
+ * 5 minutes in the past)" (https://github.com/psignoret/aad-sso-wordpress/issues/34). So a token
+ * minted during a flow that began at `startedAt` has `iat` from `startedAt - 300` on: compared
+ * against `startedAt` alone, every fresh sign-in on a real tenant would look older than its flow.
+ * The sandbox's issuer backdates the same way (src/sandbox/entra/token-issuer.ts).
+ */
+export const ENTRA_IAT_BACKDATE_SECONDS = 300;
+
+/** Whether a token's `iat` says Entra minted it during a flow that began at `startedAt` (and not in the future). */
+export function mintedSince(iat: number, startedAt: number, nowSeconds: number): boolean {
+  return iat >= startedAt - ENTRA_IAT_BACKDATE_SECONDS - CLOCK_SKEW_SECONDS && iat <= nowSeconds + CLOCK_SKEW_SECONDS;
+}
 
 export type AuthenticationSource = 'auth_time' | 'prompt_login' | 'none';
 
@@ -64,7 +83,7 @@ export function authenticationEvidence(f: AuthenticationFacts): AuthenticationEv
     return { authenticatedAt: f.authTime, duringFlow: f.authTime >= f.startedAt - CLOCK_SKEW_SECONDS, source: 'auth_time' };
   }
   const iat = typeof f.issuedAt === 'number' && Number.isInteger(f.issuedAt) ? f.issuedAt : undefined;
-  if (f.promptedLogin && iat !== undefined && iat >= f.startedAt - CLOCK_SKEW_SECONDS && iat <= f.nowSeconds + CLOCK_SKEW_SECONDS) {
+  if (f.promptedLogin && iat !== undefined && mintedSince(iat, f.startedAt, f.nowSeconds)) {
     return { authenticatedAt: f.startedAt, duringFlow: true, source: 'prompt_login' };
   }
   return { authenticatedAt: null, duringFlow: false, source: 'none' };

@@ -18,9 +18,12 @@
  * - Without it, the argument:
  *   1. The token validates as Elevate's (signature, issuer, tenant, audience, lifetime), is
  *      delegated (`scp`), and is for the approver who opened the attempt (`oid`).
- *   2. Its `iat` lies inside the attempt (not before `startedAt`, not in the future, each with a
- *      clock allowance): Entra minted it after Elevate recorded the attempt, so it is not a token
- *      the CLI (or anyone) held from before.
+ *   2. Its `iat` lies inside the attempt (not before `startedAt` less Entra's five-minute
+ *      backdating, not in the future, each with a clock allowance; ENTRA_IAT_BACKDATE_SECONDS):
+ *      Entra minted it around or after the time Elevate recorded the attempt, so it is not a
+ *      token the CLI (or anyone) held from long before. The allowance means a token minted a
+ *      minute before the attempt also passes; this rule never claimed more than the weakness
+ *      below already concedes.
  *   3. The attempt is single use and bound to request X and its operation hash: the token
  *      approves this request once and nothing else.
  *   So Elevate counts the authentication as having happened at `startedAt`, the conservative end,
@@ -39,7 +42,7 @@
  *   frequency of "every time" for Elevate's API), and the approval's audit entry records which
  *   evidence proved freshness (`freshness`: auth_time or token_iat).
  */
-import { CLOCK_SKEW_SECONDS } from './authentication-evidence.ts';
+import { CLOCK_SKEW_SECONDS, mintedSince } from './authentication-evidence.ts';
 
 export type FreshTokenSource = 'auth_time' | 'token_iat' | 'none';
 
@@ -61,7 +64,7 @@ export interface FreshTokenEvidence {
 
 export function freshTokenEvidence(f: FreshTokenFacts): FreshTokenEvidence {
   const iat = typeof f.issuedAt === 'number' && Number.isInteger(f.issuedAt) ? f.issuedAt : undefined;
-  const iatInside = iat !== undefined && iat >= f.startedAt - CLOCK_SKEW_SECONDS && iat <= f.nowSeconds + CLOCK_SKEW_SECONDS;
+  const iatInside = iat !== undefined && mintedSince(iat, f.startedAt, f.nowSeconds);
   if (f.authTime !== undefined) {
     // auth_time decides; a token minted before the attempt is refused whatever auth_time says
     return { authenticatedAt: f.authTime, duringAttempt: iatInside && f.authTime >= f.startedAt - CLOCK_SKEW_SECONDS, source: 'auth_time' };

@@ -31,6 +31,22 @@ describe('client credentials', () => {
     expect(claims.scp).toBeUndefined();
   });
 
+  it('stamps iat and nbf five minutes in the past, as Entra does, and expires_in from now', async () => {
+    const cca = new ConfidentialClientApplication(sandboxMsalConfig({ clientId: app().clientId, clientSecret: app().clientSecret }));
+    const before = Math.floor(Date.now() / 1000);
+    const result = await cca.acquireTokenByClientCredential({ scopes: ['https://management.azure.com/.default'] });
+    const after = Math.ceil(Date.now() / 1000);
+    const claims = decodeClaims(result!.accessToken);
+    // https://github.com/psignoret/aad-sso-wordpress/issues/34: "a 5-minute buffer in both the iat and nbf claims"
+    expect(claims.iat).toBe(claims.nbf);
+    expect(Number(claims.iat)).toBeGreaterThanOrEqual(before - 300);
+    expect(Number(claims.iat)).toBeLessThanOrEqual(after - 300);
+    // The token lives its lifetime from when it was minted, which MSAL reads from expires_in.
+    const expiresOn = Math.round(result!.expiresOn!.getTime() / 1000);
+    expect(Math.abs(expiresOn - Number(claims.exp))).toBeLessThanOrEqual(2);
+    expect(Number(claims.exp) - after).toBeGreaterThan(3000);
+  });
+
   it('ClientSecretCredential (governance credential) and its refusal of a wrong secret', async () => {
     const cred = new ClientSecretCredential(s().tenant.tenantId, app().clientId, app().clientSecret, identityOptions());
     const token = await cred.getToken('https://management.azure.com/.default');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authenticationEvidence, CLOCK_SKEW_SECONDS } from '../../src/signin/authentication-evidence.ts';
+import { authenticationEvidence, CLOCK_SKEW_SECONDS, ENTRA_IAT_BACKDATE_SECONDS } from '../../src/signin/authentication-evidence.ts';
 
 const NOW = 1_800_000_000;
 const STARTED = NOW - 40;
@@ -16,8 +16,14 @@ describe('authenticationEvidence', () => {
     expect(authenticationEvidence(facts())).toEqual({ authenticatedAt: STARTED, duringFlow: true, source: 'prompt_login' });
   });
 
+  it('without auth_time, takes Entra\'s iat as it is stamped: five minutes before the token was minted', () => {
+    // Minted a second after the flow began, stamped 300 s earlier (as on every Entra token).
+    expect(authenticationEvidence(facts({ issuedAt: STARTED + 1 - ENTRA_IAT_BACKDATE_SECONDS }))).toEqual({ authenticatedAt: STARTED, duringFlow: true, source: 'prompt_login' });
+    expect(authenticationEvidence(facts({ issuedAt: STARTED - ENTRA_IAT_BACKDATE_SECONDS - CLOCK_SKEW_SECONDS }))).toMatchObject({ source: 'prompt_login' });
+  });
+
   it('without auth_time, refuses an ID token minted before the flow or in the future', () => {
-    expect(authenticationEvidence(facts({ issuedAt: STARTED - CLOCK_SKEW_SECONDS - 1 }))).toEqual({ authenticatedAt: null, duringFlow: false, source: 'none' });
+    expect(authenticationEvidence(facts({ issuedAt: STARTED - ENTRA_IAT_BACKDATE_SECONDS - CLOCK_SKEW_SECONDS - 1 }))).toEqual({ authenticatedAt: null, duringFlow: false, source: 'none' });
     expect(authenticationEvidence(facts({ issuedAt: NOW + CLOCK_SKEW_SECONDS + 1 }))).toMatchObject({ source: 'none', duringFlow: false });
   });
 

@@ -4,6 +4,9 @@ import type { SigningKeyStore } from '../keys/signing-keys.ts';
 import type { DirectoryApplication, DirectoryUser, OptionalClaimName, ResourceServer } from '../state/directory.ts';
 import { CONSUMERS_TENANT_ID } from '../state/first-party-apps.ts';
 
+/** Entra's backdating of `iat` and `nbf`, in seconds (see times()); the sandbox's own figure, not Elevate's. */
+const ENTRA_IAT_BACKDATE_SECONDS = 300;
+
 /**
  * Mints tokens shaped like Entra's: v2 ID tokens, v2 access tokens for resources that accept v2
  * (Elevate's API), and v1 access tokens for v1 resources (ARM, Graph), each signed RS256 with the
@@ -102,12 +105,19 @@ export class TokenIssuer {
     const key = this.keys.current();
     const token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid, x5t: key.kid }).sign(key.privateKey);
     const exp = claims.exp!;
-    return { token, expiresIn: exp - (claims.iat ?? nowSeconds()), expiresOn: exp, claims };
+    return { token, expiresIn: exp - nowSeconds(), expiresOn: exp, claims };
   }
 
+  /**
+   * As Entra ID stamps them: `iat` and `nbf` five minutes before the token is minted (a buffer for
+   * clocks that run behind; Microsoft's identity team: "Azure AD normally includes a 5-minute
+   * buffer in both the iat and nbf claims", https://github.com/psignoret/aad-sso-wordpress/issues/34),
+   * `exp` the lifetime after it. A relying party that reads `iat` as "minted now" is caught here.
+   */
   private times(): { iat: number; nbf: number; exp: number } {
-    const iat = nowSeconds();
-    return { iat, nbf: iat - 300, exp: iat + this.lifetimeSeconds };
+    const now = nowSeconds();
+    const backdated = now - ENTRA_IAT_BACKDATE_SECONDS;
+    return { iat: backdated, nbf: backdated, exp: now + this.lifetimeSeconds };
   }
 
   /** `auth_time` only when the app registration lists it under `optionalClaims.idToken`. */
