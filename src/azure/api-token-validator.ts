@@ -35,6 +35,11 @@ export interface ApiTokenClaims {
   idp?: string | undefined;
   /** Optional claim: 0 member, 1 guest. */
   acct?: number | undefined;
+  /**
+   * Group object ids, when the registration emits the `groups` claim (groupMembershipClaims);
+   * for role mappings by group (policies/service-roles.yaml), as at browser sign-in.
+   */
+  groups?: string[] | undefined;
 }
 
 export interface ApiTokenValidatorOptions {
@@ -181,5 +186,6 @@ function toClaims(p: JWTPayload, tenantId: string): ApiTokenClaims {
     issuedAt: typeof p.iat === 'number' ? p.iat : undefined,
     idp: str(p.idp),
     acct: typeof p.acct === 'number' ? p.acct : undefined,
+    groups: Array.isArray(p.groups) ? strings(p.groups) : undefined,
   };
 }

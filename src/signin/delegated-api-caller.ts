@@ -47,7 +47,8 @@ export function delegatedApiCaller(
   if (!claims.scopes.includes(API_DELEGATED_SCOPE)) {
     return { ok: false, status: 403, code: 'insufficient_scope', message: `the token lacks Elevate's ${API_DELEGATED_SCOPE} scope` };
   }
-  const roles = rolesFromClaims({ roles: claims.roles, principalType: 'user' }, ctx.policies);
+  // Groups too, as at browser sign-in: an administrator by group mapping approves from the CLI as in the browser.
+  const roles = rolesFromClaims({ roles: claims.roles, groups: claims.groups, principalType: 'user' }, ctx.policies);
   const refusal = runAccountChecks(
     {
       claims: { iss: claims.issuer, tid: claims.tid, oid: claims.oid, idp: claims.idp, acct: claims.acct, roles: claims.roles },

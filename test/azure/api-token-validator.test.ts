@@ -76,6 +76,10 @@ describe('createApiTokenValidator', () => {
       audience: CLIENT,
     });
     expect(claims.expiresAt.getTime()).toBeGreaterThan(Date.now());
+    expect(claims.groups).toBeUndefined();
+    // The groups claim, when the registration emits it (for role mappings by group).
+    const withGroups = await validator()(await sign(userClaims({ groups: ['8a0c6f0e-1b2c-4d3e-9f40-5a6b7c8d9e0f'] })));
+    expect(withGroups.groups).toEqual(['8a0c6f0e-1b2c-4d3e-9f40-5a6b7c8d9e0f']);
   });
 
   it('accepts a v1 app-only token addressed to the App ID URI', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiTokenClaims } from '../../src/azure/api-token-validator.ts';
 import { policies } from '../levels/level-fixtures.ts';
+import { parseWith, shippedTexts } from '../policies/policy-fixtures.ts';
 import { delegatedApiCaller } from '../../src/signin/delegated-api-caller.ts';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -17,6 +18,15 @@ function claims(over: Partial<ApiTokenClaims> = {}): ApiTokenClaims {
 const ctx = { tenantId: TENANT, policies, nowSeconds: 1000 };
 
 describe('delegatedApiCaller', () => {
+  it('maps roles by group as browser sign-in does, so an administrator by group approves from the CLI too', () => {
+    const ADMINS = '8a0c6f0e-1b2c-4d3e-9f40-5a6b7c8d9e0f';
+    const byGroup = parseWith({ 'service-roles.yaml': shippedTexts()['service-roles.yaml'].replace('groups: []', `groups: [${ADMINS}]`) });
+    const r = delegatedApiCaller(claims({ roles: [], groups: [ADMINS] }), { ...ctx, policies: byGroup });
+    expect(r).toMatchObject({ ok: true, user: { roles: ['administrator'] } });
+    expect(delegatedApiCaller(claims({ roles: [], groups: ['ffffffff-ffff-ffff-ffff-ffffffffffff'] }), { ...ctx, policies: byGroup })).toMatchObject({ ok: false, status: 403 });
+  });
+
+
   it('accepts a member administrator with the delegated scope and keeps only identity fields', () => {
     const r = delegatedApiCaller(claims(), ctx);
     expect(r).toEqual({ ok: true, user: { oid: OID, tid: TENANT, upn: 'ada@contoso.example', name: 'Ada', roles: ['administrator'], authTime: null, signedInAt: 1000, homeTenantId: TENANT } });
