@@ -95,8 +95,9 @@ export function resolveAzureEndpoints(config: Config, sandbox?: SandboxEndpointS
       clientId: app.clientId,
       apiAudience: app.apiAudience,
       imdsEndpoint: sandbox.imdsEndpoint,
-      // The sandbox signs only the v2 form.
-      v1Issuer: false,
+      // Elevate's registration in the sandbox keeps Entra's default access token version, 1
+      // (accessTokenAcceptedVersion null): its API tokens come from the v1 issuer.
+      v1Issuer: true,
     });
   }
   const { tenantId, clientId, apiAudience, authorityHost, armEndpoint, graphEndpoint } = config.azure;
@@ -134,7 +135,7 @@ function build(p: {
   const authority = `${p.authorityHost}/${p.tenantId}`;
   const issuers = [`${authority}/v2.0`];
   // Entra issues v1 tokens (iss sts.windows.net) to apps whose manifest keeps accessTokenAcceptedVersion 1.
-  if (p.v1Issuer && MICROSOFT_AUTHORITY_HOSTS.has(authorityUrl.hostname)) issuers.push(`https://sts.windows.net/${p.tenantId}/`);
+  if (p.v1Issuer && (p.mode === 'sandbox' || MICROSOFT_AUTHORITY_HOSTS.has(authorityUrl.hostname))) issuers.push(`https://sts.windows.net/${p.tenantId}/`);
   return {
     mode: p.mode,
     authorityHost: p.authorityHost,

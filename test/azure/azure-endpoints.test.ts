@@ -44,7 +44,9 @@ describe('resolveAzureEndpoints', () => {
       disableInstanceDiscovery: true,
       browserAuthorityHost: 'http://127.0.0.1:8080',
       armScope: 'https://management.azure.com/.default',
-      issuers: [`https://localhost:8443/${TENANT}/v2.0`],
+      // Elevate's sandbox registration keeps Entra's default access token version (1), so its API
+      // tokens come from the v1 issuer, as they would on a new real registration.
+      issuers: [`https://localhost:8443/${TENANT}/v2.0`, `https://sts.windows.net/${TENANT}/`],
       imdsEndpoint: 'https://localhost:8443/imds',
     });
   });

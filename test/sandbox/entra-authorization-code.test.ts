@@ -77,17 +77,21 @@ describe('authorization code + PKCE through MSAL', () => {
     expect(typeof decodeHeader(result.idToken).kid).toBe('string');
 
     const at = decodeClaims(result.accessToken);
+    // Elevate's registration keeps Entra's default access token version (1): the v1 issuer, the
+    // App ID URI as audience, appid rather than azp, upn rather than preferred_username.
     expect(at).toMatchObject({
-      aud: app().clientId,
-      iss: `${s().origin}/${s().tenant.tenantId}/v2.0`,
+      aud: app().apiAudience,
+      iss: `https://sts.windows.net/${s().tenant.tenantId}/`,
       oid: admin.oid,
       tid: s().tenant.tenantId,
       scp: 'user_impersonation',
-      azp: app().clientId,
+      appid: app().clientId,
       idtyp: 'user',
-      ver: '2.0',
+      ver: '1.0',
+      upn: admin.upn,
       roles: ['SREAgent.Administrator'],
     });
+    expect(at.azp).toBeUndefined();
     expect(at.auth_time).toBeUndefined();
     expect(Number(at.exp) - Number(at.iat)).toBeGreaterThan(0);
     expect(result.account?.homeAccountId).toBe(`${admin.oid}.${s().tenant.tenantId}`);

@@ -63,7 +63,8 @@ describe('client credentials', () => {
       sandboxMsalConfig({ clientId: siem().clientId, clientCertificate: { thumbprintSha256, privateKey: readFileSync(cert.privateKeyPath, 'utf8') } }),
     );
     const result = await cca.acquireTokenByClientCredential({ scopes: [`${app().apiAudience}/.default`] });
-    expect(decodeClaims(result!.accessToken)).toMatchObject({ aud: app().clientId, azp: siem().clientId, azpacr: '2', idtyp: 'app', roles: ['Audit.Read'], ver: '2.0' });
+    // Elevate's registration keeps Entra's default access token version, 1: appid/appidacr, the App ID URI as audience.
+    expect(decodeClaims(result!.accessToken)).toMatchObject({ aud: app().apiAudience, appid: siem().clientId, appidacr: '2', idtyp: 'app', roles: ['Audit.Read'], ver: '1.0' });
 
     // the same through @azure/identity
     const cred = new ClientCertificateCredential(s().tenant.tenantId, siem().clientId, { certificate: `${readFileSync(cert.privateKeyPath, 'utf8')}\n${pem}` }, identityOptions());

@@ -61,9 +61,11 @@ describe('device code flow (Elevate CLI, public client flows allowed)', () => {
     expect((page as { text: string }).text).toContain('You have signed in');
     const claims = decodeClaims(result!.accessToken);
     expect(claims).toMatchObject({
-      aud: sandboxInfo().tenant.elevateApp.clientId,
-      azp: cli().clientId,
-      azpacr: '0',
+      // v1, Elevate's registration's default: the App ID URI as audience, appid/appidacr
+      aud: sandboxInfo().tenant.elevateApp.apiAudience,
+      appid: cli().clientId,
+      appidacr: '0',
+      ver: '1.0',
       scp: 'user_impersonation',
       oid: sandboxUser('admin').oid,
       roles: ['SREAgent.Administrator'],

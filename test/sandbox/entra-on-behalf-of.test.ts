@@ -98,7 +98,7 @@ describe('on-behalf-of through MSAL acquireTokenOnBehalfOf', () => {
   it('refuses an app-only token (managed identity token for Elevate) as the user assertion', async () => {
     const mi = new ManagedIdentityCredential({ clientId: s().tenant.agent.uamiClientId });
     const appOnly = await mi.getToken(`${app().apiAudience}/.default`);
-    expect(decodeClaims(appOnly.token)).toMatchObject({ aud: app().clientId, idtyp: 'app' });
+    expect(decodeClaims(appOnly.token)).toMatchObject({ aud: app().apiAudience, idtyp: 'app' });
     const r = await refusedWith(elevateMsalApp(), appOnly.token);
     expect(r.code).toBe('50013');
     expect(r.message).toContain('app-only');

@@ -28,7 +28,8 @@ describe('managed identity endpoint (IMDS style)', () => {
 
     const api = await cred.getToken(`${s().tenant.elevateApp.apiAudience}/.default`);
     const claims = decodeClaims(api.token);
-    expect(claims).toMatchObject({ aud: s().tenant.elevateApp.clientId, iss: `${s().origin}/${s().tenant.tenantId}/v2.0`, azp: agent().uamiClientId, oid: agent().uamiPrincipalId, idtyp: 'app', ver: '2.0' });
+    // v1 (Elevate's registration keeps Entra's default): the v1 issuer, the App ID URI, appid
+    expect(claims).toMatchObject({ aud: s().tenant.elevateApp.apiAudience, iss: `https://sts.windows.net/${s().tenant.tenantId}/`, appid: agent().uamiClientId, oid: agent().uamiPrincipalId, idtyp: 'app', ver: '1.0' });
     expect(claims.scp).toBeUndefined();
   });
 

@@ -66,7 +66,7 @@ describe('openid-client 6 against the sandbox', () => {
     const claims = tokens.claims()!;
     expect(claims).toMatchObject({ oid: sandboxUser('admin2').oid, nonce, aud: app().clientId, roles: ['SREAgent.Administrator'] });
     expect(claims.auth_time).toBeUndefined();
-    expect(decodeClaims(tokens.access_token)).toMatchObject({ aud: app().clientId, scp: 'user_impersonation' });
+    expect(decodeClaims(tokens.access_token)).toMatchObject({ aud: app().apiAudience, scp: 'user_impersonation', ver: '1.0' });
 
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'https://management.azure.com/user_impersonation' });
     expect(decodeClaims(refreshed.access_token)).toMatchObject({ aud: 'https://management.azure.com/', oid: sandboxUser('admin2').oid });

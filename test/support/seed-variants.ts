@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SEED_FILE } from '../../src/sandbox/seed/load-seed.ts';
 
-type Seed = { users: unknown[]; roleAssignments: unknown[]; applications: Array<{ key: string; optionalClaims?: unknown }> };
+type Seed = { users: unknown[]; roleAssignments: unknown[]; applications: Array<{ key: string; optionalClaims?: unknown; accessTokenVersion?: 1 | 2 }> };
 
 /** The default seed, changed by `edit`, written to a temporary file for a private sandbox. */
 export function seedFile(edit: (seed: Seed) => void = () => undefined): string {
@@ -24,4 +24,13 @@ export function withElevateOptionalClaims(seed: Seed, claims: { idToken?: string
     idToken: (claims.idToken ?? []).map((name) => ({ name })),
     accessToken: (claims.accessToken ?? []).map((name) => ({ name })),
   };
+}
+
+/**
+ * Sets the access token version of Elevate's registration (the manifest's
+ * `requestedAccessTokenVersion`): the default seed keeps Entra's default for a new registration,
+ * 1; a tenant may set 2.
+ */
+export function withElevateAccessTokenVersion(seed: Seed, version: 1 | 2): void {
+  seed.applications.find((a) => a.key === 'elevate')!.accessTokenVersion = version;
 }

@@ -57,6 +57,8 @@ export interface HarnessOptions {
   idTokenOptionalClaims?: string[];
   /** Device code polling interval of the sandbox (default Entra's 5 s). */
   deviceCodeIntervalSeconds?: number;
+  /** Access token version of Elevate's registration in the sandbox (default Entra's, 1). */
+  accessTokenVersion?: 1 | 2;
 }
 
 export interface ApprovalHarness {
@@ -92,7 +94,11 @@ export interface ApprovalHarness {
 }
 
 export async function startApprovalHarness(options: HarnessOptions = {}): Promise<ApprovalHarness> {
-  const sandbox = await startApprovalSandbox({ idTokenOptionalClaims: options.idTokenOptionalClaims ?? [], ...(options.deviceCodeIntervalSeconds ? { deviceCodeIntervalSeconds: options.deviceCodeIntervalSeconds } : {}) });
+  const sandbox = await startApprovalSandbox({
+    idTokenOptionalClaims: options.idTokenOptionalClaims ?? [],
+    ...(options.deviceCodeIntervalSeconds ? { deviceCodeIntervalSeconds: options.deviceCodeIntervalSeconds } : {}),
+    ...(options.accessTokenVersion ? { accessTokenVersion: options.accessTokenVersion } : {}),
+  });
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
