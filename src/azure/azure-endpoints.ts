@@ -96,7 +96,7 @@ export function resolveAzureEndpoints(config: Config, sandbox?: SandboxEndpointS
       apiAudience: app.apiAudience,
       imdsEndpoint: sandbox.imdsEndpoint,
       // Elevate's registration in the sandbox keeps Entra's default access token version, 1
-      // (accessTokenAcceptedVersion null): its API tokens come from the v1 issuer.
+      // (requestedAccessTokenVersion null): its API tokens come from the v1 issuer.
       v1Issuer: true,
     });
   }
@@ -134,8 +134,10 @@ function build(p: {
   const authorityUrl = new URL(p.authorityHost);
   const authority = `${p.authorityHost}/${p.tenantId}`;
   const issuers = [`${authority}/v2.0`];
-  // Entra issues v1 tokens (iss sts.windows.net) to apps whose manifest keeps accessTokenAcceptedVersion 1.
-  if (p.v1Issuer && (p.mode === 'sandbox' || MICROSOFT_AUTHORITY_HOSTS.has(authorityUrl.hostname))) issuers.push(`https://sts.windows.net/${p.tenantId}/`);
+  // Entra issues v1 tokens (iss sts.windows.net, whichever host they were asked from) to apps whose
+  // manifest keeps the default access token version, 1. Accepting the name adds no trust: a token
+  // is still verified against the configured authority's keys and must name the tenant.
+  if (p.v1Issuer) issuers.push(`https://sts.windows.net/${p.tenantId}/`);
   return {
     mode: p.mode,
     authorityHost: p.authorityHost,

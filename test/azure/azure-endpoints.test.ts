@@ -51,10 +51,10 @@ describe('resolveAzureEndpoints', () => {
     });
   });
 
-  it('a custom (non-Microsoft) authority in real mode disables instance discovery and v1 issuers', () => {
+  it('a custom (non-Microsoft) authority in real mode disables instance discovery; v1 tokens still name Entra\'s v1 issuer', () => {
     const e = resolveAzureEndpoints(parseConfig({ ...realEnv, AZURE_AUTHORITY_HOST: 'https://login.contoso.example' }));
     expect(e.disableInstanceDiscovery).toBe(true);
-    expect(e.issuers).toEqual([`https://login.contoso.example/${TENANT}/v2.0`]);
+    expect(e.issuers).toEqual([`https://login.contoso.example/${TENANT}/v2.0`, `https://sts.windows.net/${TENANT}/`]);
   });
 
   it('refuses sandbox mode without a running sandbox', () => {
