@@ -114,6 +114,38 @@ function rootId(node: AstNode): string | undefined {
   }
 }
 
+/**
+ * Facts whose values come in one letter case (request-facts.ts): `method` upper case, `action`
+ * lower case. A rule comparing one with a literal in the other case can never match, so a
+ * guardrail written `method == "put"` would silently never fire: refused at load instead.
+ */
+const ONE_CASE_FACTS: Record<string, { spell: (text: string) => string; said: string }> = {
+  method: { spell: (t) => t.toUpperCase(), said: 'upper case (PUT, PATCH, POST, DELETE, GET)' },
+  action: { spell: (t) => t.toLowerCase(), said: 'lower-cased' },
+};
+
+/** The string literals `node` compares `method` or `action` with (==, !=, in a list), each with the fact. */
+function comparedLiterals(node: AstNode): Array<{ fact: string; literal: string }> {
+  if (!Array.isArray(node.args) || node.args.length !== 2) return [];
+  const [left, right] = node.args as unknown[];
+  const factOf = (v: unknown) => (isNode(v) && v.op === 'id' && typeof v.args === 'string' && v.args in ONE_CASE_FACTS ? v.args : undefined);
+  const literalOf = (v: unknown) => (isNode(v) && v.op === 'value' && typeof v.args === 'string' ? v.args : undefined);
+  if (node.op === '==' || node.op === '!=') {
+    const fact = factOf(left) ?? factOf(right);
+    const literal = literalOf(left) ?? literalOf(right);
+    return fact !== undefined && literal !== undefined ? [{ fact, literal }] : [];
+  }
+  if (node.op === 'in') {
+    const fact = factOf(left);
+    if (fact === undefined || !isNode(right) || right.op !== 'list' || !Array.isArray(right.args)) return [];
+    return (right.args as unknown[]).flatMap((v) => {
+      const literal = literalOf(v);
+      return literal === undefined ? [] : [{ fact, literal }];
+    });
+  }
+  return [];
+}
+
 /** Walks the AST: does it read `body` or `merged`, does it select a property of them with upper case, how deep do comprehensions nest. */
 function inspect(ast: AstNode): { readsBody: boolean; readsMerged: boolean; problem?: string } {
   let readsBody = false;
@@ -132,6 +164,10 @@ function inspect(ast: AstNode): { readsBody: boolean; readsMerged: boolean; prob
       if (name !== undefined && name !== name.toLowerCase()) {
         problem ??= `${root} property '${name}' has upper-case letters; ${root} property names are lower-cased before evaluation (ARM reads them case-insensitively), so write '${name.toLowerCase()}'`;
       }
+    }
+    for (const { fact, literal } of comparedLiterals(node)) {
+      const { spell, said } = ONE_CASE_FACTS[fact]!;
+      if (spell(literal) !== literal) problem ??= `${fact} is compared with '${literal}', but ${fact} is ${said}, so this never matches: write '${spell(literal)}'`;
     }
     if (node.op === 'rcall' && Array.isArray(node.args) && COMPREHENSIONS.has(String(node.args[0]))) {
       depth += 1;

@@ -26,6 +26,21 @@ describe('content rules at policy load', () => {
       "policies/guardrails.yaml: rules[0].when: rule 'my-rule': merged property 'PublicNetworkAccess' has upper-case letters; merged property names are lower-cased before evaluation (ARM reads them case-insensitively), so write 'publicnetworkaccess'",
     ],
     [
+      'a method compared in lower case (method is upper case: would never match)',
+      '    when: "method == \'put\'"\n',
+      "policies/guardrails.yaml: rules[0].when: rule 'my-rule': method is compared with 'put', but method is upper case (PUT, PATCH, POST, DELETE, GET), so this never matches: write 'PUT'",
+    ],
+    [
+      'a method in a list with one in lower case',
+      '    when: "method in [\'PUT\', \'patch\']"\n',
+      "policies/guardrails.yaml: rules[0].when: rule 'my-rule': method is compared with 'patch', but method is upper case (PUT, PATCH, POST, DELETE, GET), so this never matches: write 'PATCH'",
+    ],
+    [
+      'an action compared with upper-case letters (action is lower-cased)',
+      '    when: "\'Microsoft.KeyVault/vaults/write\' != action"\n',
+      "policies/guardrails.yaml: rules[0].when: rule 'my-rule': action is compared with 'Microsoft.KeyVault/vaults/write', but action is lower-cased, so this never matches: write 'microsoft.keyvault/vaults/write'",
+    ],
+    [
       'comprehensions nested three deep',
       '    when: "body.a.exists(x, x.b.exists(y, y.c.exists(z, z == 1)))"\n',
       "policies/guardrails.yaml: rules[0].when: rule 'my-rule': comprehensions (all, exists, map, filter) nest 3 deep; at most 2 are allowed so evaluation stays bounded",
