@@ -119,16 +119,36 @@ function rootId(node: AstNode): string | undefined {
  * lower case. A rule comparing one with a literal in the other case can never match, so a
  * guardrail written `method == "put"` would silently never fire: refused at load instead.
  */
+const LOWER = { spell: (t: string) => t.toLowerCase(), said: 'lower-cased' };
 const ONE_CASE_FACTS: Record<string, { spell: (text: string) => string; said: string }> = {
   method: { spell: (t) => t.toUpperCase(), said: 'upper case (PUT, PATCH, POST, DELETE, GET)' },
-  action: { spell: (t) => t.toLowerCase(), said: 'lower-cased' },
+  action: LOWER,
+  'resource.id': LOWER,
+  'resource.type': LOWER,
+  'resource.subscriptionId': LOWER,
+  'resource.resourceGroup': LOWER,
 };
 
-/** The string literals `node` compares `method` or `action` with (==, !=, in a list), each with the fact. */
+/** `method`, `action`, or `resource.<key>` (selected with `.` or `[...]`) for a node that reads one. */
+function factName(v: unknown): string | undefined {
+  if (!isNode(v)) return undefined;
+  if (v.op === 'id') return typeof v.args === 'string' ? v.args : undefined;
+  if ((v.op === '.' || v.op === '[]') && Array.isArray(v.args)) {
+    const [target, key] = v.args as unknown[];
+    const name = typeof key === 'string' ? key : isNode(key) && key.op === 'value' && typeof key.args === 'string' ? key.args : undefined;
+    if (isNode(target) && target.op === 'id' && target.args === 'resource' && name !== undefined) return `resource.${name}`;
+  }
+  return undefined;
+}
+
+/** The string literals `node` compares a one-case fact with (==, !=, in a list), each with the fact. */
 function comparedLiterals(node: AstNode): Array<{ fact: string; literal: string }> {
   if (!Array.isArray(node.args) || node.args.length !== 2) return [];
   const [left, right] = node.args as unknown[];
-  const factOf = (v: unknown) => (isNode(v) && v.op === 'id' && typeof v.args === 'string' && v.args in ONE_CASE_FACTS ? v.args : undefined);
+  const factOf = (v: unknown) => {
+    const name = factName(v);
+    return name !== undefined && name in ONE_CASE_FACTS ? name : undefined;
+  };
   const literalOf = (v: unknown) => (isNode(v) && v.op === 'value' && typeof v.args === 'string' ? v.args : undefined);
   if (node.op === '==' || node.op === '!=') {
     const fact = factOf(left) ?? factOf(right);

@@ -41,6 +41,11 @@ describe('content rules at policy load', () => {
       "policies/guardrails.yaml: rules[0].when: rule 'my-rule': action is compared with 'Microsoft.KeyVault/vaults/write', but action is lower-cased, so this never matches: write 'microsoft.keyvault/vaults/write'",
     ],
     [
+      'a resource type compared with upper-case letters (resource.type is lower-cased)',
+      '    when: "resource.type == \'Microsoft.KeyVault/vaults\'"\n',
+      "policies/guardrails.yaml: rules[0].when: rule 'my-rule': resource.type is compared with 'Microsoft.KeyVault/vaults', but resource.type is lower-cased, so this never matches: write 'microsoft.keyvault/vaults'",
+    ],
+    [
       'comprehensions nested three deep',
       '    when: "body.a.exists(x, x.b.exists(y, y.c.exists(z, z == 1)))"\n',
       "policies/guardrails.yaml: rules[0].when: rule 'my-rule': comprehensions (all, exists, map, filter) nest 3 deep; at most 2 are allowed so evaluation stays bounded",
