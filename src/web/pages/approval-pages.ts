@@ -20,7 +20,7 @@ import { HttpError } from '../http-error.ts';
 import { renderRequestPage, respondToDecision, storedOutcome, type ResponderDeps } from './approval-responses.ts';
 import { HistoryQueryError, historyParams, parseHistoryQuery, HISTORY_KINDS } from '../../approvals/request-history.ts';
 import { REQUEST_STATES } from '../../operations/operation-types.ts';
-import { doneBorneOut, historyListRow, isDoneKind, pendingRow, STATE_LABELS } from './approval-view-models.ts';
+import { historyListRow, isDoneKind, pendingRow, STATE_LABELS } from './approval-view-models.ts';
 
 export interface ApprovalPagesDeps {
   approvals: ApprovalsModule;
@@ -107,13 +107,8 @@ export function approvalPages(deps: ApprovalPagesDeps): Router {
       // After a fresh sign-in's callback: its answer, as it was given (status included).
       const stored = storedOutcome(req, id, req.query.outcome);
       if (stored) return renderRequestPage(responder, req, res, id, stored.status, stored.extras);
-      // `?done=` is only a link anyone who can read the request can send: its banner shows only
-      // when the request, read once for both the check and the page, bears it out for this person.
-      const overview = await deps.approvals.overview(id);
-      const asked = isDoneKind(req.query.done) ? req.query.done : undefined;
-      const done = asked && overview && doneBorneOut(asked, overview, currentUser(req)) ? asked : undefined;
-      const sameRead: ResponderDeps = { ...responder, approvals: { overview: async () => overview, previewApproval: deps.approvals.previewApproval } };
-      await renderRequestPage(sameRead, req, res, id, 200, done ? { done } : {});
+      const done = isDoneKind(req.query.done) ? req.query.done : undefined;
+      await renderRequestPage(responder, req, res, id, 200, done ? { done } : {});
     }),
   );
 

@@ -10,7 +10,7 @@ import type { DecisionResult } from '../../approvals/decision-results.ts';
 import type { BeginSignInOptions } from '../../signin/begin-sign-in.ts';
 import { accessOf } from '../../signin/access-control.ts';
 import { HttpError } from '../http-error.ts';
-import { approvalHref, doneNotice, isDoneKind, requestModel, type DoneKind } from './approval-view-models.ts';
+import { approvalHref, doneBorneOut, doneNotice, isDoneKind, requestModel, type DoneKind } from './approval-view-models.ts';
 
 export interface ResponderDeps {
   approvals: Pick<ApprovalsModule, 'overview' | 'previewApproval'>;
@@ -42,7 +42,9 @@ export async function renderRequestPage(deps: ResponderDeps, req: Request, res: 
   const preview = model.canApprove && user ? deps.approvals.previewApproval(overview, user) : undefined;
   const approveBlocked = preview && !preview.ok ? { code: preview.code, message: preview.message } : undefined;
   const { done, ...rest } = extras;
-  const notice = done ? doneNotice(done, overview.request) : undefined;
+  // `?done=` is only a link anyone who can read the request can send: its banner shows only when
+  // the request as read here bears it out for the person looking.
+  const notice = done && doneBorneOut(done, overview, user) ? doneNotice(done, overview.request) : undefined;
   res
     .status(status)
     .set('Cache-Control', 'no-store')
