@@ -55,6 +55,12 @@ export function redactedPath(path: string): string {
   return path.replace(SECRET_IN_PATH, `$1${REDACTED}`);
 }
 
+/** The path of a request URL, without its query, as it may be recorded (redactedPath). */
+export function recordedPathOf(url: string): string {
+  const q = url.indexOf('?');
+  return redactedPath(q < 0 ? url : url.slice(0, q));
+}
+
 export function redactedUrl(originalUrl: string, callbackPaths: readonly string[]): string {
   const q = originalUrl.indexOf('?');
   if (q < 0) return redactedPath(originalUrl);

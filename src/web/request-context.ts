@@ -3,7 +3,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { DIRECT_ROUTE_LABEL, type DirectRouteRequest } from './direct-route.ts';
-import { redactedPath } from './redacted-url.ts';
+import { recordedPathOf } from './redacted-url.ts';
 
 /** A caller's request id is kept only when it is short and plain; otherwise we mint one. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -91,10 +91,11 @@ export function requestContext(logger: Logger, metrics: Pick<Metrics, 'httpReque
       metrics.httpDuration.observe(labels.duration, seconds);
       // Below error, no access line is written when even info is off (debug is below info): skip reading the path.
       if (status < 500 && !logger.isLevelEnabled('info')) return;
-      const level = status >= 500 ? 'error' : QUIET_PATHS.has(req.path) ? 'debug' : 'info';
-      if (!logger.isLevelEnabled(level)) return;
       // The whole path (req.path is the router's remainder once a mounted router has answered), without the query, a credential in it redacted.
-      req.log[level]({ method: req.method, path: redactedPath(pathOf(req.originalUrl)), route, status, ms: Math.round(seconds * 1000) }, 'request');
+      const path = recordedPathOf(req.originalUrl);
+      const level = status >= 500 ? 'error' : QUIET_PATHS.has(path) ? 'debug' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
+      req.log[level]({ method: req.method, path, route, status, ms: Math.round(seconds * 1000) }, 'request');
     });
     next();
   };
@@ -105,9 +106,4 @@ function routeLabel(req: Request): string {
   const pattern: unknown = req.route?.path;
   if (typeof pattern === 'string') return `${req.baseUrl}${pattern}` || '/';
   return (req as DirectRouteRequest)[DIRECT_ROUTE_LABEL] ?? 'unmatched';
-}
-
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
 }

@@ -8,13 +8,13 @@ import type { RefusalRecorder } from '../../audit/audit-refusals.ts';
 import type { AuditActor, AuditInput } from '../../audit/audit-types.ts';
 import { CALLBACK_PATH } from '../../signin/oidc-settings.ts';
 import { auditCallerOf } from '../api/audit-routes.ts';
-import { redactedPath, redactedUrl } from '../redacted-url.ts';
+import { recordedPathOf, redactedUrl } from '../redacted-url.ts';
 
 export const HTTP_REFUSED = 'http.refused';
 
 /** Ids and other unbounded segments become placeholders, so one reason covers one route; a credential in the path is redacted first. */
 export function routeShape(path: string): string {
-  const clean = redactedPath(path.split('?')[0]!).slice(0, 512);
+  const clean = recordedPathOf(path).slice(0, 512);
   return clean
     .split('/')
     .map((seg) => (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(seg) || /^[0-9]+$/.test(seg) || seg.length > 40 ? ':id' : seg))
