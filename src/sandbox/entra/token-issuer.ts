@@ -8,9 +8,10 @@ import { CONSUMERS_TENANT_ID } from '../state/first-party-apps.ts';
 const ENTRA_IAT_BACKDATE_SECONDS = 300;
 
 /**
- * Mints tokens shaped like Entra's: v2 ID tokens, v2 access tokens for resources that accept v2
- * (Elevate's API), and v1 access tokens for v1 resources (ARM, Graph), each signed RS256 with the
- * current key and its `kid`/`x5t` in the header.
+ * Mints tokens shaped like Entra's: v2 ID tokens, v2 access tokens for resources whose
+ * registration asks for v2, and v1 access tokens for the others (ARM, Graph, and Elevate's API as
+ * a new registration leaves it), each signed RS256 with the current key and its `kid`/`x5t` in
+ * the header.
  */
 
 export interface IssuedToken {
