@@ -1,9 +1,16 @@
 /**
  * Signed checkpoints as pure functions: what is signed, how, and how a signature is checked.
  *
- *   signature = Ed25519(key, UTF-8("elevate-audit-checkpoint/v1\n" + JCS({seq, hash, ts, keyId})))
+ *   signature = Ed25519(key, UTF-8("elevate-audit-checkpoint/v2\n" + JCS({seq, hash, ts, keyId, reason})))
  *
- * base64-encoded. `reason` is informational and not signed.
+ * base64-encoded. The reason is signed because it carries weight: only a checkpoint signed as
+ * `archive` (written by retention, after the archive file is complete) may seal the chain's
+ * anchor. When the reason was not signed, anyone with write access to the database could delete
+ * the entries up to any periodic checkpoint, move the anchor onto it, and verification accepted
+ * the shortened log.
+ *
+ * Checkpoints from before the reason was signed ("elevate-audit-checkpoint/v1\n" + JCS({seq,
+ * hash, ts, keyId}), no reason) still verify for what they sign; their reason counts as unproven.
  */
 import { sign, verify, type KeyObject } from 'node:crypto';
 import canonicalize from 'canonicalize';
@@ -21,11 +28,23 @@ export interface SignedCheckpoint {
   reason: CheckpointReason;
 }
 
-const DOMAIN = 'elevate-audit-checkpoint/v1\n';
+const DOMAIN = 'elevate-audit-checkpoint/v2\n';
+const LEGACY_DOMAIN = 'elevate-audit-checkpoint/v1\n';
 
-export function checkpointMessage(cp: Pick<SignedCheckpoint, 'seq' | 'hash' | 'ts' | 'keyId'>): Buffer {
-  return Buffer.from(DOMAIN + canonicalize({ seq: cp.seq, hash: cp.hash, ts: cp.ts, keyId: cp.keyId })!, 'utf8');
+export function checkpointMessage(cp: Pick<SignedCheckpoint, 'seq' | 'hash' | 'ts' | 'keyId' | 'reason'>): Buffer {
+  return Buffer.from(DOMAIN + canonicalize({ seq: cp.seq, hash: cp.hash, ts: cp.ts, keyId: cp.keyId, reason: cp.reason })!, 'utf8');
 }
+
+/** What a v1 checkpoint signed: everything but the reason. */
+function legacyCheckpointMessage(cp: Pick<SignedCheckpoint, 'seq' | 'hash' | 'ts' | 'keyId'>): Buffer {
+  return Buffer.from(LEGACY_DOMAIN + canonicalize({ seq: cp.seq, hash: cp.hash, ts: cp.ts, keyId: cp.keyId })!, 'utf8');
+}
+
+/**
+ * What a checkpoint's signature proves: `signed`, everything it states including its reason;
+ * `reason-unsigned`, a v1 checkpoint, everything but its reason; `invalid`, nothing.
+ */
+export type CheckpointSignature = 'signed' | 'reason-unsigned' | 'invalid';
 
 export function signCheckpoint(
   privateKey: KeyObject,
@@ -36,15 +55,28 @@ export function signCheckpoint(
 ): SignedCheckpoint {
   if (!Number.isSafeInteger(at.seq) || at.seq < 0 || !isHashHex(at.hash)) throw new TypeError('checkpoint needs a whole seq and a 64-hex hash');
   const body = { seq: at.seq, hash: at.hash, ts: ts.toISOString(), keyId };
-  return { ...body, signature: sign(null, checkpointMessage(body), privateKey).toString('base64'), reason };
+  // Field order as before: stores name and compare checkpoints by their JSON.
+  return { ...body, signature: sign(null, checkpointMessage({ ...body, reason }), privateKey).toString('base64'), reason };
 }
 
-export function checkpointSignatureValid(publicKey: KeyObject, cp: SignedCheckpoint): boolean {
+export function checkpointSignature(publicKey: KeyObject, cp: SignedCheckpoint): CheckpointSignature {
   try {
-    return verify(null, checkpointMessage(cp), publicKey, Buffer.from(cp.signature, 'base64'));
+    const signature = Buffer.from(cp.signature, 'base64');
+    if (verify(null, checkpointMessage(cp), publicKey, signature)) return 'signed';
+    return verify(null, legacyCheckpointMessage(cp), publicKey, signature) ? 'reason-unsigned' : 'invalid';
   } catch {
-    return false;
+    return 'invalid';
   }
+}
+
+/** Whether the checkpoint's seq, hash, time and key are signed (its reason may not be: see checkpointSignature). */
+export function checkpointSignatureValid(publicKey: KeyObject, cp: SignedCheckpoint): boolean {
+  return checkpointSignature(publicKey, cp) !== 'invalid';
+}
+
+/** Whether `cp` may seal the chain's anchor: signed, reason included, as retention's archive seal. */
+export function signedAsArchiveSeal(publicKey: KeyObject, cp: SignedCheckpoint): boolean {
+  return cp.reason === 'archive' && checkpointSignature(publicKey, cp) === 'signed';
 }
 
 /** A checkpoint read from an untrusted place (a file line, a table row), or undefined if malformed. */

@@ -4,7 +4,9 @@
  * hashes; a checkpoint signed with a key the attacker does not hold can:
  * - truncated: a checkpoint names a seq beyond the end of the log;
  * - rewritten: the entry at a checkpoint's seq has another hash than the one signed;
- * - unsealed-anchor: the chain starts after an archive anchor that no checkpoint signed;
+ * - unsealed-anchor: the chain starts after an anchor this key did not sign (retention signs the
+ *   anchor it sets: audit-anchor-seal.ts). Without it, entries deleted up to any checkpoint with
+ *   the anchor moved onto it by hand would pass;
  * - bad-signature: a checkpoint that claims this key but does not verify (planted or damaged);
  * - uncovered: entries older than the exposure window (relative to the log's last entry) that no
  *   checkpoint covers. Checkpoints are written within one interval of an append, so this means
@@ -19,9 +21,10 @@
 import type { Queryable } from '../store/database.ts';
 import { chainTail, readAnchor } from './audit-anchor.ts';
 import type { CheckpointKey } from './audit-checkpoint-key.ts';
-import { checkpointSignatureValid, type SignedCheckpoint } from './audit-checkpoint-sign.ts';
+import { anchorSealValid, parseAnchorSeal } from './audit-anchor-seal.ts';
+import { checkpointSignature, checkpointSignatureValid, type SignedCheckpoint } from './audit-checkpoint-sign.ts';
 import type { CheckpointStore } from './audit-checkpoint-store.ts';
-import type { ChainBreakKind, VerifyOptions, VerifyResult } from './audit-types.ts';
+import type { AuditAnchor, ChainBreakKind, VerifyOptions, VerifyResult } from './audit-types.ts';
 import { verifyChain } from './audit-verify.ts';
 
 export type CheckpointProblemKind = 'truncated' | 'rewritten' | 'unsealed-anchor' | 'bad-signature' | 'malformed-checkpoint' | 'uncovered' | 'store-unreadable';
@@ -98,14 +101,19 @@ export async function verifyWithCheckpoints(deps: CheckpointVerifyDeps, opts: Ve
   if (chain.firstBreak) add({ seq: chain.firstBreak.seq, kind: chain.firstBreak.kind, message: chain.firstBreak.message });
 
   const mine: SignedCheckpoint[] = [];
+  /** Of `mine`, the archive checkpoints signed before checkpoint reasons were (v1). */
+  const legacyArchiveSeals: SignedCheckpoint[] = [];
   let otherKeys = 0;
   for (const cp of checkpoints) {
     if (cp.keyId !== deps.key.keyId) {
       otherKeys += 1;
       continue;
     }
-    if (checkpointSignatureValid(deps.key.publicKey, cp)) mine.push(cp);
-    else add({ seq: cp.seq, kind: 'bad-signature', message: `the checkpoint at seq ${cp.seq} (${cp.ts}) does not verify with key ${cp.keyId}: it was forged or damaged` });
+    const signature = checkpointSignature(deps.key.publicKey, cp);
+    if (signature !== 'invalid') {
+      mine.push(cp);
+      if (cp.reason === 'archive' && signature === 'reason-unsigned') legacyArchiveSeals.push(cp);
+    } else add({ seq: cp.seq, kind: 'bad-signature', message: `the checkpoint at seq ${cp.seq} (${cp.ts}) does not verify with key ${cp.keyId}: it was forged or damaged` });
   }
   if (otherKeys > 0) warnings.push(`${otherKeys} checkpoint(s) were signed by another key and were not checked`);
   // Unconfirmed rows are still signed statements: one that contradicts the log is evidence.
@@ -145,8 +153,10 @@ export async function verifyWithCheckpoints(deps: CheckpointVerifyDeps, opts: Ve
   let verified = 0;
   for (const cp of mine) if (await agrees(cp)) verified += 1;
   for (const cp of pending) await agrees(cp);
-  if (anchor && !mine.some((cp) => cp.seq === anchor.throughSeq)) {
-    add({ seq: anchor.throughSeq, kind: 'unsealed-anchor', message: `the chain starts after seq ${anchor.throughSeq}, but no signed checkpoint seals that anchor: the entries before it may have been removed without an archive` });
+  if (anchor) {
+    const finding = anchorFinding(anchor, deps.key, legacyArchiveSeals, mine);
+    if (finding?.problem) add({ seq: anchor.throughSeq, kind: 'unsealed-anchor', message: finding.problem });
+    if (finding?.warning) warnings.push(finding.warning);
   }
 
   const latestSeq = mine.length > 0 ? mine[mine.length - 1]!.seq : null;
@@ -194,6 +204,38 @@ export async function verifyWithCheckpoints(deps: CheckpointVerifyDeps, opts: Ve
 }
 
 const secondsBetween = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;
+
+/**
+ * What the anchor's seal says: nothing when this key signed exactly this anchor; a problem when
+ * it is unsigned, damaged, another key's or over another anchor; a warning alone for an anchor an
+ * older build set (no seal column then) over an archive checkpoint it signed before reasons were.
+ */
+function anchorFinding(
+  anchor: AuditAnchor,
+  key: Pick<CheckpointKey, 'publicKey' | 'keyId'>,
+  legacyArchiveSeals: SignedCheckpoint[],
+  mine: SignedCheckpoint[],
+): { problem?: string; warning?: string } | undefined {
+  const at = `the chain starts after seq ${anchor.throughSeq}`;
+  if (anchor.seal !== null) {
+    const seal = parseAnchorSeal(anchor.seal);
+    if (!seal) return { problem: `${at}, but the anchor's seal is not one (damaged or planted): the entries before it may have been removed without an archive` };
+    if (seal.keyId !== key.keyId) return { problem: `${at}, sealed by key ${seal.keyId}, not ${key.keyId}: verify with that key (\`--key\`)` };
+    if (!anchorSealValid(key.publicKey, anchor, seal)) return { problem: `${at}, but the anchor's seal does not verify: the anchor was moved or changed after retention set it` };
+    return undefined;
+  }
+  if (legacyArchiveSeals.some((cp) => cp.seq === anchor.throughSeq && cp.hash === anchor.lastHash)) {
+    // Refusing it would fail every log an older build archived; accepting it silently would hide
+    // that nothing proves retention set it.
+    return { warning: `${at}, set by a build that did not sign anchors; only an archive checkpoint from before checkpoint reasons were signed stands there, so nothing proves retention moved it. \`elevate audit verify --archives\` checks the archive file that should end there` };
+  }
+  const signedThere = mine.some((cp) => cp.seq === anchor.throughSeq);
+  return {
+    problem: signedThere
+      ? `${at}, but the anchor is not signed: a checkpoint stands there, but retention did not set the anchor on it, so the entries before it were removed without an archive`
+      : `${at}, but the anchor is not signed and no signed checkpoint stands there: the entries before it may have been removed without an archive`,
+  };
+}
 
 async function coverage(deps: CheckpointVerifyDeps, mine: SignedCheckpoint[], covered: number, anchorSeq: number): Promise<CheckpointWindow> {
   const intervalSeconds = deps.intervalSeconds!;

@@ -3,8 +3,10 @@
  * in this order and no other:
  * 1. the expiring prefix of the chain is re-verified and written to an archive file (fsynced,
  *    renamed into place, directory fsynced) sealed by a signed checkpoint of its last entry;
- * 2. only then the chain's anchor moves to that entry (one transaction) and the archived rows
- *    are deleted (in chunks, behind the anchor, where the audit_log triggers allow it);
+ * 2. only then the chain's anchor moves to that entry (one transaction), signed with the
+ *    checkpoint key (audit-anchor-seal.ts: only an anchor this key signed passes verification),
+ *    and the archived rows are deleted (in chunks, behind the anchor, where the audit_log
+ *    triggers allow it);
  * 3. the archiving itself is appended to the log (`audit.archived`).
  * A crash after 1 leaves a complete archive and an intact database; after the anchor moves, the
  * rows behind it are ignored by verification and deleted by the next run.
@@ -16,6 +18,7 @@ import { join } from 'node:path';
 import type { Logger } from '../observability/logger.ts';
 import type { Database } from '../store/database.ts';
 import { chainStart, setAnchor } from './audit-anchor.ts';
+import { anchorSealText, signAnchor } from './audit-anchor-seal.ts';
 import { ARCHIVE_FORMAT, archiveFileName, headerLine, rowLine, sealLine } from './audit-archive-file.ts';
 import type { SignedCheckpoint } from './audit-checkpoint-sign.ts';
 import type { Checkpointer } from './audit-checkpointer.ts';
@@ -26,7 +29,7 @@ import { ROW_COLUMNS } from './audit-rows.ts';
 export interface RetentionDeps {
   db: Database;
   audit: Pick<AuditLog, 'append'>;
-  checkpointer: Pick<Checkpointer, 'checkpointNow'>;
+  checkpointer: Pick<Checkpointer, 'checkpointNow' | 'key'>;
   archiveDir: string;
   retentionDays: number;
   clock?: () => Date;
@@ -141,10 +144,13 @@ export async function archiveExpired(deps: RetentionDeps): Promise<ArchiveResult
   await fsyncDir(deps.archiveDir);
 
   const through = last;
+  const anchor = { throughSeq: through.seq, lastHash: through.hash, archiveRef: name };
+  // checkpointNow signed the seal above, so the key has its private half.
+  const anchorSeal = anchorSealText(signAnchor(deps.checkpointer.key.privateKey!, deps.checkpointer.key.keyId, anchor));
   await deps.db.transaction(async (tx) => {
     const now = await chainStart(tx);
     if (now.seq !== start.seq || now.hash !== start.hash) throw new RetentionError('another retention run moved the anchor first; this archive was not applied');
-    await setAnchor(tx, { throughSeq: through.seq, lastHash: through.hash, archiveRef: name }, clock());
+    await setAnchor(tx, anchor, clock(), anchorSeal);
   }).catch((err: unknown) => {
     rmSync(file, { force: true });
     throw err;

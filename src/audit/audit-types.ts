@@ -113,4 +113,9 @@ export interface AuditAnchor {
   lastHash: string;
   setAt: string;
   archiveRef: string | null;
+  /**
+   * The seal column as stored (JSON {keyId, signature}: retention's signature over the anchor,
+   * src/audit/audit-anchor-seal.ts); null for an anchor set by a build before seals.
+   */
+  seal: string | null;
 }

@@ -2,10 +2,13 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { CheckpointKeyError, loadCheckpointKey, publicKeyPem } from '../../src/audit/audit-checkpoint-key.ts';
-import { checkpointSignatureValid, signCheckpoint } from '../../src/audit/audit-checkpoint-sign.ts';
+import { sign } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { checkpointSignature, checkpointSignatureValid, signCheckpoint, type SignedCheckpoint } from '../../src/audit/audit-checkpoint-sign.ts';
 import { verifyWithCheckpoints } from '../../src/audit/audit-checkpoint-verify.ts';
 import { createCheckpointer } from '../../src/audit/audit-checkpointer.ts';
 import { setAnchor } from '../../src/audit/audit-anchor.ts';
+import { anchorSealText, signAnchor } from '../../src/audit/audit-anchor-seal.ts';
 import { appendMany, dropGuards, rewriteChain, rig, rows, useTempDir, type Rig } from './audit-tamper-fixtures.ts';
 
 const tempDir = useTempDir();
@@ -63,7 +66,29 @@ describe('checkpoint key', () => {
     expect(checkpointSignatureValid(key.publicKey, { ...cp, ts: '2026-03-02T00:00:00.000Z' })).toBe(false);
     expect(checkpointSignatureValid(key.publicKey, { ...cp, signature: 'AAAA' })).toBe(false);
   });
+
+  it('signs the reason too: a periodic checkpoint relabelled as an archive seal no longer verifies', () => {
+    const key = loadCheckpointKey(join(tempDir(), 'k.pem'), { create: true });
+    const cp = signCheckpoint(key.privateKey!, key.keyId, { seq: 7, hash: 'a'.repeat(64) }, new Date('2026-03-01T00:00:00Z'), 'periodic');
+    expect(checkpointSignature(key.publicKey, cp)).toBe('signed');
+    expect(checkpointSignature(key.publicKey, { ...cp, reason: 'archive' })).toBe('invalid');
+  });
+
+  it('still verifies a checkpoint an older build signed without its reason, and says the reason is unproven', () => {
+    const key = loadCheckpointKey(join(tempDir(), 'k.pem'), { create: true });
+    const legacy = legacyCheckpoint(key.privateKey!, key.keyId, 7, 'a'.repeat(64), 'archive');
+    expect(checkpointSignature(key.publicKey, legacy)).toBe('reason-unsigned');
+    expect(checkpointSignatureValid(key.publicKey, legacy)).toBe(true);
+    expect(checkpointSignature(key.publicKey, { ...legacy, seq: 8 })).toBe('invalid');
+  });
 });
+
+/** A checkpoint as builds before the reason was signed wrote it (elevate-audit-checkpoint/v1). */
+function legacyCheckpoint(privateKey: Parameters<typeof sign>[2], keyId: string, seq: number, hash: string, reason: SignedCheckpoint['reason']): SignedCheckpoint {
+  const body = { seq, hash, ts: '2026-03-01T00:00:00.000Z', keyId };
+  const signature = sign(null, Buffer.from(`elevate-audit-checkpoint/v1\n${canonicalize(body)!}`, 'utf8'), privateKey).toString('base64');
+  return { ...body, signature, reason };
+}
 
 describe('checkpointer', () => {
   it('checkpoints every N entries, in the table and in the file outside the database', async () => {
@@ -224,6 +249,62 @@ describe('verify with checkpoints', () => {
     expect(result.chain.ok).toBe(true);
     expect(result.firstProblem).toMatchObject({ seq: 5, kind: 'unsealed-anchor' });
     expect(all).toHaveLength(25);
+    await r.db.close();
+  });
+
+  it('detects a prefix deleted up to a periodic checkpoint and the anchor moved onto it by hand', async () => {
+    // The attacker holds the database, not the key: every checkpoint they can point the anchor at
+    // was signed by the service, but only retention signs one as an archive seal.
+    const r = await checkpointed(35);
+    const all = await rows(r.db);
+    await dropGuards(r.db);
+    await r.db.transaction((tx) => setAnchor(tx, { throughSeq: 20, lastHash: all[19]!.hash }, new Date()));
+    await r.db.run('DELETE FROM audit_log WHERE seq <= 20');
+    const result = await verify(r);
+    expect(result.chain.ok).toBe(true);
+    expect(result.ok).toBe(false);
+    expect(result.firstProblem).toMatchObject({ seq: 20, kind: 'unsealed-anchor' });
+    expect(result.firstProblem?.message).toMatch(/the anchor is not signed/);
+    await r.db.close();
+  });
+
+  it('accepts an anchor sealed by an archive checkpoint an older build signed, with a warning', async () => {
+    const r = await checkpointed(35);
+    const all = await rows(r.db);
+    await r.store.save(legacyCheckpoint(r.key.privateKey!, r.key.keyId, 5, all[4]!.hash, 'archive'));
+    await r.db.transaction((tx) => setAnchor(tx, { throughSeq: 5, lastHash: all[4]!.hash }, new Date()));
+    await r.db.run('DELETE FROM audit_log WHERE seq <= 5');
+    const result = await verify(r);
+    expect(result.problems).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(result.warnings.join(' ')).toMatch(/set by a build that did not sign anchors/);
+    await r.db.close();
+  });
+
+  it('refuses an anchor moved after retention sealed it, one sealed by another key, and a damaged seal', async () => {
+    const r = await checkpointed(35);
+    const all = await rows(r.db);
+    const sealed = { throughSeq: 10, lastHash: all[9]!.hash, archiveRef: 'audit-archive-1-10.jsonl' };
+    const seal = anchorSealText(signAnchor(r.key.privateKey!, r.key.keyId, sealed));
+    await r.db.transaction((tx) => setAnchor(tx, sealed, new Date(), seal));
+    await r.db.run('DELETE FROM audit_log WHERE seq <= 10');
+    expect((await verify(r)).problems).toEqual([]);
+
+    // The attacker moves the sealed anchor on to the next checkpoint, keeping the seal.
+    await r.db.transaction((tx) => setAnchor(tx, { ...sealed, throughSeq: 20, lastHash: all[19]!.hash }, new Date(), seal));
+    await r.db.run('DELETE FROM audit_log WHERE seq <= 20');
+    await dropGuards(r.db);
+    const moved = await verify(r);
+    expect(moved.firstProblem).toMatchObject({ seq: 20, kind: 'unsealed-anchor' });
+    expect(moved.firstProblem?.message).toMatch(/seal does not verify/);
+
+    const other = loadCheckpointKey(join(r.dir, 'other.pem'), { create: true });
+    const foreign = anchorSealText(signAnchor(other.privateKey!, other.keyId, { ...sealed, throughSeq: 20, lastHash: all[19]!.hash }));
+    await r.db.run('UPDATE audit_anchor SET seal = ? WHERE id = 1', [foreign]);
+    expect((await verify(r)).firstProblem?.message).toMatch(new RegExp(`sealed by key ${other.keyId}, not ${r.key.keyId}`));
+
+    await r.db.run('UPDATE audit_anchor SET seal = ? WHERE id = 1', ['{"keyId":"x"}']);
+    expect((await verify(r)).firstProblem?.message).toMatch(/not one \(damaged or planted\)/);
     await r.db.close();
   });
 

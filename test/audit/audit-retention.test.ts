@@ -118,7 +118,7 @@ describe('retention', () => {
     const r = await rig(tempDir());
     await history(r, 40);
     const before = await rows(r.db);
-    const failing = { checkpointNow: () => Promise.reject(new Error('key unavailable')) };
+    const failing = { key: r.key, checkpointNow: () => Promise.reject(new Error('key unavailable')) };
     await expect(archiveExpired({ db: r.db, audit: r.audit, checkpointer: failing, archiveDir: r.archiveDir, retentionDays: 30, clock: r.time.clock })).rejects.toThrow(/key unavailable/);
     expect(await rows(r.db)).toEqual(before);
     expect(readdirSync(r.archiveDir).filter((f) => f.startsWith('audit-archive') || f.endsWith('.tmp'))).toEqual([]);
@@ -146,6 +146,24 @@ describe('retention', () => {
 
     writeFileSync(file, `${lines.join('\n')}\n`);
     expect((await verifyArchiveFile(file, r.key)).ok).toBe(true);
+    await r.db.close();
+  });
+
+  it('signs the anchor it sets, so the log verifies even when a periodic checkpoint already stood at the last archived entry', async () => {
+    const r = await rig(tempDir());
+    await history(r, 40);
+    // The last entry retention will archive is the last one older than 30 days: checkpoint it first,
+    // as the periodic tick would have when the log went quiet there.
+    const cutoff = new Date(r.time.now() - 30 * DAY).toISOString();
+    const boundary = (await rows(r.db)).filter((e) => e.ts < cutoff).pop()!;
+    await r.checkpointer.checkpointNow('periodic', { seq: boundary.seq, hash: boundary.hash });
+    const result = (await retention(r))!;
+    expect(result.throughSeq).toBe(boundary.seq);
+    expect(result.seal.reason).toBe('periodic');
+    expect((await readAnchor(r.db))?.seal).toMatch(/^\{"keyId":"[^"]+","signature":"[A-Za-z0-9+/]+=*"\}$/);
+    const checked = await verifyWithCheckpoints({ db: r.db, key: r.key, store: r.store });
+    expect(checked.problems).toEqual([]);
+    expect(checked.warnings).toEqual([]);
     await r.db.close();
   });
 

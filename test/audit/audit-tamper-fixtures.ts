@@ -79,7 +79,7 @@ export async function dropGuards(db: Database): Promise<void> {
   // PostgreSQL names a trigger per table (DROP TRIGGER … ON), SQLite per schema; db.path is the URL there.
   const on = (table: string) => (db.path.startsWith('postgres') ? ` ON ${table}` : '');
   await db.exec(
-    `DROP TRIGGER IF EXISTS audit_log_no_update${on('audit_log')}; DROP TRIGGER IF EXISTS audit_log_no_delete${on('audit_log')}; DROP TRIGGER IF EXISTS audit_anchor_no_delete${on('audit_anchor')};`,
+    `DROP TRIGGER IF EXISTS audit_log_no_update${on('audit_log')}; DROP TRIGGER IF EXISTS audit_log_no_delete${on('audit_log')}; DROP TRIGGER IF EXISTS audit_anchor_no_delete${on('audit_anchor')}; DROP TRIGGER IF EXISTS audit_anchor_update_forward${on('audit_anchor')};`,
   );
 }
 

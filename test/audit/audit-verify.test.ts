@@ -255,7 +255,7 @@ describe('anchor (retention)', () => {
         await setAnchor(tx, { throughSeq: 5, archiveRef: 'archive-0001.jsonl' }, new Date('2026-04-01T00:00:00Z'));
         await tx.run('DELETE FROM audit_log WHERE seq <= 5');
       });
-      expect(await audit.anchor()).toEqual({ throughSeq: 5, lastHash: five!.hash, setAt: '2026-04-01T00:00:00.000Z', archiveRef: 'archive-0001.jsonl' });
+      expect(await audit.anchor()).toEqual({ throughSeq: 5, lastHash: five!.hash, setAt: '2026-04-01T00:00:00.000Z', archiveRef: 'archive-0001.jsonl', seal: null });
       expect(await audit.verify()).toMatchObject({ ok: true, entriesChecked: N - 5, lastSeq: N });
       const next = await audit.append(sampleInput(99));
       expect(next.seq).toBe(N + 1);
