@@ -22,10 +22,12 @@ export const APPROVAL_AUDIT_EVENTS = {
   oboStarted: 'approval.obo.started',
   /**
    * the request is approved: for an elevation, only once the exchange gave Elevate a token to act
-   * with, and before anything runs (issue 11.7: a failed exchange never leaves "decided: approve")
+   * with, and before anything runs (issue 11.7: a failed exchange never leaves "decided: approve").
+   * Appended by the request lifecycle for the approval that won the approve transition, right
+   * after it and before the transition's own entry (request-lifecycle.ts): one per request.
    */
   decided: 'approval.decided',
-  /** a decision attempt refused (who, why) */
+  /** a decision attempt refused (who, why), including one that lost its request to another decision or the deadline (`changed_concurrently`) */
   refused: 'approval.refused',
   /** the on-behalf-of exchange failed; the request stays pending */
   oboFailed: 'approval.obo.failed',

@@ -2,6 +2,8 @@
  * Consent (Review mode, the agent's identity holds the permission): the administrators' approval
  * releases the write, which runs with the agent's own managed identity. The approve transition
  * is audited by the lifecycle before the operation is sent; if that audit fails, nothing runs.
+ * An approval that loses the transition to another decision or the deadline records only its
+ * refusal (`approval.refused`).
  */
 import { managedIdentityOf } from '../operations/operation-audit.ts';
 import type { SessionUser } from '../sessions/session-data.ts';
@@ -45,7 +47,9 @@ export async function approveConsent(deps: ConsentDeps, requestId: string, user:
         details: { kind: 'consent', approver: { oid: approver.oid, upn: approver.upn, tid: approver.tid }, approvers: outcome.approverOids, required: outcome.required },
       });
       if (!approved.ok) {
-        return approved.code === 'not_found' ? refused(404, 'not_found', 'no such request') : refused(409, 'changed_concurrently', approved.message, approved.request);
+        if (approved.code === 'not_found') return refused(404, 'not_found', 'no such request');
+        // Lost the race (another approver, a deny, the deadline): on record as a refusal.
+        return refuseDecision(deps, { request: approved.request, requestId, approver, decision: 'approve', code: 'changed_concurrently', message: approved.message });
       }
       await deps.approvals.recordApproval({ requestId, approver, kind: 'consent', reason, at });
       // Runs with the agent's own managed identity: recorded as `agent:<id>`, never as OBO.

@@ -23,7 +23,9 @@ export async function denyRequest(deps: ApprovalDeps, requestId: string, user: S
       if (outcome.outcome !== 'deny') throw new Error('a denial can only deny');
       const denied = await deps.lifecycle.deny(request.id, userActor(approver), { reason: outcome.reason, details: { kind: outcome.kind, approver: approverDetails(approver) } });
       if (!denied.ok) {
-        return denied.code === 'not_found' ? refused(404, 'not_found', 'no such request') : refused(409, 'changed_concurrently', denied.message, denied.request);
+        if (denied.code === 'not_found') return refused(404, 'not_found', 'no such request');
+        // Lost the race (an approval, the deadline): on record as a refusal, not a second decision.
+        return refuseDecision(deps, { request: denied.request, requestId, approver, decision: 'deny', code: 'changed_concurrently', message: denied.message });
       }
       return { kind: 'denied', request: denied.request };
     } catch (err) {

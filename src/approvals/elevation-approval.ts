@@ -9,8 +9,9 @@
  * 2. The callback: the sign-in must be fresh and for this request, the role and tenant are checked
  *    again, the attempt is consumed (once), and the review is re-run on the current state. For the
  *    approval that reaches the threshold, `approval.obo.started` is audited, then the token is
- *    exchanged (on-behalf-of) for an ARM token; only when that worked is `approval.decided`
- *    (approve) audited, the request approved and executed with it, and the token discarded
+ *    exchanged (on-behalf-of) for an ARM token; only when that worked is the request approved,
+ *    `approval.decided` audited by the approval that won the approve transition (a loser records
+ *    `approval.refused`), the request executed with it, and the token discarded
  *    (obo-execution.ts). A failed exchange leaves `approval.obo.failed`, never "decided: approve".
  * Sign-ins are capped at MAX_SIGN_IN_ROUNDS per approval on every path that asks for another
  * one; a second Approve press while the first one's sign-in is being started is refused (409),
@@ -237,25 +238,40 @@ async function decide(deps: ElevationDeps, signIn: ElevationSignIn, approver: Ap
   await deps.audit.append(oboStartedEntry(request, approver, { reason: outcome.reason, approverOids: outcome.approverOids, required: outcome.required, authTime: signIn.user.authTime }));
   try {
     return await withOneTimeArmToken({ ...deps, track: deps.background.track }, { userAssertion: apiToken.reveal(), request, approver }, async (credential, token, report) => {
-      // The exchange worked: the decision is now true, and on record before anything runs (a
-      // failed append throws; the token is discarded in withOneTimeArmToken's finally).
-      await deps.audit.append(
-        decidedEntry(request, approver, { kind: 'elevation', reason: outcome.reason, approverOids: outcome.approverOids, required: outcome.required, authTime: signIn.user.authTime, authenticationSource: signIn.authenticationSource }),
-      );
-      const approved = await deps.lifecycle.approve(request.id, userActor(approver), {
+      // The exchange worked. The decision is recorded by the lifecycle only if this approval wins
+      // the approve transition, right after it and before anything runs: an approver who lost the
+      // race (another approver, a deny, the deadline) records a refusal, never "decided: approve".
+      // A failed append throws; the token is discarded in withOneTimeArmToken's finally.
+      const decision = decidedEntry(request, approver, {
+        kind: 'elevation',
         reason: outcome.reason,
-        details: {
-          kind: 'elevation',
-          approver: approverDetails(approver),
-          approvers: outcome.approverOids,
-          required: outcome.required,
-          tokenUtiSha256: token.utiSha256,
-          tokenExpiresAt: token.expiresAt,
-        },
+        approverOids: outcome.approverOids,
+        required: outcome.required,
+        authTime: signIn.user.authTime,
+        authenticationSource: signIn.authenticationSource,
       });
+      const approved = await deps.lifecycle
+        .approve(request.id, userActor(approver), {
+          reason: outcome.reason,
+          details: {
+            kind: 'elevation',
+            approver: approverDetails(approver),
+            approvers: outcome.approverOids,
+            required: outcome.required,
+            tokenUtiSha256: token.utiSha256,
+            tokenExpiresAt: token.expiresAt,
+          },
+          decision,
+        })
+        .catch(async (err: unknown) => {
+          // Reverted, or (the decision on record, its transition's entry not) left approved: the discard says which.
+          report.requestState = (await deps.requests.get(request.id).catch(() => undefined))?.request.state ?? report.requestState;
+          throw err;
+        });
       if (!approved.ok) {
-        if (approved.code === 'invalid_state') report.requestState = approved.request.state;
-        return refused(409, 'changed_concurrently', approved.message, approved.code === 'invalid_state' ? approved.request : request);
+        const current = approved.code === 'invalid_state' ? approved.request : request;
+        report.requestState = current.state;
+        return refuseDecision(deps, { request: current, requestId: request.id, approver, decision: 'approve', code: 'changed_concurrently', message: approved.message });
       }
       await deps.approvals.recordApproval({ requestId: request.id, approver, kind: 'elevation', reason: outcome.reason, at });
       report.used = true;

@@ -31,6 +31,8 @@
  * and was never sent.
  * Requests accepted but never started (`approved`, older than the interval) are cancelled with a
  * reason saying they were not run: the elevation's token is gone and the agent got no answer.
+ * Besides a stop, an approval whose decision was recorded but whose transition entry was not
+ * leaves one so (request-lifecycle.ts): nothing acts on it, and this ends it.
  */
 import type { Logger } from '../observability/logger.ts';
 import { createInProcessLiveness, ownedByAnotherLiveInstance, type InstanceLiveness } from '../store/instance-liveness.ts';
@@ -207,7 +209,7 @@ export function createExecutionReconciler(deps: ReconcilerDeps) {
       const request = (await deps.store.get(id))?.request;
       if (!request || request.state !== 'approved') continue;
       const ok = await deps.lifecycle
-        .apply(request, { event: 'cancel', actor: SYSTEM_ACTOR, reason: 'the service stopped after this request was approved and before it started; it was not run', details: { reconciled: true } })
+        .apply(request, { event: 'cancel', actor: SYSTEM_ACTOR, reason: 'this request was approved but never started (the service stopped, or the audit log could not record the whole approval); it was not run', details: { reconciled: true } })
         .then((o) => o.ok)
         .catch((err: unknown) => (deps.logger?.error({ err, requestId: id }, 'ending a request that never started failed'), false));
       if (ok) report.notStarted += 1;

@@ -4,6 +4,17 @@
  * winner's transition before anyone is told. If the audit append fails the change is reverted
  * (a compare-and-set back, on the exact version it produced) and the caller gets
  * AuditUnavailableError: nothing happened.
+ *
+ * A transition caused by a person's decision (an elevation's `approval.decided`) carries that
+ * decision's entry, appended here for the winner only, between the compare-and-set and the
+ * transition's own entry: whoever loses the race never records a decision, only the refusal its
+ * caller audits. The audit log has no transactions with the store, so the two entries cannot
+ * commit with the change; instead no entry ever claims more than the store holds. If the decision
+ * cannot be appended the change is reverted as above. Once it is on record the change is never
+ * reverted (the log would then say "approved" of a request back to pending, and a second decision
+ * could follow): if the transition's own entry then fails, the request stays where the decision
+ * put it and the caller gets AuditUnavailableError, so nothing acts on it; an approved request
+ * that never starts is ended by the reconciler (execution-reconciler.ts) or its deadline.
  */
 import type { AuditActor, AuditInput, JsonObject } from '../audit/audit-types.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -48,6 +59,8 @@ export interface TransitionCommand {
   details?: JsonObject;
   /** `start` only: the execution's intent, written in the same transaction as the change (operation-request-store.ts). */
   execution?: ExecutionRecord;
+  /** The decision that causes the transition, recorded only if this call wins it (see above). */
+  decision?: AuditInput | undefined;
 }
 
 /** The columns a transition may change, as they were before it (what a revert restores). */
@@ -104,15 +117,7 @@ export function createRequestLifecycle(deps: LifecycleDeps) {
       }
       return { ok: false, code: 'invalid_state', message: `the request changed concurrently and is now ${current.state}`, request: current };
     }
-    try {
-      await deps.audit.append(
-        transitionEntry(request, { from: t.from, to: t.to, event: command.event }, command.actor, {
-          actingIdentity: command.actingIdentity,
-          reason: command.reason,
-          details: command.details ?? {},
-        }),
-      );
-    } catch (err) {
+    const revert = async (err: unknown): Promise<never> => {
       const reverted = await deps.store
         .compareAndSet({
           id: request.id,
@@ -127,11 +132,32 @@ export function createRequestLifecycle(deps: LifecycleDeps) {
         .catch(() => false);
       deps.logger?.error({ err, requestId: request.id, from: t.from, to: t.to, reverted }, 'audit append failed; transition reverted');
       throw new AuditUnavailableError(`the audit log is unavailable; the request was not ${t.to}`);
+    };
+    if (command.decision) await deps.audit.append(command.decision).catch(revert);
+    try {
+      await deps.audit.append(
+        transitionEntry(request, { from: t.from, to: t.to, event: command.event }, command.actor, {
+          actingIdentity: command.actingIdentity,
+          reason: command.reason,
+          details: command.details ?? {},
+        }),
+      );
+    } catch (err) {
+      if (!command.decision) return revert(err);
+      // The decision is on record: the change stands under it, and no one acts on it (see above).
+      deps.logger?.error({ err, requestId: request.id, from: t.from, to: t.to }, "audit append failed after the decision's entry; transition kept, not acted on");
+      told(request.id, await deps.store.get(request.id).then((stored) => stored?.request).catch(() => undefined));
+      throw new AuditUnavailableError(`the audit log is unavailable; the request is ${t.to} but nothing will act on it`);
     }
     const updated = (await deps.store.get(request.id))?.request;
-    deps.notifier.notify(request.id);
-    if (updated) deps.onTransition?.(updated);
+    told(request.id, updated);
     return { ok: true, request: updated ?? { ...request, state: t.to }, from: t.from, to: t.to };
+  }
+
+  /** Wakes those waiting on the request, and tells who follows transitions, of a change that stands. */
+  function told(requestId: string, updated: OperationRequest | undefined): void {
+    deps.notifier.notify(requestId);
+    if (updated) deps.onTransition?.(updated);
   }
 
   /** Loads the request and applies the event. */
@@ -162,9 +188,9 @@ export function createRequestLifecycle(deps: LifecycleDeps) {
      * An administrator approves a pending request (consent or elevation). The approved request
      * gets a fresh deadline to be executed within.
      */
-    approve(requestId: string, approver: AuditActor, options: { reason?: string; details?: JsonObject } = {}) {
+    approve(requestId: string, approver: AuditActor, options: { reason?: string; details?: JsonObject; decision?: AuditInput } = {}) {
       const expiresAt = new Date(deps.clock().getTime() + deps.ttlSeconds * 1000).toISOString();
-      return applyById(requestId, { event: 'approve', actor: approver, reason: options.reason, fields: { expiresAt }, details: options.details ?? {} });
+      return applyById(requestId, { event: 'approve', actor: approver, reason: options.reason, fields: { expiresAt }, details: options.details ?? {}, decision: options.decision });
     },
 
     deny(requestId: string, approver: AuditActor, options: { reason?: string; details?: JsonObject } = {}) {

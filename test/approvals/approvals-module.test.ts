@@ -61,6 +61,10 @@ beforeEach(async () => {
     exchangedAfter = (await auditEntries(h)).map((e) => (e.eventType === 'operation.transition' ? `${e.eventType}:${e.outcome}` : e.eventType));
     return { accessToken: ARM_TOKEN, expiresOn: new Date(Date.now() + 3600_000), uti: 'uti-1', scopes: ['https://management.azure.com/user_impersonation'] };
   };
+  h.setAuditFailing((e) => {
+    events.push(`audit:${e.eventType}${e.eventType === 'operation.transition' ? `:${e.outcome}` : ''}`);
+    return failAudit?.(e) ?? false;
+  });
   m = createApprovalsModule({
     db: h.db,
     operations: {
@@ -77,13 +81,9 @@ beforeEach(async () => {
     },
     agents: { get: async (id) => [reader, privileged].find((a) => a.id === id) },
     agentCredential: () => h.credential,
-    audit: {
-      append: (e) => {
-        events.push(`audit:${e.eventType}${e.eventType === 'operation.transition' ? `:${e.outcome}` : ''}`);
-        return failAudit?.(e) ? Promise.reject(Object.assign(new Error('disk full'), { name: 'AuditAppendError' })) : h.auditLog.append(e);
-      },
-      list: (f, p) => h.auditLog.list(f, p),
-    },
+    // The harness's sink, which the lifecycle and executor append through too (the decision is
+    // recorded with the approve transition): `events` and `failAudit` see every entry.
+    audit: { append: (e) => h.audit.append(e), list: (f, p) => h.auditLog.list(f, p) },
     policies: policiesWithRunModes(DEFAULT_RUN_MODES),
     tenantId: TENANT,
     freshAuthSeconds: 300,
@@ -126,7 +126,18 @@ describe('elevation', () => {
     events = [];
     const done = await m.completeElevation(signInFor(ADA, request.id));
     expect(done).toMatchObject({ kind: 'executed', request: { state: 'succeeded', actingIdentity: ADA.oid } });
-    expect(events).toEqual(['audit:approval.obo.started', 'exchange:api-token', 'audit:approval.decided', `execute:${ADA.oid}`, 'audit:token.discarded']);
+    expect(events).toEqual([
+      'audit:approval.obo.started',
+      'exchange:api-token',
+      // recorded by the approval that won the approve transition, before its transition entry
+      'audit:approval.decided',
+      'audit:operation.transition:approved',
+      `execute:${ADA.oid}`,
+      'audit:operation.transition:executing',
+      'audit:arm.request',
+      'audit:operation.transition:succeeded',
+      'audit:token.discarded',
+    ]);
     // When the token was asked for, the exchange was on record; no decision was claimed and nothing approved yet (issue 11.7).
     expect(exchangedAfter.at(-1)).toBe('approval.obo.started');
     expect(exchangedAfter).not.toContain('approval.decided');
@@ -260,11 +271,12 @@ describe('elevation', () => {
     const real = exchange;
     exchange = async (a) => {
       const result = await real(a);
-      h.setAuditFailing(true); // the lifecycle's own audit: the approve transition cannot be recorded
+      // The log goes down for the approve (its decision and transition), back for the discard.
+      failAudit = (e) => e.eventType !== 'token.discarded';
       return result;
     };
     const out = await m.completeElevation(signInFor(ADA, request.id));
-    h.setAuditFailing(false);
+    failAudit = undefined;
     expect(out).toMatchObject({ kind: 'refused', status: 503 });
     expect(h.armCalls).toHaveLength(0);
     expect((await h.module.store.get(request.id))?.request.state).toBe('pending_elevation');

@@ -85,6 +85,19 @@ describe('request lifecycle', () => {
     expect(await auditEntries(h, { eventType: 'operation.transition', requestId: req.id })).toHaveLength(1);
   });
 
+  it('50 racing approvals, each with its decision: only the winner’s decision is recorded, before its transition', async () => {
+    const req = await pending('race-decision');
+    const decision = (i: number) => ({ actor: { ...approver, id: `admin-${i}` }, eventType: 'approval.decided', requestId: req.id, outcome: 'approve', approverId: `admin-${i}`, details: {} });
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => h.module.lifecycle.approve(req.id, { ...approver, id: `admin-${i}` }, { decision: decision(i) })));
+    const winner = results.findIndex((r) => r.ok);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    const trail = (await auditEntries(h, { requestId: req.id })).filter((e) => e.eventType !== 'operation.requested');
+    expect(trail.map((e) => [e.eventType, e.approverId])).toEqual([
+      ['approval.decided', `admin-${winner}`],
+      ['operation.transition', `admin-${winner}`],
+    ]);
+  });
+
   it('refuses to approve or start a request whose deadline has passed, and expires it, even from a snapshot read in time', async () => {
     const req = await pending('late-1');
     // Read while it was still in time, then the caller was slow (an OBO exchange, a busy node).

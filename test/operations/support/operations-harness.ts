@@ -34,7 +34,10 @@ export interface Harness {
   armPolls: string[];
   setArm(script: ArmScript): void;
   setPoll(script: (url: string) => Partial<ArmResponse> & { status: number }): void;
-  setAuditFailing(failing: boolean): void;
+  /** Makes every audit append fail (true), none (false), or those matching the predicate. */
+  setAuditFailing(failing: boolean | ((input: AuditInput) => boolean)): void;
+  /** The audit sink the module appends through (what setAuditFailing fails), for other modules built on this one. */
+  audit: { append(input: AuditInput): Promise<unknown> };
   setAuthorizationState(state: AuthorizationState): void;
   permissionLoads(): number;
   /** The module's permission cache, for what the levels runtime does to it (invalidate on a level change). */
@@ -70,10 +73,10 @@ export async function createHarness(
     },
   };
   const auditLog = createAuditLog(db, { clock: () => new Date() });
-  let auditFailing = false;
+  let auditFailing: boolean | ((input: AuditInput) => boolean) = false;
   const audit = {
     append(input: AuditInput) {
-      if (auditFailing) return Promise.reject(Object.assign(new Error('audit entry not recorded: disk full'), { name: 'AuditAppendError' }));
+      if (auditFailing === true || (typeof auditFailing === 'function' && auditFailing(input))) return Promise.reject(Object.assign(new Error('audit entry not recorded: disk full'), { name: 'AuditAppendError' }));
       return auditLog.append(input);
     },
   };
@@ -149,6 +152,7 @@ export async function createHarness(
   return {
     db,
     auditLog,
+    audit,
     module,
     armCalls,
     armPolls,
