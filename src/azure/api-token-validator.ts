@@ -6,6 +6,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
+import { tokenGroups, type TokenGroups } from '../access/token-groups.ts';
 
 /** Claims Elevate relies on from an access token for its own API, typed and normalised. */
 export interface ApiTokenClaims {
@@ -40,6 +41,11 @@ export interface ApiTokenClaims {
    * for role mappings by group (policies/service-roles.yaml), as at browser sign-in.
    */
   groups?: string[] | undefined;
+  /**
+   * What the token says about groups: the list, the overage indicator Entra sends instead of it
+   * beyond 200 groups, or nothing (access/token-groups.ts). Always set by the validator.
+   */
+  groupClaim?: TokenGroups | undefined;
 }
 
 export interface ApiTokenValidatorOptions {
@@ -187,5 +193,6 @@ function toClaims(p: JWTPayload, tenantId: string): ApiTokenClaims {
     idp: str(p.idp),
     acct: typeof p.acct === 'number' ? p.acct : undefined,
     groups: Array.isArray(p.groups) ? strings(p.groups) : undefined,
+    groupClaim: tokenGroups(p),
   };
 }

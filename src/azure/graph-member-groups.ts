@@ -1,11 +1,11 @@
 import type { TokenCredential } from '@azure/core-auth';
-import type { HttpClient, PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { AzureEndpoints } from './azure-endpoints.ts';
-import { createGraphClient } from './graph-client.ts';
+import { createGraphClient, type GraphClientOptions } from './graph-client.ts';
 
 /**
- * Which of some groups a directory object (an agent's managed identity) is a transitive member
- * of, through Microsoft Graph's checkMemberGroups. ARM cannot answer this: its deny-assignment
+ * Which of some groups a directory object (an agent's managed identity, or a person whose token
+ * carried the group overage indicator: signin/group-memberships.ts) is a transitive member of,
+ * through Microsoft Graph's checkMemberGroups. ARM cannot answer this: its deny-assignment
  * filters match the principal id literally, and `assignedTo()` only reveals groups that hold a
  * role assignment. Needs the GroupMember.Read.All application permission (or Directory.Read.All).
  * https://learn.microsoft.com/en-us/graph/api/directoryobject-checkmembergroups
@@ -23,7 +23,7 @@ export class GraphRequestError extends Error {
 export function createGraphMemberGroupsCheck(
   credential: TokenCredential,
   endpoints: Pick<AzureEndpoints, 'graphEndpoint' | 'graphScope'>,
-  options: { httpClient?: HttpClient; policies?: PipelinePolicy[] } = {},
+  options: GraphClientOptions = {},
 ): MemberGroupsCheck {
   const graph = createGraphClient(credential, endpoints, options);
 

@@ -27,6 +27,7 @@ import { SigningKeyStore } from './keys/signing-keys.ts';
 import { loadSeed } from './seed/load-seed.ts';
 import { buildTenantInfo, type SandboxTenantInfo } from './seed/tenant-info.ts';
 import { ArmState } from './state/arm-state.ts';
+import { ConditionalAccess } from './state/conditional-access.ts';
 import { Directory, type RegisteredCertificate } from './state/directory.ts';
 import { EntraSessions } from './state/entra-sessions.ts';
 import { SandboxStats, type SandboxStatsSnapshot } from './state/sandbox-stats.ts';
@@ -40,7 +41,8 @@ export type { ActivityEvent } from './state/activity-events.ts';
 
 /**
  * The Azure sandbox: Entra ID (discovery, keys, authorize with a sign-in page, token with
- * authorization code + PKCE, refresh, client credentials and on-behalf-of), an IMDS-style
+ * authorization code + PKCE, refresh, client credentials and on-behalf-of, Conditional Access
+ * policies requiring MFA with their claims challenges, none by default), an IMDS-style
  * managed-identity endpoint, and ARM (subscriptions, resource groups, resources and their
  * operations, role definitions, role and deny assignments, permissions, management groups,
  * activity log), all in memory and reached through the real Azure SDKs.
@@ -260,7 +262,8 @@ function buildSandbox(b: BuildInput): SandboxHandle {
   const stats = new SandboxStats();
   const activity = new ActivityLog();
   const operations = new AsyncOperations();
-  const entra: EntraContext = { origin, browserOrigin, directory, keys, issuer, sessions: new EntraSessions(), stats, logger };
+  const conditionalAccess = new ConditionalAccess(seed.conditionalAccessPolicies, seed.users.filter((u) => u.mfaRegistered).map((u) => u.oid));
+  const entra: EntraContext = { origin, browserOrigin, directory, keys, issuer, sessions: new EntraSessions(), conditionalAccess, stats, logger };
 
   // Blob Storage for the seeded storage accounts. The default container stands for one an operator
   // made with `az storage container-rm create --enable-vlw` and a 1-day time-based retention policy.
@@ -292,7 +295,7 @@ function buildSandbox(b: BuildInput): SandboxHandle {
   );
   const alerts = new FiredAlerts();
   const tenant = buildTenantInfo(seed, dataDir);
-  api.use(adminRouter({ stats, keys, activity, blobs, arm: state, monitor: { alerts, directory, issuer, defaultAudience: tenant.elevateApp.apiAudience } }));
+  api.use(adminRouter({ stats, keys, activity, blobs, arm: state, monitor: { alerts, directory, issuer, defaultAudience: tenant.elevateApp.apiAudience }, conditionalAccess }));
   api.use(discoveryRouter(entra));
   api.use(deviceCodeRouter(entra, b.deviceCode));
   api.use(tokenRouter(entra));

@@ -6,6 +6,7 @@
 import { rateLimitStoresFor } from './rate-limit-stores.ts';
 import type { ApprovalsModule } from '../approvals/approvals-module.ts';
 import type { AuditSink } from '../operations/request-lifecycle.ts';
+import { createGroupLookup } from '../signin/group-memberships.ts';
 import { createAdminAuthenticator } from '../web/api/admin-authentication.ts';
 import { adminBodyErrorHandler, adminRequestsRouter } from '../web/api/admin-requests-routes.ts';
 import { API_BASE_PATH } from '../web/api/agent-api-paths.ts';
@@ -17,6 +18,7 @@ export function mountAdminRequestsApi(ctx: ServiceContext, deps: { approvals: Ap
     validateToken: ctx.tokenValidator,
     policies: ctx.policies,
     tenantId: ctx.endpoints.tenantId,
+    memberGroups: createGroupLookup(ctx.serviceCredential, ctx.endpoints),
     audit: deps.audit,
     logger: ctx.logger,
   });

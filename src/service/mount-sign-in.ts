@@ -6,6 +6,7 @@ import { resolveSessionSecret } from '../sessions/session-secret.ts';
 import { createSessions, type Sessions } from '../sessions/sessions.ts';
 import type { WebRoute } from '../web/create-web-app.ts';
 import { clientAuthFor } from '../signin/client-auth.ts';
+import { createGroupLookup } from '../signin/group-memberships.ts';
 import { lazyOidcProvider } from '../signin/oidc-provider.ts';
 import { oidcSettings } from '../signin/oidc-settings.ts';
 import type { SignInAuditLog } from '../signin/sign-in-audit.ts';
@@ -64,6 +65,7 @@ export function mountSignIn(ctx: ServiceContext, deps: MountSignInDeps): SignInM
     logger: ctx.logger.child({ component: 'signin' }),
     sessionCookie: sessions.cookie,
     validateApiToken: ctx.tokenValidator,
+    memberGroups: createGroupLookup(ctx.serviceCredential, endpoints),
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
     rateLimitStore: rateLimitStoresFor(ctx),

@@ -3,7 +3,7 @@ import * as client from 'openid-client';
 import '../sessions/session-data.ts';
 import type { PendingSignIn, SessionUser, SignInBinding } from '../sessions/session-data.ts';
 import { runAccountChecks } from './account-checks/account-check-pipeline.ts';
-import type { AccountRefusal, SignInClaims } from './account-checks/account-check.ts';
+import { claimString, type AccountRefusal, type SignInClaims } from './account-checks/account-check.ts';
 import { PENDING_SIGN_IN_SECONDS } from './begin-sign-in.ts';
 import { claimsOfIssuerMismatch, classifyCallbackError, protocolFailure, type ProtocolFailure } from './callback-failure.ts';
 import type { ApiTokenValidator } from '../azure/api-token-validator.ts';
@@ -12,7 +12,11 @@ import type { OidcProvider } from './oidc-provider.ts';
 import { authenticationEvidence, type AuthenticationSource } from './authentication-evidence.ts';
 import { parseClientInfo, type HomeAccount } from './client-info.ts';
 import { rolesFromClaims } from '../access/roles-from-claims.ts';
+import { tokenGroups } from '../access/token-groups.ts';
+import type { MemberGroupsCheck } from '../azure/graph-member-groups.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { ServiceRolesPolicy } from '../policies/service-roles-schema.ts';
+import { groupMemberships, type GroupMemberships } from './group-memberships.ts';
 import { sessionUserFromClaims } from './session-user-from-claims.ts';
 
 export interface CompleteSignInDeps {
@@ -21,6 +25,9 @@ export interface CompleteSignInDeps {
   policies: { serviceRoles: ServiceRolesPolicy };
   /** Validates access tokens for Elevate's API (the same validator the API uses). */
   validateApiToken: ApiTokenValidator;
+  /** Microsoft Graph's checkMemberGroups, for an ID token with the group overage indicator (group-memberships.ts). */
+  memberGroups: MemberGroupsCheck;
+  logger?: Logger | undefined;
   /** Epoch milliseconds. */
   now: () => number;
 }
@@ -103,14 +110,17 @@ export async function completeSignIn(deps: CompleteSignInDeps, req: Request): Pr
     const foreign = claimsOfIssuerMismatch(err);
     if (!foreign) return fail(classifyCallbackError(err));
     // Another issuer: always refused, but the account checks say why (personal account, guest).
-    const refusal = checkAccount(deps, foreign, undefined).refusal ?? { reason: 'wrong-issuer' as const, explanation: classifyCallbackError(err).explanation };
+    // Its groups are not looked up: Graph is not asked about an account of another directory.
+    const refusal = checkAccount(deps, foreign, undefined, NOT_LOOKED_UP).refusal ?? { reason: 'wrong-issuer' as const, explanation: classifyCallbackError(err).explanation };
     return fail({ kind: 'account', refusal }, foreign);
   }
   const claims = tokens.claims() as SignInClaims | undefined;
   if (!claims) return fail(protocolFailure('token-validation-failed'));
 
   const home = parseClientInfo(tokens.client_info);
-  const { roles, refusal } = checkAccount(deps, claims, home);
+  // The ID token's groups, or, when it carries the overage indicator instead, Graph's answer.
+  const memberships = await groupMemberships(tokenGroups(claims), { oid: claimString(claims, 'oid') ?? '', appRoles: claims.roles as string[] | undefined }, deps);
+  const { roles, refusal } = checkAccount(deps, claims, home, memberships);
   if (refusal) return fail({ kind: 'account', refusal }, claims);
 
   // the home-tenant check passed, so home is set
@@ -150,10 +160,12 @@ export async function completeSignIn(deps: CompleteSignInDeps, req: Request): Pr
   };
 }
 
-function checkAccount(deps: CompleteSignInDeps, claims: SignInClaims, home: HomeAccount | undefined) {
-  // Only `roles` and `groups` are passed: the principal type stays `user`, so app-only roles
+const NOT_LOOKED_UP: GroupMemberships = { groups: [], reading: { source: 'unmapped' } };
+
+function checkAccount(deps: CompleteSignInDeps, claims: SignInClaims, home: HomeAccount | undefined, memberships: GroupMemberships) {
+  // Only `roles` and the groups are passed: the principal type stays `user`, so app-only roles
   // (the SIEM reader's) can never be held by a person who signs in.
-  const roles = rolesFromClaims({ roles: claims.roles as string[] | undefined, groups: claims.groups as string[] | undefined }, deps.policies);
+  const roles = rolesFromClaims({ roles: claims.roles as string[] | undefined, groups: memberships.groups }, deps.policies);
   const refusal = runAccountChecks({
     claims,
     home,
@@ -161,6 +173,7 @@ function checkAccount(deps: CompleteSignInDeps, claims: SignInClaims, home: Home
     issuer: deps.provider.settings.issuer,
     roles: roles.map((r) => r.id),
     roleNames: deps.policies.serviceRoles.roles.filter((r) => r.principalType === 'user').map((r) => r.displayName),
+    groups: memberships.reading,
   });
   return { roles, refusal };
 }

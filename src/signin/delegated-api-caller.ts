@@ -12,6 +12,9 @@
  * https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference
  * The gap: a claims-mapping policy that removed `idp` from Elevate's tokens would make a guest
  * look like a member here (the README says not to).
+ *
+ * Groups come in as `memberships`, read by the caller (group-memberships.ts): the token's `groups`
+ * claim, or Microsoft Graph's answer when the token carried the overage indicator instead.
  */
 import { rolesFromClaims } from '../access/roles-from-claims.ts';
 import type { ApiTokenClaims } from '../azure/api-token-validator.ts';
@@ -21,14 +24,14 @@ import { ACCOUNT_CHECKS, runAccountChecks } from './account-checks/account-check
 import { PERSONAL_ACCOUNT_TENANT, tenantOfIssuer, type AccountCheck } from './account-checks/account-check.ts';
 import { homeTenantCheck } from './account-checks/home-tenant-check.ts';
 import { abilityForUser } from './access-control.ts';
+import type { GroupMemberships } from './group-memberships.ts';
 
 export const API_DELEGATED_SCOPE = 'user_impersonation';
 
 const API_ACCOUNT_CHECKS: readonly AccountCheck[] = ACCOUNT_CHECKS.filter((c) => c !== homeTenantCheck);
 
-export type DelegatedCallerResult =
-  | { ok: true; user: SessionUser }
-  | { ok: false; status: 403; code: string; message: string };
+export type DelegatedCallerRefusal = { ok: false; status: 403; code: string; message: string };
+export type DelegatedCallerResult = { ok: true; user: SessionUser } | DelegatedCallerRefusal;
 
 /** The account's home tenant as the token names it: `idp`'s tenant, live.com = consumers, else the token's tenant. */
 function homeTenantOf(claims: ApiTokenClaims): string {
@@ -37,18 +40,25 @@ function homeTenantOf(claims: ApiTokenClaims): string {
   return tenantOfIssuer(claims.idp) ?? claims.idp.toLowerCase();
 }
 
-export function delegatedApiCaller(
-  claims: ApiTokenClaims,
-  ctx: { tenantId: string; policies: { serviceRoles: ServiceRolesPolicy }; nowSeconds: number },
-): DelegatedCallerResult {
+/** Refusals that need nothing but the token: not a person's delegated token, or not for Elevate's scope. */
+export function delegatedTokenRefusal(claims: ApiTokenClaims): DelegatedCallerRefusal | undefined {
   if (claims.principalType !== 'user' || (claims.idtyp !== undefined && claims.idtyp !== 'user')) {
     return { ok: false, status: 403, code: 'not_delegated', message: "the administrator API accepts a person's delegated token (with scp), not an app-only token" };
   }
   if (!claims.scopes.includes(API_DELEGATED_SCOPE)) {
     return { ok: false, status: 403, code: 'insufficient_scope', message: `the token lacks Elevate's ${API_DELEGATED_SCOPE} scope` };
   }
+  return undefined;
+}
+
+export function delegatedApiCaller(
+  claims: ApiTokenClaims,
+  ctx: { tenantId: string; policies: { serviceRoles: ServiceRolesPolicy }; nowSeconds: number; memberships: GroupMemberships },
+): DelegatedCallerResult {
+  const notDelegated = delegatedTokenRefusal(claims);
+  if (notDelegated) return notDelegated;
   // Groups too, as at browser sign-in: an administrator by group mapping approves from the CLI as in the browser.
-  const roles = rolesFromClaims({ roles: claims.roles, groups: claims.groups, principalType: 'user' }, ctx.policies);
+  const roles = rolesFromClaims({ roles: claims.roles, groups: ctx.memberships.groups, principalType: 'user' }, ctx.policies);
   const refusal = runAccountChecks(
     {
       claims: { iss: claims.issuer, tid: claims.tid, oid: claims.oid, idp: claims.idp, acct: claims.acct, roles: claims.roles },
@@ -58,6 +68,7 @@ export function delegatedApiCaller(
       issuer: claims.issuer,
       roles: roles.map((r) => r.id),
       roleNames: ctx.policies.serviceRoles.roles.filter((r) => r.principalType === 'user').map((r) => r.displayName),
+      groups: ctx.memberships.reading,
     },
     API_ACCOUNT_CHECKS,
   );

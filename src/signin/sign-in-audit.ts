@@ -30,6 +30,8 @@ export function refusedSignInEntry(failure: ProtocolFailure | { kind: 'account';
   const details: JsonObject = { reason, stage: failure.kind, claims: who };
   if (failure.kind === 'protocol' && failure.idpError) details.idpError = failure.idpError;
   if (failure.kind === 'account' && failure.refusal.neededRoles) details.neededRoles = [...failure.refusal.neededRoles];
+  // where the mapped groups came from: "absent" (no group claim) or "unreadable" (overage, Graph did not answer)
+  if (failure.kind === 'account' && failure.refusal.groupsSource) details.groupsSource = failure.refusal.groupsSource;
   return {
     // An unidentified caller is recorded as the anonymous browser it is.
     actor: oid ? { kind: 'user', id: oid, name: name ?? null } : { kind: 'user', id: 'anonymous' },

@@ -146,7 +146,8 @@ async function refuse(
     explanation: account?.explanation ?? (failure.kind === 'protocol' ? failure.explanation : ''),
     neededRoles: [...(account?.neededRoles ?? [])],
     accountName: typeof claims?.preferred_username === 'string' ? claims.preferred_username : undefined,
-    canRetry: !account,
+    // An account refusal stands on a retry, except unread groups: Microsoft Graph may answer next time.
+    canRetry: !account || account.reason === 'groups-unresolved',
     ...(backTo && backTo !== '/' ? { backTo } : {}),
   };
   await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));

@@ -9,6 +9,7 @@ import { exposeSignedInUser, requireAbility, requireSignIn } from './access-cont
 import { beginSignIn, type BeginSignInOptions } from './begin-sign-in.ts';
 import { completeSignIn } from './complete-sign-in.ts';
 import type { ApiTokenValidator } from '../azure/api-token-validator.ts';
+import type { MemberGroupsCheck } from '../azure/graph-member-groups.ts';
 import { sendDenial } from './deny-response.ts';
 import type { OidcProvider } from './oidc-provider.ts';
 import { createDecisionRateLimiter, createSignInRateLimiter, type RateLimitSettings, type RateLimitStoreFactory } from './rate-limits.ts';
@@ -28,6 +29,8 @@ export interface SignInDeps {
   now?: () => number;
   /** Validator for access tokens to Elevate's API (the service's own, `ServiceContext.tokenValidator`). */
   validateApiToken: ApiTokenValidator;
+  /** Microsoft Graph's checkMemberGroups with Elevate's credential, for the group overage (group-memberships.ts). */
+  memberGroups: MemberGroupsCheck;
   rateLimits?: { signIn?: RateLimitSettings; decisions?: RateLimitSettings };
   /** Shared counters when several instances share one database (absent: in this process). */
   rateLimitStore?: RateLimitStoreFactory | undefined;
@@ -73,7 +76,8 @@ export function createSignIn(deps: SignInDeps): SignIn {
     logger: deps.logger,
     continuations,
     begin,
-    complete: async (req) => completeSignIn({ provider: await deps.provider(), policies: deps.policies, validateApiToken: deps.validateApiToken, now }, req),
+    complete: async (req) =>
+      completeSignIn({ provider: await deps.provider(), policies: deps.policies, validateApiToken: deps.validateApiToken, memberGroups: deps.memberGroups, logger: deps.logger, now }, req),
     signInLimiter,
     csrfProtection: csrf,
     exposeUser,

@@ -80,6 +80,12 @@ describe('createApiTokenValidator', () => {
     // The groups claim, when the registration emits it (for role mappings by group).
     const withGroups = await validator()(await sign(userClaims({ groups: ['8a0c6f0e-1b2c-4d3e-9f40-5a6b7c8d9e0f'] })));
     expect(withGroups.groups).toEqual(['8a0c6f0e-1b2c-4d3e-9f40-5a6b7c8d9e0f']);
+    expect(withGroups.groupClaim).toEqual({ kind: 'listed', groups: ['8a0c6f0e-1b2c-4d3e-9f40-5a6b7c8d9e0f'] });
+    expect(claims.groupClaim).toEqual({ kind: 'absent' });
+    // beyond 200 groups Entra sends the overage indicator instead of the list
+    const overage = await validator()(await sign(userClaims({ _claim_names: { groups: 'src1' }, _claim_sources: { src1: { endpoint: `https://graph.windows.net/${TENANT}/users/${USER_OID}/getMemberObjects` } } })));
+    expect(overage.groups).toBeUndefined();
+    expect(overage.groupClaim).toEqual({ kind: 'overage' });
   });
 
   it('accepts a v1 app-only token addressed to the App ID URI', async () => {

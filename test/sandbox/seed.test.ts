@@ -105,6 +105,23 @@ describe('seed validation', () => {
     expect(() => loadSeed('/nonexistent/seed.json')).toThrow(/cannot read JSON/);
   });
 
+  it('has no Conditional Access policy by default and checks the users a seeded one names', () => {
+    const seed = loadSeed();
+    expect(seed.conditionalAccessPolicies).toEqual([]);
+    // A new user has no MFA method; the seeded administrators have registered one.
+    expect(seed.users.filter((u) => u.mfaRegistered).map((u) => u.key)).toEqual(['admin', 'admin2']);
+    const policy = (includeUsers: string[]) => ({
+      id: '0b9e8a52-3c1d-4f6e-9a7b-2d4c6e8f0a13',
+      displayName: 'Require MFA for Azure management',
+      conditions: { users: { includeUsers }, applications: { includeApplications: ['797f4846-ba00-4fd7-ba43-dac1f8f63013'] } },
+      grantControls: { operator: 'OR', builtInControls: ['mfa'] },
+    });
+    const ok = loadSeed(writeSeed((s) => void (s.conditionalAccessPolicies = [policy([seed.users[0]!.oid]), { ...policy(['All']), id: '5f0c2b7e-8d9a-4e1b-a6c3-7e2d9f4b1a08' }])));
+    expect(ok.conditionalAccessPolicies.map((p) => [p.state, p.satisfiedBySignIn])).toEqual([['enabled', true], ['enabled', true]]);
+    expect(() => loadSeed(writeSeed((s) => void (s.conditionalAccessPolicies = [policy(['0f6a3cbe-2a54-4c1e-9d8f-0a1b2c3d4e5f'])])))).toThrow(/conditionalAccessPolicies\.0b9e8a52-.*: unknown user 0f6a3cbe-/);
+    expect(() => loadSeed(writeSeed((s) => void (s.conditionalAccessPolicies = [{ ...policy(['All']), grantControls: { builtInControls: ['block'] } }])))).toThrow(/conditionalAccessPolicies\.0\.grantControls/);
+  });
+
   it('refuses a role name the catalog does not have', () => {
     const file = writeSeed((s) => {
       (s.roleAssignments as Array<Record<string, unknown>>)[0]!.role = 'Galactic Overlord';

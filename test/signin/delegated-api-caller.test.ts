@@ -15,15 +15,26 @@ function claims(over: Partial<ApiTokenClaims> = {}): ApiTokenClaims {
   };
 }
 
-const ctx = { tenantId: TENANT, policies, nowSeconds: 1000 };
+const NO_GROUPS = { groups: [], reading: { source: 'unmapped' as const } };
+const ctx = { tenantId: TENANT, policies, nowSeconds: 1000, memberships: NO_GROUPS };
+const listed = (groups: string[]) => ({ groups, reading: { source: 'listed' as const } });
 
 describe('delegatedApiCaller', () => {
   it('maps roles by group as browser sign-in does, so an administrator by group approves from the CLI too', () => {
     const ADMINS = '8a0c6f0e-1b2c-4d3e-9f40-5a6b7c8d9e0f';
     const byGroup = parseWith({ 'service-roles.yaml': shippedTexts()['service-roles.yaml'].replace('groups: []', `groups: [${ADMINS}]`) });
-    const r = delegatedApiCaller(claims({ roles: [], groups: [ADMINS] }), { ...ctx, policies: byGroup });
+    const r = delegatedApiCaller(claims({ roles: [] }), { ...ctx, policies: byGroup, memberships: listed([ADMINS]) });
     expect(r).toMatchObject({ ok: true, user: { roles: ['administrator'] } });
-    expect(delegatedApiCaller(claims({ roles: [], groups: ['ffffffff-ffff-ffff-ffff-ffffffffffff'] }), { ...ctx, policies: byGroup })).toMatchObject({ ok: false, status: 403 });
+    expect(delegatedApiCaller(claims({ roles: [] }), { ...ctx, policies: byGroup, memberships: listed(['ffffffff-ffff-ffff-ffff-ffffffffffff']) })).toMatchObject({ ok: false, status: 403 });
+  });
+
+  it('refuses with groups-unresolved when the overage could not be looked up, and says why the groups were not seen when the token had no group claim', () => {
+    const unreadable = delegatedApiCaller(claims({ roles: [] }), { ...ctx, memberships: { groups: [], reading: { source: 'unreadable', why: 'Microsoft Graph checkMemberGroups answered 503' } } });
+    expect(unreadable).toMatchObject({ ok: false, status: 403, code: 'groups-unresolved' });
+    expect((unreadable as { message: string }).message).toMatch(/more than 200 groups.*answered 503/);
+    const absent = delegatedApiCaller(claims({ roles: [] }), { ...ctx, memberships: { groups: [], reading: { source: 'absent' } } });
+    expect(absent).toMatchObject({ ok: false, status: 403, code: 'no-role' });
+    expect((absent as { message: string }).message).toContain('carried no group claim');
   });
 
 

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SEED_FILE } from '../../src/sandbox/seed/load-seed.ts';
 
-type Seed = { users: unknown[]; roleAssignments: unknown[]; applications: Array<{ key: string; optionalClaims?: unknown; accessTokenVersion?: 1 | 2 }> };
+export type Seed = {
+  users: unknown[];
+  roleAssignments: unknown[];
+  groups: unknown[];
+  appRoleAssignments: Array<{ principal: string; resource: string; role: string }>;
+  applications: Array<{ key: string; optionalClaims?: unknown; accessTokenVersion?: 1 | 2; groupMembershipClaims?: string | null }>;
+};
 
 /** The default seed, changed by `edit`, written to a temporary file for a private sandbox. */
 export function seedFile(edit: (seed: Seed) => void = () => undefined): string {

@@ -4,6 +4,8 @@ import { CONTAINER_NAME, type BlobAccounts } from '../blob/blob-state.ts';
 import type { SigningKeyStore } from '../keys/signing-keys.ts';
 import type { SandboxStats } from '../state/sandbox-stats.ts';
 import type { ArmState } from '../state/arm-state.ts';
+import type { ConditionalAccess } from '../state/conditional-access.ts';
+import { conditionalAccessRoutes } from './conditional-access-routes.ts';
 import type { TokenIssuer } from '../entra/token-issuer.ts';
 import type { Directory } from '../state/directory.ts';
 import type { FiredAlerts } from '../state/fired-alerts.ts';
@@ -13,7 +15,8 @@ import { ALERT_KINDS, fireAlert, WebhookSetupError, type AlertKind } from '../mo
  * /_sandbox/*: operator endpoints of the sandbox itself (no Azure counterpart), for processes
  * that share a sandbox but not its handle — test workers, benchmarks, the demo: request counters,
  * the activity log, signing-key rotation, and Blob containers with version-level immutability
- * (what `az storage container-rm create --enable-vlw` plus a retention policy make). POSTs need `X-Sandbox-Admin: true`, a header a
+ * (what `az storage container-rm create --enable-vlw` plus a retention policy make), and the
+ * tenant's Conditional Access policies. Writes need `X-Sandbox-Admin: true`, a header a
  * cross-site form cannot send.
  */
 export function adminRouter(deps: {
@@ -24,6 +27,7 @@ export function adminRouter(deps: {
   arm?: ArmState;
   /** Azure Monitor: alerts fired through an action group's secure webhook (`elevate sandbox fire-alert`) */
   monitor: { alerts: FiredAlerts; directory: Directory; issuer: TokenIssuer; defaultAudience: string };
+  conditionalAccess: ConditionalAccess;
 }): Router {
   const router = Router();
   const guard = (req: Request, res: Response, next: NextFunction) => {
@@ -118,6 +122,7 @@ export function adminRouter(deps: {
         next(err);
       });
   });
+  router.use(conditionalAccessRoutes(deps.conditionalAccess, guard));
   router.get('/_sandbox/activity', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ value: deps.activity.all() });
   });

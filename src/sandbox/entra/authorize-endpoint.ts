@@ -1,18 +1,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
-import { AUTHORIZATION_CODE_TTL_MS, PENDING_SIGN_IN_TTL_MS, SSO_SESSION_TTL_MS, randomToken, type AuthorizeRequest, type SsoSession } from '../state/entra-sessions.ts';
+import { AUTHORIZATION_CODE_TTL_MS, PENDING_SIGN_IN_TTL_MS, REFRESH_TOKEN_TTL_MS, SSO_SESSION_TTL_MS, randomToken, type AuthorizeRequest, type SsoSession } from '../state/entra-sessions.ts';
 import { knownTenant, tenantForRequest, type EntraContext } from './entra-context.ts';
 import { EntraError, entraErrors, entraTimestamp } from './entra-errors.ts';
 import { param, type FormBody } from './form-params.ts';
 import { AuthorizeFailure, parseAuthorizeRequest } from './authorize-request.ts';
 import { renderFormPost, renderMessagePage, renderSignInPage } from './sign-in-page.ts';
 import { withQuery } from './redirect-uri.ts';
+import { parseScopeRequest } from './scope-request.ts';
+import { establishes, performSignIn, signInRequirement } from './sign-in-authentication.ts';
 
 /**
  * /{tenant}/oauth2/v2.0/authorize on the browser origin: validates the request, completes it
  * silently from the browser's SSO session when the session satisfies it (no prompt=login, the
- * hinted user, within max_age), and otherwise shows the sign-in page; the page's POST signs the
- * chosen user in and redirects to the app with a single-use code.
+ * hinted user, within max_age, and whatever Conditional Access and the `claims` request ask the
+ * user to establish), and otherwise shows the sign-in page; the page's POST signs the chosen user
+ * in (with MFA when required: sign-in-authentication.ts) and redirects to the app with a
+ * single-use code.
  */
 
 export const SSO_COOKIE = 'sandbox_ests';
@@ -106,6 +110,10 @@ export function authorizeRouter(ctx: EntraContext): Router {
       .send(renderSignInPage({ action, flowId, clientName, tenantName: ctx.directory.tenantDisplayName, users: ctx.directory.users, loginHint: request.loginHint, styleNonce: n }));
   };
 
+  // What this user must establish to get the tokens this request asks for.
+  const requirementFor = (userOid: string, request: AuthorizeRequest) =>
+    signInRequirement(ctx.conditionalAccess, userOid, parseScopeRequest(request.scope, ctx.directory).resource.appId, request.claims);
+
   const startAuthorize = (req: Request<{ tenant: string }>, res: Response, params: FormBody) => {
     const tenant = tenantForRequest(ctx, req.params.tenant, param(params, 'client_id'));
     if ('error' in tenant) return errorPage(res, tenant.error);
@@ -123,14 +131,18 @@ export function authorizeRouter(ctx: EntraContext): Router {
     const session = cookie ? ctx.sessions.sso.get(cookie) : undefined;
     const now = Math.floor(Date.now() / 1000);
     const sessionUser = session ? ctx.directory.userByOid(session.userOid) : undefined;
-    const satisfies =
+    const sessionFits =
       session !== undefined &&
       sessionUser !== undefined &&
       (request.loginHint === undefined || request.loginHint.toLowerCase() === sessionUser.upn.toLowerCase()) &&
       // OpenID Connect: max_age=0 means the same as prompt=login
       (request.maxAge === undefined || (request.maxAge > 0 && now - session.authTime <= request.maxAge));
+    // Conditional Access: the session must already have what this request needs (MFA, contexts).
+    const stepUp = sessionFits && !establishes(session!.authentication, requirementFor(sessionUser!.oid, request));
+    const satisfies = sessionFits && !stepUp;
     if (request.prompt === 'none') {
       if (!session) return failToApp(res, new AuthorizeFailure(entraErrors.loginRequired(), target));
+      if (stepUp) return failToApp(res, new AuthorizeFailure(entraErrors.mfaRequiredSilently(parseScopeRequest(request.scope, ctx.directory).resource.appId), target));
       if (!satisfies) return failToApp(res, new AuthorizeFailure(entraErrors.interactionRequired(), target));
       return issueCode(res, request, session);
     }
@@ -160,12 +172,15 @@ export function authorizeRouter(ctx: EntraContext): Router {
     // the sign-in on its own page (AADSTS50020), nothing goes back to the app.
     if (!user.invited) return errorPage(res, entraErrors.userNotInTenant(user.upn, 'live.com', ctx.directory.tenantId));
     const key = randomToken(32);
-    const session: SsoSession = { userOid: user.oid, sid: randomUUID(), authTime: Math.floor(Date.now() / 1000) };
+    const authentication = performSignIn(ctx.conditionalAccess, user.oid, requirementFor(user.oid, request));
+    const session: SsoSession = { userOid: user.oid, sid: randomUUID(), authTime: Math.floor(Date.now() / 1000), authentication };
+    // Tokens of this session (code, refresh, on-behalf-of) state what the sign-in established.
+    ctx.sessions.authentications.set(session.sid, authentication, REFRESH_TOKEN_TTL_MS);
     const previous = readCookie(req, SSO_COOKIE);
     if (previous) ctx.sessions.sso.delete(previous);
     ctx.sessions.sso.set(key, session, SSO_SESSION_TTL_MS);
     ctx.stats.countSignIn();
-    ctx.logger.info({ user: user.upn, clientId: request.clientId }, 'sandbox entra: user signed in');
+    ctx.logger.info({ user: user.upn, clientId: request.clientId, amr: authentication.amr, acrs: authentication.acrs }, 'sandbox entra: user signed in');
     res.cookie(SSO_COOKIE, key, { httpOnly: true, sameSite: 'lax', path: cookiePath(request.tenantId), maxAge: SSO_SESSION_TTL_MS });
     issueCode(res, request, session);
   });

@@ -1,5 +1,6 @@
 import type { Directory, DirectoryApplication } from '../state/directory.ts';
 import type { AuthorizeRequest } from '../state/entra-sessions.ts';
+import { parseClaimsRequest } from './claims-request.ts';
 import { EntraError, entraErrors } from './entra-errors.ts';
 import { param, type FormBody } from './form-params.ts';
 import { isRegisteredUri } from './redirect-uri.ts';
@@ -72,6 +73,7 @@ export function parseAuthorizeRequest(
       if (!/^\d{1,9}$/.test(maxAgeRaw)) fail(entraErrors.invalidRequest('max_age must be a whole number of seconds.'));
       maxAge = Number(maxAgeRaw);
     }
+    const claims = parseClaimsRequest(param(q, 'claims'));
     return {
       client,
       request: {
@@ -86,6 +88,7 @@ export function parseAuthorizeRequest(
         loginHint: param(q, 'login_hint'),
         prompt,
         maxAge,
+        claims,
       },
     };
   } catch (err) {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SigningKeyStore } from '../keys/signing-keys.ts';
+import type { ConditionalAccess } from '../state/conditional-access.ts';
 import type { Directory } from '../state/directory.ts';
 import type { EntraSessions } from '../state/entra-sessions.ts';
 import type { SandboxStats } from '../state/sandbox-stats.ts';
@@ -17,6 +18,8 @@ export interface EntraContext {
   keys: SigningKeyStore;
   issuer: TokenIssuer;
   sessions: EntraSessions;
+  /** the tenant's Conditional Access policies (none by default) */
+  conditionalAccess: ConditionalAccess;
   stats: SandboxStats;
   logger: Logger;
 }

@@ -96,6 +96,18 @@ export const entraErrors = {
   assertionWrongIssuer: (iss: string) => e(400, 'invalid_grant', 50013, `Assertion failed signature validation. [Reason - The issuer '${iss}' is not trusted.]`),
   userNotInTenant: (user: string, idp: string, tenant: string) =>
     e(400, 'invalid_grant', 50020, `User account '${user}' from identity provider '${idp}' does not exist in tenant '${tenant}' and cannot access the application in that tenant. The account needs to be added as an external user in the tenant first.`),
+  // Conditional Access on the token endpoint: the `claims` member is the claims challenge the app
+  // hands back to /authorize. AADSTS50079 (no MFA method registered yet) is the documented example:
+  // https://learn.microsoft.com/entra/identity-platform/v2-oauth2-on-behalf-of-flow#error-response-example
+  // AADSTS50076 (MFA needed, a method is registered) is what tenants send for it, invalid_grant with
+  // suberror basic_action (captured in https://github.com/AzureAD/microsoft-authentication-library-for-js/issues/5491).
+  mfaEnrollmentRequired: (resourceAppId: string, claims: string) =>
+    e(400, 'interaction_required', 50079, `Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multifactor authentication to access '${resourceAppId}'.`, { claims }),
+  /** The same requirement met by a silent (prompt=none) sign-in: only an interactive one can do MFA. */
+  mfaRequiredSilently: (resourceAppId: string) =>
+    e(400, 'interaction_required', 50076, `Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '${resourceAppId}'.`),
+  mfaRequired: (resourceAppId: string, claims: string) =>
+    e(400, 'invalid_grant', 50076, `Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '${resourceAppId}'.`, { suberror: 'basic_action', claims }),
   // scopes, resources and consent
   resourceNotFound: (resource: string, tenantName: string) =>
     e(400, 'invalid_resource', 500011, `The resource principal named ${resource} was not found in the tenant named ${tenantName}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`),

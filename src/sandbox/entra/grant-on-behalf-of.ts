@@ -1,5 +1,6 @@
 import { CONSUMERS_TENANT_ID } from '../state/first-party-apps.ts';
 import type { AuthenticatedClient } from './client-authentication.ts';
+import { assertionAuthentication } from './conditional-access-check.ts';
 import { sandboxIssuers, type EntraContext } from './entra-context.ts';
 import { entraErrors, entraTimestamp } from './entra-errors.ts';
 import { param, requiredParam, type FormBody } from './form-params.ts';
@@ -11,8 +12,10 @@ import { userTokenResponse } from './user-token-response.ts';
  * The on-behalf-of grant (jwt-bearer, requested_token_use=on_behalf_of). The user assertion must
  * be a delegated user token the sandbox signed, unexpired, issued for the calling app (its client
  * id or one of its App ID URIs), for a user in the tenant's directory (member or guest);
- * the calling app must hold consent for the requested resource. The result is a token for the
- * same user, carrying the original sign-in's auth_time.
+ * the calling app must hold consent for the requested resource, and the sign-in behind the
+ * assertion must satisfy the Conditional Access policies that target that resource (else a claims
+ * challenge: conditional-access-check.ts, applied in user-token-response.ts). The result is a token for the same user, carrying the
+ * original sign-in's auth_time, authentication methods and contexts.
  */
 export async function onBehalfOfGrant(body: FormBody, client: AuthenticatedClient, ctx: EntraContext): Promise<Record<string, unknown>> {
   if (param(body, 'requested_token_use') !== 'on_behalf_of') {
@@ -60,6 +63,8 @@ export async function onBehalfOfGrant(body: FormBody, client: AuthenticatedClien
   }
 
   const scopes = parseScopeRequest(requiredParam(body, 'scope'), ctx.directory);
+  // Conditional Access (user-token-response.ts) judges the sign-in behind the assertion.
+  const authentication = assertionAuthentication(ctx, claims);
   const authTime = typeof claims.auth_time === 'number' ? claims.auth_time : (claims.iat ?? Math.floor(Date.now() / 1000));
   return userTokenResponse(ctx, {
     user,
@@ -71,5 +76,6 @@ export async function onBehalfOfGrant(body: FormBody, client: AuthenticatedClien
     nonce: undefined,
     oidc: scopes.oidc,
     clientInfo: param(body, 'client_info') === '1',
+    authentication,
   });
 }

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
 import type { SigningKeyStore } from '../keys/signing-keys.ts';
 import type { DirectoryApplication, DirectoryUser, OptionalClaimName, ResourceServer } from '../state/directory.ts';
+import type { SignInAuthentication } from '../state/entra-sessions.ts';
 import { CONSUMERS_TENANT_ID } from '../state/first-party-apps.ts';
 
 /** Entra's backdating of `iat` and `nbf`, in seconds (see times()); the sandbox's own figure, not Elevate's. */
@@ -32,8 +33,12 @@ export interface UserTokenRequest {
   /** delegated scope values, e.g. ['user_impersonation'] */
   scopes: string[];
   roles: string[];
+  /** `groups`, or the overage indicator, per the resource's registration (group-claims.ts); {} for none. */
+  groupClaims: JWTPayload;
   authTime: number;
   sessionId: string;
+  /** what the sign-in behind the token established (`amr`, `acrs`) */
+  authentication: SignInAuthentication;
 }
 
 export interface AppTokenRequest {
@@ -55,6 +60,8 @@ export interface IdTokenRequest {
   authTime: number;
   sessionId: string;
   roles: string[];
+  /** `groups`, or the overage indicator, per the client's registration (group-claims.ts); {} for none. */
+  groupClaims: JWTPayload;
 }
 
 /**
@@ -140,6 +147,7 @@ export class TokenIssuer {
     if (optional.has('auth_time')) claims.auth_time = r.authTime;
     if (r.nonce !== undefined) claims.nonce = r.nonce;
     if (r.roles.length > 0) claims.roles = r.roles;
+    Object.assign(claims, r.groupClaims);
     if (claims.email === undefined) delete claims.email;
     return this.sign(claims);
   }
@@ -162,6 +170,9 @@ export class TokenIssuer {
     };
     if (optional.has('auth_time')) base.auth_time = r.authTime;
     if (r.roles.length > 0) base.roles = r.roles;
+    Object.assign(base, r.groupClaims);
+    // The Conditional Access authentication contexts the sign-in satisfied, in both versions.
+    if (r.authentication.acrs.length > 0) base.acrs = [...r.authentication.acrs];
     if (r.resource.accessTokenVersion === 2) {
       return this.sign({
         ...base,
@@ -177,7 +188,8 @@ export class TokenIssuer {
       iss: this.v1Issuer(r.user.tokenTenantId),
       appid: r.client.clientId,
       appidacr: r.clientAuth,
-      amr: ['pwd', 'mfa'],
+      // How the user signed in: ["pwd"], plus "mfa" only when the sign-in performed it (v1 only).
+      amr: [...r.authentication.amr],
       acr: '1',
       unique_name: r.user.kind === 'personal' ? `live.com#${r.user.upn}` : r.user.upn,
       ver: '1.0',

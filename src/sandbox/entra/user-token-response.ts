@@ -1,6 +1,8 @@
 import type { DirectoryApplication, DirectoryUser } from '../state/directory.ts';
-import { REFRESH_TOKEN_TTL_MS, randomToken } from '../state/entra-sessions.ts';
+import { PASSWORD_ONLY, REFRESH_TOKEN_TTL_MS, randomToken, type SignInAuthentication } from '../state/entra-sessions.ts';
+import { conditionalAccessChallenge } from './conditional-access-check.ts';
 import type { EntraContext } from './entra-context.ts';
+import { groupClaims } from './group-claims.ts';
 import { consentedScopes, grantedScopeString, type ScopeRequest } from './scope-request.ts';
 import type { ClientAuthLevel } from './token-issuer.ts';
 
@@ -18,10 +20,17 @@ export async function userTokenResponse(
     /** the ID token and refresh token follow the OpenID scopes of the original sign-in */
     oidc: Set<string>;
     clientInfo: boolean;
+    /** what the sign-in established; by default Entra's record of the session (`sessionId`) */
+    authentication?: SignInAuthentication;
   },
 ): Promise<Record<string, unknown>> {
   const scopes = consentedScopes(p.client, p.scopes, ctx.directory);
   const resource = p.scopes.resource;
+  const authentication = p.authentication ?? ctx.sessions.authentications.get(p.sessionId) ?? PASSWORD_ONLY;
+  // Conditional Access is evaluated at every token issuance, whatever the grant (code, refresh,
+  // device code, on-behalf-of): a resource a policy targets needs a sign-in that satisfied it.
+  const challenge = conditionalAccessChallenge(ctx, p.user.oid, resource, authentication);
+  if (challenge) throw challenge;
   const roles = resource.app ? ctx.directory.appRolesOf(p.user.oid, resource.appId) : [];
   const access = await ctx.issuer.userAccessToken({
     user: p.user,
@@ -30,8 +39,11 @@ export async function userTokenResponse(
     resource,
     scopes,
     roles,
+    // the resource's registration decides, as for `roles` (first-party resources: none)
+    groupClaims: groupClaims(ctx.directory, p.user, resource.app),
     authTime: p.authTime,
     sessionId: p.sessionId,
+    authentication,
   });
   const body: Record<string, unknown> = {
     token_type: 'Bearer',
@@ -54,6 +66,7 @@ export async function userTokenResponse(
       authTime: p.authTime,
       sessionId: p.sessionId,
       roles: ctx.directory.appRolesOf(p.user.oid, p.client.clientId),
+      groupClaims: groupClaims(ctx.directory, p.user, p.client),
     });
     body.id_token = id.token;
   }

@@ -75,4 +75,10 @@ function checkReferences(file: string, seed: SandboxSeed): void {
   for (const u of seed.users) if (u.kind === 'guest' && !u.homeTenantId) fail(`users.${u.key}: a guest needs homeTenantId`);
   for (const u of seed.users) if (u.kind !== 'personal' && u.invited !== undefined) fail(`users.${u.key}: only a personal account has "invited"`);
   for (const u of seed.users) if (u.kind === 'personal' && u.invited === false && u.appRoles.length > 0) fail(`users.${u.key}: an uninvited personal account is not in the directory and cannot hold app roles`);
+  const userOids = new Set(seed.users.map((u) => u.oid.toLowerCase()));
+  for (const p of seed.conditionalAccessPolicies) {
+    for (const u of [...p.conditions.users.includeUsers, ...p.conditions.users.excludeUsers]) {
+      if (u !== 'All' && !userOids.has(u.toLowerCase())) fail(`conditionalAccessPolicies.${p.id}: unknown user ${u}`);
+    }
+  }
 }

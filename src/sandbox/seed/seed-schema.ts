@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { groupMembershipClaimsSchema } from './group-membership-claims.ts';
+import { conditionalAccessPolicySchema } from './conditional-access-schema.ts';
 
 /**
  * Shape of a sandbox seed file (src/sandbox/seed/default-seed.json is the default). Objects are
@@ -55,6 +57,8 @@ const application = z.strictObject({
   /** Admin-consented delegated permissions: resource (identifier URI) and scope values. */
   grantedPermissions: z.array(z.strictObject({ resource: z.string().min(1), scopes: z.array(z.string().min(1)).min(1) })),
   optionalClaims,
+  /** Which groups the `groups` claim lists (group-membership-claims.ts); null, as in a new registration. */
+  groupMembershipClaims: groupMembershipClaimsSchema,
   /**
    * Authentication > "Allow public client flows" (manifest `isFallbackPublicClient`): whether the
    * app may redeem a device code (or use other public client flows) without a client credential.
@@ -124,10 +128,33 @@ export const seedSchema = z.strictObject({
       invited: z.boolean().optional(),
       /** Role values on the `elevate` application. */
       appRoles: z.array(z.string().min(1)),
+      /**
+       * Has registered a multifactor authentication method. A new user has none (Entra's default):
+       * a policy requiring MFA then answers AADSTS50079 (enroll) instead of AADSTS50076, and the
+       * user registers during the sign-in that satisfies it.
+       * https://learn.microsoft.com/entra/identity/authentication/concept-registration-mfa-sspr-combined
+       */
+      mfaRegistered: z.boolean().default(false),
     }),
   ),
+  /** Conditional Access policies (conditional-access-schema.ts); a tenant has none by default. */
+  conditionalAccessPolicies: z.array(conditionalAccessPolicySchema).default([]),
   /** Members: a user key, or a principal reference (managed identities and apps can be members too). */
-  groups: z.array(z.strictObject({ ...comment, key, id: guid, displayName: z.string().min(1), members: z.array(z.union([key, principalRef])) })),
+  groups: z.array(
+    z.strictObject({
+      ...comment,
+      key,
+      id: guid,
+      displayName: z.string().min(1),
+      /**
+       * Graph's `securityEnabled`: a security group (the default here) or not (a Microsoft 365 or
+       * distribution group), which decides whether groupMembershipClaims "SecurityGroup" lists it.
+       * https://learn.microsoft.com/graph/api/resources/group
+       */
+      securityEnabled: z.boolean().default(true),
+      members: z.array(z.union([key, principalRef])),
+    }),
+  ),
   /** `resource`: an application key, or `microsoft-graph` for Graph application permissions. */
   appRoleAssignments: z.array(z.strictObject({ ...comment, principal: principalRef, resource: key, role: z.string().min(1) })),
   managementGroups: z.array(

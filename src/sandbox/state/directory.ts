@@ -1,5 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { GRAPH_RESOURCE_KEY, type OPTIONAL_CLAIM_NAMES, type SandboxSeed } from '../seed/seed-schema.ts';
+import type { GroupMembershipClaims } from '../seed/group-membership-claims.ts';
 
 export type OptionalClaimName = (typeof OPTIONAL_CLAIM_NAMES)[number];
 import { CONSUMERS_TENANT_ID, FIRST_PARTY_RESOURCES, GRAPH_APP_ID } from './first-party-apps.ts';
@@ -79,6 +80,8 @@ export interface DirectoryApplication {
   isFallbackPublicClient: boolean;
   /** Optional claims configured on the registration (none by default, as in Entra). */
   optionalClaims: { idToken: Set<OptionalClaimName>; accessToken: Set<OptionalClaimName> };
+  /** Which groups its tokens list in `groups` (null by default, as in Entra: none). */
+  groupMembershipClaims: GroupMembershipClaims;
 }
 
 export interface ManagedIdentityRecord {
@@ -93,6 +96,8 @@ export interface GroupRecord {
   key: string;
   id: string;
   displayName: string;
+  /** A security group (else a Microsoft 365 or distribution group). */
+  securityEnabled: boolean;
   memberOids: string[];
 }
 
@@ -175,6 +180,7 @@ export class Directory {
       key: g.key,
       id: g.id,
       displayName: g.displayName,
+      securityEnabled: g.securityEnabled,
       memberOids: [] as string[],
     }));
     this.applications = seed.applications.map((a) => ({
@@ -196,6 +202,7 @@ export class Directory {
         idToken: new Set(a.optionalClaims.idToken.map((c) => c.name)),
         accessToken: new Set(a.optionalClaims.accessToken.map((c) => c.name)),
       },
+      groupMembershipClaims: a.groupMembershipClaims,
       federatedCredentials: a.federatedCredentials.map((f) => ({
         name: f.name,
         issuer: f.issuer.replaceAll('{origin}', options.origin),
@@ -310,6 +317,11 @@ export class Directory {
   groupIdsOf(principalId: string): string[] {
     const id = principalId.toLowerCase();
     return this.groups.filter((g) => g.memberOids.includes(id)).map((g) => g.id);
+  }
+
+  /** Whether `principalId` (a group, for instance) holds an app role assignment on `resourceAppId` itself. */
+  isAssignedTo(principalId: string, resourceAppId: string): boolean {
+    return (this.roleGrants.get(principalId.toLowerCase())?.get(resourceAppId)?.size ?? 0) > 0;
   }
 
   /** App role values `principalId` holds on `resourceAppId`, directly or through its groups. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ClaimsRequest } from '../entra/claims-request.ts';
 import { TtlMap } from './ttl-map.ts';
 
 /**
@@ -18,6 +19,8 @@ export interface AuthorizeRequest {
   loginHint: string | undefined;
   prompt: string | undefined;
   maxAge: number | undefined;
+  /** the OpenID `claims` request parameter, as far as the sandbox acts on it (claims-request.ts) */
+  claims: ClaimsRequest;
 }
 
 export interface AuthorizationCodeRecord {
@@ -45,7 +48,23 @@ export interface SsoSession {
   sid: string;
   /** unix seconds of the interactive sign-in */
   authTime: number;
+  /** what the interactive sign-in established (MFA, authentication contexts) */
+  authentication: SignInAuthentication;
 }
+
+/**
+ * What an interactive sign-in established, as Entra states it in tokens of its session: `amr`
+ * (authentication methods, e.g. ["pwd"] or ["pwd","mfa"]) and `acrs` (the Conditional Access
+ * authentication contexts satisfied).
+ * https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference
+ */
+export interface SignInAuthentication {
+  amr: string[];
+  acrs: string[];
+}
+
+/** A sign-in that asked for nothing more than the account's password (the sandbox has no passwords, but Entra's `amr` would say this). */
+export const PASSWORD_ONLY: Readonly<SignInAuthentication> = Object.freeze({ amr: ['pwd'], acrs: [] });
 
 /**
  * A device authorization grant in flight (device-code-endpoint.ts). Entra's device codes live 15
@@ -83,6 +102,11 @@ export class EntraSessions {
   readonly codes = new TtlMap<AuthorizationCodeRecord>(10_000);
   readonly refreshTokens = new TtlMap<RefreshTokenRecord>(50_000);
   readonly sso = new TtlMap<SsoSession>(10_000);
+  /**
+   * By session id (`sid`): what the sign-in established, for the tokens later issued in its
+   * session (code redemption, refresh, on-behalf-of); as long as the session's refresh tokens live.
+   */
+  readonly authentications = new TtlMap<SignInAuthentication>(50_000);
   /** by device_code */
   readonly deviceCodes = new TtlMap<DeviceCodeRecord>(10_000);
   /** user_code -> device_code */

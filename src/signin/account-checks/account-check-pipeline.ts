@@ -1,4 +1,5 @@
 import type { AccountCheck, AccountCheckContext, AccountRefusal } from './account-check.ts';
+import { groupsReadCheck } from './groups-read-check.ts';
 import { guestAccountCheck } from './guest-account-check.ts';
 import { homeTenantCheck } from './home-tenant-check.ts';
 import { identityCheck } from './identity-check.ts';
@@ -19,6 +20,8 @@ export const ACCOUNT_CHECKS: readonly AccountCheck[] = [
   issuerCheck,
   tenantCheck,
   homeTenantCheck,
+  // before the role check: "your groups could not be read" is the reason, not "you have no role"
+  groupsReadCheck,
   roleCheck,
 ];
 

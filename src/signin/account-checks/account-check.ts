@@ -37,9 +37,22 @@ export interface AccountCheckContext {
   roles: readonly string[];
   /** Display names of the roles that would let this user in, for the "no role" page. */
   roleNames: readonly string[];
+  /** How the groups behind the group mapping were read (signin/group-memberships.ts). */
+  groups: GroupsReading;
 }
 
-export type RefusalReason = 'missing-identity' | 'personal-account' | 'guest-account' | 'wrong-issuer' | 'wrong-tenant' | 'unknown-home-tenant' | 'no-role';
+/**
+ * Where the groups that service-roles.yaml maps to roles came from:
+ * - `unmapped`: no role is granted through groups, so none were read;
+ * - `listed`: the token's `groups` claim;
+ * - `absent`: the token carried no group claim at all (groupMembershipClaims null, or no groups);
+ * - `looked-up`: the token carried the overage indicator and Microsoft Graph answered;
+ * - `not-needed`: the overage indicator, but the app roles already grant every role a group could;
+ * - `unreadable`: the overage indicator and Microsoft Graph did not answer (`why`).
+ */
+export type GroupsReading = { source: 'unmapped' | 'listed' | 'absent' | 'looked-up' | 'not-needed' } | { source: 'unreadable'; why: string };
+
+export type RefusalReason = 'missing-identity' | 'personal-account' | 'guest-account' | 'wrong-issuer' | 'wrong-tenant' | 'unknown-home-tenant' | 'groups-unresolved' | 'no-role';
 
 export interface AccountRefusal {
   reason: RefusalReason;
@@ -47,6 +60,8 @@ export interface AccountRefusal {
   explanation: string;
   /** For `no-role`: the roles any of which would let the user in. */
   neededRoles?: readonly string[];
+  /** For `no-role` and `groups-unresolved`: where the mapped groups came from, for the audit entry. */
+  groupsSource?: GroupsReading['source'];
 }
 
 export type AccountCheck = (ctx: AccountCheckContext) => AccountRefusal | undefined;

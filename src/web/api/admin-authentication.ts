@@ -5,22 +5,29 @@
  * sign-in's account checks and the Administrator role (signin/delegated-api-caller.ts). Every
  * refusal is a clear 401/403, changes nothing, and is audited (`api.auth.refused`) like the agent
  * API's. The token is never stored, logged or echoed; the route that needs it (the elevation's
- * fresh token) gets it for the one call.
+ * fresh token) gets it for the one call. A token with the group overage indicator instead of
+ * `groups` has its mapped groups looked up in Microsoft Graph, as at browser sign-in
+ * (signin/group-memberships.ts); when Graph cannot answer, the call is refused as
+ * `groups-unresolved`.
  */
 import type { Request } from 'express';
 import type { ApiTokenClaims, ApiTokenValidator } from '../../azure/api-token-validator.ts';
 import { bearerClaims } from '../../azure/bearer-claims.ts';
+import type { MemberGroupsCheck } from '../../azure/graph-member-groups.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { authRefusedEntry } from '../../operations/operation-audit.ts';
 import type { AuditSink } from '../../operations/request-lifecycle.ts';
 import type { ServiceRolesPolicy } from '../../policies/service-roles-schema.ts';
 import type { SessionUser } from '../../sessions/session-data.ts';
-import { delegatedApiCaller } from '../../signin/delegated-api-caller.ts';
+import { delegatedApiCaller, delegatedTokenRefusal } from '../../signin/delegated-api-caller.ts';
+import { groupMemberships } from '../../signin/group-memberships.ts';
 
 export interface AdminAuthDeps {
   validateToken: ApiTokenValidator;
   policies: { serviceRoles: ServiceRolesPolicy };
   tenantId: string;
+  /** Microsoft Graph's checkMemberGroups with Elevate's credential, for the group overage (group-memberships.ts). */
+  memberGroups: MemberGroupsCheck;
   audit: AuditSink;
   clock?: () => Date;
   logger?: Logger | undefined;
@@ -47,8 +54,13 @@ export function createAdminAuthenticator(deps: AdminAuthDeps) {
       return refuse(401, 'invalid_token', bearer.problem === 'not_bearer' ? 'the Authorization header is not a bearer token' : `invalid token: ${bearer.message}`);
     }
     const { claims, token } = bearer;
-    const caller = delegatedApiCaller(claims, { tenantId: deps.tenantId, policies: deps.policies, nowSeconds: Math.floor(clock().getTime() / 1000) });
-    if (!caller.ok) return refuse(caller.status, caller.code, caller.message, { oid: claims.oid, clientAppId: claims.clientAppId });
+    const who = { oid: claims.oid, clientAppId: claims.clientAppId };
+    // Nothing is looked up for a token refused on its face.
+    const notDelegated = delegatedTokenRefusal(claims);
+    if (notDelegated) return refuse(notDelegated.status, notDelegated.code, notDelegated.message, who);
+    const memberships = await groupMemberships(claims.groupClaim ?? { kind: 'absent' }, { oid: claims.oid, appRoles: claims.roles }, deps);
+    const caller = delegatedApiCaller(claims, { tenantId: deps.tenantId, policies: deps.policies, nowSeconds: Math.floor(clock().getTime() / 1000), memberships });
+    if (!caller.ok) return refuse(caller.status, caller.code, caller.message, who);
     return { ok: true, user: caller.user, claims, token };
   };
 }

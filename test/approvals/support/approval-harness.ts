@@ -43,6 +43,7 @@ import { BrowserLikeClient } from '../../signin/support/browser-like-client.ts';
 import { signInAs } from '../../signin/support/sign-in-steps.ts';
 import { imdsCredential, startApprovalSandbox } from './approval-sandbox.ts';
 import { capturedLogger } from '../../support/captured-logger.ts';
+import type { Seed } from '../../support/seed-variants.ts';
 import { testStoreEnv } from '../../support/test-store.ts';
 
 export const CONTAINER_APPS_CONTRIBUTOR = '358470bc-b998-42bd-ab17-a7e34c199c0f';
@@ -59,6 +60,10 @@ export interface HarnessOptions {
   deviceCodeIntervalSeconds?: number;
   /** Access token version of Elevate's registration in the sandbox (default Entra's, 1). */
   accessTokenVersion?: 1 | 2;
+  /** More changes to the sandbox's seed (users, groups, the groups claim on Elevate's registration). */
+  seed?: (seed: Seed) => void;
+  /** Entra groups whose members hold SRE Agent Administrator (service-roles.yaml `groups`; default none). */
+  administratorGroups?: string[];
 }
 
 export interface ApprovalHarness {
@@ -98,6 +103,7 @@ export async function startApprovalHarness(options: HarnessOptions = {}): Promis
     idTokenOptionalClaims: options.idTokenOptionalClaims ?? [],
     ...(options.deviceCodeIntervalSeconds ? { deviceCodeIntervalSeconds: options.deviceCodeIntervalSeconds } : {}),
     ...(options.accessTokenVersion ? { accessTokenVersion: options.accessTokenVersion } : {}),
+    ...(options.seed ? { seed: options.seed } : {}),
   });
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -121,8 +127,10 @@ export async function startApprovalHarness(options: HarnessOptions = {}): Promis
   const db = await openConfiguredStore(config);
   const catalog = loadBuiltinCatalog();
   const base = policiesWithRunModes({ chat: 'Review', incident: 'Autonomous', scheduled: 'ReadOnly', manual: 'Autonomous' });
+  const groups = (options.administratorGroups ?? []).map((g) => g.toLowerCase());
   const policies: Policies = {
     ...base,
+    serviceRoles: { roles: base.serviceRoles.roles.map((r) => (r.id === 'administrator' ? { ...r, groups } : r)) },
     approvals: {
       elevation: { ...base.approvals.elevation, ...(options.approvals?.elevation ?? {}) },
       consent: { ...base.approvals.consent, ...(options.approvals?.consent ?? {}) },

@@ -24,5 +24,5 @@ export const MEMBER_HOME: HomeAccount = { oid: '60ca6263-4c86-46fc-b376-b14ef1e7
 
 /** `home` null: the token response carried no client_info. */
 export function context(claims: SignInClaims, roles: string[] = ['administrator'], home: HomeAccount | null = MEMBER_HOME): AccountCheckContext {
-  return { claims, home: home ?? undefined, tenantId: TENANT, issuer: ISSUER, roles, roleNames: ['SRE Agent Administrator', 'SRE Agent Reader'] };
+  return { claims, home: home ?? undefined, tenantId: TENANT, issuer: ISSUER, roles, roleNames: ['SRE Agent Administrator', 'SRE Agent Reader'], groups: { source: 'unmapped' } };
 }

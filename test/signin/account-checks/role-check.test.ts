@@ -12,5 +12,13 @@ describe('roleCheck', () => {
     expect(refusal?.reason).toBe('no-role');
     expect(refusal?.neededRoles).toEqual(['SRE Agent Administrator', 'SRE Agent Reader']);
     expect(refusal?.explanation).toContain('SRE Agent Administrator, SRE Agent Reader');
+    expect(refusal?.explanation).not.toContain('group');
+  });
+
+  it('says the token carried no group claim when roles are mapped to groups and it had none', () => {
+    const refusal = roleCheck({ ...context(memberClaims({ roles: [] }), []), groups: { source: 'absent' } });
+    expect(refusal).toMatchObject({ reason: 'no-role', groupsSource: 'absent', neededRoles: ['SRE Agent Administrator', 'SRE Agent Reader'] });
+    expect(refusal?.explanation).toContain('carried no group claim');
+    expect(refusal?.explanation).toContain('SRE Agent Administrator, SRE Agent Reader');
   });
 });
