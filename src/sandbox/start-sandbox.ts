@@ -11,6 +11,7 @@ import { blobRouter } from './blob/blob-router.ts';
 import { BlobAccounts } from './blob/blob-state.ts';
 import { ActivityLog, type ActivityEvent } from './state/activity-events.ts';
 import { armRouter } from './arm/arm-router.ts';
+import { createArmThrottle } from './arm/arm-throttling.ts';
 import { AsyncOperations } from './arm/async-operations.ts';
 import { authorizeRouter } from './entra/authorize-endpoint.ts';
 import { deviceCodeRouter, ENTRA_DEVICE_CODE_TIMING, type DeviceCodeTiming } from './entra/device-code-endpoint.ts';
@@ -294,15 +295,16 @@ function buildSandbox(b: BuildInput): SandboxHandle {
     }),
   );
   const alerts = new FiredAlerts();
+  const armThrottle = createArmThrottle();
   const tenant = buildTenantInfo(seed, dataDir);
-  api.use(adminRouter({ stats, keys, activity, blobs, arm: state, monitor: { alerts, directory, issuer, defaultAudience: tenant.elevateApp.apiAudience }, conditionalAccess }));
+  api.use(adminRouter({ stats, keys, activity, blobs, arm: state, monitor: { alerts, directory, issuer, defaultAudience: tenant.elevateApp.apiAudience }, conditionalAccess, armThrottle }));
   api.use(discoveryRouter(entra));
   api.use(deviceCodeRouter(entra, b.deviceCode));
   api.use(tokenRouter(entra));
   api.use(userInfoRouter(entra));
   api.use(imdsRouter({ directory, issuer, stats, logger }));
   api.use(graphRouter({ directory, keys, issuer }));
-  api.use(armRouter({ origin, state, directory, keys, issuer, stats, logger, pageSize: b.armPageSize, operations, activity, alerts }));
+  api.use(armRouter({ origin, state, directory, keys, issuer, stats, logger, pageSize: b.armPageSize, operations, activity, alerts, throttle: armThrottle }));
   finalHandlers(api, logger);
 
   const browser = express();

@@ -6,6 +6,8 @@ import type { SandboxStats } from '../state/sandbox-stats.ts';
 import type { ArmState } from '../state/arm-state.ts';
 import type { ConditionalAccess } from '../state/conditional-access.ts';
 import { conditionalAccessRoutes } from './conditional-access-routes.ts';
+import { armThrottlingRoutes } from './arm-throttling-routes.ts';
+import type { ArmThrottle } from '../arm/arm-throttling.ts';
 import type { TokenIssuer } from '../entra/token-issuer.ts';
 import type { Directory } from '../state/directory.ts';
 import type { FiredAlerts } from '../state/fired-alerts.ts';
@@ -16,7 +18,7 @@ import { ALERT_KINDS, fireAlert, WebhookSetupError, type AlertKind } from '../mo
  * that share a sandbox but not its handle — test workers, benchmarks, the demo: request counters,
  * the activity log, signing-key rotation, and Blob containers with version-level immutability
  * (what `az storage container-rm create --enable-vlw` plus a retention policy make), and the
- * tenant's Conditional Access policies. Writes need `X-Sandbox-Admin: true`, a header a
+ * tenant's Conditional Access policies and ARM's throttling limits. Writes need `X-Sandbox-Admin: true`, a header a
  * cross-site form cannot send.
  */
 export function adminRouter(deps: {
@@ -28,6 +30,7 @@ export function adminRouter(deps: {
   /** Azure Monitor: alerts fired through an action group's secure webhook (`elevate sandbox fire-alert`) */
   monitor: { alerts: FiredAlerts; directory: Directory; issuer: TokenIssuer; defaultAudience: string };
   conditionalAccess: ConditionalAccess;
+  armThrottle: ArmThrottle;
 }): Router {
   const router = Router();
   const guard = (req: Request, res: Response, next: NextFunction) => {
@@ -123,6 +126,7 @@ export function adminRouter(deps: {
       });
   });
   router.use(conditionalAccessRoutes(deps.conditionalAccess, guard));
+  router.use(armThrottlingRoutes(deps.armThrottle, guard));
   router.get('/_sandbox/activity', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ value: deps.activity.all() });
   });

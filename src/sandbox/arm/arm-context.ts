@@ -1,3 +1,4 @@
+import type { ArmThrottle } from './arm-throttling.ts';
 import type { Logger } from 'pino';
 import type { TokenIssuer } from '../entra/token-issuer.ts';
 import type { SigningKeyStore } from '../keys/signing-keys.ts';
@@ -23,6 +24,8 @@ export interface ArmContext {
   activity: ActivityLog;
   /** alerts the sandbox's Azure Monitor fired (Alerts Management) */
   alerts: FiredAlerts;
+  /** ARM's request throttling (token buckets per subscription, principal and operation kind) */
+  throttle: ArmThrottle;
 }
 
 /** The authenticated caller of an ARM request, from its verified token. */

@@ -56,6 +56,8 @@ export const armErrors = {
   operationNotSupported: (method: string, type: string) =>
     e(405, 'OperationNotSupported', `The sandbox does not support ${method} on resources of type '${type}'.`),
   invalidRequestContent: (detail: string) => e(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${detail}'.`),
+  /** ARM's throttling: the request was not processed (arm-throttling.ts). */
+  throttled: (code: string, message: string, retryAfterSeconds: number) => e(429, code, message, { 'Retry-After': String(retryAfterSeconds) }),
   invalidParameter: (message: string) => e(400, 'InvalidParameter', message),
   locationRequired: () => e(400, 'LocationRequired', 'The location property is required for this definition.'),
   invalidResourceLocation: (name: string, existing: string, rg: string, wanted: string) =>

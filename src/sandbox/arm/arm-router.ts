@@ -8,6 +8,7 @@ import { ArmError, armErrors } from './arm-errors.ts';
 import { queryParam } from './arm-paging.ts';
 import { apiVersionProblem, apiVersionTarget } from './api-versions.ts';
 import { classifyArmPath, type ArmRoute } from './arm-route.ts';
+import { operationKindOf } from './arm-throttling.ts';
 import { getDenyAssignment, listDenyAssignments } from './deny-assignments.ts';
 import { getManagementGroup, listDescendants, listManagementGroups } from './management-groups.ts';
 import { getOperationStatus } from './operation-status.ts';
@@ -188,6 +189,11 @@ export function armRouter(ctx: ArmContext): Router {
       const caller = await authenticateArmRequest(req, ctx);
       if (caller instanceof ArmError) throw caller;
       ctx.stats.countArm(routeKind(route, method), caller.principalId);
+      // Throttled before anything else is looked at, as ARM does: the request is not processed.
+      const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(rawPath)?.[1];
+      const throttled = ctx.throttle.take({ principalId: caller.principalId, subscriptionId, kind: operationKindOf(method) });
+      if (!throttled.ok) throw armErrors.throttled(throttled.code, throttled.message, throttled.retryAfterSeconds);
+      res.set(throttled.headers);
       if (path === undefined) throw armErrors.invalidPath(`The path '${rawPath.slice(0, 300)}' is not a valid resource path: a segment is malformed or encodes a separator.`);
       const apiVersion = queryParam(req, 'api-version');
       if (!apiVersion) throw armErrors.missingApiVersion();
