@@ -1,7 +1,7 @@
 import { isCleanText } from '../operations/clean-text.ts';
 import type { LevelRaiseRule } from '../policies/approvals-schema.ts';
 import { PERMISSION_LEVELS, type PermissionLevel } from '../policies/policy-types.ts';
-import { RaiseInputError } from './raise-types.ts';
+import { RaiseInputError, type LevelRaise } from './raise-types.ts';
 
 /**
  * Checks a raise request against the agent and the policy, before anything is stored. Pure: every
@@ -90,4 +90,12 @@ export function checkOnBehalfOf(value: unknown): string | undefined {
   }
   const trimmed = value.trim();
   return trimmed === '' ? undefined : trimmed;
+}
+
+/**
+ * One open raise per resource group: the raise among `open` that a raise on `resourceGroupIds` may
+ * not sit beside, if any.
+ */
+export function overlappingRaise(resourceGroupIds: readonly string[]): (open: LevelRaise[]) => LevelRaise | undefined {
+  return (open) => open.find((r) => r.resourceGroupIds.some((g) => resourceGroupIds.some((c) => c.toLowerCase() === g.toLowerCase())));
 }

@@ -78,6 +78,27 @@ export function holdsGrants(raise: Pick<LevelRaise, 'state' | 'endsAt'>, now: Da
   return (raise.state === 'active' || raise.state === 'granting') && raise.endsAt !== null && Date.parse(raise.endsAt) > now.getTime();
 }
 
+/**
+ * How long an approval may stay not yet on record (RaiseApproval.recorded) before the sweeper ends
+ * the raise without a grant: far longer than an audit append takes, so only an instance that
+ * stopped, or a store that failed after the entry, leaves one that long.
+ */
+export const APPROVAL_RECORDING_GRACE_MS = 120_000;
+
+/**
+ * The approval of an open raise that is not on the audit record yet: until it is, no other decision
+ * is taken on the raise, and nothing is granted for it.
+ */
+export function approvalInFlight(raise: Pick<LevelRaise, 'state' | 'approvals'>): RaiseApproval | undefined {
+  if (raise.state !== 'pending' && raise.state !== 'granting') return undefined;
+  return raise.approvals.find((a) => a.recorded === false);
+}
+
+/** The raise once its approval's entry is appended: the approval counts, and may make grants. */
+export function withApprovalsRecorded(raise: LevelRaise): LevelRaise {
+  return { ...raise, approvals: raise.approvals.map((a) => (a.recorded === false ? { approverId: a.approverId, approverName: a.approverName, at: a.at, reason: a.reason } : a)) };
+}
+
 /** Revocation retries: 5 s, 10 s, 20 s ... capped at 5 minutes, for ever. */
 export function retryDelayMs(attempts: number): number {
   return Math.min(5_000 * 2 ** Math.min(attempts, 10), 300_000);

@@ -16,12 +16,20 @@ export interface RaiseStore {
   get(id: string): Promise<LevelRaise>;
   /** Writes `next` if the stored row is still at `next.version`; returns it at version + 1. */
   update(next: LevelRaise): Promise<LevelRaise>;
+  /**
+   * update(), unless `next` puts the raise among the agent's open raises (pending, granting,
+   * active) beside one `clash` finds there: then it throws RaiseConflictError (`raise_open`) and
+   * writes nothing. Check and write are one write transaction, as insertUnlessClashing's, so a
+   * raise taken back to pending cannot end up beside one asked for while it was closed.
+   */
+  updateUnlessClashing(next: LevelRaise, clash: (open: LevelRaise[]) => LevelRaise | undefined): Promise<LevelRaise>;
   listByAgent(agentId: string, limit?: number): Promise<LevelRaise[]>;
   listOpen(): Promise<LevelRaise[]>;
   listRecent(limit?: number): Promise<LevelRaise[]>;
 }
 
 const OPEN_BY_AGENT = "SELECT * FROM level_raises WHERE agent_id = ? AND state IN ('pending', 'granting', 'active') ORDER BY created_at, id";
+const OPEN_BY_AGENT_STATES: readonly RaiseState[] = ['pending', 'granting', 'active'];
 
 /** What a raise id can be: a UUID (raise-service.ts) or another short id of letters, digits and dashes. */
 const RAISE_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -96,6 +104,9 @@ function values(r: LevelRaise): Array<string | number | null> {
   ];
 }
 
+const UPDATE = `UPDATE level_raises SET ${COLUMNS.map((c) => `${c} = ?`).join(', ')}, version = version + 1 WHERE id = ? AND version = ?`;
+const concurrentChange = () => new RaiseConflictError('concurrent_change', 'the raise changed meanwhile; reload and try again');
+
 export function createRaiseStore(db: Database): RaiseStore {
   return {
     async insertUnlessClashing(raise, clash) {
@@ -120,9 +131,20 @@ export function createRaiseStore(db: Database): RaiseStore {
       return fromRow(row);
     },
     async update(next) {
-      const res = await db.run(`UPDATE level_raises SET ${COLUMNS.map((c) => `${c} = ?`).join(', ')}, version = version + 1 WHERE id = ? AND version = ?`, [...values(next), next.id, next.version]);
-      if (res.changes !== 1) throw new RaiseConflictError('concurrent_change', 'the raise changed meanwhile; reload and try again');
+      const res = await db.run(UPDATE, [...values(next), next.id, next.version]);
+      if (res.changes !== 1) throw concurrentChange();
       return { ...next, version: next.version + 1 };
+    },
+    async updateUnlessClashing(next, clash) {
+      return db.transaction(async (tx) => {
+        if (OPEN_BY_AGENT_STATES.includes(next.state)) {
+          const clashing = clash((await tx.all<Row>(OPEN_BY_AGENT, [next.agentId])).map(fromRow).filter((r) => r.id !== next.id));
+          if (clashing) throw new RaiseConflictError('raise_open', `the agent has another open raise (${clashing.id}, ${clashing.state}) on ${clashing.resourceGroupIds.join(', ')}`);
+        }
+        const res = await tx.run(UPDATE, [...values(next), next.id, next.version]);
+        if (res.changes !== 1) throw concurrentChange();
+        return { ...next, version: next.version + 1 };
+      });
     },
     async listByAgent(agentId, limit = 50) {
       return (await db.fresh.all<Row>('SELECT * FROM level_raises WHERE agent_id = ? ORDER BY created_at DESC, id LIMIT ?', [agentId, limit])).map(fromRow);

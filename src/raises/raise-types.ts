@@ -8,6 +8,9 @@ import type { PermissionLevel } from '../policies/policy-types.ts';
  *   pending --approve (enough)--> granting --granted--> active --end--> revoking --verified--> ended
  *      |  \--deny--> denied             \--grant failed--> revoking
  *      \--cancel--> cancelled / --pending window passed--> expired
+ *
+ * The sweeper cancels a pending raise, or fails the grant of a granting one, whose approval never
+ * reached the audit record (raise-sweep.ts).
  */
 export type RaiseState = 'pending' | 'granting' | 'active' | 'revoking' | 'ended' | 'denied' | 'cancelled' | 'expired';
 
@@ -37,6 +40,14 @@ export interface RaiseApproval {
   approverName: string | null;
   at: string;
   reason: string | null;
+  /**
+   * False from the moment the approval wins the raise (its version-checked write) until its
+   * `level-raise.approved` entry is appended and the raise written again: meanwhile it neither
+   * counts nor makes grants, and no other decision is taken on the raise (raise-decisions.ts).
+   * Absent once it is on record, and on approvals recorded before this field (their entry came
+   * first).
+   */
+  recorded?: false;
 }
 
 export type GrantStatus = 'planned' | 'granted' | 'preexisting' | 'removed';
@@ -119,3 +130,6 @@ export class RaiseConflictError extends Error {
     super(message);
   }
 }
+
+/** The store's answer to a write that lost the raise to another (its version moved on): nothing was written. */
+export const isConcurrentChange = (err: unknown): err is RaiseConflictError => err instanceof RaiseConflictError && err.code === 'concurrent_change';

@@ -17,7 +17,8 @@ export function raiseView(r: LevelRaise, options: { azureIds?: boolean } = {}) {
     createdAt: r.createdAt,
     pendingUntil: r.pendingUntil,
     window: { startsAt: r.startsAt, endsAt: r.endsAt },
-    approvals: r.approvals.map((a) => ({ approver: a.approverName ?? a.approverId, at: a.at })),
+    // An approval shows once it is on the audit record (RaiseApproval.recorded): until then it counts for nothing.
+    approvals: r.approvals.filter((a) => a.recorded !== false).map((a) => ({ approver: a.approverName ?? a.approverId, at: a.at })),
     endReason: r.endReason,
     endedAt: r.endedAt,
     verifiedGoneAt: r.verifiedAt,
