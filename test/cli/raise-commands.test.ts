@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxInfo } from '../support/sandbox-context.ts';
-import { testStoreEnv, type TestStoreEnv } from '../support/test-store.ts';
+import { openStoreToRead, testStoreEnv, type TestStoreEnv } from '../support/test-store.ts';
 import { runElevate, sandboxCliEnv, type CliRun } from './support/run-elevate.ts';
 let dir: string;
 /** The run's store (test-store.ts): a SQLite file in dir, or a PostgreSQL database in that lane. */
@@ -63,5 +63,13 @@ describe('elevate levels (sandbox mode)', { timeout: 400_000 }, () => {
     expect(list.code).toBe(0);
     expect(list.stdout).toContain(raise.id);
     expect(list.stdout).toContain('denied');
+
+    // In the store the service reads (PostgreSQL when ELEVATE_DATABASE_URL is set), not a file beside it.
+    const db = await openStoreToRead(store);
+    try {
+      expect(await db.get<{ state: string }>('SELECT state FROM level_raises WHERE id = ?', [raise.id])).toEqual({ state: 'denied' });
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -23,6 +23,7 @@ import { RbacDataError } from '../../rbac/rbac-errors.ts';
 import { loadBuiltinCatalog, loadCatalogFile, type RoleCatalog } from '../../rbac/role-catalog.ts';
 import type { Database } from '../../store/database.ts';
 import { openStore } from '../../store/migrations.ts';
+import { openPostgresStore } from '../../store/open-store.ts';
 import { CliError } from '../cli-output.ts';
 
 /** Satisfies both the registry's and the audit log's actor shapes. */
@@ -80,7 +81,22 @@ function loadPoliciesOrFail(config: Config, catalog: RoleCatalog): Policies {
   }
 }
 
+/**
+ * The service's store, chosen as the service chooses it (open-store.ts): PostgreSQL when
+ * ELEVATE_DATABASE_URL is set, else the SQLite file. Opening the SQLite file regardless would
+ * decide raises and register agents in a database the service does not read.
+ */
 async function openDb(config: Config): Promise<Database> {
+  const database = config.database;
+  if (database) {
+    // With authentication=entra the CLI signs in to the database as Elevate does: with its credential.
+    const credential = database.authentication === 'entra' ? await openServiceCredential(config) : undefined;
+    try {
+      return await openPostgresStore(database.settings(), credential ? { credential } : {});
+    } catch (err) {
+      throw new CliError(`ELEVATE_DATABASE_URL: cannot open ${database.display}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
   try {
     return await openStore(config);
   } catch (err) {
