@@ -29,7 +29,7 @@ export const POSTGRES_LANE = [
 ];
 
 /** The files of directories otherwise left out whose tests run the store: the CLI's that start `elevate` on it or talk to a harness. */
-export const POSTGRES_LANE_FILES = ['cli/agents-commands', 'cli/raise-commands', 'cli/requests-commands'];
+export const POSTGRES_LANE_FILES = ['cli/agents-commands', 'cli/raise-commands', 'cli/requests-commands', 'cli/requests-claims-challenge'];
 
 const postgresLane = process.env.ELEVATE_TEST_STORE === 'postgres';
 

@@ -25,7 +25,16 @@ export function mountAdminRequestsApi(ctx: ServiceContext, deps: { approvals: Ap
   return {
     route: {
       path: `${API_BASE_PATH}/requests`,
-      handlers: [adminBodyErrorHandler as unknown as import('express').RequestHandler, adminRequestsRouter({ approvals: deps.approvals, authenticate, rateLimitStore: rateLimitStoresFor(ctx) })],
+      handlers: [
+        adminBodyErrorHandler as unknown as import('express').RequestHandler,
+        adminRequestsRouter({
+          approvals: deps.approvals,
+          authenticate,
+          rateLimitStore: rateLimitStoresFor(ctx),
+          // a relayed claims challenge names the tenant and the authorize endpoint a person is sent to
+          claimsChallenge: { realm: ctx.endpoints.tenantId, authorizationUri: `${ctx.endpoints.browserAuthorityHost}/${ctx.endpoints.tenantId}/oauth2/v2.0/authorize` },
+        }),
+      ],
     },
   };
 }

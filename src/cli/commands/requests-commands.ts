@@ -3,7 +3,9 @@
  * terminal (Teleport's `tctl request approve` is the model), through Elevate's administrator API,
  * signed in with the device code flow. Machine output on stdout (`--output json|table`); the
  * sign-in instructions and progress on stderr. An elevation goes through a second, fresh sign-in
- * bound to the request (src/approvals/api-elevation-approval.ts), exactly as in the browser.
+ * bound to the request (src/approvals/api-elevation-approval.ts), exactly as in the browser, and
+ * a Conditional Access claims challenge is answered with a sign-in carrying its claims
+ * (requests/elevation-completion.ts).
  * Tokens live only in this process's memory (MSAL's in-memory cache): nothing is written to disk.
  */
 import { existsSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { sandboxCaBundlePath } from '../../sandbox/tls/ca-bundle.ts';
 import { CliError, outputOption, printJson, printTable, type OutputFormat } from '../cli-output.ts';
 import { callAdminApi, refusalOf, type ApiAnswer } from '../requests/admin-api-client.ts';
 import { signInWithDeviceCode } from '../requests/device-code-sign-in.ts';
+import { completeElevation } from '../requests/elevation-completion.ts';
 import { terminalSafe } from '../requests/terminal-safe.ts';
 import { describeRequest } from '../requests/request-description.ts';
 import { resolveRequestsCliSettings, type RequestsCliFlags, type RequestsCliSettings } from '../requests/requests-cli-settings.ts';
@@ -64,9 +67,9 @@ async function withSettings(opts: RequestsCliFlags, fn: (s: RequestsCliSettings)
   await fn(s);
 }
 
-async function signIn(s: RequestsCliSettings, purpose: string): Promise<string> {
+async function signIn(s: RequestsCliSettings, purpose: string, claims?: string): Promise<string> {
   say(purpose);
-  const token = await signInWithDeviceCode(s, say);
+  const token = await signInWithDeviceCode(s, say, claims);
   say('Signed in.');
   return token;
 }
@@ -164,8 +167,17 @@ export function registerRequestsCommands(program: Command): void {
       if (answer.body.operationHash !== shown.operationHash) throw new CliError('the request changed while you were approving it; nothing was run. Show it again.', 1);
       say(`${terminalSafe(answer.body.message)}`);
       const fresh = await signIn(s, 'Sign in again to approve this elevation (a fresh sign-in, for this request only).');
-      const done = expectOk(await callAdminApi(s.elevateUrl, fresh, 'POST', `${path}/approve/elevation`, { operationHash: shown.operationHash }), 200, 202);
-      // Entra asked for more (MFA, Conditional Access) before exchanging the token: nothing ran
+      // Entra may answer the exchange with a claims challenge (Conditional Access): signed in again with its claims
+      const completion = await completeElevation(
+        {
+          signIn: (claims) => signIn(s, 'Sign in again to approve this elevation, satisfying what Entra asks for (MFA, say).', claims),
+          post: (token) => callAdminApi(s.elevateUrl, token, 'POST', `${path}/approve/elevation`, { operationHash: shown.operationHash }),
+          say,
+        },
+        fresh,
+      );
+      const done = expectOk(completion, 200, 202);
+      // Entra asked for another sign-in without a claims challenge (an expired token): nothing ran
       if (done.status === 202) throw new CliError(`${terminalSafe(done.body.message)} Nothing ran; run approve again.`, 1);
       printOutcome(opts.output, done.body);
     }),

@@ -8,6 +8,8 @@ import { terminalSafe } from './terminal-safe.ts';
 export interface ApiAnswer {
   status: number;
   body: Record<string, unknown>;
+  /** on a 401: the challenge (a relayed claims challenge is read from it, claims-challenge-header.ts) */
+  wwwAuthenticate?: string | undefined;
 }
 
 export async function callAdminApi(baseUrl: string, token: string, method: 'GET' | 'POST', path: string, body?: Record<string, unknown>): Promise<ApiAnswer> {
@@ -29,7 +31,11 @@ export async function callAdminApi(baseUrl: string, token: string, method: 'GET'
   } catch {
     throw new CliError(`Elevate answered ${res.status} with a body that is not JSON`, 1);
   }
-  return { status: res.status, body: parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {} };
+  return {
+    status: res.status,
+    body: parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {},
+    wwwAuthenticate: res.headers.get('www-authenticate') ?? undefined,
+  };
 }
 
 /** A refusal as one line: the API's code and message. */

@@ -613,6 +613,21 @@ export interface components {
                 correlationId?: string | null;
             } | null;
         };
+        /** @description Entra's claims challenge, relayed: the claims are in WWW-Authenticate; the request is still pending and nothing ran. */
+        ClaimsChallenge: {
+            error: {
+                /** @constant */
+                code: "insufficient_claims";
+                message: string;
+            };
+            requestId: string;
+            operationHash: string;
+            attempt: {
+                startedAt: string;
+                expiresAt: string;
+            } | null;
+        };
+        ElevationUnauthorized: components["schemas"]["ClaimsChallenge"] | components["schemas"]["Error"];
         FreshSignInRequired: {
             /** @constant */
             outcome: "fresh_sign_in_required";
@@ -1737,7 +1752,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminDecision"];
                 };
             };
-            /** @description Entra asks for another sign-in (MFA, Conditional Access): a new attempt is open, nothing ran */
+            /** @description Entra asks for another sign-in (an expired token): a new attempt is open, nothing ran */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -1746,13 +1761,15 @@ export interface operations {
                     "application/json": components["schemas"]["FreshSignInRequired"];
                 };
             };
-            /** @description No bearer token, or a token that is invalid, expired, or not for this API */
+            /** @description No bearer token, or one that is invalid, expired, or not for this API (`Error`); or Entra's claims challenge at the on-behalf-of exchange (Conditional Access: MFA, an authentication context), relayed as https://learn.microsoft.com/entra/identity-platform/claims-challenge describes (`ClaimsChallenge`): a new attempt is open and nothing ran. Sign in again passing the decoded `claims` (MSAL: the request's `claims`), then post that token here within the attempt. */
             401: {
                 headers: {
+                    /** @description For a claims challenge: `Bearer realm="<tenant id>", authorization_uri="<authorize endpoint>", error="insufficient_claims", claims="<base64 of the claims request JSON>"` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["ElevationUnauthorized"];
                 };
             };
             /** @description Not fresh (minted before the attempt), another account, or not an administrator: nothing ran */

@@ -3,7 +3,8 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { DEVICE_CODE_INTERVAL_SECONDS, DEVICE_CODE_LIFETIME_SECONDS, randomToken } from '../state/entra-sessions.ts';
 import { tenantForRequest, type EntraContext } from './entra-context.ts';
 import { EntraError, entraErrorBody, entraErrors } from './entra-errors.ts';
-import { requiredParam, type FormBody } from './form-params.ts';
+import { parseClaimsRequest } from './claims-request.ts';
+import { param, requiredParam, type FormBody } from './form-params.ts';
 import { parseScopeRequest } from './scope-request.ts';
 
 /**
@@ -14,6 +15,10 @@ import { parseScopeRequest } from './scope-request.ts';
  * 900, `interval` 5 and a `message` to show. No client credential is sent here; whether the app
  * may redeem the code without one ("Allow public client flows") is decided at the token endpoint,
  * as in Entra, which is where AADSTS7000218 appears.
+ * A `claims` request (a Conditional Access claims challenge the app hands back, which MSAL sends
+ * here with the request's `claims`: its DeviceCodeClient adds it to the device authorization
+ * request) is read as /authorize reads it and kept with the code, so the sign-in on the device
+ * login page asks for what it names, MFA say. https://learn.microsoft.com/entra/identity-platform/claims-challenge
  */
 
 /** Entra's user codes: letters and digits without look-alikes (no 0/O, 1/I/L). */
@@ -54,11 +59,12 @@ export function deviceCodeRouter(ctx: EntraContext, timing: DeviceCodeTiming = E
       if (!app) throw entraErrors.unknownApplication(clientId.slice(0, 100), ctx.directory.tenantId);
       const scope = requiredParam(body, 'scope');
       parseScopeRequest(scope, ctx.directory);
+      const claims = parseClaimsRequest(param(body, 'claims'));
       const deviceCode = randomToken(48);
       let userCode = newUserCode();
       while (ctx.sessions.userCodes.get(userCode) !== undefined) userCode = newUserCode();
       const ttl = timing.lifetimeSeconds * 1000;
-      ctx.sessions.deviceCodes.set(deviceCode, { tenantId: tenant.tenantId, clientId: app.clientId, scope, userCode, intervalSeconds: timing.intervalSeconds, status: 'pending', redeemed: false }, ttl);
+      ctx.sessions.deviceCodes.set(deviceCode, { tenantId: tenant.tenantId, clientId: app.clientId, scope, claims, userCode, intervalSeconds: timing.intervalSeconds, status: 'pending', redeemed: false }, ttl);
       ctx.sessions.userCodes.set(userCode, deviceCode, ttl);
       const verificationUri = `${ctx.browserOrigin}/devicelogin`;
       ctx.logger.info({ clientId: app.clientId }, 'sandbox entra: device code issued');

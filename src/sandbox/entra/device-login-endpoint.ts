@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { PENDING_SIGN_IN_TTL_MS, REFRESH_TOKEN_TTL_MS, randomToken } from '../state/entra-sessions.ts';
-import { NO_CLAIMS_REQUEST } from './claims-request.ts';
 import type { EntraContext } from './entra-context.ts';
 import { entraErrors, entraTimestamp, type EntraError } from './entra-errors.ts';
 import { normalizeUserCode } from './device-code-endpoint.ts';
@@ -85,9 +84,10 @@ export function deviceLoginRouter(ctx: EntraContext): Router {
     record.userOid = user.oid;
     record.authTime = Math.floor(Date.now() / 1000);
     record.sessionId = randomUUID();
-    // MFA when a Conditional Access policy targets the resource the device asked for, as on /authorize.
+    // MFA when a Conditional Access policy targets the resource the device asked for, or the claims
+    // request sent with the code names one (a claims challenge handed back), as on /authorize.
     const resourceAppId = parseScopeRequest(record.scope, ctx.directory).resource.appId;
-    ctx.sessions.authentications.set(record.sessionId, performSignIn(ctx.conditionalAccess, user.oid, signInRequirement(ctx.conditionalAccess, user.oid, resourceAppId, NO_CLAIMS_REQUEST)), REFRESH_TOKEN_TTL_MS);
+    ctx.sessions.authentications.set(record.sessionId, performSignIn(ctx.conditionalAccess, user.oid, signInRequirement(ctx.conditionalAccess, user.oid, resourceAppId, record.claims)), REFRESH_TOKEN_TTL_MS);
     ctx.stats.countSignIn();
     ctx.logger.info({ user: user.upn, clientId: record.clientId }, 'sandbox entra: user signed in on the device login page');
     const app = ctx.directory.application(record.clientId);

@@ -75,6 +75,8 @@ export interface DeviceCodeRecord {
   tenantId: string;
   clientId: string;
   scope: string;
+  /** the claims request sent with the device authorization request (a claims challenge handed back) */
+  claims: ClaimsRequest;
   userCode: string;
   intervalSeconds: number;
   status: 'pending' | 'approved' | 'declined';

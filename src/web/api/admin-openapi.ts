@@ -80,8 +80,19 @@ export function adminOpenApiPaths(): Record<string, JsonObject> {
         },
         responses: {
           '200': { description: 'Approved and executed (or the approval recorded)', content: json('AdminDecision') },
-          '202': { description: 'Entra asks for another sign-in (MFA, Conditional Access): a new attempt is open, nothing ran', content: json('FreshSignInRequired') },
+          '202': { description: 'Entra asks for another sign-in (an expired token): a new attempt is open, nothing ran', content: json('FreshSignInRequired') },
           ...ADMIN_ERRORS,
+          '401': {
+            description:
+              "No bearer token, or one that is invalid, expired, or not for this API (`Error`); or Entra's claims challenge at the on-behalf-of exchange (Conditional Access: MFA, an authentication context), relayed as https://learn.microsoft.com/entra/identity-platform/claims-challenge describes (`ClaimsChallenge`): a new attempt is open and nothing ran. Sign in again passing the decoded `claims` (MSAL: the request's `claims`), then post that token here within the attempt.",
+            headers: {
+              'WWW-Authenticate': {
+                description: 'For a claims challenge: `Bearer realm="<tenant id>", authorization_uri="<authorize endpoint>", error="insufficient_claims", claims="<base64 of the claims request JSON>"`',
+                schema: { type: 'string' },
+              },
+            },
+            content: json('ElevationUnauthorized'),
+          },
           '403': error('Not fresh (minted before the attempt), another account, or not an administrator: nothing ran'),
           '409': error('No open attempt (used, expired, never started), the operation hash differs, or Entra refused the exchange: nothing ran'),
           '415': error('Content-Type is not application/json'),
@@ -156,6 +167,18 @@ export function adminOpenApiSchemas(): Record<string, JsonObject> {
       },
       required: ['outcome', 'requestId', 'state'],
     },
+    ClaimsChallenge: {
+      type: 'object',
+      description: "Entra's claims challenge, relayed: the claims are in WWW-Authenticate; the request is still pending and nothing ran.",
+      properties: {
+        error: { type: 'object', properties: { code: { const: 'insufficient_claims' }, message: str }, required: ['code', 'message'] },
+        requestId: str,
+        operationHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        attempt: nullable({ type: 'object', properties: { startedAt: str, expiresAt: str }, required: ['startedAt', 'expiresAt'] }),
+      },
+      required: ['error', 'requestId', 'operationHash', 'attempt'],
+    },
+    ElevationUnauthorized: { anyOf: [ref('ClaimsChallenge'), ref('Error')] },
     FreshSignInRequired: {
       type: 'object',
       properties: {

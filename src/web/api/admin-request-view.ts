@@ -44,6 +44,23 @@ export function requestDetail(o: RequestOverview) {
   };
 }
 
+/**
+ * The body of the 401 that relays Entra's claims challenge (the claims themselves travel in
+ * WWW-Authenticate, claims-challenge-header.ts): what Entra asked for, in words, and the attempt
+ * Elevate opened for the sign-in that answers it. Nothing ran; the request is still pending.
+ */
+export function claimsChallengeBody(result: Extract<DecisionResult, { kind: 'sign_in' }>, attempt: ElevationAttempt | undefined): Record<string, unknown> {
+  return {
+    error: {
+      code: 'insufficient_claims',
+      message: `${result.message ?? 'Entra asks you to sign in again before Elevate can act for you.'} Sign in again passing the claims in WWW-Authenticate, then send that token to complete the approval; nothing ran.`,
+    },
+    requestId: result.request.id,
+    operationHash: result.request.operationHash,
+    attempt: attempt ? { startedAt: attempt.createdAt, expiresAt: attempt.expiresAt } : null,
+  };
+}
+
 /** A decision's HTTP status and body; the elevation's fresh sign-in is a 202 naming the attempt. */
 export function decisionResponse(result: DecisionResult, attempt: ElevationAttempt | undefined): { status: number; body: Record<string, unknown> } {
   switch (result.kind) {

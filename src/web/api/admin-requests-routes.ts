@@ -4,7 +4,8 @@
  *   GET  /requests/{id}                     one request, its approvals and history
  *   POST /requests/{id}/approve             { reason }: a consent runs now; an elevation answers
  *                                           202 fresh_sign_in_required with the attempt it opened
- *   POST /requests/{id}/approve/elevation   { operationHash }, bearer = the FRESH token: completes it
+ *   POST /requests/{id}/approve/elevation   { operationHash }, bearer = the FRESH token: completes it;
+ *                                           401 insufficient_claims relays Entra's claims challenge
  *   POST /requests/{id}/deny                { reason }
  * Each handler reads its input, calls one use case of the approvals module, renders the result.
  */
@@ -14,7 +15,8 @@ import { rateLimit } from 'express-rate-limit';
 import { DelegatedApiToken } from '../../signin/delegated-api-token.ts';
 import { DECISION_RATE_LIMIT, type RateLimitSettings, type RateLimitStoreFactory } from '../../signin/rate-limits.ts';
 import type { AdminAuthenticator } from './admin-authentication.ts';
-import { decisionResponse, requestDetail, requestSummary } from './admin-request-view.ts';
+import { claimsChallengeBody, decisionResponse, requestDetail, requestSummary } from './admin-request-view.ts';
+import { claimsChallengeHeader } from './claims-challenge-header.ts';
 import type { SessionUser } from '../../sessions/session-data.ts';
 import type { ApiTokenClaims } from '../../azure/api-token-validator.ts';
 
@@ -25,6 +27,8 @@ export interface AdminRequestsDeps {
   decisionLimit?: RateLimitSettings;
   /** Shared counters when several instances share one database (absent: in this process). */
   rateLimitStore?: RateLimitStoreFactory | undefined;
+  /** Where a relayed claims challenge sends the client: the tenant (realm) and its authorize endpoint. */
+  claimsChallenge: { realm: string; authorizationUri: string };
 }
 
 interface Caller {
@@ -129,6 +133,15 @@ export function adminRequestsRouter(deps: AdminRequestsDeps): Router {
         operationHash: bodyField(req, 'operationHash'),
       });
       const attempt = result.kind === 'sign_in' ? await deps.approvals.openAttempt(String(req.params.id), user.oid) : undefined;
+      // Entra refused the exchange with a claims challenge (Conditional Access: MFA, say), and
+      // Elevate opened the attempt for the sign-in that answers it: relay the challenge as the
+      // claims-challenge protocol has an API do, so the client signs in again with those claims.
+      // Anything else that asks for a sign-in (an expired token) stays the 202 below.
+      const challenge = result.kind === 'sign_in' ? claimsChallengeHeader({ ...deps.claimsChallenge, claims: result.options.claims }) : undefined;
+      if (result.kind === 'sign_in' && challenge) {
+        res.set('WWW-Authenticate', challenge);
+        return send(res, 401, claimsChallengeBody(result, attempt));
+      }
       const out = decisionResponse(result, attempt);
       send(res, out.status, out.body);
     }),

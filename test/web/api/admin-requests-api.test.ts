@@ -2,8 +2,10 @@
  * The administrator API (/api/v1/requests) against the real web app and a private sandbox: who is
  * refused (each a clear 4xx, nothing changed, the refusal audited), consent and denial with an
  * administrator's device-code token, and an elevation completed with a fresh token bound to a
- * single-use attempt: a stale token, a second completion and a changed operation are refused.
+ * single-use attempt: a stale token, a second completion and a changed operation are refused; under a
+ * Conditional Access policy, Entra's claims challenge is relayed as a 401 insufficient_claims.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../src/audit/audit-types.ts';
@@ -11,6 +13,8 @@ import { startApprovalHarness, type ApprovalHarness } from '../../approvals/supp
 import { restartCheckout, restartPayments } from '../../approvals/support/approval-steps.ts';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { buildOpenApiDocument } from '../../../src/web/api/openapi.ts';
+import { readClaimsChallenge } from '../../../src/web/api/claims-challenge-header.ts';
+import { deletePolicy, putMfaPolicy } from '../../support/sandbox-conditional-access.ts';
 import { deviceCodeToken } from '../../support/device-code-token.ts';
 import { openApiResponseChecker } from './support/openapi-responses.ts';
 
@@ -232,6 +236,40 @@ describe('administrator API: decisions', { timeout: 90_000 }, () => {
     expect((await call('POST', `/${raised.id}/approve`, fresh, { reason: 'again' })).status).toBe(409);
     expect(await h.executions(raised.id)).toBe(1);
     expect(h.exchangeCount()).toBe(exchangesBefore + 1);
+  });
+});
+
+describe('administrator API: a Conditional Access claims challenge', { timeout: 90_000 }, () => {
+  it("relays Entra's challenge as a documented 401 insufficient_claims; a token from a sign-in with those claims completes the approval once", async () => {
+    const policy = randomUUID();
+    expect((await putMfaPolicy(h.sandbox.origin, { id: policy, users: [h.user('admin2').oid] })).status).toBe(200);
+    try {
+      const raised = await h.submit(h.readerAgent, restartCheckout(h));
+      const exchangesBefore = h.exchangeCount();
+      expect((await call('POST', `/${raised.id}/approve`, tokens.get('admin2'), { reason: 'INC-9 under CA' })).status).toBe(202);
+      const challenged = await call('POST', `/${raised.id}/approve/elevation`, await deviceCodeToken(h.sandbox, 'admin2'), { operationHash: raised.operationHash });
+      expect(challenged.status, JSON.stringify(challenged.body)).toBe(401);
+      const tenantId = h.sandbox.tenant.tenantId;
+      const header = challenged.headers.get('www-authenticate')!;
+      expect(header).toMatch(/^Bearer realm="[^"]+", authorization_uri="[^"]+", error="insufficient_claims", claims="[A-Za-z0-9+/]+=*"$/);
+      expect(header).toContain(`realm="${tenantId}", authorization_uri="${h.endpoints.browserAuthorityHost}/${tenantId}/oauth2/v2.0/authorize"`);
+      const read = readClaimsChallenge(header);
+      expect(read?.ok).toBe(true);
+      const claims = (read as { claims: string }).claims;
+      expect(JSON.parse(claims)).toEqual({ access_token: { capolids: { essential: true, values: [policy] } } });
+      expect(challenged.body).toMatchObject({ error: { code: 'insufficient_claims' }, requestId: raised.id, operationHash: raised.operationHash, attempt: { startedAt: expect.any(String) } });
+      expect(challenged.body.error.message).toContain('AADSTS50076');
+      expect((await h.agentGet(h.readerAgent, raised.id)).state).toBe('pending_elevation');
+      expect(await h.executions(raised.id)).toBe(0);
+
+      const done = await call('POST', `/${raised.id}/approve/elevation`, await deviceCodeToken(h.sandbox, 'admin2', undefined, undefined, claims), { operationHash: raised.operationHash });
+      expect(done.status, JSON.stringify(done.body)).toBe(200);
+      expect(done.body).toMatchObject({ outcome: 'executed', state: 'succeeded' });
+      expect(await h.executions(raised.id)).toBe(1);
+      expect(h.exchangeCount() - exchangesBefore).toBe(2);
+    } finally {
+      await deletePolicy(h.sandbox.origin, policy);
+    }
   });
 });
 
