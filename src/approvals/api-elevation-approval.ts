@@ -14,6 +14,11 @@
  *    the browser's path continues unchanged: fresh-sign-in checks (account, tenant, role, same
  *    approver, age), four-eyes review, `approval.obo.started`, ONE on-behalf-of exchange,
  *    `approval.decided`, one execution, and the token discarded (`token.discarded`).
+ * 3. When Entra answers that exchange with a Conditional Access claims challenge (MFA, say),
+ *    nothing runs: `approval.obo.failed` (with `claimsChallenge`) is audited, a new attempt is
+ *    opened (the next round, within MAX_SIGN_IN_ROUNDS) and the result is a sign-in carrying the
+ *    claims, which the route relays as a 401 insufficient_claims challenge. The CLI signs in again
+ *    with those claims and posts that token here, where it uses up the new attempt like any other.
  * The token is never stored: it is held by the route for this one call.
  */
 import type { SessionUser } from '../sessions/session-data.ts';

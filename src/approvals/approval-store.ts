@@ -1,12 +1,14 @@
 /**
  * SQLite access for approvals (migrations/007_approvals.sql): the approvals counted per request,
  * and elevation attempts waiting for the approver's fresh sign-in. Rows and SQL only; what they
- * mean is decided in review-request.ts and the use cases.
+ * mean is decided in review-request.ts and the use cases. Counting an approval that needs more
+ * approvers is approval-claims.ts.
  */
 import type { OperationRequest } from '../operations/operation-types.ts';
 import type { RequestChangeOutbox } from '../operations/request-change-outbox.ts';
 import type { Database } from '../store/database.ts';
 import { isUniqueViolation } from '../store/unique-violation.ts';
+import { createApprovalClaims, insertApproval, onRecord } from './approval-claims.ts';
 import type { ApprovalKind, Approver, RecordedApproval } from './approval-types.ts';
 
 export interface ElevationAttempt {
@@ -43,19 +45,29 @@ const toAttempt = (r: AttemptRow): ElevationAttempt => ({
 export function createApprovalStore(db: Database, options: { outbox?: RequestChangeOutbox | undefined } = {}) {
   const outbox = options.outbox;
   return {
+    ...createApprovalClaims(db, outbox),
+
     async approvalsFor(requestId: string): Promise<RecordedApproval[]> {
-      // Fresh: the count of approvals decides whether this one completes the request.
+      // Fresh: the count of approvals decides whether this one completes the request. While the
+      // request waits, an approval is listed only once it is on the audit record (a claim still
+      // being recorded, or one whose instance stopped first, is none: approval-claims.ts). Once
+      // it no longer waits, its rows are listed as they are: the completing approval's row is on
+      // record by other entries, and retention may have archived an old request's entries.
       const rows = await db.fresh.all<{ approver_oid: string; approver_upn: string; created_at: string }>(
-        'SELECT approver_oid, approver_upn, created_at FROM approval_reviews WHERE request_id = ? ORDER BY created_at, approver_oid',
+        `SELECT r.approver_oid, r.approver_upn, r.created_at FROM approval_reviews r JOIN operation_requests o ON o.id = r.request_id
+         WHERE r.request_id = ? AND (o.state NOT IN ('pending_consent', 'pending_elevation') OR ${onRecord('r')})
+         ORDER BY r.created_at, r.approver_oid`,
         [requestId],
       );
       return rows.map((r) => ({ approverOid: r.approver_oid, approverUpn: r.approver_upn, createdAt: r.created_at }));
     },
 
     /**
-     * False when this approver already has an approval on the request. `progress` is given when
-     * the approval is recorded but more approvers are needed: the outbox hears of it in the same
-     * transaction (the approval that completes a request is reported by its state change).
+     * Writes the row of the approval that completed the request, once its decision is on record
+     * (approvals that need more approvers are counted by claimApproval instead). False when this
+     * approver already has an approval on the request. With `progress` the outbox hears of the
+     * approval in the same transaction (the approval that completes a request is reported by its
+     * state change, so the use cases no longer pass it).
      */
     async recordApproval(input: {
       requestId: string;
@@ -66,12 +78,7 @@ export function createApprovalStore(db: Database, options: { outbox?: RequestCha
       progress?: { request: OperationRequest; counted: number; required: number };
     }): Promise<boolean> {
       const progress = outbox ? input.progress : undefined;
-      const insert = async (q: Pick<Database, 'run'>) => {
-        await q.run(
-          'INSERT INTO approval_reviews (request_id, approver_oid, approver_upn, approver_tid, kind, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-          [input.requestId, input.approver.oid.toLowerCase(), input.approver.upn, input.approver.tid.toLowerCase(), input.kind, input.reason, input.at],
-        );
-      };
+      const insert = (q: Pick<Database, 'run'>) => insertApproval(q, input);
       try {
         if (progress && outbox) {
           await db.transaction(async (tx) => {

@@ -58,7 +58,7 @@ export interface ApprovalsModuleDeps {
   /** How often tokens left by an ended process are recorded as discarded (default 60 s; also once at start). */
   reconcileIntervalMs?: number;
   logger?: Logger | undefined;
-  /** The notification outbox: hears of an approval that still needs more approvers, in its transaction. */
+  /** The notification outbox: hears of an approval that still needs more approvers, once it is on record. */
   outbox?: RequestChangeOutbox | undefined;
   /** Which instance runs the token reconciler (default: this one). */
   leases?: SingletonLeases | undefined;

@@ -7,8 +7,9 @@
  */
 import { managedIdentityOf } from '../operations/operation-audit.ts';
 import type { SessionUser } from '../sessions/session-data.ts';
-import { recordedEntry, userActor } from './approval-audit.ts';
+import { userActor } from './approval-audit.ts';
 import { auditUnavailable, deciderOf, isAuditFailure, loadRequest, refuseDecision, type ConsentDeps, reviewStateOf } from './approval-deps.ts';
+import { countApproval } from './count-approval.ts';
 import { refused, type DecisionResult } from './decision-results.ts';
 import { reviewRequest } from './review-request.ts';
 
@@ -21,6 +22,8 @@ export async function approveConsent(deps: ConsentDeps, requestId: string, user:
     try {
       const request = await loadRequest(deps, requestId);
       if (!request) return refused(404, 'not_found', 'no such request');
+      // A first look, for the refusals that need no write and the kind of approval the request
+      // waits for; the count that decides is taken below.
       const outcome = reviewRequest(
         await reviewStateOf(deps, request),
         { decision: 'approve', approver, reason: rawReason },
@@ -29,22 +32,19 @@ export async function approveConsent(deps: ConsentDeps, requestId: string, user:
       if (outcome.outcome === 'refused') return refuseDecision(deps, { request, requestId, approver, decision: 'approve', code: outcome.code, message: outcome.message });
       if (outcome.outcome === 'deny') throw new Error('an approval cannot deny');
       if (outcome.kind !== 'consent') return refused(409, 'needs_elevation', 'this request needs an elevation approval (a fresh sign-in), not consent', request);
-      const { reason } = outcome;
+      // Counted against the request's other approvals one at a time (count-approval.ts): recorded
+      // when more are needed, else this approval completes the request, even when a concurrent
+      // one made it the last.
+      const counted = await countApproval(deps, request, approver, rawReason);
+      if (counted.kind === 'answered') return counted.result;
+      const { reason, approverOids, required } = counted.outcome;
       const at = deps.clock().toISOString();
-
-      if (outcome.outcome === 'recorded') {
-        await deps.audit.append(recordedEntry(request, approver, { kind: 'consent', reason, counted: outcome.counted, required: outcome.required }));
-        if (!(await deps.approvals.recordApproval({ requestId, approver, kind: 'consent', reason, at, progress: { request, counted: outcome.counted, required: outcome.required } }))) {
-          return refused(409, 'already_approved', 'you have already approved this request', request);
-        }
-        return { kind: 'recorded', request, counted: outcome.counted, required: outcome.required };
-      }
 
       const agent = await deps.agents.get(request.agentId);
       if (!agent) return refused(409, 'agent_unknown', "the request's agent is no longer registered; nothing was run", request);
       const approved = await deps.lifecycle.approve(request.id, userActor(approver), {
         reason,
-        details: { kind: 'consent', approver: { oid: approver.oid, upn: approver.upn, tid: approver.tid }, approvers: outcome.approverOids, required: outcome.required },
+        details: { kind: 'consent', approver: { oid: approver.oid, upn: approver.upn, tid: approver.tid }, approvers: approverOids, required },
       });
       if (!approved.ok) {
         if (approved.code === 'not_found') return refused(404, 'not_found', 'no such request');

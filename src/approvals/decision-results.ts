@@ -40,6 +40,7 @@ export function refusalStatus(code: string): RefusalStatus {
     case 'changed_concurrently':
     case 'no_attempt':
     case 'approval_in_progress':
+    case 'approval_in_flight':
     case 'too_many_sign_ins':
     case 'operation_mismatch':
       return 409;

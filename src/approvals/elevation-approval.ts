@@ -26,11 +26,12 @@ import type { SessionUser, SignInBinding } from '../sessions/session-data.ts';
 import type { AuthenticationSource } from '../signin/authentication-evidence.ts';
 import { PENDING_SIGN_IN_SECONDS, type BeginSignInOptions } from '../signin/begin-sign-in.ts';
 import { abilityForUser } from '../signin/access-control.ts';
-import { approverDetails, decidedEntry, oboFailedEntry, oboStartedEntry, recordedEntry, signInStartedEntry, userActor } from './approval-audit.ts';
+import { approverDetails, decidedEntry, oboFailedEntry, oboStartedEntry, signInStartedEntry, userActor } from './approval-audit.ts';
 import { approverOf, auditUnavailable, deciderOf, isAuditFailure, loadRequest, refuseDecision, type ElevationDeps, reviewStateOf } from './approval-deps.ts';
 import type { ElevationAttempt } from './approval-store.ts';
 import type { Approver } from './approval-types.ts';
 import { checkFreshSignIn, ELIGIBILITY_MESSAGES } from './approver-eligibility.ts';
+import { countApproval } from './count-approval.ts';
 import { refused, type DecisionResult } from './decision-results.ts';
 import { holdWhileExecuting } from './hold-while-executing.ts';
 import { withOneTimeArmToken } from './obo-execution.ts';
@@ -207,26 +208,27 @@ export async function continueElevationApproval(deps: ElevationDeps, signIn: Ele
 async function decide(deps: ElevationDeps, signIn: ElevationSignIn, approver: Approver, attempt: ElevationAttempt): Promise<DecisionResult> {
   const request = await loadRequest(deps, attempt.requestId);
   if (!request) return refused(404, 'not_found', 'no such request');
-  const outcome = reviewRequest(
+  // A first look, for the refusals that need no write; the count that decides is taken below.
+  const first = reviewRequest(
     await reviewStateOf(deps, request),
     { decision: 'approve', approver, reason: attempt.reason },
     deps.policies,
   );
-  if (outcome.outcome === 'refused') return refuseDecision(deps, { request, requestId: request.id, approver, decision: 'approve', code: outcome.code, message: outcome.message });
-  if (outcome.outcome === 'deny' || outcome.kind !== 'elevation') return refused(409, 'not_elevation', 'this request does not wait for an elevation approval', request);
+  if (first.outcome === 'refused') return refuseDecision(deps, { request, requestId: request.id, approver, decision: 'approve', code: first.code, message: first.message });
+  if (first.outcome === 'deny' || first.kind !== 'elevation') return refused(409, 'not_elevation', 'this request does not wait for an elevation approval', request);
+  // Counted against the request's other approvals one at a time (count-approval.ts): recorded
+  // when more are needed, else this approval completes the request, even when a concurrent one
+  // made it the last (then this approver may have no API token yet: see below).
+  const counted = await countApproval(deps, request, approver, attempt.reason);
+  if (counted.kind === 'answered') return counted.result;
+  const outcome = counted.outcome;
   const at = deps.clock().toISOString();
-
-  if (outcome.outcome === 'recorded') {
-    await deps.audit.append(recordedEntry(request, approver, { kind: 'elevation', reason: outcome.reason, counted: outcome.counted, required: outcome.required }));
-    if (!(await deps.approvals.recordApproval({ requestId: request.id, approver, kind: 'elevation', reason: outcome.reason, at, progress: { request, counted: outcome.counted, required: outcome.required } }))) {
-      return refused(409, 'already_approved', 'you have already approved this request', request);
-    }
-    return { kind: 'recorded', request, counted: outcome.counted, required: outcome.required };
-  }
 
   const apiToken = signIn.apiToken;
   if (!apiToken) {
-    // Others approved while this approver was signing in: theirs is now the last approval.
+    // Others approved while this approver was signing in, or at the same moment: this one is now
+    // the last approval, and its sign-in did not ask for the token Elevate acts with. Nothing
+    // runs without it; the approver signs in once more, and the count is taken again then.
     return startSignIn(deps, request, approver, { reason: attempt.reason, rounds: attempt.rounds + 1 }, {
       apiScope: true,
       message: 'Your approval now completes the request; sign in once more so Elevate can act with your Azure permissions.',

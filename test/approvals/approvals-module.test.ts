@@ -197,9 +197,9 @@ describe('elevation', () => {
     expect(await two.completeElevation(signInFor(GRACE, request.id))).toMatchObject({ kind: 'executed', request: { state: 'succeeded', actingIdentity: GRACE.oid } });
   });
 
-  it('tells the notification outbox of an approval that still needs another, inside its transaction', async () => {
+  it('tells the notification outbox of an approval that still needs another, once it is on record', async () => {
     const policies = policiesWithRunModes(DEFAULT_RUN_MODES);
-    const changes: Array<{ kind: string; counted?: number; required?: number; approverUpn?: string; inTransaction: boolean }> = [];
+    const changes: Array<{ kind: string; counted?: number; required?: number; approverUpn?: string; onRecord: boolean }> = [];
     const two = createApprovalsModule({
       db: h.db,
       operations: h.module,
@@ -213,9 +213,11 @@ describe('elevation', () => {
       clock: () => h.clock.now,
       outbox: {
         async record(tx, change) {
-          // The review row is already written in this same transaction.
+          // Its row is written and its entry appended already: a claim taken back is never announced.
           const row = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM approval_reviews WHERE request_id = ?', [change.request.id]);
-          changes.push(change.kind === 'approval' ? { kind: change.kind, counted: change.counted, required: change.required, approverUpn: change.approverUpn, inTransaction: row?.n === 1 } : { kind: change.kind, inTransaction: true });
+          const entry = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM audit_log WHERE request_id = ? AND event_type = 'approval.recorded'", [change.request.id]);
+          const onRecord = Number(row?.n) === 1 && Number(entry?.n) === 1;
+          changes.push(change.kind === 'approval' ? { kind: change.kind, counted: change.counted, required: change.required, approverUpn: change.approverUpn, onRecord } : { kind: change.kind, onRecord: true });
         },
         retract: async () => undefined,
       },
@@ -223,7 +225,7 @@ describe('elevation', () => {
     const request = await raise();
     await two.approve(request.id, ADA, 'first');
     expect(await two.completeElevation(signInFor(ADA, request.id, { apiToken: undefined }))).toMatchObject({ kind: 'recorded', counted: 1, required: 2 });
-    expect(changes).toEqual([{ kind: 'approval', counted: 1, required: 2, approverUpn: ADA.upn, inTransaction: true }]);
+    expect(changes).toEqual([{ kind: 'approval', counted: 1, required: 2, approverUpn: ADA.upn, onRecord: true }]);
     await two.approve(request.id, GRACE, 'second');
     expect(await two.completeElevation(signInFor(GRACE, request.id))).toMatchObject({ kind: 'executed' });
     // The completing approval is reported by the request's state change, not as "more needed".

@@ -40,8 +40,8 @@ export const GRACE = user('0b0b0b0b-0000-4000-8000-00000000000b');
 /** What a successful exchange answers. */
 export const armToken = (): OboExchangeResult => ({ accessToken: ARM_TOKEN, expiresOn: new Date(Date.now() + 3600_000), uti: 'uti-1', scopes: ['https://management.azure.com/user_impersonation'] });
 
-/** The callback of a fresh, correct sign-in bound to the request. */
-export const signInFor = (u: SessionUser, requestId: string): ElevationSignIn => ({
+/** The callback of a fresh, correct sign-in bound to the request (`apiToken: undefined`: one that did not ask for it). */
+export const signInFor = (u: SessionUser, requestId: string, overrides: Partial<ElevationSignIn> = {}): ElevationSignIn => ({
   user: u,
   boundTo: { kind: 'approval', requestId },
   promptedLogin: true,
@@ -49,10 +49,11 @@ export const signInFor = (u: SessionUser, requestId: string): ElevationSignIn =>
   authenticatedAt: u.authTime,
   authenticationSource: 'auth_time',
   apiToken: { oid: u.oid, tid: u.tid, reveal: () => API_TOKEN },
+  ...overrides,
 });
 
 /** One instance's approvals module over the harness; `overrides` replace parts of its wiring. */
-export function approvalsInstance(h: Harness, overrides: Partial<Pick<ApprovalsModuleDeps, 'exchange' | 'agents' | 'operations'>> = {}): ApprovalsModule {
+export function approvalsInstance(h: Harness, overrides: Partial<Pick<ApprovalsModuleDeps, 'exchange' | 'agents' | 'operations' | 'db' | 'audit' | 'policies'>> = {}): ApprovalsModule {
   return createApprovalsModule({
     db: h.db,
     operations: { store: h.module.store, lifecycle: h.module.lifecycle, executor: h.module.executor },
@@ -68,6 +69,15 @@ export function approvalsInstance(h: Harness, overrides: Partial<Pick<ApprovalsM
     clock: () => h.clock.now,
     ...overrides,
   });
+}
+
+/** The repository's policies, with two distinct administrators required for elevations and consents. */
+export function twoApproversPolicies(): ApprovalsModuleDeps['policies'] {
+  const policies = policiesWithRunModes(DEFAULT_RUN_MODES);
+  return {
+    ...policies,
+    approvals: { ...policies.approvals, elevation: { ...policies.approvals.elevation, approversRequired: 2 }, consent: { ...policies.approvals.consent, approversRequired: 2 } },
+  };
 }
 
 /** The agent raises a write: `reader` waits for an elevation, `privileged` in chat for consent. */
