@@ -2,6 +2,7 @@
  * MSAL/Entra failures of an on-behalf-of exchange, reduced to a code Elevate can act on and a
  * message it can show. MSAL's own message text is never passed on: the code table is the message.
  */
+import { checkedClaimsRequest } from './claims-request.ts';
 
 export type OboErrorCode =
   | 'invalid_assertion'
@@ -99,7 +100,8 @@ export function mapMsalError(err: unknown): OboExchangeError {
     (typeof e.errorNo === 'string' || typeof e.errorNo === 'number') && /^\d+$/.test(String(e.errorNo))
       ? String(e.errorNo)
       : /AADSTS(\d{4,8})/.exec(message)?.[1];
-  const claims = typeof e.claims === 'string' && e.claims !== '' && e.claims.length < 4096 ? e.claims : undefined;
+  // Put into the approver's next authorize URL (browser) or a WWW-Authenticate header (CLI): only a checked claims request.
+  const claims = checkedClaimsRequest(e.claims);
 
   let code: OboErrorCode | undefined = aadsts ? BY_AADSTS[aadsts] : undefined;
   if (!code) {

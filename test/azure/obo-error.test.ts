@@ -30,6 +30,15 @@ describe('mapMsalError', () => {
     expect(err.retryable).toBe(false);
   });
 
+  it('passes on only a checked claims request: it goes into the approver\'s next authorize URL', () => {
+    const challenge = (claims: string) => mapMsalError(new InteractionRequiredAuthError('interaction_required', 'corr', 'AADSTS50076: x', '', '', '', claims, '50076')).claims;
+    // Re-serialised from what was parsed: a duplicate member is read one way only.
+    expect(challenge('{"access_token":{"acrs":{"value":"c1"}},"access_token":{"acrs":{"value":"c2"}}}')).toBe('{"access_token":{"acrs":{"value":"c2"}}}');
+    for (const bad of ['{"access_token":{}}&prompt=none', '["access_token"]', '{"redirect_uri":{}}', '{"access_token":"x"}', '{}', `{"access_token":{"x":"${'a'.repeat(5000)}"}}`]) {
+      expect(challenge(bad)).toBeUndefined();
+    }
+  });
+
   it('treats interaction_required without an AADSTS number as interaction_required', () => {
     expect(mapMsalError(new InteractionRequiredAuthError('interaction_required', 'corr')).code).toBe('interaction_required');
   });

@@ -9,40 +9,16 @@
  * (scheme Bearer; realm optional; authorization_uri and error required; claims required with
  * insufficient_claims). The administrator API sends it when Entra answered the on-behalf-of
  * exchange with a claims challenge (Conditional Access wants MFA, say); the CLI reads it and signs
- * in again with MSAL passing the claims. The value came from Entra through MSAL and reaches the
- * CLI through Elevate and the network, so both ends treat it as untrusted: only a claims request
- * (a JSON object of bounded size whose members are the OpenID Connect claims request's `id_token`
- * and `userinfo` and Entra's `access_token`, each an object) is sent or passed on, re-serialised
- * from what was parsed, so what goes further is exactly what was checked (no duplicate member
- * that another parser would read differently).
- * https://openid.net/specs/openid-connect-core-1_0.html#ClaimsParameter
+ * in again with MSAL passing the claims. Both ends treat the value as untrusted and send or pass
+ * on only a checked claims request (azure/claims-request.ts).
  * https://www.rfc-editor.org/rfc/rfc9110#name-www-authenticate
  */
+import { checkedClaimsRequest, MAX_CLAIMS_REQUEST_BYTES } from '../../azure/claims-request.ts';
 
-/** Bound on the claims request, as JSON text (MSAL's own claims challenges are a few hundred bytes). */
-export const MAX_CLAIMS_REQUEST_BYTES = 4096;
 const MAX_ENCODED_LENGTH = Math.ceil(MAX_CLAIMS_REQUEST_BYTES / 3) * 4;
-const MEMBERS = new Set(['access_token', 'id_token', 'userinfo']);
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 /** RFC 9110 token characters (auth-scheme and auth-param names, unquoted values). */
 const TCHARS = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** The claims request as JSON to pass on, or undefined when `raw` is not one. */
-export function checkedClaimsRequest(raw: unknown): string | undefined {
-  if (typeof raw !== 'string' || raw === '' || Buffer.byteLength(raw, 'utf8') > MAX_CLAIMS_REQUEST_BYTES) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  if (!isObject(parsed)) return undefined;
-  const members = Object.entries(parsed);
-  if (members.length === 0 || members.some(([name, value]) => !MEMBERS.has(name) || !isObject(value))) return undefined;
-  return JSON.stringify(parsed);
-}
 
 export interface ClaimsChallengeParts {
   /** the tenant id */

@@ -5,7 +5,8 @@
  * a value that is not a bounded claims request is neither sent nor passed on.
  */
 import { describe, expect, it } from 'vitest';
-import { checkedClaimsRequest, claimsChallengeHeader, MAX_CLAIMS_REQUEST_BYTES, readClaimsChallenge } from '../../../src/web/api/claims-challenge-header.ts';
+import { checkedClaimsRequest, MAX_CLAIMS_REQUEST_BYTES } from '../../../src/azure/claims-request.ts';
+import { claimsChallengeHeader, readClaimsChallenge } from '../../../src/web/api/claims-challenge-header.ts';
 
 const CAPOLIDS = JSON.stringify({ access_token: { capolids: { essential: true, values: ['6d0f8ab1-7c1e-4a43-9a0a-1c2d3e4f5a6b'] } } });
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
