@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RequestHandler } from 'express';
 import type { AgentRegistry } from '../../src/agents/agent-registry.ts';
 import type { ApprovalsModule } from '../../src/approvals/approvals-module.ts';
@@ -107,6 +109,20 @@ describe('audit pages: content', () => {
     expect(res.text).toContain(`href="/audit/export?requestId=${OBO_REQUEST}&amp;format=csv"`);
     const scoped = await request(rig.app).get('/audit').query({ scopePrefix: '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sre', actingIdentity: MI }).set(as('auditor')).expect(200);
     expect(scoped.text).toContain('No entries match');
+  });
+
+  it('suggests, in the event type filter, every kind of entry Elevate writes', async () => {
+    // The kinds named in the source as string literals (`level.assignment-${action}` is listed by hand).
+    const kinds = new Set<string>();
+    for (const file of readdirSync('src', { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts') || file.startsWith('sandbox/')) continue;
+      for (const m of readFileSync(join('src', file), 'utf8').matchAll(/'((?:operation|approval|arm|token|signin|http|refusal|audit|incident|level|level-raise|agent|api|notification)\.[a-z._-]+)'/g)) kinds.add(m[1]!);
+    }
+    expect(kinds.size).toBeGreaterThan(50);
+    const page = (await request(rig.app).get('/audit').set(as('auditor')).expect(200)).text;
+    const offered = new Set([.../<option value="([^"]+)">/g[Symbol.matchAll](/<datalist id="audit-event-types">([\s\S]*?)<\/datalist>/.exec(page)![1]!)].map((m) => m[1]));
+    expect([...kinds].filter((k) => !offered.has(k))).toEqual([]);
+    for (const action of ['create', 'delete', 'remove-drift']) expect(offered).toContain(`level.assignment-${action}`);
   });
 
   it('answers a bad filter with 400 and the reason, keeping what was typed (escaped)', async () => {
