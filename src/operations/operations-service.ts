@@ -35,7 +35,7 @@ export interface ApiError {
   decision?: OperationDecision;
 }
 
-export type ServiceResult<T> = { ok: true; status: 200 | 201; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 413 | 415 | 429 | 503; error: ApiError };
+export type ServiceResult<T> = { ok: true; status: 200 | 201; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 413 | 415 | 429 | 503; error: ApiError; retryAfterSeconds?: number };
 
 export interface OperationsServiceDeps {
   store: OperationRequestStore;
@@ -84,7 +84,7 @@ const fail = (status: 400 | 403 | 404 | 409 | 413 | 415 | 429 | 503, code: strin
   ({ ok: false, status, error: { code, message, ...extra } }) as const;
 
 const unavailable = (err: unknown) => {
-  if (err instanceof PermissionStateUnavailableError) return fail(503, 'permission_state_unavailable', err.message);
+  if (err instanceof PermissionStateUnavailableError) return { ...fail(503, 'permission_state_unavailable', err.message), retryAfterSeconds: err.retryAfterSeconds };
   if (err instanceof AuditUnavailableError) return fail(503, 'audit_unavailable', err.message);
   return fail(503, 'audit_unavailable', 'the audit log is unavailable; nothing was done');
 };

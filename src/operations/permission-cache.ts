@@ -50,6 +50,24 @@ export interface PermissionCache {
 
 export class PermissionStateUnavailableError extends Error {
   override name = 'PermissionStateUnavailableError';
+  constructor(
+    message: string,
+    /** ARM throttled the read (429): the seconds its Retry-After asked for, passed on to the agent. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The Retry-After of a 429 from ARM, as the Azure SDK's RestError carries it once its own retries
+ * gave up. https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling
+ */
+function throttledFor(err: unknown): number | undefined {
+  const e = err as { statusCode?: unknown; response?: { headers?: { get?(name: string): string | undefined } } } | null;
+  if (e?.statusCode !== 429) return undefined;
+  const seconds = Number(e.response?.headers?.get?.('retry-after'));
+  return Number.isSafeInteger(seconds) && seconds >= 1 && seconds <= 3600 ? seconds : 1;
 }
 
 interface Entry {
@@ -123,7 +141,7 @@ export function createPermissionCache(options: PermissionCacheOptions): Permissi
       return await load(principalId, subscriptionId);
     } catch (err) {
       const why = err instanceof Error ? err.message.split('\n')[0] : 'unknown error';
-      throw new PermissionStateUnavailableError(`the agent's role assignments could not be read from ARM: ${why}`);
+      throw new PermissionStateUnavailableError(`the agent's role assignments could not be read from ARM: ${why}`, throttledFor(err));
     }
   }
 

@@ -184,4 +184,21 @@ describe('permission cache', () => {
     await expect(cache.check(READER_PRINCIPAL, 'Microsoft.App/containerApps/read', APP)).rejects.toThrow(PermissionStateUnavailableError);
     expect(cache.stats().loadFailures).toBeGreaterThanOrEqual(3);
   });
+
+  it("passes on ARM's Retry-After when ARM throttled the read, so the agent knows when to ask again", async () => {
+    const { fake, cache } = setup(10_000);
+    // As the Azure SDK raises it once its own throttling retries gave up.
+    const throttled = (retryAfter: string | undefined) =>
+      Object.assign(new Error("Number of 'read' requests for subscription 's' actor 'a' exceeded. Please try again after '7' seconds after additional tokens are available."), {
+        statusCode: 429,
+        response: { headers: { get: (name: string) => (name === 'retry-after' ? retryAfter : undefined) } },
+      });
+    const reasonOf = async () => (await cache.check(READER_PRINCIPAL, 'Microsoft.App/containerApps/read', APP).catch((e: unknown) => e)) as PermissionStateUnavailableError;
+    fake.fail(throttled('7'));
+    expect(await reasonOf()).toMatchObject({ retryAfterSeconds: 7, message: expect.stringMatching(/^the agent's role assignments could not be read from ARM: Number of 'read' requests/) });
+    fake.fail(throttled('not a number'));
+    expect((await reasonOf()).retryAfterSeconds).toBe(1);
+    fake.fail(new Error('connect ECONNREFUSED'));
+    expect((await reasonOf()).retryAfterSeconds).toBeUndefined();
+  });
 });

@@ -711,6 +711,8 @@ export interface operations {
             /** @description The audit log or the permission state is unavailable: nothing was done */
             503: {
                 headers: {
+                    /** @description Present when Azure Resource Manager throttled the permission read: seconds it asked to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -819,6 +821,8 @@ export interface operations {
             /** @description The audit log or the permission state is unavailable: nothing was done */
             503: {
                 headers: {
+                    /** @description Present when Azure Resource Manager throttled the permission read: seconds it asked to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -900,6 +904,8 @@ export interface operations {
             /** @description The audit log or the permission state is unavailable: nothing was done */
             503: {
                 headers: {
+                    /** @description Present when Azure Resource Manager throttled the permission read: seconds it asked to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -978,6 +984,8 @@ export interface operations {
             /** @description The audit log or the permission state is unavailable: nothing was done */
             503: {
                 headers: {
+                    /** @description Present when Azure Resource Manager throttled the permission read: seconds it asked to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1051,6 +1059,8 @@ export interface operations {
             /** @description The audit log or the permission state is unavailable: nothing was done */
             503: {
                 headers: {
+                    /** @description Present when Azure Resource Manager throttled the permission read: seconds it asked to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1120,6 +1130,8 @@ export interface operations {
             /** @description The audit log or the permission state is unavailable: nothing was done */
             503: {
                 headers: {
+                    /** @description Present when Azure Resource Manager throttled the permission read: seconds it asked to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1209,6 +1221,8 @@ export interface operations {
             /** @description The audit log or the permission state is unavailable: nothing was done */
             503: {
                 headers: {
+                    /** @description Present when Azure Resource Manager throttled the permission read: seconds it asked to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1267,6 +1281,8 @@ export interface operations {
             /** @description The audit log or the permission state is unavailable: nothing was done */
             503: {
                 headers: {
+                    /** @description Present when Azure Resource Manager throttled the permission read: seconds it asked to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1357,6 +1373,8 @@ export interface operations {
             /** @description The audit log or the permission state is unavailable: nothing was done */
             503: {
                 headers: {
+                    /** @description Present when Azure Resource Manager throttled the permission read: seconds it asked to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1426,6 +1444,8 @@ export interface operations {
             /** @description The audit log or the permission state is unavailable: nothing was done */
             503: {
                 headers: {
+                    /** @description Present when Azure Resource Manager throttled the permission read: seconds it asked to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1504,6 +1524,8 @@ export interface operations {
             /** @description The audit log or the permission state is unavailable: nothing was done */
             503: {
                 headers: {
+                    /** @description Present when Azure Resource Manager throttled the permission read: seconds it asked to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

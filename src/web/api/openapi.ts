@@ -27,7 +27,10 @@ const COMMON_ERRORS = {
     ...error("The agent made more calls this minute than rate-limits.yaml allows it: nothing was done"),
     headers: { 'Retry-After': { description: 'Seconds until the agent may call again', schema: { type: 'integer', minimum: 0 } } },
   },
-  '503': error('The audit log or the permission state is unavailable: nothing was done'),
+  '503': {
+    ...error('The audit log or the permission state is unavailable: nothing was done'),
+    headers: { 'Retry-After': { description: 'Present when Azure Resource Manager throttled the permission read: seconds it asked to wait', schema: { type: 'integer', minimum: 1 } } },
+  },
 };
 
 function componentSchemas(): Record<string, JsonObject> {

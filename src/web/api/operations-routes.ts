@@ -58,6 +58,7 @@ function render<T>(res: Response, result: ServiceResult<T>, frozenDecision = fal
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  if (!result.ok && result.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(result.retryAfterSeconds));
   res.end(body);
 }
 
