@@ -28,9 +28,6 @@ const MAX_JUSTIFICATION = 500;
 /** As an operation request's trigger.requestedBy (src/operations/operation-schema.ts). */
 const MAX_ON_BEHALF_OF = 256;
 const TRIGGER_REF = /^[A-Za-z0-9][A-Za-z0-9._:#/-]{0,99}$/;
-// C0/C1 controls and bidi overrides: a justification is shown to approvers, never interpreted.
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 export function checkRaiseRequest(input: RaiseInput, agent: { level: PermissionLevel; resourceGroupIds: readonly string[] }, rule: LevelRaiseRule): CheckedRaise {
   const groups = input.resourceGroupIds;
@@ -63,7 +60,9 @@ export function checkRaiseRequest(input: RaiseInput, agent: { level: PermissionL
   }
 
   const why = input.justification;
-  if (typeof why !== 'string' || why.trim() === '' || why.length > MAX_JUSTIFICATION || UNPRINTABLE.test(why)) {
+  // Shown to approvers, never interpreted: line breaks and tabs only, no control or invisible
+  // format character (clean-text.ts, as for every other free text).
+  if (typeof why !== 'string' || why.trim() === '' || why.length > MAX_JUSTIFICATION || !isCleanText(why, true)) {
     throw new RaiseInputError('invalid_justification', `justification: expected 1 to ${MAX_JUSTIFICATION} printable characters`);
   }
 

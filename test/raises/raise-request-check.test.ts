@@ -48,6 +48,10 @@ describe('checkRaiseRequest', () => {
     expect(code({ justification: 'x'.repeat(501) })).toBe('invalid_justification');
     expect(code({ justification: 'fine\u202eenif' })).toBe('invalid_justification');
     expect(code({ justification: 'a\u0000b' })).toBe('invalid_justification');
+    // Invisible marks that reorder or hide text to the approver, and half a UTF-16 pair (which
+    // PostgreSQL's text could not hold), as for every other free text.
+    for (const hidden of ['fine\u200fenif', 'ok\u200b', 'a\u2028b', '\ufeffok', 'x\u061cy', 'a\ud800b']) expect(code({ justification: hidden })).toBe('invalid_justification');
+    expect(code({ justification: 'line one\nline two\twith a tab' })).toBe('ok');
     expect(code({ triggerRef: '<script>' })).toBe('invalid_trigger');
     expect(code({ triggerRef: 42 })).toBe('invalid_trigger');
     expect(code({ triggerRef: undefined })).toBe('ok');
