@@ -118,7 +118,8 @@ describe('time-bound level raise with PIM', { timeout: 90_000 }, () => {
     const after = await agentCall(fs.url, token, 'POST', '/operations', restart());
     expect(after.json.state).toBe('pending_elevation');
 
-    const entries = await story(id);
+    // The sweeper writes a raise's change, then records it (raise-transition.ts): the log follows the state by one append.
+    const entries = await until(() => story(id), (es) => es.some((e) => e.eventType === 'level-raise.verified-gone'));
     const types = entries.map((e) => e.eventType);
     expect(types).toEqual(['level-raise.requested', 'level-raise.approved', 'level-raise.granted', 'level-raise.ended', 'level-raise.verified-gone']);
     expect(entries[0]!.actor).toMatchObject({ kind: 'agent' });

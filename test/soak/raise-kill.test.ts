@@ -143,7 +143,8 @@ describe('level raises across kill -9 (fallback mode)', { timeout: 300_000 }, ()
     // Ended no earlier than its window, and nothing of it is left in Azure.
     expect(Date.parse(ended.json.endedAt)).toBeGreaterThanOrEqual(endsAt);
     expect(raiseAssignments()).toHaveLength(0);
-    const events = await eventsOf(id);
+    // A raise's change is written, then recorded (raise-transition.ts): the log follows the state by one append.
+    const events = await until(() => eventsOf(id), (e) => e.includes('level-raise.verified-gone'), 10_000);
     expect(events).toEqual(expect.arrayContaining(['level-raise.requested', 'level-raise.approved', 'level-raise.granted', 'level-raise.ended', 'level-raise.verified-gone']));
   });
 
@@ -162,6 +163,6 @@ describe('level raises across kill -9 (fallback mode)', { timeout: 300_000 }, ()
     expect(ended.json).toMatchObject({ state: 'ended', endReason: 'handed-back' });
     expect(ended.json.verifiedGoneAt).not.toBeNull();
     expect(raiseAssignments()).toHaveLength(0);
-    expect(await eventsOf(id)).toEqual(expect.arrayContaining(['level-raise.ended', 'level-raise.verified-gone']));
+    expect(await until(() => eventsOf(id), (e) => e.includes('level-raise.verified-gone'), 10_000)).toEqual(expect.arrayContaining(['level-raise.ended', 'level-raise.verified-gone']));
   });
 });
