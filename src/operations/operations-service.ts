@@ -84,7 +84,7 @@ const fail = (status: 400 | 403 | 404 | 409 | 413 | 415 | 429 | 503, code: strin
   ({ ok: false, status, error: { code, message, ...extra } }) as const;
 
 const unavailable = (err: unknown) => {
-  if (err instanceof PermissionStateUnavailableError) return { ...fail(503, 'permission_state_unavailable', err.message), retryAfterSeconds: err.retryAfterSeconds };
+  if (err instanceof PermissionStateUnavailableError) return { ok: false, status: 503, error: { code: 'permission_state_unavailable', message: err.message }, retryAfterSeconds: err.retryAfterSeconds } as const;
   if (err instanceof AuditUnavailableError) return fail(503, 'audit_unavailable', err.message);
   return fail(503, 'audit_unavailable', 'the audit log is unavailable; nothing was done');
 };
